@@ -1,0 +1,83 @@
+/* vast-csi: the CSI plugin process. Parses options, serves the services its mode
+ * calls for until SIGTERM or SIGINT, then stops gracefully and exits 0. */
+#include "driver.h"
+#include "version.h"
+
+#include "vk/fault.h"
+#include "vk/log.h"
+#include "vk/rpc_server.h"
+
+#include <grpc/grpc.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Blocked before gRPC starts its threads, so they inherit the mask and only main's
+ * sigwait sees SIGTERM/SIGINT. */
+static sigset_t block_stop_signals(void) {
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    return set;
+}
+
+static int serve(csi_driver *driver, const sigset_t *stop_signals) {
+    const csi_options *o = &driver->options;
+    vk_rpc_server_config config = {
+        .endpoint = o->endpoint, .workers = o->workers, .shutdown_grace_ms = o->shutdown_grace_ms};
+    vk_rpc_server *server = vk_rpc_server_new(&config);
+    vk_status st;
+    if (!csi_driver_register(driver, server, &st) || !vk_rpc_server_start(server, &st)) {
+        VK_LOG(VK_LOG_ERROR, "cannot start", "endpoint", o->endpoint.target, "code", vk_status_name(st.code),
+               "error", st.message);
+        vk_rpc_server_free(server);
+        return 1;
+    }
+    char workers[16];
+    VK_LOG(VK_LOG_INFO, "vast-csi serving", "driver", o->driver_name, "version", VK_VERSION, "commit",
+           VK_GIT_COMMIT, "mode", csi_mode_name(o->mode), "endpoint", o->endpoint.target, "node_id",
+           o->node_id, "workers", vk_fmt(workers, sizeof workers, "%d", o->workers));
+
+    int sig = 0;
+    sigwait(stop_signals, &sig);
+    VK_LOG(VK_LOG_INFO, "stopping: finishing calls in flight", "signal", strsignal(sig));
+    vk_rpc_server_free(server);
+    VK_LOG(VK_LOG_INFO, "stopped");
+    return 0;
+}
+
+int main(int argc, char **argv) {
+    csi_driver driver;
+    vk_status st;
+    if (!csi_options_parse(argc, argv, &driver.options, &st)) {
+        fprintf(stderr, "vast-csi: %s\n", st.message);
+        return 2;
+    }
+    if (driver.options.show_help) {
+        csi_options_usage(stdout);
+        return 0;
+    }
+    if (driver.options.show_version) {
+        printf("vast-csi %s (commit %s)\n", VK_VERSION, VK_GIT_COMMIT);
+        return 0;
+    }
+    vk_log_set_level(driver.options.log_level);
+    vk_log_set_format(driver.options.log_format);
+    /* Test-only: see include/vk/fault.h. */
+    if (!vk_fault_configure(getenv("VAST_CSI_FAULTS"), &st)) {
+        fprintf(stderr, "vast-csi: VAST_CSI_FAULTS: %s\n", st.message);
+        return 2;
+    }
+
+    sigset_t stop_signals = block_stop_signals();
+    grpc_init();
+    vk_log_capture_grpc();
+    int rc = serve(&driver, &stop_signals);
+    grpc_shutdown_blocking();
+    return rc;
+}

@@ -1,0 +1,180 @@
+#include "options.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* One row per setting: the flag, its environment variable, and the help line. */
+typedef struct {
+    const char *flag;
+    const char *env;
+    const char *help;
+} setting;
+
+enum { OPT_ENDPOINT, OPT_MODE, OPT_NODE_ID, OPT_DRIVER_NAME, OPT_LOG_LEVEL, OPT_LOG_FORMAT,
+       OPT_WORKERS, OPT_SHUTDOWN_GRACE, OPT_COUNT };
+
+static const setting settings[OPT_COUNT] = {
+    [OPT_ENDPOINT] = {"endpoint", "CSI_ENDPOINT",
+                      "where to listen: unix:///path.sock (default " CSI_DEFAULT_ENDPOINT ") or tcp://host:port"},
+    [OPT_MODE] = {"mode", "X_CSI_MODE", "controller | node | all (default all; controller_and_node is accepted)"},
+    [OPT_NODE_ID] = {"node-id", "X_CSI_NODE_ID", "this node's id for NodeGetInfo (default: the host name)"},
+    [OPT_DRIVER_NAME] = {"driver-name", "X_CSI_PLUGIN_NAME", "CSI driver name (default " CSI_DEFAULT_DRIVER_NAME ")"},
+    [OPT_LOG_LEVEL] = {"log-level", "X_CSI_LOG_LEVEL", "debug | info | warn | error (default info)"},
+    [OPT_LOG_FORMAT] = {"log-format", "X_CSI_LOG_FORMAT", "logfmt | json (default logfmt)"},
+    [OPT_WORKERS] = {"workers", "X_CSI_WORKER_THREADS", "threads serving Controller and Node calls (default 16, 1-1024)"},
+    [OPT_SHUTDOWN_GRACE] = {"shutdown-grace", "X_CSI_SHUTDOWN_GRACE_MS",
+                            "ms that in-flight calls may run after SIGTERM (default 10000)"},
+};
+
+void csi_options_usage(FILE *out) {
+    fprintf(out, "usage: vast-csi [options]\n\n"
+                 "VAST Data CSI driver: Identity, Controller and Node services on one endpoint.\n\n");
+    for (int i = 0; i < OPT_COUNT; i++) {
+        fprintf(out, "  --%-16s %s\n  %18s env %s\n", settings[i].flag, settings[i].help, "", settings[i].env);
+    }
+    fprintf(out, "  --%-16s %s\n  --%-16s %s\n", "version", "print the version and exit", "help",
+            "print this help and exit");
+}
+
+const char *csi_mode_name(csi_mode mode) {
+    switch (mode) {
+    case CSI_MODE_CONTROLLER: return "controller";
+    case CSI_MODE_NODE: return "node";
+    case CSI_MODE_ALL: return "all";
+    }
+    return "unknown";
+}
+
+bool csi_driver_name_valid(const char *name) {
+    size_t n = strlen(name);
+    if (n < 2 || n > CSI_DRIVER_NAME_MAX) return false;
+    if (!isalpha((unsigned char)name[0]) || !isalpha((unsigned char)name[n - 1])) return false;
+    for (size_t i = 1; i + 1 < n; i++) {
+        unsigned char ch = (unsigned char)name[i];
+        if (!isalnum(ch) && ch != '-' && ch != '.' && ch != '_') return false;
+    }
+    return true;
+}
+
+static bool bad(vk_status *st, int opt, const char *value, const char *why) {
+    vk_status_set(st, GRPC_STATUS_INVALID_ARGUMENT, "--%s (env %s) = \"%s\": %s", settings[opt].flag,
+                  settings[opt].env, value, why);
+    return false;
+}
+
+static bool parse_int(const char *text, long min, long max, int *out) {
+    char *end;
+    errno = 0;
+    long v = strtol(text, &end, 10);
+    if (end == text || *end || errno || v < min || v > max) return false;
+    *out = (int)v;
+    return true;
+}
+
+static bool apply(csi_options *o, int opt, const char *value, vk_status *st) {
+    switch (opt) {
+    case OPT_ENDPOINT:
+        if (!vk_endpoint_parse(value, &o->endpoint, st)) {
+            char why[VK_STATUS_MESSAGE_MAX]; /* st is about to be rewritten */
+            snprintf(why, sizeof why, "%s", st->message);
+            return bad(st, opt, value, why);
+        }
+        return true;
+    case OPT_MODE:
+        if (strcmp(value, "controller") == 0) {
+            o->mode = CSI_MODE_CONTROLLER;
+        } else if (strcmp(value, "node") == 0) {
+            o->mode = CSI_MODE_NODE;
+        } else if (strcmp(value, "all") == 0 || strcmp(value, "controller_and_node") == 0) {
+            o->mode = CSI_MODE_ALL;
+        } else {
+            return bad(st, opt, value, "use controller, node or all");
+        }
+        return true;
+    case OPT_NODE_ID:
+        if (!*value || strlen(value) >= sizeof o->node_id) return bad(st, opt, value, "must be 1-255 characters");
+        snprintf(o->node_id, sizeof o->node_id, "%s", value);
+        return true;
+    case OPT_DRIVER_NAME:
+        if (!csi_driver_name_valid(value)) {
+            return bad(st, opt, value,
+                       "a driver name is 2-63 characters of letters, digits, '-', '.', '_', "
+                       "starting and ending with a letter");
+        }
+        snprintf(o->driver_name, sizeof o->driver_name, "%s", value);
+        return true;
+    case OPT_LOG_LEVEL:
+        if (!vk_log_level_parse(value, &o->log_level)) return bad(st, opt, value, "use debug, info, warn or error");
+        return true;
+    case OPT_LOG_FORMAT:
+        if (!vk_log_format_parse(value, &o->log_format)) return bad(st, opt, value, "use logfmt or json");
+        return true;
+    case OPT_WORKERS:
+        if (!parse_int(value, 1, 1024, &o->workers)) return bad(st, opt, value, "must be a number from 1 to 1024");
+        return true;
+    case OPT_SHUTDOWN_GRACE:
+        if (!parse_int(value, 0, 3600000, &o->shutdown_grace_ms)) {
+            return bad(st, opt, value, "must be a number of milliseconds from 0 to 3600000");
+        }
+        return true;
+    }
+    return false;
+}
+
+static void set_defaults(csi_options *o) {
+    memset(o, 0, sizeof *o);
+    vk_status ignored;
+    vk_endpoint_parse(CSI_DEFAULT_ENDPOINT, &o->endpoint, &ignored);
+    o->mode = CSI_MODE_ALL;
+    if (gethostname(o->node_id, sizeof o->node_id - 1) != 0 || !o->node_id[0]) {
+        snprintf(o->node_id, sizeof o->node_id, "unknown-node");
+    }
+    snprintf(o->driver_name, sizeof o->driver_name, "%s", CSI_DEFAULT_DRIVER_NAME);
+    o->log_level = VK_LOG_INFO;
+    o->log_format = VK_LOG_FORMAT_LOGFMT;
+    o->workers = 16;
+    o->shutdown_grace_ms = 10000;
+}
+
+bool csi_options_parse(int argc, char **argv, csi_options *o, vk_status *st) {
+    set_defaults(o);
+    vk_status_ok(st);
+    for (int i = 0; i < OPT_COUNT; i++) {
+        const char *value = getenv(settings[i].env);
+        if (value && *value && !apply(o, i, value, st)) return false;
+    }
+
+    struct option longopts[OPT_COUNT + 3];
+    for (int i = 0; i < OPT_COUNT; i++) longopts[i] = (struct option){settings[i].flag, required_argument, NULL, i};
+    longopts[OPT_COUNT] = (struct option){"help", no_argument, NULL, 'h'};
+    longopts[OPT_COUNT + 1] = (struct option){"version", no_argument, NULL, 'V'};
+    longopts[OPT_COUNT + 2] = (struct option){0};
+
+    optind = 1;
+    opterr = 0;
+    for (;;) {
+        int idx = 0;
+        int c = getopt_long(argc, argv, "hV", longopts, &idx);
+        if (c == -1) break;
+        if (c == 'h') {
+            o->show_help = true;
+        } else if (c == 'V') {
+            o->show_version = true;
+        } else if (c >= 0 && c < OPT_COUNT) {
+            if (!apply(o, c, optarg, st)) return false;
+        } else {
+            const char *arg = (optind > 0 && optind <= argc) ? argv[optind - 1] : "?";
+            vk_status_set(st, GRPC_STATUS_INVALID_ARGUMENT, "unknown or incomplete option %s (see --help)", arg);
+            return false;
+        }
+    }
+    if (optind < argc) {
+        vk_status_set(st, GRPC_STATUS_INVALID_ARGUMENT, "unexpected argument \"%s\" (see --help)", argv[optind]);
+        return false;
+    }
+    return true;
+}

@@ -1,0 +1,50 @@
+/* Command-line flags and environment of vast-csi. Each flag has an environment
+ * equivalent (the vendor driver's names where it has one, so its manifests keep
+ * working); a flag wins over the environment, the environment over the default. */
+#ifndef VK_CSI_OPTIONS_H
+#define VK_CSI_OPTIONS_H
+
+#include "vk/endpoint.h"
+#include "vk/log.h"
+#include "vk/status.h"
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#define CSI_DEFAULT_DRIVER_NAME "csi.vast-k8s.io"
+#define CSI_DEFAULT_ENDPOINT "unix:///csi/csi.sock"
+#define CSI_DRIVER_NAME_MAX 63
+
+typedef enum {
+    CSI_MODE_CONTROLLER = 1,
+    CSI_MODE_NODE = 2,
+    CSI_MODE_ALL = CSI_MODE_CONTROLLER | CSI_MODE_NODE,
+} csi_mode;
+
+typedef struct {
+    vk_endpoint endpoint;
+    csi_mode mode;
+    char node_id[256];
+    char driver_name[CSI_DRIVER_NAME_MAX + 1];
+    vk_log_level log_level;
+    vk_log_format log_format;
+    int workers;
+    int shutdown_grace_ms;
+    bool show_help;
+    bool show_version;
+} csi_options;
+
+/* Fills *out from argv and the environment. Returns false with INVALID_ARGUMENT and a
+ * message naming the flag (and its environment variable) on a bad value. */
+bool csi_options_parse(int argc, char **argv, csi_options *out, vk_status *st);
+
+/* Usage text for --help. */
+void csi_options_usage(FILE *out);
+
+const char *csi_mode_name(csi_mode mode);
+
+/* The plugin-name rule csi-sanity enforces: ^[a-zA-Z][A-Za-z0-9-._]{0,61}[a-zA-Z]$
+ * (2-63 characters, letters at both ends). */
+bool csi_driver_name_valid(const char *name);
+
+#endif

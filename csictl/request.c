@@ -1,0 +1,182 @@
+#include "request.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int fail(char *err, size_t err_size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int fail(char *err, size_t err_size, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, err_size, fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+/* protoc-c marks map entries only by shape: a nested "...Entry" message with key=1, value=2. */
+static bool is_map_entry(const ProtobufCMessageDescriptor *d) {
+    size_t n = strlen(d->name);
+    return d->n_fields == 2 && n > 5 && strcmp(d->name + n - 5, "Entry") == 0 &&
+           strcmp(d->fields[0].name, "key") == 0 && strcmp(d->fields[1].name, "value") == 0;
+}
+
+/* A scalar value typed for pbjson: numbers and booleans become JSON numbers and
+ * booleans, enums and strings stay strings, message values are parsed as JSON. */
+static json_t *typed_value(const ProtobufCFieldDescriptor *f, const char *text, const char *path,
+                           char *err, size_t err_size) {
+    switch (f->type) {
+    case PROTOBUF_C_TYPE_BOOL:
+        if (strcmp(text, "true") == 0) return json_true();
+        if (strcmp(text, "false") == 0) return json_false();
+        fail(err, err_size, "%s: expected true or false, got \"%s\"", path, text);
+        return NULL;
+    case PROTOBUF_C_TYPE_INT32: case PROTOBUF_C_TYPE_SINT32: case PROTOBUF_C_TYPE_SFIXED32:
+    case PROTOBUF_C_TYPE_INT64: case PROTOBUF_C_TYPE_SINT64: case PROTOBUF_C_TYPE_SFIXED64:
+    case PROTOBUF_C_TYPE_UINT32: case PROTOBUF_C_TYPE_FIXED32:
+    case PROTOBUF_C_TYPE_UINT64: case PROTOBUF_C_TYPE_FIXED64: {
+        char *end;
+        errno = 0;
+        long long v = strtoll(text, &end, 10);
+        if (end == text || *end || errno) {
+            fail(err, err_size, "%s: expected an integer, got \"%s\"", path, text);
+            return NULL;
+        }
+        return json_integer(v);
+    }
+    case PROTOBUF_C_TYPE_FLOAT: case PROTOBUF_C_TYPE_DOUBLE: {
+        char *end;
+        double v = strtod(text, &end);
+        if (end == text || *end) {
+            fail(err, err_size, "%s: expected a number, got \"%s\"", path, text);
+            return NULL;
+        }
+        return json_real(v);
+    }
+    case PROTOBUF_C_TYPE_MESSAGE: {
+        json_error_t jerr;
+        json_t *v = json_loads(text, JSON_DECODE_ANY, &jerr);
+        if (!v) fail(err, err_size, "%s: a message field takes JSON text: %s", path, jerr.text);
+        return v;
+    }
+    case PROTOBUF_C_TYPE_ENUM: case PROTOBUF_C_TYPE_STRING: case PROTOBUF_C_TYPE_BYTES:
+        return json_string(text);
+    }
+    fail(err, err_size, "%s: unsupported field type", path);
+    return NULL;
+}
+
+/* Splits "name[3]" into name and index (-1 when absent). */
+static int split_index(char *segment, long *index, const char *path, char *err, size_t err_size) {
+    *index = -1;
+    char *open = strchr(segment, '[');
+    if (!open) return 0;
+    char *end;
+    errno = 0;
+    long v = strtol(open + 1, &end, 10);
+    if (end == open + 1 || *end != ']' || end[1] || errno || v < 0 || v > 100000) {
+        return fail(err, err_size, "%s: bad index in \"%s\"", path, segment);
+    }
+    *open = '\0';
+    *index = v;
+    return 0;
+}
+
+/* The element at index of array (created when index == size); NULL if index > size. */
+static json_t *array_slot(json_t *array, long index, bool want_object) {
+    size_t size = json_array_size(array);
+    if ((size_t)index < size) return json_array_get(array, (size_t)index);
+    if ((size_t)index != size || !want_object) return NULL;
+    json_t *fresh = json_object();
+    json_array_append_new(array, fresh);
+    return fresh;
+}
+
+static json_t *child(json_t *obj, const char *name, json_t *(*make)(void)) {
+    json_t *existing = json_object_get(obj, name);
+    if (existing) return existing;
+    json_t *fresh = make();
+    json_object_set_new(obj, name, fresh);
+    return fresh;
+}
+
+int csictl_assign(json_t *obj, const ProtobufCMessageDescriptor *desc, const char *assignment,
+                  char *err, size_t err_size) {
+    const char *eq = strchr(assignment, '=');
+    if (!eq || eq == assignment) return fail(err, err_size, "\"%s\": expected field=value", assignment);
+    char *path = strndup(assignment, (size_t)(eq - assignment));
+    const char *value = eq + 1;
+    int rc = -1;
+    char *rest = path;
+    for (;;) {
+        char *dot = strchr(rest, '.');
+        if (dot) *dot = '\0';
+        long index;
+        if (split_index(rest, &index, path, err, err_size) != 0) break;
+        const ProtobufCFieldDescriptor *f = protobuf_c_message_descriptor_get_field_by_name(desc, rest);
+        if (!f) {
+            fail(err, err_size, "%s: %s has no field \"%s\"", path, desc->name, rest);
+            break;
+        }
+        bool repeated = f->label == PROTOBUF_C_LABEL_REPEATED;
+        bool is_message = f->type == PROTOBUF_C_TYPE_MESSAGE;
+        const ProtobufCMessageDescriptor *sub = is_message ? f->descriptor : NULL;
+
+        if (repeated && sub && is_map_entry(sub)) {
+            /* a map: the rest of the path, dots and all, is the key */
+            if (!dot) {
+                fail(err, err_size, "%s: a map field needs a key: %s.KEY=VALUE", path, rest);
+                break;
+            }
+            const ProtobufCFieldDescriptor *vf = &sub->fields[1];
+            json_t *v = typed_value(vf, value, path, err, err_size);
+            if (!v) break;
+            json_object_set_new(child(obj, f->name, json_object), dot + 1, v);
+            rc = 0;
+            break;
+        }
+        if (!dot) {
+            json_t *v = typed_value(f, value, path, err, err_size);
+            if (!v) break;
+            if (repeated) {
+                json_t *array = child(obj, f->name, json_array);
+                if (index >= 0 && (size_t)index < json_array_size(array)) {
+                    json_array_set_new(array, (size_t)index, v);
+                } else {
+                    json_array_append_new(array, v);
+                }
+            } else {
+                json_object_set_new(obj, f->name, v);
+            }
+            rc = 0;
+            break;
+        }
+        if (!sub) {
+            fail(err, err_size, "%s: field \"%s\" is not a message; nothing can follow it", path, rest);
+            break;
+        }
+        if (repeated) {
+            if (index < 0) {
+                fail(err, err_size, "%s: \"%s\" is a list; write %s[N].", path, rest, rest);
+                break;
+            }
+            obj = array_slot(child(obj, f->name, json_array), index, true);
+            if (!obj || !json_is_object(obj)) {
+                fail(err, err_size, "%s: index %ld skips ahead; fill %s[0..] in order", path, index, rest);
+                break;
+            }
+        } else {
+            obj = child(obj, f->name, json_object);
+            if (!json_is_object(obj)) {
+                fail(err, err_size, "%s: \"%s\" was already set to a plain value", path, rest);
+                break;
+            }
+        }
+        desc = sub;
+        rest = dot + 1;
+    }
+    free(path);
+    return rc;
+}
