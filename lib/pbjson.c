@@ -67,7 +67,8 @@ static bool field_is_set(const ProtobufCMessage *msg, const ProtobufCFieldDescri
         return *(const uint32_t *)cfield(msg, f->quantifier_offset) == f->id;
     if (f->label == PROTOBUF_C_LABEL_REPEATED) return repeated_count(msg, f) > 0;
     if (f->label == PROTOBUF_C_LABEL_REQUIRED) return true;
-    if (has_presence_flag(f)) return *(const protobuf_c_boolean *)cfield(msg, f->quantifier_offset);
+    if (has_presence_flag(f))
+        return *(const protobuf_c_boolean *)cfield(msg, f->quantifier_offset);
     if (f->label == PROTOBUF_C_LABEL_OPTIONAL || f->type == PROTOBUF_C_TYPE_MESSAGE)
         return *(void *const *)slot != NULL;
     return !value_is_zero(f->type, slot);
@@ -122,7 +123,8 @@ static bool is_timestamp(const ProtobufCMessageDescriptor *d) {
 
 /* ------------------------------------------------------------------ base64 */
 
-static const char b64_alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+static const char b64_alphabet[] =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
 static char *base64_encode(const uint8_t *data, size_t len) {
     char *out = malloc((len + 2) / 3 * 4 + 1), *o = out;
@@ -149,29 +151,26 @@ static int base64_digit(char c) {
 
 /* Padding is optional. Returns false on malformed input or allocation failure. */
 static bool base64_decode(const char *text, ProtobufCBinaryData *out) {
-    size_t len = strlen(text);
-    while (len > 0 && text[len - 1] == '=') len--;
-    if (len % 4 == 1) return false;
-    out->len = len / 4 * 3 + (len % 4 ? len % 4 - 1 : 0);
-    out->data = out->len ? malloc(out->len) : NULL;
-    if (out->len && !out->data) return false;
+    size_t len = strcspn(text, "=");
+    if (text[len + strspn(text + len, "=")] || len % 4 == 1) return false;
+    uint8_t *data = malloc(len / 4 * 3 + 3);
     uint32_t acc = 0;
-    size_t bits = 0, o = 0;
-    for (size_t i = 0; i < len; i++) {
-        int d = base64_digit(text[i]);
-        if (d < 0) {
-            free(out->data);
-            *out = (ProtobufCBinaryData){0};
+    size_t bits = 0, n = 0;
+    for (size_t i = 0; data && i < len; i++) {
+        int digit = base64_digit(text[i]);
+        if (digit < 0) {
+            free(data);
             return false;
         }
-        acc = acc << 6 | (uint32_t)d;
+        acc = acc << 6 | (uint32_t)digit;
         bits += 6;
         if (bits >= 8) {
             bits -= 8;
-            out->data[o++] = (uint8_t)(acc >> bits);
+            data[n++] = (uint8_t)(acc >> bits);
         }
     }
-    return true;
+    *out = (ProtobufCBinaryData){n, data};
+    return data != NULL;
 }
 
 /* ---------------------------------------------------------- message to JSON */
@@ -232,14 +231,11 @@ static json_t *timestamp_to_json(const ProtobufCMessage *ts, unsigned flags) {
     if (nanos < 0 || nanos > 999999999 || !gmtime_r(&t, &tm) || tm.tm_year + 1900 < 1 ||
         tm.tm_year + 1900 > 9999 || !strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm))
         return message_to_json(ts, flags);
+    int digits = 9;
+    for (; nanos && nanos % 1000 == 0 && digits > 3; digits -= 3) nanos /= 1000;
     size_t n = strlen(buf);
-    if (nanos % 1000000 == 0 && nanos)
-        snprintf(buf + n, sizeof buf - n, ".%03" PRId32, nanos / 1000000);
-    else if (nanos % 1000 == 0 && nanos)
-        snprintf(buf + n, sizeof buf - n, ".%06" PRId32, nanos / 1000);
-    else if (nanos)
-        snprintf(buf + n, sizeof buf - n, ".%09" PRId32, nanos);
-    strcat(buf, "Z");
+    if (nanos) n += (size_t)snprintf(buf + n, sizeof buf - n, ".%0*" PRId32, digits, nanos);
+    snprintf(buf + n, sizeof buf - n, "Z");
     return json_string(buf);
 }
 
@@ -249,7 +245,7 @@ static json_t *value_to_json(const ProtobufCFieldDescriptor *f, const void *slot
 static json_t *submessage_to_json(const ProtobufCMessage *m, unsigned flags) {
     if (!m) return json_null(); /* only in hand-built messages: a oneof case without a value */
     const ProtobufCMessageDescriptor *d = m->descriptor;
-    if (is_wrapper(d)) return value_to_json(&d->fields[0], cfield(m, d->fields[0].offset), flags);
+    if (is_wrapper(d)) return value_to_json(d->fields, cfield(m, d->fields->offset), flags);
     if (is_timestamp(d)) return timestamp_to_json(m, flags);
     return message_to_json(m, flags);
 }
@@ -270,7 +266,8 @@ static json_t *value_to_json(const ProtobufCFieldDescriptor *f, const void *slot
     case PROTOBUF_C_TYPE_ENUM: return enum_to_json(f->descriptor, *(const int32_t *)slot);
     case PROTOBUF_C_TYPE_STRING: return text_to_json(*(char *const *)slot);
     case PROTOBUF_C_TYPE_BYTES: return bytes_to_json(slot);
-    case PROTOBUF_C_TYPE_MESSAGE: return submessage_to_json(*(ProtobufCMessage *const *)slot, flags);
+    case PROTOBUF_C_TYPE_MESSAGE:
+        return submessage_to_json(*(ProtobufCMessage *const *)slot, flags);
     }
     return NULL;
 }
@@ -373,7 +370,8 @@ static size_t path_push(struct parse_ctx *ctx, const char *fmt, ...) {
     va_start(ap, fmt);
     int n = vsnprintf(ctx->path + mark, sizeof ctx->path - mark, fmt, ap);
     va_end(ap);
-    if (n > 0) ctx->path_len = mark + (size_t)n < sizeof ctx->path ? mark + (size_t)n : sizeof ctx->path - 1;
+    if (n > 0) ctx->path_len = mark + (size_t)n;
+    if (ctx->path_len >= sizeof ctx->path) ctx->path_len = sizeof ctx->path - 1; /* truncated */
     return mark;
 }
 
@@ -406,116 +404,116 @@ static bool wrong_type(struct parse_ctx *ctx, const char *expected, const json_t
     return fail(ctx, "expected %s, got %s", expected, json_kind(j));
 }
 
-/* proto3 JSON allows integers both as numbers and as strings ("123"); both are parsed as
- * text so one range check serves them. */
-static const char *integer_text(const json_t *j, char buf[32]) {
+/* proto3 JSON allows integers as numbers or as strings ("123"); both are checked as text.
+ * Returns NULL, with the error reported, unless it is an optional '-' and decimal digits. */
+static const char *integer_text(struct parse_ctx *ctx, const json_t *j, char buf[32]) {
+    const char *text = json_is_string(j) ? json_string_value(j) : buf;
     if (json_is_integer(j)) {
         snprintf(buf, 32, "%" JSON_INTEGER_FORMAT, json_integer_value(j));
-        return buf;
+    } else if (!json_is_string(j)) {
+        wrong_type(ctx, "an integer", j);
+        return NULL;
     }
-    return json_is_string(j) ? json_string_value(j) : NULL;
+    const char *digits = text + (*text == '-');
+    if (*digits && strspn(digits, "0123456789") == strlen(digits)) return text;
+    fail(ctx, "not an integer: \"%s\"", text);
+    return NULL;
 }
 
-static bool signed_from_json(struct parse_ctx *ctx, const json_t *j, int64_t min, int64_t max,
-                             int64_t *out) {
-    char buf[32], *end;
-    const char *text = integer_text(j, buf);
-    if (!text) return wrong_type(ctx, "an integer", j);
+/* width is the size of the stored value: 4 (int32) or 8 (int64). */
+static bool signed_from_json(struct parse_ctx *ctx, const json_t *j, size_t width, void *slot) {
+    char buf[32];
+    const char *text = integer_text(ctx, j, buf);
+    if (!text) return false;
     errno = 0;
-    long long v = strtoll(text, &end, 10);
-    if (end == text || *end || (*text != '-' && (*text < '0' || *text > '9')))
-        return fail(ctx, "not an integer: \"%s\"", text);
-    if (errno == ERANGE || v < min || v > max) return fail(ctx, "out of range: %s", text);
-    *out = v;
+    long long v = strtoll(text, NULL, 10);
+    if (errno == ERANGE || (width == 4 && (v < INT32_MIN || v > INT32_MAX)))
+        return fail(ctx, "out of range: %s", text);
+    if (width == 4)
+        *(int32_t *)slot = (int32_t)v;
+    else
+        *(int64_t *)slot = v;
     return true;
 }
 
-static bool unsigned_from_json(struct parse_ctx *ctx, const json_t *j, uint64_t max, uint64_t *out) {
-    char buf[32], *end;
-    const char *text = integer_text(j, buf);
-    if (!text) return wrong_type(ctx, "an integer", j);
-    if (*text == '-') return fail(ctx, "out of range: %s", text); /* strtoull would negate it */
+static bool unsigned_from_json(struct parse_ctx *ctx, const json_t *j, size_t width,
+                               void *slot) {
+    char buf[32];
+    const char *text = integer_text(ctx, j, buf);
+    if (!text) return false;
     errno = 0;
-    unsigned long long v = strtoull(text, &end, 10);
-    if (end == text || *end || *text < '0' || *text > '9')
-        return fail(ctx, "not an integer: \"%s\"", text);
-    if (errno == ERANGE || v > max) return fail(ctx, "out of range: %s", text);
-    *out = v;
+    unsigned long long v = strtoull(text, NULL, 10);
+    /* strtoull takes "-1" and negates it, so the sign is rejected by hand */
+    if (*text == '-' || errno == ERANGE || (width == 4 && v > UINT32_MAX))
+        return fail(ctx, "out of range: %s", text);
+    if (width == 4)
+        *(uint32_t *)slot = (uint32_t)v;
+    else
+        *(uint64_t *)slot = v;
     return true;
 }
 
 /* Numbers, or strings holding a number including "NaN", "Infinity" and "-Infinity". */
-static bool double_from_json(struct parse_ctx *ctx, const json_t *j, double max, double *out) {
-    if (json_is_number(j)) {
-        *out = json_number_value(j);
-    } else if (json_is_string(j)) {
-        char *end;
-        const char *text = json_string_value(j);
-        *out = strtod(text, &end);
-        if (end == text || *end) return fail(ctx, "not a number: \"%s\"", text);
-    } else {
-        return wrong_type(ctx, "a number", j);
-    }
-    if (isfinite(*out) && (*out > max || *out < -max)) return fail(ctx, "out of range");
+static bool real_from_json(struct parse_ctx *ctx, const json_t *j, size_t width, void *slot) {
+    if (!json_is_number(j) && !json_is_string(j)) return wrong_type(ctx, "a number", j);
+    const char *text = json_string_value(j);
+    char *end = NULL;
+    double v = text ? strtod(text, &end) : json_number_value(j);
+    if (text && (end == text || *end)) return fail(ctx, "not a number: \"%s\"", text);
+    if (width == 4 && isfinite(v) && (v > FLT_MAX || v < -FLT_MAX))
+        return fail(ctx, "out of range");
+    if (width == 4)
+        *(float *)slot = (float)v;
+    else
+        *(double *)slot = v;
     return true;
 }
 
+/* proto3 enums are open: besides the names, any int32 number is accepted and kept. */
 static bool enum_from_json(struct parse_ctx *ctx, const ProtobufCEnumDescriptor *d, const json_t *j,
                            int32_t *out) {
-    if (json_is_string(j)) {
-        const ProtobufCEnumValue *ev = protobuf_c_enum_descriptor_get_value_by_name(d, json_string_value(j));
-        if (!ev) return fail(ctx, "unknown enum value \"%s\"", json_string_value(j));
-        *out = ev->value;
-        return true;
-    }
-    int64_t v; /* proto3 enums are open: any int32 number is kept */
-    if (!json_is_integer(j)) return wrong_type(ctx, "an enum name or number", j);
-    if (!signed_from_json(ctx, j, INT32_MIN, INT32_MAX, &v)) return false;
-    *out = (int32_t)v;
+    if (json_is_integer(j)) return signed_from_json(ctx, j, sizeof *out, out);
+    if (!json_is_string(j)) return wrong_type(ctx, "an enum name or number", j);
+    const char *name = json_string_value(j);
+    const ProtobufCEnumValue *ev = protobuf_c_enum_descriptor_get_value_by_name(d, name);
+    if (!ev) return fail(ctx, "unknown enum value \"%s\"", name);
+    *out = ev->value;
     return true;
 }
 
-static bool digits(const char **p, int n, int *out) {
-    *out = 0;
-    for (int i = 0; i < n; i++, (*p)++) {
-        if (**p < '0' || **p > '9') return false;
-        *out = *out * 10 + (**p - '0');
+/* True if text starts with pattern, where '9' in the pattern stands for any digit. */
+static bool matches(const char *text, const char *pattern) {
+    for (; *pattern; text++, pattern++) {
+        if (*pattern == '9' ? *text < '0' || *text > '9' : *text != *pattern) return false;
     }
     return true;
 }
 
-static bool take(const char **p, const char *allowed) {
-    if (!**p || !strchr(allowed, **p)) return false;
-    (*p)++;
-    return true;
-}
-
-/* RFC 3339: 2026-11-21T10:00:00[.fraction](Z|+hh:mm|-hh:mm). Impossible dates such as
- * February 30 are caught by checking that timegm did not have to normalise them. */
+/* RFC 3339: 2026-11-21T10:00:00[.fraction](Z|+hh:mm|-hh:mm). The shape is checked before
+ * sscanf, whose %d would also take signs and spaces; impossible dates such as February 30
+ * are caught by checking that timegm did not have to normalise them. */
 static bool parse_rfc3339(const char *p, int64_t *seconds, int32_t *nanos) {
     struct tm tm = {0};
-    int year, mon, mday, oh = 0, om = 0, sign = 0, d;
-    if (!digits(&p, 4, &year) || !take(&p, "-") || !digits(&p, 2, &mon) || !take(&p, "-") ||
-        !digits(&p, 2, &mday) || !take(&p, "Tt") || !digits(&p, 2, &tm.tm_hour) || !take(&p, ":") ||
-        !digits(&p, 2, &tm.tm_min) || !take(&p, ":") || !digits(&p, 2, &tm.tm_sec))
-        return false;
+    int year, mon, mday, oh = 0, om = 0, sign = 0;
+    if (!matches(p, "9999-99-99T99:99:99")) return false;
+    sscanf(p, "%4d-%2d-%2dT%2d:%2d:%2d", &year, &mon, &mday, &tm.tm_hour, &tm.tm_min, &tm.tm_sec);
+    p += strlen("9999-99-99T99:99:99");
     *nanos = 0;
-    if (take(&p, ".")) {
-        const char *start = p;
-        for (int scale = 100000000; digits(&p, 1, &d); scale /= 10) {
-            if (scale == 0) return false; /* finer than a nanosecond */
-            *nanos += d * scale;
-        }
-        if (p == start) return false;
+    if (*p == '.') {
+        size_t n = strspn(++p, "0123456789");
+        if (n == 0 || n > 9) return false; /* finer than a nanosecond */
+        for (size_t i = 0; i < 9; i++) *nanos = *nanos * 10 + (i < n ? p[i] - '0' : 0);
+        p += n;
     }
-    if (take(&p, "+-")) {
-        sign = p[-1] == '+' ? 1 : -1;
-        if (!digits(&p, 2, &oh) || !take(&p, ":") || !digits(&p, 2, &om) || oh > 23 || om > 59)
-            return false;
-    } else if (!take(&p, "Zz")) {
+    if (matches(p, "+99:99") || matches(p, "-99:99")) {
+        sign = *p == '+' ? 1 : -1;
+        sscanf(p + 1, "%2d:%2d", &oh, &om);
+        p += strlen("+99:99");
+    } else if (*p++ != 'Z') {
         return false;
     }
-    if (*p || year < 1 || tm.tm_hour > 23 || tm.tm_min > 59 || tm.tm_sec > 59) return false;
+    if (*p || year < 1 || tm.tm_hour > 23 || tm.tm_min > 59 || tm.tm_sec > 59 || oh > 23 || om > 59)
+        return false;
     tm.tm_year = year - 1900;
     tm.tm_mon = mon - 1;
     tm.tm_mday = mday;
@@ -526,14 +524,15 @@ static bool parse_rfc3339(const char *p, int64_t *seconds, int32_t *nanos) {
 static bool timestamp_from_json(struct parse_ctx *ctx, const json_t *j, ProtobufCMessage *ts) {
     const ProtobufCFieldDescriptor *fields = ts->descriptor->fields;
     if (!json_is_string(j)) return wrong_type(ctx, "an RFC 3339 timestamp string", j);
-    if (!parse_rfc3339(json_string_value(j), mfield(ts, fields[0].offset), mfield(ts, fields[1].offset)))
-        return fail(ctx, "invalid RFC 3339 timestamp \"%s\"", json_string_value(j));
+    const char *text = json_string_value(j);
+    if (!parse_rfc3339(text, mfield(ts, fields[0].offset), mfield(ts, fields[1].offset)))
+        return fail(ctx, "invalid RFC 3339 timestamp \"%s\"", text);
     return true;
 }
 
 static bool message_from_json(struct parse_ctx *ctx, const json_t *j, ProtobufCMessage *msg);
-static bool value_from_json(struct parse_ctx *ctx, const ProtobufCFieldDescriptor *f, const json_t *j,
-                            void *slot);
+static bool value_from_json(struct parse_ctx *ctx, const ProtobufCFieldDescriptor *f,
+                            const json_t *j, void *slot);
 
 static ProtobufCMessage *new_message(const ProtobufCMessageDescriptor *d) {
     ProtobufCMessage *m = malloc(d->sizeof_message);
@@ -545,35 +544,22 @@ static bool submessage_from_json(struct parse_ctx *ctx, const ProtobufCMessageDe
                                  const json_t *j, ProtobufCMessage **slot) {
     ProtobufCMessage *m = *slot = new_message(d);
     if (!m) return fail(ctx, "out of memory");
-    if (is_wrapper(d)) return value_from_json(ctx, &d->fields[0], j, mfield(m, d->fields[0].offset));
+    if (is_wrapper(d)) return value_from_json(ctx, d->fields, j, mfield(m, d->fields->offset));
     if (is_timestamp(d)) return timestamp_from_json(ctx, j, m);
     return message_from_json(ctx, j, m);
 }
 
-static bool value_from_json(struct parse_ctx *ctx, const ProtobufCFieldDescriptor *f, const json_t *j,
-                            void *slot) {
-    int64_t s;
-    uint64_t u;
-    double d;
+static bool value_from_json(struct parse_ctx *ctx, const ProtobufCFieldDescriptor *f,
+                            const json_t *j, void *slot) {
     switch (f->type) {
     case PROTOBUF_C_TYPE_INT32: case PROTOBUF_C_TYPE_SINT32: case PROTOBUF_C_TYPE_SFIXED32:
-        if (!signed_from_json(ctx, j, INT32_MIN, INT32_MAX, &s)) return false;
-        *(int32_t *)slot = (int32_t)s;
-        return true;
-    case PROTOBUF_C_TYPE_UINT32: case PROTOBUF_C_TYPE_FIXED32:
-        if (!unsigned_from_json(ctx, j, UINT32_MAX, &u)) return false;
-        *(uint32_t *)slot = (uint32_t)u;
-        return true;
     case PROTOBUF_C_TYPE_INT64: case PROTOBUF_C_TYPE_SINT64: case PROTOBUF_C_TYPE_SFIXED64:
-        return signed_from_json(ctx, j, INT64_MIN, INT64_MAX, slot);
+        return signed_from_json(ctx, j, value_size(f->type), slot);
+    case PROTOBUF_C_TYPE_UINT32: case PROTOBUF_C_TYPE_FIXED32:
     case PROTOBUF_C_TYPE_UINT64: case PROTOBUF_C_TYPE_FIXED64:
-        return unsigned_from_json(ctx, j, UINT64_MAX, slot);
-    case PROTOBUF_C_TYPE_FLOAT:
-        if (!double_from_json(ctx, j, FLT_MAX, &d)) return false;
-        *(float *)slot = (float)d;
-        return true;
-    case PROTOBUF_C_TYPE_DOUBLE:
-        return double_from_json(ctx, j, DBL_MAX, slot);
+        return unsigned_from_json(ctx, j, value_size(f->type), slot);
+    case PROTOBUF_C_TYPE_FLOAT: case PROTOBUF_C_TYPE_DOUBLE:
+        return real_from_json(ctx, j, value_size(f->type), slot);
     case PROTOBUF_C_TYPE_BOOL:
         if (!json_is_boolean(j)) return wrong_type(ctx, "true or false", j);
         *(protobuf_c_boolean *)slot = json_is_true(j);
@@ -582,7 +568,8 @@ static bool value_from_json(struct parse_ctx *ctx, const ProtobufCFieldDescripto
         return enum_from_json(ctx, f->descriptor, j, slot);
     case PROTOBUF_C_TYPE_STRING:
         if (!json_is_string(j)) return wrong_type(ctx, "a string", j);
-        return (*(char **)slot = strdup(json_string_value(j))) != NULL || fail(ctx, "out of memory");
+        *(char **)slot = strdup(json_string_value(j));
+        return *(char **)slot || fail(ctx, "out of memory");
     case PROTOBUF_C_TYPE_BYTES:
         if (!json_is_string(j)) return wrong_type(ctx, "a base64 string", j);
         return base64_decode(json_string_value(j), slot) || fail(ctx, "invalid base64");
@@ -594,8 +581,8 @@ static bool value_from_json(struct parse_ctx *ctx, const ProtobufCFieldDescripto
 
 /* Allocates the zeroed array of a repeated field and stores it with its full count up front:
  * free_unpacked skips NULL strings, bytes and messages, so unfilled slots are harmless. */
-static void *new_repeated(struct parse_ctx *ctx, ProtobufCMessage *msg, const ProtobufCFieldDescriptor *f,
-                          size_t n) {
+static void *new_repeated(struct parse_ctx *ctx, ProtobufCMessage *msg,
+                          const ProtobufCFieldDescriptor *f, size_t n) {
     void *arr = n ? calloc(n, value_size(f->type)) : NULL;
     if (n && !arr) {
         fail(ctx, "out of memory");
@@ -606,8 +593,8 @@ static void *new_repeated(struct parse_ctx *ctx, ProtobufCMessage *msg, const Pr
     return arr;
 }
 
-static bool array_from_json(struct parse_ctx *ctx, ProtobufCMessage *msg, const ProtobufCFieldDescriptor *f,
-                            const json_t *j) {
+static bool array_from_json(struct parse_ctx *ctx, ProtobufCMessage *msg,
+                            const ProtobufCFieldDescriptor *f, const json_t *j) {
     if (!json_is_array(j)) return wrong_type(ctx, "an array", j);
     size_t n = json_array_size(j), size = value_size(f->type);
     char *arr = new_repeated(ctx, msg, f, n);
@@ -625,14 +612,16 @@ static bool map_entry_from_json(struct parse_ctx *ctx, ProtobufCMessage *entry, 
                                 const json_t *value) {
     const ProtobufCFieldDescriptor *kf = &entry->descriptor->fields[0];
     const ProtobufCFieldDescriptor *vf = &entry->descriptor->fields[1];
-    json_t *k = kf->type == PROTOBUF_C_TYPE_STRING ? json_string(key) : json_loads(key, JSON_DECODE_ANY, NULL);
-    bool ok = k ? value_from_json(ctx, kf, k, mfield(entry, kf->offset)) : fail(ctx, "invalid map key");
+    json_t *k = kf->type == PROTOBUF_C_TYPE_STRING ? json_string(key)
+                                                   : json_loads(key, JSON_DECODE_ANY, NULL);
+    bool ok = k ? value_from_json(ctx, kf, k, mfield(entry, kf->offset))
+                : fail(ctx, "invalid map key");
     json_decref(k);
     return ok && value_from_json(ctx, vf, value, mfield(entry, vf->offset));
 }
 
-static bool map_from_json(struct parse_ctx *ctx, ProtobufCMessage *msg, const ProtobufCFieldDescriptor *f,
-                          const json_t *j) {
+static bool map_from_json(struct parse_ctx *ctx, ProtobufCMessage *msg,
+                          const ProtobufCFieldDescriptor *f, const json_t *j) {
     if (!json_is_object(j)) return wrong_type(ctx, "an object", j);
     ProtobufCMessage **entries = new_repeated(ctx, msg, f, json_object_size(j));
     if (json_object_size(j) && !entries) return false;
@@ -650,8 +639,8 @@ static bool map_from_json(struct parse_ctx *ctx, ProtobufCMessage *msg, const Pr
     return true;
 }
 
-static bool field_from_json(struct parse_ctx *ctx, ProtobufCMessage *msg, const ProtobufCFieldDescriptor *f,
-                            const json_t *j) {
+static bool field_from_json(struct parse_ctx *ctx, ProtobufCMessage *msg,
+                            const ProtobufCFieldDescriptor *f, const json_t *j) {
     if (json_is_null(j)) return true; /* null means unset in proto3 JSON */
     if (f->label == PROTOBUF_C_LABEL_REPEATED)
         return is_map_field(f) ? map_from_json(ctx, msg, f, j) : array_from_json(ctx, msg, f, j);
@@ -672,7 +661,8 @@ static bool message_from_json(struct parse_ctx *ctx, const json_t *j, ProtobufCM
     json_t *value;
     json_object_foreach((json_t *)j, key, value) {
         size_t mark = path_push(ctx, "%s%s", ctx->path_len ? "." : "", key);
-        const ProtobufCFieldDescriptor *f = protobuf_c_message_descriptor_get_field_by_name(msg->descriptor, key);
+        const ProtobufCFieldDescriptor *f =
+            protobuf_c_message_descriptor_get_field_by_name(msg->descriptor, key);
         if (!f) return fail(ctx, "unknown field");
         if (!field_from_json(ctx, msg, f, value)) return false;
         path_pop(ctx, mark);
