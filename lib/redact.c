@@ -9,6 +9,8 @@
 static const char *const sensitive_parts[] = {
     "secret", "password", "passwd", "token", "private_key", "privatekey",
     "api_key", "apikey", "access_key", "credential", "authorization", "cookie",
+    /* the CSI spec marks mount_flags as possibly sensitive and not to be logged */
+    "mount_flags",
 };
 
 /* Names that contain a sensitive part but hold no credential. */

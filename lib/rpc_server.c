@@ -7,6 +7,7 @@
 #include "vk/rpc_server.h"
 
 #include "vk/arena.h"
+#include "vk/deadline.h"
 #include "vk/fault.h"
 #include "vk/log.h"
 #include "vk/pbjson.h"
@@ -120,6 +121,11 @@ int64_t vk_rpc_call_remaining_ms(const vk_rpc_call *call) {
     if (gpr_time_cmp(deadline, gpr_inf_future(GPR_CLOCK_MONOTONIC)) == 0) return INT64_MAX;
     gpr_timespec left = gpr_time_sub(deadline, gpr_now(GPR_CLOCK_MONOTONIC));
     return gpr_time_to_millis(left);
+}
+
+int64_t vk_rpc_call_deadline(const vk_rpc_call *call) {
+    int64_t remaining = vk_rpc_call_remaining_ms(call);
+    return remaining == INT64_MAX ? VK_DEADLINE_NONE : vk_deadline_in(remaining);
 }
 
 void *vk_rpc_alloc(vk_rpc_call *call, size_t size) { return vk_arena_alloc(call->arena, size); }

@@ -9,7 +9,7 @@ packages=(
   build-essential cmake pkg-config git
   # runtime libraries (headers)
   libgrpc-dev libprotobuf-c-dev protobuf-c-compiler protobuf-compiler libprotobuf-dev
-  libcurl4-openssl-dev libjansson-dev libmount-dev libmicrohttpd-dev libyaml-dev
+  libcurl4-openssl-dev libjansson-dev libmount-dev libmicrohttpd-dev libgnutls28-dev libyaml-dev
   # tests
   libcmocka-dev valgrind python3 python3-grpcio python3-grpc-tools procps
 )

@@ -7,7 +7,8 @@
 
 #define VK_REDACTED "***stripped***"
 
-/* True for `secrets`, `credentials`, and names that carry a password, a secret, a
+/* True for `secrets`, `credentials`, `mount_flags` (the CSI spec says they may be
+ * sensitive), and names that carry a password, a secret, a
  * private or API key, or a token (except the pagination tokens `starting_token` and
  * `next_token`, which are opaque cursors, not credentials). Case-insensitive. */
 bool vk_redact_is_sensitive(const char *name);

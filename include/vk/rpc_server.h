@@ -69,6 +69,8 @@ void *vk_rpc_call_user(const vk_rpc_call *call);
 const char *vk_rpc_call_method(const vk_rpc_call *call); /* "/csi.v1.Identity/Probe" */
 /* Milliseconds until the client's deadline; INT64_MAX when it set none. */
 int64_t vk_rpc_call_remaining_ms(const vk_rpc_call *call);
+/* The client's deadline as an absolute vk/deadline.h value (VK_DEADLINE_NONE if none). */
+int64_t vk_rpc_call_deadline(const vk_rpc_call *call);
 /* Zeroed memory and strings that live until the reply has been sent. */
 void *vk_rpc_alloc(vk_rpc_call *call, size_t size);
 char *vk_rpc_strdup(vk_rpc_call *call, const char *s);

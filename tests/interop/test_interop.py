@@ -87,20 +87,29 @@ class Plugin:
             self.process = subprocess.Popen(args, stdin=subprocess.DEVNULL,
                                             stdout=subprocess.DEVNULL, stderr=log,
                                             env=plugin_environment(faults))
-        # No proxy lookup: traffic stays on the unix socket.
+        self.channel = None  # connected by wait_ready
+
+    def connect(self):
+        """A new channel and stubs. No proxy lookup: traffic stays on the unix socket."""
+        if self.channel:
+            self.channel.close()
         self.channel = grpc.insecure_channel(self.target, options=[("grpc.enable_http_proxy", 0)])
         self.identity = csi_pb2_grpc.IdentityStub(self.channel)
         self.controller = csi_pb2_grpc.ControllerStub(self.channel)
         self.node = csi_pb2_grpc.NodeStub(self.channel)
 
     def wait_ready(self):
-        """Retries Probe until it answers; raises with the plugin's log if it never does."""
+        """Retries Probe until it answers; raises with the plugin's log if it never does.
+
+        Each attempt gets a new channel: a channel that failed to connect backs off for
+        a second, then 1.6 s, 2.6 s, ..., which would spend most of the wait asleep."""
         give_up = time.monotonic() + READY_TIMEOUT_S
         last_error = None
         while time.monotonic() < give_up:
             if self.process.poll() is not None:
                 raise AssertionError("vast-csi exited with %s before answering Probe; log:\n%s"
                                      % (self.process.returncode, self.log()))
+            self.connect()
             try:
                 return self.identity.Probe(csi_pb2.ProbeRequest(), timeout=1)
             except grpc.RpcError as e:
@@ -120,7 +129,8 @@ class Plugin:
 
     def close(self):
         """Always safe: kills the process if a test left it running."""
-        self.channel.close()
+        if self.channel:
+            self.channel.close()
         if self.process.poll() is None:
             self.process.kill()
             self.process.wait()

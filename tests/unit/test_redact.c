@@ -11,7 +11,7 @@ static void test_credentials_are_sensitive(void **state) {
     const char *names[] = {
         "secrets", "password", "PASSWORD", "db_passwd", "token", "api_token", "Api-Token",
         "secret_access_key", "access_secret_key", "private_key", "credentials", "client_secret",
-        "authorization", "ssl_key_password", "vms_token", "apikey",
+        "authorization", "ssl_key_password", "vms_token", "apikey", "mount_flags",
     };
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
         if (!vk_redact_is_sensitive(names[i])) fail_msg("%s should be sensitive", names[i]);
