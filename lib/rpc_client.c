@@ -7,10 +7,15 @@
 #include <grpc/support/alloc.h>
 #include <grpc/support/time.h>
 #include <pthread.h>
+#include <semaphore.h>
 #include <stdlib.h>
 #include <string.h>
 
 enum { MAX_REGISTERED = 64 };
+/* gRPC core lets at most this many threads pluck one queue at a time
+ * (GRPC_MAX_COMPLETION_QUEUE_PLUCKERS); a further plucker fails at once, which would
+ * abandon a live call. Callers beyond it wait on a semaphore instead. */
+enum { MAX_PLUCKERS = 6 };
 
 typedef struct {
     char *path;
@@ -20,6 +25,7 @@ typedef struct {
 struct vk_rpc_client {
     grpc_channel *channel;
     grpc_completion_queue *cq;
+    sem_t pluckers;
     pthread_mutex_t lock;
     registered_method methods[MAX_REGISTERED];
     int n_methods;
@@ -32,6 +38,7 @@ vk_rpc_client *vk_rpc_client_new(const vk_endpoint *endpoint) {
     c->channel = grpc_channel_create(endpoint->target, creds, NULL);
     grpc_channel_credentials_release(creds);
     c->cq = grpc_completion_queue_create_for_pluck(NULL);
+    sem_init(&c->pluckers, 0, MAX_PLUCKERS);
     pthread_mutex_init(&c->lock, NULL);
     return c;
 }
@@ -43,6 +50,7 @@ void vk_rpc_client_free(vk_rpc_client *c) {
     grpc_completion_queue_destroy(c->cq);
     for (int i = 0; i < c->n_methods; i++) free(c->methods[i].path);
     pthread_mutex_destroy(&c->lock);
+    sem_destroy(&c->pluckers);
     free(c);
 }
 
@@ -127,9 +135,14 @@ grpc_status_code vk_rpc_client_call(vk_rpc_client *c, const char *path,
     ops[5].data.recv_status_on_client.status_details = &details;
     ops[5].data.recv_status_on_client.error_string = &error_string;
 
+    while (sem_wait(&c->pluckers) != 0) {
+    }
     grpc_call_error err = grpc_call_start_batch(call, ops, 6, call, NULL);
     if (err == GRPC_CALL_OK) {
+        /* With no deadline on the pluck itself, it returns only with this call's
+         * completion (the call's own deadline bounds it). */
         grpc_completion_queue_pluck(c->cq, call, gpr_inf_future(GPR_CLOCK_REALTIME), NULL);
+        sem_post(&c->pluckers);
         char *text = grpc_slice_to_c_string(details);
         vk_status_set(st, code, "%s", text);
         gpr_free(text);
@@ -141,6 +154,7 @@ grpc_status_code vk_rpc_client_call(vk_rpc_client *c, const char *path,
             }
         }
     } else {
+        sem_post(&c->pluckers);
         code = vk_status_set(st, GRPC_STATUS_INTERNAL, "cannot start call to %s (error %d)", path, (int)err);
     }
 

@@ -53,9 +53,11 @@ struct vk_rpc_server {
     char services[512]; /* "csi.v1.Identity, csi.v1.Node": named in UNIMPLEMENTED messages */
 
     atomic_bool shutting_down;
+    atomic_bool cancelling; /* grace period over: calls not yet handled are refused */
     pthread_mutex_t lock;
     pthread_cond_t changed;
     int in_flight;           /* accepted calls whose reply has not completed */
+    vk_rpc_server_counters counters;
     bool shutdown_tag_seen;  /* core has finished its own shutdown work */
     bool started, stopped;
     char shutdown_tag;       /* its address is the tag */
@@ -200,8 +202,16 @@ static void log_finished_call(const vk_rpc_call *c) {
 static void call_finished(vk_rpc_call *c) {
     vk_rpc_server *s = c->server;
     log_finished_call(c);
+    bool ok = c->status.code == GRPC_STATUS_OK;
+    bool gone = c->cancelled != 0;
     call_free(c);
     pthread_mutex_lock(&s->lock);
+    if (ok) {
+        s->counters.finished_ok++;
+    } else {
+        s->counters.finished_error++;
+    }
+    if (gone) s->counters.client_gone++;
     s->in_flight--;
     pthread_cond_broadcast(&s->changed);
     pthread_mutex_unlock(&s->lock);
@@ -278,11 +288,15 @@ static void dispatch(vk_rpc_call *c) {
     char fault_name[128];
     snprintf(fault_name, sizeof fault_name, "rpc.%s", m->name);
     grpc_status_code code;
-    if (vk_fault_point(fault_name, &c->status)) {
+    if (atomic_load(&c->server->cancelling)) {
+        /* core already told the client "cancelled"; doing the work now would only
+         * stretch the shutdown */
+        code = vk_rpc_fail(c, GRPC_STATUS_UNAVAILABLE, "%s: the plugin is shutting down; retry", m->path);
+    } else if (vk_fault_point(fault_name, &c->status)) {
         code = c->status.code;
     } else if (!m->handler) {
-        code = vk_rpc_fail(c, GRPC_STATUS_UNIMPLEMENTED,
-                           "%s is not served by this plugin in its current mode", m->path);
+        code = vk_rpc_fail(c, GRPC_STATUS_UNIMPLEMENTED, "%s is not implemented by this version of the plugin",
+                           m->path);
     } else {
         code = m->handler(c, request, &response);
         c->status.code = code;
@@ -539,6 +553,13 @@ int vk_rpc_server_in_flight(vk_rpc_server *s) {
     return n;
 }
 
+vk_rpc_server_counters vk_rpc_server_counters_get(vk_rpc_server *s) {
+    pthread_mutex_lock(&s->lock);
+    vk_rpc_server_counters counters = s->counters;
+    pthread_mutex_unlock(&s->lock);
+    return counters;
+}
+
 static bool drained(const vk_rpc_server *s) { return s->shutdown_tag_seen && s->in_flight == 0; }
 
 void vk_rpc_server_shutdown(vk_rpc_server *s) {
@@ -564,6 +585,7 @@ void vk_rpc_server_shutdown(vk_rpc_server *s) {
         VK_LOG(VK_LOG_WARN, "shutdown grace period over: cancelling calls still in flight",
                "in_flight", vk_fmt(n, sizeof n, "%d", s->in_flight));
         pthread_mutex_unlock(&s->lock);
+        atomic_store(&s->cancelling, true);
         grpc_server_cancel_all_calls(s->grpc);
         pthread_mutex_lock(&s->lock);
         /* Handlers still running will try to reply; the queues must outlive them. Their

@@ -1,6 +1,7 @@
 /* A unary gRPC client on gRPC core, for csictl, tests and benchmarks. One channel per
- * client; calls may be made from up to a few threads at once (core's limit on threads
- * plucking one queue is 6); for more concurrency, use a client per thread. */
+ * client, shared by any number of threads; at most 6 calls wait at once (gRPC core's
+ * limit on threads plucking one queue), the rest queue behind them. For more
+ * concurrency, use a client per thread. */
 #ifndef VK_RPC_CLIENT_H
 #define VK_RPC_CLIENT_H
 

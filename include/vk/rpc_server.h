@@ -64,6 +64,15 @@ void vk_rpc_server_free(vk_rpc_server *server);
 /* Calls accepted and not yet finished (for tests and metrics). */
 int vk_rpc_server_in_flight(vk_rpc_server *server);
 
+/* Totals since start: calls whose reply went out with OK or with an error, and calls
+ * whose client had gone (cancelled, deadline, disconnect) when the reply completed. */
+typedef struct {
+    uint64_t finished_ok;
+    uint64_t finished_error;
+    uint64_t client_gone;
+} vk_rpc_server_counters;
+vk_rpc_server_counters vk_rpc_server_counters_get(vk_rpc_server *server);
+
 /* --- inside a handler --- */
 void *vk_rpc_call_user(const vk_rpc_call *call);
 const char *vk_rpc_call_method(const vk_rpc_call *call); /* "/csi.v1.Identity/Probe" */

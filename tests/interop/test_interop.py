@@ -33,6 +33,7 @@ NODE_ID = "n1"
 # A value that must never reach the plugin's log, however the request is logged.
 SECRET_VALUE = "s3cr3t-Interop-Value-7f41"
 READY_TIMEOUT_S = 10.0
+STOP_TIMEOUT_S = 20.0
 MAX_MESSAGE_BYTES = 4 * 1024 * 1024  # gRPC's default receive limit, which vast-csi keeps
 
 # Set by setUpModule once the stubs exist.
@@ -128,12 +129,24 @@ class Plugin:
         return self.process.wait(timeout=timeout)
 
     def close(self):
-        """Always safe: kills the process if a test left it running."""
+        """Stops the plugin if a test left it running: SIGTERM first, SIGKILL if it does not
+        exit in time. Raises (unittest reports it against the test) when a graceful
+        stop did not exit 0, so a leak or sanitizer report at exit, or a hang in shutdown,
+        fails the test that caused it. The process is reaped whatever happens."""
         if self.channel:
             self.channel.close()
-        if self.process.poll() is None:
+        if self.process.poll() is not None:
+            return
+        try:
+            status = self.terminate(timeout=STOP_TIMEOUT_S)
+        except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait()
+            raise AssertionError("vast-csi did not exit within %.0f s of SIGTERM; log:\n%s"
+                                 % (STOP_TIMEOUT_S, self.log()))
+        if status != 0:
+            raise AssertionError("vast-csi exited with %s after SIGTERM; log:\n%s"
+                                 % (status, self.log()))
 
 
 def raw_call(channel, path, payload, timeout=5):

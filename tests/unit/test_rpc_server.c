@@ -128,29 +128,33 @@ static grpc_status_code call_path(fixture *f, const char *path, const ProtobufCM
     return code;
 }
 
-/* A CreateVolume on its own thread and its own channel. */
+/* A CreateVolume on its own thread, on the fixture's channel (as a CO sidecar
+ * multiplexes its calls on one connection). */
 typedef struct {
     fixture *f;
     char name[32];
     grpc_status_code code;
+    char message[VK_STATUS_MESSAGE_MAX];
     char volume_id[32];
     pthread_t thread;
+    atomic_bool done;
 } create_call;
 
 static void *run_create(void *arg) {
     create_call *c = arg;
-    vk_rpc_client *client = vk_rpc_client_new(&c->f->endpoint);
+    vk_rpc_client *client = c->f->client;
     Csi__V1__CreateVolumeRequest req = CSI__V1__CREATE_VOLUME_REQUEST__INIT;
     req.name = c->name;
     ProtobufCMessage *resp = NULL;
     vk_status st;
     c->code = vk_rpc_client_call(client, "/csi.v1.Controller/CreateVolume", &req.base,
                                  &csi__v1__create_volume_response__descriptor, 10000, &resp, &st);
+    snprintf(c->message, sizeof c->message, "%s", st.message);
+    atomic_store(&c->done, true);
     if (resp) {
         snprintf(c->volume_id, sizeof c->volume_id, "%s", ((Csi__V1__CreateVolumeResponse *)resp)->volume->volume_id);
         protobuf_c_message_free_unpacked(resp, NULL);
     }
-    vk_rpc_client_free(client);
     return NULL;
 }
 
@@ -184,7 +188,8 @@ static void test_handler_sees_the_deadline(void **state) {
     fixture *f = start(1, 1000);
     vk_status st;
     call_path(f, "/csi.v1.Identity/Probe", NULL, 5000, &st);
-    assert_true(seen_remaining_ms > 0 && seen_remaining_ms <= 5000);
+    /* gRPC rounds the timeout up when it encodes grpc-timeout, by a few ms */
+    if (seen_remaining_ms < 4000 || seen_remaining_ms > 5100) fail_msg("remaining %lld ms", (long long)seen_remaining_ms);
     call_path(f, "/csi.v1.Identity/Probe", NULL, 0, &st);
     assert_true(seen_remaining_ms == INT64_MAX);
     stop(f);
@@ -234,11 +239,27 @@ static void test_shutdown_lets_calls_finish(void **state) {
     pthread_create(&t, NULL, run_shutdown, &job);
     usleep(100 * 1000);
     assert_false(atomic_load(&job.done)); /* still waiting for the three handlers */
+    for (int i = 0; i < 3; i++) {
+        if (atomic_load(&calls[i].done)) fail_msg("call %d ended before its handler: %d %s", i, calls[i].code, calls[i].message);
+    }
     gate_release();
     pthread_join(t, NULL);
+    /* The server's side: all three replies went out with OK to clients still there. */
+    vk_rpc_server_counters n = vk_rpc_server_counters_get(f->server);
+    assert_int_equal(n.finished_ok, 3);
+    assert_int_equal(n.client_gone, 0);
+    /* The client's side: OK. gRPC core 1.51's C client has a race of its own here: the
+     * server closes the connection right after the last reply of a shut-down server,
+     * and when the client's next write (a flow-control update) fails before it has
+     * handed the already-received reply to the call, the call ends "Broken pipe". It is
+     * rare and client-side; the integration and interop tests check the same property
+     * through separate processes and Python's client. */
     for (int i = 0; i < 3; i++) {
         pthread_join(calls[i].thread, NULL);
-        assert_int_equal(calls[i].code, GRPC_STATUS_OK);
+        bool client_race = calls[i].code == GRPC_STATUS_UNAVAILABLE && strstr(calls[i].message, "Broken pipe");
+        if (calls[i].code != GRPC_STATUS_OK && !client_race) {
+            fail_msg("call %d: %d %s", i, calls[i].code, calls[i].message);
+        }
     }
     assert_int_equal(vk_rpc_server_in_flight(f->server), 0);
     assert_int_equal(access(f->endpoint.path, F_OK), -1); /* socket gone */
@@ -265,6 +286,66 @@ static void test_grace_expiry_cancels_then_waits_for_handlers(void **state) {
     stop(f);
 }
 
+/* Calls queued behind a busy worker when the grace period ends are refused without
+ * running their handler. */
+static void test_queued_calls_skip_their_handler_after_grace(void **state) {
+    (void)state;
+    fixture *f = start(1, 100);
+    create_call calls[3] = {{.f = f, .name = "busy"}, {.f = f, .name = "q1"}, {.f = f, .name = "q2"}};
+    pthread_create(&calls[0].thread, NULL, run_create, &calls[0]);
+    gate_wait_for_waiters(1);
+    for (int i = 1; i < 3; i++) pthread_create(&calls[i].thread, NULL, run_create, &calls[i]);
+    usleep(100 * 1000); /* let the two reach the server and queue */
+    shutdown_job job = {.server = f->server};
+    pthread_t t;
+    pthread_create(&t, NULL, run_shutdown, &job);
+    for (int i = 0; i < 3; i++) pthread_join(calls[i].thread, NULL);
+    gate_release();
+    pthread_join(t, NULL);
+    pthread_mutex_lock(&gate_lock);
+    int handled = gate_waiting;
+    pthread_mutex_unlock(&gate_lock);
+    assert_int_equal(handled, 1); /* only the call already running reached its handler */
+    for (int i = 0; i < 3; i++) assert_int_not_equal(calls[i].code, GRPC_STATUS_OK);
+    stop(f);
+}
+
+/* More threads than gRPC core lets pluck one queue share one client safely. */
+typedef struct {
+    fixture *f;
+    int failures;
+    pthread_t thread;
+} probe_loop;
+
+static void *run_probes(void *arg) {
+    probe_loop *p = arg;
+    for (int i = 0; i < 50; i++) {
+        vk_status st;
+        if (call_path(p->f, "/csi.v1.Identity/Probe", &csi__v1__probe_response__descriptor, 5000, &st) !=
+            GRPC_STATUS_OK) {
+            p->failures++;
+        }
+    }
+    return NULL;
+}
+
+static void test_client_shared_by_many_threads(void **state) {
+    (void)state;
+    fixture *f = start(2, 1000);
+    probe_loop loops[12];
+    for (int i = 0; i < 12; i++) {
+        loops[i] = (probe_loop){.f = f};
+        pthread_create(&loops[i].thread, NULL, run_probes, &loops[i]);
+    }
+    int failures = 0;
+    for (int i = 0; i < 12; i++) {
+        pthread_join(loops[i].thread, NULL);
+        failures += loops[i].failures;
+    }
+    assert_int_equal(failures, 0);
+    stop(f);
+}
+
 int main(void) {
     grpc_init();
     const struct CMUnitTest tests[] = {
@@ -274,6 +355,8 @@ int main(void) {
         cmocka_unit_test(test_fast_lane_is_not_blocked_by_workers),
         cmocka_unit_test(test_shutdown_lets_calls_finish),
         cmocka_unit_test(test_grace_expiry_cancels_then_waits_for_handlers),
+        cmocka_unit_test(test_queued_calls_skip_their_handler_after_grace),
+        cmocka_unit_test(test_client_shared_by_many_threads),
     };
     int failed = cmocka_run_group_tests(tests, NULL, NULL);
     grpc_shutdown_blocking();
