@@ -1,0 +1,211 @@
+/* Rules of the tenancy collections: tenants, view policies, QoS policies, VIP pools. */
+#include <stdio.h>
+#include <string.h>
+
+#include "collections.h"
+#include "objects.h"
+#include "store.h"
+#include "tasks.h"
+
+/* ---- tenants ---- */
+
+/* Objects of every tenant-owned collection that belong to the tenant. */
+static size_t tenant_owned_count(sim_ctx *ctx, json_int_t tenant) {
+    size_t count = 0;
+    for (size_t i = 0; sim_collections[i]; i++) {
+        if (sim_collections[i]->tenant_owned)
+            count += coll_count_refs(ctx, sim_collections[i]->name, "tenant_id", tenant);
+    }
+    return count;
+}
+
+static int tenant_delete_request(sim_request *req, json_t *tenant, sim_response *resp) {
+    json_int_t id = json_integer_value(json_object_get(tenant, "id"));
+    if (id == SIM_DEFAULT_TENANT_ID) return sim_reply_detail(resp, 409, "The default tenant cannot be deleted.");
+    const char *force_text = sim_param_get(req, "force_remove");
+    bool force = force_text && (strcmp(force_text, "true") == 0 || strcmp(force_text, "True") == 0);
+    size_t owned = tenant_owned_count(req->ctx, id);
+    if (owned > 0 && !force) {
+        return sim_reply_detail(resp, 409,
+                                "Tenant %s still owns %zu objects (views, quotas, policies, ...); delete them "
+                                "first or use force_remove=true.",
+                                json_string_value(json_object_get(tenant, "name")), owned);
+    }
+    json_t *task = tasks_start(req->ctx, "DeleteTenant",
+                               json_pack("{s:s, s:I, s:b}", "type", "delete_tenant", "id", id, "force", force));
+    return tasks_reply(resp, task) == 0 ? 1 : -1;
+}
+
+/* Removes every object of the tenant, in each tenant-owned collection. */
+static void remove_tenant_objects(sim_ctx *ctx, json_int_t tenant) {
+    for (size_t c = 0; sim_collections[c]; c++) {
+        const sim_collection *coll = sim_collections[c];
+        if (!coll->tenant_owned) continue;
+        json_t *items = store_list(ctx->store, coll->name);
+        for (size_t i = json_array_size(items); i-- > 0;) {
+            json_t *obj = json_array_get(items, i);
+            if (json_integer_value(json_object_get(obj, "tenant_id")) == tenant) objects_destroy(ctx, coll, obj);
+        }
+    }
+}
+
+bool tenants_finish_delete(sim_ctx *ctx, json_t *action, char *message, size_t size) {
+    json_int_t id = json_integer_value(json_object_get(action, "id"));
+    json_t *tenant = store_get(ctx->store, "tenants", id);
+    if (!tenant) return true;
+    size_t owned = tenant_owned_count(ctx, id);
+    if (owned > 0 && !json_is_true(json_object_get(action, "force"))) {
+        snprintf(message, size, "Tenant still owns %zu objects", owned);
+        return false;
+    }
+    remove_tenant_objects(ctx, id);
+    objects_destroy(ctx, &coll_tenants, tenant);
+    return true;
+}
+
+void tenants_ensure_default(sim_ctx *ctx) {
+    if (json_array_size(store_list(ctx->store, "tenants")) > 0) return;
+    store_add(ctx->store, "tenants", json_pack("{s:s, s:[]}", "name", SIM_DEFAULT_TENANT_NAME, "client_ip_ranges"));
+}
+
+static const char *const name_only[] = {"name", NULL};
+
+const sim_collection coll_tenants = {
+    .name = "tenants",
+    .creatable = true,
+    .writable = true,
+    .required = name_only,
+    .unique = name_only,
+    .immutable = name_only,
+    .patch_status = 200,
+    .delete_request = tenant_delete_request,
+};
+
+/* ---- view policies ---- */
+
+static void viewpolicy_render(sim_request *req, json_t *out) {
+    json_int_t id = json_integer_value(json_object_get(out, "id"));
+    json_object_set_new(out, "count_views", json_integer((json_int_t)coll_count_refs(req->ctx, "views", "policy_id", id)));
+}
+
+/* A policy or QoS policy that views point at cannot go (VMS refuses, views would dangle). */
+static int refuse_while_used(sim_request *req, json_t *obj, const char *field, const char *what,
+                             sim_response *resp) {
+    size_t users = coll_count_refs(req->ctx, "views", field, json_integer_value(json_object_get(obj, "id")));
+    if (users == 0) return 0;
+    return sim_reply_detail(resp, 409, "%s %s is in use by %zu views.", what,
+                            json_string_value(json_object_get(obj, "name")), users);
+}
+
+static int viewpolicy_delete_request(sim_request *req, json_t *obj, sim_response *resp) {
+    return refuse_while_used(req, obj, "policy_id", "View policy", resp);
+}
+
+static int viewpolicy_validate(sim_request *req, json_t *obj, json_t *old, sim_response *resp) {
+    (void)req, (void)resp;
+    if (!old) coll_default(obj, "flavor", json_string("NFS"));
+    return 0;
+}
+
+static const char *const viewpolicy_derived[] = {"count_views", NULL};
+
+const sim_collection coll_viewpolicies = {
+    .name = "viewpolicies",
+    .tenant_owned = true,
+    .creatable = true,
+    .writable = true,
+    .required = name_only,
+    .unique = name_only,
+    .patch_status = 200,
+    .derived = viewpolicy_derived,
+    .validate = viewpolicy_validate,
+    .delete_request = viewpolicy_delete_request,
+    .render = viewpolicy_render,
+};
+
+/* ---- QoS policies ---- */
+
+static int qospolicy_validate(sim_request *req, json_t *obj, json_t *old, sim_response *resp) {
+    (void)req, (void)resp;
+    if (!old) {
+        coll_default(obj, "policy_type", json_string("VIEW"));
+        coll_default(obj, "mode", json_string("STATIC"));
+    }
+    return 0;
+}
+
+static int qospolicy_delete_request(sim_request *req, json_t *obj, sim_response *resp) {
+    return refuse_while_used(req, obj, "qos_policy_id", "QoS policy", resp);
+}
+
+static const char *const qos_immutable[] = {"name", "policy_type", "tenant_id", NULL};
+
+const sim_collection coll_qospolicies = {
+    .name = "qospolicies",
+    .tenant_owned = true,
+    .creatable = true,
+    .writable = true,
+    .required = name_only,
+    .unique = name_only,
+    .immutable = qos_immutable,
+    .patch_status = 200,
+    .validate = qospolicy_validate,
+    .delete_request = qospolicy_delete_request,
+};
+
+/* ---- VIP pools ---- */
+
+static bool valid_ip_ranges(json_t *ranges) {
+    if (!json_is_array(ranges)) return false;
+    size_t i;
+    json_t *range;
+    json_array_foreach(ranges, i, range) {
+        if (json_array_size(range) != 2 || !json_is_string(json_array_get(range, 0)) ||
+            !json_is_string(json_array_get(range, 1)))
+            return false;
+    }
+    return true;
+}
+
+static int vippool_validate(sim_request *req, json_t *obj, json_t *old, sim_response *resp) {
+    (void)req;
+    json_t *cidr = json_object_get(obj, "subnet_cidr");
+    if (!json_is_integer(cidr) || json_integer_value(cidr) < 1 || json_integer_value(cidr) > 128)
+        return sim_reply_field_error(resp, "subnet_cidr", "A valid integer is required.");
+    json_t *ranges = json_object_get(obj, "ip_ranges");
+    if (ranges && !valid_ip_ranges(ranges))
+        return sim_reply_field_error(resp, "ip_ranges", "Expected a list of [start, end] address pairs.");
+    if (!old) {
+        coll_default(obj, "ip_ranges", json_array());
+        coll_default(obj, "role", json_string("PROTOCOLS"));
+        coll_default(obj, "enabled", json_true());
+    }
+    return 0;
+}
+
+static int vippool_delete_request(sim_request *req, json_t *obj, sim_response *resp) {
+    json_t *task = tasks_start(req->ctx, "DeleteVipPool",
+                               json_pack("{s:s, s:O}", "type", "delete_vippool", "id", json_object_get(obj, "id")));
+    return tasks_reply(resp, task) == 0 ? 1 : -1;
+}
+
+bool vippools_finish_delete(sim_ctx *ctx, json_t *action, char *message, size_t size) {
+    (void)message, (void)size;
+    json_t *pool = store_get(ctx->store, "vippools", json_integer_value(json_object_get(action, "id")));
+    if (pool) objects_destroy(ctx, &coll_vippools, pool);
+    return true;
+}
+
+static const char *const vippool_required[] = {"subnet_cidr", NULL};
+
+const sim_collection coll_vippools = {
+    .name = "vippools",
+    .tenant_owned = true,
+    .creatable = true,
+    .writable = true,
+    .required = vippool_required,
+    .unique = name_only,
+    .patch_status = 204,
+    .validate = vippool_validate,
+    .delete_request = vippool_delete_request,
+};

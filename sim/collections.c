@@ -1,0 +1,108 @@
+/* The collection table and the helpers the per-collection rules share; see collections.h. */
+#include "collections.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fsops.h"
+#include "store.h"
+#include "support.h"
+
+const sim_collection *const sim_collections[] = {
+    &coll_tenants, &coll_viewpolicies, &coll_qospolicies, &coll_vippools,   &coll_views,
+    &coll_quotas,  &coll_snapshots,    &coll_globalsnapstreams, &coll_users, &coll_apitokens,
+    &coll_vtasks,  &coll_versions,     &coll_clusters,     NULL,
+};
+
+const sim_collection *collection_find(const char *name) {
+    for (size_t i = 0; sim_collections[i]; i++) {
+        if (strcmp(sim_collections[i]->name, name) == 0) return sim_collections[i];
+    }
+    return NULL;
+}
+
+int coll_check_reference(sim_request *req, json_t *obj, const char *field, const char *target, bool null_ok,
+                         sim_response *resp) {
+    json_t *v = json_object_get(obj, field);
+    if (!v || (null_ok && json_is_null(v))) return 0;
+    if (json_is_integer(v) && store_get(req->ctx->store, target, json_integer_value(v))) return 0;
+    char *text = json_dumps(v, JSON_ENCODE_ANY);
+    sim_reply_field_error(resp, field, "Invalid pk \"%s\" - object does not exist.", text ? text : "?");
+    free(text);
+    return -1;
+}
+
+int coll_resolve_name(sim_request *req, json_t *obj, const char *name_field, const char *id_field,
+                      const char *target, sim_response *resp) {
+    json_t *name = json_object_get(obj, name_field);
+    /* The name is an input alias only when this request gave it without the id; it is
+     * never stored, because the output derives it from the id. */
+    bool use_name = json_is_string(name) && json_object_get(req->body, name_field) &&
+                    !json_object_get(req->body, id_field);
+    json_t *found = use_name ? coll_find_by_name(req->ctx, target, json_string_value(name)) : NULL;
+    if (use_name && !found)
+        return sim_reply_field_error(resp, name_field, "Object with name=%s does not exist.", json_string_value(name));
+    if (found) json_object_set(obj, id_field, json_object_get(found, "id"));
+    json_object_del(obj, name_field);
+    return 0;
+}
+
+const char *coll_name_of(sim_ctx *ctx, const char *collection, json_int_t id) {
+    json_t *obj = store_get(ctx->store, collection, id);
+    return obj ? json_string_value(json_object_get(obj, "name")) : NULL;
+}
+
+json_t *coll_find_by_name(sim_ctx *ctx, const char *collection, const char *name) {
+    size_t i;
+    json_t *obj;
+    json_array_foreach(store_list(ctx->store, collection), i, obj) {
+        const char *have = json_string_value(json_object_get(obj, "name"));
+        if (have && strcmp(have, name) == 0) return obj;
+    }
+    return NULL;
+}
+
+void coll_default(json_t *obj, const char *key, json_t *value) {
+    if (json_object_get(obj, key)) json_decref(value);
+    else json_object_set_new(obj, key, value);
+}
+
+size_t coll_count_refs(sim_ctx *ctx, const char *collection, const char *field, json_int_t id) {
+    size_t count = 0, i;
+    json_t *obj;
+    json_array_foreach(store_list(ctx->store, collection), i, obj) {
+        json_t *v = json_object_get(obj, field);
+        if (json_is_integer(v) && json_integer_value(v) == id) count++;
+    }
+    return count;
+}
+
+char *coll_fs_path(sim_request *req, json_t *obj, const char *field, sim_response *resp) {
+    json_t *v = json_object_get(obj, field);
+    if (!json_is_string(v)) {
+        sim_reply_field_error(resp, field, "Not a valid string.");
+        return NULL;
+    }
+    char *path = fsops_resolve(req->ctx->fs_root, json_string_value(v));
+    if (!path) sim_reply_field_error(resp, field, "Path must be absolute, without \".\" or \"..\" components.");
+    return path;
+}
+
+int coll_prepare_directory(sim_request *req, json_t *obj, sim_response *resp) {
+    char *dir = coll_fs_path(req, obj, "path", resp);
+    if (!dir) return -1;
+    int rc = 0;
+    if (json_is_true(json_object_get(obj, "create_dir"))) {
+        if (fsops_mkdirs(dir, 0755) != 0) rc = sim_reply_field_error(resp, "path", "Cannot create the directory");
+    } else if (!fsops_is_dir(dir)) {
+        rc = sim_reply_field_error(resp, "path", "Directory does not exist");
+    }
+    free(dir);
+    return rc;
+}
+
+void collections_ensure_builtin(sim_ctx *ctx) {
+    tenants_ensure_default(ctx);
+    clusters_ensure_identity(ctx);
+}

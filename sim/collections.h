@@ -1,0 +1,96 @@
+/* The collections VMS serves and the rules that make each behave like VMS: required and
+ * unique fields, references, side effects on the file system, derived fields. The
+ * generic create/read/update/delete steps live in objects.c and call these hooks. */
+#ifndef SIM_COLLECTIONS_H
+#define SIM_COLLECTIONS_H
+
+#include <jansson.h>
+#include <stdbool.h>
+
+#include "sim.h"
+
+/* The tenant that always exists and that objects belong to when no tenant is named. */
+#define SIM_DEFAULT_TENANT_ID 1
+#define SIM_DEFAULT_TENANT_NAME "default"
+
+typedef struct sim_collection sim_collection;
+
+/* Hooks return 0 to go on or -1 with the error response set. */
+struct sim_collection {
+    const char *name;        /* URL segment and state.json key, e.g. "views" */
+    bool tenant_owned;       /* has tenant_id; X-Tenant-Name scoping applies */
+    bool creatable;          /* POST on the collection */
+    bool writable;           /* PATCH and DELETE by id */
+    const char *const *required;         /* NULL-terminated lists, may be NULL */
+    const char *const *unique;           /* unique across the cluster */
+    const char *const *unique_in_tenant; /* unique together with tenant_id */
+    const char *const *immutable;        /* silently ignored by PATCH (read-only in VMS) */
+    const char *const *derived;          /* computed on output, ignored on input */
+    const char *const *expensive;        /* derived too, and they walk the file system */
+    int patch_status;                    /* 200 (with the object) or 204 (no body) */
+
+    /* obj is the object as it would be stored; old is NULL on create. */
+    int (*validate)(sim_request *req, json_t *obj, json_t *old, sim_response *resp);
+    /* Side effects that may still fail (directories, snapshot copies); runs after
+     * validation, before the object is stored (it has no id yet). */
+    int (*prepare_create)(sim_request *req, json_t *obj, sim_response *resp);
+    /* After the object got its id. */
+    void (*created)(sim_request *req, json_t *obj);
+    /* The 201 body, when it is not the object itself (apitokens answer {id, token}). */
+    json_t *(*create_response)(sim_request *req, json_t *obj);
+    /* DELETE: 0 = remove now and answer 204; 1 = the hook answered (e.g. an async task);
+     * -1 = refused (response set). */
+    int (*delete_request)(sim_request *req, json_t *obj, sim_response *resp);
+    /* Clean-up when the object goes, whatever removes it (DELETE, expiry, cascade). */
+    void (*removed)(sim_ctx *ctx, json_t *obj);
+    /* Derived fields on a rendered copy: cheap ones, and the file-system walks. */
+    void (*render)(sim_request *req, json_t *out);
+    void (*render_expensive)(sim_request *req, json_t *out);
+    /* For computed collections (versions, clusters): the objects, made on the fly. */
+    json_t *(*virtual_list)(sim_request *req);
+};
+
+extern const sim_collection coll_tenants, coll_viewpolicies, coll_qospolicies, coll_vippools;
+extern const sim_collection coll_views, coll_quotas, coll_snapshots, coll_globalsnapstreams;
+extern const sim_collection coll_users, coll_apitokens, coll_vtasks, coll_versions, coll_clusters;
+
+const sim_collection *collection_find(const char *name);
+/* NULL-terminated list of every collection. */
+extern const sim_collection *const sim_collections[];
+
+/* --- helpers the rules share --- */
+
+/* 400 {"<field>": ["Invalid pk \"<v>\" - object does not exist."]} unless obj[field] is
+ * absent, null (when null_ok) or the id of an object of `target`. */
+int coll_check_reference(sim_request *req, json_t *obj, const char *field, const char *target, bool null_ok,
+                         sim_response *resp);
+/* Accepts a name in name_field instead of an id in id_field (VMS takes both, e.g.
+ * qos_policy / qos_policy_id): resolves it into id_field and drops name_field. */
+int coll_resolve_name(sim_request *req, json_t *obj, const char *name_field, const char *id_field,
+                      const char *target, sim_response *resp);
+/* The `name` of object id in collection, or NULL. */
+const char *coll_name_of(sim_ctx *ctx, const char *collection, json_int_t id);
+/* First object whose field equals value (string comparison), or NULL (borrowed). */
+json_t *coll_find_by_name(sim_ctx *ctx, const char *collection, const char *name);
+/* Sets obj[key] = value (stolen) unless the client gave the key. */
+void coll_default(json_t *obj, const char *key, json_t *value);
+/* How many objects of collection have integer field == id. */
+size_t coll_count_refs(sim_ctx *ctx, const char *collection, const char *field, json_int_t id);
+/* Maps obj[field] (a VMS path) to a malloc'd file-system path; 400 when invalid. */
+char *coll_fs_path(sim_request *req, json_t *obj, const char *field, sim_response *resp);
+/* The create_dir rule shared by views and quotas: make the directory when asked to,
+ * else insist it exists (400 {"path": ["Directory does not exist"]}). */
+int coll_prepare_directory(sim_request *req, json_t *obj, sim_response *resp);
+
+/* Actions that async tasks run when they complete (tasks.c calls them). true on success;
+ * otherwise message says why the task failed. */
+bool tenants_finish_delete(sim_ctx *ctx, json_t *action, char *message, size_t size);
+bool vippools_finish_delete(sim_ctx *ctx, json_t *action, char *message, size_t size);
+
+/* Ensures what always exists: tenant "default" (id 1) and the cluster's identity.
+ * Call under the store lock (start-up, reset). */
+void collections_ensure_builtin(sim_ctx *ctx);
+void tenants_ensure_default(sim_ctx *ctx);
+void clusters_ensure_identity(sim_ctx *ctx);
+
+#endif

@@ -1,0 +1,23 @@
+/* The HTTP(S) listeners (libmicrohttpd): one thread per connection, so an injected
+ * latency or hang holds only its own connection. Every request is counted, passed
+ * through the fault rules, and handed to the admin or the API handlers. */
+#ifndef SIM_HTTP_H
+#define SIM_HTTP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sim.h"
+
+typedef struct sim_listener sim_listener;
+
+/* Listens on addr ("127.0.0.1:8443", "[::1]:0", "localhost:0"; loopback only). With
+ * cert_pem/key_pem it serves HTTPS. NULL and a message in err on failure. */
+sim_listener *http_start(sim_ctx *ctx, const char *addr, const char *cert_pem, const char *key_pem, char *err,
+                         size_t errlen);
+/* The port actually bound (useful with port 0). */
+uint16_t http_port(const sim_listener *listener);
+/* Stops accepting, closes connections, waits for their threads, frees. */
+void http_stop(sim_listener *listener);
+
+#endif

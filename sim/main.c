@@ -1,0 +1,161 @@
+/* vms-sim: a simulator of the VAST management REST API (VMS) for tests, the quickstart
+ * and benchmarks. This file is the lifecycle: options, data directory, state, TLS,
+ * listeners, the port file, and a clean stop on SIGTERM/SIGINT. */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "clones.h"
+#include "collections.h"
+#include "faults.h"
+#include "fsops.h"
+#include "http.h"
+#include "options.h"
+#include "seed.h"
+#include "stats.h"
+#include "store.h"
+#include "support.h"
+#include "tls.h"
+#include "vk/log.h"
+
+typedef struct {
+    sim_listener *https, *http;
+    char *cert_pem, *key_pem; /* libmicrohttpd may refer to them while it runs */
+} listeners;
+
+/* --reset: the state file and DIR/fs go; DIR/tls stays so clients keep trusting it. */
+static int wipe_state(const sim_ctx *ctx) {
+    if (unlink(ctx->state_path) != 0 && errno != ENOENT) return -1;
+    return fsops_remove_tree(ctx->fs_root);
+}
+
+static int open_state(sim_ctx *ctx, char *err, size_t errlen) {
+    if (fsops_mkdirs(ctx->cfg.data_dir, 0755) != 0 || (ctx->cfg.reset && wipe_state(ctx) != 0) ||
+        fsops_mkdirs(ctx->fs_root, 0755) != 0) {
+        snprintf(err, errlen, "cannot prepare the data directory %s: %s", ctx->cfg.data_dir, strerror(errno));
+        return -1;
+    }
+    ctx->store = store_open(ctx->state_path, err, errlen);
+    if (!ctx->store) return -1;
+    if (ctx->cfg.faults_json) {
+        json_error_t jerr;
+        json_t *doc = json_loads(ctx->cfg.faults_json, 0, &jerr);
+        bool ok = doc && faults_set(ctx->faults, doc, err, errlen);
+        json_decref(doc);
+        if (!ok) {
+            if (!doc) snprintf(err, errlen, "--faults: %s", jerr.text);
+            return -1;
+        }
+    }
+    int rc = 0;
+    store_lock(ctx->store);
+    collections_ensure_builtin(ctx);
+    if (ctx->cfg.seed) {
+        json_t *ids = seed_apply(ctx);
+        if (!ids) rc = -1;
+        json_decref(ids);
+    }
+    clones_resume(ctx);
+    if (rc == 0) rc = store_commit(ctx->store);
+    store_unlock(ctx->store);
+    if (rc != 0) snprintf(err, errlen, "cannot initialise the state in %s", ctx->cfg.data_dir);
+    return rc;
+}
+
+static int start_listeners(sim_ctx *ctx, listeners *ls, char *err, size_t errlen) {
+    if (ctx->cfg.https_addr) {
+        if (tls_load_or_generate(ctx->cfg.data_dir, ctx->cfg.tls_cert, ctx->cfg.tls_key, &ls->cert_pem, &ls->key_pem,
+                                 err, errlen) != 0)
+            return -1;
+        ls->https = http_start(ctx, ctx->cfg.https_addr, ls->cert_pem, ls->key_pem, err, errlen);
+        if (!ls->https) return -1;
+    }
+    if (ctx->cfg.http_addr) {
+        ls->http = http_start(ctx, ctx->cfg.http_addr, NULL, NULL, err, errlen);
+        if (!ls->http) return -1;
+    }
+    return 0;
+}
+
+static int write_port_file(const sim_ctx *ctx, const listeners *ls) {
+    json_t *ports = json_object();
+    if (ls->https) json_object_set_new(ports, "https", json_integer(http_port(ls->https)));
+    if (ls->http) json_object_set_new(ports, "http", json_integer(http_port(ls->http)));
+    char *text = json_dumps(ports, JSON_COMPACT);
+    json_decref(ports);
+    int rc = -1;
+    if (text) {
+        if (ctx->cfg.port_file) rc = sim_write_file_atomic(ctx->cfg.port_file, text, strlen(text), 0644);
+        else rc = 0;
+        VK_LOG(VK_LOG_INFO, "vms-sim ready", "ports", text, "data_dir", ctx->cfg.data_dir, "sys_version",
+               ctx->cfg.sys_version);
+    }
+    free(text);
+    return rc;
+}
+
+static void stop_listeners(listeners *ls) {
+    http_stop(ls->https);
+    http_stop(ls->http);
+    free(ls->cert_pem);
+    free(ls->key_pem);
+}
+
+int main(int argc, char **argv) {
+    static sim_ctx ctx;
+    char err[2048] = "";
+    switch (options_parse(argc, argv, &ctx.cfg, err, sizeof err)) {
+    case OPTIONS_EXIT_OK: options_free(&ctx.cfg); return 0;
+    case OPTIONS_ERROR:
+        fprintf(stderr, "vms-sim: %s\n", err);
+        options_free(&ctx.cfg);
+        return 2;
+    case OPTIONS_RUN: break;
+    }
+    /* Block the stop signals before any thread starts, so every thread inherits the mask
+     * and only sigwait below receives them. */
+    sigset_t stop_signals;
+    sigemptyset(&stop_signals);
+    sigaddset(&stop_signals, SIGTERM);
+    sigaddset(&stop_signals, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &stop_signals, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    ctx.started_ms = sim_now_ms();
+    ctx.fs_root = sim_printf("%s/fs", ctx.cfg.data_dir);
+    ctx.state_path = sim_printf("%s/state.json", ctx.cfg.data_dir);
+    ctx.stats = stats_create();
+    ctx.faults = faults_create();
+    ctx.clones = clones_create();
+    listeners ls = {0};
+    int status = 0;
+    if (open_state(&ctx, err, sizeof err) != 0 || start_listeners(&ctx, &ls, err, sizeof err) != 0 ||
+        write_port_file(&ctx, &ls) != 0) {
+        VK_LOG(VK_LOG_ERROR, "vms-sim cannot start", "error", err[0] ? err : "cannot write the port file");
+        status = 1;
+    } else {
+        int sig = 0;
+        sigwait(&stop_signals, &sig);
+        VK_LOG(VK_LOG_INFO, "vms-sim stopping", "signal", sig == SIGINT ? "SIGINT" : "SIGTERM");
+    }
+
+    atomic_store(&ctx.stopping, true);
+    stop_listeners(&ls);
+    clones_shutdown(&ctx);
+    if (ctx.store) {
+        store_lock(ctx.store);
+        store_commit(ctx.store);
+        store_unlock(ctx.store);
+    }
+    store_close(ctx.store);
+    clones_destroy(ctx.clones);
+    faults_destroy(ctx.faults);
+    stats_destroy(ctx.stats);
+    free(ctx.fs_root);
+    free(ctx.state_path);
+    options_free(&ctx.cfg);
+    return status;
+}

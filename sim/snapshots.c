@@ -1,0 +1,229 @@
+/* Snapshots and global snapshot streams; see snapshots.h. */
+#include "snapshots.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "api_actions.h"
+#include "clones.h"
+#include "collections.h"
+#include "fsops.h"
+#include "objects.h"
+#include "store.h"
+#include "support.h"
+#include "tasks.h"
+
+static const char *state_of(json_t *stream) {
+    const char *state = json_string_value(json_object_get(json_object_get(stream, "status"), "state"));
+    return state ? state : "";
+}
+
+static void set_status(json_t *stream, const char *state, json_int_t progress) {
+    json_object_set_new(stream, "status", json_pack("{s:s, s:I}", "state", state, "progress", progress));
+}
+
+/* A snapshot that a running stream still copies from must stay. */
+static bool snapshot_in_use(sim_ctx *ctx, json_int_t snapshot_id) {
+    size_t i;
+    json_t *stream;
+    json_array_foreach(store_list(ctx->store, "globalsnapstreams"), i, stream) {
+        if (json_integer_value(json_object_get(stream, "loanee_snapshot_id")) == snapshot_id &&
+            strcmp(state_of(stream), "RUNNING") == 0)
+            return true;
+    }
+    return false;
+}
+
+char *snapshots_copy_dir(sim_ctx *ctx, json_t *snapshot) {
+    char *dir = fsops_resolve(ctx->fs_root, json_string_value(json_object_get(snapshot, "path")));
+    if (!dir) return NULL;
+    char *copy = sim_printf("%s/%s/%s", dir, FSOPS_SNAPSHOT_DIR, json_string_value(json_object_get(snapshot, "name")));
+    free(dir);
+    return copy;
+}
+
+bool snapshots_stream_dirs(sim_ctx *ctx, json_t *stream, char **src, char **dst) {
+    json_t *snapshot = store_get(ctx->store, "snapshots", json_integer_value(json_object_get(stream, "loanee_snapshot_id")));
+    *src = snapshot ? snapshots_copy_dir(ctx, snapshot) : NULL;
+    *dst = fsops_resolve(ctx->fs_root, json_string_value(json_object_get(stream, "loanee_root_path")));
+    if (*src && *dst) return true;
+    free(*src);
+    free(*dst);
+    *src = *dst = NULL;
+    return false;
+}
+
+/* ---- snapshots ---- */
+
+static int snapshot_validate(sim_request *req, json_t *obj, json_t *old, sim_response *resp) {
+    (void)req, (void)old;
+    const char *name = json_string_value(json_object_get(obj, "name"));
+    if (!name || strchr(name, '/') || strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
+        return sim_reply_field_error(resp, "name", "A snapshot name cannot contain \"/\" or be \".\" or \"..\".");
+    if (!json_is_string(json_object_get(obj, "path")))
+        return sim_reply_field_error(resp, "path", "Not a valid string.");
+    json_t *expiry = json_object_get(obj, "expiration_time");
+    int64_t ms;
+    if (expiry && !json_is_null(expiry) && !sim_parse_iso8601(json_string_value(expiry), &ms))
+        return sim_reply_field_error(resp, "expiration_time",
+                                     "Datetime has wrong format. Use one of these formats instead: "
+                                     "YYYY-MM-DDThh:mm[:ss[.uuuuuu]][+HH:MM|-HH:MM|Z].");
+    return 0;
+}
+
+/* The copy is made before the object is stored, so an acknowledged snapshot always has
+ * its data; leftovers of an interrupted earlier attempt are cleared first. */
+static int snapshot_prepare(sim_request *req, json_t *obj, sim_response *resp) {
+    char *dir = coll_fs_path(req, obj, "path", resp);
+    if (!dir) return -1;
+    char *copy = snapshots_copy_dir(req->ctx, obj);
+    int rc = 0;
+    if (!fsops_is_dir(dir)) rc = sim_reply_field_error(resp, "path", "Directory does not exist");
+    else if (fsops_remove_tree(copy) != 0 || fsops_copy_tree(dir, copy, NULL) != 0)
+        rc = sim_reply_detail(resp, 500, "Cannot copy %s into its snapshot", json_string_value(json_object_get(obj, "path")));
+    free(dir);
+    free(copy);
+    return rc;
+}
+
+static int snapshot_delete_request(sim_request *req, json_t *obj, sim_response *resp) {
+    if (snapshot_in_use(req->ctx, json_integer_value(json_object_get(obj, "id"))))
+        return sim_reply_detail(resp, 409, "Snapshot %s is in use by a running global snapshot stream.",
+                                json_string_value(json_object_get(obj, "name")));
+    return 0;
+}
+
+static void snapshot_removed(sim_ctx *ctx, json_t *obj) {
+    char *copy = snapshots_copy_dir(ctx, obj);
+    if (!copy) return;
+    fsops_remove_tree(copy);
+    /* Drop the .snapshot directory once its last snapshot is gone (rmdir leaves a
+     * non-empty one alone). */
+    char *parent = strrchr(copy, '/');
+    if (parent) {
+        *parent = '\0';
+        rmdir(copy);
+    }
+    free(copy);
+}
+
+void snapshots_expire(sim_ctx *ctx) {
+    int64_t now = sim_now_ms();
+    json_t *items = store_list(ctx->store, "snapshots");
+    for (size_t i = json_array_size(items); i-- > 0;) {
+        json_t *snapshot = json_array_get(items, i);
+        int64_t expires;
+        if (!sim_parse_iso8601(json_string_value(json_object_get(snapshot, "expiration_time")), &expires)) continue;
+        if (expires <= now && !snapshot_in_use(ctx, json_integer_value(json_object_get(snapshot, "id"))))
+            objects_destroy(ctx, &coll_snapshots, snapshot);
+    }
+}
+
+static const char *const snapshot_required[] = {"name", "path", NULL};
+static const char *const unique_name[] = {"name", NULL};
+static const char *const snapshot_immutable[] = {"name", "path", "tenant_id", NULL};
+
+const sim_collection coll_snapshots = {
+    .name = "snapshots",
+    .tenant_owned = true,
+    .creatable = true,
+    .writable = true,
+    .required = snapshot_required,
+    .unique = unique_name,
+    .immutable = snapshot_immutable,
+    .patch_status = 200,
+    .validate = snapshot_validate,
+    .prepare_create = snapshot_prepare,
+    .delete_request = snapshot_delete_request,
+    .removed = snapshot_removed,
+};
+
+/* ---- clone: POST snapshots/{id}/clone/ ---- */
+
+static int clone_validate(sim_request *req, json_t *snapshot, json_t *body, sim_response *resp) {
+    json_t *missing = json_object();
+    static const char *const required[] = {"loanee_root_path", "name"};
+    for (size_t i = 0; i < 2; i++) {
+        if (!json_is_string(json_object_get(body, required[i])))
+            json_object_set_new(missing, required[i], json_pack("[s]", "This field is required."));
+    }
+    if (json_object_size(missing) > 0) return sim_reply(resp, 400, missing);
+    json_decref(missing);
+    json_t *tenant = json_object_get(body, "loanee_tenant_id");
+    if (!tenant || json_is_null(tenant))
+        json_object_set_new(body, "loanee_tenant_id",
+                            json_integer(req->scope_tenant ? req->scope_tenant
+                                                           : json_integer_value(json_object_get(snapshot, "tenant_id"))));
+    return coll_check_reference(req, body, "loanee_tenant_id", "tenants", false, resp);
+}
+
+int snapshots_clone(sim_request *req, json_t *snapshot, sim_response *resp) {
+    if (!json_is_object(req->body)) return sim_reply_field_error(resp, "name", "This field is required.");
+    if (clone_validate(req, snapshot, req->body, resp) != 0) return -1;
+    json_t *stream = json_pack("{s:O, s:O, s:O, s:O, s:O, s:O, s:O, s:O}", "name", json_object_get(req->body, "name"),
+                               "loanee_root_path", json_object_get(req->body, "loanee_root_path"),
+                               "loanee_snapshot_id", json_object_get(snapshot, "id"), "loanee_snapshot",
+                               json_object_get(snapshot, "name"), "source_path", json_object_get(snapshot, "path"),
+                               "loanee_tenant_id", json_object_get(req->body, "loanee_tenant_id"), "tenant_id",
+                               json_object_get(req->body, "loanee_tenant_id"), "enabled",
+                               json_object_get(req->body, "enabled") ? json_object_get(req->body, "enabled") : json_true());
+    set_status(stream, "RUNNING", 0);
+    char *dst = NULL;
+    int rc = objects_check_unique(req, &coll_globalsnapstreams, stream, 0, resp);
+    if (rc == 0) dst = coll_fs_path(req, stream, "loanee_root_path", resp);
+    if (rc == 0 && !dst) rc = -1;
+    if (rc == 0 && fsops_exists(dst)) rc = sim_reply_field_error(resp, "loanee_root_path", "Directory already exists");
+    if (rc == 0 && fsops_mkdirs(dst, 0755) != 0) rc = sim_reply_detail(resp, 500, "Cannot create the destination directory");
+    free(dst);
+    if (rc != 0) {
+        json_decref(stream);
+        return -1;
+    }
+    store_add(req->ctx->store, "globalsnapstreams", stream);
+    clones_start(req->ctx, stream);
+    return sim_ok(resp, 201, objects_render(req, &coll_globalsnapstreams, stream, true));
+}
+
+/* ---- global snapshot streams ---- */
+
+int streams_stop(sim_request *req, json_t *stream, sim_response *resp) {
+    if (strcmp(state_of(stream), "RUNNING") == 0) {
+        clones_cancel(req->ctx, json_integer_value(json_object_get(stream, "id")));
+        json_t *progress = json_object_get(json_object_get(stream, "status"), "progress");
+        set_status(stream, "STOPPED", json_integer_value(progress));
+        store_touch(req->ctx->store);
+    }
+    json_t *task = tasks_start(req->ctx, "StopGlobalSnapshotStream", json_pack("{s:s}", "type", "none"));
+    return tasks_reply(resp, task);
+}
+
+static int stream_delete_request(sim_request *req, json_t *stream, sim_response *resp) {
+    clones_cancel(req->ctx, json_integer_value(json_object_get(stream, "id")));
+    if (!json_is_true(json_object_get(req->body, "remove_dir"))) return 0;
+    char *dst = fsops_resolve(req->ctx->fs_root, json_string_value(json_object_get(stream, "loanee_root_path")));
+    int rc = 0;
+    if (dst && fsops_remove_tree(dst) != 0) rc = sim_reply_detail(resp, 500, "Cannot remove the stream's directory");
+    free(dst);
+    return rc;
+}
+
+static void stream_removed(sim_ctx *ctx, json_t *stream) {
+    clones_cancel(ctx, json_integer_value(json_object_get(stream, "id")));
+}
+
+static const char *const stream_immutable[] = {"loanee_root_path", "loanee_snapshot_id", "loanee_snapshot",
+                                               "source_path", "loanee_tenant_id", "tenant_id", "status", NULL};
+
+const sim_collection coll_globalsnapstreams = {
+    .name = "globalsnapstreams",
+    .tenant_owned = true,
+    .creatable = false,
+    .writable = true,
+    .unique = unique_name,
+    .immutable = stream_immutable,
+    .patch_status = 200,
+    .delete_request = stream_delete_request,
+    .removed = stream_removed,
+};
