@@ -86,3 +86,26 @@ grep -qE 'definitely lost: 0 bytes|All heap blocks were freed' "$VG_LOG" ||
   die "valgrind reported definite leaks"
 if grep -q 'valgrind-secret' "$WORK/plugin.log"; then die "the plugin log holds the secret"; fi
 echo "PASS: no memory errors, no definite leaks"
+
+# The VMS client's cmocka tests under memcheck as well. Each test binary starts its own
+# vms-sim (VMS_SIM; the simulator itself runs natively, valgrind does not follow execve).
+VMS_SIM_BIN="$BUILD/sim/vms-sim"
+if [[ -x "$VMS_SIM_BIN" ]]; then
+  for name in error config client tls list objects; do
+    test_bin="$BUILD/tests/vms/test_vms_$name"
+    [[ -x "$test_bin" ]] || { echo "FAIL: $test_bin is missing: build first"; exit 1; }
+    vms_log="$WORK/valgrind-vms-$name.log"
+    if ! VMS_SIM="$VMS_SIM_BIN" "$VALGRIND" --leak-check=full --errors-for-leak-kinds=definite --error-exitcode=99 \
+      --log-file="$vms_log" "$test_bin" >"$WORK/vms-$name.out" 2>&1; then
+      echo "FAIL: test_vms_$name under valgrind"
+      tail -n 30 "$WORK/vms-$name.out"; tail -n 60 "$vms_log"
+      exit 1
+    fi
+    grep -qE 'definitely lost: 0 bytes|All heap blocks were freed' "$vms_log" ||
+      { echo "FAIL: test_vms_$name: definite leaks"; tail -n 60 "$vms_log"; exit 1; }
+    echo "test_vms_$name: $(grep -E 'ERROR SUMMARY' "$vms_log" | sed 's/^==[0-9]*== *//')"
+  done
+  echo "PASS: VMS client tests: no memory errors, no definite leaks"
+else
+  echo "vms-sim is not built: the VMS client tests were not run under valgrind"
+fi

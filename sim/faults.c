@@ -90,7 +90,10 @@ static bool parse_rule(json_t *src, fault_rule *rule, char *err, size_t errlen) 
         return false;
     }
     rule->error_status = (int)status;
-    rule->error_rate = rate ? json_number_value(rate) : 0.0;
+    /* A rule that names an error_status but no rate means "fail these requests": a
+     * rate of 0 would make it a silent no-op. */
+    bool names_status = json_object_get(src, "error_status") != NULL;
+    rule->error_rate = (rate && !json_is_null(rate)) ? json_number_value(rate) : names_status ? 1.0 : 0.0;
     rule->drop = json_is_true(drop);
     rule->remaining = rule->count;
     if (json_is_string(method)) rule->method = sim_strdup(json_string_value(method));
