@@ -1,15 +1,48 @@
-/* CSI Controller service. Until provisioning lands it advertises no controller
- * capability, so a CO calls nothing but ControllerGetCapabilities; every other method
- * answers UNIMPLEMENTED through the runtime. */
-#include "driver.h"
+/* CSI Controller service: registration, capabilities and the helpers its operations
+ * share. NFS needs no attach step, so PUBLISH_UNPUBLISH_VOLUME is not offered: the
+ * node learns everything it needs (export path, VIP pool, mount options) from the
+ * volume context, and a CSIDriver with attachRequired: false skips the attacher.
+ * GET_SNAPSHOT is served but not advertised: csi-sanity v5.4.0 rejects the capability. */
+#include "controller.h"
 
-#include "csi.pb-c.h"
+#include "vk/deadline.h"
+#include "vk/vms_objects.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+static const Csi__V1__ControllerServiceCapability__RPC__Type advertised[] = {
+    CSI__V1__CONTROLLER_SERVICE_CAPABILITY__RPC__TYPE__CREATE_DELETE_VOLUME,
+    CSI__V1__CONTROLLER_SERVICE_CAPABILITY__RPC__TYPE__LIST_VOLUMES,
+    CSI__V1__CONTROLLER_SERVICE_CAPABILITY__RPC__TYPE__GET_CAPACITY,
+    CSI__V1__CONTROLLER_SERVICE_CAPABILITY__RPC__TYPE__CREATE_DELETE_SNAPSHOT,
+    CSI__V1__CONTROLLER_SERVICE_CAPABILITY__RPC__TYPE__LIST_SNAPSHOTS,
+    CSI__V1__CONTROLLER_SERVICE_CAPABILITY__RPC__TYPE__CLONE_VOLUME,
+    CSI__V1__CONTROLLER_SERVICE_CAPABILITY__RPC__TYPE__EXPAND_VOLUME,
+    CSI__V1__CONTROLLER_SERVICE_CAPABILITY__RPC__TYPE__VOLUME_CONDITION,
+    CSI__V1__CONTROLLER_SERVICE_CAPABILITY__RPC__TYPE__GET_VOLUME,
+    CSI__V1__CONTROLLER_SERVICE_CAPABILITY__RPC__TYPE__SINGLE_NODE_MULTI_WRITER,
+    CSI__V1__CONTROLLER_SERVICE_CAPABILITY__RPC__TYPE__MODIFY_VOLUME,
+};
 
 static grpc_status_code get_capabilities(vk_rpc_call *call, const ProtobufCMessage *request,
                                          ProtobufCMessage **response) {
     (void)request;
     Csi__V1__ControllerGetCapabilitiesResponse *r =
         vk_rpc_new_message(call, &csi__v1__controller_get_capabilities_response__descriptor);
+    size_t n = sizeof advertised / sizeof advertised[0];
+    r->capabilities = vk_rpc_alloc(call, n * sizeof *r->capabilities);
+    for (size_t i = 0; i < n; i++) {
+        Csi__V1__ControllerServiceCapability *cap =
+            vk_rpc_new_message(call, &csi__v1__controller_service_capability__descriptor);
+        Csi__V1__ControllerServiceCapability__RPC *rpc =
+            vk_rpc_new_message(call, &csi__v1__controller_service_capability__rpc__descriptor);
+        rpc->type = advertised[i];
+        cap->type_case = CSI__V1__CONTROLLER_SERVICE_CAPABILITY__TYPE_RPC;
+        cap->rpc = rpc;
+        r->capabilities[r->n_capabilities++] = cap;
+    }
     *response = &r->base;
     return GRPC_STATUS_OK;
 }
@@ -17,8 +50,158 @@ static grpc_status_code get_capabilities(vk_rpc_call *call, const ProtobufCMessa
 bool csi_controller_register(csi_driver *driver, vk_rpc_server *server, vk_status *st) {
     static const vk_rpc_method_handler handlers[] = {
         {"ControllerGetCapabilities", get_capabilities},
+        {"CreateVolume", csi_create_volume},
+        {"DeleteVolume", csi_delete_volume},
+        {"ControllerExpandVolume", csi_expand_volume},
+        {"ValidateVolumeCapabilities", csi_validate_volume_capabilities},
+        {"ControllerGetVolume", csi_get_volume},
+        {"ControllerModifyVolume", csi_modify_volume},
+        {"ListVolumes", csi_list_volumes},
+        {"GetCapacity", csi_get_capacity},
+        {"CreateSnapshot", csi_create_snapshot},
+        {"DeleteSnapshot", csi_delete_snapshot},
+        {"ListSnapshots", csi_list_snapshots},
+        {"GetSnapshot", csi_get_snapshot},
         {NULL, NULL},
     };
     return vk_rpc_server_add_service(server, &csi__v1__controller__descriptor, handlers, driver,
                                      VK_RPC_LANE_WORKERS, st);
+}
+
+/* ---------- capabilities ---------- */
+
+bool csi_check_capabilities(Csi__V1__VolumeCapability *const *caps, size_t n, vk_status *st) {
+    for (size_t i = 0; i < n; i++) {
+        const Csi__V1__VolumeCapability *c = caps[i];
+        if (c->access_type_case == CSI__V1__VOLUME_CAPABILITY__ACCESS_TYPE_BLOCK) {
+            vk_status_set(st, GRPC_STATUS_INVALID_ARGUMENT,
+                          "volume_capabilities[%zu]: raw block access is not supported: VAST volumes are NFS file "
+                          "systems; use volumeMode: Filesystem",
+                          i);
+            return false;
+        }
+        if (c->access_type_case != CSI__V1__VOLUME_CAPABILITY__ACCESS_TYPE_MOUNT) {
+            vk_status_set(st, GRPC_STATUS_INVALID_ARGUMENT, "volume_capabilities[%zu]: access_type (mount) is required",
+                          i);
+            return false;
+        }
+        const char *fs = c->mount->fs_type ? c->mount->fs_type : "";
+        if (*fs && strcmp(fs, "nfs") != 0 && strcmp(fs, "nfs4") != 0 && strcmp(fs, "ext4") != 0 &&
+            strcmp(fs, "xfs") != 0) {
+            vk_status_set(st, GRPC_STATUS_INVALID_ARGUMENT,
+                          "volume_capabilities[%zu]: fs_type \"%s\" is not supported; VAST volumes are NFS (leave "
+                          "fsType empty)",
+                          i, fs);
+            return false;
+        }
+        if (!c->access_mode || c->access_mode->mode == CSI__V1__VOLUME_CAPABILITY__ACCESS_MODE__MODE__UNKNOWN ||
+            c->access_mode->mode > CSI__V1__VOLUME_CAPABILITY__ACCESS_MODE__MODE__SINGLE_NODE_MULTI_WRITER) {
+            vk_status_set(st, GRPC_STATUS_INVALID_ARGUMENT, "volume_capabilities[%zu]: a known access_mode is required",
+                          i);
+            return false;
+        }
+    }
+    return true;
+}
+
+bool csi_capabilities_read_only(Csi__V1__VolumeCapability *const *caps, size_t n) {
+    for (size_t i = 0; i < n; i++) {
+        int mode = caps[i]->access_mode ? caps[i]->access_mode->mode : 0;
+        if (mode != CSI__V1__VOLUME_CAPABILITY__ACCESS_MODE__MODE__SINGLE_NODE_READER_ONLY &&
+            mode != CSI__V1__VOLUME_CAPABILITY__ACCESS_MODE__MODE__MULTI_NODE_READER_ONLY) {
+            return false;
+        }
+    }
+    return n > 0;
+}
+
+const char *csi_nfs_protocol(const char *mount_options) {
+    if (!mount_options) return "NFS";
+    /* look for vers=4 / nfsvers=4 (4, 4.0, 4.1, 4.2) as a whole option */
+    for (const char *p = mount_options; (p = strstr(p, "vers=4")) != NULL; p++) {
+        bool starts = p == mount_options || p[-1] == ',' || p[-1] == ' ' ||
+                      (p - mount_options >= 3 && strncmp(p - 3, "nfs", 3) == 0 &&
+                       (p - 3 == mount_options || p[-4] == ',' || p[-4] == ' '));
+        if (starts) return "NFS4";
+    }
+    return "NFS";
+}
+
+/* ---------- volume targets ---------- */
+
+grpc_status_code csi_volume_target_open(csi_driver *driver, const char *id, csi_string_map secrets,
+                                        int64_t deadline, csi_volume_target *out, vk_status *st) {
+    memset(out, 0, sizeof *out);
+    if (!csi_volume_id_parse(id, &out->ref)) {
+        return vk_status_set(st, GRPC_STATUS_NOT_FOUND, "volume %s does not exist: not an id of this driver", id);
+    }
+    if (!csi_clusters_client(driver->clusters, secrets, out->ref.cluster[0] ? out->ref.cluster : NULL,
+                             &out->client, st)) {
+        return st->code;
+    }
+    if (!out->ref.legacy) {
+        out->tenant_id = out->ref.tenant_id;
+        out->path = out->ref.path;
+        return GRPC_STATUS_OK;
+    }
+    /* the vendor's id is the directory's last component: find it through its quota */
+    char suffix[CSI_ID_MAX + 2];
+    snprintf(suffix, sizeof suffix, "/%s", out->ref.legacy_name);
+    vms_quota quota = {0};
+    vms_error err;
+    vms_lookup found = vms_quota_find(out->client, VMS_FILTERS("path__endswith", suffix), &quota, deadline, &err);
+    if (found == VMS_FAILED) return csi_vms_fail(st, &err, "finding the quota of volume %s", id);
+    if (found == VMS_MISSING) {
+        return vk_status_set(st, GRPC_STATUS_NOT_FOUND, "volume %s has no quota on VAST cluster %s", id,
+                             vms_client_endpoint(out->client));
+    }
+    snprintf(out->resolved_path, sizeof out->resolved_path, "%s", quota.path);
+    out->tenant_id = quota.obj.tenant_id;
+    out->path = out->resolved_path;
+    vms_object_free(&quota.obj);
+    return GRPC_STATUS_OK;
+}
+
+void csi_volume_target_close(csi_volume_target *t) {
+    if (t->client) vms_client_free(t->client);
+    t->client = NULL;
+}
+
+/* ---------- response helpers ---------- */
+
+void **csi_build_map(vk_rpc_call *call, const ProtobufCMessageDescriptor *desc, size_t *n, const char *const *kv) {
+    size_t count = 0;
+    for (const char *const *p = kv; p[0]; p += 2) count += p[1] != NULL;
+    void **entries = vk_rpc_alloc(call, (count ? count : 1) * sizeof *entries);
+    *n = 0;
+    for (const char *const *p = kv; p[0]; p += 2) {
+        if (!p[1]) continue;
+        csi_string_entry *e = vk_rpc_new_message(call, desc);
+        e->key = vk_rpc_strdup(call, p[0]);
+        e->value = vk_rpc_strdup(call, p[1]);
+        entries[(*n)++] = e;
+    }
+    return entries;
+}
+
+Google__Protobuf__Timestamp *csi_timestamp(vk_rpc_call *call, const char *iso) {
+    if (!iso || !*iso) return NULL;
+    struct tm tm = {0};
+    const char *rest = strptime(iso, "%Y-%m-%dT%H:%M:%S", &tm);
+    if (!rest) return NULL;
+    Google__Protobuf__Timestamp *ts = vk_rpc_new_message(call, &google__protobuf__timestamp__descriptor);
+    ts->seconds = timegm(&tm);
+    if (*rest == '.') {
+        long nanos = 0;
+        int digits = 0;
+        for (rest++; *rest >= '0' && *rest <= '9'; rest++) {
+            if (digits < 9) {
+                nanos = nanos * 10 + (*rest - '0');
+                digits++;
+            }
+        }
+        while (digits++ < 9) nanos *= 10;
+        ts->nanos = (int32_t)nanos;
+    }
+    return ts;
 }

@@ -1,8 +1,35 @@
 #include "driver.h"
 
+#include "vk/deadline.h"
+
+void csi_driver_open(csi_driver *driver) {
+    const csi_options *o = &driver->options;
+    csi_clusters_options co = {
+        .secret_dir = o->vms_secret_dir[0] ? o->vms_secret_dir : NULL,
+        .insecure_skip_verify = o->vms_insecure_skip_verify,
+        .api_version = o->vms_api_version,
+        .request_timeout_ms = o->vms_timeout_ms,
+        .cache_ttl_ms = o->cache_ttl_ms,
+    };
+    driver->clusters = csi_clusters_new(&co);
+    driver->locks = csi_keylock_new();
+}
+
+void csi_driver_close(csi_driver *driver) {
+    csi_clusters_free(driver->clusters);
+    csi_keylock_free(driver->locks);
+    driver->clusters = NULL;
+    driver->locks = NULL;
+}
+
 bool csi_driver_register(csi_driver *driver, vk_rpc_server *server, vk_status *st) {
     if (!csi_identity_register(driver, server, st)) return false;
     if ((driver->options.mode & CSI_MODE_CONTROLLER) && !csi_controller_register(driver, server, st)) return false;
     if ((driver->options.mode & CSI_MODE_NODE) && !csi_node_register(driver, server, st)) return false;
     return true;
+}
+
+int64_t csi_call_deadline(const csi_driver *driver, const vk_rpc_call *call) {
+    int64_t own = vk_deadline_in(driver->options.operation_timeout_ms);
+    return vk_deadline_min(vk_rpc_call_deadline(call), own);
 }

@@ -77,7 +77,9 @@ int main(int argc, char **argv) {
     sigset_t stop_signals = block_stop_signals();
     grpc_init();
     vk_log_capture_grpc();
+    csi_driver_open(&driver);
     int rc = serve(&driver, &stop_signals);
+    csi_driver_close(&driver);
     grpc_shutdown_blocking();
     return rc;
 }

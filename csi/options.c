@@ -15,7 +15,8 @@ typedef struct {
 } setting;
 
 enum { OPT_ENDPOINT, OPT_MODE, OPT_NODE_ID, OPT_DRIVER_NAME, OPT_LOG_LEVEL, OPT_LOG_FORMAT,
-       OPT_WORKERS, OPT_SHUTDOWN_GRACE, OPT_COUNT };
+       OPT_WORKERS, OPT_SHUTDOWN_GRACE, OPT_VMS_SECRET_DIR, OPT_VMS_INSECURE, OPT_VMS_API_VERSION,
+       OPT_VMS_TIMEOUT, OPT_OPERATION_TIMEOUT, OPT_CACHE_TTL, OPT_LIST_ROOTS, OPT_COUNT };
 
 static const setting settings[OPT_COUNT] = {
     [OPT_ENDPOINT] = {"endpoint", "CSI_ENDPOINT",
@@ -28,15 +29,28 @@ static const setting settings[OPT_COUNT] = {
     [OPT_WORKERS] = {"workers", "X_CSI_WORKER_THREADS", "threads serving Controller and Node calls (default 16, 1-1024)"},
     [OPT_SHUTDOWN_GRACE] = {"shutdown-grace", "X_CSI_SHUTDOWN_GRACE_MS",
                             "ms that in-flight calls may run after SIGTERM (default 10000)"},
+    [OPT_VMS_SECRET_DIR] = {"vms-secret-dir", "X_CSI_VMS_SECRET_DIR",
+                            "directory of the default cluster's secret (files endpoint, username, password or "
+                            "token, ssl_cert), for requests that carry none"},
+    [OPT_VMS_INSECURE] = {"vms-insecure-skip-verify", "X_CSI_VMS_INSECURE_SKIP_VERIFY",
+                          "true to skip TLS verification of VMS (default false: verified)"},
+    [OPT_VMS_API_VERSION] = {"vms-api-version", "X_CSI_VMS_API_VERSION", "VMS API version (default v1)"},
+    [OPT_VMS_TIMEOUT] = {"vms-timeout", "X_CSI_VMS_TIMEOUT_MS", "ms one VMS request may take (default 30000)"},
+    [OPT_OPERATION_TIMEOUT] = {"operation-timeout", "X_CSI_OPERATION_TIMEOUT_MS",
+                               "ms an RPC may take when the CO sets no deadline (default 120000)"},
+    [OPT_CACHE_TTL] = {"cache-ttl", "X_CSI_CACHE_TTL_MS",
+                       "ms view policies, QoS policies, VIP pools and the VAST version are cached (default 300000)"},
+    [OPT_LIST_ROOTS] = {"list-roots", "X_CSI_LIST_ROOTS",
+                        "comma-separated root_exports whose volumes ListVolumes reports (default /k8s)"},
 };
 
 void csi_options_usage(FILE *out) {
     fprintf(out, "usage: vast-csi [options]\n\n"
                  "VAST Data CSI driver: Identity, Controller and Node services on one endpoint.\n\n");
     for (int i = 0; i < OPT_COUNT; i++) {
-        fprintf(out, "  --%-16s %s\n  %18s env %s\n", settings[i].flag, settings[i].help, "", settings[i].env);
+        fprintf(out, "  --%-24s %s\n  %26s env %s\n", settings[i].flag, settings[i].help, "", settings[i].env);
     }
-    fprintf(out, "  --%-16s %s\n  --%-16s %s\n", "version", "print the version and exit", "help",
+    fprintf(out, "  --%-24s %s\n  --%-24s %s\n", "version", "print the version and exit", "help",
             "print this help and exit");
 }
 
@@ -121,6 +135,30 @@ static bool apply(csi_options *o, int opt, const char *value, vk_status *st) {
             return bad(st, opt, value, "must be a number of milliseconds from 0 to 3600000");
         }
         return true;
+    case OPT_VMS_SECRET_DIR:
+        if (value[0] != '/' || strlen(value) >= sizeof o->vms_secret_dir) return bad(st, opt, value, "must be an absolute directory");
+        snprintf(o->vms_secret_dir, sizeof o->vms_secret_dir, "%s", value);
+        return true;
+    case OPT_VMS_INSECURE:
+        if (strcmp(value, "true") != 0 && strcmp(value, "false") != 0) return bad(st, opt, value, "use true or false");
+        o->vms_insecure_skip_verify = strcmp(value, "true") == 0;
+        return true;
+    case OPT_VMS_API_VERSION:
+        if (strlen(value) >= sizeof o->vms_api_version) return bad(st, opt, value, "use v1 to v5 or latest");
+        snprintf(o->vms_api_version, sizeof o->vms_api_version, "%s", value);
+        return true;
+    case OPT_VMS_TIMEOUT:
+    case OPT_OPERATION_TIMEOUT:
+    case OPT_CACHE_TTL: {
+        int *field = opt == OPT_VMS_TIMEOUT ? &o->vms_timeout_ms
+                     : opt == OPT_OPERATION_TIMEOUT ? &o->operation_timeout_ms : &o->cache_ttl_ms;
+        if (!parse_int(value, 100, 86400000, field)) return bad(st, opt, value, "must be milliseconds from 100 to 86400000");
+        return true;
+    }
+    case OPT_LIST_ROOTS:
+        if (value[0] != '/' || strlen(value) >= sizeof o->list_roots) return bad(st, opt, value, "must be absolute paths, comma-separated");
+        snprintf(o->list_roots, sizeof o->list_roots, "%s", value);
+        return true;
     }
     return false;
 }
@@ -138,6 +176,11 @@ static void set_defaults(csi_options *o) {
     o->log_format = VK_LOG_FORMAT_LOGFMT;
     o->workers = 16;
     o->shutdown_grace_ms = 10000;
+    snprintf(o->vms_api_version, sizeof o->vms_api_version, "v1");
+    o->vms_timeout_ms = 30000;
+    o->operation_timeout_ms = 120000;
+    o->cache_ttl_ms = 300000;
+    snprintf(o->list_roots, sizeof o->list_roots, "/k8s");
 }
 
 bool csi_options_parse(int argc, char **argv, csi_options *o, vk_status *st) {

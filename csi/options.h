@@ -30,6 +30,14 @@ typedef struct {
     vk_log_format log_format;
     int workers;
     int shutdown_grace_ms;
+    /* VMS access */
+    char vms_secret_dir[1024];   /* default cluster for requests without secrets; "" = none */
+    bool vms_insecure_skip_verify;
+    char vms_api_version[16];
+    int vms_timeout_ms;          /* one VMS request */
+    int operation_timeout_ms;    /* a whole RPC, when the CO sets no deadline */
+    int cache_ttl_ms;            /* view policy, QoS policy, VIP pool, version lookups */
+    char list_roots[1024];       /* comma-separated root_exports ListVolumes looks under */
     bool show_help;
     bool show_version;
 } csi_options;

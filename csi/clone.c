@@ -1,0 +1,212 @@
+/* Volumes with content: restores from a snapshot and clones of a volume, through VAST
+ * global snapshot streams. The volume is reported only once its data is complete, so
+ * no pod ever mounts a half-copied volume: while the stream copies, CreateVolume
+ * answers ABORTED with the progress and the CO retries; the retry finds the same
+ * stream (named from the destination) and picks up where it stands. */
+#include "controller.h"
+#include "names.h"
+
+#include "vk/deadline.h"
+#include "vk/fault.h"
+#include "vk/log.h"
+#include "vk/vms_list.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+enum {
+    POLL_INITIAL_MS = 50,
+    POLL_MAX_MS = 1000,
+    /* stop waiting this long before the deadline, to answer before the CO gives up */
+    ANSWER_MARGIN_MS = 1000,
+    CLONE_SNAPSHOT_LIFETIME_S = 3600,
+};
+
+/* A snapshot to copy from: VAST's id, its directory and name. */
+typedef struct {
+    int64_t id;
+    int64_t tenant_id;
+    char path[CSI_PATH_MAX]; /* the volume directory it was taken of, no trailing slash */
+    char name[128];
+} source_snapshot;
+
+static void strip_trailing_slash(char *path) {
+    size_t n = strlen(path);
+    while (n > 1 && path[n - 1] == '/') path[--n] = '\0';
+}
+
+static grpc_status_code snapshot_by_id(vms_client *c, const char *snapshot_id, int64_t deadline,
+                                       source_snapshot *out, vk_status *st) {
+    csi_snapshot_ref ref;
+    if (!csi_snapshot_id_parse(snapshot_id, &ref)) {
+        return vk_status_set(st, GRPC_STATUS_NOT_FOUND, "source snapshot %s does not exist: not an id of this driver",
+                             snapshot_id);
+    }
+    vms_snapshot snap = {0};
+    vms_error err;
+    vms_lookup found = vms_snapshot_get(c, ref.snapshot_id, &snap, deadline, &err);
+    if (found == VMS_FAILED) return csi_vms_fail(st, &err, "reading source snapshot %s", snapshot_id);
+    if (found == VMS_MISSING) {
+        return vk_status_set(st, GRPC_STATUS_NOT_FOUND, "source snapshot %s does not exist on VAST cluster %s",
+                             snapshot_id, vms_client_endpoint(c));
+    }
+    out->id = snap.obj.id;
+    out->tenant_id = snap.obj.tenant_id;
+    snprintf(out->path, sizeof out->path, "%s", snap.path);
+    strip_trailing_slash(out->path);
+    snprintf(out->name, sizeof out->name, "%s", snap.obj.name);
+    vms_object_free(&snap.obj);
+    return GRPC_STATUS_OK;
+}
+
+grpc_status_code csi_snapshot_view_path(vms_client *c, const char *snapshot_id, int64_t deadline, char *path,
+                                        size_t size, int64_t *tenant_id, vk_status *st) {
+    source_snapshot snap;
+    grpc_status_code code = snapshot_by_id(c, snapshot_id, deadline, &snap, st);
+    if (code != GRPC_STATUS_OK) return code;
+    snprintf(path, size, "%s/.snapshot/%s", snap.path, snap.name);
+    *tenant_id = snap.tenant_id;
+    return GRPC_STATUS_OK;
+}
+
+static void iso_time_after(int64_t seconds, char *out, size_t size) {
+    time_t t = time(NULL) + seconds;
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(out, size, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+/* A volume's current data as a snapshot: the temporary one a volume-to-volume clone
+ * copies from (it expires by itself should everything else fail). */
+static grpc_status_code snapshot_of_volume(csi_driver *driver, vms_client *c, const char *volume_id,
+                                           csi_string_map secrets, const char *dest_path, int64_t deadline,
+                                           source_snapshot *out, vk_status *st) {
+    csi_volume_target src;
+    grpc_status_code code = csi_volume_target_open(driver, volume_id, secrets, deadline, &src, st);
+    if (code != GRPC_STATUS_OK) {
+        csi_volume_target_close(&src);
+        return code == GRPC_STATUS_NOT_FOUND
+                   ? vk_status_set(st, GRPC_STATUS_NOT_FOUND, "source volume %s does not exist", volume_id)
+                   : code;
+    }
+    vms_quota quota = {0};
+    vms_error err;
+    vms_lookup found = vms_quota_find_by_path(c, src.path, src.tenant_id, &quota, deadline, &err);
+    vms_object_free(&quota.obj);
+    if (found != VMS_FOUND) {
+        csi_volume_target_close(&src);
+        return found == VMS_FAILED ? csi_vms_fail(st, &err, "reading source volume %s", volume_id)
+                                   : vk_status_set(st, GRPC_STATUS_NOT_FOUND, "source volume %s does not exist on %s",
+                                                   volume_id, vms_client_endpoint(c));
+    }
+    char name[64], snap_path[CSI_PATH_MAX + 2], expires[32];
+    csi_clone_snapshot_name(dest_path, name, sizeof name);
+    snprintf(snap_path, sizeof snap_path, "%s/", src.path);
+    iso_time_after(CLONE_SNAPSHOT_LIFETIME_S, expires, sizeof expires);
+    vms_snapshot_spec spec = {.name = name, .path = snap_path, .tenant_id = src.tenant_id, .expiration_time = expires};
+    vms_snapshot snap = {0};
+    bool ok = vms_snapshot_create(c, &spec, &snap, deadline, &err);
+    if (!ok && vms_error_is_unique_violation(&err)) {
+        ok = vms_snapshot_find(c, VMS_FILTERS("name", name), &snap, deadline, &err) == VMS_FOUND;
+    }
+    if (ok) {
+        out->id = snap.obj.id;
+        out->tenant_id = src.tenant_id;
+        snprintf(out->path, sizeof out->path, "%s", src.path);
+        snprintf(out->name, sizeof out->name, "%s", name);
+    } else {
+        code = csi_vms_fail(st, &err, "snapshotting source volume %s", volume_id);
+    }
+    vms_object_free(&snap.obj);
+    csi_volume_target_close(&src);
+    return code;
+}
+
+/* Finds or starts the stream that fills dest_path, and waits for it to finish while
+ * the deadline allows. */
+static grpc_status_code run_stream(vms_client *c, const source_snapshot *src, const char *dest_path,
+                                   int64_t dest_tenant, int64_t deadline, vk_status *st) {
+    char name[64];
+    csi_clone_stream_name(dest_path, name, sizeof name);
+    vms_snapstream stream = {0};
+    vms_error err;
+    vms_lookup found = vms_snapstream_find(c, VMS_FILTERS("name", name), &stream, deadline, &err);
+    if (found == VMS_FAILED) return csi_vms_fail(st, &err, "looking up clone stream %s", name);
+    if (found == VMS_MISSING) {
+        vms_clone_spec spec = {.name = name, .loanee_root_path = dest_path, .loanee_tenant_id = dest_tenant,
+                               .enabled = true};
+        if (!vms_snapshot_clone(c, src->id, &spec, &stream, deadline, &err)) {
+            return csi_vms_fail(st, &err, "starting the copy of snapshot %s into %s", src->name, dest_path);
+        }
+        VK_LOG(VK_LOG_INFO, "clone started", "stream", name, "from", src->path, "snapshot", src->name, "into",
+               dest_path);
+    }
+    if (vk_fault_point("controller.clone.after_start", st)) {
+        vms_object_free(&stream.obj);
+        return st->code;
+    }
+    int64_t stop_waiting = deadline == VK_DEADLINE_NONE ? VK_DEADLINE_NONE : deadline - ANSWER_MARGIN_MS;
+    int64_t pause = POLL_INITIAL_MS;
+    grpc_status_code code = GRPC_STATUS_OK;
+    for (;;) {
+        if (strcmp(stream.state, "FINISHED") == 0) break;
+        if (strcmp(stream.state, "RUNNING") != 0 && strcmp(stream.state, "") != 0) {
+            code = vk_status_set(st, GRPC_STATUS_ABORTED,
+                                 "clone stream %s into %s is %s; delete the PVC and create it again", name, dest_path,
+                                 stream.state);
+            break;
+        }
+        if (vk_now_ms() + pause >= stop_waiting) {
+            code = vk_status_set(st, GRPC_STATUS_ABORTED, "copying %s into %s: %d%% done; the CO will retry",
+                                 src->name, dest_path, stream.progress);
+            break;
+        }
+        struct timespec ts = {pause / 1000, (pause % 1000) * 1000000L};
+        nanosleep(&ts, NULL);
+        pause = pause * 2 > POLL_MAX_MS ? POLL_MAX_MS : pause * 2;
+        int64_t id = stream.obj.id;
+        vms_object_free(&stream.obj);
+        if (vms_snapstream_get(c, id, &stream, deadline, &err) != VMS_FOUND) {
+            code = csi_vms_fail(st, &err, "reading clone stream %s", name);
+            break;
+        }
+    }
+    vms_object_free(&stream.obj);
+    return code;
+}
+
+grpc_status_code csi_clone_into(csi_driver *driver, vms_client *c, const Csi__V1__VolumeContentSource *source,
+                                csi_string_map secrets, const char *dest_path, int64_t dest_tenant,
+                                int64_t deadline, vk_status *st) {
+    source_snapshot src;
+    grpc_status_code code;
+    bool temporary = source->type_case == CSI__V1__VOLUME_CONTENT_SOURCE__TYPE_VOLUME;
+    if (temporary) {
+        if (!source->volume || !*source->volume->volume_id) {
+            return vk_status_set(st, GRPC_STATUS_INVALID_ARGUMENT, "volume_content_source.volume.volume_id is required");
+        }
+        code = snapshot_of_volume(driver, c, source->volume->volume_id, secrets, dest_path, deadline, &src, st);
+    } else if (source->type_case == CSI__V1__VOLUME_CONTENT_SOURCE__TYPE_SNAPSHOT) {
+        if (!source->snapshot || !*source->snapshot->snapshot_id) {
+            return vk_status_set(st, GRPC_STATUS_INVALID_ARGUMENT,
+                                 "volume_content_source.snapshot.snapshot_id is required");
+        }
+        code = snapshot_by_id(c, source->snapshot->snapshot_id, deadline, &src, st);
+    } else {
+        return vk_status_set(st, GRPC_STATUS_INVALID_ARGUMENT, "volume_content_source names neither a snapshot nor a volume");
+    }
+    if (code != GRPC_STATUS_OK) return code;
+    code = run_stream(c, &src, dest_path, dest_tenant, deadline, st);
+    if (code == GRPC_STATUS_OK && temporary) {
+        /* the copy is complete: the temporary snapshot has served; if this fails it
+         * expires on its own */
+        vms_error err;
+        if (vms_snapshot_delete(c, src.id, deadline, &err) == VMS_FAILED) {
+            VK_LOG(VK_LOG_WARN, "cannot delete temporary clone snapshot; it will expire", "snapshot", src.name,
+                   "error", err.message);
+        }
+    }
+    return code;
+}

@@ -1,0 +1,70 @@
+/* Which VAST cluster a request talks to, and the lookups every request repeats.
+ *
+ * A request names its cluster through its secrets (the vendor driver's keys, unchanged):
+ *   endpoint, username + password or token, optional ssl_cert (PEM) and tenant;
+ *   or `clusters`: a YAML map of cluster name -> those keys, chosen by the StorageClass
+ *   parameter cluster_name (a multi-cluster secret).
+ * Requests without secrets (ListVolumes, GetCapacity, ControllerGetVolume) use the
+ * driver's default cluster, read from --vms-secret-dir (files named like the keys).
+ * One VMS client per distinct cluster + credentials is kept (vk/vms_registry.h), so
+ * tokens and connections are shared.
+ *
+ * View policies, QoS policies and VIP pools change rarely and are looked up by name on
+ * every create: they are cached per cluster for --cache-ttl (5 minutes by default). */
+#ifndef VK_CSI_CLUSTER_H
+#define VK_CSI_CLUSTER_H
+
+#include "params.h"
+
+#include "vk/status.h"
+#include "vk/vms.h"
+#include "vk/vms_objects.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+
+typedef struct csi_clusters csi_clusters;
+
+typedef struct {
+    const char *secret_dir;     /* default cluster's secret files; NULL = none */
+    bool insecure_skip_verify;  /* explicit opt-out of TLS verification */
+    const char *api_version;    /* NULL = v1 */
+    int64_t request_timeout_ms; /* per VMS request */
+    int64_t cache_ttl_ms;
+} csi_clusters_options;
+
+csi_clusters *csi_clusters_new(const csi_clusters_options *options);
+void csi_clusters_free(csi_clusters *clusters);
+
+/* A client for the request: from secrets (with cluster_name picking an entry of a
+ * multi-cluster secret), or the default cluster when secrets are empty. A new
+ * reference: release with vms_client_free. INVALID_ARGUMENT names a missing or bad
+ * secret key (never its value); FAILED_PRECONDITION when there is no default cluster. */
+bool csi_clusters_client(csi_clusters *clusters, csi_string_map secrets, const char *cluster_name,
+                         vms_client **out, vk_status *st);
+
+/* Cached lookups by name. NOT_FOUND names the object and the cluster. */
+typedef struct {
+    int64_t id;
+    int64_t tenant_id;
+    char tenant_name[128];
+} csi_policy_ref;
+
+bool csi_clusters_view_policy(csi_clusters *clusters, vms_client *c, const char *name, int64_t deadline,
+                              csi_policy_ref *out, vk_status *st);
+bool csi_clusters_qos_policy(csi_clusters *clusters, vms_client *c, const char *name, int64_t deadline,
+                             int64_t *id, vk_status *st);
+/* The VIP pool's JSON (new reference), e.g. to check it exists and read its tenant. */
+bool csi_clusters_vip_pool(csi_clusters *clusters, vms_client *c, const char *name, int64_t deadline,
+                           json_t **pool, vk_status *st);
+bool csi_clusters_version(csi_clusters *clusters, vms_client *c, int64_t deadline, vms_version *out,
+                          vk_status *st);
+
+/* Forgets a cached object, after VMS said it no longer exists. */
+void csi_clusters_forget(csi_clusters *clusters, vms_client *c, const char *kind, const char *name);
+
+/* Turns a VMS failure into the request's status, naming what was being done. */
+grpc_status_code csi_vms_fail(vk_status *st, const vms_error *err, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+#endif

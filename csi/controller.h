@@ -1,0 +1,68 @@
+/* The Controller service's pieces, shared by its files: controller.c (registration,
+ * capabilities, validation helpers), volumes.c (create, delete, expand, validate, get,
+ * modify), clone.c (volumes from snapshots and volumes), snapshots.c, listing.c
+ * (ListVolumes, ListSnapshots) and capacity.c (GetCapacity). docs/controller.md gives
+ * the order of VMS calls in each operation and why a retry after a crash converges. */
+#ifndef VK_CSI_CONTROLLER_H
+#define VK_CSI_CONTROLLER_H
+
+#include "driver.h"
+#include "volume_id.h"
+
+#include "csi.pb-c.h"
+#include "vk/vms.h"
+#include "vk/vms_objects.h"
+
+grpc_status_code csi_create_volume(vk_rpc_call *call, const ProtobufCMessage *req, ProtobufCMessage **resp);
+grpc_status_code csi_delete_volume(vk_rpc_call *call, const ProtobufCMessage *req, ProtobufCMessage **resp);
+grpc_status_code csi_expand_volume(vk_rpc_call *call, const ProtobufCMessage *req, ProtobufCMessage **resp);
+grpc_status_code csi_validate_volume_capabilities(vk_rpc_call *call, const ProtobufCMessage *req,
+                                                  ProtobufCMessage **resp);
+grpc_status_code csi_get_volume(vk_rpc_call *call, const ProtobufCMessage *req, ProtobufCMessage **resp);
+grpc_status_code csi_modify_volume(vk_rpc_call *call, const ProtobufCMessage *req, ProtobufCMessage **resp);
+grpc_status_code csi_list_volumes(vk_rpc_call *call, const ProtobufCMessage *req, ProtobufCMessage **resp);
+grpc_status_code csi_get_capacity(vk_rpc_call *call, const ProtobufCMessage *req, ProtobufCMessage **resp);
+grpc_status_code csi_create_snapshot(vk_rpc_call *call, const ProtobufCMessage *req, ProtobufCMessage **resp);
+grpc_status_code csi_delete_snapshot(vk_rpc_call *call, const ProtobufCMessage *req, ProtobufCMessage **resp);
+grpc_status_code csi_list_snapshots(vk_rpc_call *call, const ProtobufCMessage *req, ProtobufCMessage **resp);
+grpc_status_code csi_get_snapshot(vk_rpc_call *call, const ProtobufCMessage *req, ProtobufCMessage **resp);
+
+/* ---- helpers (controller.c) ---- */
+
+/* Checks every capability: mount access with a known access mode; block access is
+ * refused with a message that says why (VAST volumes are NFS file systems). */
+bool csi_check_capabilities(Csi__V1__VolumeCapability *const *caps, size_t n, vk_status *st);
+
+/* True when every capability is a read-only access mode. */
+bool csi_capabilities_read_only(Csi__V1__VolumeCapability *const *caps, size_t n);
+
+/* A volume of this driver on VAST, resolved from its id: the client, its tenant and
+ * path (a vendor id is resolved through its quota). */
+typedef struct {
+    csi_volume_ref ref;
+    vms_client *client; /* owned reference */
+    int64_t tenant_id;
+    const char *path;   /* into ref, or into the resolved quota */
+    char resolved_path[CSI_PATH_MAX];
+} csi_volume_target;
+
+/* Parses id and opens its cluster with the request's secrets. Returns OK, NOT_FOUND
+ * for an id that is not ours or names nothing (a vendor id without its quota), or an
+ * error. */
+grpc_status_code csi_volume_target_open(csi_driver *driver, const char *id, csi_string_map secrets,
+                                        int64_t deadline, csi_volume_target *out, vk_status *st);
+void csi_volume_target_close(csi_volume_target *t);
+
+/* The NFS protocol a StorageClass's mount options ask for: "NFS4" when they name
+ * vers=4 or nfsvers=4 (any minor), else "NFS". */
+const char *csi_nfs_protocol(const char *mount_options);
+
+/* Builds a map<string,string> response field from key/value pairs in the call's arena.
+ * desc is the map entry's descriptor; NULL values are left out. */
+void **csi_build_map(vk_rpc_call *call, const ProtobufCMessageDescriptor *desc, size_t *n, const char *const *kv);
+
+/* "2026-11-21T10:00:00Z" (VMS's ISO times) -> Timestamp in the call's arena; NULL if
+ * unreadable. */
+Google__Protobuf__Timestamp *csi_timestamp(vk_rpc_call *call, const char *iso);
+
+#endif

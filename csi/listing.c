@@ -1,0 +1,247 @@
+/* ListVolumes and ListSnapshots: what exists on the default cluster under the
+ * --list-roots root exports, in id order, paged by an opaque token that is the last id
+ * returned (stable when objects are added or deleted between pages). */
+#include "controller.h"
+#include "names.h"
+
+#include "vk/vms_list.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+Csi__V1__Snapshot *csi_snapshot_message(vk_rpc_call *call, const char *cluster, const vms_snapshot *snap,
+                                        int64_t size_bytes);
+
+/* "" -> 0; a decimal id -> it; anything else is not a token we gave out. */
+static bool parse_token(const char *token, int64_t *after) {
+    *after = 0;
+    if (!token || !*token) return true;
+    char *end;
+    errno = 0;
+    long long v = strtoll(token, &end, 10);
+    if (*end || errno || v <= 0) return false;
+    *after = v;
+    return true;
+}
+
+static int by_id(const void *a, const void *b) {
+    json_int_t x = json_integer_value(json_object_get(*(json_t *const *)a, "id"));
+    json_int_t y = json_integer_value(json_object_get(*(json_t *const *)b, "id"));
+    return (x > y) - (x < y);
+}
+
+/* Objects of collection under every list root (filtered by keep), sorted by id. */
+typedef bool (*keep_fn)(json_t *item, const char *root);
+
+static bool collect_under_roots(csi_driver *driver, vms_client *c, const char *collection, keep_fn keep,
+                                int64_t deadline, json_t **out, vk_status *st) {
+    json_t *all = json_array();
+    char roots[sizeof driver->options.list_roots];
+    snprintf(roots, sizeof roots, "%s", driver->options.list_roots);
+    char *save = NULL;
+    for (char *root = strtok_r(roots, ",", &save); root; root = strtok_r(NULL, ",", &save)) {
+        char prefix[CSI_PATH_MAX];
+        snprintf(prefix, sizeof prefix, "%s/", strcmp(root, "/") == 0 ? "" : root);
+        json_t *items = NULL;
+        vms_error err;
+        if (!vms_list(c, collection, VMS_FILTERS("path__startswith", prefix), deadline, &items, &err)) {
+            csi_vms_fail(st, &err, "listing %s under %s", collection, prefix);
+            json_decref(all);
+            return false;
+        }
+        size_t i;
+        json_t *item;
+        json_array_foreach(items, i, item) {
+            if (keep(item, prefix)) json_array_append(all, item);
+        }
+        json_decref(items);
+    }
+    /* sort a plain C array of the items, then rebuild */
+    size_t n = json_array_size(all);
+    json_t **sorted = calloc(n ? n : 1, sizeof *sorted);
+    for (size_t i = 0; i < n; i++) sorted[i] = json_array_get(all, i);
+    qsort(sorted, n, sizeof *sorted, by_id);
+    *out = json_array();
+    for (size_t i = 0; i < n; i++) json_array_append(*out, sorted[i]);
+    free(sorted);
+    json_decref(all);
+    return true;
+}
+
+/* A volume is a quota on a direct child of a root ("/k8s/pvc-1", not "/k8s/a/b"). */
+static bool is_volume_quota(json_t *quota, const char *prefix) {
+    const char *path = json_string_value(json_object_get(quota, "path"));
+    if (!path || strncmp(path, prefix, strlen(prefix)) != 0) return false;
+    const char *rest = path + strlen(prefix);
+    return *rest && !strchr(rest, '/');
+}
+
+/* Our snapshots of volumes under a root; the temporary ones clones make are not. */
+static bool is_user_snapshot(json_t *snap, const char *prefix) {
+    const char *path = json_string_value(json_object_get(snap, "path"));
+    const char *name = json_string_value(json_object_get(snap, "name"));
+    return path && name && strncmp(path, prefix, strlen(prefix)) == 0 &&
+           strncmp(name, CSI_CLONE_PREFIX, strlen(CSI_CLONE_PREFIX)) != 0;
+}
+
+static bool path_has_view(json_t *views, const char *path, int64_t tenant) {
+    size_t i;
+    json_t *v;
+    json_array_foreach(views, i, v) {
+        const char *p = json_string_value(json_object_get(v, "path"));
+        if (p && strcmp(p, path) == 0 && json_integer_value(json_object_get(v, "tenant_id")) == tenant) return true;
+    }
+    return false;
+}
+
+static bool keep_all(json_t *item, const char *prefix) {
+    (void)item, (void)prefix;
+    return true;
+}
+
+grpc_status_code csi_list_volumes(vk_rpc_call *call, const ProtobufCMessage *request, ProtobufCMessage **response) {
+    const Csi__V1__ListVolumesRequest *req = (const Csi__V1__ListVolumesRequest *)request;
+    csi_driver *driver = vk_rpc_call_user(call);
+    vk_status st;
+    int64_t after;
+    if (req->max_entries < 0) return vk_rpc_fail(call, GRPC_STATUS_INVALID_ARGUMENT, "ListVolumes: max_entries must not be negative");
+    if (!parse_token(req->starting_token, &after)) {
+        return vk_rpc_fail(call, GRPC_STATUS_ABORTED, "ListVolumes: starting_token \"%s\" was not issued by this driver",
+                           req->starting_token);
+    }
+    int64_t deadline = csi_call_deadline(driver, call);
+    csi_string_map none = {0};
+    vms_client *c = NULL;
+    json_t *quotas = NULL, *views = NULL;
+    if (!csi_clusters_client(driver->clusters, none, NULL, &c, &st) ||
+        !collect_under_roots(driver, c, VMS_QUOTAS, is_volume_quota, deadline, &quotas, &st) ||
+        !collect_under_roots(driver, c, VMS_VIEWS, keep_all, deadline, &views, &st)) {
+        json_decref(quotas);
+        if (c) vms_client_free(c);
+        return vk_rpc_fail(call, st.code, "ListVolumes: %s", st.message);
+    }
+    Csi__V1__ListVolumesResponse *r = vk_rpc_new_message(call, &csi__v1__list_volumes_response__descriptor);
+    size_t total = json_array_size(quotas);
+    r->entries = vk_rpc_alloc(call, (total ? total : 1) * sizeof *r->entries);
+    size_t i;
+    json_t *q;
+    int64_t last = 0;
+    bool more = false;
+    json_array_foreach(quotas, i, q) {
+        int64_t id = json_integer_value(json_object_get(q, "id"));
+        if (id <= after) continue;
+        if (req->max_entries > 0 && r->n_entries == (size_t)req->max_entries) {
+            more = true;
+            break;
+        }
+        const char *path = json_string_value(json_object_get(q, "path"));
+        int64_t tenant = json_integer_value(json_object_get(q, "tenant_id"));
+        char volume_id[CSI_ID_MAX + 1];
+        if (!csi_volume_id_format("", tenant, path, volume_id, sizeof volume_id)) continue;
+        Csi__V1__ListVolumesResponse__Entry *e = vk_rpc_new_message(call, &csi__v1__list_volumes_response__entry__descriptor);
+        e->volume = vk_rpc_new_message(call, &csi__v1__volume__descriptor);
+        e->volume->volume_id = vk_rpc_strdup(call, volume_id);
+        e->volume->capacity_bytes = json_integer_value(json_object_get(q, "hard_limit"));
+        e->status = vk_rpc_new_message(call, &csi__v1__list_volumes_response__volume_status__descriptor);
+        e->status->volume_condition = vk_rpc_new_message(call, &csi__v1__volume_condition__descriptor);
+        bool exported = path_has_view(views, path, tenant);
+        e->status->volume_condition->abnormal = !exported;
+        e->status->volume_condition->message =
+            exported ? "healthy" : "the volume has no NFS export (view) on VAST: pods cannot mount it";
+        r->entries[r->n_entries++] = e;
+        last = id;
+    }
+    if (more) r->next_token = vk_rpc_strdup(call, vk_fmt((char[24]){0}, 24, "%" PRId64, last));
+    *response = &r->base;
+    json_decref(quotas);
+    json_decref(views);
+    vms_client_free(c);
+    return GRPC_STATUS_OK;
+}
+
+grpc_status_code csi_list_snapshots(vk_rpc_call *call, const ProtobufCMessage *request, ProtobufCMessage **response) {
+    const Csi__V1__ListSnapshotsRequest *req = (const Csi__V1__ListSnapshotsRequest *)request;
+    csi_driver *driver = vk_rpc_call_user(call);
+    vk_status st;
+    int64_t after;
+    if (req->max_entries < 0) return vk_rpc_fail(call, GRPC_STATUS_INVALID_ARGUMENT, "ListSnapshots: max_entries must not be negative");
+    if (!parse_token(req->starting_token, &after)) {
+        return vk_rpc_fail(call, GRPC_STATUS_ABORTED,
+                           "ListSnapshots: starting_token \"%s\" was not issued by this driver", req->starting_token);
+    }
+    Csi__V1__ListSnapshotsResponse *r = vk_rpc_new_message(call, &csi__v1__list_snapshots_response__descriptor);
+    *response = &r->base;
+    /* filters that cannot match anything give an empty list, not an error */
+    csi_snapshot_ref snap_ref;
+    csi_volume_ref vol_ref;
+    if (*req->snapshot_id && !csi_snapshot_id_parse(req->snapshot_id, &snap_ref)) return GRPC_STATUS_OK;
+    if (*req->source_volume_id && !csi_volume_id_parse(req->source_volume_id, &vol_ref)) return GRPC_STATUS_OK;
+
+    int64_t deadline = csi_call_deadline(driver, call);
+    const char *cluster = *req->snapshot_id ? snap_ref.cluster : *req->source_volume_id ? vol_ref.cluster : "";
+    vms_client *c = NULL;
+    json_t *snaps = NULL;
+    vms_error err;
+    bool ok = csi_clusters_client(driver->clusters, CSI_MAP(req, secrets), *cluster ? cluster : NULL, &c, &st);
+    if (ok && *req->snapshot_id) {
+        vms_snapshot one = {0};
+        vms_lookup found = vms_snapshot_get(c, snap_ref.snapshot_id, &one, deadline, &err);
+        ok = found != VMS_FAILED;
+        if (!ok) csi_vms_fail(&st, &err, "reading snapshot %s", req->snapshot_id);
+        snaps = json_array();
+        if (found == VMS_FOUND) json_array_append(snaps, one.obj.raw);
+        vms_object_free(&one.obj);
+    } else if (ok && *req->source_volume_id) {
+        csi_volume_target t;
+        grpc_status_code code = csi_volume_target_open(driver, req->source_volume_id, CSI_MAP(req, secrets), deadline,
+                                                       &t, &st);
+        if (code == GRPC_STATUS_OK) {
+            char snap_path[CSI_PATH_MAX + 2], tenant[24];
+            snprintf(snap_path, sizeof snap_path, "%s/", t.path);
+            snprintf(tenant, sizeof tenant, "%" PRId64, t.tenant_id);
+            ok = vms_list(c, VMS_SNAPSHOTS, VMS_FILTERS("path", snap_path, "tenant_id", tenant), deadline, &snaps, &err);
+            if (!ok) csi_vms_fail(&st, &err, "listing the snapshots of %s", t.path);
+        } else if (code == GRPC_STATUS_NOT_FOUND) {
+            snaps = json_array();
+        } else {
+            ok = false;
+        }
+        csi_volume_target_close(&t);
+    } else if (ok) {
+        ok = collect_under_roots(driver, c, VMS_SNAPSHOTS, is_user_snapshot, deadline, &snaps, &st);
+    }
+    if (!ok) {
+        json_decref(snaps);
+        if (c) vms_client_free(c);
+        return vk_rpc_fail(call, st.code, "ListSnapshots: %s", st.message);
+    }
+    size_t total = json_array_size(snaps);
+    r->entries = vk_rpc_alloc(call, (total ? total : 1) * sizeof *r->entries);
+    size_t i;
+    json_t *item;
+    int64_t last = 0;
+    json_array_foreach(snaps, i, item) {
+        vms_snapshot snap;
+        vms_snapshot_from_json(item, &snap);
+        bool skip = snap.obj.id <= after || strncmp(snap.obj.name, CSI_CLONE_PREFIX, strlen(CSI_CLONE_PREFIX)) == 0;
+        if (!skip && req->max_entries > 0 && r->n_entries == (size_t)req->max_entries) {
+            r->next_token = vk_rpc_strdup(call, vk_fmt((char[24]){0}, 24, "%" PRId64, last));
+            vms_object_free(&snap.obj);
+            break;
+        }
+        if (!skip) {
+            Csi__V1__ListSnapshotsResponse__Entry *e =
+                vk_rpc_new_message(call, &csi__v1__list_snapshots_response__entry__descriptor);
+            e->snapshot = csi_snapshot_message(call, cluster, &snap, 0);
+            r->entries[r->n_entries++] = e;
+            last = snap.obj.id;
+        }
+        vms_object_free(&snap.obj);
+    }
+    json_decref(snaps);
+    vms_client_free(c);
+    return GRPC_STATUS_OK;
+}

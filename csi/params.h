@@ -1,0 +1,74 @@
+/* StorageClass, VolumeSnapshotClass and VolumeAttributesClass parameters, by the vendor
+ * driver's names so existing classes move over unchanged, and the CO's
+ * extra-create-metadata keys. Strings point into the request (valid for the call). */
+#ifndef VK_CSI_PARAMS_H
+#define VK_CSI_PARAMS_H
+
+#include "csi.pb-c.h"
+#include "vk/status.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* protoc-c generates one entry type per map<string,string> field, all laid out alike
+ * ({ProtobufCMessage base; char *key; char *value;}), so one type and one accessor
+ * serve them all. */
+typedef Csi__V1__CreateVolumeRequest__ParametersEntry csi_string_entry;
+
+/* A map<string,string> field of a request. */
+typedef struct {
+    const void *const *entries;
+    size_t n;
+} csi_string_map;
+
+#define CSI_MAP(msg, field) ((csi_string_map){(const void *const *)(msg)->field, (msg)->n_##field})
+
+/* The value for key, or NULL. */
+const char *csi_map_get(csi_string_map map, const char *key);
+
+typedef struct {
+    const char *root_export;     /* required: the directory volumes are made under */
+    const char *view_policy;     /* required: its tenant is the volume's tenant */
+    const char *vip_pool_name;   /* one of these two tells the node where to mount from */
+    const char *vip_pool_fqdn;
+    bool vip_pool_fqdn_random_prefix;
+    const char *qos_policy;      /* optional, by name */
+    int64_t qos_policy_id;       /* optional, by id (0 = none) */
+    const char *mount_options;   /* comma-separated, passed to the node */
+    const char *volume_name_fmt; /* quota name format */
+    const char *eph_volume_name_fmt;
+    const char *cluster_name;    /* key into a multi-cluster secret */
+    /* from external-provisioner --extra-create-metadata */
+    const char *pvc_name;
+    const char *pvc_namespace;
+} csi_volume_params;
+
+/* Parses a CreateVolume's parameters. Unknown keys and malformed values are
+ * INVALID_ARGUMENT naming the parameter; required ones missing likewise. */
+bool csi_volume_params_parse(csi_string_map map, csi_volume_params *out, vk_status *st);
+
+/* The subset GetCapacity and ControllerGetVolume understand (no requirement that
+ * root_export and view_policy are present). */
+bool csi_volume_params_parse_lenient(csi_string_map map, csi_volume_params *out, vk_status *st);
+
+typedef struct {
+    const char *snapshot_name_fmt;
+    const char *cluster_name;
+    const char *snapshot_name;      /* csi.storage.k8s.io/volumesnapshot/name */
+    const char *snapshot_namespace; /* csi.storage.k8s.io/volumesnapshot/namespace */
+} csi_snapshot_params;
+
+bool csi_snapshot_params_parse(csi_string_map map, csi_snapshot_params *out, vk_status *st);
+
+/* VolumeAttributesClass (mutable_parameters): only qos_policy may change. */
+typedef struct {
+    const char *qos_policy;
+} csi_mutable_params;
+
+bool csi_mutable_params_parse(csi_string_map map, csi_mutable_params *out, vk_status *st);
+
+/* True for "true"/"yes"/"1" (any case), false for "false"/"no"/"0"; anything else fails. */
+bool csi_parse_bool(const char *text, bool *out);
+
+#endif

@@ -1,0 +1,175 @@
+/* Snapshots: a VAST snapshot of the volume's directory, named from the
+ * VolumeSnapshotClass's snapshot_name_fmt. VAST snapshots are instant, so a snapshot
+ * is ready to use as soon as it exists. */
+#include "controller.h"
+#include "names.h"
+
+#include "vk/deadline.h"
+#include "vk/fault.h"
+#include "vk/log.h"
+#include "vk/vms_list.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+/* Fills a CSI Snapshot from a VAST one; cluster as in the ids. */
+Csi__V1__Snapshot *csi_snapshot_message(vk_rpc_call *call, const char *cluster, const vms_snapshot *snap,
+                                        int64_t size_bytes) {
+    char volume_path[CSI_PATH_MAX], id[CSI_ID_MAX + 1], volume_id[CSI_ID_MAX + 1];
+    snprintf(volume_path, sizeof volume_path, "%s", snap->path);
+    size_t n = strlen(volume_path);
+    while (n > 1 && volume_path[n - 1] == '/') volume_path[--n] = '\0';
+    Csi__V1__Snapshot *s = vk_rpc_new_message(call, &csi__v1__snapshot__descriptor);
+    if (!csi_snapshot_id_format(cluster, snap->obj.tenant_id, snap->obj.id, volume_path, id, sizeof id)) {
+        /* a path too long for our id form: VAST's own id still finds it */
+        snprintf(id, sizeof id, "%" PRId64 "%s%s", snap->obj.id, *cluster ? "@" : "", cluster);
+    }
+    csi_volume_id_format(cluster, snap->obj.tenant_id, volume_path, volume_id, sizeof volume_id);
+    s->snapshot_id = vk_rpc_strdup(call, id);
+    s->source_volume_id = vk_rpc_strdup(call, volume_id);
+    s->size_bytes = size_bytes;
+    s->creation_time = csi_timestamp(call, snap->created);
+    s->ready_to_use = 1;
+    return s;
+}
+
+grpc_status_code csi_create_snapshot(vk_rpc_call *call, const ProtobufCMessage *request, ProtobufCMessage **response) {
+    const Csi__V1__CreateSnapshotRequest *req = (const Csi__V1__CreateSnapshotRequest *)request;
+    csi_driver *driver = vk_rpc_call_user(call);
+    vk_status st;
+    if (!*req->name) return vk_rpc_fail(call, GRPC_STATUS_INVALID_ARGUMENT, "CreateSnapshot: name is required");
+    if (!*req->source_volume_id) {
+        return vk_rpc_fail(call, GRPC_STATUS_INVALID_ARGUMENT, "CreateSnapshot %s: source_volume_id is required",
+                           req->name);
+    }
+    csi_snapshot_params p;
+    if (!csi_snapshot_params_parse(CSI_MAP(req, parameters), &p, &st)) {
+        return vk_rpc_fail(call, st.code, "CreateSnapshot %s: %s", req->name, st.message);
+    }
+    char vast_name[256], err_text[256];
+    if (!csi_name_format(p.snapshot_name_fmt, p.snapshot_name, p.snapshot_namespace, req->name, vast_name,
+                         sizeof vast_name, err_text, sizeof err_text)) {
+        return vk_rpc_fail(call, GRPC_STATUS_INVALID_ARGUMENT, "CreateSnapshot %s: snapshot_name_fmt: %s", req->name,
+                           err_text);
+    }
+    csi_name_snapshot_safe(vast_name);
+    csi_name_shorten(vast_name, CSI_VAST_NAME_MAX);
+
+    int64_t deadline = csi_call_deadline(driver, call);
+    char lock_key[300];
+    snprintf(lock_key, sizeof lock_key, "snap:%s", vast_name);
+    if (!csi_keylock_acquire(driver->locks, lock_key, deadline)) {
+        return vk_rpc_fail(call, GRPC_STATUS_ABORTED, "CreateSnapshot %s: another operation on it is in progress",
+                           req->name);
+    }
+    csi_volume_target t;
+    vms_quota quota = {0};
+    vms_snapshot snap = {0};
+    vms_error err;
+    grpc_status_code code = csi_volume_target_open(driver, req->source_volume_id, CSI_MAP(req, secrets), deadline,
+                                                   &t, &st);
+    if (code == GRPC_STATUS_OK && csi_volume_is_snapshot_view(&t.ref)) {
+        code = vk_status_set(&st, GRPC_STATUS_INVALID_ARGUMENT, "a read-only restore cannot be snapshotted again");
+    }
+    if (code == GRPC_STATUS_OK) {
+        vms_lookup found = vms_quota_find_by_path(t.client, t.path, t.tenant_id, &quota, deadline, &err);
+        if (found == VMS_FAILED) code = csi_vms_fail(&st, &err, "reading source volume %s", req->source_volume_id);
+        if (found == VMS_MISSING) {
+            code = vk_status_set(&st, GRPC_STATUS_NOT_FOUND, "source volume %s does not exist on %s",
+                                 req->source_volume_id, vms_client_endpoint(t.client));
+        }
+    }
+    char snap_path[CSI_PATH_MAX + 2];
+    if (code == GRPC_STATUS_OK) {
+        snprintf(snap_path, sizeof snap_path, "%s/", t.path);
+        vms_snapshot_spec spec = {.name = vast_name, .path = snap_path, .tenant_id = t.tenant_id};
+        if (!vms_snapshot_create(t.client, &spec, &snap, deadline, &err)) {
+            if (!vms_error_is_unique_violation(&err)) {
+                code = csi_vms_fail(&st, &err, "creating snapshot %s of %s", vast_name, t.path);
+            } else if (vms_snapshot_find(t.client, VMS_FILTERS("name", vast_name), &snap, deadline, &err) !=
+                       VMS_FOUND) {
+                code = csi_vms_fail(&st, &err, "reading existing snapshot %s", vast_name);
+            } else if (strcmp(snap.path, snap_path) != 0) {
+                code = vk_status_set(&st, GRPC_STATUS_ALREADY_EXISTS,
+                                     "snapshot %s already exists for another volume (%s)", vast_name, snap.path);
+            }
+        }
+    }
+    if (code == GRPC_STATUS_OK && vk_fault_point("controller.snapshot.after_create", &st)) code = st.code;
+    if (code == GRPC_STATUS_OK) {
+        Csi__V1__CreateSnapshotResponse *r = vk_rpc_new_message(call, &csi__v1__create_snapshot_response__descriptor);
+        r->snapshot = csi_snapshot_message(call, t.ref.cluster, &snap, quota.used_capacity);
+        if (t.ref.legacy) r->snapshot->source_volume_id = vk_rpc_strdup(call, req->source_volume_id);
+        *response = &r->base;
+        VK_LOG(VK_LOG_INFO, "snapshot ready", "snapshot", r->snapshot->snapshot_id, "volume", req->source_volume_id);
+    }
+    vms_object_free(&quota.obj);
+    vms_object_free(&snap.obj);
+    csi_volume_target_close(&t);
+    csi_keylock_release(driver->locks, lock_key);
+    if (code != GRPC_STATUS_OK) return vk_rpc_fail(call, code, "CreateSnapshot %s: %s", req->name, st.message);
+    return GRPC_STATUS_OK;
+}
+
+/* Opens the cluster of a snapshot id. NOT_FOUND when the id is not one of ours. */
+static grpc_status_code open_snapshot(csi_driver *driver, const char *id, csi_string_map secrets,
+                                      csi_snapshot_ref *ref, vms_client **client, vk_status *st) {
+    *client = NULL;
+    if (!csi_snapshot_id_parse(id, ref)) {
+        return vk_status_set(st, GRPC_STATUS_NOT_FOUND, "snapshot %s does not exist: not an id of this driver", id);
+    }
+    if (!csi_clusters_client(driver->clusters, secrets, ref->cluster[0] ? ref->cluster : NULL, client, st)) {
+        return st->code;
+    }
+    return GRPC_STATUS_OK;
+}
+
+grpc_status_code csi_delete_snapshot(vk_rpc_call *call, const ProtobufCMessage *request, ProtobufCMessage **response) {
+    const Csi__V1__DeleteSnapshotRequest *req = (const Csi__V1__DeleteSnapshotRequest *)request;
+    csi_driver *driver = vk_rpc_call_user(call);
+    vk_status st;
+    if (!*req->snapshot_id) return vk_rpc_fail(call, GRPC_STATUS_INVALID_ARGUMENT, "DeleteSnapshot: snapshot_id is required");
+    *response = vk_rpc_new_message(call, &csi__v1__delete_snapshot_response__descriptor);
+    csi_snapshot_ref ref;
+    vms_client *c;
+    grpc_status_code code = open_snapshot(driver, req->snapshot_id, CSI_MAP(req, secrets), &ref, &c, &st);
+    if (code == GRPC_STATUS_NOT_FOUND) return GRPC_STATUS_OK; /* not ours: nothing to delete */
+    if (code == GRPC_STATUS_OK) {
+        vms_error err;
+        vms_lookup done = vms_snapshot_delete(c, ref.snapshot_id, csi_call_deadline(driver, call), &err);
+        if (done == VMS_FAILED) {
+            code = csi_vms_fail(&st, &err, "deleting snapshot %" PRId64, ref.snapshot_id);
+            if (err.http_status == 409) code = st.code = GRPC_STATUS_FAILED_PRECONDITION;
+        }
+    }
+    if (c) vms_client_free(c);
+    if (code != GRPC_STATUS_OK) return vk_rpc_fail(call, code, "DeleteSnapshot %s: %s", req->snapshot_id, st.message);
+    return GRPC_STATUS_OK;
+}
+
+grpc_status_code csi_get_snapshot(vk_rpc_call *call, const ProtobufCMessage *request, ProtobufCMessage **response) {
+    const Csi__V1__GetSnapshotRequest *req = (const Csi__V1__GetSnapshotRequest *)request;
+    csi_driver *driver = vk_rpc_call_user(call);
+    vk_status st;
+    if (!*req->snapshot_id) return vk_rpc_fail(call, GRPC_STATUS_INVALID_ARGUMENT, "GetSnapshot: snapshot_id is required");
+    csi_snapshot_ref ref;
+    vms_client *c;
+    vms_snapshot snap = {0};
+    grpc_status_code code = open_snapshot(driver, req->snapshot_id, CSI_MAP(req, secrets), &ref, &c, &st);
+    if (code == GRPC_STATUS_OK) {
+        vms_error err;
+        vms_lookup found = vms_snapshot_get(c, ref.snapshot_id, &snap, csi_call_deadline(driver, call), &err);
+        if (found == VMS_FAILED) code = csi_vms_fail(&st, &err, "reading snapshot %" PRId64, ref.snapshot_id);
+        if (found == VMS_MISSING) code = vk_status_set(&st, GRPC_STATUS_NOT_FOUND, "it does not exist on VAST");
+    }
+    if (code == GRPC_STATUS_OK) {
+        Csi__V1__GetSnapshotResponse *r = vk_rpc_new_message(call, &csi__v1__get_snapshot_response__descriptor);
+        r->snapshot = csi_snapshot_message(call, ref.cluster, &snap, 0);
+        *response = &r->base;
+    }
+    vms_object_free(&snap.obj);
+    if (c) vms_client_free(c);
+    if (code != GRPC_STATUS_OK) return vk_rpc_fail(call, code, "GetSnapshot %s: %s", req->snapshot_id, st.message);
+    return GRPC_STATUS_OK;
+}

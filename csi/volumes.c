@@ -1,0 +1,579 @@
+/* Volumes: a directory <root_export>/<name>, a quota on it (hard_limit = capacity) and
+ * a view exporting it over NFS, in the tenant of the StorageClass's view policy.
+ * docs/controller.md gives the order of VMS calls and why each step is safe to retry. */
+#include "controller.h"
+#include "names.h"
+
+#include "vk/deadline.h"
+#include "vk/fault.h"
+#include "vk/log.h"
+#include "vk/vms_list.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+/* Clones (clone.c) make the directory with its data before the quota exists. */
+grpc_status_code csi_clone_into(csi_driver *driver, vms_client *c, const Csi__V1__VolumeContentSource *source,
+                                csi_string_map secrets, const char *dest_path, int64_t dest_tenant,
+                                int64_t deadline, vk_status *st);
+/* A read-only restore served from the snapshot directory: fills path. */
+grpc_status_code csi_snapshot_view_path(vms_client *c, const char *snapshot_id, int64_t deadline, char *path,
+                                        size_t size, int64_t *tenant_id, vk_status *st);
+
+static int64_t requested_bytes(const Csi__V1__CapacityRange *range) {
+    if (!range) return 0;
+    return range->required_bytes > 0 ? range->required_bytes : range->limit_bytes;
+}
+
+static bool check_range(const char *what, const Csi__V1__CapacityRange *range, vk_status *st) {
+    if (!range) return true;
+    if (range->required_bytes < 0 || range->limit_bytes < 0) {
+        vk_status_set(st, GRPC_STATUS_OUT_OF_RANGE, "%s: capacity_range must not be negative", what);
+        return false;
+    }
+    if (range->limit_bytes > 0 && range->required_bytes > range->limit_bytes) {
+        vk_status_set(st, GRPC_STATUS_OUT_OF_RANGE, "%s: required_bytes %" PRId64 " exceeds limit_bytes %" PRId64,
+                      what, range->required_bytes, range->limit_bytes);
+        return false;
+    }
+    return true;
+}
+
+/* Makes the quota, or finds the one an earlier attempt made. A quota that exists with
+ * another size means another volume of the same name: ALREADY_EXISTS. */
+static bool ensure_quota(vms_client *c, const vms_quota_spec *spec, const char *volume, int64_t deadline,
+                         vk_status *st) {
+    vms_error err;
+    if (vms_quota_create(c, spec, NULL, deadline, &err)) return true;
+    if (!vms_error_is_unique_violation(&err)) {
+        csi_vms_fail(st, &err, "creating the quota of volume %s", volume);
+        return false;
+    }
+    vms_quota existing = {0};
+    vms_lookup found = vms_quota_find_by_path(c, spec->path, spec->tenant_id, &existing, deadline, &err);
+    if (found == VMS_FAILED) {
+        csi_vms_fail(st, &err, "reading the existing quota of volume %s", volume);
+        return false;
+    }
+    bool ok = found == VMS_FOUND && existing.hard_limit == spec->hard_limit;
+    if (found == VMS_MISSING) {
+        vk_status_set(st, GRPC_STATUS_ALREADY_EXISTS,
+                      "volume %s: the quota name \"%s\" is taken by another path on %s; make volume_name_fmt "
+                      "include {id}",
+                      volume, spec->name, vms_client_endpoint(c));
+    } else if (!ok) {
+        vk_status_set(st, GRPC_STATUS_ALREADY_EXISTS,
+                      "volume %s exists with capacity %" PRId64 " bytes; %" PRId64 " bytes were requested", volume,
+                      existing.hard_limit, spec->hard_limit);
+    }
+    vms_object_free(&existing.obj);
+    return ok;
+}
+
+/* Makes the view, or accepts the one an earlier attempt made. */
+static bool ensure_view(vms_client *c, const vms_view_spec *spec, const char *volume, int64_t deadline,
+                        vk_status *st) {
+    vms_error err;
+    if (vms_view_create(c, spec, NULL, deadline, &err)) return true;
+    if (!vms_error_is_unique_violation(&err)) {
+        csi_vms_fail(st, &err, "creating the view of volume %s", volume);
+        return false;
+    }
+    vms_view existing = {0};
+    vms_lookup found = vms_view_find_by_path(c, spec->path, spec->tenant_id, &existing, deadline, &err);
+    vms_object_free(&existing.obj);
+    if (found == VMS_FOUND) return true;
+    if (found == VMS_FAILED) {
+        csi_vms_fail(st, &err, "reading the existing view of volume %s", volume);
+    } else {
+        vk_status_set(st, GRPC_STATUS_ALREADY_EXISTS, "volume %s: VMS refused its view as a duplicate: %s", volume,
+                      err.message);
+    }
+    return false;
+}
+
+static bool fault(const char *point, vk_status *st) { return vk_fault_point(point, st); }
+
+grpc_status_code csi_create_volume(vk_rpc_call *call, const ProtobufCMessage *request, ProtobufCMessage **response) {
+    const Csi__V1__CreateVolumeRequest *req = (const Csi__V1__CreateVolumeRequest *)request;
+    csi_driver *driver = vk_rpc_call_user(call);
+    vk_status st;
+    if (!*req->name) return vk_rpc_fail(call, GRPC_STATUS_INVALID_ARGUMENT, "CreateVolume: name is required");
+    if (req->n_volume_capabilities == 0) {
+        return vk_rpc_fail(call, GRPC_STATUS_INVALID_ARGUMENT, "CreateVolume %s: volume_capabilities are required",
+                           req->name);
+    }
+    if (!csi_check_capabilities(req->volume_capabilities, req->n_volume_capabilities, &st) ||
+        !check_range("CreateVolume", req->capacity_range, &st)) {
+        return vk_rpc_fail(call, st.code, "CreateVolume %s: %s", req->name, st.message);
+    }
+    csi_volume_params p;
+    csi_mutable_params mutable_params;
+    if (!csi_volume_params_parse(CSI_MAP(req, parameters), &p, &st) ||
+        !csi_mutable_params_parse(CSI_MAP(req, mutable_parameters), &mutable_params, &st)) {
+        return vk_rpc_fail(call, st.code, "CreateVolume %s: %s", req->name, st.message);
+    }
+    if (mutable_params.qos_policy) p.qos_policy = *mutable_params.qos_policy ? mutable_params.qos_policy : NULL;
+    int64_t size = requested_bytes(req->capacity_range);
+    int64_t deadline = csi_call_deadline(driver, call);
+
+    char dir[96], path[CSI_PATH_MAX], volume_id[CSI_ID_MAX + 1];
+    csi_volume_dir_name(req->name, dir, sizeof dir);
+    snprintf(path, sizeof path, "%s/%s", strcmp(p.root_export, "/") == 0 ? "" : p.root_export, dir);
+    char lock_key[CSI_PATH_MAX + 8];
+    snprintf(lock_key, sizeof lock_key, "vol:%s", path);
+    if (!csi_keylock_acquire(driver->locks, lock_key, deadline)) {
+        return vk_rpc_fail(call, GRPC_STATUS_ABORTED, "CreateVolume %s: another operation on it is in progress",
+                           req->name);
+    }
+    grpc_status_code code = GRPC_STATUS_OK;
+    vms_client *c = NULL;
+    if (!csi_clusters_client(driver->clusters, CSI_MAP(req, secrets), p.cluster_name, &c, &st)) goto fail;
+
+    csi_policy_ref policy;
+    int64_t qos_id = p.qos_policy_id;
+    if (!csi_clusters_view_policy(driver->clusters, c, p.view_policy, deadline, &policy, &st)) goto fail;
+    if (p.qos_policy && !csi_clusters_qos_policy(driver->clusters, c, p.qos_policy, deadline, &qos_id, &st)) goto fail;
+    if (p.vip_pool_name) {
+        json_t *pool = NULL;
+        if (!csi_clusters_vip_pool(driver->clusters, c, p.vip_pool_name, deadline, &pool, &st)) goto fail;
+        json_decref(pool);
+    }
+
+    const char *cluster = p.cluster_name ? p.cluster_name : "";
+    const Csi__V1__VolumeContentSource *source = req->volume_content_source;
+    bool snapshot_view = source && source->type_case == CSI__V1__VOLUME_CONTENT_SOURCE__TYPE_SNAPSHOT &&
+                         csi_capabilities_read_only(req->volume_capabilities, req->n_volume_capabilities);
+    int64_t tenant_id = policy.tenant_id;
+    if (snapshot_view) {
+        /* read-only restore: serve the snapshot directory itself, nothing to create */
+        if ((code = csi_snapshot_view_path(c, source->snapshot->snapshot_id, deadline, path, sizeof path,
+                                           &tenant_id, &st)) != GRPC_STATUS_OK) {
+            goto fail;
+        }
+    }
+    if (!csi_volume_id_format(cluster, tenant_id, path, volume_id, sizeof volume_id)) {
+        vk_status_set(&st, GRPC_STATUS_INVALID_ARGUMENT,
+                      "the volume id for %s would exceed %d bytes; use a shorter root_export", path, CSI_ID_MAX);
+        goto fail;
+    }
+    if (!snapshot_view) {
+        if (source && (code = csi_clone_into(driver, c, source, CSI_MAP(req, secrets), path, tenant_id, deadline,
+                                             &st)) != GRPC_STATUS_OK) {
+            goto fail;
+        }
+        char quota_name[256], err_text[256];
+        if (!csi_name_format(p.volume_name_fmt, p.pvc_name, p.pvc_namespace, req->name, quota_name,
+                             sizeof quota_name, err_text, sizeof err_text)) {
+            vk_status_set(&st, GRPC_STATUS_INVALID_ARGUMENT, "StorageClass parameter volume_name_fmt: %s", err_text);
+            goto fail;
+        }
+        csi_name_shorten(quota_name, CSI_VAST_NAME_MAX);
+        vms_quota_spec quota = {.name = quota_name, .path = path, .tenant_id = tenant_id, .hard_limit = size,
+                                .create_dir = source == NULL};
+        if (!ensure_quota(c, &quota, req->name, deadline, &st) || fault("controller.create.after_quota", &st)) {
+            goto fail;
+        }
+        const char *protocols[] = {csi_nfs_protocol(p.mount_options), NULL};
+        vms_view_spec view = {.path = path, .policy_id = policy.id, .protocols = protocols, .tenant_id = tenant_id,
+                              .qos_policy_id = qos_id};
+        if (!ensure_view(c, &view, req->name, deadline, &st) || fault("controller.create.after_view", &st)) goto fail;
+    }
+
+    Csi__V1__CreateVolumeResponse *r = vk_rpc_new_message(call, &csi__v1__create_volume_response__descriptor);
+    Csi__V1__Volume *v = vk_rpc_new_message(call, &csi__v1__volume__descriptor);
+    v->volume_id = vk_rpc_strdup(call, volume_id);
+    v->capacity_bytes = snapshot_view ? 0 : size;
+    char tenant_text[24];
+    snprintf(tenant_text, sizeof tenant_text, "%" PRId64, tenant_id);
+    const char *context[] = {
+        "export_path", path,
+        "root_export", p.root_export,
+        "view_policy", p.view_policy,
+        "vip_pool_name", p.vip_pool_name,
+        "vip_pool_fqdn", p.vip_pool_fqdn,
+        "vip_pool_fqdn_random_prefix", p.vip_pool_fqdn ? (p.vip_pool_fqdn_random_prefix ? "true" : "false") : NULL,
+        "mount_options", p.mount_options && *p.mount_options ? p.mount_options : NULL,
+        "protocol", csi_nfs_protocol(p.mount_options),
+        "tenant_id", tenant_text,
+        "cluster_name", p.cluster_name,
+        "read_only", snapshot_view ? "true" : NULL,
+        NULL,
+    };
+    v->volume_context = (Csi__V1__Volume__VolumeContextEntry **)csi_build_map(
+        call, &csi__v1__volume__volume_context_entry__descriptor, &v->n_volume_context, context);
+    v->content_source = (Csi__V1__VolumeContentSource *)source;
+    r->volume = v;
+    *response = &r->base;
+    char bytes[24];
+    VK_LOG(VK_LOG_INFO, "volume ready", "volume", volume_id, "name", req->name, "cluster", vms_client_endpoint(c),
+           "bytes", vk_fmt(bytes, sizeof bytes, "%" PRId64, size), "source",
+           source ? (source->type_case == CSI__V1__VOLUME_CONTENT_SOURCE__TYPE_SNAPSHOT ? "snapshot" : "volume")
+                  : NULL);
+    vms_client_free(c);
+    csi_keylock_release(driver->locks, lock_key);
+    return GRPC_STATUS_OK;
+fail:
+    if (c) vms_client_free(c);
+    csi_keylock_release(driver->locks, lock_key);
+    return vk_rpc_fail(call, st.code, "CreateVolume %s: %s", req->name, st.message);
+}
+
+/* ---------- DeleteVolume ---------- */
+
+/* Stops and removes a clone stream still filling this volume (PVC deleted mid-restore). */
+static bool remove_clone_stream(vms_client *c, const char *path, int64_t deadline, vk_status *st) {
+    char name[64];
+    csi_clone_stream_name(path, name, sizeof name);
+    vms_snapstream stream = {0};
+    vms_error err;
+    vms_lookup found = vms_snapstream_find(c, VMS_FILTERS("name", name), &stream, deadline, &err);
+    bool ok = found != VMS_FAILED;
+    if (found == VMS_FOUND) {
+        if (strcmp(stream.state, "FINISHED") != 0 && strcmp(stream.state, "STOPPED") != 0) {
+            ok = vms_snapstream_stop(c, stream.obj.id, deadline, &err);
+        }
+        ok = ok && vms_snapstream_delete(c, stream.obj.id, false, deadline, &err) != VMS_FAILED;
+    }
+    if (!ok) csi_vms_fail(st, &err, "removing clone stream %s", name);
+    vms_object_free(&stream.obj);
+    return ok;
+}
+
+/* VAST's trash API refuses a directory with snapshots, and deleting them with the
+ * volume would destroy VolumeSnapshots the user still has: refuse, naming them. */
+static bool refuse_if_snapshots(vms_client *c, const char *path, int64_t tenant_id, int64_t deadline,
+                                vk_status *st) {
+    char snap_path[CSI_PATH_MAX + 2], tenant[24];
+    snprintf(snap_path, sizeof snap_path, "%s/", path);
+    snprintf(tenant, sizeof tenant, "%" PRId64, tenant_id);
+    json_t *snaps = NULL;
+    vms_error err;
+    if (!vms_list(c, VMS_SNAPSHOTS, VMS_FILTERS("path", snap_path, "tenant_id", tenant), deadline, &snaps, &err)) {
+        csi_vms_fail(st, &err, "listing the snapshots of %s", path);
+        return false;
+    }
+    size_t n = json_array_size(snaps);
+    if (n > 0) {
+        char names[512] = "";
+        size_t used = 0;
+        for (size_t i = 0; i < n && i < 5; i++) {
+            const char *name = json_string_value(json_object_get(json_array_get(snaps, i), "name"));
+            used += (size_t)snprintf(names + used, sizeof names - used, "%s%s", i ? ", " : "", name ? name : "?");
+            if (used >= sizeof names) break;
+        }
+        vk_status_set(st, GRPC_STATUS_FAILED_PRECONDITION,
+                      "%s still has %zu snapshot(s) on VAST (%s%s); delete its VolumeSnapshots first", path, n, names,
+                      n > 5 ? ", ..." : "");
+    }
+    json_decref(snaps);
+    return n == 0;
+}
+
+static bool delete_view(vms_client *c, const char *path, int64_t tenant_id, int64_t deadline, vk_status *st) {
+    vms_view view = {0};
+    vms_error err;
+    vms_lookup found = vms_view_find_by_path(c, path, tenant_id, &view, deadline, &err);
+    if (found == VMS_FOUND) found = vms_view_delete(c, view.obj.id, deadline, &err);
+    vms_object_free(&view.obj);
+    if (found == VMS_FAILED) csi_vms_fail(st, &err, "deleting the view of %s", path);
+    return found != VMS_FAILED;
+}
+
+static bool delete_data(csi_driver *driver, vms_client *c, const char *path, int64_t tenant_id, int64_t deadline,
+                        vk_status *st) {
+    vms_version version;
+    if (!csi_clusters_version(driver->clusters, c, deadline, &version, st)) return false;
+    if (!vms_version_at_least(&version, 4, 7, 0)) {
+        vk_status_set(st, GRPC_STATUS_FAILED_PRECONDITION,
+                      "VAST %s has no trash API (4.7 or newer needed) to delete %s; upgrade VAST or delete the "
+                      "directory by hand",
+                      version.sys_version, path);
+        return false;
+    }
+    vms_error err;
+    if (vms_folder_delete(c, path, tenant_id, deadline, &err) == VMS_FAILED) {
+        csi_vms_fail(st, &err, "deleting the data of %s", path);
+        return false;
+    }
+    return true;
+}
+
+static bool delete_quota(vms_client *c, const char *path, int64_t tenant_id, int64_t deadline, vk_status *st) {
+    vms_quota quota = {0};
+    vms_error err;
+    vms_lookup found = vms_quota_find_by_path(c, path, tenant_id, &quota, deadline, &err);
+    if (found == VMS_FOUND) found = vms_quota_delete(c, quota.obj.id, deadline, &err);
+    vms_object_free(&quota.obj);
+    if (found == VMS_FAILED) csi_vms_fail(st, &err, "deleting the quota of %s", path);
+    return found != VMS_FAILED;
+}
+
+grpc_status_code csi_delete_volume(vk_rpc_call *call, const ProtobufCMessage *request, ProtobufCMessage **response) {
+    const Csi__V1__DeleteVolumeRequest *req = (const Csi__V1__DeleteVolumeRequest *)request;
+    csi_driver *driver = vk_rpc_call_user(call);
+    if (!*req->volume_id) return vk_rpc_fail(call, GRPC_STATUS_INVALID_ARGUMENT, "DeleteVolume: volume_id is required");
+    *response = vk_rpc_new_message(call, &csi__v1__delete_volume_response__descriptor);
+    csi_volume_ref ref;
+    if (!csi_volume_id_parse(req->volume_id, &ref) || csi_volume_is_snapshot_view(&ref)) {
+        /* not ours, or a read-only restore that owns nothing on VAST: nothing to delete */
+        return GRPC_STATUS_OK;
+    }
+    int64_t deadline = csi_call_deadline(driver, call);
+    char lock_key[CSI_PATH_MAX + 8];
+    snprintf(lock_key, sizeof lock_key, "vol:%s", ref.legacy ? ref.legacy_name : ref.path);
+    if (!csi_keylock_acquire(driver->locks, lock_key, deadline)) {
+        return vk_rpc_fail(call, GRPC_STATUS_ABORTED, "DeleteVolume %s: another operation on it is in progress",
+                           req->volume_id);
+    }
+    vk_status st;
+    csi_volume_target t;
+    grpc_status_code code = csi_volume_target_open(driver, req->volume_id, CSI_MAP(req, secrets), deadline, &t, &st);
+    if (code == GRPC_STATUS_NOT_FOUND) {
+        code = GRPC_STATUS_OK; /* already gone */
+    } else if (code == GRPC_STATUS_OK) {
+        /* Order: stop any clone writing into it; refuse while snapshots exist; then the
+         * view (stop serving), the data, and last the quota, which ListVolumes and
+         * retries use to find the volume. A crash between steps leaves a state the
+         * same sequence finishes. */
+        bool ok = remove_clone_stream(t.client, t.path, deadline, &st) &&
+                  refuse_if_snapshots(t.client, t.path, t.tenant_id, deadline, &st) &&
+                  delete_view(t.client, t.path, t.tenant_id, deadline, &st) &&
+                  !fault("controller.delete.after_view", &st) &&
+                  delete_data(driver, t.client, t.path, t.tenant_id, deadline, &st) &&
+                  !fault("controller.delete.after_data", &st) &&
+                  delete_quota(t.client, t.path, t.tenant_id, deadline, &st);
+        code = ok ? GRPC_STATUS_OK : st.code;
+        if (ok) VK_LOG(VK_LOG_INFO, "volume deleted", "volume", req->volume_id, "cluster", vms_client_endpoint(t.client));
+    }
+    csi_volume_target_close(&t);
+    csi_keylock_release(driver->locks, lock_key);
+    if (code != GRPC_STATUS_OK) return vk_rpc_fail(call, code, "DeleteVolume %s: %s", req->volume_id, st.message);
+    return GRPC_STATUS_OK;
+}
+
+/* ---------- operations on an existing volume ---------- */
+
+/* Opens the volume named by id under its lock; on failure fills st (NOT_FOUND for an
+ * unknown id). The caller closes the target and releases lock_key. */
+static grpc_status_code open_locked(csi_driver *driver, const char *id, csi_string_map secrets, int64_t deadline,
+                                    csi_volume_target *t, char *lock_key, size_t lock_size, vk_status *st) {
+    csi_volume_ref ref;
+    if (!csi_volume_id_parse(id, &ref)) {
+        memset(t, 0, sizeof *t);
+        lock_key[0] = '\0';
+        return vk_status_set(st, GRPC_STATUS_NOT_FOUND, "volume %s does not exist: not an id of this driver", id);
+    }
+    snprintf(lock_key, lock_size, "vol:%s", ref.legacy ? ref.legacy_name : ref.path);
+    if (!csi_keylock_acquire(driver->locks, lock_key, deadline)) {
+        memset(t, 0, sizeof *t);
+        lock_key[0] = '\0';
+        return vk_status_set(st, GRPC_STATUS_ABORTED, "another operation on volume %s is in progress", id);
+    }
+    return csi_volume_target_open(driver, id, secrets, deadline, t, st);
+}
+
+static void close_locked(csi_driver *driver, csi_volume_target *t, const char *lock_key) {
+    csi_volume_target_close(t);
+    if (lock_key[0]) csi_keylock_release(driver->locks, lock_key);
+}
+
+/* The volume's quota, NOT_FOUND when it has none. */
+static grpc_status_code find_quota(const csi_volume_target *t, int64_t deadline, vms_quota *quota, vk_status *st) {
+    vms_error err;
+    vms_lookup found = vms_quota_find_by_path(t->client, t->path, t->tenant_id, quota, deadline, &err);
+    if (found == VMS_FAILED) return csi_vms_fail(st, &err, "reading the quota of %s", t->path);
+    if (found == VMS_MISSING) {
+        return vk_status_set(st, GRPC_STATUS_NOT_FOUND, "volume %s does not exist on VAST cluster %s (no quota)",
+                             t->path, vms_client_endpoint(t->client));
+    }
+    return GRPC_STATUS_OK;
+}
+
+grpc_status_code csi_expand_volume(vk_rpc_call *call, const ProtobufCMessage *request, ProtobufCMessage **response) {
+    const Csi__V1__ControllerExpandVolumeRequest *req = (const Csi__V1__ControllerExpandVolumeRequest *)request;
+    csi_driver *driver = vk_rpc_call_user(call);
+    vk_status st;
+    if (!*req->volume_id) return vk_rpc_fail(call, GRPC_STATUS_INVALID_ARGUMENT, "ControllerExpandVolume: volume_id is required");
+    if (!req->capacity_range) {
+        return vk_rpc_fail(call, GRPC_STATUS_INVALID_ARGUMENT, "ControllerExpandVolume %s: capacity_range is required",
+                           req->volume_id);
+    }
+    if (!check_range("ControllerExpandVolume", req->capacity_range, &st)) return vk_rpc_fail_status(call, &st);
+    int64_t size = requested_bytes(req->capacity_range);
+    int64_t deadline = csi_call_deadline(driver, call);
+    char lock_key[CSI_PATH_MAX + 8];
+    csi_volume_target t;
+    vms_quota quota = {0};
+    grpc_status_code code = open_locked(driver, req->volume_id, CSI_MAP(req, secrets), deadline, &t, lock_key,
+                                        sizeof lock_key, &st);
+    if (code == GRPC_STATUS_OK && csi_volume_is_snapshot_view(&t.ref)) {
+        code = vk_status_set(&st, GRPC_STATUS_FAILED_PRECONDITION, "a read-only restore from a snapshot cannot grow");
+    }
+    if (code == GRPC_STATUS_OK) code = find_quota(&t, deadline, &quota, &st);
+    int64_t capacity = quota.hard_limit;
+    if (code == GRPC_STATUS_OK && quota.hard_limit < size) {
+        /* never shrink: a quota already as large (an earlier attempt) is the answer */
+        vms_error err;
+        if (vms_quota_set_hard_limit(t.client, quota.obj.id, size, NULL, deadline, &err)) {
+            capacity = size;
+        } else {
+            code = csi_vms_fail(&st, &err, "raising the quota of %s", t.path);
+        }
+    }
+    vms_object_free(&quota.obj);
+    close_locked(driver, &t, lock_key);
+    if (code != GRPC_STATUS_OK) return vk_rpc_fail(call, code, "ControllerExpandVolume %s: %s", req->volume_id, st.message);
+    Csi__V1__ControllerExpandVolumeResponse *r =
+        vk_rpc_new_message(call, &csi__v1__controller_expand_volume_response__descriptor);
+    r->capacity_bytes = capacity;
+    r->node_expansion_required = 0; /* the quota is the size; nothing to do on the node */
+    *response = &r->base;
+    return GRPC_STATUS_OK;
+}
+
+grpc_status_code csi_validate_volume_capabilities(vk_rpc_call *call, const ProtobufCMessage *request,
+                                                  ProtobufCMessage **response) {
+    const Csi__V1__ValidateVolumeCapabilitiesRequest *req = (const Csi__V1__ValidateVolumeCapabilitiesRequest *)request;
+    csi_driver *driver = vk_rpc_call_user(call);
+    vk_status st;
+    if (!*req->volume_id) {
+        return vk_rpc_fail(call, GRPC_STATUS_INVALID_ARGUMENT, "ValidateVolumeCapabilities: volume_id is required");
+    }
+    if (req->n_volume_capabilities == 0) {
+        return vk_rpc_fail(call, GRPC_STATUS_INVALID_ARGUMENT,
+                           "ValidateVolumeCapabilities %s: volume_capabilities are required", req->volume_id);
+    }
+    int64_t deadline = csi_call_deadline(driver, call);
+    csi_volume_target t;
+    vms_quota quota = {0};
+    grpc_status_code code = csi_volume_target_open(driver, req->volume_id, CSI_MAP(req, secrets), deadline, &t, &st);
+    if (code == GRPC_STATUS_OK && !csi_volume_is_snapshot_view(&t.ref)) code = find_quota(&t, deadline, &quota, &st);
+    vms_object_free(&quota.obj);
+    csi_volume_target_close(&t);
+    if (code != GRPC_STATUS_OK) {
+        return vk_rpc_fail(call, code, "ValidateVolumeCapabilities %s: %s", req->volume_id, st.message);
+    }
+    Csi__V1__ValidateVolumeCapabilitiesResponse *r =
+        vk_rpc_new_message(call, &csi__v1__validate_volume_capabilities_response__descriptor);
+    if (csi_check_capabilities(req->volume_capabilities, req->n_volume_capabilities, &st)) {
+        /* every mount access mode is served: confirm what was asked */
+        Csi__V1__ValidateVolumeCapabilitiesResponse__Confirmed *confirmed =
+            vk_rpc_new_message(call, &csi__v1__validate_volume_capabilities_response__confirmed__descriptor);
+        confirmed->volume_capabilities = req->volume_capabilities;
+        confirmed->n_volume_capabilities = req->n_volume_capabilities;
+        confirmed->volume_context = (Csi__V1__ValidateVolumeCapabilitiesResponse__Confirmed__VolumeContextEntry **)
+                                        req->volume_context;
+        confirmed->n_volume_context = req->n_volume_context;
+        confirmed->parameters =
+            (Csi__V1__ValidateVolumeCapabilitiesResponse__Confirmed__ParametersEntry **)req->parameters;
+        confirmed->n_parameters = req->n_parameters;
+        r->confirmed = confirmed;
+    } else {
+        r->message = vk_rpc_strdup(call, st.message);
+    }
+    *response = &r->base;
+    return GRPC_STATUS_OK;
+}
+
+/* The volume's health as the CO sees it: abnormal when its export or quota is gone or
+ * the quota is full. */
+static Csi__V1__VolumeCondition *volume_condition(vk_rpc_call *call, const vms_quota *quota, bool has_view) {
+    Csi__V1__VolumeCondition *cond = vk_rpc_new_message(call, &csi__v1__volume_condition__descriptor);
+    const char *state = quota ? json_string_value(json_object_get(quota->obj.raw, "state")) : NULL;
+    if (!quota) {
+        cond->abnormal = 1;
+        cond->message = "the volume's quota is missing on VAST";
+    } else if (!has_view) {
+        cond->abnormal = 1;
+        cond->message = "the volume has no NFS export (view) on VAST: pods cannot mount it";
+    } else if (state && strstr(state, "HARD_EXCEEDED")) {
+        cond->abnormal = 1;
+        cond->message = vk_rpc_strdup(call, "the volume is full (quota hard limit reached); expand it");
+    } else {
+        cond->message = "healthy";
+    }
+    return cond;
+}
+
+grpc_status_code csi_get_volume(vk_rpc_call *call, const ProtobufCMessage *request, ProtobufCMessage **response) {
+    const Csi__V1__ControllerGetVolumeRequest *req = (const Csi__V1__ControllerGetVolumeRequest *)request;
+    csi_driver *driver = vk_rpc_call_user(call);
+    vk_status st;
+    if (!*req->volume_id) return vk_rpc_fail(call, GRPC_STATUS_INVALID_ARGUMENT, "ControllerGetVolume: volume_id is required");
+    int64_t deadline = csi_call_deadline(driver, call);
+    csi_volume_target t;
+    vms_quota quota = {0};
+    vms_view view = {0};
+    csi_string_map no_secrets = {0};
+    grpc_status_code code = csi_volume_target_open(driver, req->volume_id, no_secrets, deadline, &t, &st);
+    if (code == GRPC_STATUS_OK) code = find_quota(&t, deadline, &quota, &st);
+    vms_lookup has_view = VMS_MISSING;
+    if (code == GRPC_STATUS_OK) {
+        vms_error err;
+        has_view = vms_view_find_by_path(t.client, t.path, t.tenant_id, &view, deadline, &err);
+        if (has_view == VMS_FAILED) code = csi_vms_fail(&st, &err, "reading the view of %s", t.path);
+    }
+    if (code == GRPC_STATUS_OK) {
+        Csi__V1__ControllerGetVolumeResponse *r =
+            vk_rpc_new_message(call, &csi__v1__controller_get_volume_response__descriptor);
+        Csi__V1__Volume *v = vk_rpc_new_message(call, &csi__v1__volume__descriptor);
+        v->volume_id = vk_rpc_strdup(call, req->volume_id);
+        v->capacity_bytes = quota.hard_limit;
+        r->volume = v;
+        r->status = vk_rpc_new_message(call, &csi__v1__controller_get_volume_response__volume_status__descriptor);
+        r->status->volume_condition = volume_condition(call, &quota, has_view == VMS_FOUND);
+        *response = &r->base;
+    }
+    vms_object_free(&quota.obj);
+    vms_object_free(&view.obj);
+    csi_volume_target_close(&t);
+    if (code != GRPC_STATUS_OK) return vk_rpc_fail(call, code, "ControllerGetVolume %s: %s", req->volume_id, st.message);
+    return GRPC_STATUS_OK;
+}
+
+grpc_status_code csi_modify_volume(vk_rpc_call *call, const ProtobufCMessage *request, ProtobufCMessage **response) {
+    const Csi__V1__ControllerModifyVolumeRequest *req = (const Csi__V1__ControllerModifyVolumeRequest *)request;
+    csi_driver *driver = vk_rpc_call_user(call);
+    vk_status st;
+    if (!*req->volume_id) {
+        return vk_rpc_fail(call, GRPC_STATUS_INVALID_ARGUMENT, "ControllerModifyVolume: volume_id is required");
+    }
+    csi_mutable_params m;
+    if (!csi_mutable_params_parse(CSI_MAP(req, mutable_parameters), &m, &st)) {
+        return vk_rpc_fail(call, st.code, "ControllerModifyVolume %s: %s", req->volume_id, st.message);
+    }
+    int64_t deadline = csi_call_deadline(driver, call);
+    char lock_key[CSI_PATH_MAX + 8];
+    csi_volume_target t;
+    vms_view view = {0};
+    grpc_status_code code = open_locked(driver, req->volume_id, CSI_MAP(req, secrets), deadline, &t, lock_key,
+                                        sizeof lock_key, &st);
+    vms_error err;
+    if (code == GRPC_STATUS_OK) {
+        vms_lookup found = vms_view_find_by_path(t.client, t.path, t.tenant_id, &view, deadline, &err);
+        if (found == VMS_FAILED) code = csi_vms_fail(&st, &err, "reading the view of %s", t.path);
+        if (found == VMS_MISSING) {
+            code = vk_status_set(&st, GRPC_STATUS_NOT_FOUND, "volume %s has no view on VAST cluster %s", t.path,
+                                 vms_client_endpoint(t.client));
+        }
+    }
+    if (code == GRPC_STATUS_OK && m.qos_policy) {
+        int64_t qos_id = 0;
+        if (*m.qos_policy && !csi_clusters_qos_policy(driver->clusters, t.client, m.qos_policy, deadline, &qos_id, &st)) {
+            code = st.code == GRPC_STATUS_NOT_FOUND ? GRPC_STATUS_INVALID_ARGUMENT : st.code;
+        } else if (qos_id != view.qos_policy_id) {
+            json_t *changes = json_pack("{s:o}", "qos_policy_id", qos_id ? json_integer(qos_id) : json_null());
+            if (!vms_view_update(t.client, view.obj.id, changes, NULL, deadline, &err)) {
+                code = csi_vms_fail(&st, &err, "setting the QoS policy of %s", t.path);
+            }
+            json_decref(changes);
+        }
+    }
+    vms_object_free(&view.obj);
+    close_locked(driver, &t, lock_key);
+    if (code != GRPC_STATUS_OK) return vk_rpc_fail(call, code, "ControllerModifyVolume %s: %s", req->volume_id, st.message);
+    *response = vk_rpc_new_message(call, &csi__v1__controller_modify_volume_response__descriptor);
+    return GRPC_STATUS_OK;
+}
