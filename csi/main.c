@@ -29,7 +29,11 @@ static sigset_t block_stop_signals(void) {
 static int serve(csi_driver *driver, const sigset_t *stop_signals) {
     const csi_options *o = &driver->options;
     vk_rpc_server_config config = {
-        .endpoint = o->endpoint, .workers = o->workers, .shutdown_grace_ms = o->shutdown_grace_ms};
+        .endpoint = o->endpoint,
+        .workers = o->workers,
+        .shutdown_grace_ms = o->shutdown_grace_ms,
+        .max_queue_wait_ms = o->max_queue_wait_ms,
+    };
     vk_rpc_server *server = vk_rpc_server_new(&config);
     vk_status st;
     if (!csi_driver_register(driver, server, &st) || !vk_rpc_server_start(server, &st)) {

@@ -15,7 +15,7 @@ typedef struct {
 } setting;
 
 enum { OPT_ENDPOINT, OPT_MODE, OPT_NODE_ID, OPT_DRIVER_NAME, OPT_LOG_LEVEL, OPT_LOG_FORMAT,
-       OPT_WORKERS, OPT_SHUTDOWN_GRACE, OPT_VMS_SECRET_DIR, OPT_VMS_INSECURE, OPT_VMS_API_VERSION,
+       OPT_WORKERS, OPT_SHUTDOWN_GRACE, OPT_MAX_QUEUE_WAIT, OPT_VMS_SECRET_DIR, OPT_VMS_INSECURE, OPT_VMS_API_VERSION,
        OPT_VMS_TIMEOUT, OPT_OPERATION_TIMEOUT, OPT_CACHE_TTL, OPT_LIST_ROOTS, OPT_COUNT };
 
 static const setting settings[OPT_COUNT] = {
@@ -29,6 +29,9 @@ static const setting settings[OPT_COUNT] = {
     [OPT_WORKERS] = {"workers", "X_CSI_WORKER_THREADS", "threads serving Controller and Node calls (default 16, 1-1024)"},
     [OPT_SHUTDOWN_GRACE] = {"shutdown-grace", "X_CSI_SHUTDOWN_GRACE_MS",
                             "ms that in-flight calls may run after SIGTERM (default 10000)"},
+    [OPT_MAX_QUEUE_WAIT] = {"max-queue-wait", "X_CSI_MAX_QUEUE_WAIT_MS",
+                            "ms a call may wait for a free worker before it is answered UNAVAILABLE, so the CO "
+                            "backs off instead of piling up (default 10000, 0 = no limit)"},
     [OPT_VMS_SECRET_DIR] = {"vms-secret-dir", "X_CSI_VMS_SECRET_DIR",
                             "directory of the default cluster's secret (files endpoint, username, password or "
                             "token, ssl_cert), for requests that carry none"},
@@ -135,6 +138,11 @@ static bool apply(csi_options *o, int opt, const char *value, vk_status *st) {
             return bad(st, opt, value, "must be a number of milliseconds from 0 to 3600000");
         }
         return true;
+    case OPT_MAX_QUEUE_WAIT:
+        if (!parse_int(value, 0, 3600000, &o->max_queue_wait_ms)) {
+            return bad(st, opt, value, "must be a number of milliseconds from 0 to 3600000");
+        }
+        return true;
     case OPT_VMS_SECRET_DIR:
         if (value[0] != '/' || strlen(value) >= sizeof o->vms_secret_dir) return bad(st, opt, value, "must be an absolute directory");
         snprintf(o->vms_secret_dir, sizeof o->vms_secret_dir, "%s", value);
@@ -176,6 +184,7 @@ static void set_defaults(csi_options *o) {
     o->log_format = VK_LOG_FORMAT_LOGFMT;
     o->workers = 16;
     o->shutdown_grace_ms = 10000;
+    o->max_queue_wait_ms = 10000;
     snprintf(o->vms_api_version, sizeof o->vms_api_version, "v1");
     o->vms_timeout_ms = 30000;
     o->operation_timeout_ms = 120000;

@@ -30,6 +30,7 @@ typedef struct {
     vk_log_format log_format;
     int workers;
     int shutdown_grace_ms;
+    int max_queue_wait_ms;       /* calls waiting longer for a worker get UNAVAILABLE */
     /* VMS access */
     char vms_secret_dir[1024];   /* default cluster for requests without secrets; "" = none */
     bool vms_insecure_skip_verify;

@@ -102,12 +102,32 @@ static json_t *child(json_t *obj, const char *name, json_t *(*make)(void)) {
     return fresh;
 }
 
+/* "@file" stands for the file's contents (a PEM certificate for secrets.ssl_cert). */
+static char *value_of(const char *text, char *err, size_t err_size) {
+    if (text[0] != '@') return strdup(text);
+    FILE *f = fopen(text + 1, "r");
+    if (!f) {
+        fail(err, err_size, "cannot read %s: %s", text + 1, strerror(errno));
+        return NULL;
+    }
+    char *data = NULL;
+    size_t size = 0;
+    FILE *mem = open_memstream(&data, &size);
+    char buf[4096];
+    for (size_t n; (n = fread(buf, 1, sizeof buf, f)) > 0;) fwrite(buf, 1, n, mem);
+    fclose(f);
+    fclose(mem);
+    return data;
+}
+
 int csictl_assign(json_t *obj, const ProtobufCMessageDescriptor *desc, const char *assignment,
                   char *err, size_t err_size) {
     const char *eq = strchr(assignment, '=');
     if (!eq || eq == assignment) return fail(err, err_size, "\"%s\": expected field=value", assignment);
+    char *value_copy = value_of(eq + 1, err, err_size);
+    if (!value_copy) return -1;
     char *path = strndup(assignment, (size_t)(eq - assignment));
-    const char *value = eq + 1;
+    const char *value = value_copy;
     int rc = -1;
     char *rest = path;
     for (;;) {
@@ -178,5 +198,6 @@ int csictl_assign(json_t *obj, const ProtobufCMessageDescriptor *desc, const cha
         rest = dot + 1;
     }
     free(path);
+    free(value_copy);
     return rc;
 }

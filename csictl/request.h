@@ -8,6 +8,7 @@
  *   secrets.password=hunter2
  *   mount_flags=ro mount_flags=noatime           repeated scalar: each assignment appends
  *   capacity_range={"required_bytes":1}         a message-typed field takes JSON text
+ *   secrets.ssl_cert=@/path/ca.pem              @FILE stands for the file's contents
  */
 #ifndef VK_CSICTL_REQUEST_H
 #define VK_CSICTL_REQUEST_H

@@ -37,11 +37,24 @@ typedef struct {
     void *grpc_handle;
 } method_entry;
 
+
+/* The worker lane's queue: its intake thread takes calls off the completion queue,
+ * stamps them and queues them here for the workers, so the time a call waits for a
+ * worker is known and bounded (--max-queue-wait). */
+typedef struct {
+    pthread_mutex_t lock;
+    pthread_cond_t ready;
+    vk_rpc_call *head, *tail;
+    int length;
+    bool closed;
+} call_queue;
+
 typedef struct {
     grpc_completion_queue *cq;
     pthread_t *threads;
     int n_threads;
     int started_threads;
+    call_queue queue; /* worker lane only */
 } lane;
 
 struct vk_rpc_server {
@@ -67,6 +80,7 @@ typedef enum { CALL_REQUESTED, CALL_REPLYING } call_state;
 
 struct vk_rpc_call {
     call_state state;
+    vk_rpc_call *next_queued;
     vk_rpc_server *server;
     method_entry *method; /* NULL for a call taken by the catch-all request */
     vk_rpc_lane lane;
@@ -315,22 +329,81 @@ static void dispatch(vk_rpc_call *c) {
     send_reply(c);
 }
 
-static void on_new_call(vk_rpc_call *c) {
+/* Takes a new call in: counts it in flight and re-arms its method's request at once,
+ * so core can match the next call while this one waits or runs. */
+static void accept_call(vk_rpc_call *c) {
     vk_rpc_server *s = c->server;
     clock_gettime(CLOCK_MONOTONIC, &c->started);
     pthread_mutex_lock(&s->lock);
     s->in_flight++;
     pthread_mutex_unlock(&s->lock);
-
-    /* Re-arm first, so the next call of this method can start on another thread while
-     * this one is being handled. */
     if (!atomic_load(&s->shutting_down) && !post_request(s, c->method, c->lane)) {
         VK_LOG(VK_LOG_ERROR, "cannot re-arm request", "method",
                c->method ? c->method->path : "(catch-all)");
     }
     c->arena = vk_arena_new();
     if (!c->method) c->unknown_path = grpc_slice_to_c_string(c->details.method);
-    dispatch(c);
+}
+
+/* A call that waited too long for a worker, or whose client's deadline passed while it
+ * waited, is answered without running its handler: the CO retries, and work for a
+ * caller that has given up is not started. */
+static bool refuse_stale(vk_rpc_call *c) {
+    int limit = c->server->config.max_queue_wait_ms;
+    double waited = elapsed_ms(&c->started);
+    const char *path = vk_rpc_call_method(c);
+    if (vk_rpc_call_remaining_ms(c) <= 0) {
+        vk_rpc_fail(c, GRPC_STATUS_DEADLINE_EXCEEDED, "%s: the deadline passed while the call waited %.0f ms for a worker",
+                    path, waited);
+        return true;
+    }
+    if (limit > 0 && waited > limit) {
+        vk_rpc_fail(c, GRPC_STATUS_UNAVAILABLE,
+                    "%s: the plugin is busy: the call waited %.0f ms for a worker (limit %d ms); retry later", path,
+                    waited, limit);
+        return true;
+    }
+    return false;
+}
+
+static void queue_push(call_queue *q, vk_rpc_call *c) {
+    pthread_mutex_lock(&q->lock);
+    c->next_queued = NULL;
+    if (q->tail) {
+        q->tail->next_queued = c;
+    } else {
+        q->head = c;
+    }
+    q->tail = c;
+    q->length++;
+    pthread_cond_signal(&q->ready);
+    pthread_mutex_unlock(&q->lock);
+}
+
+/* The oldest queued call; NULL once the queue is closed and empty. */
+static vk_rpc_call *queue_pop(call_queue *q) {
+    pthread_mutex_lock(&q->lock);
+    while (!q->head && !q->closed) pthread_cond_wait(&q->ready, &q->lock);
+    vk_rpc_call *c = q->head;
+    if (c) {
+        q->head = c->next_queued;
+        if (!q->head) q->tail = NULL;
+        q->length--;
+    }
+    pthread_mutex_unlock(&q->lock);
+    return c;
+}
+
+static void *worker_main(void *arg) {
+    vk_rpc_server *s = arg;
+    for (vk_rpc_call *c; (c = queue_pop(&s->lanes[VK_RPC_LANE_WORKERS].queue)) != NULL;) {
+        if (refuse_stale(c)) {
+            send_reply(c);
+        } else {
+            dispatch(c);
+        }
+    }
+    return NULL;
 }
 
 /* ---------- lanes ---------- */
@@ -359,7 +432,12 @@ static void *lane_main(void *arg) {
         vk_rpc_call *c = ev.tag;
         if (c->state == CALL_REQUESTED) {
             if (ev.success) {
-                on_new_call(c);
+                accept_call(c);
+                if (a.lane == VK_RPC_LANE_WORKERS) {
+                    queue_push(&s->lanes[VK_RPC_LANE_WORKERS].queue, c);
+                } else {
+                    dispatch(c); /* fast lane: handlers never block */
+                }
             } else {
                 call_free(c); /* an outstanding request cancelled by shutdown */
             }
@@ -370,8 +448,11 @@ static void *lane_main(void *arg) {
     return NULL;
 }
 
-static bool start_lane(vk_rpc_server *s, vk_rpc_lane id, int n_threads, vk_status *st) {
+/* Thread 0 of a lane polls its completion queue; on the worker lane, threads 1..n
+ * are the workers that run queued calls. */
+static bool start_lane(vk_rpc_server *s, vk_rpc_lane id, int n_workers, vk_status *st) {
     lane *l = &s->lanes[id];
+    int n_threads = 1 + n_workers;
     l->threads = calloc((size_t)n_threads, sizeof(pthread_t));
     if (!l->threads) {
         vk_status_set(st, GRPC_STATUS_RESOURCE_EXHAUSTED, "out of memory");
@@ -379,12 +460,17 @@ static bool start_lane(vk_rpc_server *s, vk_rpc_lane id, int n_threads, vk_statu
     }
     l->n_threads = n_threads;
     for (int i = 0; i < n_threads; i++) {
-        lane_arg *a = malloc(sizeof *a);
-        int rc = a ? 0 : ENOMEM;
-        if (a) {
-            *a = (lane_arg){s, id};
-            rc = pthread_create(&l->threads[i], NULL, lane_main, a);
-            if (rc != 0) free(a);
+        int rc;
+        if (i > 0) {
+            rc = pthread_create(&l->threads[i], NULL, worker_main, s);
+        } else {
+            lane_arg *a = malloc(sizeof *a);
+            rc = a ? 0 : ENOMEM;
+            if (a) {
+                *a = (lane_arg){s, id};
+                rc = pthread_create(&l->threads[i], NULL, lane_main, a);
+                if (rc != 0) free(a);
+            }
         }
         if (rc != 0) {
             vk_status_set(st, GRPC_STATUS_RESOURCE_EXHAUSTED, "cannot start RPC thread: %s", strerror(rc));
@@ -406,7 +492,14 @@ static void stop_lanes(vk_rpc_server *s) {
                    GRPC_QUEUE_SHUTDOWN) {
             }
         }
-        for (int t = 0; t < l->started_threads; t++) pthread_join(l->threads[t], NULL);
+        if (l->started_threads > 0) pthread_join(l->threads[0], NULL);
+        /* every accepted call has finished (shutdown waited for that), so the queue is
+         * empty: closing it releases the workers */
+        pthread_mutex_lock(&l->queue.lock);
+        l->queue.closed = true;
+        pthread_cond_broadcast(&l->queue.ready);
+        pthread_mutex_unlock(&l->queue.lock);
+        for (int t = 1; t < l->started_threads; t++) pthread_join(l->threads[t], NULL);
         grpc_completion_queue_destroy(l->cq);
         l->cq = NULL;
         free(l->threads);
@@ -424,6 +517,10 @@ vk_rpc_server *vk_rpc_server_new(const vk_rpc_server_config *config) {
     if (s->config.workers < 1) s->config.workers = 1;
     if (s->config.shutdown_grace_ms < 0) s->config.shutdown_grace_ms = 0;
     pthread_mutex_init(&s->lock, NULL);
+    for (int i = 0; i < LANE_COUNT; i++) {
+        pthread_mutex_init(&s->lanes[i].queue.lock, NULL);
+        pthread_cond_init(&s->lanes[i].queue.ready, NULL);
+    }
     pthread_condattr_t attr;
     pthread_condattr_init(&attr);
     pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
@@ -521,7 +618,7 @@ bool vk_rpc_server_start(vk_rpc_server *s, vk_status *st) {
     }
     /* Threads poll the queues before the server starts, so once it has started the
      * fast lane can always take the shutdown tag. */
-    if (!start_lane(s, VK_RPC_LANE_FAST, 1, st) ||
+    if (!start_lane(s, VK_RPC_LANE_FAST, 0, st) ||
         !start_lane(s, VK_RPC_LANE_WORKERS, s->config.workers, st)) {
         grpc_server_destroy(s->grpc); /* never started: no shutdown needed */
         s->grpc = NULL;
@@ -605,5 +702,9 @@ void vk_rpc_server_free(vk_rpc_server *s) {
     free(s->methods);
     pthread_mutex_destroy(&s->lock);
     pthread_cond_destroy(&s->changed);
+    for (int i = 0; i < LANE_COUNT; i++) {
+        pthread_mutex_destroy(&s->lanes[i].queue.lock);
+        pthread_cond_destroy(&s->lanes[i].queue.ready);
+    }
     free(s);
 }

@@ -59,15 +59,18 @@ bulk 200 2 /csi.v1.Identity/GetPluginCapabilities
 bulk 150 4 /csi.v1.Node/NodeGetInfo
 bulk 130 2 /csi.v1.Controller/ControllerGetCapabilities
 
-# The odd ones: 20 calls that must fail with UNIMPLEMENTED (csictl exits with the code).
-expect_unimplemented() {
-  local rc=0
+# The odd ones: 20 calls that must fail with a known code (csictl exits with it): an
+# unknown method (UNIMPLEMENTED) and a CreateVolume carrying secrets that fails its
+# validation (INVALID_ARGUMENT: no capabilities) after the request was logged.
+expect_code() {
+  local want=$1 rc=0
+  shift
   "$CSICTL" -e "$ENDPOINT" -t 30000 -q "$@" 2>/dev/null || rc=$?
-  [[ $rc -eq 12 ]] || die "csictl $1: expected UNIMPLEMENTED (12), got exit $rc"
+  [[ $rc -eq $want ]] || die "csictl $1: expected exit $want, got $rc"
 }
 for _ in $(seq 10); do
-  expect_unimplemented /csi.v1.Nope/Nope
-  expect_unimplemented CreateVolume name=pvc-valgrind secrets.password=valgrind-secret \
+  expect_code 12 /csi.v1.Nope/Nope
+  expect_code 3 CreateVolume name=pvc-valgrind secrets.password=valgrind-secret \
     parameters.view_policy=default
 done
 

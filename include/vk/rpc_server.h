@@ -1,9 +1,11 @@
 /* A unary gRPC server on gRPC core's C API.
  *
- * Two lanes: the worker lane (one completion queue polled by N threads) serves the
- * Controller, Node and COSI methods, which may block on the backend; the fast lane (its
- * own queue and thread) serves Identity, so a kubelet liveness Probe never waits behind
- * slow calls. Unknown methods are answered UNIMPLEMENTED at once on the fast lane.
+ * Two lanes: the worker lane serves the Controller, Node and COSI methods, which may
+ * block on the backend: an intake thread takes calls off its completion queue and N
+ * worker threads run them, so the time a call waits for a worker is measured and
+ * bounded (max_queue_wait_ms). The fast lane (its own queue and thread) serves
+ * Identity, so a kubelet liveness Probe never waits behind slow calls. Unknown methods
+ * are answered UNIMPLEMENTED at once on the fast lane.
  *
  * A handler runs on a lane thread, gets the decoded request and returns a status code.
  * On OK it sets *response to a message it built from the call's arena (vk_rpc_alloc);
@@ -34,6 +36,8 @@ typedef struct {
     vk_endpoint endpoint;
     int workers;           /* threads of the worker lane, >= 1 */
     int shutdown_grace_ms; /* how long in-flight calls may run after SIGTERM */
+    int max_queue_wait_ms; /* a worker-lane call that waited longer for a worker is
+                              answered UNAVAILABLE without running; 0 = no limit */
 } vk_rpc_server_config;
 
 vk_rpc_server *vk_rpc_server_new(const vk_rpc_server_config *config);

@@ -4,17 +4,23 @@ set -euo pipefail
 
 : "${VAST_CSI:?path of the vast-csi binary}"
 : "${CSICTL:?path of the csictl binary}"
+VMS_SIM=${VMS_SIM:-}
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/vk-test.XXXXXX")
 SOCK="$WORK/plugin/csi.sock"
 ENDPOINT="unix://$SOCK"
 PLUGIN_PID=""
+SIM_PID=""
 FAILURES=0
 CHECKS=0
 
 cleanup() {
   if [[ -n "$PLUGIN_PID" ]] && kill -0 "$PLUGIN_PID" 2>/dev/null; then
     kill -KILL "$PLUGIN_PID" 2>/dev/null || true
+  fi
+  if [[ -n "$SIM_PID" ]] && kill -0 "$SIM_PID" 2>/dev/null; then
+    kill -TERM "$SIM_PID" 2>/dev/null || true
+    wait "$SIM_PID" 2>/dev/null || true
   fi
   rm -rf "$WORK"
 }
@@ -30,6 +36,48 @@ start_plugin() {
     cat "$WORK/plugin.log"
     exit 1
   fi
+}
+
+# start_sim [vms-sim flags...]: starts a seeded vms-sim on HTTPS and plain HTTP (loopback,
+# free ports), data in $WORK/sim, and writes the default-cluster secret for it into
+# $SECRET_DIR (endpoint, username, password, ssl_cert = the simulator's certificate).
+# Sets SIM_URL (plain HTTP, for the /_sim/ admin API) and SIM_ENDPOINT (host:port).
+SECRET_DIR="$WORK/secret"
+start_sim() {
+  : "${VMS_SIM:?path of the vms-sim binary}"
+  "$VMS_SIM" --data-dir "$WORK/sim" --https 127.0.0.1:0 --http 127.0.0.1:0 --port-file "$WORK/sim.ports" \
+    --seed "$@" 2>"$WORK/sim.log" &
+  SIM_PID=$!
+  for _ in $(seq 1 200); do [[ -s "$WORK/sim.ports" ]] && break; sleep 0.05; done
+  local https http
+  https=$(json_field "$(cat "$WORK/sim.ports")" https)
+  http=$(json_field "$(cat "$WORK/sim.ports")" http)
+  SIM_ENDPOINT="127.0.0.1:$https"
+  SIM_URL="http://127.0.0.1:$http"
+  mkdir -p "$SECRET_DIR"
+  printf '%s' "$SIM_ENDPOINT" >"$SECRET_DIR/endpoint"
+  printf 'admin' >"$SECRET_DIR/username"
+  printf '123456' >"$SECRET_DIR/password"
+  cp "$WORK/sim/tls/cert.pem" "$SECRET_DIR/ssl_cert"
+}
+
+# sim_admin METHOD PATH [JSON]: calls the simulator's admin API, prints the answer.
+sim_admin() {
+  /usr/bin/python3 - "$SIM_URL" "$@" <<'PY'
+import json, sys, urllib.request
+url, method, path = sys.argv[1], sys.argv[2], sys.argv[3]
+body = sys.argv[4].encode() if len(sys.argv) > 4 else None
+req = urllib.request.Request(url + path, data=body, method=method, headers={"Content-Type": "application/json"})
+with urllib.request.urlopen(req, timeout=10) as r:
+    sys.stdout.write(r.read().decode())
+PY
+}
+
+# sim_stat KEY: a request counter of the simulator ("POST quotas/"), or a top-level one.
+sim_stat() {
+  sim_admin GET /_sim/stats | /usr/bin/python3 -c 'import json,sys
+s=json.load(sys.stdin); k=sys.argv[1]
+print(s.get("requests",{}).get(k, s.get(k, 0)))' "$1"
 }
 
 # stop_plugin: SIGTERM, wait, and return its exit status in STOP_STATUS.

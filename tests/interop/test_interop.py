@@ -223,11 +223,24 @@ class InteropTest(unittest.TestCase):
         self.assertLess(time.monotonic() - began, 1.0)
 
     def test_secrets_never_reach_the_log(self):
+        # Refused by validation (no capabilities) after the request was logged...
         request = csi_pb2.CreateVolumeRequest(
             name="pvc-interop",
             secrets={"password": SECRET_VALUE, "endpoint": SECRET_VALUE})
-        self.assertRpcCode(grpc.StatusCode.UNIMPLEMENTED, self.plugin.controller.CreateVolume,
+        self.assertRpcCode(grpc.StatusCode.INVALID_ARGUMENT, self.plugin.controller.CreateVolume,
                            request, timeout=5)
+        # ...and one that gets as far as VMS: nothing listens on port 9, so the
+        # driver's VMS client fails to connect (and logs the attempt).
+        capability = csi_pb2.VolumeCapability(
+            mount=csi_pb2.VolumeCapability.MountVolume(),
+            access_mode=csi_pb2.VolumeCapability.AccessMode(
+                mode=csi_pb2.VolumeCapability.AccessMode.MULTI_NODE_MULTI_WRITER))
+        request = csi_pb2.CreateVolumeRequest(
+            name="pvc-interop-vms", volume_capabilities=[capability],
+            parameters={"root_export": "/k8s", "view_policy": "p", "vip_pool_name": "v"},
+            secrets={"endpoint": "127.0.0.1:9", "username": "admin", "password": SECRET_VALUE})
+        self.assertRpcCode(grpc.StatusCode.UNAVAILABLE, self.plugin.controller.CreateVolume,
+                           request, timeout=20)
         # The request is logged before the reply is sent, so it is in the file now.
         log = self.plugin.log()
         self.assertNotIn(SECRET_VALUE, log)
