@@ -89,6 +89,8 @@ typedef struct {
     vk_rpc_client *client;
 } fixture;
 
+static int fixture_queue_wait_ms; /* max_queue_wait_ms of the next start() */
+
 static fixture *start(int workers, int grace_ms) {
     fixture *f = calloc(1, sizeof *f);
     snprintf(f->dir, sizeof f->dir, "/tmp/vk-rpc-XXXXXX");
@@ -97,7 +99,8 @@ static fixture *start(int workers, int grace_ms) {
     snprintf(text, sizeof text, "unix://%s/s.sock", f->dir);
     vk_status st;
     assert_true(vk_endpoint_parse(text, &f->endpoint, &st));
-    vk_rpc_server_config cfg = {.endpoint = f->endpoint, .workers = workers, .shutdown_grace_ms = grace_ms};
+    vk_rpc_server_config cfg = {.endpoint = f->endpoint, .workers = workers, .shutdown_grace_ms = grace_ms,
+                                .max_queue_wait_ms = fixture_queue_wait_ms};
     f->server = vk_rpc_server_new(&cfg);
     static const vk_rpc_method_handler identity[] = {
         {"Probe", probe_ok}, {"GetPluginInfo", info_fails}, {"GetPluginCapabilities", caps_forgets_response},
@@ -310,6 +313,31 @@ static void test_queued_calls_skip_their_handler_after_grace(void **state) {
     stop(f);
 }
 
+/* A call that waits longer than max_queue_wait_ms for a worker is answered UNAVAILABLE
+ * without running its handler, so a CO backs off instead of piling up. */
+static void test_queue_wait_limit_answers_unavailable(void **state) {
+    (void)state;
+    fixture_queue_wait_ms = 100;
+    fixture *f = start(1, 1000);
+    fixture_queue_wait_ms = 0;
+    create_call busy = {.f = f, .name = "busy"}, queued = {.f = f, .name = "queued"};
+    pthread_create(&busy.thread, NULL, run_create, &busy);
+    gate_wait_for_waiters(1);
+    pthread_create(&queued.thread, NULL, run_create, &queued);
+    usleep(300 * 1000); /* the queued call now waited longer than the limit */
+    gate_release();
+    pthread_join(busy.thread, NULL);
+    pthread_join(queued.thread, NULL);
+    assert_int_equal(busy.code, GRPC_STATUS_OK);
+    assert_int_equal(queued.code, GRPC_STATUS_UNAVAILABLE);
+    if (!strstr(queued.message, "busy")) fail_msg("message: %s", queued.message);
+    pthread_mutex_lock(&gate_lock);
+    int handled = gate_waiting;
+    pthread_mutex_unlock(&gate_lock);
+    assert_int_equal(handled, 1); /* the refused call never reached its handler */
+    stop(f);
+}
+
 /* More threads than gRPC core lets pluck one queue share one client safely. */
 typedef struct {
     fixture *f;
@@ -357,6 +385,7 @@ int main(void) {
         cmocka_unit_test(test_grace_expiry_cancels_then_waits_for_handlers),
         cmocka_unit_test(test_queued_calls_skip_their_handler_after_grace),
         cmocka_unit_test(test_client_shared_by_many_threads),
+        cmocka_unit_test(test_queue_wait_limit_answers_unavailable),
     };
     int failed = cmocka_run_group_tests(tests, NULL, NULL);
     grpc_shutdown_blocking();
