@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Quickstart: installs what is needed, builds, starts vast-csi on a scratch socket and
-# walks through what it serves today with csictl, printing each step. It leaves
-# nothing running: the plugin is stopped with SIGTERM and its directory removed.
+# Quickstart: installs what is needed, builds, starts a seeded vms-sim (the VAST
+# management API simulator) and vast-csi, and walks a volume's life with csictl,
+# printing each step. It leaves nothing running: everything it started is stopped by PID
+# and its scratch directory removed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -11,37 +12,96 @@ cmake --build build -j "$(nproc)" >/dev/null
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/vast-quickstart.XXXXXX")
 endpoint="unix://$work/csi.sock"
-plugin_pid=""
+plugin_pid="" sim_pid=""
 stop() {
-  if [[ -n "$plugin_pid" ]] && kill -0 "$plugin_pid" 2>/dev/null; then
-    kill -TERM "$plugin_pid"
-    wait "$plugin_pid" || true
-  fi
+  for pid in $plugin_pid $sim_pid; do
+    if kill -0 "$pid" 2>/dev/null; then
+      kill -TERM "$pid"
+      wait "$pid" || true
+    fi
+  done
   rm -rf "$work"
 }
 trap stop EXIT
 
-step() { printf '\n\033[1m== %s\033[0m\n$ %s\n' "$1" "${*:2}"; "${@:2}"; }
+# Headings go to stderr so that `step ... | tee file` keeps only the command's JSON.
+bold() { printf '\n\033[1m== %s\033[0m\n' "$*" >&2; }
+step() { bold "$1"; shift; printf '$ %s\n' "$*" >&2; "$@"; }
+json() { /usr/bin/python3 -c 'import json,sys; v=json.load(sys.stdin)
+for k in sys.argv[1].split("."): v=v[int(k)] if isinstance(v,list) else v[k]
+print(v)' "$1"; }
 
-echo "Starting vast-csi (controller + node) on $endpoint; its log: $work/vast-csi.log"
-build/csi/vast-csi --endpoint "$endpoint" --mode all --node-id quickstart-node 2>"$work/vast-csi.log" &
+bold "Start vms-sim, seeded with a tenant, a view policy, a VIP pool and a QoS policy"
+build/sim/vms-sim --data-dir "$work/sim" --https 127.0.0.1:0 --port-file "$work/ports" --seed 2>"$work/sim.log" &
+sim_pid=$!
+for _ in $(seq 100); do [[ -s "$work/ports" ]] && break; sleep 0.05; done
+port=$(json https <"$work/ports")
+echo "VMS simulator on https://127.0.0.1:$port (state in $work/sim)"
+
+# The default cluster's secret, as a Kubernetes Secret would be mounted: one file per key.
+mkdir -p "$work/secret"
+printf '127.0.0.1:%s' "$port" >"$work/secret/endpoint"
+printf 'admin' >"$work/secret/username"
+printf '123456' >"$work/secret/password"
+cp "$work/sim/tls/cert.pem" "$work/secret/ssl_cert"
+
+bold "Start vast-csi (controller + node) on $endpoint"
+build/csi/vast-csi --endpoint "$endpoint" --mode all --node-id quickstart-node \
+  --vms-secret-dir "$work/secret" 2>"$work/vast-csi.log" &
 plugin_pid=$!
 
 ctl=(build/csictl/csictl -e "$endpoint")
+cap=('volume_capabilities[0].access_mode.mode=MULTI_NODE_MULTI_WRITER' 'volume_capabilities[0].mount.fs_type=')
+sc=(parameters.root_export=/k8s parameters.view_policy=vast-k8s-nfs parameters.vip_pool_name=vast-k8s-pool)
+
 step "Wait until the plugin answers Probe" "${ctl[@]}" --wait 10000 Probe
 step "Plugin name and version" "${ctl[@]}" GetPluginInfo
-step "Plugin capabilities" "${ctl[@]}" GetPluginCapabilities
-step "Node identity (what the kubelet registers)" "${ctl[@]}" NodeGetInfo
-step "Controller capabilities" "${ctl[@]}" ControllerGetCapabilities
-printf '\n\033[1m== An unknown method is refused at once with UNIMPLEMENTED (exit status 12)\033[0m\n'
+step "What the controller offers" "${ctl[@]}" ControllerGetCapabilities
+
+step "Create a 1 GiB volume (a VAST directory, quota and NFS view)" \
+  "${ctl[@]}" CreateVolume name=pvc-quickstart capacity_range.required_bytes=1073741824 "${cap[@]}" "${sc[@]}" \
+  | tee "$work/volume.json"
+volume_id=$(json volume.volume_id <"$work/volume.json")
+
+bold "Write a file into the volume (on the simulator's file system)"
+echo "hello from vast-k8s" >"$work/sim/fs/k8s/pvc-quickstart/hello.txt"
+echo "wrote $work/sim/fs/k8s/pvc-quickstart/hello.txt"
+
+step "Snapshot it" "${ctl[@]}" CreateSnapshot name=snap-quickstart "source_volume_id=$volume_id" \
+  | tee "$work/snapshot.json"
+snapshot_id=$(json snapshot.snapshot_id <"$work/snapshot.json")
+echo "changed after the snapshot" >"$work/sim/fs/k8s/pvc-quickstart/hello.txt"
+
+step "Restore the snapshot into a new volume (the copy completes before it is reported)" \
+  "${ctl[@]}" CreateVolume name=pvc-restored capacity_range.required_bytes=1073741824 "${cap[@]}" "${sc[@]}" \
+  "volume_content_source.snapshot.snapshot_id=$snapshot_id" | tee "$work/restored.json"
+restored_id=$(json volume.volume_id <"$work/restored.json")
+bold "The restored volume holds the file as it was at the snapshot"
+cat "$work/sim/fs/k8s/pvc-restored/hello.txt"
+
+step "Expand the first volume to 2 GiB" \
+  "${ctl[@]}" ControllerExpandVolume "volume_id=$volume_id" capacity_range.required_bytes=2147483648
+step "Volume health and size" "${ctl[@]}" ControllerGetVolume "volume_id=$volume_id"
+step "List the volumes" "${ctl[@]}" ListVolumes
+step "Capacity left for this StorageClass" "${ctl[@]}" GetCapacity parameters.view_policy=vast-k8s-nfs
+
+bold "Deleting a volume that still has snapshots is refused, naming them (exit status 9)"
 rc=0
-"${ctl[@]}" /csi.v1.Example/NoSuchMethod || rc=$?
+"${ctl[@]}" DeleteVolume "volume_id=$volume_id" || rc=$?
 echo "exit status $rc"
 
-printf '\n\033[1m== Stop the plugin with SIGTERM\033[0m\n'
-kill -TERM "$plugin_pid"
-rc=0
-wait "$plugin_pid" || rc=$?
-plugin_pid=""
-echo "vast-csi exited with status $rc; its log:"
+step "Delete the snapshot" "${ctl[@]}" DeleteSnapshot "snapshot_id=$snapshot_id"
+step "Delete both volumes" "${ctl[@]}" DeleteVolume "volume_id=$volume_id"
+"${ctl[@]}" DeleteVolume "volume_id=$restored_id"
+step "Nothing is left" "${ctl[@]}" ListVolumes
+
+bold "Stop the plugin and the simulator with SIGTERM"
+for pid in $plugin_pid $sim_pid; do
+  kill -TERM "$pid"
+  rc=0
+  wait "$pid" || rc=$?
+  echo "process $pid exited with status $rc"
+done
+plugin_pid="" sim_pid=""
+echo "vast-csi's log:"
 cat "$work/vast-csi.log"
