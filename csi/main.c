@@ -1,6 +1,7 @@
 /* vast-csi: the CSI plugin process. Parses options, serves the services its mode
  * calls for until SIGTERM or SIGINT, then stops gracefully and exits 0. */
 #include "driver.h"
+#include "mounter.h"
 #include "version.h"
 
 #include "vk/fault.h"
@@ -56,6 +57,8 @@ static int serve(csi_driver *driver, const sigset_t *stop_signals) {
 }
 
 int main(int argc, char **argv) {
+    /* the bounded helper process for mounts and probes (csi/mounter.h) */
+    if (argc >= 2 && strcmp(argv[1], "--mount-helper") == 0) return csi_mount_helper_main(argc, argv);
     csi_driver driver;
     vk_status st;
     if (!csi_options_parse(argc, argv, &driver.options, &st)) {

@@ -1,62 +1,308 @@
-/* CSI Node service. NodeGetInfo registers the plugin with the kubelet; NodeUnpublishVolume
- * takes a target down (unmount if mounted, then remove the directory the driver made),
- * and answers OK for a target that is already gone, as the spec's idempotency asks. */
+/* CSI Node service: stage once, publish many. NodeStageVolume mounts the volume's
+ * export once per node at the staging path; NodePublishVolume bind-mounts that into
+ * each pod's target, so the pods of one job share one NFS mount. Every RPC called again
+ * with the same arguments succeeds without doing the work twice, and after a restart
+ * every RPC works on the mounts its predecessor made: state comes from the kernel's
+ * mount table (csi/mounter.h), never from memory. No mount, unmount or probe can block
+ * an RPC past its bound. */
 #include "driver.h"
+#include "mounter.h"
+#include "node_source.h"
 
 #include "vk/log.h"
 
 #include "csi.pb-c.h"
 
 #include <errno.h>
-#include <libmount.h>
+#include <inttypes.h>
+#include <stdio.h>
 #include <string.h>
-#include <sys/mount.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+enum { MAX_TARGETS = 64 };
+
+static csi_mount_limits limits_of(const csi_driver *d) {
+    return (csi_mount_limits){d->options.mount_timeout_ms, d->options.unmount_timeout_ms, d->options.probe_timeout_ms};
+}
+
+static const Csi__V1__NodeServiceCapability__RPC__Type advertised[] = {
+    CSI__V1__NODE_SERVICE_CAPABILITY__RPC__TYPE__STAGE_UNSTAGE_VOLUME,
+    CSI__V1__NODE_SERVICE_CAPABILITY__RPC__TYPE__GET_VOLUME_STATS,
+    CSI__V1__NODE_SERVICE_CAPABILITY__RPC__TYPE__VOLUME_CONDITION,
+    CSI__V1__NODE_SERVICE_CAPABILITY__RPC__TYPE__SINGLE_NODE_MULTI_WRITER,
+    CSI__V1__NODE_SERVICE_CAPABILITY__RPC__TYPE__EXPAND_VOLUME,
+};
 
 static grpc_status_code get_capabilities(vk_rpc_call *call, const ProtobufCMessage *request,
                                          ProtobufCMessage **response) {
     (void)request;
     Csi__V1__NodeGetCapabilitiesResponse *r =
         vk_rpc_new_message(call, &csi__v1__node_get_capabilities_response__descriptor);
+    size_t n = sizeof advertised / sizeof advertised[0];
+    r->capabilities = vk_rpc_alloc(call, n * sizeof *r->capabilities);
+    for (size_t i = 0; i < n; i++) {
+        Csi__V1__NodeServiceCapability *cap = vk_rpc_new_message(call, &csi__v1__node_service_capability__descriptor);
+        cap->rpc = vk_rpc_new_message(call, &csi__v1__node_service_capability__rpc__descriptor);
+        cap->rpc->type = advertised[i];
+        cap->type_case = CSI__V1__NODE_SERVICE_CAPABILITY__TYPE_RPC;
+        r->capabilities[r->n_capabilities++] = cap;
+    }
     *response = &r->base;
     return GRPC_STATUS_OK;
 }
 
-static grpc_status_code get_info(vk_rpc_call *call, const ProtobufCMessage *request,
-                                 ProtobufCMessage **response) {
+static grpc_status_code get_info(vk_rpc_call *call, const ProtobufCMessage *request, ProtobufCMessage **response) {
     (void)request;
     csi_driver *driver = vk_rpc_call_user(call);
     Csi__V1__NodeGetInfoResponse *r = vk_rpc_new_message(call, &csi__v1__node_get_info_response__descriptor);
     r->node_id = driver->options.node_id;
+    r->max_volumes_per_node = driver->options.max_volumes_per_node;
+    if (driver->options.topology[0]) {
+        Csi__V1__Topology *t = vk_rpc_new_message(call, &csi__v1__topology__descriptor);
+        char *copy = vk_rpc_strdup(call, driver->options.topology);
+        t->segments = vk_rpc_alloc(call, (strlen(copy) / 2 + 1) * sizeof *t->segments);
+        char *save = NULL;
+        for (char *kv = strtok_r(copy, ",", &save); kv; kv = strtok_r(NULL, ",", &save)) {
+            char *eq = strchr(kv, '=');
+            if (!eq) continue;
+            *eq = '\0';
+            Csi__V1__Topology__SegmentsEntry *e = vk_rpc_new_message(call, &csi__v1__topology__segments_entry__descriptor);
+            e->key = kv;
+            e->value = eq + 1;
+            t->segments[t->n_segments++] = e;
+        }
+        r->accessible_topology = t;
+    }
     *response = &r->base;
     return GRPC_STATUS_OK;
 }
 
-/* Whether path is a mount point, from the kernel's mount table (never from memory, so
- * a restarted plugin sees what its predecessor mounted). */
-static bool is_mount_point(const char *path) {
-    struct libmnt_table *table = mnt_new_table_from_file("/proc/self/mountinfo");
-    if (!table) return false;
-    bool mounted = mnt_table_find_target(table, path, MNT_ITER_BACKWARD) != NULL;
-    mnt_unref_table(table);
-    return mounted;
+/* ---------- shared checks ---------- */
+
+static bool check_mount_capability(const Csi__V1__VolumeCapability *cap, vk_status *st) {
+    if (!cap) return vk_status_set(st, GRPC_STATUS_INVALID_ARGUMENT, "volume_capability is required"), false;
+    if (cap->access_type_case != CSI__V1__VOLUME_CAPABILITY__ACCESS_TYPE_MOUNT) {
+        vk_status_set(st, GRPC_STATUS_INVALID_ARGUMENT,
+                      "only mount access is supported: VAST volumes are NFS file systems (no raw block)");
+        return false;
+    }
+    return true;
+}
+
+static bool read_only_mode(const Csi__V1__VolumeCapability *cap) {
+    int mode = cap->access_mode ? cap->access_mode->mode : 0;
+    return mode == CSI__V1__VOLUME_CAPABILITY__ACCESS_MODE__MODE__SINGLE_NODE_READER_ONLY ||
+           mode == CSI__V1__VOLUME_CAPABILITY__ACCESS_MODE__MODE__MULTI_NODE_READER_ONLY;
+}
+
+static bool make_dir(const char *path, vk_status *st) {
+    char buf[4096];
+    snprintf(buf, sizeof buf, "%s", path);
+    for (char *p = buf + 1; *p; p++) {
+        if (*p != '/') continue;
+        *p = '\0';
+        mkdir(buf, 0750);
+        *p = '/';
+    }
+    if (mkdir(buf, 0750) != 0 && errno != EEXIST) {
+        vk_status_set(st, GRPC_STATUS_INTERNAL, "cannot create %s: %s", path, strerror(errno));
+        return false;
+    }
+    return true;
+}
+
+/* Mounts the volume at path unless it is already there and healthy; a stale or dead
+ * mount of it is replaced, another volume's mount is refused. */
+static bool ensure_staged(csi_driver *d, const char *volume_id, const char *path, const csi_node_source *src,
+                          vk_status *st) {
+    csi_mount_limits limits = limits_of(d);
+    csi_mount_info info;
+    csi_mount_lookup(path, &info);
+    if (info.mounted) {
+        if (!csi_mount_serves(&info, src->export_path)) {
+            vk_status_set(st, GRPC_STATUS_ALREADY_EXISTS, "%s already holds another mount (%s%s)", path, info.source,
+                          info.root);
+            return false;
+        }
+        csi_fs_usage usage;
+        char why[512];
+        if (csi_probe_usage(&limits, path, &usage, why, sizeof why) == CSI_PROBE_OK) return true;
+        VK_LOG(VK_LOG_WARN, "remounting a dead staging mount", "volume", volume_id, "path", path, "reason", why);
+        if (!csi_unmount(&limits, path, st)) return false;
+    }
+    if (!make_dir(path, st)) return false;
+    VK_LOG(VK_LOG_INFO, "mounting", "volume", volume_id, "source", src->source, "target", path, "server",
+           src->server[0] ? src->server : NULL, "chosen_by", src->server_choice, "options",
+           src->options[0] ? src->options : NULL);
+    return csi_mount(&limits, src->fstype, src->source, path, src->options, false, st);
+}
+
+/* ---------- stage / unstage ---------- */
+
+static grpc_status_code stage(vk_rpc_call *call, const ProtobufCMessage *request, ProtobufCMessage **response) {
+    const Csi__V1__NodeStageVolumeRequest *req = (const Csi__V1__NodeStageVolumeRequest *)request;
+    csi_driver *d = vk_rpc_call_user(call);
+    vk_status st;
+    if (!*req->volume_id) return vk_rpc_fail(call, GRPC_STATUS_INVALID_ARGUMENT, "NodeStageVolume: volume_id is required");
+    if (!*req->staging_target_path) {
+        return vk_rpc_fail(call, GRPC_STATUS_INVALID_ARGUMENT, "NodeStageVolume %s: staging_target_path is required",
+                           req->volume_id);
+    }
+    if (!check_mount_capability(req->volume_capability, &st)) {
+        return vk_rpc_fail(call, st.code, "NodeStageVolume %s: %s", req->volume_id, st.message);
+    }
+    const Csi__V1__VolumeCapability__MountVolume *mount = req->volume_capability->mount;
+    csi_node_source src;
+    if (!csi_node_source_resolve(&d->options, req->volume_id, CSI_MAP(req, volume_context), mount->mount_flags,
+                                 mount->n_mount_flags, &src, &st)) {
+        return vk_rpc_fail(call, st.code, "NodeStageVolume %s: %s", req->volume_id, st.message);
+    }
+    char key[4200];
+    snprintf(key, sizeof key, "node:%s", req->staging_target_path);
+    if (!csi_keylock_acquire(d->locks, key, csi_call_deadline(d, call))) {
+        return vk_rpc_fail(call, GRPC_STATUS_ABORTED, "NodeStageVolume %s: another operation on %s is in progress",
+                           req->volume_id, req->staging_target_path);
+    }
+    bool ok = ensure_staged(d, req->volume_id, req->staging_target_path, &src, &st);
+    csi_keylock_release(d->locks, key);
+    if (!ok) return vk_rpc_fail(call, st.code, "NodeStageVolume %s: %s", req->volume_id, st.message);
+    *response = vk_rpc_new_message(call, &csi__v1__node_stage_volume_response__descriptor);
+    return GRPC_STATUS_OK;
+}
+
+static grpc_status_code unstage(vk_rpc_call *call, const ProtobufCMessage *request, ProtobufCMessage **response) {
+    const Csi__V1__NodeUnstageVolumeRequest *req = (const Csi__V1__NodeUnstageVolumeRequest *)request;
+    csi_driver *d = vk_rpc_call_user(call);
+    vk_status st;
+    if (!*req->volume_id) return vk_rpc_fail(call, GRPC_STATUS_INVALID_ARGUMENT, "NodeUnstageVolume: volume_id is required");
+    if (!*req->staging_target_path) {
+        return vk_rpc_fail(call, GRPC_STATUS_INVALID_ARGUMENT, "NodeUnstageVolume %s: staging_target_path is required",
+                           req->volume_id);
+    }
+    char key[4200];
+    snprintf(key, sizeof key, "node:%s", req->staging_target_path);
+    if (!csi_keylock_acquire(d->locks, key, csi_call_deadline(d, call))) {
+        return vk_rpc_fail(call, GRPC_STATUS_ABORTED, "NodeUnstageVolume %s: another operation on %s is in progress",
+                           req->volume_id, req->staging_target_path);
+    }
+    csi_mount_limits limits = limits_of(d);
+    bool ok = csi_unmount(&limits, req->staging_target_path, &st);
+    csi_keylock_release(d->locks, key);
+    if (!ok) return vk_rpc_fail(call, st.code, "NodeUnstageVolume %s: %s", req->volume_id, st.message);
+    *response = vk_rpc_new_message(call, &csi__v1__node_unstage_volume_response__descriptor);
+    return GRPC_STATUS_OK;
+}
+
+/* ---------- publish / unpublish ---------- */
+
+/* A SINGLE_NODE_SINGLE_WRITER volume may be published at one target only. */
+static bool single_writer_free(const char *volume_path, const char *staging, const char *target, vk_status *st) {
+    char (*targets)[1024] = calloc(MAX_TARGETS, sizeof *targets);
+    size_t n = csi_mounts_of(volume_path, targets, MAX_TARGETS);
+    bool free_to_publish = true;
+    for (size_t i = 0; i < n && i < MAX_TARGETS; i++) {
+        if (strcmp(targets[i], staging) == 0 || strcmp(targets[i], target) == 0) continue;
+        vk_status_set(st, GRPC_STATUS_FAILED_PRECONDITION,
+                      "the volume is single-writer (ReadWriteOncePod) and already published at %s", targets[i]);
+        free_to_publish = false;
+        break;
+    }
+    free(targets);
+    return free_to_publish;
+}
+
+static grpc_status_code publish_locked(csi_driver *d, const Csi__V1__NodePublishVolumeRequest *req,
+                                       const csi_node_source *src, vk_status *st) {
+    csi_mount_limits limits = limits_of(d);
+    const Csi__V1__VolumeCapability *cap = req->volume_capability;
+    bool read_only = req->readonly || read_only_mode(cap);
+    csi_mount_info info;
+    csi_mount_lookup(req->target_path, &info);
+    if (info.mounted) {
+        if (!csi_mount_serves(&info, src->export_path)) {
+            return vk_status_set(st, GRPC_STATUS_ALREADY_EXISTS, "%s already holds another volume's mount",
+                                 req->target_path);
+        }
+        if (info.read_only != read_only) {
+            return vk_status_set(st, GRPC_STATUS_ALREADY_EXISTS, "%s is already published %s", req->target_path,
+                                 info.read_only ? "read-only" : "read-write");
+        }
+        return GRPC_STATUS_OK; /* done by an earlier call */
+    }
+    if (cap->access_mode &&
+        cap->access_mode->mode == CSI__V1__VOLUME_CAPABILITY__ACCESS_MODE__MODE__SINGLE_NODE_SINGLE_WRITER &&
+        !single_writer_free(src->export_path, req->staging_target_path, req->target_path, st)) {
+        return st->code;
+    }
+    csi_mount_info staged;
+    csi_mount_lookup(req->staging_target_path, &staged);
+    if (!staged.mounted || !csi_mount_serves(&staged, src->export_path)) {
+        return vk_status_set(st, GRPC_STATUS_FAILED_PRECONDITION,
+                             "the volume is not staged at %s: NodeStageVolume must come first",
+                             req->staging_target_path);
+    }
+    /* a dead staging mount is replaced before another pod gets a bind of it */
+    if (!ensure_staged(d, req->volume_id, req->staging_target_path, src, st)) return st->code;
+    if (!make_dir(req->target_path, st)) return st->code;
+    if (!csi_mount(&limits, "bind", req->staging_target_path, req->target_path, "", read_only, st)) return st->code;
+    VK_LOG(VK_LOG_INFO, "published", "volume", req->volume_id, "target", req->target_path, "read_only",
+           read_only ? "true" : "false");
+    return GRPC_STATUS_OK;
+}
+
+static grpc_status_code publish(vk_rpc_call *call, const ProtobufCMessage *request, ProtobufCMessage **response) {
+    const Csi__V1__NodePublishVolumeRequest *req = (const Csi__V1__NodePublishVolumeRequest *)request;
+    csi_driver *d = vk_rpc_call_user(call);
+    vk_status st;
+    if (!*req->volume_id) return vk_rpc_fail(call, GRPC_STATUS_INVALID_ARGUMENT, "NodePublishVolume: volume_id is required");
+    if (!*req->target_path) {
+        return vk_rpc_fail(call, GRPC_STATUS_INVALID_ARGUMENT, "NodePublishVolume %s: target_path is required",
+                           req->volume_id);
+    }
+    if (!check_mount_capability(req->volume_capability, &st)) {
+        return vk_rpc_fail(call, st.code, "NodePublishVolume %s: %s", req->volume_id, st.message);
+    }
+    if (!*req->staging_target_path) {
+        return vk_rpc_fail(call, GRPC_STATUS_FAILED_PRECONDITION,
+                           "NodePublishVolume %s: staging_target_path is required (the node stages volumes)",
+                           req->volume_id);
+    }
+    const Csi__V1__VolumeCapability__MountVolume *mount = req->volume_capability->mount;
+    csi_node_source src;
+    if (!csi_node_source_resolve(&d->options, req->volume_id, CSI_MAP(req, volume_context), mount->mount_flags,
+                                 mount->n_mount_flags, &src, &st)) {
+        return vk_rpc_fail(call, st.code, "NodePublishVolume %s: %s", req->volume_id, st.message);
+    }
+    char key[4200];
+    snprintf(key, sizeof key, "node:%s", req->staging_target_path);
+    if (!csi_keylock_acquire(d->locks, key, csi_call_deadline(d, call))) {
+        return vk_rpc_fail(call, GRPC_STATUS_ABORTED, "NodePublishVolume %s: another operation on it is in progress",
+                           req->volume_id);
+    }
+    grpc_status_code code = publish_locked(d, req, &src, &st);
+    csi_keylock_release(d->locks, key);
+    if (code != GRPC_STATUS_OK) return vk_rpc_fail(call, code, "NodePublishVolume %s: %s", req->volume_id, st.message);
+    *response = vk_rpc_new_message(call, &csi__v1__node_publish_volume_response__descriptor);
+    return GRPC_STATUS_OK;
 }
 
 static grpc_status_code unpublish(vk_rpc_call *call, const ProtobufCMessage *request, ProtobufCMessage **response) {
     const Csi__V1__NodeUnpublishVolumeRequest *req = (const Csi__V1__NodeUnpublishVolumeRequest *)request;
+    csi_driver *d = vk_rpc_call_user(call);
+    vk_status st;
     if (!*req->volume_id) return vk_rpc_fail(call, GRPC_STATUS_INVALID_ARGUMENT, "NodeUnpublishVolume: volume_id is required");
     if (!*req->target_path) {
         return vk_rpc_fail(call, GRPC_STATUS_INVALID_ARGUMENT, "NodeUnpublishVolume %s: target_path is required",
                            req->volume_id);
     }
-    struct stat sb;
-    if (lstat(req->target_path, &sb) == 0) {
-        if (is_mount_point(req->target_path) && umount2(req->target_path, UMOUNT_NOFOLLOW) != 0 && errno != EINVAL) {
-            return vk_rpc_fail(call, GRPC_STATUS_INTERNAL, "NodeUnpublishVolume %s: cannot unmount %s: %s",
-                               req->volume_id, req->target_path, strerror(errno));
-        }
-        if ((S_ISDIR(sb.st_mode) ? rmdir(req->target_path) : unlink(req->target_path)) != 0 && errno != ENOENT) {
+    csi_mount_limits limits = limits_of(d);
+    if (!csi_unmount(&limits, req->target_path, &st)) {
+        return vk_rpc_fail(call, st.code, "NodeUnpublishVolume %s: %s", req->volume_id, st.message);
+    }
+    /* the driver made the target directory, so it removes it (never recursively) */
+    if (rmdir(req->target_path) != 0 && errno != ENOENT) {
+        if (errno != ENOTDIR || unlink(req->target_path) != 0) {
             return vk_rpc_fail(call, GRPC_STATUS_INTERNAL, "NodeUnpublishVolume %s: cannot remove %s: %s",
                                req->volume_id, req->target_path, strerror(errno));
         }
@@ -65,13 +311,101 @@ static grpc_status_code unpublish(vk_rpc_call *call, const ProtobufCMessage *req
     return GRPC_STATUS_OK;
 }
 
+/* ---------- stats / expand ---------- */
+
+/* NOT_FOUND unless path holds a mount of the volume. */
+static grpc_status_code find_volume_at(const char *volume_id, const char *path, char *volume_path, size_t size,
+                                       csi_mount_info *info, vk_status *st) {
+    if (!csi_node_volume_path(volume_id, volume_path, size)) {
+        return vk_status_set(st, GRPC_STATUS_NOT_FOUND, "volume %s is not a volume of this driver", volume_id);
+    }
+    struct stat sb;
+    csi_mount_lookup(path, info);
+    if (!info->mounted && lstat(path, &sb) != 0) return vk_status_set(st, GRPC_STATUS_NOT_FOUND, "%s does not exist", path);
+    if (!info->mounted || !csi_mount_serves(info, volume_path)) {
+        return vk_status_set(st, GRPC_STATUS_NOT_FOUND, "volume %s is not mounted at %s", volume_id, path);
+    }
+    return GRPC_STATUS_OK;
+}
+
+static grpc_status_code stats(vk_rpc_call *call, const ProtobufCMessage *request, ProtobufCMessage **response) {
+    const Csi__V1__NodeGetVolumeStatsRequest *req = (const Csi__V1__NodeGetVolumeStatsRequest *)request;
+    csi_driver *d = vk_rpc_call_user(call);
+    vk_status st;
+    if (!*req->volume_id) return vk_rpc_fail(call, GRPC_STATUS_INVALID_ARGUMENT, "NodeGetVolumeStats: volume_id is required");
+    if (!*req->volume_path) {
+        return vk_rpc_fail(call, GRPC_STATUS_INVALID_ARGUMENT, "NodeGetVolumeStats %s: volume_path is required",
+                           req->volume_id);
+    }
+    char volume_path[1024];
+    csi_mount_info info;
+    grpc_status_code code = find_volume_at(req->volume_id, req->volume_path, volume_path, sizeof volume_path, &info, &st);
+    if (code != GRPC_STATUS_OK) return vk_rpc_fail(call, code, "NodeGetVolumeStats %s: %s", req->volume_id, st.message);
+
+    Csi__V1__NodeGetVolumeStatsResponse *r = vk_rpc_new_message(call, &csi__v1__node_get_volume_stats_response__descriptor);
+    Csi__V1__VolumeCondition *cond = vk_rpc_new_message(call, &csi__v1__volume_condition__descriptor);
+    csi_mount_limits limits = limits_of(d);
+    csi_fs_usage usage = {0};
+    char message[512];
+    csi_probe_result probe = csi_probe_usage(&limits, req->volume_path, &usage, message, sizeof message);
+    if (probe == CSI_PROBE_OK) {
+        cond->message = "healthy";
+        Csi__V1__VolumeUsage *bytes = vk_rpc_new_message(call, &csi__v1__volume_usage__descriptor);
+        Csi__V1__VolumeUsage *inodes = vk_rpc_new_message(call, &csi__v1__volume_usage__descriptor);
+        *bytes = (Csi__V1__VolumeUsage)CSI__V1__VOLUME_USAGE__INIT;
+        bytes->unit = CSI__V1__VOLUME_USAGE__UNIT__BYTES;
+        bytes->total = usage.total_bytes;
+        bytes->available = usage.available_bytes;
+        bytes->used = usage.used_bytes;
+        *inodes = (Csi__V1__VolumeUsage)CSI__V1__VOLUME_USAGE__INIT;
+        inodes->unit = CSI__V1__VOLUME_USAGE__UNIT__INODES;
+        inodes->total = usage.total_inodes;
+        inodes->available = usage.free_inodes;
+        inodes->used = usage.used_inodes;
+        r->usage = vk_rpc_alloc(call, 2 * sizeof *r->usage);
+        r->usage[0] = bytes;
+        r->usage[1] = inodes;
+        r->n_usage = 2;
+    } else {
+        cond->abnormal = 1;
+        cond->message = vk_rpc_strdup(call, message);
+        VK_LOG(VK_LOG_WARN, "volume abnormal", "volume", req->volume_id, "path", req->volume_path, "reason", message);
+    }
+    r->volume_condition = cond;
+    *response = &r->base;
+    return GRPC_STATUS_OK;
+}
+
+static grpc_status_code expand(vk_rpc_call *call, const ProtobufCMessage *request, ProtobufCMessage **response) {
+    const Csi__V1__NodeExpandVolumeRequest *req = (const Csi__V1__NodeExpandVolumeRequest *)request;
+    vk_status st;
+    if (!*req->volume_id) return vk_rpc_fail(call, GRPC_STATUS_INVALID_ARGUMENT, "NodeExpandVolume: volume_id is required");
+    if (!*req->volume_path) {
+        return vk_rpc_fail(call, GRPC_STATUS_INVALID_ARGUMENT, "NodeExpandVolume %s: volume_path is required",
+                           req->volume_id);
+    }
+    char volume_path[1024];
+    csi_mount_info info;
+    grpc_status_code code = find_volume_at(req->volume_id, req->volume_path, volume_path, sizeof volume_path, &info, &st);
+    if (code != GRPC_STATUS_OK) return vk_rpc_fail(call, code, "NodeExpandVolume %s: %s", req->volume_id, st.message);
+    /* the quota is the size: ControllerExpandVolume did the work, nothing to grow here */
+    Csi__V1__NodeExpandVolumeResponse *r = vk_rpc_new_message(call, &csi__v1__node_expand_volume_response__descriptor);
+    if (req->capacity_range) r->capacity_bytes = req->capacity_range->required_bytes;
+    *response = &r->base;
+    return GRPC_STATUS_OK;
+}
+
 bool csi_node_register(csi_driver *driver, vk_rpc_server *server, vk_status *st) {
     static const vk_rpc_method_handler handlers[] = {
         {"NodeGetCapabilities", get_capabilities},
         {"NodeGetInfo", get_info},
+        {"NodeStageVolume", stage},
+        {"NodeUnstageVolume", unstage},
+        {"NodePublishVolume", publish},
         {"NodeUnpublishVolume", unpublish},
+        {"NodeGetVolumeStats", stats},
+        {"NodeExpandVolume", expand},
         {NULL, NULL},
     };
-    return vk_rpc_server_add_service(server, &csi__v1__node__descriptor, handlers, driver,
-                                     VK_RPC_LANE_WORKERS, st);
+    return vk_rpc_server_add_service(server, &csi__v1__node__descriptor, handlers, driver, VK_RPC_LANE_WORKERS, st);
 }

@@ -16,7 +16,9 @@ typedef struct {
 
 enum { OPT_ENDPOINT, OPT_MODE, OPT_NODE_ID, OPT_DRIVER_NAME, OPT_LOG_LEVEL, OPT_LOG_FORMAT,
        OPT_WORKERS, OPT_SHUTDOWN_GRACE, OPT_MAX_QUEUE_WAIT, OPT_VMS_SECRET_DIR, OPT_VMS_INSECURE, OPT_VMS_API_VERSION,
-       OPT_VMS_TIMEOUT, OPT_OPERATION_TIMEOUT, OPT_CACHE_TTL, OPT_LIST_ROOTS, OPT_COUNT };
+       OPT_VMS_TIMEOUT, OPT_OPERATION_TIMEOUT, OPT_CACHE_TTL, OPT_LIST_ROOTS, OPT_MOUNT_MODE, OPT_BIND_ROOT,
+       OPT_LOCAL_NFS_ADDRESS, OPT_MOUNT_TIMEOUT, OPT_UNMOUNT_TIMEOUT, OPT_PROBE_TIMEOUT, OPT_MAX_VOLUMES,
+       OPT_TOPOLOGY, OPT_COUNT };
 
 static const setting settings[OPT_COUNT] = {
     [OPT_ENDPOINT] = {"endpoint", "CSI_ENDPOINT",
@@ -45,6 +47,21 @@ static const setting settings[OPT_COUNT] = {
                        "ms view policies, QoS policies, VIP pools and the VAST version are cached (default 300000)"},
     [OPT_LIST_ROOTS] = {"list-roots", "X_CSI_LIST_ROOTS",
                         "comma-separated root_exports whose volumes ListVolumes reports (default /k8s)"},
+    [OPT_MOUNT_MODE] = {"mount-mode", "X_CSI_MOUNT_MODE",
+                        "nfs (default): kernel NFS mounts; bind: bind-mount VAST paths from --bind-root, for "
+                        "machines without an NFS client (tests against vms-sim)"},
+    [OPT_BIND_ROOT] = {"bind-root", "X_CSI_BIND_ROOT", "bind mode: the local directory VAST paths live under"},
+    [OPT_LOCAL_NFS_ADDRESS] = {"local-nfs-address", "X_CSI_LOCAL_NFS_ADDRESS",
+                               "mount from this node-local address instead of a VIP of the pool"},
+    [OPT_MOUNT_TIMEOUT] = {"mount-timeout", "X_CSI_MOUNT_TIMEOUT_MS", "ms one NFS mount may take (default 60000)"},
+    [OPT_UNMOUNT_TIMEOUT] = {"unmount-timeout", "X_CSI_UNMOUNT_TIMEOUT_MS",
+                             "ms one unmount attempt may take before a forced, then lazy, unmount (default 15000)"},
+    [OPT_PROBE_TIMEOUT] = {"probe-timeout", "X_CSI_PROBE_TIMEOUT_MS",
+                           "ms a stat of a mounted volume may take before it is reported unreachable (default 5000)"},
+    [OPT_MAX_VOLUMES] = {"max-volumes-per-node", "X_CSI_MAX_VOLUMES_PER_NODE",
+                         "volumes this node accepts, reported by NodeGetInfo (default 0: no limit)"},
+    [OPT_TOPOLOGY] = {"topology", "X_CSI_TOPOLOGY",
+                      "topology segments NodeGetInfo reports, key=value,key=value (e.g. a zone label)"},
 };
 
 void csi_options_usage(FILE *out) {
@@ -163,6 +180,35 @@ static bool apply(csi_options *o, int opt, const char *value, vk_status *st) {
         if (!parse_int(value, 100, 86400000, field)) return bad(st, opt, value, "must be milliseconds from 100 to 86400000");
         return true;
     }
+    case OPT_MOUNT_MODE:
+        if (strcmp(value, "nfs") != 0 && strcmp(value, "bind") != 0) return bad(st, opt, value, "use nfs or bind");
+        snprintf(o->mount_mode, sizeof o->mount_mode, "%s", value);
+        return true;
+    case OPT_BIND_ROOT:
+        if (value[0] != '/' || strlen(value) >= sizeof o->bind_root) return bad(st, opt, value, "must be an absolute directory");
+        snprintf(o->bind_root, sizeof o->bind_root, "%s", value);
+        return true;
+    case OPT_LOCAL_NFS_ADDRESS:
+        if (!*value || strlen(value) >= sizeof o->local_nfs_address) return bad(st, opt, value, "must be an address");
+        snprintf(o->local_nfs_address, sizeof o->local_nfs_address, "%s", value);
+        return true;
+    case OPT_MOUNT_TIMEOUT:
+    case OPT_UNMOUNT_TIMEOUT:
+    case OPT_PROBE_TIMEOUT: {
+        int *field = opt == OPT_MOUNT_TIMEOUT ? &o->mount_timeout_ms
+                     : opt == OPT_UNMOUNT_TIMEOUT ? &o->unmount_timeout_ms : &o->probe_timeout_ms;
+        if (!parse_int(value, 100, 3600000, field)) return bad(st, opt, value, "must be milliseconds from 100 to 3600000");
+        return true;
+    }
+    case OPT_MAX_VOLUMES:
+        if (!parse_int(value, 0, 1000000, &o->max_volumes_per_node)) return bad(st, opt, value, "must be 0 or more");
+        return true;
+    case OPT_TOPOLOGY:
+        if (strlen(value) >= sizeof o->topology || (*value && !strchr(value, '='))) {
+            return bad(st, opt, value, "use key=value,key=value");
+        }
+        snprintf(o->topology, sizeof o->topology, "%s", value);
+        return true;
     case OPT_LIST_ROOTS:
         if (value[0] != '/' || strlen(value) >= sizeof o->list_roots) return bad(st, opt, value, "must be absolute paths, comma-separated");
         snprintf(o->list_roots, sizeof o->list_roots, "%s", value);
@@ -190,6 +236,10 @@ static void set_defaults(csi_options *o) {
     o->operation_timeout_ms = 120000;
     o->cache_ttl_ms = 300000;
     snprintf(o->list_roots, sizeof o->list_roots, "/k8s");
+    snprintf(o->mount_mode, sizeof o->mount_mode, "nfs");
+    o->mount_timeout_ms = 60000;
+    o->unmount_timeout_ms = 15000;
+    o->probe_timeout_ms = 5000;
 }
 
 bool csi_options_parse(int argc, char **argv, csi_options *o, vk_status *st) {
@@ -226,6 +276,10 @@ bool csi_options_parse(int argc, char **argv, csi_options *o, vk_status *st) {
     }
     if (optind < argc) {
         vk_status_set(st, GRPC_STATUS_INVALID_ARGUMENT, "unexpected argument \"%s\" (see --help)", argv[optind]);
+        return false;
+    }
+    if (strcmp(o->mount_mode, "bind") == 0 && !o->bind_root[0]) {
+        vk_status_set(st, GRPC_STATUS_INVALID_ARGUMENT, "--mount-mode bind needs --bind-root (env X_CSI_BIND_ROOT)");
         return false;
     }
     return true;

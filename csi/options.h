@@ -39,6 +39,13 @@ typedef struct {
     int operation_timeout_ms;    /* a whole RPC, when the CO sets no deadline */
     int cache_ttl_ms;            /* view policy, QoS policy, VIP pool, version lookups */
     char list_roots[1024];       /* comma-separated root_exports ListVolumes looks under */
+    /* node */
+    char mount_mode[8];          /* "nfs" (default) or "bind" (no NFS client: bind_root) */
+    char bind_root[1024];        /* bind mode: the local directory VAST paths live under */
+    char local_nfs_address[256]; /* mount from this address instead of a VIP (DPU setups) */
+    int mount_timeout_ms, unmount_timeout_ms, probe_timeout_ms;
+    int max_volumes_per_node;
+    char topology[1024];         /* "key=value,key=value" for NodeGetInfo */
     bool show_help;
     bool show_version;
 } csi_options;

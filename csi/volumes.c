@@ -95,6 +95,23 @@ static bool ensure_view(vms_client *c, const vms_view_spec *spec, const char *vo
 
 static bool fault(const char *point, vk_status *st) { return vk_fault_point(point, st); }
 
+/* The pool's addresses as "start-end,start-end" for the volume context: the node picks
+ * its VIP from them without asking VMS (nodes never wait on the management API). */
+static void vip_ranges_text(json_t *pool, char *out, size_t size) {
+    size_t used = 0;
+    out[0] = '\0';
+    size_t i;
+    json_t *range;
+    json_array_foreach(json_object_get(pool, "ip_ranges"), i, range) {
+        const char *start = json_string_value(json_array_get(range, 0));
+        const char *end = json_string_value(json_array_get(range, 1));
+        if (!start || !end) continue;
+        int n = snprintf(out + used, size - used, "%s%s-%s", used ? "," : "", start, end);
+        if (n < 0 || (size_t)n >= size - used) break;
+        used += (size_t)n;
+    }
+}
+
 grpc_status_code csi_create_volume(vk_rpc_call *call, const ProtobufCMessage *request, ProtobufCMessage **response) {
     const Csi__V1__CreateVolumeRequest *req = (const Csi__V1__CreateVolumeRequest *)request;
     csi_driver *driver = vk_rpc_call_user(call);
@@ -135,9 +152,11 @@ grpc_status_code csi_create_volume(vk_rpc_call *call, const ProtobufCMessage *re
     int64_t qos_id = p.qos_policy_id;
     if (!csi_clusters_view_policy(driver->clusters, c, p.view_policy, deadline, &policy, &st)) goto fail;
     if (p.qos_policy && !csi_clusters_qos_policy(driver->clusters, c, p.qos_policy, deadline, &qos_id, &st)) goto fail;
+    char vip_ranges[1024] = "";
     if (p.vip_pool_name) {
         json_t *pool = NULL;
         if (!csi_clusters_vip_pool(driver->clusters, c, p.vip_pool_name, deadline, &pool, &st)) goto fail;
+        vip_ranges_text(pool, vip_ranges, sizeof vip_ranges);
         json_decref(pool);
     }
 
@@ -192,6 +211,7 @@ grpc_status_code csi_create_volume(vk_rpc_call *call, const ProtobufCMessage *re
         "root_export", p.root_export,
         "view_policy", p.view_policy,
         "vip_pool_name", p.vip_pool_name,
+        "vip_pool_ranges", vip_ranges[0] ? vip_ranges : NULL,
         "vip_pool_fqdn", p.vip_pool_fqdn,
         "vip_pool_fqdn_random_prefix", p.vip_pool_fqdn ? (p.vip_pool_fqdn_random_prefix ? "true" : "false") : NULL,
         "mount_options", p.mount_options && *p.mount_options ? p.mount_options : NULL,

@@ -1,0 +1,414 @@
+#include "mounter.h"
+
+#include "vk/deadline.h"
+#include "vk/log.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <libmount.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+extern char **environ;
+
+enum { OUTPUT_MAX = 2048, ABANDONED_MAX = 256 };
+
+/* Exit statuses of the helper, beyond 0 = done. */
+enum { HELPER_FAILED = 1, HELPER_MISSING = 2, HELPER_STALE = 3, HELPER_USAGE = 64 };
+
+/* ---------- the parent side: run a helper within a bound ---------- */
+
+static pthread_mutex_t abandoned_lock = PTHREAD_MUTEX_INITIALIZER;
+static pid_t abandoned[ABANDONED_MAX];
+static int n_abandoned;
+
+/* Reaps helpers that were left stuck in the kernel and have finished since. */
+static void reap_abandoned(void) {
+    pthread_mutex_lock(&abandoned_lock);
+    for (int i = n_abandoned - 1; i >= 0; i--) {
+        if (waitpid(abandoned[i], NULL, WNOHANG) != 0) abandoned[i] = abandoned[--n_abandoned];
+    }
+    pthread_mutex_unlock(&abandoned_lock);
+}
+
+static void abandon(pid_t pid) {
+    kill(pid, SIGKILL); /* takes effect when the kernel lets go of it */
+    pthread_mutex_lock(&abandoned_lock);
+    if (n_abandoned < ABANDONED_MAX) abandoned[n_abandoned++] = pid;
+    int stuck = n_abandoned;
+    pthread_mutex_unlock(&abandoned_lock);
+    char n[16];
+    VK_LOG(VK_LOG_WARN, "helper abandoned: stuck in the kernel past its bound", "stuck_helpers",
+           vk_fmt(n, sizeof n, "%d", stuck));
+}
+
+/* The binary helpers run: this one, resolved once (valgrind and friends report the
+ * real program here, so helpers run the same binary). */
+static char self[4096];
+
+static void resolve_self(void) {
+    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+    self[n > 0 ? n : 0] = '\0';
+}
+
+static const char *self_path(void) {
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, resolve_self);
+    return self[0] ? self : "/proc/self/exe";
+}
+
+typedef enum { RUN_DONE, RUN_TIMED_OUT, RUN_FAILED } run_result;
+
+/* Runs `vast-csi --mount-helper args...`, collecting its output, for at most
+ * timeout_ms. On RUN_DONE, *status is its exit status. */
+static run_result run_helper(const char *const *args, int timeout_ms, char *out, size_t out_size, int *status) {
+    reap_abandoned();
+    out[0] = '\0';
+    int fds[2];
+    if (pipe2(fds, O_CLOEXEC) != 0) {
+        snprintf(out, out_size, "pipe: %s", strerror(errno));
+        return RUN_FAILED;
+    }
+    const char *argv[16] = {"vast-csi", "--mount-helper"};
+    size_t n = 2;
+    for (size_t i = 0; args[i] && n < 15; i++) argv[n++] = args[i];
+    argv[n] = NULL;
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_adddup2(&actions, fds[1], STDOUT_FILENO);
+    posix_spawn_file_actions_adddup2(&actions, fds[1], STDERR_FILENO);
+    pid_t pid;
+    int rc = posix_spawn(&pid, self_path(), &actions, NULL, (char *const *)argv, environ);
+    posix_spawn_file_actions_destroy(&actions);
+    close(fds[1]);
+    if (rc != 0) {
+        close(fds[0]);
+        snprintf(out, out_size, "cannot start the mount helper: %s", strerror(rc));
+        return RUN_FAILED;
+    }
+    /* read until the helper closes its output (it exits) or the bound passes */
+    int64_t deadline = vk_deadline_in(timeout_ms);
+    size_t used = 0;
+    for (;;) {
+        int64_t left = vk_deadline_remaining(deadline);
+        if (left <= 0) break;
+        struct pollfd p = {.fd = fds[0], .events = POLLIN};
+        int ready = poll(&p, 1, (int)(left > 1000 ? 1000 : left));
+        if (ready < 0 && errno == EINTR) continue;
+        if (ready <= 0) continue;
+        ssize_t got = read(fds[0], out + used, used + 1 < out_size ? out_size - used - 1 : 0);
+        if (got > 0) {
+            used += (size_t)got;
+            out[used] = '\0';
+            continue;
+        }
+        if (got == 0 || (errno != EINTR && errno != EAGAIN)) break;
+    }
+    close(fds[0]);
+    /* the helper closed its output: it is exiting; give it what is left of the bound */
+    for (;;) {
+        pid_t done = waitpid(pid, status, WNOHANG);
+        if (done == pid) break;
+        if (done < 0 && errno != EINTR) {
+            *status = 255 << 8;
+            break;
+        }
+        if (vk_deadline_remaining(deadline) <= 0) {
+            abandon(pid);
+            return RUN_TIMED_OUT;
+        }
+        struct timespec pause = {0, 2 * 1000000L};
+        nanosleep(&pause, NULL);
+    }
+    *status = WIFEXITED(*status) ? WEXITSTATUS(*status) : 128 + (WIFSIGNALED(*status) ? WTERMSIG(*status) : 0);
+    while (used > 0 && (out[used - 1] == '\n' || out[used - 1] == '\r')) out[--used] = '\0';
+    return RUN_DONE;
+}
+
+/* ---------- operations ---------- */
+
+bool csi_mount(const csi_mount_limits *limits, const char *fstype, const char *source, const char *target,
+               const char *options, bool read_only, vk_status *st) {
+    char out[OUTPUT_MAX];
+    int status = 0;
+    const char *args[] = {"mount", fstype, source, target, options ? options : "", read_only ? "ro" : "rw", NULL};
+    run_result r = run_helper(args, limits->mount_timeout_ms, out, sizeof out, &status);
+    if (r == RUN_TIMED_OUT) {
+        vk_status_set(st, GRPC_STATUS_DEADLINE_EXCEEDED,
+                      "mounting %s on %s did not finish within %d ms: is the NFS server reachable from this node?",
+                      source, target, limits->mount_timeout_ms);
+        return false;
+    }
+    if (r == RUN_FAILED || status != 0) {
+        vk_status_set(st, GRPC_STATUS_UNAVAILABLE, "mounting %s on %s failed: %s", source, target,
+                      out[0] ? out : "no reason given");
+        return false;
+    }
+    return true;
+}
+
+bool csi_unmount(const csi_mount_limits *limits, const char *target, vk_status *st) {
+    static const char *const modes[] = {"normal", "force", "lazy"};
+    char out[OUTPUT_MAX] = "";
+    for (size_t i = 0; i < 3; i++) {
+        csi_mount_info info;
+        if (!csi_mount_lookup(target, &info) || !info.mounted) return true;
+        const char *args[] = {"umount", target, modes[i], NULL};
+        int status = 0;
+        run_result r = run_helper(args, limits->unmount_timeout_ms, out, sizeof out, &status);
+        if (r == RUN_DONE && status == 0) {
+            if (i > 0) VK_LOG(VK_LOG_WARN, "unmounted only by escalating", "target", target, "mode", modes[i]);
+            /* a lazy detach is done at once; the others are checked on the next pass */
+            if (i == 2) return true;
+            continue;
+        }
+        VK_LOG(VK_LOG_WARN, "unmount attempt failed", "target", target, "mode", modes[i], "error",
+               r == RUN_TIMED_OUT ? "timed out" : out);
+    }
+    csi_mount_info info;
+    if (!csi_mount_lookup(target, &info) || !info.mounted) return true;
+    vk_status_set(st, GRPC_STATUS_INTERNAL, "cannot unmount %s (normal, forced and lazy unmount failed): %s", target,
+                  out[0] ? out : "no reason given");
+    return false;
+}
+
+csi_probe_result csi_probe_usage(const csi_mount_limits *limits, const char *path, csi_fs_usage *usage,
+                                 char *message, size_t size) {
+    char out[OUTPUT_MAX];
+    int status = 0;
+    const char *args[] = {"statvfs", path, NULL};
+    run_result r = run_helper(args, limits->probe_timeout_ms, out, sizeof out, &status);
+    if (r == RUN_TIMED_OUT) {
+        snprintf(message, size, "the file system at %s did not answer within %d ms: NFS server unreachable", path,
+                 limits->probe_timeout_ms);
+        return CSI_PROBE_UNREACHABLE;
+    }
+    if (r == RUN_FAILED) {
+        snprintf(message, size, "%s", out);
+        return CSI_PROBE_ERROR;
+    }
+    if (status == HELPER_MISSING) {
+        snprintf(message, size, "%s does not exist", path);
+        return CSI_PROBE_MISSING;
+    }
+    if (status == HELPER_STALE) {
+        snprintf(message, size, "stale NFS file handle at %s: the export changed on the server; the volume is "
+                                "remounted by the next NodeStageVolume/NodePublishVolume", path);
+        return CSI_PROBE_STALE;
+    }
+    long long v[6];
+    if (status != 0 || sscanf(out, "%lld %lld %lld %lld %lld %lld", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5]) != 6) {
+        snprintf(message, size, "probing %s failed: %s", path, out[0] ? out : "no reason given");
+        return CSI_PROBE_ERROR;
+    }
+    usage->total_bytes = v[0];
+    usage->available_bytes = v[1];
+    usage->used_bytes = v[2];
+    usage->total_inodes = v[3];
+    usage->free_inodes = v[4];
+    usage->used_inodes = v[5];
+    message[0] = '\0';
+    return CSI_PROBE_OK;
+}
+
+/* ---------- the mount table ---------- */
+
+/* Calls fn for every mount, newest last; stops when fn returns false. Exact string
+ * comparisons only: libmount is given no cache, so it never canonicalizes a path
+ * (a realpath on a dead NFS mount would hang). */
+static void each_mount(bool (*fn)(struct libmnt_fs *fs, void *ctx), void *ctx) {
+    struct libmnt_table *table = mnt_new_table_from_file("/proc/self/mountinfo");
+    if (!table) return;
+    struct libmnt_iter *it = mnt_new_iter(MNT_ITER_FORWARD);
+    struct libmnt_fs *fs;
+    while (it && mnt_table_next_fs(table, it, &fs) == 0) {
+        if (!fn(fs, ctx)) break;
+    }
+    mnt_free_iter(it);
+    mnt_unref_table(table);
+}
+
+static void copy_str(char *dst, size_t size, const char *src) { snprintf(dst, size, "%s", src ? src : ""); }
+
+typedef struct {
+    const char *target;
+    csi_mount_info *out;
+} lookup_ctx;
+
+static bool lookup_one(struct libmnt_fs *fs, void *p) {
+    lookup_ctx *ctx = p;
+    const char *target = mnt_fs_get_target(fs);
+    if (target && strcmp(target, ctx->target) == 0) {
+        /* the last entry for a path is the one on top */
+        csi_mount_info *o = ctx->out;
+        o->mounted = true;
+        copy_str(o->source, sizeof o->source, mnt_fs_get_source(fs));
+        copy_str(o->root, sizeof o->root, mnt_fs_get_root(fs));
+        copy_str(o->fstype, sizeof o->fstype, mnt_fs_get_fstype(fs));
+        const char *opts = mnt_fs_get_vfs_options(fs);
+        o->read_only = opts && (strncmp(opts, "ro", 2) == 0 && (opts[2] == '\0' || opts[2] == ','));
+    }
+    return true;
+}
+
+bool csi_mount_lookup(const char *target, csi_mount_info *out) {
+    memset(out, 0, sizeof *out);
+    lookup_ctx ctx = {target, out};
+    each_mount(lookup_one, &ctx);
+    return true;
+}
+
+static bool ends_with(const char *s, const char *suffix) {
+    size_t n = strlen(s), m = strlen(suffix);
+    return n >= m && strcmp(s + n - m, suffix) == 0;
+}
+
+bool csi_mount_serves(const csi_mount_info *info, const char *volume_path) {
+    if (!info->mounted || !*volume_path) return false;
+    const char *colon = strchr(info->source, ':');
+    if (strncmp(info->fstype, "nfs", 3) == 0 && colon) return strcmp(colon + 1, volume_path) == 0;
+    /* bind mounts: the root ends with the volume's path, on a component boundary */
+    if (!ends_with(info->root, volume_path)) return false;
+    size_t prefix = strlen(info->root) - strlen(volume_path);
+    return prefix == 0 || info->root[prefix - 1] == '/' || volume_path[0] == '/';
+}
+
+typedef struct {
+    const char *volume_path;
+    char (*targets)[1024];
+    size_t max, n;
+} serves_ctx;
+
+static bool collect_serving(struct libmnt_fs *fs, void *p) {
+    serves_ctx *ctx = p;
+    csi_mount_info info = {.mounted = true};
+    copy_str(info.source, sizeof info.source, mnt_fs_get_source(fs));
+    copy_str(info.root, sizeof info.root, mnt_fs_get_root(fs));
+    copy_str(info.fstype, sizeof info.fstype, mnt_fs_get_fstype(fs));
+    if (csi_mount_serves(&info, ctx->volume_path)) {
+        if (ctx->n < ctx->max) copy_str(ctx->targets[ctx->n], sizeof ctx->targets[0], mnt_fs_get_target(fs));
+        ctx->n++;
+    }
+    return true;
+}
+
+size_t csi_mounts_of(const char *volume_path, char (*targets)[1024], size_t max) {
+    serves_ctx ctx = {volume_path, targets, max, 0};
+    each_mount(collect_serving, &ctx);
+    return ctx.n;
+}
+
+typedef struct {
+    const char *const *addresses;
+    size_t n;
+    int *count;
+} count_ctx;
+
+static bool count_server(struct libmnt_fs *fs, void *p) {
+    count_ctx *ctx = p;
+    const char *type = mnt_fs_get_fstype(fs), *source = mnt_fs_get_source(fs);
+    if (!type || strncmp(type, "nfs", 3) != 0 || !source) return true;
+    const char *colon = strrchr(source, ':');
+    if (!colon) return true;
+    size_t len = (size_t)(colon - source);
+    for (size_t i = 0; i < ctx->n; i++) {
+        if (strlen(ctx->addresses[i]) == len && strncmp(ctx->addresses[i], source, len) == 0) ctx->count[i]++;
+    }
+    return true;
+}
+
+void csi_mount_count_servers(const char *const *addresses, size_t n, int *count) {
+    memset(count, 0, n * sizeof *count);
+    count_ctx ctx = {addresses, n, count};
+    each_mount(count_server, &ctx);
+}
+
+/* ---------- the helper process ---------- */
+
+static int helper_mount(const char *fstype, const char *source, const char *target, const char *options,
+                        bool read_only) {
+    if (strcmp(fstype, "bind") == 0) {
+        if (mount(source, target, NULL, MS_BIND, NULL) != 0) {
+            printf("bind mount of %s: %s\n", source, strerror(errno));
+            return HELPER_FAILED;
+        }
+        if (read_only && mount(NULL, target, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY, NULL) != 0) {
+            printf("read-only remount of %s: %s\n", target, strerror(errno));
+            umount2(target, MNT_DETACH);
+            return HELPER_FAILED;
+        }
+        return 0;
+    }
+    struct libmnt_context *cxt = mnt_new_context();
+    if (!cxt) return HELPER_FAILED;
+    char opts[2048];
+    snprintf(opts, sizeof opts, "%s%s%s", options, *options && read_only ? "," : "", read_only ? "ro" : "");
+    mnt_context_set_fstype(cxt, fstype);
+    mnt_context_set_source(cxt, source);
+    mnt_context_set_target(cxt, target);
+    if (*opts) mnt_context_set_options(cxt, opts);
+    int rc = mnt_context_mount(cxt);
+    int result = 0;
+    if (rc != 0 || mnt_context_get_status(cxt) != 1) {
+        char buf[512] = "";
+        mnt_context_get_excode(cxt, rc, buf, sizeof buf);
+        printf("%s\n", buf[0] ? buf : strerror(errno));
+        result = HELPER_FAILED;
+    }
+    mnt_free_context(cxt);
+    return result;
+}
+
+static int helper_umount(const char *target, const char *mode) {
+    int flags = UMOUNT_NOFOLLOW;
+    if (strcmp(mode, "force") == 0) flags |= MNT_FORCE;
+    if (strcmp(mode, "lazy") == 0) flags |= MNT_DETACH;
+    if (umount2(target, flags) != 0 && errno != EINVAL && errno != ENOENT) {
+        printf("%s\n", strerror(errno));
+        return HELPER_FAILED;
+    }
+    return 0;
+}
+
+static int helper_statvfs(const char *path) {
+    struct stat sb;
+    if (stat(path, &sb) != 0) {
+        if (errno == ENOENT || errno == ENOTDIR) return HELPER_MISSING;
+        if (errno == ESTALE) return HELPER_STALE;
+        printf("%s\n", strerror(errno));
+        return HELPER_FAILED;
+    }
+    struct statvfs vfs;
+    if (statvfs(path, &vfs) != 0) {
+        if (errno == ESTALE) return HELPER_STALE;
+        printf("%s\n", strerror(errno));
+        return HELPER_FAILED;
+    }
+    unsigned long long unit = vfs.f_frsize ? vfs.f_frsize : vfs.f_bsize;
+    unsigned long long total = vfs.f_blocks * unit, avail = vfs.f_bavail * unit, free_bytes = vfs.f_bfree * unit;
+    printf("%llu %llu %llu %llu %llu %llu\n", total, avail, total - free_bytes, (unsigned long long)vfs.f_files,
+           (unsigned long long)vfs.f_ffree, (unsigned long long)(vfs.f_files - vfs.f_ffree));
+    return 0;
+}
+
+int csi_mount_helper_main(int argc, char **argv) {
+    /* argv: vast-csi --mount-helper OP ARGS... */
+    if (argc >= 8 && strcmp(argv[2], "mount") == 0) {
+        return helper_mount(argv[3], argv[4], argv[5], argv[6], strcmp(argv[7], "ro") == 0);
+    }
+    if (argc >= 5 && strcmp(argv[2], "umount") == 0) return helper_umount(argv[3], argv[4]);
+    if (argc >= 4 && strcmp(argv[2], "statvfs") == 0) return helper_statvfs(argv[3]);
+    printf("usage: vast-csi --mount-helper mount|umount|statvfs ...\n");
+    return HELPER_USAGE;
+}

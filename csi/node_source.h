@@ -1,0 +1,37 @@
+/* Where a node mounts a volume from: the export path, the server address and the file
+ * system type, from the volume context CreateVolume returned (or a static PV's handle).
+ *
+ * The server is, in order: --local-nfs-address; a DNS name under vip_pool_fqdn, with a
+ * random prefix (the vendor's way, so VAST's DNS spreads volumes over VIPs); or a VIP of
+ * the pool's ranges: the one this node has the fewest NFS mounts from, ties broken by
+ * a hash of the volume, so a node's mounts spread over the pool instead of landing on
+ * one address by chance. */
+#ifndef VK_CSI_NODE_SOURCE_H
+#define VK_CSI_NODE_SOURCE_H
+
+#include "options.h"
+#include "params.h"
+
+#include "vk/status.h"
+
+typedef struct {
+    char export_path[1024];
+    char server[256];     /* "" in bind mode */
+    char fstype[8];       /* "nfs", "nfs4" or "bind" */
+    char source[2400];    /* what to mount: "server:/export", or the local directory */
+    char options[1024];   /* mount options (NFS only) */
+    const char *server_choice; /* why this server: "local", "fqdn", "least-used VIP" */
+} csi_node_source;
+
+/* mount_flags are the capability's flags (the StorageClass's mountOptions). */
+bool csi_node_source_resolve(const csi_options *o, const char *volume_id, csi_string_map context,
+                             char *const *mount_flags, size_t n_mount_flags, csi_node_source *out, vk_status *st);
+
+/* The volume's path on VAST from its id: ours, or a static PV's absolute handle. */
+bool csi_node_volume_path(const char *volume_id, char *path, size_t size);
+
+/* Picks from "start-end,start-end" the address with the fewest mounts (count from the
+ * mount table), ties by hash of volume_id. Exposed for tests. */
+bool csi_pick_vip(const char *ranges, const char *volume_id, char *out, size_t size);
+
+#endif
