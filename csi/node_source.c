@@ -17,6 +17,7 @@ enum { MAX_VIPS = 256 };
 bool csi_node_volume_path(const char *volume_id, char *path, size_t size) {
     if (volume_id[0] == '/') {
         /* a static PV: the handle is the path on VAST */
+        if (!csi_path_is_clean(volume_id)) return false;
         snprintf(path, size, "%s", volume_id);
         return true;
     }
@@ -102,6 +103,12 @@ bool csi_node_source_resolve(const csi_options *o, const char *volume_id, csi_st
     memset(out, 0, sizeof *out);
     const char *export_path = csi_map_get(context, "export_path");
     if (export_path && *export_path) {
+        if (!csi_path_is_clean(export_path)) {
+            vk_status_set(st, GRPC_STATUS_INVALID_ARGUMENT,
+                          "volume %s: export_path \"%s\" must be an absolute path without . or .. components",
+                          volume_id, export_path);
+            return false;
+        }
         snprintf(out->export_path, sizeof out->export_path, "%s", export_path);
     } else if (!csi_node_volume_path(volume_id, out->export_path, sizeof out->export_path)) {
         vk_status_set(st, GRPC_STATUS_NOT_FOUND,

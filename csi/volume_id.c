@@ -27,6 +27,19 @@ static bool copy_field(char *dst, size_t size, const char *start, const char *en
     return true;
 }
 
+/* An absolute path with no empty, "." or ".." component: an id can never point
+ * outside the directory it names. */
+bool csi_path_is_clean(const char *path) {
+    if (path[0] != '/') return false;
+    for (const char *p = path + 1;;) {
+        const char *slash = strchr(p, '/');
+        size_t n = slash ? (size_t)(slash - p) : strlen(p);
+        if (n == 0 || (n == 1 && p[0] == '.') || (n == 2 && p[0] == '.' && p[1] == '.')) return false;
+        if (!slash) return true;
+        p = slash + 1;
+    }
+}
+
 /* Splits "a:b:c:rest" at the first n colons into fields[0..n-1] (end pointers) and rest. */
 static bool split_colons(const char *text, int n, const char **ends, const char **rest) {
     const char *p = text;
@@ -62,7 +75,7 @@ bool csi_volume_id_parse(const char *text, csi_volume_ref *out) {
         if (!split_colons(body, 2, ends, &rest)) return false;
         if (!copy_field(out->cluster, sizeof out->cluster, body, ends[0])) return false;
         if (!parse_i64(ends[0] + 1, ends[1], &out->tenant_id)) return false;
-        if (rest[0] != '/' || strstr(rest, "/../") || strstr(rest, "//")) return false;
+        if (!csi_path_is_clean(rest)) return false;
         return copy_field(out->path, sizeof out->path, rest, rest + strlen(rest));
     }
     /* vendor: "pvc-<uid>" or "pvc-<uid>@<cluster>" */
@@ -86,7 +99,7 @@ bool csi_snapshot_id_parse(const char *text, csi_snapshot_ref *out) {
         if (!copy_field(out->cluster, sizeof out->cluster, body, ends[0])) return false;
         if (!parse_i64(ends[0] + 1, ends[1], &out->tenant_id)) return false;
         if (!parse_i64(ends[1] + 1, ends[2], &out->snapshot_id) || out->snapshot_id == 0) return false;
-        if (rest[0] != '/') return false;
+        if (!csi_path_is_clean(rest)) return false;
         return copy_field(out->volume_path, sizeof out->volume_path, rest, rest + strlen(rest));
     }
     /* vendor: VAST's numeric snapshot id, optionally "@<cluster>" */

@@ -47,6 +47,9 @@ bool csi_volume_id_format(const char *cluster, int64_t tenant_id, const char *pa
 bool csi_snapshot_id_format(const char *cluster, int64_t tenant_id, int64_t snapshot_id, const char *volume_path,
                             char *buf, size_t size);
 
+/* An absolute path without empty, "." or ".." components. */
+bool csi_path_is_clean(const char *path);
+
 /* True for a read-only restore volume (a path inside a snapshot directory). */
 bool csi_volume_is_snapshot_view(const csi_volume_ref *ref);
 
