@@ -1,6 +1,7 @@
 #include "mounter.h"
 
 #include "vk/deadline.h"
+#include "vk/fault.h"
 #include "vk/log.h"
 
 #include <errno.h>
@@ -403,7 +404,17 @@ static int helper_statvfs(const char *path) {
 }
 
 int csi_mount_helper_main(int argc, char **argv) {
-    /* argv: vast-csi --mount-helper OP ARGS... */
+    /* argv: vast-csi --mount-helper OP ARGS... Tests make a helper hang or fail like a
+     * dead server would, through the fault point helper.<OP> (include/vk/fault.h). */
+    vk_status st;
+    if (argc >= 3 && vk_fault_configure(getenv("VAST_CSI_FAULTS"), &st)) {
+        char point[64];
+        snprintf(point, sizeof point, "helper.%s", argv[2]);
+        if (vk_fault_point(point, &st)) {
+            printf("%s\n", st.message);
+            return HELPER_FAILED;
+        }
+    }
     if (argc >= 8 && strcmp(argv[2], "mount") == 0) {
         return helper_mount(argv[3], argv[4], argv[5], argv[6], strcmp(argv[7], "ro") == 0);
     }
