@@ -395,3 +395,20 @@ bool csi_clusters_version(csi_clusters *cl, vms_client *c, int64_t deadline, vms
     free(key);
     return ok;
 }
+
+/* The pool's addresses as "start-end,start-end" for the volume context: the node picks
+ * its VIP from them without asking VMS (nodes never wait on the management API). */
+void csi_vip_pool_ranges(json_t *pool, char *out, size_t size) {
+    size_t used = 0;
+    out[0] = '\0';
+    size_t i;
+    json_t *range;
+    json_array_foreach(json_object_get(pool, "ip_ranges"), i, range) {
+        const char *start = json_string_value(json_array_get(range, 0));
+        const char *end = json_string_value(json_array_get(range, 1));
+        if (!start || !end) continue;
+        int n = snprintf(out + used, size - used, "%s%s-%s", used ? "," : "", start, end);
+        if (n < 0 || (size_t)n >= size - used) break;
+        used += (size_t)n;
+    }
+}

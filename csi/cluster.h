@@ -60,6 +60,10 @@ bool csi_clusters_vip_pool(csi_clusters *clusters, vms_client *c, const char *na
 bool csi_clusters_version(csi_clusters *clusters, vms_client *c, int64_t deadline, vms_version *out,
                           vk_status *st);
 
+/* A VIP pool's addresses as "start-end,start-end" (from its ip_ranges), for the volume
+ * context: the node picks its VIP from them without asking VMS. */
+void csi_vip_pool_ranges(json_t *pool, char *out, size_t size);
+
 /* Forgets a cached object, after VMS said it no longer exists. */
 void csi_clusters_forget(csi_clusters *clusters, vms_client *c, const char *kind, const char *name);
 

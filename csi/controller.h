@@ -27,6 +27,43 @@ grpc_status_code csi_delete_snapshot(vk_rpc_call *call, const ProtobufCMessage *
 grpc_status_code csi_list_snapshots(vk_rpc_call *call, const ProtobufCMessage *req, ProtobufCMessage **resp);
 grpc_status_code csi_get_snapshot(vk_rpc_call *call, const ProtobufCMessage *req, ProtobufCMessage **resp);
 
+/* ---- the work of CreateVolume and DeleteVolume, shared with inline ephemeral volumes ---- */
+
+typedef struct {
+    const char *name;          /* the CSI name: the directory and {id} */
+    const csi_volume_params *params;
+    const char *name_format;   /* quota name format (volume_name_fmt or eph_volume_name_fmt) */
+    const char *meta_name;     /* {name}: the PVC's (or pod's) name */
+    const char *meta_namespace;
+    int64_t size;              /* bytes, 0 = no limit */
+    const Csi__V1__VolumeContentSource *source;
+    bool read_only;            /* every requested access mode is read-only */
+    csi_string_map secrets;    /* for the content source's cluster */
+} csi_volume_spec;
+
+typedef struct {
+    char volume_id[CSI_ID_MAX + 1];
+    char path[CSI_PATH_MAX];
+    int64_t tenant_id;
+    char vip_ranges[1024];
+    bool snapshot_view; /* a read-only restore served from the snapshot directory */
+} csi_volume_result;
+
+/* The directory a volume named `name` gets under root_export (the lock key too). */
+void csi_volume_path(const char *root_export, const char *name, char *out, size_t size);
+
+/* Makes (or finds) the volume; the caller holds its lock ("vol:<path>"). */
+grpc_status_code csi_volume_create_core(csi_driver *driver, vms_client *c, const csi_volume_spec *spec,
+                                        int64_t deadline, csi_volume_result *out, vk_status *st);
+
+/* Removes the volume at path: clone stream, (refusal while snapshots exist), view,
+ * data, quota; "already gone" is done at every step. The caller holds its lock. */
+grpc_status_code csi_volume_delete_core(csi_driver *driver, vms_client *c, const char *path, int64_t tenant_id,
+                                        int64_t deadline, vk_status *st);
+
+/* The volume context CreateVolume returns, as map entries in the call's arena. */
+void **csi_volume_context(vk_rpc_call *call, const csi_volume_params *p, const csi_volume_result *v, size_t *n);
+
 /* ---- helpers (controller.c) ---- */
 
 /* Checks every capability: mount access with a known access mode; block access is

@@ -8,6 +8,7 @@
 #include "driver.h"
 #include "mounter.h"
 #include "node_source.h"
+#include "node_ephemeral.h"
 
 #include "vk/log.h"
 
@@ -138,6 +139,43 @@ static bool ensure_staged(csi_driver *d, const char *volume_id, const char *path
     return csi_mount(&limits, src->fstype, src->source, path, src->options, false, st);
 }
 
+/* A static PV names only its VIP pool (CreateVolume never ran to put the pool's
+ * addresses in its context): look the pool up, with the request's secrets or the
+ * node's default cluster. NULL ranges when nothing needs looking up. */
+static bool static_pv_ranges(csi_driver *d, csi_string_map context, csi_string_map secrets, int64_t deadline,
+                             char *ranges, size_t size, bool *found, vk_status *st) {
+    *found = false;
+    const char *pool = csi_map_get(context, "vip_pool_name");
+    if (!pool || csi_map_get(context, "vip_pool_ranges") || strcmp(d->options.mount_mode, "bind") == 0 ||
+        d->options.local_nfs_address[0]) {
+        return true;
+    }
+    vms_client *c = NULL;
+    json_t *json = NULL;
+    const char *cluster = csi_map_get(context, "cluster_name");
+    bool ok = csi_clusters_client(d->clusters, secrets, cluster && *cluster ? cluster : NULL, &c, st) &&
+              csi_clusters_vip_pool(d->clusters, c, pool, deadline, &json, st);
+    if (ok) {
+        csi_vip_pool_ranges(json, ranges, size);
+        *found = true;
+    }
+    json_decref(json);
+    if (c) vms_client_free(c);
+    return ok;
+}
+
+static bool resolve_source(csi_driver *d, vk_rpc_call *call, const char *volume_id, csi_string_map context,
+                           csi_string_map secrets, const Csi__V1__VolumeCapability__MountVolume *mount,
+                           csi_node_source *src, vk_status *st) {
+    char ranges[1024];
+    bool looked_up;
+    if (!static_pv_ranges(d, context, secrets, csi_call_deadline(d, call), ranges, sizeof ranges, &looked_up, st)) {
+        return false;
+    }
+    return csi_node_source_resolve(&d->options, volume_id, context, mount->mount_flags, mount->n_mount_flags,
+                                   looked_up ? ranges : NULL, src, st);
+}
+
 /* ---------- stage / unstage ---------- */
 
 static grpc_status_code stage(vk_rpc_call *call, const ProtobufCMessage *request, ProtobufCMessage **response) {
@@ -152,10 +190,9 @@ static grpc_status_code stage(vk_rpc_call *call, const ProtobufCMessage *request
     if (!check_mount_capability(req->volume_capability, &st)) {
         return vk_rpc_fail(call, st.code, "NodeStageVolume %s: %s", req->volume_id, st.message);
     }
-    const Csi__V1__VolumeCapability__MountVolume *mount = req->volume_capability->mount;
     csi_node_source src;
-    if (!csi_node_source_resolve(&d->options, req->volume_id, CSI_MAP(req, volume_context), mount->mount_flags,
-                                 mount->n_mount_flags, &src, &st)) {
+    if (!resolve_source(d, call, req->volume_id, CSI_MAP(req, volume_context), CSI_MAP(req, secrets),
+                        req->volume_capability->mount, &src, &st)) {
         return vk_rpc_fail(call, st.code, "NodeStageVolume %s: %s", req->volume_id, st.message);
     }
     char key[4200];
@@ -263,19 +300,32 @@ static grpc_status_code publish(vk_rpc_call *call, const ProtobufCMessage *reque
     if (!check_mount_capability(req->volume_capability, &st)) {
         return vk_rpc_fail(call, st.code, "NodePublishVolume %s: %s", req->volume_id, st.message);
     }
-    if (!*req->staging_target_path) {
+    bool ephemeral = csi_node_is_ephemeral(CSI_MAP(req, volume_context));
+    if (!ephemeral && !*req->staging_target_path) {
         return vk_rpc_fail(call, GRPC_STATUS_FAILED_PRECONDITION,
                            "NodePublishVolume %s: staging_target_path is required (the node stages volumes)",
                            req->volume_id);
     }
-    const Csi__V1__VolumeCapability__MountVolume *mount = req->volume_capability->mount;
+    char key[4200];
+    snprintf(key, sizeof key, "node:%s", ephemeral ? req->target_path : req->staging_target_path);
+    if (ephemeral) {
+        if (!csi_keylock_acquire(d->locks, key, csi_call_deadline(d, call))) {
+            return vk_rpc_fail(call, GRPC_STATUS_ABORTED, "NodePublishVolume %s: another operation on it is in progress",
+                               req->volume_id);
+        }
+        grpc_status_code code = csi_node_publish_ephemeral(d, call, req, &st);
+        csi_keylock_release(d->locks, key);
+        if (code != GRPC_STATUS_OK) {
+            return vk_rpc_fail(call, code, "NodePublishVolume %s (inline ephemeral): %s", req->volume_id, st.message);
+        }
+        *response = vk_rpc_new_message(call, &csi__v1__node_publish_volume_response__descriptor);
+        return GRPC_STATUS_OK;
+    }
     csi_node_source src;
-    if (!csi_node_source_resolve(&d->options, req->volume_id, CSI_MAP(req, volume_context), mount->mount_flags,
-                                 mount->n_mount_flags, &src, &st)) {
+    if (!resolve_source(d, call, req->volume_id, CSI_MAP(req, volume_context), CSI_MAP(req, secrets),
+                        req->volume_capability->mount, &src, &st)) {
         return vk_rpc_fail(call, st.code, "NodePublishVolume %s: %s", req->volume_id, st.message);
     }
-    char key[4200];
-    snprintf(key, sizeof key, "node:%s", req->staging_target_path);
     if (!csi_keylock_acquire(d->locks, key, csi_call_deadline(d, call))) {
         return vk_rpc_fail(call, GRPC_STATUS_ABORTED, "NodePublishVolume %s: another operation on it is in progress",
                            req->volume_id);
@@ -307,6 +357,11 @@ static grpc_status_code unpublish(vk_rpc_call *call, const ProtobufCMessage *req
                                req->volume_id, req->target_path, strerror(errno));
         }
     }
+    grpc_status_code code = csi_node_forget_ephemeral(d, req->volume_id, csi_call_deadline(d, call), &st);
+    if (code != GRPC_STATUS_OK) {
+        return vk_rpc_fail(call, code, "NodeUnpublishVolume %s: deleting the inline ephemeral volume: %s",
+                           req->volume_id, st.message);
+    }
     *response = vk_rpc_new_message(call, &csi__v1__node_unpublish_volume_response__descriptor);
     return GRPC_STATUS_OK;
 }
@@ -314,9 +369,9 @@ static grpc_status_code unpublish(vk_rpc_call *call, const ProtobufCMessage *req
 /* ---------- stats / expand ---------- */
 
 /* NOT_FOUND unless path holds a mount of the volume. */
-static grpc_status_code find_volume_at(const char *volume_id, const char *path, char *volume_path, size_t size,
-                                       csi_mount_info *info, vk_status *st) {
-    if (!csi_node_volume_path(volume_id, volume_path, size)) {
+static grpc_status_code find_volume_at(const csi_driver *d, const char *volume_id, const char *path,
+                                       char *volume_path, size_t size, csi_mount_info *info, vk_status *st) {
+    if (!csi_node_volume_path(volume_id, volume_path, size) && !csi_node_ephemeral_path(d, volume_id, volume_path, size)) {
         return vk_status_set(st, GRPC_STATUS_NOT_FOUND, "volume %s is not a volume of this driver", volume_id);
     }
     struct stat sb;
@@ -339,7 +394,7 @@ static grpc_status_code stats(vk_rpc_call *call, const ProtobufCMessage *request
     }
     char volume_path[1024];
     csi_mount_info info;
-    grpc_status_code code = find_volume_at(req->volume_id, req->volume_path, volume_path, sizeof volume_path, &info, &st);
+    grpc_status_code code = find_volume_at(d, req->volume_id, req->volume_path, volume_path, sizeof volume_path, &info, &st);
     if (code != GRPC_STATUS_OK) return vk_rpc_fail(call, code, "NodeGetVolumeStats %s: %s", req->volume_id, st.message);
 
     Csi__V1__NodeGetVolumeStatsResponse *r = vk_rpc_new_message(call, &csi__v1__node_get_volume_stats_response__descriptor);
@@ -378,6 +433,7 @@ static grpc_status_code stats(vk_rpc_call *call, const ProtobufCMessage *request
 
 static grpc_status_code expand(vk_rpc_call *call, const ProtobufCMessage *request, ProtobufCMessage **response) {
     const Csi__V1__NodeExpandVolumeRequest *req = (const Csi__V1__NodeExpandVolumeRequest *)request;
+    const csi_driver *d = vk_rpc_call_user(call);
     vk_status st;
     if (!*req->volume_id) return vk_rpc_fail(call, GRPC_STATUS_INVALID_ARGUMENT, "NodeExpandVolume: volume_id is required");
     if (!*req->volume_path) {
@@ -386,7 +442,7 @@ static grpc_status_code expand(vk_rpc_call *call, const ProtobufCMessage *reques
     }
     char volume_path[1024];
     csi_mount_info info;
-    grpc_status_code code = find_volume_at(req->volume_id, req->volume_path, volume_path, sizeof volume_path, &info, &st);
+    grpc_status_code code = find_volume_at(d, req->volume_id, req->volume_path, volume_path, sizeof volume_path, &info, &st);
     if (code != GRPC_STATUS_OK) return vk_rpc_fail(call, code, "NodeExpandVolume %s: %s", req->volume_id, st.message);
     /* the quota is the size: ControllerExpandVolume did the work, nothing to grow here */
     Csi__V1__NodeExpandVolumeResponse *r = vk_rpc_new_message(call, &csi__v1__node_expand_volume_response__descriptor);

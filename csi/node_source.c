@@ -99,7 +99,8 @@ static bool wants_nfs4(const char *options) {
 }
 
 bool csi_node_source_resolve(const csi_options *o, const char *volume_id, csi_string_map context,
-                             char *const *mount_flags, size_t n_mount_flags, csi_node_source *out, vk_status *st) {
+                             char *const *mount_flags, size_t n_mount_flags, const char *vip_ranges,
+                             csi_node_source *out, vk_status *st) {
     memset(out, 0, sizeof *out);
     const char *export_path = csi_map_get(context, "export_path");
     if (export_path && *export_path) {
@@ -128,7 +129,7 @@ bool csi_node_source_resolve(const csi_options *o, const char *volume_id, csi_st
     snprintf(out->fstype, sizeof out->fstype, "%s", v4 ? "nfs4" : "nfs");
 
     const char *fqdn = csi_map_get(context, "vip_pool_fqdn");
-    const char *ranges = csi_map_get(context, "vip_pool_ranges");
+    const char *ranges = vip_ranges ? vip_ranges : csi_map_get(context, "vip_pool_ranges");
     if (o->local_nfs_address[0]) {
         snprintf(out->server, sizeof out->server, "%s", o->local_nfs_address);
         out->server_choice = "local address";

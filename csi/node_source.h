@@ -23,9 +23,12 @@ typedef struct {
     const char *server_choice; /* why this server: "local", "fqdn", "least-used VIP" */
 } csi_node_source;
 
-/* mount_flags are the capability's flags (the StorageClass's mountOptions). */
+/* mount_flags are the capability's flags (the StorageClass's mountOptions). vip_ranges,
+ * when not NULL, stands in for the context's vip_pool_ranges (a static PV names only its
+ * pool, and the node looked the pool up). */
 bool csi_node_source_resolve(const csi_options *o, const char *volume_id, csi_string_map context,
-                             char *const *mount_flags, size_t n_mount_flags, csi_node_source *out, vk_status *st);
+                             char *const *mount_flags, size_t n_mount_flags, const char *vip_ranges,
+                             csi_node_source *out, vk_status *st);
 
 /* The volume's path on VAST from its id: ours, or a static PV's absolute handle. */
 bool csi_node_volume_path(const char *volume_id, char *path, size_t size);

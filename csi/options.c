@@ -18,7 +18,7 @@ enum { OPT_ENDPOINT, OPT_MODE, OPT_NODE_ID, OPT_DRIVER_NAME, OPT_LOG_LEVEL, OPT_
        OPT_WORKERS, OPT_SHUTDOWN_GRACE, OPT_MAX_QUEUE_WAIT, OPT_VMS_SECRET_DIR, OPT_VMS_INSECURE, OPT_VMS_API_VERSION,
        OPT_VMS_TIMEOUT, OPT_OPERATION_TIMEOUT, OPT_CACHE_TTL, OPT_LIST_ROOTS, OPT_MOUNT_MODE, OPT_BIND_ROOT,
        OPT_LOCAL_NFS_ADDRESS, OPT_MOUNT_TIMEOUT, OPT_UNMOUNT_TIMEOUT, OPT_PROBE_TIMEOUT, OPT_MAX_VOLUMES,
-       OPT_TOPOLOGY, OPT_COUNT };
+       OPT_TOPOLOGY, OPT_STATE_DIR, OPT_COUNT };
 
 static const setting settings[OPT_COUNT] = {
     [OPT_ENDPOINT] = {"endpoint", "CSI_ENDPOINT",
@@ -62,6 +62,9 @@ static const setting settings[OPT_COUNT] = {
                          "volumes this node accepts, reported by NodeGetInfo (default 0: no limit)"},
     [OPT_TOPOLOGY] = {"topology", "X_CSI_TOPOLOGY",
                       "topology segments NodeGetInfo reports, key=value,key=value (e.g. a zone label)"},
+    [OPT_STATE_DIR] = {"state-dir", "X_CSI_STATE_DIR",
+                       "node: where records of inline ephemeral volumes are kept, root-only (default "
+                       "/var/lib/vast-csi)"},
 };
 
 void csi_options_usage(FILE *out) {
@@ -209,6 +212,10 @@ static bool apply(csi_options *o, int opt, const char *value, vk_status *st) {
         }
         snprintf(o->topology, sizeof o->topology, "%s", value);
         return true;
+    case OPT_STATE_DIR:
+        if (value[0] != '/' || strlen(value) >= sizeof o->state_dir) return bad(st, opt, value, "must be an absolute directory");
+        snprintf(o->state_dir, sizeof o->state_dir, "%s", value);
+        return true;
     case OPT_LIST_ROOTS:
         if (value[0] != '/' || strlen(value) >= sizeof o->list_roots) return bad(st, opt, value, "must be absolute paths, comma-separated");
         snprintf(o->list_roots, sizeof o->list_roots, "%s", value);
@@ -240,6 +247,7 @@ static void set_defaults(csi_options *o) {
     o->mount_timeout_ms = 60000;
     o->unmount_timeout_ms = 15000;
     o->probe_timeout_ms = 5000;
+    snprintf(o->state_dir, sizeof o->state_dir, "/var/lib/vast-csi");
 }
 
 bool csi_options_parse(int argc, char **argv, csi_options *o, vk_status *st) {

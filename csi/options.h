@@ -46,6 +46,7 @@ typedef struct {
     int mount_timeout_ms, unmount_timeout_ms, probe_timeout_ms;
     int max_volumes_per_node;
     char topology[1024];         /* "key=value,key=value" for NodeGetInfo */
+    char state_dir[1024];        /* node: records of inline ephemeral volumes */
     bool show_help;
     bool show_version;
 } csi_options;

@@ -1,6 +1,7 @@
 #include "params.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -12,6 +13,28 @@ const char *csi_map_get(csi_string_map map, const char *key) {
         if (e->key && strcmp(e->key, key) == 0) return e->value ? e->value : "";
     }
     return NULL;
+}
+
+bool csi_parse_quantity(const char *text, int64_t *bytes) {
+    static const struct {
+        const char *suffix;
+        int64_t factor;
+    } units[] = {
+        {"Ki", 1LL << 10}, {"Mi", 1LL << 20}, {"Gi", 1LL << 30}, {"Ti", 1LL << 40}, {"Pi", 1LL << 50},
+        {"k", 1000LL}, {"K", 1000LL}, {"M", 1000000LL}, {"G", 1000000000LL}, {"T", 1000000000000LL},
+        {"P", 1000000000000000LL}, {"", 1},
+    };
+    char *end;
+    errno = 0;
+    long long v = strtoll(text, &end, 10);
+    if (end == text || errno || v < 0) return false;
+    for (size_t i = 0; i < sizeof units / sizeof units[0]; i++) {
+        if (strcmp(end, units[i].suffix) != 0) continue;
+        if (v > INT64_MAX / units[i].factor) return false;
+        *bytes = v * units[i].factor;
+        return true;
+    }
+    return false;
 }
 
 bool csi_parse_bool(const char *text, bool *out) {
@@ -67,6 +90,14 @@ static bool parse_volume_params(csi_string_map map, csi_volume_params *p, vk_sta
         } else if (strcmp(k, "lb_strategy") == 0 || strcmp(k, "blocking_clones") == 0) {
             /* vendor compatibility: lb_strategy is obsolete there too; clones here always
              * complete before the volume is reported, so blocking_clones changes nothing */
+        } else if (strcmp(k, "size") == 0) {
+            int64_t bytes;
+            if (!csi_parse_quantity(v, &bytes)) return bad_param(st, k, v, "must be a quantity such as 1Gi or 500Mi");
+            p->size = v;
+        } else if (strcmp(k, "csi.storage.k8s.io/pod.name") == 0) {
+            p->pod_name = v;
+        } else if (strcmp(k, "csi.storage.k8s.io/pod.namespace") == 0) {
+            p->pod_namespace = v;
         } else if (strcmp(k, "csi.storage.k8s.io/pvc/name") == 0) {
             p->pvc_name = v;
         } else if (strcmp(k, "csi.storage.k8s.io/pvc/namespace") == 0) {

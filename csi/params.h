@@ -42,6 +42,10 @@ typedef struct {
     /* from external-provisioner --extra-create-metadata */
     const char *pvc_name;
     const char *pvc_namespace;
+    /* inline ephemeral volumes (volumeAttributes of a pod's csi volume) */
+    const char *size;           /* a Kubernetes quantity: "1Gi", "500M", "1073741824" */
+    const char *pod_name;       /* csi.storage.k8s.io/pod.name (podInfoOnMount) */
+    const char *pod_namespace;
 } csi_volume_params;
 
 /* Parses a CreateVolume's parameters. Unknown keys and malformed values are
@@ -67,6 +71,9 @@ typedef struct {
 } csi_mutable_params;
 
 bool csi_mutable_params_parse(csi_string_map map, csi_mutable_params *out, vk_status *st);
+
+/* Parses a Kubernetes quantity ("1Gi", "500Mi", "10G", "1073741824") into bytes. */
+bool csi_parse_quantity(const char *text, int64_t *bytes);
 
 /* True for "true"/"yes"/"1" (any case), false for "false"/"no"/"0"; anything else fails. */
 bool csi_parse_bool(const char *text, bool *out);

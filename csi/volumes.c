@@ -95,21 +95,90 @@ static bool ensure_view(vms_client *c, const vms_view_spec *spec, const char *vo
 
 static bool fault(const char *point, vk_status *st) { return vk_fault_point(point, st); }
 
-/* The pool's addresses as "start-end,start-end" for the volume context: the node picks
- * its VIP from them without asking VMS (nodes never wait on the management API). */
-static void vip_ranges_text(json_t *pool, char *out, size_t size) {
-    size_t used = 0;
-    out[0] = '\0';
-    size_t i;
-    json_t *range;
-    json_array_foreach(json_object_get(pool, "ip_ranges"), i, range) {
-        const char *start = json_string_value(json_array_get(range, 0));
-        const char *end = json_string_value(json_array_get(range, 1));
-        if (!start || !end) continue;
-        int n = snprintf(out + used, size - used, "%s%s-%s", used ? "," : "", start, end);
-        if (n < 0 || (size_t)n >= size - used) break;
-        used += (size_t)n;
+
+void csi_volume_path(const char *root_export, const char *name, char *out, size_t size) {
+    char dir[96];
+    csi_volume_dir_name(name, dir, sizeof dir);
+    snprintf(out, size, "%s/%s", strcmp(root_export, "/") == 0 ? "" : root_export, dir);
+}
+
+grpc_status_code csi_volume_create_core(csi_driver *driver, vms_client *c, const csi_volume_spec *spec,
+                                        int64_t deadline, csi_volume_result *out, vk_status *st) {
+    const csi_volume_params *p = spec->params;
+    memset(out, 0, sizeof *out);
+    csi_policy_ref policy;
+    int64_t qos_id = p->qos_policy_id;
+    if (!csi_clusters_view_policy(driver->clusters, c, p->view_policy, deadline, &policy, st)) return st->code;
+    if (p->qos_policy && !csi_clusters_qos_policy(driver->clusters, c, p->qos_policy, deadline, &qos_id, st)) {
+        return st->code;
     }
+    if (p->vip_pool_name) {
+        json_t *pool = NULL;
+        if (!csi_clusters_vip_pool(driver->clusters, c, p->vip_pool_name, deadline, &pool, st)) return st->code;
+        csi_vip_pool_ranges(pool, out->vip_ranges, sizeof out->vip_ranges);
+        json_decref(pool);
+    }
+    const Csi__V1__VolumeContentSource *source = spec->source;
+    out->snapshot_view = source && source->type_case == CSI__V1__VOLUME_CONTENT_SOURCE__TYPE_SNAPSHOT && spec->read_only;
+    out->tenant_id = policy.tenant_id;
+    csi_volume_path(p->root_export, spec->name, out->path, sizeof out->path);
+    grpc_status_code code;
+    if (out->snapshot_view) {
+        /* read-only restore: serve the snapshot directory itself, nothing to create */
+        code = csi_snapshot_view_path(c, source->snapshot->snapshot_id, deadline, out->path, sizeof out->path,
+                                      &out->tenant_id, st);
+        if (code != GRPC_STATUS_OK) return code;
+    }
+    if (!csi_volume_id_format(p->cluster_name ? p->cluster_name : "", out->tenant_id, out->path, out->volume_id,
+                              sizeof out->volume_id)) {
+        return vk_status_set(st, GRPC_STATUS_INVALID_ARGUMENT,
+                             "the volume id for %s would exceed %d bytes; use a shorter root_export", out->path,
+                             CSI_ID_MAX);
+    }
+    if (out->snapshot_view) return GRPC_STATUS_OK;
+    if (source && (code = csi_clone_into(driver, c, source, spec->secrets, out->path, out->tenant_id, deadline, st)) !=
+                      GRPC_STATUS_OK) {
+        return code;
+    }
+    char quota_name[256], err_text[256];
+    if (!csi_name_format(spec->name_format, spec->meta_name, spec->meta_namespace, spec->name, quota_name,
+                         sizeof quota_name, err_text, sizeof err_text)) {
+        return vk_status_set(st, GRPC_STATUS_INVALID_ARGUMENT, "volume name format: %s", err_text);
+    }
+    csi_name_shorten(quota_name, CSI_VAST_NAME_MAX);
+    vms_quota_spec quota = {.name = quota_name, .path = out->path, .tenant_id = out->tenant_id,
+                            .hard_limit = spec->size, .create_dir = source == NULL};
+    if (!ensure_quota(c, &quota, spec->name, deadline, st) || fault("controller.create.after_quota", st)) {
+        return st->code;
+    }
+    const char *protocols[] = {csi_nfs_protocol(p->mount_options), NULL};
+    vms_view_spec view = {.path = out->path, .policy_id = policy.id, .protocols = protocols,
+                          .tenant_id = out->tenant_id, .qos_policy_id = qos_id};
+    if (!ensure_view(c, &view, spec->name, deadline, st) || fault("controller.create.after_view", st)) {
+        return st->code;
+    }
+    return GRPC_STATUS_OK;
+}
+
+void **csi_volume_context(vk_rpc_call *call, const csi_volume_params *p, const csi_volume_result *v, size_t *n) {
+    char tenant_text[24];
+    snprintf(tenant_text, sizeof tenant_text, "%" PRId64, v->tenant_id);
+    const char *context[] = {
+        "export_path", v->path,
+        "root_export", p->root_export,
+        "view_policy", p->view_policy,
+        "vip_pool_name", p->vip_pool_name,
+        "vip_pool_ranges", v->vip_ranges[0] ? v->vip_ranges : NULL,
+        "vip_pool_fqdn", p->vip_pool_fqdn,
+        "vip_pool_fqdn_random_prefix", p->vip_pool_fqdn ? (p->vip_pool_fqdn_random_prefix ? "true" : "false") : NULL,
+        "mount_options", p->mount_options && *p->mount_options ? p->mount_options : NULL,
+        "protocol", csi_nfs_protocol(p->mount_options),
+        "tenant_id", tenant_text,
+        "cluster_name", p->cluster_name,
+        "read_only", v->snapshot_view ? "true" : NULL,
+        NULL,
+    };
+    return csi_build_map(call, &csi__v1__volume__volume_context_entry__descriptor, n, context);
 }
 
 grpc_status_code csi_create_volume(vk_rpc_call *call, const ProtobufCMessage *request, ProtobufCMessage **response) {
@@ -132,112 +201,51 @@ grpc_status_code csi_create_volume(vk_rpc_call *call, const ProtobufCMessage *re
         return vk_rpc_fail(call, st.code, "CreateVolume %s: %s", req->name, st.message);
     }
     if (mutable_params.qos_policy) p.qos_policy = *mutable_params.qos_policy ? mutable_params.qos_policy : NULL;
-    int64_t size = requested_bytes(req->capacity_range);
+    csi_volume_spec spec = {
+        .name = req->name,
+        .params = &p,
+        .name_format = p.volume_name_fmt,
+        .meta_name = p.pvc_name,
+        .meta_namespace = p.pvc_namespace,
+        .size = requested_bytes(req->capacity_range),
+        .source = req->volume_content_source,
+        .read_only = csi_capabilities_read_only(req->volume_capabilities, req->n_volume_capabilities),
+        .secrets = CSI_MAP(req, secrets),
+    };
     int64_t deadline = csi_call_deadline(driver, call);
-
-    char dir[96], path[CSI_PATH_MAX], volume_id[CSI_ID_MAX + 1];
-    csi_volume_dir_name(req->name, dir, sizeof dir);
-    snprintf(path, sizeof path, "%s/%s", strcmp(p.root_export, "/") == 0 ? "" : p.root_export, dir);
-    char lock_key[CSI_PATH_MAX + 8];
+    char path[CSI_PATH_MAX], lock_key[CSI_PATH_MAX + 8];
+    csi_volume_path(p.root_export, req->name, path, sizeof path);
     snprintf(lock_key, sizeof lock_key, "vol:%s", path);
     if (!csi_keylock_acquire(driver->locks, lock_key, deadline)) {
         return vk_rpc_fail(call, GRPC_STATUS_ABORTED, "CreateVolume %s: another operation on it is in progress",
                            req->name);
     }
-    grpc_status_code code = GRPC_STATUS_OK;
     vms_client *c = NULL;
-    if (!csi_clusters_client(driver->clusters, CSI_MAP(req, secrets), p.cluster_name, &c, &st)) goto fail;
-
-    csi_policy_ref policy;
-    int64_t qos_id = p.qos_policy_id;
-    if (!csi_clusters_view_policy(driver->clusters, c, p.view_policy, deadline, &policy, &st)) goto fail;
-    if (p.qos_policy && !csi_clusters_qos_policy(driver->clusters, c, p.qos_policy, deadline, &qos_id, &st)) goto fail;
-    char vip_ranges[1024] = "";
-    if (p.vip_pool_name) {
-        json_t *pool = NULL;
-        if (!csi_clusters_vip_pool(driver->clusters, c, p.vip_pool_name, deadline, &pool, &st)) goto fail;
-        vip_ranges_text(pool, vip_ranges, sizeof vip_ranges);
-        json_decref(pool);
+    csi_volume_result v;
+    grpc_status_code code = csi_clusters_client(driver->clusters, spec.secrets, p.cluster_name, &c, &st)
+                                ? csi_volume_create_core(driver, c, &spec, deadline, &v, &st)
+                                : st.code;
+    if (code == GRPC_STATUS_OK) {
+        Csi__V1__CreateVolumeResponse *r = vk_rpc_new_message(call, &csi__v1__create_volume_response__descriptor);
+        Csi__V1__Volume *vol = vk_rpc_new_message(call, &csi__v1__volume__descriptor);
+        vol->volume_id = vk_rpc_strdup(call, v.volume_id);
+        vol->capacity_bytes = v.snapshot_view ? 0 : spec.size;
+        vol->volume_context = (Csi__V1__Volume__VolumeContextEntry **)csi_volume_context(call, &p, &v,
+                                                                                         &vol->n_volume_context);
+        vol->content_source = (Csi__V1__VolumeContentSource *)spec.source;
+        r->volume = vol;
+        *response = &r->base;
+        char bytes[24];
+        const Csi__V1__VolumeContentSource *source = spec.source;
+        VK_LOG(VK_LOG_INFO, "volume ready", "volume", v.volume_id, "name", req->name, "cluster",
+               vms_client_endpoint(c), "bytes", vk_fmt(bytes, sizeof bytes, "%" PRId64, spec.size), "source",
+               source ? (source->type_case == CSI__V1__VOLUME_CONTENT_SOURCE__TYPE_SNAPSHOT ? "snapshot" : "volume")
+                      : NULL);
     }
-
-    const char *cluster = p.cluster_name ? p.cluster_name : "";
-    const Csi__V1__VolumeContentSource *source = req->volume_content_source;
-    bool snapshot_view = source && source->type_case == CSI__V1__VOLUME_CONTENT_SOURCE__TYPE_SNAPSHOT &&
-                         csi_capabilities_read_only(req->volume_capabilities, req->n_volume_capabilities);
-    int64_t tenant_id = policy.tenant_id;
-    if (snapshot_view) {
-        /* read-only restore: serve the snapshot directory itself, nothing to create */
-        if ((code = csi_snapshot_view_path(c, source->snapshot->snapshot_id, deadline, path, sizeof path,
-                                           &tenant_id, &st)) != GRPC_STATUS_OK) {
-            goto fail;
-        }
-    }
-    if (!csi_volume_id_format(cluster, tenant_id, path, volume_id, sizeof volume_id)) {
-        vk_status_set(&st, GRPC_STATUS_INVALID_ARGUMENT,
-                      "the volume id for %s would exceed %d bytes; use a shorter root_export", path, CSI_ID_MAX);
-        goto fail;
-    }
-    if (!snapshot_view) {
-        if (source && (code = csi_clone_into(driver, c, source, CSI_MAP(req, secrets), path, tenant_id, deadline,
-                                             &st)) != GRPC_STATUS_OK) {
-            goto fail;
-        }
-        char quota_name[256], err_text[256];
-        if (!csi_name_format(p.volume_name_fmt, p.pvc_name, p.pvc_namespace, req->name, quota_name,
-                             sizeof quota_name, err_text, sizeof err_text)) {
-            vk_status_set(&st, GRPC_STATUS_INVALID_ARGUMENT, "StorageClass parameter volume_name_fmt: %s", err_text);
-            goto fail;
-        }
-        csi_name_shorten(quota_name, CSI_VAST_NAME_MAX);
-        vms_quota_spec quota = {.name = quota_name, .path = path, .tenant_id = tenant_id, .hard_limit = size,
-                                .create_dir = source == NULL};
-        if (!ensure_quota(c, &quota, req->name, deadline, &st) || fault("controller.create.after_quota", &st)) {
-            goto fail;
-        }
-        const char *protocols[] = {csi_nfs_protocol(p.mount_options), NULL};
-        vms_view_spec view = {.path = path, .policy_id = policy.id, .protocols = protocols, .tenant_id = tenant_id,
-                              .qos_policy_id = qos_id};
-        if (!ensure_view(c, &view, req->name, deadline, &st) || fault("controller.create.after_view", &st)) goto fail;
-    }
-
-    Csi__V1__CreateVolumeResponse *r = vk_rpc_new_message(call, &csi__v1__create_volume_response__descriptor);
-    Csi__V1__Volume *v = vk_rpc_new_message(call, &csi__v1__volume__descriptor);
-    v->volume_id = vk_rpc_strdup(call, volume_id);
-    v->capacity_bytes = snapshot_view ? 0 : size;
-    char tenant_text[24];
-    snprintf(tenant_text, sizeof tenant_text, "%" PRId64, tenant_id);
-    const char *context[] = {
-        "export_path", path,
-        "root_export", p.root_export,
-        "view_policy", p.view_policy,
-        "vip_pool_name", p.vip_pool_name,
-        "vip_pool_ranges", vip_ranges[0] ? vip_ranges : NULL,
-        "vip_pool_fqdn", p.vip_pool_fqdn,
-        "vip_pool_fqdn_random_prefix", p.vip_pool_fqdn ? (p.vip_pool_fqdn_random_prefix ? "true" : "false") : NULL,
-        "mount_options", p.mount_options && *p.mount_options ? p.mount_options : NULL,
-        "protocol", csi_nfs_protocol(p.mount_options),
-        "tenant_id", tenant_text,
-        "cluster_name", p.cluster_name,
-        "read_only", snapshot_view ? "true" : NULL,
-        NULL,
-    };
-    v->volume_context = (Csi__V1__Volume__VolumeContextEntry **)csi_build_map(
-        call, &csi__v1__volume__volume_context_entry__descriptor, &v->n_volume_context, context);
-    v->content_source = (Csi__V1__VolumeContentSource *)source;
-    r->volume = v;
-    *response = &r->base;
-    char bytes[24];
-    VK_LOG(VK_LOG_INFO, "volume ready", "volume", volume_id, "name", req->name, "cluster", vms_client_endpoint(c),
-           "bytes", vk_fmt(bytes, sizeof bytes, "%" PRId64, size), "source",
-           source ? (source->type_case == CSI__V1__VOLUME_CONTENT_SOURCE__TYPE_SNAPSHOT ? "snapshot" : "volume")
-                  : NULL);
-    vms_client_free(c);
-    csi_keylock_release(driver->locks, lock_key);
-    return GRPC_STATUS_OK;
-fail:
     if (c) vms_client_free(c);
     csi_keylock_release(driver->locks, lock_key);
-    return vk_rpc_fail(call, st.code, "CreateVolume %s: %s", req->name, st.message);
+    if (code != GRPC_STATUS_OK) return vk_rpc_fail(call, code, "CreateVolume %s: %s", req->name, st.message);
+    return GRPC_STATUS_OK;
 }
 
 /* ---------- DeleteVolume ---------- */
@@ -330,6 +338,18 @@ static bool delete_quota(vms_client *c, const char *path, int64_t tenant_id, int
     return found != VMS_FAILED;
 }
 
+grpc_status_code csi_volume_delete_core(csi_driver *driver, vms_client *c, const char *path, int64_t tenant_id,
+                                        int64_t deadline, vk_status *st) {
+    /* Order: stop any clone writing into it; refuse while snapshots exist; then the view
+     * (stop serving), the data, and last the quota, which ListVolumes and retries use to
+     * find the volume. A crash between steps leaves a state the same sequence finishes. */
+    bool ok = remove_clone_stream(c, path, deadline, st) && refuse_if_snapshots(c, path, tenant_id, deadline, st) &&
+              delete_view(c, path, tenant_id, deadline, st) && !fault("controller.delete.after_view", st) &&
+              delete_data(driver, c, path, tenant_id, deadline, st) && !fault("controller.delete.after_data", st) &&
+              delete_quota(c, path, tenant_id, deadline, st);
+    return ok ? GRPC_STATUS_OK : st->code;
+}
+
 grpc_status_code csi_delete_volume(vk_rpc_call *call, const ProtobufCMessage *request, ProtobufCMessage **response) {
     const Csi__V1__DeleteVolumeRequest *req = (const Csi__V1__DeleteVolumeRequest *)request;
     csi_driver *driver = vk_rpc_call_user(call);
@@ -353,19 +373,10 @@ grpc_status_code csi_delete_volume(vk_rpc_call *call, const ProtobufCMessage *re
     if (code == GRPC_STATUS_NOT_FOUND) {
         code = GRPC_STATUS_OK; /* already gone */
     } else if (code == GRPC_STATUS_OK) {
-        /* Order: stop any clone writing into it; refuse while snapshots exist; then the
-         * view (stop serving), the data, and last the quota, which ListVolumes and
-         * retries use to find the volume. A crash between steps leaves a state the
-         * same sequence finishes. */
-        bool ok = remove_clone_stream(t.client, t.path, deadline, &st) &&
-                  refuse_if_snapshots(t.client, t.path, t.tenant_id, deadline, &st) &&
-                  delete_view(t.client, t.path, t.tenant_id, deadline, &st) &&
-                  !fault("controller.delete.after_view", &st) &&
-                  delete_data(driver, t.client, t.path, t.tenant_id, deadline, &st) &&
-                  !fault("controller.delete.after_data", &st) &&
-                  delete_quota(t.client, t.path, t.tenant_id, deadline, &st);
-        code = ok ? GRPC_STATUS_OK : st.code;
-        if (ok) VK_LOG(VK_LOG_INFO, "volume deleted", "volume", req->volume_id, "cluster", vms_client_endpoint(t.client));
+        code = csi_volume_delete_core(driver, t.client, t.path, t.tenant_id, deadline, &st);
+        if (code == GRPC_STATUS_OK) {
+            VK_LOG(VK_LOG_INFO, "volume deleted", "volume", req->volume_id, "cluster", vms_client_endpoint(t.client));
+        }
     }
     csi_volume_target_close(&t);
     csi_keylock_release(driver->locks, lock_key);

@@ -1,0 +1,172 @@
+#include "node_ephemeral.h"
+
+#include "controller.h"
+#include "mounter.h"
+#include "names.h"
+#include "node_source.h"
+
+#include "vk/log.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+bool csi_node_is_ephemeral(csi_string_map context) {
+    const char *flag = csi_map_get(context, "csi.storage.k8s.io/ephemeral");
+    return flag && strcmp(flag, "true") == 0;
+}
+
+static void record_path(const csi_driver *d, const char *volume_id, char *out, size_t size) {
+    snprintf(out, size, "%s/ephemeral-%016" PRIx64 ".json", d->options.state_dir, csi_name_hash(volume_id));
+}
+
+/* Writes the record atomically (temp file, fsync, rename), readable by root only: it
+ * may hold the node-publish secret needed to delete the volume later. */
+static bool write_record(const csi_driver *d, const char *volume_id, json_t *record, vk_status *st) {
+    char path[1200], tmp[1300];
+    record_path(d, volume_id, path, sizeof path);
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    mkdir(d->options.state_dir, 0700);
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    bool ok = fd >= 0 && json_dumpfd(record, fd, JSON_COMPACT) == 0 && fsync(fd) == 0;
+    if (fd >= 0) close(fd);
+    ok = ok && rename(tmp, path) == 0;
+    if (!ok) {
+        vk_status_set(st, GRPC_STATUS_INTERNAL, "cannot record ephemeral volume %s in %s: %s", volume_id,
+                      d->options.state_dir, strerror(errno));
+        unlink(tmp);
+    }
+    return ok;
+}
+
+/* The node-publish secret as a map the cluster code reads. */
+static json_t *secrets_json(csi_string_map secrets) {
+    json_t *obj = json_object();
+    for (size_t i = 0; i < secrets.n; i++) {
+        const csi_string_entry *e = secrets.entries[i];
+        json_object_set_new(obj, e->key, json_string(e->value ? e->value : ""));
+    }
+    return obj;
+}
+
+grpc_status_code csi_node_publish_ephemeral(csi_driver *d, vk_rpc_call *call,
+                                            const Csi__V1__NodePublishVolumeRequest *req, vk_status *st) {
+    csi_volume_params p;
+    if (!csi_volume_params_parse(CSI_MAP(req, volume_context), &p, st)) return st->code;
+    int64_t size = 0;
+    if (p.size) csi_parse_quantity(p.size, &size);
+    int64_t deadline = csi_call_deadline(d, call);
+    csi_mount_limits limits = {d->options.mount_timeout_ms, d->options.unmount_timeout_ms, d->options.probe_timeout_ms};
+
+    char path[CSI_PATH_MAX];
+    csi_volume_path(p.root_export, req->volume_id, path, sizeof path);
+    csi_mount_info info;
+    csi_mount_lookup(req->target_path, &info);
+    if (info.mounted && csi_mount_serves(&info, path)) return GRPC_STATUS_OK; /* an earlier call did it */
+
+    vms_client *c = NULL;
+    if (!csi_clusters_client(d->clusters, CSI_MAP(req, secrets), p.cluster_name, &c, st)) return st->code;
+    csi_volume_spec spec = {
+        .name = req->volume_id,
+        .params = &p,
+        .name_format = p.eph_volume_name_fmt,
+        .meta_name = p.pod_name,
+        .meta_namespace = p.pod_namespace,
+        .size = size,
+        .read_only = req->readonly,
+        .secrets = CSI_MAP(req, secrets),
+    };
+    csi_volume_result v;
+    grpc_status_code code = csi_volume_create_core(d, c, &spec, deadline, &v, st);
+    vms_client_free(c);
+    if (code != GRPC_STATUS_OK) return code;
+
+    json_t *record = json_pack("{s:s, s:s, s:I, s:s, s:o}", "volume_id", req->volume_id, "path", v.path, "tenant_id",
+                               (json_int_t)v.tenant_id, "cluster_name", p.cluster_name ? p.cluster_name : "",
+                               "secrets", secrets_json(CSI_MAP(req, secrets)));
+    bool recorded = write_record(d, req->volume_id, record, st);
+    json_decref(record);
+    if (!recorded) return st->code;
+
+    size_t n_context;
+    void **context = csi_volume_context(call, &p, &v, &n_context);
+    csi_node_source src;
+    const Csi__V1__VolumeCapability__MountVolume *mount = req->volume_capability->mount;
+    if (!csi_node_source_resolve(&d->options, req->volume_id, (csi_string_map){(const void *const *)context, n_context},
+                                 mount->mount_flags, mount->n_mount_flags, NULL, &src, st)) {
+        return st->code;
+    }
+    mkdir(req->target_path, 0750);
+    VK_LOG(VK_LOG_INFO, "mounting ephemeral volume", "volume", req->volume_id, "source", src.source, "target",
+           req->target_path, "chosen_by", src.server_choice);
+    if (!csi_mount(&limits, src.fstype, src.source, req->target_path, src.options, req->readonly, st)) return st->code;
+    return GRPC_STATUS_OK;
+}
+
+grpc_status_code csi_node_forget_ephemeral(csi_driver *d, const char *volume_id, int64_t deadline, vk_status *st) {
+    char path[1200];
+    record_path(d, volume_id, path, sizeof path);
+    json_error_t jerr;
+    json_t *record = json_load_file(path, 0, &jerr);
+    if (!record) return GRPC_STATUS_OK; /* not an ephemeral volume of this node */
+
+    /* the stored secret, as the request map the cluster code takes */
+    json_t *secrets = json_object_get(record, "secrets");
+    size_t n = json_object_size(secrets), i = 0;
+    csi_string_entry *entries = calloc(n ? n : 1, sizeof *entries);
+    const void **list = calloc(n ? n : 1, sizeof *list);
+    const char *key;
+    json_t *value;
+    json_object_foreach(secrets, key, value) {
+        entries[i] = (csi_string_entry)CSI__V1__CREATE_VOLUME_REQUEST__PARAMETERS_ENTRY__INIT;
+        entries[i].key = (char *)key;
+        entries[i].value = (char *)json_string_value(value);
+        list[i] = &entries[i];
+        i++;
+    }
+    const char *cluster = json_string_value(json_object_get(record, "cluster_name"));
+    const char *volume_path = json_string_value(json_object_get(record, "path"));
+    int64_t tenant_id = json_integer_value(json_object_get(record, "tenant_id"));
+    vms_client *c = NULL;
+    grpc_status_code code = GRPC_STATUS_OK;
+    char lock_key[CSI_PATH_MAX + 8];
+    snprintf(lock_key, sizeof lock_key, "vol:%s", volume_path ? volume_path : "");
+    if (!volume_path) {
+        code = vk_status_set(st, GRPC_STATUS_INTERNAL, "the record %s of ephemeral volume %s is damaged", path,
+                             volume_id);
+    } else if (!csi_clusters_client(d->clusters, (csi_string_map){list, n}, cluster && *cluster ? cluster : NULL, &c,
+                                    st)) {
+        code = st->code;
+    } else if (!csi_keylock_acquire(d->locks, lock_key, deadline)) {
+        code = vk_status_set(st, GRPC_STATUS_ABORTED, "another operation on ephemeral volume %s is in progress",
+                             volume_id);
+    } else {
+        code = csi_volume_delete_core(d, c, volume_path, tenant_id, deadline, st);
+        csi_keylock_release(d->locks, lock_key);
+    }
+    if (c) vms_client_free(c);
+    free(entries);
+    free(list);
+    json_decref(record);
+    if (code == GRPC_STATUS_OK) {
+        unlink(path); /* last: a crash before this repeats the (idempotent) delete */
+        VK_LOG(VK_LOG_INFO, "ephemeral volume deleted", "volume", volume_id);
+    }
+    return code;
+}
+
+bool csi_node_ephemeral_path(const csi_driver *d, const char *volume_id, char *path, size_t size) {
+    char file[1200];
+    record_path(d, volume_id, file, sizeof file);
+    json_error_t jerr;
+    json_t *record = json_load_file(file, 0, &jerr);
+    const char *p = record ? json_string_value(json_object_get(record, "path")) : NULL;
+    if (p) snprintf(path, size, "%s", p);
+    json_decref(record);
+    return p != NULL;
+}
