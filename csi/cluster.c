@@ -222,13 +222,17 @@ void csi_clusters_free(csi_clusters *cl) {
 bool csi_clusters_client(csi_clusters *cl, csi_string_map secrets, const char *cluster_name, vms_client **out,
                          vk_status *st) {
     cluster_secret s = {0};
-    bool ok = secrets.n > 0 ? secret_from_map(secrets, cluster_name, &s, st) : load_default_secret(cl, &s, st);
+    bool from_request = secrets.n > 0;
+    bool ok = from_request ? secret_from_map(secrets, cluster_name, &s, st) : load_default_secret(cl, &s, st);
+    /* a bad request secret is the request's fault; a bad default one is the driver's setup */
+    grpc_status_code bad_secret = from_request ? GRPC_STATUS_INVALID_ARGUMENT : GRPC_STATUS_FAILED_PRECONDITION;
     if (ok && !s.endpoint) {
-        vk_status_set(st, GRPC_STATUS_INVALID_ARGUMENT, "the VMS secret has no \"endpoint\" key (host or host:port)");
+        vk_status_set(st, bad_secret, "the VMS secret%s has no \"endpoint\" key (host or host:port)",
+                      from_request ? "" : " in --vms-secret-dir");
         ok = false;
     }
     if (ok && !s.token && !(s.username && s.password)) {
-        vk_status_set(st, GRPC_STATUS_INVALID_ARGUMENT,
+        vk_status_set(st, bad_secret,
                       "the VMS secret for %s needs \"username\" and \"password\", or \"token\"", s.endpoint);
         ok = false;
     }
@@ -243,6 +247,7 @@ bool csi_clusters_client(csi_clusters *cl, csi_string_map secrets, const char *c
             .ca_pem = s.ssl_cert,
             .insecure_skip_tls_verify = cl->options.insecure_skip_verify,
             .request_timeout_ms = cl->options.request_timeout_ms,
+            .max_connections = cl->options.max_connections,
         };
         vms_error err;
         if (!vms_registry_get(cl->registry, &cfg, out, &err)) {

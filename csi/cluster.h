@@ -31,6 +31,7 @@ typedef struct {
     const char *api_version;    /* NULL = v1 */
     int64_t request_timeout_ms; /* per VMS request */
     int64_t cache_ttl_ms;
+    int max_connections;        /* per cluster: as many as calls may run at once */
 } csi_clusters_options;
 
 csi_clusters *csi_clusters_new(const csi_clusters_options *options);

@@ -10,6 +10,7 @@ void csi_driver_open(csi_driver *driver) {
         .api_version = o->vms_api_version,
         .request_timeout_ms = o->vms_timeout_ms,
         .cache_ttl_ms = o->cache_ttl_ms,
+        .max_connections = o->workers,
     };
     driver->clusters = csi_clusters_new(&co);
     driver->locks = csi_keylock_new();

@@ -1,19 +1,14 @@
 #include "names.h"
 
+#include "vk/hash.h"
+
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 
 enum { DIR_NAME_MAX = 64 };
 
-uint64_t csi_name_hash(const char *text) {
-    uint64_t h = 1469598103934665603ULL;
-    for (const unsigned char *p = (const unsigned char *)text; *p; p++) {
-        h ^= *p;
-        h *= 1099511628211ULL;
-    }
-    return h;
-}
+uint64_t csi_name_hash(const char *text) { return vk_fnv1a64(VK_FNV1A64_INIT, text, strlen(text)); }
 
 void csi_name_shorten(char *text, size_t max) {
     size_t n = strlen(text);

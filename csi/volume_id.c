@@ -7,7 +7,9 @@
 
 /* Reads a decimal int64 that ends at `end` (exclusive); false if anything else. */
 static bool parse_i64(const char *start, const char *end, int64_t *out) {
-    if (start == end || end - start > 19) return false;
+    /* digits only: strtoll alone would also take " 12" or "+12", and an id must have
+     * one spelling */
+    if (start == end || end - start > 19 || *start < '0' || *start > '9') return false;
     char buf[24];
     memcpy(buf, start, (size_t)(end - start));
     buf[end - start] = '\0';

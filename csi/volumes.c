@@ -328,25 +328,67 @@ static bool delete_data(csi_driver *driver, vms_client *c, const char *path, int
     return true;
 }
 
-static bool delete_quota(vms_client *c, const char *path, int64_t tenant_id, int64_t deadline, vk_status *st) {
-    vms_quota quota = {0};
+/* The volume's quota, and whether other volumes' quotas live beneath its path: one
+ * listing by path prefix answers both. */
+static vms_lookup find_own_quota(vms_client *c, const char *path, int64_t tenant_id, int64_t deadline,
+                                 vms_quota *quota, char *nested, size_t nested_size, vk_status *st) {
+    char tenant[24];
+    snprintf(tenant, sizeof tenant, "%" PRId64, tenant_id);
+    json_t *quotas = NULL;
     vms_error err;
-    vms_lookup found = vms_quota_find_by_path(c, path, tenant_id, &quota, deadline, &err);
-    if (found == VMS_FOUND) found = vms_quota_delete(c, quota.obj.id, deadline, &err);
-    vms_object_free(&quota.obj);
-    if (found == VMS_FAILED) csi_vms_fail(st, &err, "deleting the quota of %s", path);
-    return found != VMS_FAILED;
+    if (!vms_list(c, VMS_QUOTAS, VMS_FILTERS("path__startswith", path, "tenant_id", tenant), deadline, &quotas,
+                  &err)) {
+        csi_vms_fail(st, &err, "listing the quotas under %s", path);
+        return VMS_FAILED;
+    }
+    vms_lookup found = VMS_MISSING;
+    size_t len = strlen(path), i;
+    json_t *item;
+    nested[0] = '\0';
+    json_array_foreach(quotas, i, item) {
+        const char *p = json_string_value(json_object_get(item, "path"));
+        if (!p || strncmp(p, path, len) != 0) continue;
+        if (p[len] == '\0' && found == VMS_MISSING) {
+            vms_quota_from_json(item, quota);
+            found = VMS_FOUND;
+        } else if (p[len] == '/' && !nested[0]) {
+            snprintf(nested, nested_size, "%s", p);
+        }
+    }
+    json_decref(quotas);
+    return found;
 }
 
 grpc_status_code csi_volume_delete_core(csi_driver *driver, vms_client *c, const char *path, int64_t tenant_id,
                                         int64_t deadline, vk_status *st) {
-    /* Order: stop any clone writing into it; refuse while snapshots exist; then the view
-     * (stop serving), the data, and last the quota, which ListVolumes and retries use to
-     * find the volume. A crash between steps leaves a state the same sequence finishes. */
+    /* The quota is what makes a path a volume of this driver. Without one nothing is
+     * deleted: an id naming another directory (a hand-written static PV handle, a parent
+     * of volumes) must never take data with it. The quota also goes last, so its absence
+     * after a crash means the deletion had finished. */
+    vms_quota quota = {0};
+    char nested[CSI_PATH_MAX];
+    vms_lookup found = find_own_quota(c, path, tenant_id, deadline, &quota, nested, sizeof nested, st);
+    if (found != VMS_FOUND) {
+        if (found == VMS_MISSING) VK_LOG(VK_LOG_INFO, "no quota at the volume's path: nothing to delete", "path", path);
+        return found == VMS_FAILED ? st->code : GRPC_STATUS_OK;
+    }
+    int64_t quota_id = quota.obj.id;
+    vms_object_free(&quota.obj);
+    if (nested[0]) {
+        return vk_status_set(st, GRPC_STATUS_FAILED_PRECONDITION,
+                             "%s holds another volume (a quota at %s); refusing to delete its data", path, nested);
+    }
+    /* Then: stop any clone writing into it; refuse while snapshots exist; the view (stop
+     * serving), the data, and last the quota. A crash between steps leaves a state the
+     * same sequence finishes. */
+    vms_error err;
     bool ok = remove_clone_stream(c, path, deadline, st) && refuse_if_snapshots(c, path, tenant_id, deadline, st) &&
               delete_view(c, path, tenant_id, deadline, st) && !fault("controller.delete.after_view", st) &&
-              delete_data(driver, c, path, tenant_id, deadline, st) && !fault("controller.delete.after_data", st) &&
-              delete_quota(c, path, tenant_id, deadline, st);
+              delete_data(driver, c, path, tenant_id, deadline, st) && !fault("controller.delete.after_data", st);
+    if (ok && vms_quota_delete(c, quota_id, deadline, &err) == VMS_FAILED) {
+        csi_vms_fail(st, &err, "deleting the quota of %s", path);
+        ok = false;
+    }
     return ok ? GRPC_STATUS_OK : st->code;
 }
 

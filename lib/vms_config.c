@@ -1,5 +1,6 @@
 /* vms_config: turning a vms_config into the settings a client keeps - endpoint forms,
  * credentials, trust, defaults - and comparing/hashing them for the registry. */
+#include "vk/hash.h"
 #include "vk/vms_internal.h"
 
 #include <ctype.h>
@@ -198,18 +199,14 @@ bool vms_settings_equal(const vms_settings *a, const vms_settings *b) {
            a->list_page_size == b->list_page_size;
 }
 
-/* FNV-1a over each text with its terminator, so ("ab","c") and ("a","bc") differ. */
+/* Each text with its terminator, so ("ab","c") and ("a","bc") differ. */
 static uint64_t hash_text(uint64_t h, const char *text) {
-    const unsigned char *p = (const unsigned char *)(text ? text : "");
-    do {
-        h ^= *p;
-        h *= 0x100000001b3ull;
-    } while (*p++);
-    return h;
+    if (!text) text = "";
+    return vk_fnv1a64(h, text, strlen(text) + 1);
 }
 
 uint64_t vms_settings_hash(const vms_settings *s) {
-    uint64_t h = 0xcbf29ce484222325ull;
+    uint64_t h = VK_FNV1A64_INIT;
     const char *texts[] = {s->base_url, s->username, s->password, s->api_token, s->tenant, s->ca_file, s->ca_pem};
     for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++) h = hash_text(h, texts[i]);
     return h ^ (uint64_t)s->insecure_skip_tls_verify ^ ((uint64_t)s->allow_http << 1);

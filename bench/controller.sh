@@ -1,0 +1,224 @@
+#!/usr/bin/env bash
+# Controller benchmark: VMS round trips per operation, and CreateVolume throughput when
+# every VMS request takes 20 ms, against a seeded vms-sim and a real vast-csi.
+#
+#   bench/controller.sh [BUILD_DIR]      (default: build)
+#
+# (a) Round trips. After one warm-up volume (the view policy, VIP pool and VAST version
+#     are then cached, the VMS token fetched), 20 sequential CreateVolumes, 20
+#     CreateSnapshots of them, 20 DeleteSnapshots and 20 DeleteVolumes, with the
+#     simulator's counters reset before each batch: VMS requests per operation, and which.
+# (b) Throughput. With 20 ms added to every simulator request, 200 CreateVolumes at
+#     concurrency 10 and 200 at concurrency 50 (then deleted, also timed). A controller
+#     whose only cost is VMS latency reaches concurrency / (round trips x 20 ms) creates/s;
+#     the report gives measured / ideal.
+#
+# It prints a readable report and the JSON lines of each run. It measures, never judges:
+# it fails only when a call or a process fails. Every process it starts is stopped by PID.
+set -euo pipefail
+
+BUILD=${1:-build}
+SIM="$BUILD/sim/vms-sim"
+CSI="$BUILD/csi/vast-csi"
+CSICTL="$BUILD/csictl/csictl"
+LOAD="$BUILD/bench/create_load"
+for tool in "$SIM" "$CSI" "$CSICTL" "$LOAD"; do
+  [[ -x "$tool" ]] || { echo "controller.sh: $tool is missing: build first" >&2; exit 2; }
+done
+
+SEQUENTIAL=${SEQUENTIAL:-20}
+VOLUMES=${VOLUMES:-200}
+LATENCY_MS=${LATENCY_MS:-20}
+WORKERS=${WORKERS:-64}
+PARAMS="root_export=/k8s,view_policy=vast-k8s-nfs,vip_pool_name=vast-k8s-pool"
+SIZE=1073741824
+
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/vk-controller-bench.XXXXXX")
+SIM_PID=""
+CSI_PID=""
+cleanup() {
+  if [[ -n "$CSI_PID" ]] && kill -0 "$CSI_PID" 2>/dev/null; then kill -KILL "$CSI_PID" 2>/dev/null || true; fi
+  if [[ -n "$SIM_PID" ]] && kill -0 "$SIM_PID" 2>/dev/null; then kill -KILL "$SIM_PID" 2>/dev/null || true; fi
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+die() {
+  echo "controller.sh: $*" >&2
+  for log in sim csi; do
+    [[ -s "$WORK/$log.log" ]] && { echo "--- $log log (tail) ---" >&2; tail -20 "$WORK/$log.log" >&2; }
+  done
+  exit 1
+}
+
+# ---------- processes ----------
+
+"$SIM" --data-dir "$WORK/sim" --https 127.0.0.1:0 --http 127.0.0.1:0 --port-file "$WORK/ports.json" \
+  --seed --log-level warn 2>"$WORK/sim.log" &
+SIM_PID=$!
+for _ in $(seq 200); do
+  [[ -s "$WORK/ports.json" ]] && break
+  kill -0 "$SIM_PID" 2>/dev/null || die "vms-sim exited"
+  sleep 0.05
+done
+[[ -s "$WORK/ports.json" ]] || die "vms-sim wrote no port file"
+port() { sed -E "s/.*\"$1\": *([0-9]+).*/\1/" "$WORK/ports.json"; }
+SIM_URL="http://127.0.0.1:$(port http)"
+SIM_HTTPS_PORT=$(port https)
+
+mkdir -p "$WORK/secret"
+printf '127.0.0.1:%s' "$SIM_HTTPS_PORT" >"$WORK/secret/endpoint"
+printf 'admin' >"$WORK/secret/username"
+printf '123456' >"$WORK/secret/password"
+cp "$WORK/sim/tls/cert.pem" "$WORK/secret/ssl_cert"
+
+ENDPOINT="unix://$WORK/csi.sock"
+"$CSI" --endpoint "$ENDPOINT" --mode controller --vms-secret-dir "$WORK/secret" --workers "$WORKERS" \
+  --log-level warn 2>"$WORK/csi.log" &
+CSI_PID=$!
+"$CSICTL" -e "$ENDPOINT" -w 10000 -q Probe || die "vast-csi did not come up"
+
+# ---------- helpers ----------
+
+# sim_admin METHOD PATH [JSON]: the simulator's admin API; prints the answer.
+sim_admin() {
+  /usr/bin/python3 - "$SIM_URL" "$@" <<'PY'
+import sys, urllib.request
+url, method, path = sys.argv[1], sys.argv[2], sys.argv[3]
+body = sys.argv[4].encode() if len(sys.argv) > 4 else None
+req = urllib.request.Request(url + path, data=body, method=method, headers={"Content-Type": "application/json"})
+with urllib.request.urlopen(req, timeout=10) as r:
+    sys.stdout.write(r.read().decode())
+PY
+}
+
+# per_op N LABEL: requests since the last reset divided by N, as "total/N" plus the
+# breakdown by request, e.g. "4.00  (GET viewpolicies/ 0.00, POST quotas/ 1.00, ...)".
+# Writes the figure to $WORK/rt.LABEL.
+per_op() {
+  sim_admin GET /_sim/stats | /usr/bin/python3 -c '
+import json, sys
+n, label, out = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+s = json.load(sys.stdin)
+total = s["requests_total"] / n
+open(out, "w").write("%.2f" % total)
+parts = ", ".join("%s %.2f" % (k, v / n) for k, v in sorted(s["requests"].items()))
+print("  %-16s %5.2f VMS requests each  (%s)" % (label, total, parts))
+' "$1" "$2" "$WORK/rt.$2"
+}
+
+reset_stats() { sim_admin POST /_sim/stats/reset >/dev/null; }
+
+load() { "$LOAD" --endpoint "$ENDPOINT" "$@"; }
+
+# Open TCP connections to the simulator's HTTPS port: the driver's VMS connection pool
+# (only vast-csi talks HTTPS to it; connections stay open between requests). "?" without ss.
+vms_connections() {
+  command -v ss >/dev/null || { echo "?"; return; }
+  ss -Htn state established "( dport = :$SIM_HTTPS_PORT )" | wc -l
+}
+
+json_get() { /usr/bin/python3 -c 'import json,sys; print(json.loads(sys.argv[1])[sys.argv[2]])' "$1" "$2"; }
+
+snapshot_all() { # snapshot_all IDS_FILE PREFIX OUT_FILE: one CreateSnapshot per volume, sequential
+  local i=0 id out
+  : >"$3"
+  while read -r id; do
+    out=$("$CSICTL" -e "$ENDPOINT" CreateSnapshot source_volume_id="$id" name="$2-$i") || die "CreateSnapshot $id"
+    /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["snapshot"]["snapshot_id"])' <<<"$out" >>"$3"
+    i=$((i + 1))
+  done <"$1"
+}
+
+delete_snapshots() { # delete_snapshots FILE
+  local id
+  while read -r id; do
+    "$CSICTL" -e "$ENDPOINT" -q DeleteSnapshot snapshot_id="$id" || die "DeleteSnapshot $id"
+  done <"$1"
+}
+
+JSON_LINES=()
+
+# ---------- (a) round trips ----------
+
+echo "vast-csi controller benchmark: vms-sim on HTTPS, --workers $WORKERS"
+echo
+load --volumes 1 --concurrency 1 --prefix warm --params "$PARAMS" --size "$SIZE" --ids-out "$WORK/warm.ids" \
+  >/dev/null || die "warm-up create failed"
+snapshot_all "$WORK/warm.ids" warm-snap "$WORK/warm.snaps"
+delete_snapshots "$WORK/warm.snaps"
+load --delete-from "$WORK/warm.ids" >/dev/null || die "warm-up delete failed"
+
+echo "(a) VMS round trips per operation ($SEQUENTIAL sequential calls each, caches warm):"
+reset_stats
+line=$(load --volumes "$SEQUENTIAL" --concurrency 1 --prefix rt --params "$PARAMS" --size "$SIZE" \
+  --ids-out "$WORK/rt.ids") || die "sequential creates failed"
+JSON_LINES+=("$line")
+per_op "$SEQUENTIAL" CreateVolume
+reset_stats
+snapshot_all "$WORK/rt.ids" rt-snap "$WORK/rt.snaps"
+per_op "$SEQUENTIAL" CreateSnapshot
+reset_stats
+delete_snapshots "$WORK/rt.snaps"
+per_op "$SEQUENTIAL" DeleteSnapshot
+reset_stats
+line=$(load --delete-from "$WORK/rt.ids" --concurrency 1) || die "sequential deletes failed"
+JSON_LINES+=("$line")
+per_op "$SEQUENTIAL" DeleteVolume
+RT_CREATE=$(cat "$WORK/rt.CreateVolume")
+RT_DELETE=$(cat "$WORK/rt.DeleteVolume")
+RT_SNAP=$(cat "$WORK/rt.CreateSnapshot")
+RT_SNAP_DELETE=$(cat "$WORK/rt.DeleteSnapshot")
+echo "  sequential, no injected latency: $(json_get "${JSON_LINES[0]}" creates_per_s) creates/s" \
+  "(p50 $(json_get "${JSON_LINES[0]}" p50_ms) ms), $(json_get "${JSON_LINES[1]}" deletes_per_s) deletes/s" \
+  "(p50 $(json_get "${JSON_LINES[1]}" p50_ms) ms)"
+
+# ---------- (b) throughput under VMS latency ----------
+
+echo
+echo "(b) $VOLUMES CreateVolumes with ${LATENCY_MS} ms added to every VMS request (then deleted):"
+sim_admin POST /_sim/faults "{\"rules\": [{\"latency_ms\": $LATENCY_MS}]}" >/dev/null
+SUMMARY=()
+for c in 10 50; do
+  line=$(load --volumes "$VOLUMES" --concurrency "$c" --prefix "lat$c" --params "$PARAMS" --size "$SIZE" --delete) ||
+    die "concurrency $c: calls failed: $line"
+  JSON_LINES+=("$line")
+  report=$(/usr/bin/python3 - "$line" "$c" "$RT_CREATE" "$RT_DELETE" "$LATENCY_MS" <<'PY'
+import json, sys
+r, c, rt_c, rt_d, lat = json.loads(sys.argv[1]), int(sys.argv[2]), float(sys.argv[3]), float(sys.argv[4]), float(sys.argv[5])
+ideal_c = c / (rt_c * lat / 1000)
+ideal_d = c / (rt_d * lat / 1000)
+print("  concurrency %2d: %6.1f creates/s (ideal %6.1f, ratio %.2f), p50 %6.1f ms, p99 %6.1f ms;"
+      " %6.1f deletes/s (ideal %6.1f, ratio %.2f), p50 %6.1f ms"
+      % (c, r["creates_per_s"], ideal_c, r["creates_per_s"] / ideal_c, r["p50_ms"], r["p99_ms"],
+         r["deletes_per_s"], ideal_d, r["deletes_per_s"] / ideal_d, r["delete_p50_ms"]))
+print(json.dumps({"concurrency": c, "creates_per_s": r["creates_per_s"], "ideal_creates_per_s": round(ideal_c, 1),
+                  "create_ratio": round(r["creates_per_s"] / ideal_c, 3), "deletes_per_s": r["deletes_per_s"],
+                  "ideal_deletes_per_s": round(ideal_d, 1), "delete_ratio": round(r["deletes_per_s"] / ideal_d, 3)}))
+PY
+)
+  echo "${report%%$'\n'*}"
+  echo "                  VMS connections open afterwards: $(vms_connections)"
+  SUMMARY+=("${report#*$'\n'}")
+done
+sim_admin DELETE /_sim/faults >/dev/null
+echo "  ideal = concurrency / (round trips per call x ${LATENCY_MS} ms): what VMS latency alone allows"
+
+echo
+echo "JSON:"
+printf '%s\n' "${JSON_LINES[@]}"
+printf '{"bench": "controller", "round_trips": {"create_volume": %s, "delete_volume": %s, "create_snapshot": %s, "delete_snapshot": %s}, "latency_ms": %s, "runs": [%s]}\n' \
+  "$RT_CREATE" "$RT_DELETE" "$RT_SNAP" "$RT_SNAP_DELETE" "$LATENCY_MS" "$(IFS=,; echo "${SUMMARY[*]}")"
+
+# ---------- stop ----------
+
+kill -TERM "$CSI_PID"
+status=0
+wait "$CSI_PID" || status=$?
+CSI_PID=""
+[[ $status -eq 0 ]] || die "vast-csi exited with $status after SIGTERM"
+kill -TERM "$SIM_PID"
+status=0
+wait "$SIM_PID" || status=$?
+SIM_PID=""
+[[ $status -eq 0 ]] || die "vms-sim exited with $status after SIGTERM"

@@ -1,0 +1,817 @@
+/* The conformance harness: one vms-sim and one vast-csi per run, one client, sanity's
+ * per-spec setup and resource cleanup, requests from JSON, expectations. See
+ * conformance.h. */
+#include "conformance.h"
+
+#include "../vms/sim_harness.h"
+#include "vk/endpoint.h"
+#include "vk/pbjson.h"
+
+#include <grpc/grpc.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+extern char **environ;
+
+enum {
+    CALL_TIMEOUT_MS = 60000,   /* sanity sets none; ours bounds a hung call */
+    PROBE_WAIT_MS = 30000,     /* sanity waits up to a minute for READY */
+    PROBE_TIMEOUT_MS = 1000,
+    STOP_TIMEOUT_MS = 15000,
+};
+
+conf_context conf;
+
+/* ---- state of the run that specs do not see ---- */
+
+typedef struct {
+    char *id;
+    bool snapshot;
+    char *node_id; /* volumes: where ControllerPublish put it, NULL if not */
+} resource;
+
+static struct {
+    sim_instance sim;
+    bool sim_started;
+    pid_t csi_pid;
+    vk_endpoint endpoint;
+    /* per spec */
+    bool node_client;
+    resource *resources;
+    size_t n_resources, cap_resources;
+    ProtobufCMessage **messages;
+    size_t n_messages, cap_messages;
+    char **strings;
+    size_t n_strings, cap_strings;
+    json_t **jsons;
+    size_t n_jsons, cap_jsons;
+} run;
+
+static const char *const default_volume_parameters[] = {
+    "root_export", "/k8s", "view_policy", "vast-k8s-nfs", "vip_pool_name", "vast-k8s-pool", NULL};
+static const char *const default_mutable_parameters[] = {"qos_policy", "vast-k8s-qos", NULL};
+
+/* ---- small things ---- */
+
+static void sleep_ms(long ms) {
+    struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+static long now_ms(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
+}
+
+#define GROW(array, n, cap)                                                        \
+    do {                                                                           \
+        if ((n) == (cap)) {                                                        \
+            (cap) = (cap) ? (cap) * 2 : 16;                                        \
+            void *grown_ = realloc((array), (cap) * sizeof *(array));              \
+            if (!grown_) abort();                                                  \
+            (array) = grown_;                                                      \
+        }                                                                          \
+    } while (0)
+
+static char *keep_string(char *s) {
+    if (!s) abort();
+    GROW(run.strings, run.n_strings, run.cap_strings);
+    run.strings[run.n_strings++] = s;
+    return s;
+}
+
+static ProtobufCMessage *keep_message(ProtobufCMessage *m) {
+    if (!m) return NULL;
+    GROW(run.messages, run.n_messages, run.cap_messages);
+    run.messages[run.n_messages++] = m;
+    return m;
+}
+
+json_t *conf_keep_json(json_t *json) {
+    if (!json) abort();
+    GROW(run.jsons, run.n_jsons, run.cap_jsons);
+    run.jsons[run.n_jsons++] = json;
+    return json;
+}
+
+static void free_spec_memory(void) {
+    for (size_t i = 0; i < run.n_jsons; i++) json_decref(run.jsons[i]);
+    free(run.jsons);
+    run.jsons = NULL;
+    run.n_jsons = run.cap_jsons = 0;
+    for (size_t i = 0; i < run.n_messages; i++) protobuf_c_message_free_unpacked(run.messages[i], NULL);
+    for (size_t i = 0; i < run.n_strings; i++) free(run.strings[i]);
+    for (size_t i = 0; i < run.n_resources; i++) {
+        free(run.resources[i].id);
+        free(run.resources[i].node_id);
+    }
+    free(run.messages);
+    free(run.strings);
+    free(run.resources);
+    run.messages = NULL;
+    run.strings = NULL;
+    run.resources = NULL;
+    run.n_messages = run.cap_messages = run.n_strings = run.cap_strings = 0;
+    run.n_resources = run.cap_resources = 0;
+}
+
+const char *conf_fmt(const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    char *s = NULL;
+    if (vasprintf(&s, fmt, ap) < 0) abort();
+    va_end(ap);
+    return keep_string(s);
+}
+
+void conf_fail_at(const char *file, int line, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    char *text = NULL;
+    if (vasprintf(&text, fmt, ap) < 0) abort();
+    va_end(ap);
+    print_error("%s: %s\n", conf.spec ? conf.spec : "conformance", text);
+    free(text);
+    _fail(file, line);
+    abort(); /* not reached: _fail leaves the spec */
+}
+
+void conf_skip(const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    char *text = NULL;
+    if (vasprintf(&text, fmt, ap) < 0) abort();
+    va_end(ap);
+    print_message("SKIP: %s: %s\n", conf.spec ? conf.spec : "?", text);
+    fflush(stdout);
+    free(text);
+    skip();
+    abort(); /* not reached */
+}
+
+void conf_pending(const char *why) {
+    const char *run_pending = getenv("CONFORMANCE_RUN_PENDING");
+    if (run_pending && strcmp(run_pending, "1") == 0) return;
+    conf_skip("pending in csi-sanity (XIt: %s); CONFORMANCE_RUN_PENDING=1 runs it", why);
+}
+
+static void random_hex(char *out, size_t bytes, bool upper) {
+    unsigned char b[32];
+    if (bytes > sizeof b) abort();
+    size_t got = 0;
+    while (got < bytes) {
+        ssize_t n = getrandom(b + got, bytes - got, 0);
+        if (n < 0 && errno != EINTR) abort();
+        if (n > 0) got += (size_t)n;
+    }
+    for (size_t i = 0; i < bytes; i++) sprintf(out + 2 * i, upper ? "%02X" : "%02x", b[i]);
+}
+
+const char *conf_unique(const char *prefix) { return conf_fmt("%s%s", prefix, conf.suffix); }
+
+const char *conf_unique_len(const char *prefix, size_t length) {
+    const char *s = conf_unique(prefix);
+    size_t n = strlen(s);
+    if (n > length) CONF_FAIL("prefix \"%s\" is too long for %zu characters, use a shorter one", prefix, length);
+    char *padded = malloc(length + 1);
+    if (!padded) abort();
+    memcpy(padded, s, n);
+    memset(padded + n, 'a', length - n);
+    padded[length] = '\0';
+    return keep_string(padded);
+}
+
+/* "fake-vol-id-" + uuid.New().String()[:10]: 8 hex digits, '-', 1 hex digit. */
+static const char *fake_id(const char *prefix) {
+    char hex[16];
+    random_hex(hex, 5, false);
+    return conf_fmt("%s%.8s-%c", prefix, hex, hex[8]);
+}
+
+const char *conf_fake_volume_id(void) { return fake_id("fake-vol-id-"); }
+const char *conf_fake_node_id(void) { return fake_id("fake-node-id-"); }
+
+/* ---- expectations ---- */
+
+void conf_expect_code_at(grpc_status_code got, grpc_status_code want, const vk_status *st, const char *what,
+                         const char *file, int line) {
+    if (got == want) return;
+    print_error("%s: %s: expected %s, got %s: \"%s\"\n", conf.spec ? conf.spec : "conformance", what,
+                vk_status_name(want), vk_status_name(got), st ? st->message : "");
+    _fail(file, line);
+}
+
+void conf_expect_error_at(grpc_status_code got, const vk_status *st, const char *what, const char *file, int line) {
+    if (got != GRPC_STATUS_OK) return;
+    print_error("%s: %s: expected an error, got OK\n", conf.spec ? conf.spec : "conformance", what);
+    (void)st;
+    _fail(file, line);
+}
+
+void conf_verify_volume_info_at(const Csi__V1__Volume *v, const char *file, int line) {
+    if (!v) conf_fail_at(file, line, "the response has no volume");
+    if (!v->volume_id || !*v->volume_id) conf_fail_at(file, line, "the volume has an empty volume_id");
+}
+
+void conf_verify_snapshot_info_at(const Csi__V1__Snapshot *s, const char *file, int line) {
+    if (!s) conf_fail_at(file, line, "the response has no snapshot");
+    if (!s->snapshot_id || !*s->snapshot_id) conf_fail_at(file, line, "the snapshot has an empty snapshot_id");
+    if (!s->source_volume_id || !*s->source_volume_id) {
+        conf_fail_at(file, line, "snapshot %s has an empty source_volume_id", s->snapshot_id);
+    }
+    if (!s->creation_time || (s->creation_time->seconds == 0 && s->creation_time->nanos == 0)) {
+        conf_fail_at(file, line, "snapshot %s has a zero creation_time", s->snapshot_id);
+    }
+}
+
+/* ---- calls ---- */
+
+static const ProtobufCServiceDescriptor *const services[] = {
+    &csi__v1__identity__descriptor,
+    &csi__v1__controller__descriptor,
+    &csi__v1__node__descriptor,
+    &csi__v1__group_controller__descriptor,
+};
+
+static const ProtobufCMethodDescriptor *find_method(const char *name, const ProtobufCServiceDescriptor **service) {
+    for (size_t i = 0; i < sizeof services / sizeof services[0]; i++) {
+        for (unsigned m = 0; m < services[i]->n_methods; m++) {
+            if (strcmp(services[i]->methods[m].name, name) == 0) {
+                *service = services[i];
+                return &services[i]->methods[m];
+            }
+        }
+    }
+    return NULL;
+}
+
+static ProtobufCMessage *message_from_json(const ProtobufCMessageDescriptor *desc, json_t *json) {
+    if (!json) json = json_object();
+    char err[512];
+    ProtobufCMessage *msg = vk_pbjson_to_message(desc, json, err, sizeof err);
+    if (!msg) {
+        char *text = json_dumps(json, JSON_COMPACT);
+        print_error("cannot build %s from %s: %s\n", desc->name, text ? text : "?", err);
+        free(text);
+    }
+    json_decref(json);
+    if (!msg) fail_msg("bad request JSON in the spec");
+    return msg;
+}
+
+grpc_status_code conf_call_msg(const char *method, json_t *request, ProtobufCMessage **response, vk_status *st) {
+    if (response) *response = NULL;
+    const ProtobufCServiceDescriptor *service = NULL;
+    const ProtobufCMethodDescriptor *m = find_method(method, &service);
+    if (!m) {
+        json_decref(request);
+        fail_msg("no CSI method %s", method);
+    }
+    ProtobufCMessage *req = message_from_json(m->input, request);
+    char path[160];
+    snprintf(path, sizeof path, "/%s/%s", service->name, m->name);
+    ProtobufCMessage *resp = NULL;
+    grpc_status_code code = vk_rpc_client_call(conf.client, path, req, m->output, CALL_TIMEOUT_MS, &resp, st);
+    protobuf_c_message_free_unpacked(req, NULL);
+    keep_message(resp);
+    if (response) *response = resp;
+    return code;
+}
+
+/* ---- capability gates ---- */
+
+/* CONFORMANCE_ASSUME_CAPS="GET_SNAPSHOT,..." (not sanity): treat these controller
+ * capabilities as advertised, to try a served method's specs before advertising it. */
+static bool assumed_controller_cap(Csi__V1__ControllerServiceCapability__RPC__Type type) {
+    const char *list = getenv("CONFORMANCE_ASSUME_CAPS");
+    const ProtobufCEnumValue *v = protobuf_c_enum_descriptor_get_value(
+        &csi__v1__controller_service_capability__rpc__type__descriptor, (int)type);
+    if (!list || !v) return false;
+    size_t n = strlen(v->name);
+    for (const char *p = list; (p = strstr(p, v->name)) != NULL; p += n) {
+        if ((p == list || p[-1] == ',') && (p[n] == '\0' || p[n] == ',')) return true;
+    }
+    return false;
+}
+
+bool conf_controller_cap_supported(Csi__V1__ControllerServiceCapability__RPC__Type type) {
+    Csi__V1__ControllerGetCapabilitiesResponse *caps;
+    vk_status st;
+    CONF_EXPECT_OK(conf_call("ControllerGetCapabilities", NULL, &caps, &st), &st, "ControllerGetCapabilities");
+    for (size_t i = 0; i < caps->n_capabilities; i++) {
+        const Csi__V1__ControllerServiceCapability *cap = caps->capabilities[i];
+        if (cap->type_case != CSI__V1__CONTROLLER_SERVICE_CAPABILITY__TYPE_RPC || !cap->rpc) {
+            CONF_FAIL("ControllerGetCapabilities: capabilities[%zu] has no rpc", i);
+        }
+        if (cap->rpc->type == type) return true;
+    }
+    return assumed_controller_cap(type);
+}
+
+bool conf_node_cap_supported(Csi__V1__NodeServiceCapability__RPC__Type type) {
+    Csi__V1__NodeGetCapabilitiesResponse *caps;
+    vk_status st;
+    CONF_EXPECT_OK(conf_call("NodeGetCapabilities", NULL, &caps, &st), &st, "NodeGetCapabilities");
+    for (size_t i = 0; i < caps->n_capabilities; i++) {
+        const Csi__V1__NodeServiceCapability *cap = caps->capabilities[i];
+        if (cap->type_case != CSI__V1__NODE_SERVICE_CAPABILITY__TYPE_RPC || !cap->rpc) {
+            CONF_FAIL("NodeGetCapabilities: capabilities[%zu] has no rpc", i);
+        }
+        if (cap->rpc->type == type) return true;
+    }
+    return false;
+}
+
+bool conf_plugin_service_supported(Csi__V1__PluginCapability__Service__Type type) {
+    Csi__V1__GetPluginCapabilitiesResponse *caps;
+    vk_status st;
+    CONF_EXPECT_OK(conf_call("GetPluginCapabilities", NULL, &caps, &st), &st, "GetPluginCapabilities");
+    for (size_t i = 0; i < caps->n_capabilities; i++) {
+        const Csi__V1__PluginCapability *cap = caps->capabilities[i];
+        if (cap->type_case == CSI__V1__PLUGIN_CAPABILITY__TYPE_SERVICE && cap->service && cap->service->type == type) {
+            return true;
+        }
+    }
+    return false;
+}
+
+void conf_require_controller_cap(Csi__V1__ControllerServiceCapability__RPC__Type type, const char *skip_message) {
+    if (!conf_controller_cap_supported(type)) conf_skip("%s", skip_message);
+}
+
+/* ---- resources ---- */
+
+static void register_resource(const char *id, bool snapshot, const char *node_id) {
+    if (!id || !*id) CONF_FAIL("registering a resource with an empty id");
+    GROW(run.resources, run.n_resources, run.cap_resources);
+    run.resources[run.n_resources++] = (resource){
+        .id = strdup(id), .snapshot = snapshot, .node_id = node_id && *node_id ? strdup(node_id) : NULL};
+}
+
+/* Removes the first entry with this id, as sanity's unregisterResource. */
+static void unregister_resource(const char *id) {
+    for (size_t i = 0; i < run.n_resources; i++) {
+        if (strcmp(run.resources[i].id, id) == 0) {
+            free(run.resources[i].id);
+            free(run.resources[i].node_id);
+            memmove(&run.resources[i], &run.resources[i + 1], (run.n_resources - i - 1) * sizeof *run.resources);
+            run.n_resources--;
+            return;
+        }
+    }
+}
+
+grpc_status_code conf_create_volume(json_t *request, Csi__V1__CreateVolumeResponse **response, vk_status *st) {
+    Csi__V1__CreateVolumeResponse *r = NULL;
+    grpc_status_code code = conf_call("CreateVolume", request, &r, st);
+    if (code == GRPC_STATUS_OK && r && r->volume && r->volume->volume_id && *r->volume->volume_id) {
+        register_resource(r->volume->volume_id, false, NULL);
+    }
+    if (response) *response = r;
+    return code;
+}
+
+Csi__V1__CreateVolumeResponse *conf_must_create_volume_at(json_t *request, const char *file, int line) {
+    Csi__V1__CreateVolumeResponse *r;
+    vk_status st;
+    conf_expect_code_at(conf_create_volume(request, &r, &st), GRPC_STATUS_OK, &st, "volume create failed", file,
+                        line);
+    if (!r) conf_fail_at(file, line, "volume response is nil");
+    if (!r->volume) conf_fail_at(file, line, "volume in response is nil");
+    if (!r->volume->volume_id || !*r->volume->volume_id) conf_fail_at(file, line, "volume ID in response is missing");
+    return r;
+}
+
+grpc_status_code conf_delete_volume(const char *volume_id, vk_status *st) {
+    grpc_status_code code = conf_call("DeleteVolume", json_pack("{s:s}", "volume_id", volume_id), NULL, st);
+    if (code == GRPC_STATUS_OK && *volume_id) unregister_resource(volume_id);
+    return code;
+}
+
+grpc_status_code conf_create_snapshot(json_t *request, Csi__V1__CreateSnapshotResponse **response, vk_status *st) {
+    Csi__V1__CreateSnapshotResponse *r = NULL;
+    grpc_status_code code = conf_call("CreateSnapshot", request, &r, st);
+    if (code == GRPC_STATUS_OK && r && r->snapshot && r->snapshot->snapshot_id && *r->snapshot->snapshot_id) {
+        register_resource(r->snapshot->snapshot_id, true, NULL);
+    }
+    if (response) *response = r;
+    return code;
+}
+
+Csi__V1__CreateSnapshotResponse *conf_must_create_snapshot_at(json_t *request, const char *file, int line) {
+    Csi__V1__CreateSnapshotResponse *r;
+    vk_status st;
+    conf_expect_code_at(conf_create_snapshot(request, &r, &st), GRPC_STATUS_OK, &st, "create snapshot failed", file,
+                        line);
+    if (!r) conf_fail_at(file, line, "create snapshot response is nil");
+    conf_verify_snapshot_info_at(r->snapshot, file, line);
+    return r;
+}
+
+Csi__V1__CreateSnapshotResponse *conf_must_create_snapshot_from_volume_request_at(
+    json_t *volume_request, const char *snapshot_name, Csi__V1__CreateVolumeResponse **volume, const char *file,
+    int line) {
+    Csi__V1__CreateVolumeResponse *vol = conf_must_create_volume_at(volume_request, file, line);
+    Csi__V1__CreateSnapshotResponse *snap =
+        conf_must_create_snapshot_at(conf_make_create_snapshot_req(snapshot_name, vol->volume->volume_id), file, line);
+    if (volume) *volume = vol;
+    return snap;
+}
+
+grpc_status_code conf_delete_snapshot(const char *snapshot_id, vk_status *st) {
+    grpc_status_code code = conf_call("DeleteSnapshot", json_pack("{s:s}", "snapshot_id", snapshot_id), NULL, st);
+    if (code == GRPC_STATUS_OK && *snapshot_id) unregister_resource(snapshot_id);
+    return code;
+}
+
+grpc_status_code conf_controller_publish(json_t *request, Csi__V1__ControllerPublishVolumeResponse **response,
+                                         vk_status *st) {
+    const char *v = json_string_value(json_object_get(request, "volume_id"));
+    const char *n = json_string_value(json_object_get(request, "node_id"));
+    char *volume_id = strdup(v ? v : ""), *node_id = strdup(n ? n : "");
+    keep_string(volume_id);
+    keep_string(node_id);
+    Csi__V1__ControllerPublishVolumeResponse *r = NULL;
+    grpc_status_code code = conf_call("ControllerPublishVolume", request, &r, st);
+    if (code == GRPC_STATUS_OK && *volume_id && *node_id) register_resource(volume_id, false, node_id);
+    if (response) *response = r;
+    return code;
+}
+
+Csi__V1__ControllerPublishVolumeResponse *conf_must_controller_publish_at(json_t *request, const char *file,
+                                                                          int line) {
+    Csi__V1__ControllerPublishVolumeResponse *r;
+    vk_status st;
+    conf_expect_code_at(conf_controller_publish(request, &r, &st), GRPC_STATUS_OK, &st,
+                        "controller publish volume failed", file, line);
+    if (!r) conf_fail_at(file, line, "controller publish volume response is nil");
+    return r;
+}
+
+/* Resources.Cleanup: newest first; every error is reported, then the spec fails. */
+static int cleanup_resources(void) {
+    int errors = 0;
+    vk_status st;
+    grpc_status_code code;
+    for (size_t i = run.n_resources; i-- > 0;) {
+        const resource *r = &run.resources[i];
+        if (r->snapshot) {
+            code = conf_call("DeleteSnapshot", json_pack("{s:s}", "snapshot_id", r->id), NULL, &st);
+            if (code != GRPC_STATUS_OK) {
+                print_error("cleanup: DeleteSnapshot for snapshot ID %s failed: %s: %s\n", r->id, vk_status_name(code),
+                            st.message);
+                errors++;
+            }
+            continue;
+        }
+        if (run.node_client) {
+            code = conf_call("NodeUnpublishVolume",
+                             json_pack("{s:s, s:s}", "volume_id", r->id, "target_path", conf.target_path), NULL, &st);
+            if (code != GRPC_STATUS_OK && code != GRPC_STATUS_NOT_FOUND) {
+                print_error("cleanup: NodeUnpublishVolume for volume ID %s failed: %s: %s\n", r->id,
+                            vk_status_name(code), st.message);
+                errors++;
+            }
+            if (conf_node_cap_supported(CSI__V1__NODE_SERVICE_CAPABILITY__RPC__TYPE__STAGE_UNSTAGE_VOLUME)) {
+                code = conf_call("NodeUnstageVolume",
+                                 json_pack("{s:s, s:s}", "volume_id", r->id, "staging_target_path", conf.staging_dir),
+                                 NULL, &st);
+                if (code != GRPC_STATUS_OK && code != GRPC_STATUS_NOT_FOUND) {
+                    print_error("cleanup: NodeUnstageVolume for volume ID %s failed: %s: %s\n", r->id,
+                                vk_status_name(code), st.message);
+                    errors++;
+                }
+            }
+        }
+        if (r->node_id) {
+            code = conf_call("ControllerUnpublishVolume",
+                             json_pack("{s:s, s:s}", "volume_id", r->id, "node_id", r->node_id), NULL, &st);
+            if (code != GRPC_STATUS_OK) {
+                print_error("cleanup: ControllerUnpublishVolume for volume ID %s failed: %s: %s\n", r->id,
+                            vk_status_name(code), st.message);
+                errors++;
+            }
+        }
+        code = conf_call("DeleteVolume", json_pack("{s:s}", "volume_id", r->id), NULL, &st);
+        if (code != GRPC_STATUS_OK) {
+            print_error("cleanup: DeleteVolume for volume ID %s failed: %s: %s\n", r->id, vk_status_name(code),
+                        st.message);
+            errors++;
+        }
+    }
+    return errors;
+}
+
+/* ---- requests ---- */
+
+json_t *conf_string_map(const char *const *kv) {
+    json_t *map = json_object();
+    for (const char *const *p = kv; p && p[0]; p += 2) json_object_set_new(map, p[0], json_string(p[1]));
+    return map;
+}
+
+json_t *conf_volume_capability(const char *access_mode) {
+    bool block = conf.config.test_volume_access_type && strcmp(conf.config.test_volume_access_type, "block") == 0;
+    return json_pack("{s:{s:s}, s:{}}", "access_mode", "mode", access_mode, block ? "block" : "mount");
+}
+
+json_t *conf_make_create_volume_req(const char *name) {
+    return json_pack("{s:s, s:[o], s:{s:I}, s:o}", "name", name, "volume_capabilities",
+                     conf_volume_capability("SINGLE_NODE_WRITER"), "capacity_range", "required_bytes",
+                     (json_int_t)conf.config.test_volume_size, "parameters",
+                     conf_string_map(conf.config.test_volume_parameters));
+}
+
+json_t *conf_make_create_snapshot_req(const char *name, const char *source_volume_id) {
+    return json_pack("{s:s, s:s, s:o}", "name", name, "source_volume_id", source_volume_id, "parameters",
+                     conf_string_map(conf.config.test_snapshot_parameters));
+}
+
+json_t *conf_make_expand_volume_req(const char *volume_id) {
+    return json_pack("{s:s, s:{s:I}, s:o}", "volume_id", volume_id, "capacity_range", "required_bytes",
+                     (json_int_t)conf.config.test_volume_expand_size, "volume_capability",
+                     conf_volume_capability("SINGLE_NODE_WRITER"));
+}
+
+json_t *conf_make_modify_volume_req(const char *volume_id) {
+    return json_pack("{s:s, s:o}", "volume_id", volume_id, "mutable_parameters",
+                     conf_string_map(conf.config.test_volume_mutable_parameters));
+}
+
+json_t *conf_make_controller_publish_req(const char *volume_id, const char *node_id) {
+    return json_pack("{s:s, s:s, s:o, s:b}", "volume_id", volume_id, "node_id", node_id, "volume_capability",
+                     conf_volume_capability("SINGLE_NODE_WRITER"), "readonly", 0);
+}
+
+json_t *conf_json_field(const ProtobufCMessage *msg, const char *field) {
+    if (!msg) return NULL;
+    json_t *all = vk_pbjson_from_message(msg, 0);
+    json_t *value = json_incref(json_object_get(all, field));
+    json_decref(all);
+    return value;
+}
+
+/* ---- per-spec setup and teardown (sanity's Setup, Resources.Cleanup, Teardown) ---- */
+
+static int spec_setup(void **state, bool node_client) {
+    conf.spec = *state;
+    run.node_client = node_client;
+    /* sanity creates both with mkdir, not -p: a directory left over fails the spec */
+    if (mkdir(conf.mount_dir, 0755) != 0) {
+        print_error("%s: setup: mkdir %s: %s\n", conf.spec, conf.mount_dir, strerror(errno));
+        return -1;
+    }
+    if (mkdir(conf.staging_dir, 0755) != 0) {
+        print_error("%s: setup: mkdir %s: %s\n", conf.spec, conf.staging_dir, strerror(errno));
+        rmdir(conf.mount_dir);
+        return -1;
+    }
+    return 0;
+}
+
+int conf_spec_setup(void **state) { return spec_setup(state, true); }
+int conf_spec_setup_controller_only(void **state) { return spec_setup(state, false); }
+
+int conf_spec_teardown(void **state) {
+    (void)state;
+    int errors = cleanup_resources();
+    /* sanity ignores rmdir errors: what the driver left inside fails the next spec */
+    rmdir(conf.mount_dir);
+    rmdir(conf.staging_dir);
+    free_spec_memory();
+    if (errors) print_error("%s: resource cleanup failed (%d error(s))\n", conf.spec, errors);
+    conf.spec = NULL;
+    return errors ? -1 : 0;
+}
+
+/* ---- the run: vms-sim, secret, vast-csi ---- */
+
+static bool write_file(const char *dir, const char *name, const char *text) {
+    char path[512];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *f = fopen(path, "w");
+    if (!f) return false;
+    bool ok = fputs(text, f) >= 0;
+    return fclose(f) == 0 && ok;
+}
+
+static void print_csi_log_tail(void) {
+    char log[256];
+    snprintf(log, sizeof log, "%s/vast-csi.log", conf.dir);
+    char *text = sim_read_file(log);
+    if (!text) return;
+    size_t len = strlen(text);
+    print_error("--- vast-csi log (tail) ---\n%s\n", len > 4000 ? text + len - 4000 : text);
+    free(text);
+}
+
+static pid_t spawn_csi(const char *binary) {
+    char log[256];
+    snprintf(log, sizeof log, "%s/vast-csi.log", conf.dir);
+    const char *argv[] = {binary,           "--endpoint", conf.endpoint, "--vms-secret-dir", conf.secret_dir,
+                          "--node-id",      "conformance-node", NULL};
+    pid_t pid = fork();
+    if (pid < 0) return -1;
+    if (pid == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGKILL); /* never outlive a killed test */
+        int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        if (fd >= 0) {
+            dup2(fd, STDOUT_FILENO);
+            dup2(fd, STDERR_FILENO);
+            close(fd);
+        }
+        execve(binary, (char *const *)argv, environ);
+        _exit(127);
+    }
+    return pid;
+}
+
+/* csictl --wait: Probe until OK, each attempt on a fresh channel (a channel that failed
+ * to connect backs off for a second or more before it tries again). */
+static bool wait_for_probe(void) {
+    vk_status st = {0};
+    grpc_status_code code = GRPC_STATUS_UNAVAILABLE;
+    for (long start = now_ms(); now_ms() - start < PROBE_WAIT_MS; sleep_ms(50)) {
+        int status;
+        if (waitpid(run.csi_pid, &status, WNOHANG) == run.csi_pid) {
+            run.csi_pid = 0;
+            print_csi_log_tail();
+            print_error("vast-csi exited during start-up (status 0x%x)\n", status);
+            return false;
+        }
+        vk_rpc_client *probe = vk_rpc_client_new(&run.endpoint);
+        ProtobufCMessage *resp = NULL;
+        code = vk_rpc_client_call(probe, "/csi.v1.Identity/Probe", NULL, &csi__v1__probe_response__descriptor,
+                                  PROBE_TIMEOUT_MS, &resp, &st);
+        if (resp) protobuf_c_message_free_unpacked(resp, NULL);
+        vk_rpc_client_free(probe);
+        if (code == GRPC_STATUS_OK) return true;
+    }
+    print_csi_log_tail();
+    print_error("vast-csi did not answer Probe within %d ms: %s: %s\n", PROBE_WAIT_MS, vk_status_name(code),
+                st.message);
+    return false;
+}
+
+/* SIGTERM, wait; true when it exited 0 as documented. */
+static bool stop_csi(void) {
+    if (run.csi_pid <= 0) return true;
+    kill(run.csi_pid, SIGTERM);
+    int status = 0;
+    bool exited = false;
+    for (long start = now_ms(); now_ms() - start < STOP_TIMEOUT_MS; sleep_ms(10)) {
+        if (waitpid(run.csi_pid, &status, WNOHANG) == run.csi_pid) {
+            exited = true;
+            break;
+        }
+    }
+    if (!exited) {
+        kill(run.csi_pid, SIGKILL);
+        waitpid(run.csi_pid, &status, 0);
+    }
+    run.csi_pid = 0;
+    bool clean = exited && WIFEXITED(status) && WEXITSTATUS(status) == 0;
+    if (!clean) {
+        print_csi_log_tail();
+        print_error("vast-csi %s after SIGTERM (status 0x%x)\n", exited ? "did not exit 0" : "did not stop", status);
+    }
+    return clean;
+}
+
+static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw) {
+    (void)st, (void)flag, (void)ftw;
+    remove(path);
+    return 0;
+}
+
+int conf_group_setup(void **state) {
+    (void)state;
+    const char *binary = getenv("VAST_CSI");
+    if (!binary || !*binary) {
+        print_error("VAST_CSI is not set (CMake sets it to the built vast-csi)\n");
+        return -1;
+    }
+    /* unix socket paths are short: /tmp, not a long TMPDIR */
+    snprintf(conf.dir, sizeof conf.dir, "/tmp/vk-conformance-XXXXXX");
+    if (!mkdtemp(conf.dir)) {
+        print_error("mkdtemp %s: %s\n", conf.dir, strerror(errno));
+        return -1;
+    }
+    snprintf(conf.endpoint, sizeof conf.endpoint, "unix://%s/csi.sock", conf.dir);
+    snprintf(conf.secret_dir, sizeof conf.secret_dir, "%s/secret", conf.dir);
+    snprintf(conf.mount_dir, sizeof conf.mount_dir, "%s/csi-mount", conf.dir);
+    snprintf(conf.staging_dir, sizeof conf.staging_dir, "%s/csi-staging", conf.dir);
+    snprintf(conf.target_path, sizeof conf.target_path, "%s/target", conf.mount_dir);
+    char hex[20];
+    random_hex(hex, 8, true);
+    snprintf(conf.suffix, sizeof conf.suffix, "-%.8s-%.8s", hex, hex + 8);
+    vk_status st;
+    if (!vk_endpoint_parse(conf.endpoint, &run.endpoint, &st)) {
+        print_error("endpoint %s: %s\n", conf.endpoint, st.message);
+        return -1;
+    }
+
+    sim_options options = {.https = true, .seed = true};
+    sim_start(&run.sim, &options); /* fails the group on error */
+    run.sim_started = true;
+
+    char endpoint[64];
+    snprintf(endpoint, sizeof endpoint, "127.0.0.1:%d", run.sim.https_port);
+    char *cert = sim_read_file(run.sim.ca_file);
+    bool ok = cert && mkdir(conf.secret_dir, 0700) == 0 && write_file(conf.secret_dir, "endpoint", endpoint) &&
+              write_file(conf.secret_dir, "username", "admin") && write_file(conf.secret_dir, "password", "123456") &&
+              write_file(conf.secret_dir, "ssl_cert", cert);
+    free(cert);
+    if (!ok) {
+        print_error("cannot write the secret directory %s (certificate %s): %s\n", conf.secret_dir, run.sim.ca_file,
+                    strerror(errno));
+        return -1;
+    }
+
+    run.csi_pid = spawn_csi(binary);
+    if (run.csi_pid < 0) {
+        print_error("fork: %s\n", strerror(errno));
+        run.csi_pid = 0;
+        return -1;
+    }
+    if (!wait_for_probe()) return -1;
+    conf.client = vk_rpc_client_new(&run.endpoint);
+    print_message("conformance: vast-csi on %s, vms-sim on https://127.0.0.1:%d, names end in %s\n", conf.endpoint,
+                  run.sim.https_port, conf.suffix);
+    fflush(stdout);
+    return 0;
+}
+
+int conf_group_teardown(void **state) {
+    (void)state;
+    int rc = 0;
+    if (conf.client) vk_rpc_client_free(conf.client);
+    conf.client = NULL;
+    if (!stop_csi()) rc = -1;
+    if (run.sim_started) sim_stop(&run.sim);
+    run.sim_started = false;
+    const char *keep = getenv("CONFORMANCE_KEEP");
+    if (keep && strcmp(keep, "1") == 0) {
+        print_message("conformance: run directory kept: %s (vast-csi.log)\n", conf.dir);
+    } else if (conf.dir[0]) {
+        nftw(conf.dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+    }
+    return rc;
+}
+
+int conf_run(const char *group_name, const struct CMUnitTest *specs, size_t n) {
+    if (!conf.config.test_volume_size) conf.config.test_volume_size = 10LL * 1024 * 1024 * 1024;
+    if (!conf.config.test_volume_expand_size) {
+        conf.config.test_volume_expand_size = conf.config.test_volume_size + 1LL * 1024 * 1024 * 1024;
+    }
+    if (!conf.config.test_volume_access_type) conf.config.test_volume_access_type = "mount";
+    if (!conf.config.idempotent_count) conf.config.idempotent_count = 10;
+    if (!conf.config.test_volume_parameters) conf.config.test_volume_parameters = default_volume_parameters;
+    if (!conf.config.test_volume_mutable_parameters) {
+        conf.config.test_volume_mutable_parameters = default_mutable_parameters;
+    }
+    grpc_init();
+    int failed = _cmocka_run_group_tests(group_name, specs, n, conf_group_setup, conf_group_teardown);
+    grpc_shutdown_blocking();
+    return failed;
+}
+
+/* ---- a check of our own, after the sanity specs ---- */
+
+static bool under_root(const char *path) { return path && strncmp(path, "/k8s/", 5) == 0; }
+
+void conf_check_nothing_left(void **state) {
+    (void)state;
+    json_t *inventory = sim_admin(&run.sim, "GET", "/_sim/inventory", NULL);
+    static const char *const collections[] = {"views", "quotas", "snapshots", "globalsnapstreams"};
+    int left = 0;
+    for (size_t c = 0; c < sizeof collections / sizeof collections[0]; c++) {
+        size_t i;
+        json_t *obj;
+        json_array_foreach(json_object_get(inventory, collections[c]), i, obj) {
+            const char *path = json_string_value(json_object_get(obj, "path"));
+            const char *dest = json_string_value(json_object_get(obj, "loanee_root_path"));
+            if (under_root(path) || under_root(dest)) {
+                char *text = json_dumps(obj, JSON_COMPACT);
+                print_error("left on VMS: %s %s\n", collections[c], text ? text : "?");
+                free(text);
+                left++;
+            }
+        }
+    }
+    json_decref(inventory);
+    if (left) CONF_FAIL("%d object(s) under /k8s are still on VMS after every spec's cleanup", left);
+}
