@@ -1,8 +1,14 @@
 #!/usr/bin/env bash
 # Quickstart: installs what is needed, builds, starts a seeded vms-sim (the VAST
-# management API simulator) and vast-csi, and walks a volume's life with csictl,
-# printing each step. It leaves nothing running: everything it started is stopped by PID
-# and its scratch directory removed.
+# management API simulator) and vast-csi (controller + node), and walks a volume's life
+# with csictl, printing each step: create, stage and publish into a directory, write and
+# read a file, snapshot, restore into a new volume, expand, stats, unpublish, delete.
+# It leaves nothing mounted or running: everything it started is stopped by PID and its
+# scratch directory removed. Needs root (mounts).
+#
+# The simulator serves the management API, not NFS, and a fresh machine has no NFS
+# client: the node runs with --mount-mode bind, mounting the simulator's view
+# directories by bind mount. Everything else is what a real cluster sees.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -10,10 +16,16 @@ bash scripts/bootstrap.sh
 cmake -S . -B build >/dev/null
 cmake --build build -j "$(nproc)" >/dev/null
 
+if [[ $(id -u) -ne 0 ]]; then
+  echo "quickstart: run as root: the node step mounts the volume" >&2
+  exit 1
+fi
 work=$(mktemp -d "${TMPDIR:-/tmp}/vast-quickstart.XXXXXX")
 endpoint="unix://$work/csi.sock"
 plugin_pid="" sim_pid=""
 stop() {
+  # never leave a mount behind, even when a step failed
+  { grep -o " $work/[^ ]*" /proc/self/mounts || true; } | sort -r | while read -r m; do umount -l "$m" || true; done
   for pid in $plugin_pid $sim_pid; do
     if kill -0 "$pid" 2>/dev/null; then
       kill -TERM "$pid"
@@ -47,7 +59,8 @@ cp "$work/sim/tls/cert.pem" "$work/secret/ssl_cert"
 
 bold "Start vast-csi (controller + node) on $endpoint"
 build/csi/vast-csi --endpoint "$endpoint" --mode all --node-id quickstart-node \
-  --vms-secret-dir "$work/secret" 2>"$work/vast-csi.log" &
+  --vms-secret-dir "$work/secret" --mount-mode bind --bind-root "$work/sim/fs" --state-dir "$work/state" \
+  2>"$work/vast-csi.log" &
 plugin_pid=$!
 
 ctl=(build/csictl/csictl -e "$endpoint")
@@ -63,14 +76,29 @@ step "Create a 1 GiB volume (a VAST directory, quota and NFS view)" \
   | tee "$work/volume.json"
 volume_id=$(json volume.volume_id <"$work/volume.json")
 
-bold "Write a file into the volume (on the simulator's file system)"
-echo "hello from vast-k8s" >"$work/sim/fs/k8s/pvc-quickstart/hello.txt"
-echo "wrote $work/sim/fs/k8s/pvc-quickstart/hello.txt"
+mkdir -p "$work/staging" "$work/pods"
+node_cap=('volume_capability.access_mode.mode=MULTI_NODE_MULTI_WRITER' 'volume_capability.mount.fs_type=')
+context=()
+while IFS= read -r kv; do context+=("volume_context.$kv"); done < <(/usr/bin/python3 -c 'import json,sys
+for k,v in json.load(open(sys.argv[1]))["volume"]["volume_context"].items(): print(f"{k}={v}")' "$work/volume.json")
+
+step "Stage it on this node (one mount per volume per node)" \
+  "${ctl[@]}" NodeStageVolume "volume_id=$volume_id" "staging_target_path=$work/staging/pvc-quickstart" \
+  "${node_cap[@]}" "${context[@]}"
+step "Publish it into a pod's directory (a bind mount of the staged volume)" \
+  "${ctl[@]}" NodePublishVolume "volume_id=$volume_id" "staging_target_path=$work/staging/pvc-quickstart" \
+  "target_path=$work/pods/pod-a/volume" "${node_cap[@]}" "${context[@]}"
+bold "Write and read a file through the pod's directory"
+echo "hello from vast-k8s" >"$work/pods/pod-a/volume/hello.txt"
+cat "$work/pods/pod-a/volume/hello.txt"
+echo "(on VAST it is $work/sim/fs/k8s/pvc-quickstart/hello.txt)"
+step "Volume stats as the kubelet sees them" \
+  "${ctl[@]}" NodeGetVolumeStats "volume_id=$volume_id" "volume_path=$work/pods/pod-a/volume"
 
 step "Snapshot it" "${ctl[@]}" CreateSnapshot name=snap-quickstart "source_volume_id=$volume_id" \
   | tee "$work/snapshot.json"
 snapshot_id=$(json snapshot.snapshot_id <"$work/snapshot.json")
-echo "changed after the snapshot" >"$work/sim/fs/k8s/pvc-quickstart/hello.txt"
+echo "changed after the snapshot" >"$work/pods/pod-a/volume/hello.txt"
 
 step "Restore the snapshot into a new volume (the copy completes before it is reported)" \
   "${ctl[@]}" CreateVolume name=pvc-restored capacity_range.required_bytes=1073741824 "${cap[@]}" "${sc[@]}" \
@@ -90,6 +118,12 @@ rc=0
 "${ctl[@]}" DeleteVolume "volume_id=$volume_id" || rc=$?
 echo "exit status $rc"
 
+step "Unpublish it from the pod (the driver removes the directory it made)" \
+  "${ctl[@]}" NodeUnpublishVolume "volume_id=$volume_id" "target_path=$work/pods/pod-a/volume"
+step "Unstage it from the node" \
+  "${ctl[@]}" NodeUnstageVolume "volume_id=$volume_id" "staging_target_path=$work/staging/pvc-quickstart"
+bold "Nothing of it is mounted any more"
+grep -c "$work" /proc/self/mounts || true
 step "Delete the snapshot" "${ctl[@]}" DeleteSnapshot "snapshot_id=$snapshot_id"
 step "Delete both volumes" "${ctl[@]}" DeleteVolume "volume_id=$volume_id"
 "${ctl[@]}" DeleteVolume "volume_id=$restored_id"
