@@ -1,0 +1,164 @@
+/* The NFS mount arguments the node builds for each way a volume names its server. */
+#include "node_source.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <string.h>
+
+typedef Csi__V1__CreateVolumeRequest__ParametersEntry entry;
+
+/* A context map from key, value, ..., NULL. */
+typedef struct {
+    entry entries[16];
+    const void *list[16];
+    size_t n;
+} context;
+
+static csi_string_map make_context(context *c, const char *const *kv) {
+    c->n = 0;
+    for (; kv[0]; kv += 2) {
+        c->entries[c->n] = (entry)CSI__V1__CREATE_VOLUME_REQUEST__PARAMETERS_ENTRY__INIT;
+        c->entries[c->n].key = (char *)kv[0];
+        c->entries[c->n].value = (char *)kv[1];
+        c->list[c->n] = &c->entries[c->n];
+        c->n++;
+    }
+    return (csi_string_map){c->list, c->n};
+}
+
+static csi_options nfs_options(void) {
+    csi_options o;
+    memset(&o, 0, sizeof o);
+    snprintf(o.mount_mode, sizeof o.mount_mode, "nfs");
+    return o;
+}
+
+static void resolve(const csi_options *o, const char *volume_id, const char *const *kv, char *const *flags,
+                    size_t n_flags, csi_node_source *out) {
+    context c;
+    vk_status st;
+    if (!csi_node_source_resolve(o, volume_id, make_context(&c, kv), flags, n_flags, NULL, out, &st)) {
+        fail_msg("resolve failed: %s", st.message);
+    }
+}
+
+static void test_vip_from_pool_ranges(void **state) {
+    (void)state;
+    csi_options o = nfs_options();
+    const char *kv[] = {"export_path", "/k8s/pvc-1", "vip_pool_ranges", "10.0.0.1-10.0.0.4", "protocol", "NFS",
+                        "mount_options", "hard,nconnect=8", NULL};
+    csi_node_source src;
+    resolve(&o, "vk1::2:/k8s/pvc-1", kv, NULL, 0, &src);
+    assert_string_equal(src.fstype, "nfs");
+    assert_string_equal(src.options, "hard,nconnect=8");
+    assert_string_equal(src.export_path, "/k8s/pvc-1");
+    /* one of the pool's four addresses, and the source is server:export */
+    assert_true(strncmp(src.server, "10.0.0.", 7) == 0 && src.server[7] >= '1' && src.server[7] <= '4');
+    char want[300];
+    snprintf(want, sizeof want, "%s:/k8s/pvc-1", src.server);
+    assert_string_equal(src.source, want);
+    /* deterministic for one volume (no mounts on this machine: the hash decides) */
+    csi_node_source again;
+    resolve(&o, "vk1::2:/k8s/pvc-1", kv, NULL, 0, &again);
+    assert_string_equal(src.server, again.server);
+}
+
+static void test_vips_spread_over_volumes(void **state) {
+    (void)state;
+    /* with no mounts to count, different volumes land on different VIPs of the pool */
+    char seen[4] = {0};
+    for (int i = 0; i < 40; i++) {
+        char id[64], out[32];
+        snprintf(id, sizeof id, "vk1::2:/k8s/pvc-%d", i);
+        assert_true(csi_pick_vip("10.0.0.1-10.0.0.4", id, out, sizeof out));
+        seen[out[7] - '1'] = 1;
+    }
+    assert_int_equal(seen[0] + seen[1] + seen[2] + seen[3], 4);
+}
+
+static void test_nfs4_and_mount_flags_merged(void **state) {
+    (void)state;
+    csi_options o = nfs_options();
+    const char *kv[] = {"export_path", "/k8s/v", "vip_pool_ranges", "10.0.0.9", "mount_options", "vers=4.1,hard",
+                        NULL};
+    char *flags[] = {"nconnect=16", "hard", "noatime"};
+    csi_node_source src;
+    resolve(&o, "vk1::2:/k8s/v", kv, flags, 3, &src);
+    assert_string_equal(src.fstype, "nfs4");
+    assert_string_equal(src.options, "vers=4.1,hard,nconnect=16,noatime"); /* no duplicate "hard" */
+    assert_string_equal(src.source, "10.0.0.9:/k8s/v");
+}
+
+static void test_fqdn_with_and_without_random_prefix(void **state) {
+    (void)state;
+    csi_options o = nfs_options();
+    const char *kv[] = {"export_path", "/k8s/v", "vip_pool_fqdn", "pool.vast.example", NULL};
+    csi_node_source src;
+    resolve(&o, "vk1::2:/k8s/v", kv, NULL, 0, &src);
+    /* "<4 random letters>.pool.vast.example" */
+    assert_int_equal(strlen(src.server), 4 + 1 + strlen("pool.vast.example"));
+    assert_string_equal(src.server + 5, "pool.vast.example");
+    const char *fixed[] = {"export_path", "/k8s/v", "vip_pool_fqdn", "pool.vast.example",
+                           "vip_pool_fqdn_random_prefix", "false", NULL};
+    resolve(&o, "vk1::2:/k8s/v", fixed, NULL, 0, &src);
+    assert_string_equal(src.server, "pool.vast.example");
+}
+
+static void test_local_address_wins(void **state) {
+    (void)state;
+    csi_options o = nfs_options();
+    snprintf(o.local_nfs_address, sizeof o.local_nfs_address, "192.0.2.7");
+    const char *kv[] = {"export_path", "/k8s/v", "vip_pool_ranges", "10.0.0.1-10.0.0.4", NULL};
+    csi_node_source src;
+    resolve(&o, "vk1::2:/k8s/v", kv, NULL, 0, &src);
+    assert_string_equal(src.source, "192.0.2.7:/k8s/v");
+}
+
+static void test_bind_mode_and_static_pv(void **state) {
+    (void)state;
+    csi_options o = nfs_options();
+    snprintf(o.mount_mode, sizeof o.mount_mode, "bind");
+    snprintf(o.bind_root, sizeof o.bind_root, "/srv/sim/fs");
+    const char *none[] = {NULL};
+    csi_node_source src;
+    resolve(&o, "/datasets/imagenet", none, NULL, 0, &src); /* a static PV's handle is its path */
+    assert_string_equal(src.fstype, "bind");
+    assert_string_equal(src.source, "/srv/sim/fs/datasets/imagenet");
+}
+
+static void test_refusals(void **state) {
+    (void)state;
+    csi_options o = nfs_options();
+    context c;
+    vk_status st;
+    csi_node_source src;
+    const char *no_pool[] = {"export_path", "/k8s/v", NULL};
+    assert_false(csi_node_source_resolve(&o, "vk1::2:/k8s/v", make_context(&c, no_pool), NULL, 0, NULL, &src, &st));
+    assert_int_equal(st.code, GRPC_STATUS_INVALID_ARGUMENT);
+    const char *escape[] = {"export_path", "/k8s/../etc", "vip_pool_ranges", "10.0.0.1", NULL};
+    assert_false(csi_node_source_resolve(&o, "vk1::2:/k8s/v", make_context(&c, escape), NULL, 0, NULL, &src, &st));
+    assert_int_equal(st.code, GRPC_STATUS_INVALID_ARGUMENT);
+    const char *none[] = {NULL};
+    assert_false(csi_node_source_resolve(&o, "not-a-path", make_context(&c, none), NULL, 0, NULL, &src, &st));
+    assert_int_equal(st.code, GRPC_STATUS_NOT_FOUND);
+    char out[32];
+    assert_false(csi_pick_vip("nonsense", "v", out, sizeof out));
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_vip_from_pool_ranges),
+        cmocka_unit_test(test_vips_spread_over_volumes),
+        cmocka_unit_test(test_nfs4_and_mount_flags_merged),
+        cmocka_unit_test(test_fqdn_with_and_without_random_prefix),
+        cmocka_unit_test(test_local_address_wins),
+        cmocka_unit_test(test_bind_mode_and_static_pv),
+        cmocka_unit_test(test_refusals),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
