@@ -123,19 +123,28 @@ grpc_status_code csi_volume_create_core(csi_driver *driver, vms_client *c, const
     out->tenant_id = policy.tenant_id;
     csi_volume_path(p->root_export, spec->name, out->path, sizeof out->path);
     grpc_status_code code;
+    const char *cluster = p->cluster_name ? p->cluster_name : "";
     if (out->snapshot_view) {
         /* read-only restore: serve the snapshot directory itself, nothing to create */
-        code = csi_snapshot_view_path(c, source->snapshot->snapshot_id, deadline, out->path, sizeof out->path,
-                                      &out->tenant_id, st);
+        char view_path[CSI_PATH_MAX];
+        int64_t view_tenant = out->tenant_id;
+        code = csi_snapshot_view_path(c, source->snapshot->snapshot_id, deadline, view_path, sizeof view_path,
+                                      &view_tenant, st);
         if (code != GRPC_STATUS_OK) return code;
+        if (csi_volume_id_format(cluster, view_tenant, view_path, out->volume_id, sizeof out->volume_id)) {
+            snprintf(out->path, sizeof out->path, "%s", view_path);
+            out->tenant_id = view_tenant;
+            return GRPC_STATUS_OK;
+        }
+        /* a snapshot path too long for an id: fall back to a copy of it, like a
+         * read-write restore */
+        out->snapshot_view = false;
     }
-    if (!csi_volume_id_format(p->cluster_name ? p->cluster_name : "", out->tenant_id, out->path, out->volume_id,
-                              sizeof out->volume_id)) {
+    if (!csi_volume_id_format(cluster, out->tenant_id, out->path, out->volume_id, sizeof out->volume_id)) {
         return vk_status_set(st, GRPC_STATUS_INVALID_ARGUMENT,
                              "the volume id for %s would exceed %d bytes; use a shorter root_export", out->path,
                              CSI_ID_MAX);
     }
-    if (out->snapshot_view) return GRPC_STATUS_OK;
     if (source && (code = csi_clone_into(driver, c, source, spec->secrets, out->path, out->tenant_id, deadline, st)) !=
                       GRPC_STATUS_OK) {
         return code;
@@ -250,7 +259,9 @@ grpc_status_code csi_create_volume(vk_rpc_call *call, const ProtobufCMessage *re
 
 /* ---------- DeleteVolume ---------- */
 
-/* Stops and removes a clone stream still filling this volume (PVC deleted mid-restore). */
+/* Removes the clone stream that filled (or is still filling) this volume. An unfinished
+ * one (the PVC was deleted mid-restore) is stopped and removed with the partial copy it
+ * wrote, and the temporary snapshot a volume-to-volume clone copied from goes too. */
 static bool remove_clone_stream(vms_client *c, const char *path, int64_t deadline, vk_status *st) {
     char name[64];
     csi_clone_stream_name(path, name, sizeof name);
@@ -259,10 +270,16 @@ static bool remove_clone_stream(vms_client *c, const char *path, int64_t deadlin
     vms_lookup found = vms_snapstream_find(c, VMS_FILTERS("name", name), &stream, deadline, &err);
     bool ok = found != VMS_FAILED;
     if (found == VMS_FOUND) {
-        if (strcmp(stream.state, "FINISHED") != 0 && strcmp(stream.state, "STOPPED") != 0) {
-            ok = vms_snapstream_stop(c, stream.obj.id, deadline, &err);
-        }
-        ok = ok && vms_snapstream_delete(c, stream.obj.id, false, deadline, &err) != VMS_FAILED;
+        bool unfinished = strcmp(stream.state, "FINISHED") != 0;
+        if (unfinished && strcmp(stream.state, "STOPPED") != 0) ok = vms_snapstream_stop(c, stream.obj.id, deadline, &err);
+        ok = ok && vms_snapstream_delete(c, stream.obj.id, unfinished, deadline, &err) != VMS_FAILED;
+        char temp[64];
+        csi_clone_snapshot_name(path, temp, sizeof temp);
+        vms_snapshot snap = {0};
+        vms_lookup has_temp = ok ? vms_snapshot_find(c, VMS_FILTERS("name", temp), &snap, deadline, &err) : VMS_MISSING;
+        ok = ok && has_temp != VMS_FAILED;
+        if (has_temp == VMS_FOUND) ok = vms_snapshot_delete(c, snap.obj.id, deadline, &err) != VMS_FAILED;
+        vms_object_free(&snap.obj);
     }
     if (!ok) csi_vms_fail(st, &err, "removing clone stream %s", name);
     vms_object_free(&stream.obj);
@@ -365,6 +382,7 @@ grpc_status_code csi_volume_delete_core(csi_driver *driver, vms_client *c, const
      * deleted: an id naming another directory (a hand-written static PV handle, a parent
      * of volumes) must never take data with it. The quota also goes last, so its absence
      * after a crash means the deletion had finished. */
+    if (!remove_clone_stream(c, path, deadline, st)) return st->code; /* a restore still copying has no quota yet */
     vms_quota quota = {0};
     char nested[CSI_PATH_MAX];
     vms_lookup found = find_own_quota(c, path, tenant_id, deadline, &quota, nested, sizeof nested, st);
@@ -378,11 +396,10 @@ grpc_status_code csi_volume_delete_core(csi_driver *driver, vms_client *c, const
         return vk_status_set(st, GRPC_STATUS_FAILED_PRECONDITION,
                              "%s holds another volume (a quota at %s); refusing to delete its data", path, nested);
     }
-    /* Then: stop any clone writing into it; refuse while snapshots exist; the view (stop
-     * serving), the data, and last the quota. A crash between steps leaves a state the
-     * same sequence finishes. */
+    /* Then: refuse while snapshots exist; the view (stop serving), the data, and last the
+     * quota. A crash between steps leaves a state the same sequence finishes. */
     vms_error err;
-    bool ok = remove_clone_stream(c, path, deadline, st) && refuse_if_snapshots(c, path, tenant_id, deadline, st) &&
+    bool ok = refuse_if_snapshots(c, path, tenant_id, deadline, st) &&
               delete_view(c, path, tenant_id, deadline, st) && !fault("controller.delete.after_view", st) &&
               delete_data(driver, c, path, tenant_id, deadline, st) && !fault("controller.delete.after_data", st);
     if (ok && vms_quota_delete(c, quota_id, deadline, &err) == VMS_FAILED) {
@@ -570,6 +587,31 @@ static Csi__V1__VolumeCondition *volume_condition(vk_rpc_call *call, const vms_q
     return cond;
 }
 
+/* A read-only restore is healthy while the snapshot it serves exists. */
+static grpc_status_code get_snapshot_view(vk_rpc_call *call, const char *volume_id, const csi_volume_target *t,
+                                          int64_t deadline, ProtobufCMessage **response, vk_status *st) {
+    const char *marker = strstr(t->path, "/.snapshot/");
+    char source[CSI_PATH_MAX + 2];
+    snprintf(source, sizeof source, "%.*s/", (int)(marker - t->path), t->path);
+    vms_snapshot snap = {0};
+    vms_error err;
+    vms_lookup found =
+        vms_snapshot_find(t->client, VMS_FILTERS("name", marker + strlen("/.snapshot/"), "path", source), &snap,
+                          deadline, &err);
+    vms_object_free(&snap.obj);
+    if (found == VMS_FAILED) return csi_vms_fail(st, &err, "reading the snapshot behind %s", t->path);
+    Csi__V1__ControllerGetVolumeResponse *r = vk_rpc_new_message(call, &csi__v1__controller_get_volume_response__descriptor);
+    r->volume = vk_rpc_new_message(call, &csi__v1__volume__descriptor);
+    r->volume->volume_id = vk_rpc_strdup(call, volume_id);
+    r->status = vk_rpc_new_message(call, &csi__v1__controller_get_volume_response__volume_status__descriptor);
+    Csi__V1__VolumeCondition *cond = vk_rpc_new_message(call, &csi__v1__volume_condition__descriptor);
+    cond->abnormal = found == VMS_MISSING;
+    cond->message = found == VMS_MISSING ? "the snapshot this read-only volume serves was deleted" : "healthy";
+    r->status->volume_condition = cond;
+    *response = &r->base;
+    return GRPC_STATUS_OK;
+}
+
 grpc_status_code csi_get_volume(vk_rpc_call *call, const ProtobufCMessage *request, ProtobufCMessage **response) {
     const Csi__V1__ControllerGetVolumeRequest *req = (const Csi__V1__ControllerGetVolumeRequest *)request;
     csi_driver *driver = vk_rpc_call_user(call);
@@ -581,6 +623,12 @@ grpc_status_code csi_get_volume(vk_rpc_call *call, const ProtobufCMessage *reque
     vms_view view = {0};
     csi_string_map no_secrets = {0};
     grpc_status_code code = csi_volume_target_open(driver, req->volume_id, no_secrets, deadline, &t, &st);
+    if (code == GRPC_STATUS_OK && csi_volume_is_snapshot_view(&t.ref)) {
+        code = get_snapshot_view(call, req->volume_id, &t, deadline, response, &st);
+        csi_volume_target_close(&t);
+        if (code != GRPC_STATUS_OK) return vk_rpc_fail(call, code, "ControllerGetVolume %s: %s", req->volume_id, st.message);
+        return GRPC_STATUS_OK;
+    }
     if (code == GRPC_STATUS_OK) code = find_quota(&t, deadline, &quota, &st);
     vms_lookup has_view = VMS_MISSING;
     if (code == GRPC_STATUS_OK) {
@@ -624,6 +672,10 @@ grpc_status_code csi_modify_volume(vk_rpc_call *call, const ProtobufCMessage *re
     grpc_status_code code = open_locked(driver, req->volume_id, CSI_MAP(req, secrets), deadline, &t, lock_key,
                                         sizeof lock_key, &st);
     vms_error err;
+    if (code == GRPC_STATUS_OK && csi_volume_is_snapshot_view(&t.ref)) {
+        code = vk_status_set(&st, GRPC_STATUS_INVALID_ARGUMENT,
+                             "a read-only restore is served from its snapshot and has no QoS of its own");
+    }
     if (code == GRPC_STATUS_OK) {
         vms_lookup found = vms_view_find_by_path(t.client, t.path, t.tenant_id, &view, deadline, &err);
         if (found == VMS_FAILED) code = csi_vms_fail(&st, &err, "reading the view of %s", t.path);

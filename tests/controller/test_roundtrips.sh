@@ -1,0 +1,94 @@
+#!/usr/bin/env bash
+# VMS round trips per operation with warm caches (view policy, QoS policy, VIP pool,
+# VAST version and the session all known after a first create/delete): the simulator
+# counts every request it serves. CreateVolume must cost exactly two (POST quotas/,
+# POST views/); the bounds for the other operations are what they cost today, so a
+# change that adds a round trip shows up here.
+# shellcheck source=helpers.sh disable=SC2154 # run_ctl sets PREFIX_rc/_out/_err
+source "$(dirname "$0")/helpers.sh"
+
+start_sim
+start_controller
+TENANT=$(inv "by('tenants', name='vast-k8s')[0]['id']")
+
+# counts RPC: prints the simulator's per-request counters after one call (stats reset
+# just before), as "total | key=n key=n ..."
+stats_line() {
+  sim_admin GET /_sim/stats | "$PY" -c 'import json,sys
+s=json.load(sys.stdin)
+print(s["requests_total"], "|", " ".join("%s=%d" % kv for kv in sorted(s["requests"].items())))'
+}
+reset_stats() { sim_admin POST /_sim/stats/reset >/dev/null; }
+
+# warm up: a first volume (login, policy lookups), its snapshot, and a delete (version)
+create_ok pvc-warm $GiB parameters.qos_policy=vast-k8s-qos
+create_snapshot snap-warm "$VOL_ID"
+run_ctl D DeleteSnapshot "snapshot_id=$SNAP_ID"
+run_ctl D DeleteVolume "volume_id=vk1::$TENANT:/k8s/pvc-warm"
+expect_rc "warm-up delete" 0 D
+
+reset_stats
+create_ok pvc-1 $GiB
+STATS=$(stats_line)
+echo "# CreateVolume: $STATS"
+expect_eq "CreateVolume: 2 VMS requests" 2 "${STATS%% |*}"
+expect_eq "CreateVolume: POST quotas/ and POST views/" "POST quotas/=1 POST views/=1" "${STATS#*| }"
+expect_eq "CreateVolume: no login" 0 "$(sim_stat tokens_issued)"
+
+reset_stats
+create_ok pvc-2 $GiB parameters.qos_policy=vast-k8s-qos
+STATS=$(stats_line)
+echo "# CreateVolume with a QoS policy: $STATS"
+expect_eq "CreateVolume with QoS (cached): 2 VMS requests" 2 "${STATS%% |*}"
+
+reset_stats
+create_volume pvc-1 $GiB
+STATS=$(stats_line)
+echo "# CreateVolume retried (volume exists): $STATS"
+# POST quotas/ (refused: exists) + GET quotas/ + POST views/ (refused) + GET views/
+expect_le "CreateVolume of an existing volume: at most 4 VMS requests" 4 "${STATS%% |*}"
+
+reset_stats
+create_snapshot snap-1 "vk1::$TENANT:/k8s/pvc-1"
+STATS=$(stats_line)
+echo "# CreateSnapshot: $STATS"
+# GET quotas/ (the source exists, its usage) + POST snapshots/
+expect_le "CreateSnapshot: at most 2 VMS requests" 2 "${STATS%% |*}"
+
+reset_stats
+run_ctl DS DeleteSnapshot "snapshot_id=$SNAP_ID"
+STATS=$(stats_line)
+echo "# DeleteSnapshot: $STATS"
+expect_le "DeleteSnapshot: at most 1 VMS request" 1 "${STATS%% |*}"
+
+reset_stats
+run_ctl D DeleteVolume "volume_id=vk1::$TENANT:/k8s/pvc-1"
+expect_rc "DeleteVolume" 0 D
+STATS=$(stats_line)
+echo "# DeleteVolume: $STATS"
+# GET globalsnapstreams/ (clone still filling it?) + GET snapshots/ (refuse while
+# snapshots exist) + GET views/ + DELETE views/{id}/ + DELETE folders/delete_folder/ +
+# GET quotas/ + DELETE quotas/{id}/
+expect_le "DeleteVolume: at most 7 VMS requests" 7 "${STATS%% |*}"
+expect_eq "DeleteVolume: version cached" "" "$(grep -o 'GET versions/=[0-9]*' <<<"$STATS")"
+
+reset_stats
+run_ctl X ControllerExpandVolume "volume_id=vk1::$TENANT:/k8s/pvc-2" capacity_range.required_bytes=$((2 * GiB))
+STATS=$(stats_line)
+echo "# ControllerExpandVolume: $STATS"
+expect_le "ControllerExpandVolume: at most 2 VMS requests (GET + PATCH quota)" 2 "${STATS%% |*}"
+
+reset_stats
+run_ctl G ControllerGetVolume "volume_id=vk1::$TENANT:/k8s/pvc-2"
+STATS=$(stats_line)
+echo "# ControllerGetVolume: $STATS"
+expect_le "ControllerGetVolume: at most 2 VMS requests (quota, view)" 2 "${STATS%% |*}"
+
+reset_stats
+run_ctl L ListVolumes
+STATS=$(stats_line)
+echo "# ListVolumes: $STATS"
+expect_le "ListVolumes: at most 2 VMS requests (quotas, views)" 2 "${STATS%% |*}"
+
+stop_and_check
+finish
