@@ -15,16 +15,23 @@
 Csi__V1__Snapshot *csi_snapshot_message(vk_rpc_call *call, const char *cluster, const vms_snapshot *snap,
                                         int64_t size_bytes);
 
-/* "" -> 0; a decimal id -> it; anything else is not a token we gave out. */
-static bool parse_token(const char *token, int64_t *after) {
+/* Checks a list request's paging: max_entries must not be negative, and the token is
+ * "" (from the start) or a decimal id this driver handed out; anything else is ABORTED,
+ * as the spec asks. *after is the last id already returned. */
+static grpc_status_code check_paging(vk_rpc_call *call, const char *rpc, int32_t max_entries, const char *token,
+                                     int64_t *after) {
     *after = 0;
-    if (!token || !*token) return true;
+    if (max_entries < 0) return vk_rpc_fail(call, GRPC_STATUS_INVALID_ARGUMENT, "%s: max_entries must not be negative", rpc);
+    if (!token || !*token) return GRPC_STATUS_OK;
     char *end;
     errno = 0;
     long long v = strtoll(token, &end, 10);
-    if (*end || errno || v <= 0) return false;
+    if (token[0] < '0' || token[0] > '9' || *end || errno || v <= 0) {
+        return vk_rpc_fail(call, GRPC_STATUS_ABORTED, "%s: starting_token \"%s\" was not issued by this driver", rpc,
+                           token);
+    }
     *after = v;
-    return true;
+    return GRPC_STATUS_OK;
 }
 
 static int by_id(const void *a, const void *b) {
@@ -107,11 +114,8 @@ grpc_status_code csi_list_volumes(vk_rpc_call *call, const ProtobufCMessage *req
     csi_driver *driver = vk_rpc_call_user(call);
     vk_status st;
     int64_t after;
-    if (req->max_entries < 0) return vk_rpc_fail(call, GRPC_STATUS_INVALID_ARGUMENT, "ListVolumes: max_entries must not be negative");
-    if (!parse_token(req->starting_token, &after)) {
-        return vk_rpc_fail(call, GRPC_STATUS_ABORTED, "ListVolumes: starting_token \"%s\" was not issued by this driver",
-                           req->starting_token);
-    }
+    grpc_status_code paging = check_paging(call, "ListVolumes", req->max_entries, req->starting_token, &after);
+    if (paging != GRPC_STATUS_OK) return paging;
     int64_t deadline = csi_call_deadline(driver, call);
     csi_string_map none = {0};
     vms_client *c = NULL;
@@ -167,11 +171,8 @@ grpc_status_code csi_list_snapshots(vk_rpc_call *call, const ProtobufCMessage *r
     csi_driver *driver = vk_rpc_call_user(call);
     vk_status st;
     int64_t after;
-    if (req->max_entries < 0) return vk_rpc_fail(call, GRPC_STATUS_INVALID_ARGUMENT, "ListSnapshots: max_entries must not be negative");
-    if (!parse_token(req->starting_token, &after)) {
-        return vk_rpc_fail(call, GRPC_STATUS_ABORTED,
-                           "ListSnapshots: starting_token \"%s\" was not issued by this driver", req->starting_token);
-    }
+    grpc_status_code paging = check_paging(call, "ListSnapshots", req->max_entries, req->starting_token, &after);
+    if (paging != GRPC_STATUS_OK) return paging;
     Csi__V1__ListSnapshotsResponse *r = vk_rpc_new_message(call, &csi__v1__list_snapshots_response__descriptor);
     *response = &r->base;
     /* filters that cannot match anything give an empty list, not an error */
