@@ -1,4 +1,7 @@
 #include "driver.h"
+#include "mounter.h"
+
+#include <string.h>
 
 #include "vk/deadline.h"
 
@@ -14,6 +17,7 @@ void csi_driver_open(csi_driver *driver) {
     };
     driver->clusters = csi_clusters_new(&co);
     driver->locks = csi_keylock_new();
+    csi_mount_set_bind_root(strcmp(o->mount_mode, "bind") == 0 ? o->bind_root : "");
 }
 
 void csi_driver_close(csi_driver *driver) {

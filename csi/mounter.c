@@ -23,7 +23,7 @@
 
 extern char **environ;
 
-enum { OUTPUT_MAX = 2048, ABANDONED_MAX = 256 };
+enum { OUTPUT_MAX = 2048, ABANDONED_MAX = 4096 };
 
 /* Exit statuses of the helper, beyond 0 = done. */
 enum { HELPER_FAILED = 1, HELPER_MISSING = 2, HELPER_STALE = 3, HELPER_USAGE = 64 };
@@ -91,6 +91,10 @@ static run_result run_helper(const char *const *args, int timeout_ms, char *out,
     posix_spawn_file_actions_adddup2(&actions, fds[1], STDERR_FILENO);
     pid_t pid;
     int rc = posix_spawn(&pid, self_path(), &actions, NULL, (char *const *)argv, environ);
+    if (rc == ENOENT || rc == EACCES || rc == ETXTBSY) {
+        /* the binary was replaced under us (an upgrade in place): run the one we are */
+        rc = posix_spawn(&pid, "/proc/self/exe", &actions, NULL, (char *const *)argv, environ);
+    }
     posix_spawn_file_actions_destroy(&actions);
     close(fds[1]);
     if (rc != 0) {
@@ -174,6 +178,7 @@ bool csi_unmount(const csi_mount_limits *limits, const char *target, vk_status *
             if (i == 2) return true;
             continue;
         }
+        if (r == RUN_TIMED_OUT) snprintf(out, sizeof out, "timed out after %d ms", limits->unmount_timeout_ms);
         VK_LOG(VK_LOG_WARN, "unmount attempt failed", "target", target, "mode", modes[i], "error",
                r == RUN_TIMED_OUT ? "timed out" : out);
     }
@@ -223,6 +228,22 @@ csi_probe_result csi_probe_usage(const csi_mount_limits *limits, const char *pat
     return CSI_PROBE_OK;
 }
 
+bool csi_make_dir(const char *path, vk_status *st) {
+    char buf[4096];
+    snprintf(buf, sizeof buf, "%s", path);
+    for (char *p = buf + 1; *p; p++) {
+        if (*p != '/') continue;
+        *p = '\0';
+        mkdir(buf, 0750);
+        *p = '/';
+    }
+    if (mkdir(buf, 0750) != 0 && errno != EEXIST) {
+        vk_status_set(st, GRPC_STATUS_INTERNAL, "cannot create %s: %s", path, strerror(errno));
+        return false;
+    }
+    return true;
+}
+
 /* ---------- the mount table ---------- */
 
 /* Calls fn for every mount, newest last; stops when fn returns false. Exact string
@@ -254,6 +275,7 @@ static bool lookup_one(struct libmnt_fs *fs, void *p) {
         /* the last entry for a path is the one on top */
         csi_mount_info *o = ctx->out;
         o->mounted = true;
+        copy_str(o->target, sizeof o->target, target);
         copy_str(o->source, sizeof o->source, mnt_fs_get_source(fs));
         copy_str(o->root, sizeof o->root, mnt_fs_get_root(fs));
         copy_str(o->fstype, sizeof o->fstype, mnt_fs_get_fstype(fs));
@@ -275,14 +297,29 @@ static bool ends_with(const char *s, const char *suffix) {
     return n >= m && strcmp(s + n - m, suffix) == 0;
 }
 
+static char bind_root[1024];
+
+void csi_mount_set_bind_root(const char *root) { snprintf(bind_root, sizeof bind_root, "%s", root ? root : ""); }
+
+/* Bind mode: the mount shows <bind root><volume path> when the mounted directory is
+ * that very directory (same device and inode). The mount table's root is relative to
+ * the file system the directory lives on, so a path comparison alone cannot tell
+ * /data/k8s/pvc-1 from /k8s/pvc-1; stat of local directories cannot hang. */
+static bool same_directory(const char *mount_target, const char *volume_path) {
+    char expected[2048];
+    snprintf(expected, sizeof expected, "%s%s", bind_root, volume_path);
+    struct stat a, b;
+    return stat(mount_target, &a) == 0 && stat(expected, &b) == 0 && a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+}
+
 bool csi_mount_serves(const csi_mount_info *info, const char *volume_path) {
     if (!info->mounted || !*volume_path) return false;
     const char *colon = strchr(info->source, ':');
     if (strncmp(info->fstype, "nfs", 3) == 0 && colon) return strcmp(colon + 1, volume_path) == 0;
-    /* bind mounts: the root ends with the volume's path, on a component boundary */
-    if (!ends_with(info->root, volume_path)) return false;
-    size_t prefix = strlen(info->root) - strlen(volume_path);
-    return prefix == 0 || info->root[prefix - 1] == '/' || volume_path[0] == '/';
+    /* a bind mount: its root must at least end with the volume's path, and in bind mode
+     * be the volume's own directory */
+    if (volume_path[0] != '/' || !ends_with(info->root, volume_path)) return false;
+    return !bind_root[0] || same_directory(info->target, volume_path);
 }
 
 typedef struct {
@@ -294,6 +331,7 @@ typedef struct {
 static bool collect_serving(struct libmnt_fs *fs, void *p) {
     serves_ctx *ctx = p;
     csi_mount_info info = {.mounted = true};
+    copy_str(info.target, sizeof info.target, mnt_fs_get_target(fs));
     copy_str(info.source, sizeof info.source, mnt_fs_get_source(fs));
     copy_str(info.root, sizeof info.root, mnt_fs_get_root(fs));
     copy_str(info.fstype, sizeof info.fstype, mnt_fs_get_fstype(fs));
@@ -408,8 +446,14 @@ int csi_mount_helper_main(int argc, char **argv) {
      * dead server would, through the fault point helper.<OP> (include/vk/fault.h). */
     vk_status st;
     if (argc >= 3 && vk_fault_configure(getenv("VAST_CSI_FAULTS"), &st)) {
+        /* each helper is a new process (hit counts start at 0), so an unmount's point
+         * also names its attempt: helper.umount.normal, .force, .lazy */
         char point[64];
-        snprintf(point, sizeof point, "helper.%s", argv[2]);
+        if (strcmp(argv[2], "umount") == 0 && argc >= 5) {
+            snprintf(point, sizeof point, "helper.umount.%s", argv[4]);
+        } else {
+            snprintf(point, sizeof point, "helper.%s", argv[2]);
+        }
         if (vk_fault_point(point, &st)) {
             printf("%s\n", st.message);
             return HELPER_FAILED;

@@ -1,5 +1,8 @@
 /* Mounts, unmounts and probes that never hang the plugin.
  *
+ * Fault points for tests (include/vk/fault.h), evaluated in the helper: helper.mount,
+ * helper.statvfs, and helper.umount.normal / .force / .lazy per unmount attempt.
+ *
  * Every operation that touches a possibly dead NFS server (mount, umount, stat,
  * statvfs) runs in a short-lived helper process: vast-csi re-executes itself
  * (/proc/self/exe --mount-helper OP ...) through posix_spawn and waits at most the
@@ -35,6 +38,7 @@ bool csi_unmount(const csi_mount_limits *limits, const char *target, vk_status *
 /* What the mount table says about a path. */
 typedef struct {
     bool mounted;
+    char target[1024];
     char source[1024]; /* "server:/export", or the device for a bind mount */
     char root[1024];   /* the mounted directory within its file system ("/" for NFS) */
     char fstype[32];
@@ -45,8 +49,14 @@ typedef struct {
 bool csi_mount_lookup(const char *target, csi_mount_info *out);
 
 /* True when the mount at info shows the volume at volume_path: the NFS export
- * ("...:<volume_path>") or the bind root (".../<volume_path>"). */
+ * ("...:<volume_path>"), or in bind mode the directory <bind root><volume_path>. */
 bool csi_mount_serves(const csi_mount_info *info, const char *volume_path);
+
+/* mkdir -p for a local directory (a staging or target path the driver makes). */
+bool csi_make_dir(const char *path, vk_status *st);
+
+/* Bind mode (csi_options.bind_root): where VAST paths live locally; "" otherwise. */
+void csi_mount_set_bind_root(const char *root);
 
 /* Every mount point whose mount serves volume_path, into targets (up to max);
  * returns how many there are. */

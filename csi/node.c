@@ -97,21 +97,6 @@ static bool read_only_mode(const Csi__V1__VolumeCapability *cap) {
            mode == CSI__V1__VOLUME_CAPABILITY__ACCESS_MODE__MODE__MULTI_NODE_READER_ONLY;
 }
 
-static bool make_dir(const char *path, vk_status *st) {
-    char buf[4096];
-    snprintf(buf, sizeof buf, "%s", path);
-    for (char *p = buf + 1; *p; p++) {
-        if (*p != '/') continue;
-        *p = '\0';
-        mkdir(buf, 0750);
-        *p = '/';
-    }
-    if (mkdir(buf, 0750) != 0 && errno != EEXIST) {
-        vk_status_set(st, GRPC_STATUS_INTERNAL, "cannot create %s: %s", path, strerror(errno));
-        return false;
-    }
-    return true;
-}
 
 /* Mounts the volume at path unless it is already there and healthy; a stale or dead
  * mount of it is replaced, another volume's mount is refused. */
@@ -132,7 +117,7 @@ static bool ensure_staged(csi_driver *d, const char *volume_id, const char *path
         VK_LOG(VK_LOG_WARN, "remounting a dead staging mount", "volume", volume_id, "path", path, "reason", why);
         if (!csi_unmount(&limits, path, st)) return false;
     }
-    if (!make_dir(path, st)) return false;
+    if (!csi_make_dir(path, st)) return false;
     VK_LOG(VK_LOG_INFO, "mounting", "volume", volume_id, "source", src->source, "target", path, "server",
            src->server[0] ? src->server : NULL, "chosen_by", src->server_choice, "options",
            src->options[0] ? src->options : NULL);
@@ -281,7 +266,7 @@ static grpc_status_code publish_locked(csi_driver *d, const Csi__V1__NodePublish
     }
     /* a dead staging mount is replaced before another pod gets a bind of it */
     if (!ensure_staged(d, req->volume_id, req->staging_target_path, src, st)) return st->code;
-    if (!make_dir(req->target_path, st)) return st->code;
+    if (!csi_make_dir(req->target_path, st)) return st->code;
     if (!csi_mount(&limits, "bind", req->staging_target_path, req->target_path, "", read_only, st)) return st->code;
     VK_LOG(VK_LOG_INFO, "published", "volume", req->volume_id, "target", req->target_path, "read_only",
            read_only ? "true" : "false");

@@ -71,6 +71,18 @@ grpc_status_code csi_node_publish_ephemeral(csi_driver *d, vk_rpc_call *call,
 
     vms_client *c = NULL;
     if (!csi_clusters_client(d->clusters, CSI_MAP(req, secrets), p.cluster_name, &c, st)) return st->code;
+    /* The record goes first (an intent), so a publish that fails halfway, leaving a quota
+     * or a directory, is still cleaned up by the NodeUnpublishVolume the kubelet sends
+     * for it. The tenant is known once the volume exists; until then it is the view
+     * policy's, looked up again if needed. */
+    json_t *record = json_pack("{s:s, s:s, s:I, s:s, s:s, s:o}", "volume_id", req->volume_id, "path", path,
+                               "tenant_id", (json_int_t)0, "view_policy", p.view_policy, "cluster_name",
+                               p.cluster_name ? p.cluster_name : "", "secrets", secrets_json(CSI_MAP(req, secrets)));
+    if (!write_record(d, req->volume_id, record, st)) {
+        json_decref(record);
+        vms_client_free(c);
+        return st->code;
+    }
     csi_volume_spec spec = {
         .name = req->volume_id,
         .params = &p,
@@ -84,14 +96,12 @@ grpc_status_code csi_node_publish_ephemeral(csi_driver *d, vk_rpc_call *call,
     csi_volume_result v;
     grpc_status_code code = csi_volume_create_core(d, c, &spec, deadline, &v, st);
     vms_client_free(c);
-    if (code != GRPC_STATUS_OK) return code;
-
-    json_t *record = json_pack("{s:s, s:s, s:I, s:s, s:o}", "volume_id", req->volume_id, "path", v.path, "tenant_id",
-                               (json_int_t)v.tenant_id, "cluster_name", p.cluster_name ? p.cluster_name : "",
-                               "secrets", secrets_json(CSI_MAP(req, secrets)));
-    bool recorded = write_record(d, req->volume_id, record, st);
+    if (code == GRPC_STATUS_OK) {
+        json_object_set_new(record, "tenant_id", json_integer(v.tenant_id));
+        if (!write_record(d, req->volume_id, record, st)) code = st->code;
+    }
     json_decref(record);
-    if (!recorded) return st->code;
+    if (code != GRPC_STATUS_OK) return code;
 
     size_t n_context;
     void **context = csi_volume_context(call, &p, &v, &n_context);
@@ -101,7 +111,7 @@ grpc_status_code csi_node_publish_ephemeral(csi_driver *d, vk_rpc_call *call,
                                  mount->mount_flags, mount->n_mount_flags, NULL, &src, st)) {
         return st->code;
     }
-    mkdir(req->target_path, 0750);
+    if (!csi_make_dir(req->target_path, st)) return st->code;
     VK_LOG(VK_LOG_INFO, "mounting ephemeral volume", "volume", req->volume_id, "source", src.source, "target",
            req->target_path, "chosen_by", src.server_choice);
     if (!csi_mount(&limits, src.fstype, src.source, req->target_path, src.options, req->readonly, st)) return st->code;
@@ -146,7 +156,14 @@ grpc_status_code csi_node_forget_ephemeral(csi_driver *d, const char *volume_id,
         code = vk_status_set(st, GRPC_STATUS_ABORTED, "another operation on ephemeral volume %s is in progress",
                              volume_id);
     } else {
-        code = csi_volume_delete_core(d, c, volume_path, tenant_id, deadline, st);
+        /* a publish that failed before the volume existed recorded no tenant yet */
+        const char *policy_name = json_string_value(json_object_get(record, "view_policy"));
+        csi_policy_ref policy;
+        if (tenant_id == 0 && policy_name &&
+            csi_clusters_view_policy(d->clusters, c, policy_name, deadline, &policy, st)) {
+            tenant_id = policy.tenant_id;
+        }
+        code = tenant_id == 0 ? st->code : csi_volume_delete_core(d, c, volume_path, tenant_id, deadline, st);
         csi_keylock_release(d->locks, lock_key);
     }
     if (c) vms_client_free(c);

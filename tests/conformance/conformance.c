@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/random.h>
 #include <sys/stat.h>
@@ -621,8 +622,18 @@ static void print_csi_log_tail(void) {
 static pid_t spawn_csi(const char *binary) {
     char log[256];
     snprintf(log, sizeof log, "%s/vast-csi.log", conf.dir);
-    const char *argv[] = {binary,           "--endpoint", conf.endpoint, "--vms-secret-dir", conf.secret_dir,
-                          "--node-id",      "conformance-node", NULL};
+    const char *argv[16] = {binary,           "--endpoint", conf.endpoint, "--vms-secret-dir", conf.secret_dir,
+                            "--node-id",      "conformance-node"};
+    size_t argc = 7;
+    if (conf.config.node_bind_mounts) {
+        argv[argc++] = "--mount-mode";
+        argv[argc++] = "bind";
+        argv[argc++] = "--bind-root";
+        argv[argc++] = conf.bind_root;
+        argv[argc++] = "--state-dir";
+        argv[argc++] = conf.state_dir;
+    }
+    argv[argc] = NULL;
     pid_t pid = fork();
     if (pid < 0) return -1;
     if (pid == 0) {
@@ -691,6 +702,61 @@ static bool stop_csi(void) {
     return clean;
 }
 
+/* The mount points at or below dir in /proc/self/mountinfo, oldest first, malloc'd
+ * (octal escapes decoded); returns how many (at most max). */
+static int mounts_under(const char *dir, char **points, int max) {
+    FILE *f = fopen("/proc/self/mountinfo", "r");
+    if (!f) return 0;
+    char line[8192];
+    int n = 0;
+    size_t len = strlen(dir);
+    while (n < max && fgets(line, sizeof line, f)) {
+        char point[4096];
+        /* fields: id parent major:minor root mount-point ... */
+        if (sscanf(line, "%*s %*s %*s %*s %4095s", point) != 1) continue;
+        char decoded[4096];
+        size_t o = 0;
+        for (const char *p = point; *p && o + 1 < sizeof decoded; p++) {
+            if (p[0] == '\\' && p[1] >= '0' && p[1] <= '7' && p[2] && p[3]) {
+                decoded[o++] = (char)(((p[1] - '0') << 6) | ((p[2] - '0') << 3) | (p[3] - '0'));
+                p += 3;
+            } else {
+                decoded[o++] = *p;
+            }
+        }
+        decoded[o] = '\0';
+        if (strncmp(decoded, dir, len) == 0 && (decoded[len] == '/' || decoded[len] == '\0')) {
+            points[n] = strdup(decoded);
+            if (!points[n]) abort();
+            n++;
+        }
+    }
+    fclose(f);
+    return n;
+}
+
+int conf_mounts_under(const char *dir) {
+    char *points[512];
+    int n = mounts_under(dir, points, 512);
+    for (int i = 0; i < n; i++) {
+        print_error("still mounted: %s\n", points[i]);
+        free(points[i]);
+    }
+    return n;
+}
+
+/* Lazily detaches every mount at or below dir (newest first), so that removing the run
+ * directory never reaches into a volume a failed spec left mounted. Returns how many. */
+static int detach_mounts_under(const char *dir) {
+    char *points[512];
+    int n = mounts_under(dir, points, 512);
+    for (int i = n; i-- > 0;) {
+        umount2(points[i], MNT_DETACH);
+        free(points[i]);
+    }
+    return n;
+}
+
 static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw) {
     (void)st, (void)flag, (void)ftw;
     remove(path);
@@ -715,6 +781,7 @@ int conf_group_setup(void **state) {
     snprintf(conf.mount_dir, sizeof conf.mount_dir, "%s/csi-mount", conf.dir);
     snprintf(conf.staging_dir, sizeof conf.staging_dir, "%s/csi-staging", conf.dir);
     snprintf(conf.target_path, sizeof conf.target_path, "%s/target", conf.mount_dir);
+    snprintf(conf.state_dir, sizeof conf.state_dir, "%s/state", conf.dir);
     char hex[20];
     random_hex(hex, 8, true);
     snprintf(conf.suffix, sizeof conf.suffix, "-%.8s-%.8s", hex, hex + 8);
@@ -727,6 +794,7 @@ int conf_group_setup(void **state) {
     sim_options options = {.https = true, .seed = true};
     sim_start(&run.sim, &options); /* fails the group on error */
     run.sim_started = true;
+    snprintf(conf.bind_root, sizeof conf.bind_root, "%s/fs", run.sim.dir);
 
     char endpoint[64];
     snprintf(endpoint, sizeof endpoint, "127.0.0.1:%d", run.sim.https_port);
@@ -761,13 +829,16 @@ int conf_group_teardown(void **state) {
     if (conf.client) vk_rpc_client_free(conf.client);
     conf.client = NULL;
     if (!stop_csi()) rc = -1;
+    /* a mount a failed spec left behind: detached before anything is removed */
+    int left = conf.dir[0] ? detach_mounts_under(conf.dir) : 0;
+    if (left) print_error("conformance: detached %d mount(s) left under %s\n", left, conf.dir);
     if (run.sim_started) sim_stop(&run.sim);
     run.sim_started = false;
     const char *keep = getenv("CONFORMANCE_KEEP");
     if (keep && strcmp(keep, "1") == 0) {
         print_message("conformance: run directory kept: %s (vast-csi.log)\n", conf.dir);
     } else if (conf.dir[0]) {
-        nftw(conf.dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+        nftw(conf.dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
     }
     return rc;
 }

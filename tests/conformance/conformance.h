@@ -7,7 +7,9 @@
  *   - a default-cluster secret directory for it (endpoint, username, password,
  *     ssl_cert = the simulator's certificate);
  *   - vast-csi (path from $VAST_CSI), started with fork+execve on a scratch unix socket
- *     with --vms-secret-dir and --node-id conformance-node, waited for with Probe;
+ *     with --vms-secret-dir and --node-id conformance-node (and, with
+ *     config.node_bind_mounts, --mount-mode bind --bind-root <simulator>/fs
+ *     --state-dir DIR/state), waited for with Probe;
  *   - one vk_rpc_client for the whole run (sanity reuses one connection);
  *   - names `<prefix>-XXXXXXXX-XXXXXXXX` with one random suffix per run.
  *
@@ -57,6 +59,11 @@ typedef struct {
     const char *const *test_volume_parameters;
     const char *const *test_volume_mutable_parameters;
     const char *const *test_snapshot_parameters;
+    /* Not a sanity flag: start vast-csi with --mount-mode bind --bind-root <the
+     * simulator's data dir>/fs --state-dir DIR/state, so NodeStage/NodePublish bind-mount
+     * the volumes' directories (machines and CI without an NFS client; needs root). Off
+     * by default: the controller-side binaries never mount. */
+    bool node_bind_mounts;
 } conf_config;
 
 #define CONF_MAX_NAME_LENGTH 128
@@ -73,6 +80,8 @@ typedef struct {
     char mount_dir[160];    /* sanity's --csi.mountdir: DIR/csi-mount */
     char staging_dir[160];  /* sanity's --csi.stagingdir: DIR/csi-staging */
     char target_path[192];  /* mount_dir/target: the NodePublish target sanity uses */
+    char state_dir[160];    /* DIR/state: vast-csi's --state-dir with node_bind_mounts */
+    char bind_root[320];    /* with node_bind_mounts: --bind-root, the simulator's DIR/fs */
     char suffix[24];        /* "-XXXXXXXX-XXXXXXXX" */
     const char *spec;       /* the running spec's name */
 } conf_context;
@@ -198,6 +207,10 @@ void conf_verify_snapshot_info_at(const Csi__V1__Snapshot *s, const char *file, 
 void conf_check_nothing_left(void **state);
 #define CONF_CHECK_NOTHING_LEFT \
     CONF_SPEC("(conformance) every volume and snapshot the specs made is gone from VMS", conf_check_nothing_left)
+
+/* How many mount points are at or below dir in /proc/self/mountinfo; each is printed
+ * ("still mounted: PATH"). */
+int conf_mounts_under(const char *dir);
 
 /* Fails the spec with a message (printf-style) at the caller's line. */
 #define CONF_FAIL(...) conf_fail_at(__FILE__, __LINE__, __VA_ARGS__)

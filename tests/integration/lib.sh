@@ -137,3 +137,21 @@ finish() {
   fi
   exit 0
 }
+
+# ---------- mounts (tests/node) ----------
+
+# mount_points_under DIR: the mount points at or below DIR in this process's mount table,
+# one a line, oldest first (paths as /proc/self/mountinfo writes them).
+mount_points_under() {
+  awk -v d="$1" '$5 == d || index($5, d "/") == 1 { print $5 }' /proc/self/mountinfo
+}
+
+# unmount_all_under DIR: lazily detaches every mount at or below DIR, newest first, so
+# that a failed test leaves no mount behind (and rm -rf never reaches through one).
+unmount_all_under() {
+  local points i
+  mapfile -t points < <(mount_points_under "$1")
+  for ((i = ${#points[@]} - 1; i >= 0; i--)); do
+    umount -l "${points[i]}" 2>/dev/null || echo "unmount_all_under: cannot detach ${points[i]}" >&2
+  done
+}

@@ -1,0 +1,117 @@
+#!/usr/bin/env bash
+# Node benchmark: NodePublishVolume and NodeUnpublishVolume latency for an already staged
+# volume, and the mounts they make, against a seeded vms-sim and a real vast-csi in bind
+# mode (this machine and CI have no NFS client: NodeStage bind-mounts the volume's
+# directory in the simulator's data, NodePublish bind-mounts the staging path into each
+# target, as in NFS mode).
+#
+#   bench/node.sh [BUILD_DIR]      (default: build; run as root: it mounts)
+#
+# One CreateVolume, then bench/node_publish: one NodeStageVolume, N (default 1000)
+# NodePublishVolume calls to distinct targets, N NodeUnpublishVolume calls, one
+# NodeUnstageVolume; p50/p90/p99 of publish and of unpublish, and the mounts of the export
+# after each phase (1 + N while published, 0 after). Environment: PUBLISHES=N,
+# CONCURRENCY=C (default 1: latency, not throughput), WORKERS (vast-csi --workers).
+#
+# It prints a readable report and the JSON line. It measures, never judges: it fails only
+# when a call or a process fails. Every process it starts is stopped by PID, and every
+# mount it leaves (after a failure) is detached.
+set -euo pipefail
+
+BUILD=${1:-build}
+SIM="$BUILD/sim/vms-sim"
+CSI="$BUILD/csi/vast-csi"
+CSICTL="$BUILD/csictl/csictl"
+BENCH="$BUILD/bench/node_publish"
+for tool in "$SIM" "$CSI" "$CSICTL" "$BENCH"; do
+  [[ -x "$tool" ]] || { echo "node.sh: $tool is missing: build first" >&2; exit 2; }
+done
+[[ $(id -u) == 0 ]] || { echo "node.sh: run as root (the node mounts)" >&2; exit 2; }
+
+PUBLISHES=${PUBLISHES:-1000}
+CONCURRENCY=${CONCURRENCY:-1}
+WORKERS=${WORKERS:-16}
+
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/vk-node-bench.XXXXXX")
+SIM_PID=""
+CSI_PID=""
+detach_mounts() {
+  local points i
+  mapfile -t points < <(awk -v d="$WORK" 'index($5, d "/") == 1 { print $5 }' /proc/self/mountinfo)
+  for ((i = ${#points[@]} - 1; i >= 0; i--)); do umount -l "${points[i]}" 2>/dev/null || true; done
+}
+cleanup() {
+  if [[ -n "$CSI_PID" ]] && kill -0 "$CSI_PID" 2>/dev/null; then kill -KILL "$CSI_PID" 2>/dev/null || true; fi
+  if [[ -n "$SIM_PID" ]] && kill -0 "$SIM_PID" 2>/dev/null; then kill -KILL "$SIM_PID" 2>/dev/null || true; fi
+  detach_mounts
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+die() {
+  echo "node.sh: $*" >&2
+  for log in sim csi; do
+    [[ -s "$WORK/$log.log" ]] && { echo "--- $log log (tail) ---" >&2; tail -20 "$WORK/$log.log" >&2; }
+  done
+  exit 1
+}
+
+# ---------- processes ----------
+
+"$SIM" --data-dir "$WORK/sim" --https 127.0.0.1:0 --http 127.0.0.1:0 --port-file "$WORK/ports.json" \
+  --seed --log-level warn 2>"$WORK/sim.log" &
+SIM_PID=$!
+for _ in $(seq 200); do
+  [[ -s "$WORK/ports.json" ]] && break
+  kill -0 "$SIM_PID" 2>/dev/null || die "vms-sim exited"
+  sleep 0.05
+done
+[[ -s "$WORK/ports.json" ]] || die "vms-sim wrote no port file"
+port() { sed -E "s/.*\"$1\": *([0-9]+).*/\1/" "$WORK/ports.json"; }
+
+mkdir -p "$WORK/secret"
+printf '127.0.0.1:%s' "$(port https)" >"$WORK/secret/endpoint"
+printf 'admin' >"$WORK/secret/username"
+printf '123456' >"$WORK/secret/password"
+cp "$WORK/sim/tls/cert.pem" "$WORK/secret/ssl_cert"
+
+ENDPOINT="unix://$WORK/csi.sock"
+"$CSI" --endpoint "$ENDPOINT" --vms-secret-dir "$WORK/secret" --mount-mode bind --bind-root "$WORK/sim/fs" \
+  --state-dir "$WORK/state" --node-id bench-node --workers "$WORKERS" --log-level warn 2>"$WORK/csi.log" &
+CSI_PID=$!
+"$CSICTL" -e "$ENDPOINT" -w 10000 -q Probe || die "vast-csi did not come up"
+
+# ---------- the volume ----------
+
+out=$("$CSICTL" -e "$ENDPOINT" CreateVolume name=pvc-bench capacity_range.required_bytes=1073741824 \
+  'volume_capabilities[0].access_mode.mode=MULTI_NODE_MULTI_WRITER' 'volume_capabilities[0].mount.fs_type=' \
+  parameters.root_export=/k8s parameters.view_policy=vast-k8s-nfs parameters.vip_pool_name=vast-k8s-pool) ||
+  die "CreateVolume failed"
+VOLUME_ID=$(/usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["volume"]["volume_id"])' <<<"$out")
+EXPORT=$(/usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["volume"]["volume_context"]["export_path"])' <<<"$out")
+mapfile -t CONTEXT < <(/usr/bin/python3 -c 'import json,sys
+for k, v in json.load(sys.stdin)["volume"]["volume_context"].items(): print("--context=%s=%s" % (k, v))' <<<"$out")
+
+echo "vast-csi node benchmark: bind mode, vms-sim on HTTPS, --workers $WORKERS, $(nproc) CPUs"
+echo
+status=0
+"$BENCH" --endpoint "$ENDPOINT" --volume-id "$VOLUME_ID" "${CONTEXT[@]}" --staging "$WORK/staging/pvc-bench" \
+  --targets-dir "$WORK/pods" --export "$EXPORT" --bind-root "$WORK/sim/fs" --publishes "$PUBLISHES" \
+  --concurrency "$CONCURRENCY" >"$WORK/bench.out" || status=$?
+cat "$WORK/bench.out"
+[[ $status == 0 ]] || die "node_publish reported failed calls (exit $status)"
+
+"$CSICTL" -e "$ENDPOINT" -q DeleteVolume "volume_id=$VOLUME_ID" || die "DeleteVolume failed"
+
+# ---------- stop ----------
+
+kill -TERM "$CSI_PID"
+status=0
+wait "$CSI_PID" || status=$?
+CSI_PID=""
+[[ $status -eq 0 ]] || die "vast-csi exited with $status after SIGTERM"
+kill -TERM "$SIM_PID"
+status=0
+wait "$SIM_PID" || status=$?
+SIM_PID=""
+[[ $status -eq 0 ]] || die "vms-sim exited with $status after SIGTERM"

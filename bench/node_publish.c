@@ -1,0 +1,473 @@
+/* node_publish: NodePublishVolume and NodeUnpublishVolume latency for an already staged
+ * volume against a running vast-csi (node service), and what the calls leave in the
+ * mount table. Prints a readable report, then one JSON line.
+ *
+ *   node_publish --endpoint unix:///tmp/csi.sock --volume-id vk1::2:/k8s/pvc-1 \
+ *                --context export_path=/k8s/pvc-1 [--context K=V]... \
+ *                --staging DIR --targets-dir DIR [--publishes 1000] [--concurrency 1] \
+ *                --export /k8s/pvc-1 [--bind-root DIR] [--mode MULTI_NODE_MULTI_WRITER] [--timeout MS]
+ *
+ * One NodeStageVolume of the volume at --staging (timed, once), then N NodePublishVolume
+ * calls, each to its own target DIR/pod-<i>/mount (the bench makes DIR/pod-<i>, as kubelet
+ * makes a pod's directory; the driver makes the target), then the N NodeUnpublishVolume
+ * calls, then NodeUnstageVolume. C threads (one gRPC client each) take the next call until
+ * all N are done. Mounts of the export are counted from /proc/self/mountinfo after the
+ * publishes (1 staging + N targets expected), after the unpublishes (1) and after the
+ * unstage (0): with --bind-root, bind mounts of DIR<export> (the driver's bind mode);
+ * without, NFS mounts whose source ends in ":<export>".
+ *
+ * Percentiles are nearest-rank over successful calls; errors are counted, the first one
+ * printed on stderr. Exits 1 when any call failed, 64 on a usage error. A benchmark: it
+ * never judges the figures. */
+#include "vk/endpoint.h"
+#include "vk/rpc_client.h"
+#include "vk/status.h"
+
+#include "csi.pb-c.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <grpc/grpc.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <time.h>
+
+enum { EXIT_USAGE = 64, MAX_PAIRS = 64 };
+
+typedef struct {
+    vk_endpoint endpoint;
+    const char *volume_id, *staging, *targets_dir, *export_path, *bind_root;
+    int mode;
+    long publishes, concurrency, timeout_ms;
+    Csi__V1__NodePublishVolumeRequest__VolumeContextEntry publish_ctx[MAX_PAIRS];
+    Csi__V1__NodeStageVolumeRequest__VolumeContextEntry stage_ctx[MAX_PAIRS];
+    size_t n_ctx;
+} options;
+
+typedef enum { OP_PUBLISH, OP_UNPUBLISH } op_kind;
+
+typedef struct {
+    const options *o;
+    op_kind op;
+    long n;
+    uint64_t *latency_ns; /* per call; UINT64_MAX for a failed call */
+    atomic_long next;
+    atomic_long errors;
+    atomic_flag first_error;
+    pthread_barrier_t start_line;
+} phase;
+
+static uint64_t monotonic_ns(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static void target_of(const options *o, long i, char *out, size_t size) {
+    snprintf(out, size, "%s/pod-%ld/mount", o->targets_dir, i);
+}
+
+static void mkdir_p(const char *path) {
+    char buf[4096];
+    snprintf(buf, sizeof buf, "%s", path);
+    for (char *p = buf + 1; *p; p++) {
+        if (*p != '/') continue;
+        *p = '\0';
+        mkdir(buf, 0755);
+        *p = '/';
+    }
+    mkdir(buf, 0755);
+}
+
+/* ---------- calls ---------- */
+
+static void fill_capability(const options *o, Csi__V1__VolumeCapability *cap, Csi__V1__VolumeCapability__MountVolume *mount,
+                            Csi__V1__VolumeCapability__AccessMode *mode) {
+    *mount = (Csi__V1__VolumeCapability__MountVolume)CSI__V1__VOLUME_CAPABILITY__MOUNT_VOLUME__INIT;
+    *mode = (Csi__V1__VolumeCapability__AccessMode)CSI__V1__VOLUME_CAPABILITY__ACCESS_MODE__INIT;
+    mode->mode = o->mode;
+    *cap = (Csi__V1__VolumeCapability)CSI__V1__VOLUME_CAPABILITY__INIT;
+    cap->access_type_case = CSI__V1__VOLUME_CAPABILITY__ACCESS_TYPE_MOUNT;
+    cap->mount = mount;
+    cap->access_mode = mode;
+}
+
+static grpc_status_code publish_one(vk_rpc_client *client, const options *o, long i, vk_status *st) {
+    char target[4200];
+    target_of(o, i, target, sizeof target);
+    Csi__V1__VolumeCapability cap;
+    Csi__V1__VolumeCapability__MountVolume mount;
+    Csi__V1__VolumeCapability__AccessMode mode;
+    fill_capability(o, &cap, &mount, &mode);
+    Csi__V1__NodePublishVolumeRequest__VolumeContextEntry *ctx[MAX_PAIRS];
+    for (size_t k = 0; k < o->n_ctx; k++) ctx[k] = (Csi__V1__NodePublishVolumeRequest__VolumeContextEntry *)&o->publish_ctx[k];
+    Csi__V1__NodePublishVolumeRequest req = CSI__V1__NODE_PUBLISH_VOLUME_REQUEST__INIT;
+    req.volume_id = (char *)o->volume_id;
+    req.staging_target_path = (char *)o->staging;
+    req.target_path = target;
+    req.volume_capability = &cap;
+    req.volume_context = ctx;
+    req.n_volume_context = o->n_ctx;
+    return vk_rpc_client_call(client, "/csi.v1.Node/NodePublishVolume", &req.base, NULL, o->timeout_ms, NULL, st);
+}
+
+static grpc_status_code unpublish_one(vk_rpc_client *client, const options *o, long i, vk_status *st) {
+    char target[4200];
+    target_of(o, i, target, sizeof target);
+    Csi__V1__NodeUnpublishVolumeRequest req = CSI__V1__NODE_UNPUBLISH_VOLUME_REQUEST__INIT;
+    req.volume_id = (char *)o->volume_id;
+    req.target_path = target;
+    return vk_rpc_client_call(client, "/csi.v1.Node/NodeUnpublishVolume", &req.base, NULL, o->timeout_ms, NULL, st);
+}
+
+static grpc_status_code stage(vk_rpc_client *client, const options *o, vk_status *st) {
+    Csi__V1__VolumeCapability cap;
+    Csi__V1__VolumeCapability__MountVolume mount;
+    Csi__V1__VolumeCapability__AccessMode mode;
+    fill_capability(o, &cap, &mount, &mode);
+    Csi__V1__NodeStageVolumeRequest__VolumeContextEntry *ctx[MAX_PAIRS];
+    for (size_t k = 0; k < o->n_ctx; k++) ctx[k] = (Csi__V1__NodeStageVolumeRequest__VolumeContextEntry *)&o->stage_ctx[k];
+    Csi__V1__NodeStageVolumeRequest req = CSI__V1__NODE_STAGE_VOLUME_REQUEST__INIT;
+    req.volume_id = (char *)o->volume_id;
+    req.staging_target_path = (char *)o->staging;
+    req.volume_capability = &cap;
+    req.volume_context = ctx;
+    req.n_volume_context = o->n_ctx;
+    return vk_rpc_client_call(client, "/csi.v1.Node/NodeStageVolume", &req.base, NULL, o->timeout_ms, NULL, st);
+}
+
+static grpc_status_code unstage(vk_rpc_client *client, const options *o, vk_status *st) {
+    Csi__V1__NodeUnstageVolumeRequest req = CSI__V1__NODE_UNSTAGE_VOLUME_REQUEST__INIT;
+    req.volume_id = (char *)o->volume_id;
+    req.staging_target_path = (char *)o->staging;
+    return vk_rpc_client_call(client, "/csi.v1.Node/NodeUnstageVolume", &req.base, NULL, o->timeout_ms, NULL, st);
+}
+
+/* ---------- the mount table ---------- */
+
+/* Mounts of the export: bind mounts of bind_root+export (same device, root a tail of that
+ * directory), or NFS mounts of "<server>:<export>". */
+static long count_export_mounts(const options *o) {
+    char source[4200] = "";
+    dev_t dev = 0;
+    if (o->bind_root) {
+        snprintf(source, sizeof source, "%s%s", o->bind_root, o->export_path);
+        struct stat sb;
+        if (stat(source, &sb) != 0) return -1;
+        dev = sb.st_dev;
+    }
+    FILE *f = fopen("/proc/self/mountinfo", "r");
+    if (!f) return -1;
+    char line[8192];
+    long n = 0;
+    size_t export_len = strlen(o->export_path);
+    while (fgets(line, sizeof line, f)) {
+        char devnum[64], root[4096], point[4096];
+        unsigned major_n, minor_n;
+        if (sscanf(line, "%*s %*s %63s %4095s %4095s", devnum, root, point) != 3) continue;
+        if (o->bind_root) {
+            if (sscanf(devnum, "%u:%u", &major_n, &minor_n) != 2) continue;
+            if (makedev(major_n, minor_n) != dev || strcmp(root, "/") == 0) continue;
+            size_t sl = strlen(source), rl = strlen(root);
+            if (rl <= sl && strcmp(source + sl - rl, root) == 0) n++;
+        } else {
+            const char *dash = strstr(line, " - ");
+            char fstype[64], src[4096];
+            if (!dash || sscanf(dash + 3, "%63s %4095s", fstype, src) != 2 || strncmp(fstype, "nfs", 3) != 0) continue;
+            size_t sl = strlen(src);
+            if (sl > export_len && src[sl - export_len - 1] == ':' && strcmp(src + sl - export_len, o->export_path) == 0) n++;
+        }
+    }
+    fclose(f);
+    return n;
+}
+
+/* ---------- phases ---------- */
+
+static void report_error(phase *p, long i, grpc_status_code code, const char *message) {
+    atomic_fetch_add(&p->errors, 1);
+    if (!atomic_flag_test_and_set(&p->first_error)) {
+        fprintf(stderr, "node_publish: %s of target %ld: %s: %s\n",
+                p->op == OP_PUBLISH ? "NodePublishVolume" : "NodeUnpublishVolume", i, vk_status_name(code), message);
+    }
+}
+
+static void *worker_main(void *arg) {
+    phase *p = arg;
+    vk_rpc_client *client = vk_rpc_client_new(&p->o->endpoint);
+    pthread_barrier_wait(&p->start_line);
+    for (;;) {
+        long i = atomic_fetch_add(&p->next, 1);
+        if (i >= p->n) break;
+        vk_status st = {0};
+        uint64_t began = monotonic_ns();
+        grpc_status_code code =
+            p->op == OP_PUBLISH ? publish_one(client, p->o, i, &st) : unpublish_one(client, p->o, i, &st);
+        p->latency_ns[i] = code == GRPC_STATUS_OK ? monotonic_ns() - began : UINT64_MAX;
+        if (code != GRPC_STATUS_OK) report_error(p, i, code, st.message);
+    }
+    vk_rpc_client_free(client);
+    return NULL;
+}
+
+typedef struct {
+    long calls, errors;
+    double seconds, per_s, p50_ms, p90_ms, p99_ms, mean_ms, max_ms, first_tenth_p50_ms, last_tenth_p50_ms;
+} figures;
+
+static int compare_u64(const void *a, const void *b) {
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* Nearest-rank percentile of the first n entries of a sorted array, in ms. */
+static double percentile_ms(const uint64_t *sorted, long n, double pct) {
+    if (n == 0) return 0;
+    long rank = (long)(pct / 100.0 * (double)n + 0.999999);
+    if (rank < 1) rank = 1;
+    if (rank > n) rank = n;
+    return (double)sorted[rank - 1] / 1e6;
+}
+
+/* p50 of calls [from, to) in call order (how latency moves as the mount table grows) */
+static double slice_p50_ms(const uint64_t *latency, long from, long to) {
+    long n = to - from, ok = 0;
+    if (n <= 0) return 0;
+    uint64_t *copy = malloc((size_t)n * sizeof *copy);
+    if (!copy) return 0;
+    for (long i = from; i < to; i++) {
+        if (latency[i] != UINT64_MAX) copy[ok++] = latency[i];
+    }
+    qsort(copy, (size_t)ok, sizeof *copy, compare_u64);
+    double p = percentile_ms(copy, ok, 50);
+    free(copy);
+    return p;
+}
+
+static figures run_phase(const options *o, op_kind op) {
+    long n = o->publishes;
+    phase p = {.o = o, .op = op, .n = n, .first_error = ATOMIC_FLAG_INIT};
+    atomic_init(&p.next, 0);
+    atomic_init(&p.errors, 0);
+    p.latency_ns = calloc((size_t)n, sizeof *p.latency_ns);
+    long threads = o->concurrency < n ? o->concurrency : n;
+    pthread_t *tids = calloc((size_t)threads, sizeof *tids);
+    if (!p.latency_ns || !tids) {
+        fprintf(stderr, "node_publish: out of memory\n");
+        exit(1);
+    }
+    pthread_barrier_init(&p.start_line, NULL, (unsigned)threads + 1);
+    for (long t = 0; t < threads; t++) {
+        int err = pthread_create(&tids[t], NULL, worker_main, &p);
+        if (err != 0) {
+            fprintf(stderr, "node_publish: cannot start thread: %s\n", strerror(err));
+            exit(1);
+        }
+    }
+    pthread_barrier_wait(&p.start_line);
+    uint64_t began = monotonic_ns();
+    for (long t = 0; t < threads; t++) pthread_join(tids[t], NULL);
+    double seconds = (double)(monotonic_ns() - began) / 1e9;
+    pthread_barrier_destroy(&p.start_line);
+
+    figures f = {.calls = n, .errors = atomic_load(&p.errors), .seconds = seconds};
+    long tenth = n / 10 ? n / 10 : 1;
+    f.first_tenth_p50_ms = slice_p50_ms(p.latency_ns, 0, tenth);
+    f.last_tenth_p50_ms = slice_p50_ms(p.latency_ns, n - tenth, n);
+    qsort(p.latency_ns, (size_t)n, sizeof *p.latency_ns, compare_u64); /* failures (UINT64_MAX) sort last */
+    long ok = n - f.errors;
+    double sum = 0;
+    for (long i = 0; i < ok; i++) sum += (double)p.latency_ns[i];
+    f.per_s = seconds > 0 ? (double)ok / seconds : 0;
+    f.p50_ms = percentile_ms(p.latency_ns, ok, 50);
+    f.p90_ms = percentile_ms(p.latency_ns, ok, 90);
+    f.p99_ms = percentile_ms(p.latency_ns, ok, 99);
+    f.mean_ms = ok ? sum / (double)ok / 1e6 : 0;
+    f.max_ms = ok ? (double)p.latency_ns[ok - 1] / 1e6 : 0;
+    free(p.latency_ns);
+    free(tids);
+    return f;
+}
+
+/* ---------- options ---------- */
+
+static void usage(FILE *out) {
+    fprintf(out,
+            "usage: node_publish --endpoint ADDR --volume-id ID --staging DIR --targets-dir DIR --export PATH\n"
+            "                    [--context K=V]... [--bind-root DIR] [--publishes N] [--concurrency C]\n"
+            "                    [--mode ACCESS_MODE] [--timeout MS]\n\n"
+            "Stages the volume once at DIR, then N NodePublishVolume calls (default 1000) to\n"
+            "DIR/pod-<i>/mount with C threads (default 1), N NodeUnpublishVolume calls and one\n"
+            "NodeUnstageVolume; prints p50/p90/p99 of publish and unpublish, and the mounts of\n"
+            "the export after each phase, as text and as one JSON line. The access mode is a\n"
+            "CSI name (default MULTI_NODE_MULTI_WRITER); each call's deadline MS (default 60000).\n"
+            "Exits 1 if any call failed.\n");
+}
+
+static bool parse_long(const char *text, long min, long *out) {
+    char *end;
+    errno = 0;
+    long v = strtol(text, &end, 10);
+    if (end == text || *end || errno || v < min) return false;
+    *out = v;
+    return true;
+}
+
+static bool add_context(options *o, const char *text) {
+    const char *eq = strchr(text, '=');
+    if (!eq || eq == text || o->n_ctx == MAX_PAIRS) return false;
+    char *key = strndup(text, (size_t)(eq - text)), *value = strdup(eq + 1);
+    o->publish_ctx[o->n_ctx] =
+        (Csi__V1__NodePublishVolumeRequest__VolumeContextEntry)CSI__V1__NODE_PUBLISH_VOLUME_REQUEST__VOLUME_CONTEXT_ENTRY__INIT;
+    o->publish_ctx[o->n_ctx].key = key;
+    o->publish_ctx[o->n_ctx].value = value;
+    o->stage_ctx[o->n_ctx] =
+        (Csi__V1__NodeStageVolumeRequest__VolumeContextEntry)CSI__V1__NODE_STAGE_VOLUME_REQUEST__VOLUME_CONTEXT_ENTRY__INIT;
+    o->stage_ctx[o->n_ctx].key = key;
+    o->stage_ctx[o->n_ctx].value = value;
+    o->n_ctx++;
+    return true;
+}
+
+static int parse_options(int argc, char **argv, options *o) {
+    *o = (options){.publishes = 1000, .concurrency = 1, .timeout_ms = 60000,
+                   .mode = CSI__V1__VOLUME_CAPABILITY__ACCESS_MODE__MODE__MULTI_NODE_MULTI_WRITER};
+    const char *endpoint = NULL;
+    static const struct option longopts[] = {
+        {"endpoint", required_argument, NULL, 'e'},    {"volume-id", required_argument, NULL, 'v'},
+        {"context", required_argument, NULL, 'x'},     {"staging", required_argument, NULL, 's'},
+        {"targets-dir", required_argument, NULL, 'd'}, {"export", required_argument, NULL, 'p'},
+        {"bind-root", required_argument, NULL, 'b'},   {"publishes", required_argument, NULL, 'n'},
+        {"concurrency", required_argument, NULL, 'c'}, {"mode", required_argument, NULL, 'm'},
+        {"timeout", required_argument, NULL, 'T'},     {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    for (int c; (c = getopt_long(argc, argv, "e:v:x:s:d:p:b:n:c:m:T:h", longopts, NULL)) != -1;) {
+        bool ok = true;
+        switch (c) {
+        case 'e': endpoint = optarg; break;
+        case 'v': o->volume_id = optarg; break;
+        case 'x': ok = add_context(o, optarg); break;
+        case 's': o->staging = optarg; break;
+        case 'd': o->targets_dir = optarg; break;
+        case 'p': o->export_path = optarg; break;
+        case 'b': o->bind_root = optarg; break;
+        case 'n': ok = parse_long(optarg, 1, &o->publishes); break;
+        case 'c': ok = parse_long(optarg, 1, &o->concurrency) && o->concurrency <= 1024; break;
+        case 'm': {
+            const ProtobufCEnumValue *v = protobuf_c_enum_descriptor_get_value_by_name(
+                &csi__v1__volume_capability__access_mode__mode__descriptor, optarg);
+            ok = v != NULL;
+            if (v) o->mode = v->value;
+            break;
+        }
+        case 'T': ok = parse_long(optarg, 1, &o->timeout_ms); break;
+        case 'h': usage(stdout); exit(0);
+        default: usage(stderr); return EXIT_USAGE;
+        }
+        if (!ok) {
+            fprintf(stderr, "node_publish: bad value \"%s\" for an option (see --help)\n", optarg);
+            return EXIT_USAGE;
+        }
+    }
+    if (!endpoint || !o->volume_id || !o->staging || !o->targets_dir || !o->export_path || optind < argc) {
+        usage(stderr);
+        return EXIT_USAGE;
+    }
+    vk_status st;
+    if (!vk_endpoint_parse(endpoint, &o->endpoint, &st)) {
+        fprintf(stderr, "node_publish: %s\n", st.message);
+        return EXIT_USAGE;
+    }
+    return 0;
+}
+
+static void print_text(const char *what, const figures *f) {
+    printf("  %-19s %5ld calls in %6.2f s (%6.1f/s): p50 %6.2f ms, p90 %6.2f ms, p99 %6.2f ms, max %7.2f ms; "
+           "p50 of the first tenth %.2f ms, of the last tenth %.2f ms; errors %ld\n",
+           what, f->calls, f->seconds, f->per_s, f->p50_ms, f->p90_ms, f->p99_ms, f->max_ms, f->first_tenth_p50_ms,
+           f->last_tenth_p50_ms, f->errors);
+}
+
+static void print_json(const char *prefix, const figures *f) {
+    printf("\"%s_errors\": %ld, \"%s_seconds\": %.3f, \"%s_per_s\": %.1f, \"%s_p50_ms\": %.2f, \"%s_p90_ms\": %.2f, "
+           "\"%s_p99_ms\": %.2f, \"%s_mean_ms\": %.2f, \"%s_max_ms\": %.2f, \"%s_first_tenth_p50_ms\": %.2f, "
+           "\"%s_last_tenth_p50_ms\": %.2f",
+           prefix, f->errors, prefix, f->seconds, prefix, f->per_s, prefix, f->p50_ms, prefix, f->p90_ms, prefix,
+           f->p99_ms, prefix, f->mean_ms, prefix, f->max_ms, prefix, f->first_tenth_p50_ms, prefix,
+           f->last_tenth_p50_ms);
+}
+
+int main(int argc, char **argv) {
+    options o;
+    int rc = parse_options(argc, argv, &o);
+    if (rc != 0) return rc;
+    mkdir_p(o.staging);
+    for (long i = 0; i < o.publishes; i++) {
+        char pod[4200];
+        snprintf(pod, sizeof pod, "%s/pod-%ld", o.targets_dir, i);
+        mkdir_p(pod);
+    }
+    grpc_init();
+    vk_rpc_client *client = vk_rpc_client_new(&o.endpoint);
+    long errors = 0;
+    vk_status st = {0};
+
+    long mounts_before = count_export_mounts(&o);
+    uint64_t began = monotonic_ns();
+    grpc_status_code code = stage(client, &o, &st);
+    double stage_ms = (double)(monotonic_ns() - began) / 1e6;
+    if (code != GRPC_STATUS_OK) {
+        fprintf(stderr, "node_publish: NodeStageVolume: %s: %s\n", vk_status_name(code), st.message);
+        vk_rpc_client_free(client);
+        grpc_shutdown_blocking();
+        return 1;
+    }
+    long mounts_staged = count_export_mounts(&o);
+
+    figures pub = run_phase(&o, OP_PUBLISH);
+    long mounts_published = count_export_mounts(&o);
+    figures unpub = run_phase(&o, OP_UNPUBLISH);
+    long mounts_unpublished = count_export_mounts(&o);
+
+    began = monotonic_ns();
+    code = unstage(client, &o, &st);
+    double unstage_ms = (double)(monotonic_ns() - began) / 1e6;
+    if (code != GRPC_STATUS_OK) {
+        fprintf(stderr, "node_publish: NodeUnstageVolume: %s: %s\n", vk_status_name(code), st.message);
+        errors++;
+    }
+    long mounts_after = count_export_mounts(&o);
+    errors += pub.errors + unpub.errors;
+
+    printf("node_publish: volume %s, %ld targets, concurrency %ld\n", o.volume_id, o.publishes, o.concurrency);
+    printf("  NodeStageVolume     %.2f ms; NodeUnstageVolume %.2f ms\n", stage_ms, unstage_ms);
+    print_text("NodePublishVolume", &pub);
+    print_text("NodeUnpublishVolume", &unpub);
+    printf("  mounts of the export: before %ld, staged %ld, published %ld (expected %ld), unpublished %ld "
+           "(expected 1), after unstage %ld (expected 0)\n",
+           mounts_before, mounts_staged, mounts_published, o.publishes + 1, mounts_unpublished, mounts_after);
+    printf("{\"bench\": \"node_publish\", \"targets\": %ld, \"concurrency\": %ld, \"stage_ms\": %.2f, "
+           "\"unstage_ms\": %.2f, ",
+           o.publishes, o.concurrency, stage_ms, unstage_ms);
+    print_json("publish", &pub);
+    printf(", ");
+    print_json("unpublish", &unpub);
+    printf(", \"mounts_before\": %ld, \"mounts_staged\": %ld, \"mounts_published\": %ld, \"mounts_unpublished\": %ld, "
+           "\"mounts_after\": %ld}\n",
+           mounts_before, mounts_staged, mounts_published, mounts_unpublished, mounts_after);
+
+    vk_rpc_client_free(client);
+    grpc_shutdown_blocking();
+    for (size_t k = 0; k < o.n_ctx; k++) {
+        free(o.publish_ctx[k].key);
+        free(o.publish_ctx[k].value);
+    }
+    return errors ? 1 : 0;
+}
