@@ -1,7 +1,7 @@
 /* vast-csi: the CSI plugin process. Parses options, serves the services its mode
  * calls for until SIGTERM or SIGINT, then stops gracefully and exits 0. */
 #include "driver.h"
-#include "mounter.h"
+#include "mount_helper.h"
 #include "version.h"
 
 #include "vk/fault.h"

@@ -1,4 +1,5 @@
 #include "mounter.h"
+#include "mount_helper.h"
 
 #include "vk/deadline.h"
 #include "vk/fault.h"
@@ -25,8 +26,6 @@ extern char **environ;
 
 enum { OUTPUT_MAX = 2048, ABANDONED_MAX = 4096 };
 
-/* Exit statuses of the helper, beyond 0 = done. */
-enum { HELPER_FAILED = 1, HELPER_MISSING = 2, HELPER_STALE = 3, HELPER_USAGE = 64 };
 
 /* ---------- the parent side: run a helper within a bound ---------- */
 
@@ -69,6 +68,25 @@ static const char *self_path(void) {
     return self[0] ? self : "/proc/self/exe";
 }
 
+/* The small helper binary installed next to vast-csi starts in about a millisecond; the
+ * plugin itself (--mount-helper) loads gRPC and friends first. Either works. */
+static char helper[4096];
+
+static void resolve_helper(void) {
+    const char *me = self_path();
+    const char *slash = strrchr(me, '/');
+    if (slash && strcmp(me, "/proc/self/exe") != 0) {
+        snprintf(helper, sizeof helper, "%.*s/vast-csi-mount-helper", (int)(slash - me), me);
+        if (access(helper, X_OK) != 0) helper[0] = '\0';
+    }
+}
+
+static const char *helper_path(void) {
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, resolve_helper);
+    return helper;
+}
+
 typedef enum { RUN_DONE, RUN_TIMED_OUT, RUN_FAILED } run_result;
 
 /* Runs `vast-csi --mount-helper args...`, collecting its output, for at most
@@ -81,18 +99,22 @@ static run_result run_helper(const char *const *args, int timeout_ms, char *out,
         snprintf(out, out_size, "pipe: %s", strerror(errno));
         return RUN_FAILED;
     }
+    /* the small helper takes OP ARGS...; the plugin binary --mount-helper OP ARGS... */
+    bool small = helper_path()[0] != '\0';
     const char *argv[16] = {"vast-csi", "--mount-helper"};
     size_t n = 2;
     for (size_t i = 0; args[i] && n < 15; i++) argv[n++] = args[i];
     argv[n] = NULL;
+    const char *const *small_argv = argv + 1; /* "--mount-helper" stands in for argv[0] */
     posix_spawn_file_actions_t actions;
     posix_spawn_file_actions_init(&actions);
     posix_spawn_file_actions_adddup2(&actions, fds[1], STDOUT_FILENO);
     posix_spawn_file_actions_adddup2(&actions, fds[1], STDERR_FILENO);
     pid_t pid;
-    int rc = posix_spawn(&pid, self_path(), &actions, NULL, (char *const *)argv, environ);
+    int rc = small ? posix_spawn(&pid, helper_path(), &actions, NULL, (char *const *)small_argv, environ)
+                   : posix_spawn(&pid, self_path(), &actions, NULL, (char *const *)argv, environ);
     if (rc == ENOENT || rc == EACCES || rc == ETXTBSY) {
-        /* the binary was replaced under us (an upgrade in place): run the one we are */
+        /* a binary replaced under us (an upgrade in place): run the one we are */
         rc = posix_spawn(&pid, "/proc/self/exe", &actions, NULL, (char *const *)argv, environ);
     }
     posix_spawn_file_actions_destroy(&actions);
@@ -371,99 +393,4 @@ void csi_mount_count_servers(const char *const *addresses, size_t n, int *count)
     memset(count, 0, n * sizeof *count);
     count_ctx ctx = {addresses, n, count};
     each_mount(count_server, &ctx);
-}
-
-/* ---------- the helper process ---------- */
-
-static int helper_mount(const char *fstype, const char *source, const char *target, const char *options,
-                        bool read_only) {
-    if (strcmp(fstype, "bind") == 0) {
-        if (mount(source, target, NULL, MS_BIND, NULL) != 0) {
-            printf("bind mount of %s: %s\n", source, strerror(errno));
-            return HELPER_FAILED;
-        }
-        if (read_only && mount(NULL, target, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY, NULL) != 0) {
-            printf("read-only remount of %s: %s\n", target, strerror(errno));
-            umount2(target, MNT_DETACH);
-            return HELPER_FAILED;
-        }
-        return 0;
-    }
-    struct libmnt_context *cxt = mnt_new_context();
-    if (!cxt) return HELPER_FAILED;
-    char opts[2048];
-    snprintf(opts, sizeof opts, "%s%s%s", options, *options && read_only ? "," : "", read_only ? "ro" : "");
-    mnt_context_set_fstype(cxt, fstype);
-    mnt_context_set_source(cxt, source);
-    mnt_context_set_target(cxt, target);
-    if (*opts) mnt_context_set_options(cxt, opts);
-    int rc = mnt_context_mount(cxt);
-    int result = 0;
-    if (rc != 0 || mnt_context_get_status(cxt) != 1) {
-        char buf[512] = "";
-        mnt_context_get_excode(cxt, rc, buf, sizeof buf);
-        printf("%s\n", buf[0] ? buf : strerror(errno));
-        result = HELPER_FAILED;
-    }
-    mnt_free_context(cxt);
-    return result;
-}
-
-static int helper_umount(const char *target, const char *mode) {
-    int flags = UMOUNT_NOFOLLOW;
-    if (strcmp(mode, "force") == 0) flags |= MNT_FORCE;
-    if (strcmp(mode, "lazy") == 0) flags |= MNT_DETACH;
-    if (umount2(target, flags) != 0 && errno != EINVAL && errno != ENOENT) {
-        printf("%s\n", strerror(errno));
-        return HELPER_FAILED;
-    }
-    return 0;
-}
-
-static int helper_statvfs(const char *path) {
-    struct stat sb;
-    if (stat(path, &sb) != 0) {
-        if (errno == ENOENT || errno == ENOTDIR) return HELPER_MISSING;
-        if (errno == ESTALE) return HELPER_STALE;
-        printf("%s\n", strerror(errno));
-        return HELPER_FAILED;
-    }
-    struct statvfs vfs;
-    if (statvfs(path, &vfs) != 0) {
-        if (errno == ESTALE) return HELPER_STALE;
-        printf("%s\n", strerror(errno));
-        return HELPER_FAILED;
-    }
-    unsigned long long unit = vfs.f_frsize ? vfs.f_frsize : vfs.f_bsize;
-    unsigned long long total = vfs.f_blocks * unit, avail = vfs.f_bavail * unit, free_bytes = vfs.f_bfree * unit;
-    printf("%llu %llu %llu %llu %llu %llu\n", total, avail, total - free_bytes, (unsigned long long)vfs.f_files,
-           (unsigned long long)vfs.f_ffree, (unsigned long long)(vfs.f_files - vfs.f_ffree));
-    return 0;
-}
-
-int csi_mount_helper_main(int argc, char **argv) {
-    /* argv: vast-csi --mount-helper OP ARGS... Tests make a helper hang or fail like a
-     * dead server would, through the fault point helper.<OP> (include/vk/fault.h). */
-    vk_status st;
-    if (argc >= 3 && vk_fault_configure(getenv("VAST_CSI_FAULTS"), &st)) {
-        /* each helper is a new process (hit counts start at 0), so an unmount's point
-         * also names its attempt: helper.umount.normal, .force, .lazy */
-        char point[64];
-        if (strcmp(argv[2], "umount") == 0 && argc >= 5) {
-            snprintf(point, sizeof point, "helper.umount.%s", argv[4]);
-        } else {
-            snprintf(point, sizeof point, "helper.%s", argv[2]);
-        }
-        if (vk_fault_point(point, &st)) {
-            printf("%s\n", st.message);
-            return HELPER_FAILED;
-        }
-    }
-    if (argc >= 8 && strcmp(argv[2], "mount") == 0) {
-        return helper_mount(argv[3], argv[4], argv[5], argv[6], strcmp(argv[7], "ro") == 0);
-    }
-    if (argc >= 5 && strcmp(argv[2], "umount") == 0) return helper_umount(argv[3], argv[4]);
-    if (argc >= 4 && strcmp(argv[2], "statvfs") == 0) return helper_statvfs(argv[3]);
-    printf("usage: vast-csi --mount-helper mount|umount|statvfs ...\n");
-    return HELPER_USAGE;
 }

@@ -4,9 +4,10 @@
  * helper.statvfs, and helper.umount.normal / .force / .lazy per unmount attempt.
  *
  * Every operation that touches a possibly dead NFS server (mount, umount, stat,
- * statvfs) runs in a short-lived helper process: vast-csi re-executes itself
- * (/proc/self/exe --mount-helper OP ...) through posix_spawn and waits at most the
- * operation's bound. A helper stuck in the kernel past its bound is killed and left
+ * statvfs) runs in a short-lived helper process (csi/mount_helper.h): the small
+ * vast-csi-mount-helper next to the plugin's binary, or the plugin itself with
+ * --mount-helper, started with posix_spawn; the plugin waits at most the operation's
+ * bound. A helper stuck in the kernel past its bound is killed and left
  * behind (reaped later), never waited on, so a kubelet call always gets an answer.
  * Which paths are mounted, and from where, is read from the kernel's mount table with
  * libmount (never from memory), so a restarted plugin knows its mounts. */
@@ -82,8 +83,5 @@ typedef enum {
 csi_probe_result csi_probe_usage(const csi_mount_limits *limits, const char *path, csi_fs_usage *usage,
                                  char *message, size_t size);
 
-/* The helper side: vast-csi --mount-helper OP ARGS... runs this and exits with its
- * result. Returns the process exit status. */
-int csi_mount_helper_main(int argc, char **argv);
 
 #endif
