@@ -29,7 +29,7 @@ trap cleanup EXIT
 # start_plugin [vast-csi flags...]: starts vast-csi on $ENDPOINT, logs in $WORK/plugin.log,
 # and waits until it answers Probe.
 start_plugin() {
-  "$VAST_CSI" --endpoint "$ENDPOINT" "$@" 2>"$WORK/plugin.log" &
+  "$VAST_CSI" --endpoint "$ENDPOINT" "$@" >"$WORK/plugin.out" 2>"$WORK/plugin.log" &
   PLUGIN_PID=$!
   if ! "$CSICTL" -e "$ENDPOINT" -w 10000 -q Probe; then
     echo "vast-csi did not come up; its log:"
@@ -46,7 +46,7 @@ SECRET_DIR="$WORK/secret"
 start_sim() {
   : "${VMS_SIM:?path of the vms-sim binary}"
   "$VMS_SIM" --data-dir "$WORK/sim" --https 127.0.0.1:0 --http 127.0.0.1:0 --port-file "$WORK/sim.ports" \
-    --seed "$@" 2>"$WORK/sim.log" &
+    --seed "$@" >"$WORK/sim.out" 2>"$WORK/sim.log" &
   SIM_PID=$!
   for _ in $(seq 1 200); do [[ -s "$WORK/sim.ports" ]] && break; sleep 0.05; done
   local https http
