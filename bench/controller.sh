@@ -18,13 +18,10 @@
 set -euo pipefail
 
 BUILD=${1:-build}
-SIM="$BUILD/sim/vms-sim"
-CSI="$BUILD/csi/vast-csi"
-CSICTL="$BUILD/csictl/csictl"
+# shellcheck source=lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 LOAD="$BUILD/bench/create_load"
-for tool in "$SIM" "$CSI" "$CSICTL" "$LOAD"; do
-  [[ -x "$tool" ]] || { echo "controller.sh: $tool is missing: build first" >&2; exit 2; }
-done
+require_tools "$SIM" "$CSI" "$CSICTL" "$LOAD"
 
 SEQUENTIAL=${SEQUENTIAL:-20}
 VOLUMES=${VOLUMES:-200}
@@ -37,50 +34,14 @@ SIZE=1073741824
 # would set the pace. A memory file system keeps the benchmark about the driver.
 scratch=${TMPDIR:-/tmp}
 [[ -d /dev/shm && -w /dev/shm ]] && scratch=/dev/shm
-WORK=$(mktemp -d "$scratch/vk-controller-bench.XXXXXX")
-SIM_PID=""
-CSI_PID=""
-cleanup() {
-  if [[ -n "$CSI_PID" ]] && kill -0 "$CSI_PID" 2>/dev/null; then kill -KILL "$CSI_PID" 2>/dev/null || true; fi
-  if [[ -n "$SIM_PID" ]] && kill -0 "$SIM_PID" 2>/dev/null; then kill -KILL "$SIM_PID" 2>/dev/null || true; fi
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-
-die() {
-  echo "controller.sh: $*" >&2
-  for log in sim csi; do
-    [[ -s "$WORK/$log.log" ]] && { echo "--- $log log (tail) ---" >&2; tail -20 "$WORK/$log.log" >&2; }
-  done
-  exit 1
-}
+make_work vk-controller-bench "$scratch"
 
 # ---------- processes ----------
 
-"$SIM" --data-dir "$WORK/sim" --https 127.0.0.1:0 --http 127.0.0.1:0 --port-file "$WORK/ports.json" \
-  --seed --log-level warn 2>"$WORK/sim.log" &
-SIM_PID=$!
-for _ in $(seq 200); do
-  [[ -s "$WORK/ports.json" ]] && break
-  kill -0 "$SIM_PID" 2>/dev/null || die "vms-sim exited"
-  sleep 0.05
-done
-[[ -s "$WORK/ports.json" ]] || die "vms-sim wrote no port file"
-port() { sed -E "s/.*\"$1\": *([0-9]+).*/\1/" "$WORK/ports.json"; }
-SIM_URL="http://127.0.0.1:$(port http)"
-SIM_HTTPS_PORT=$(port https)
-
-mkdir -p "$WORK/secret"
-printf '127.0.0.1:%s' "$SIM_HTTPS_PORT" >"$WORK/secret/endpoint"
-printf 'admin' >"$WORK/secret/username"
-printf '123456' >"$WORK/secret/password"
-cp "$WORK/sim/tls/cert.pem" "$WORK/secret/ssl_cert"
-
-ENDPOINT="unix://$WORK/csi.sock"
-"$CSI" --endpoint "$ENDPOINT" --mode controller --vms-secret-dir "$WORK/secret" --workers "$WORKERS" \
-  --log-level warn 2>"$WORK/csi.log" &
-CSI_PID=$!
-"$CSICTL" -e "$ENDPOINT" -w 10000 -q Probe || die "vast-csi did not come up"
+start_sim
+SIM_URL="http://127.0.0.1:$SIM_HTTP_PORT"
+write_sim_secret
+start_csi --mode controller --vms-secret-dir "$WORK/secret" --workers "$WORKERS" --log-level warn
 
 # ---------- helpers ----------
 
@@ -216,13 +177,5 @@ printf '{"bench": "controller", "round_trips": {"create_volume": %s, "delete_vol
 
 # ---------- stop ----------
 
-kill -TERM "$CSI_PID"
-status=0
-wait "$CSI_PID" || status=$?
-CSI_PID=""
-[[ $status -eq 0 ]] || die "vast-csi exited with $status after SIGTERM"
-kill -TERM "$SIM_PID"
-status=0
-wait "$SIM_PID" || status=$?
-SIM_PID=""
-[[ $status -eq 0 ]] || die "vms-sim exited with $status after SIGTERM"
+stop_or_die CSI_PID vast-csi
+stop_or_die SIM_PID vms-sim

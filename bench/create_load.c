@@ -18,6 +18,7 @@
  * Latency percentiles are over successful calls; errors are counted, the first one is
  * printed on stderr. Exits 1 when any call failed, 64 on a usage error. A benchmark:
  * it never judges the figures. */
+#include "bench_util.h"
 #include "vk/endpoint.h"
 #include "vk/rpc_client.h"
 #include "vk/status.h"
@@ -34,7 +35,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 enum { EXIT_USAGE = 64, MAX_PAIRS = 64 };
 
@@ -72,12 +72,6 @@ typedef struct {
     atomic_flag first_error;
     pthread_barrier_t start_line;
 } phase;
-
-static uint64_t monotonic_ns(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
 
 /* ---------- requests ---------- */
 
@@ -184,71 +178,29 @@ static void *worker_main(void *arg) {
     for (;;) {
         long i = atomic_fetch_add(&p->next, 1);
         if (i >= p->n) break;
-        uint64_t began = monotonic_ns();
+        uint64_t began = bench_monotonic_ns();
         bool ok = p->op == OP_CREATE ? create_one(client, p, i) : delete_one(client, p, i);
-        p->latency_ns[i] = ok ? monotonic_ns() - began : UINT64_MAX;
+        p->latency_ns[i] = ok ? bench_monotonic_ns() - began : UINT64_MAX;
     }
     vk_rpc_client_free(client);
     return NULL;
 }
 
-typedef struct {
-    long calls, errors;
-    double seconds, per_s, p50_ms, p99_ms, mean_ms, max_ms;
-} figures;
-
-static int compare_u64(const void *a, const void *b) {
-    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-    return (x > y) - (x < y);
-}
-
-/* Nearest-rank percentile of the first n entries of a sorted array, in ms. */
-static double percentile_ms(const uint64_t *sorted, long n, double pct) {
-    if (n == 0) return 0;
-    long rank = (long)(pct / 100.0 * (double)n + 0.999999);
-    if (rank < 1) rank = 1;
-    if (rank > n) rank = n;
-    return (double)sorted[rank - 1] / 1e6;
-}
-
-static figures run_phase(const options *o, op_kind op, char **ids, long n) {
+static bench_figures run_phase(const options *o, op_kind op, char **ids, long n) {
     phase p = {.o = o, .op = op, .n = n, .ids = ids, .first_error = ATOMIC_FLAG_INIT};
     atomic_init(&p.next, 0);
     atomic_init(&p.errors, 0);
     p.latency_ns = calloc((size_t)(n ? n : 1), sizeof *p.latency_ns);
-    long threads = o->concurrency < n ? o->concurrency : n;
-    if (threads < 1) threads = 1;
-    pthread_t *tids = calloc((size_t)threads, sizeof *tids);
-    if (!p.latency_ns || !tids) {
+    if (!p.latency_ns) {
         fprintf(stderr, "create_load: out of memory\n");
         exit(1);
     }
-    pthread_barrier_init(&p.start_line, NULL, (unsigned)threads + 1);
-    for (long t = 0; t < threads; t++) {
-        int err = pthread_create(&tids[t], NULL, worker_main, &p);
-        if (err != 0) {
-            fprintf(stderr, "create_load: cannot start thread: %s\n", strerror(err));
-            exit(1);
-        }
-    }
-    pthread_barrier_wait(&p.start_line);
-    uint64_t began = monotonic_ns();
-    for (long t = 0; t < threads; t++) pthread_join(tids[t], NULL);
-    double seconds = (double)(monotonic_ns() - began) / 1e9;
-    pthread_barrier_destroy(&p.start_line);
+    long threads = o->concurrency < n ? o->concurrency : n;
+    if (threads < 1) threads = 1;
+    double seconds = bench_run_workers("create_load", threads, worker_main, &p, 0, &p.start_line);
 
-    figures f = {.calls = n, .errors = atomic_load(&p.errors), .seconds = seconds};
-    qsort(p.latency_ns, (size_t)n, sizeof *p.latency_ns, compare_u64); /* failures (UINT64_MAX) sort last */
-    long ok = n - f.errors;
-    double sum = 0;
-    for (long i = 0; i < ok; i++) sum += (double)p.latency_ns[i];
-    f.per_s = seconds > 0 ? (double)ok / seconds : 0;
-    f.p50_ms = percentile_ms(p.latency_ns, ok, 50);
-    f.p99_ms = percentile_ms(p.latency_ns, ok, 99);
-    f.mean_ms = ok ? sum / (double)ok / 1e6 : 0;
-    f.max_ms = ok ? (double)p.latency_ns[ok - 1] / 1e6 : 0;
+    bench_figures f = bench_figures_of(p.latency_ns, n, atomic_load(&p.errors), seconds);
     free(p.latency_ns);
-    free(tids);
     return f;
 }
 
@@ -267,15 +219,6 @@ static void usage(FILE *out) {
             "--delete then deletes them (delete_* figures); --ids-out writes the volume ids;\n"
             "--delete-from deletes the ids listed in FILE instead. Each call's deadline is MS\n"
             "(default 60000). Exits 1 if any call failed.\n");
-}
-
-static bool parse_long(const char *text, long min, long *out) {
-    char *end;
-    errno = 0;
-    long v = strtol(text, &end, 10);
-    if (end == text || *end || errno || v < min) return false;
-    *out = v;
-    return true;
 }
 
 static bool add_pair(pair *pairs, size_t *n, const char *text) {
@@ -323,17 +266,17 @@ static int parse_options(int argc, char **argv, options *o) {
         long v = 0;
         switch (c) {
         case 'e': endpoint = optarg; break;
-        case 'n': ok = parse_long(optarg, 1, &o->volumes); break;
-        case 'c': ok = parse_long(optarg, 1, &o->concurrency) && o->concurrency <= 1024; break;
+        case 'n': ok = bench_parse_long(optarg, 1, &o->volumes); break;
+        case 'c': ok = bench_parse_long(optarg, 1, &o->concurrency) && o->concurrency <= 1024; break;
         case 'p': o->prefix = optarg; break;
         case 'P': ok = add_pair_list(o->params, &o->n_params, optarg); break;
         case OPT_PARAM: ok = add_pair(o->params, &o->n_params, optarg); break;
         case OPT_SECRET: ok = add_pair(o->secrets, &o->n_secrets, optarg); break;
-        case 's': ok = parse_long(optarg, 0, &v); o->size = v; break;
+        case 's': ok = bench_parse_long(optarg, 0, &v); o->size = v; break;
         case 'd': o->delete_after = true; break;
         case OPT_IDS_OUT: o->ids_out = optarg; break;
         case OPT_DELETE_FROM: o->delete_from = optarg; break;
-        case 'T': ok = parse_long(optarg, 1, &o->timeout_ms); break;
+        case 'T': ok = bench_parse_long(optarg, 1, &o->timeout_ms); break;
         case 'h': usage(stdout); exit(0);
         default: usage(stderr); return EXIT_USAGE;
         }
@@ -381,11 +324,11 @@ static long read_ids(const char *path, char ***out) {
     return n;
 }
 
-static void print_figures(const char *prefix, const char *rate_name, const figures *f) {
+static void print_figures(const char *prefix, const char *rate_name, const bench_figures *f) {
     printf("\"%serrors\": %ld, \"%sseconds\": %.3f, \"%s\": %.1f, \"%sp50_ms\": %.1f, \"%sp99_ms\": %.1f, "
            "\"%smean_ms\": %.1f, \"%smax_ms\": %.1f",
-           prefix, f->errors, prefix, f->seconds, rate_name, f->per_s, prefix, f->p50_ms, prefix, f->p99_ms, prefix,
-           f->mean_ms, prefix, f->max_ms);
+           prefix, f->errors, prefix, f->seconds, rate_name, f->per_s, prefix, f->ms.p50, prefix, f->ms.p99, prefix,
+           f->ms.mean, prefix, f->ms.max);
 }
 
 int main(int argc, char **argv) {
@@ -398,7 +341,7 @@ int main(int argc, char **argv) {
     if (o.delete_from) {
         char **ids;
         long n = read_ids(o.delete_from, &ids);
-        figures d = run_phase(&o, OP_DELETE, ids, n);
+        bench_figures d = run_phase(&o, OP_DELETE, ids, n);
         printf("{\"op\": \"delete\", \"volumes\": %ld, \"concurrency\": %ld, ", n, o.concurrency);
         print_figures("", "deletes_per_s", &d);
         printf("}\n");
@@ -408,7 +351,7 @@ int main(int argc, char **argv) {
     } else {
         char **ids = calloc((size_t)o.volumes, sizeof *ids);
         if (!ids) return 1;
-        figures c = run_phase(&o, OP_CREATE, ids, o.volumes);
+        bench_figures c = run_phase(&o, OP_CREATE, ids, o.volumes);
         errors = c.errors;
         if (o.ids_out) {
             FILE *f = fopen(o.ids_out, "w");
@@ -429,7 +372,7 @@ int main(int argc, char **argv) {
             for (long i = 0; i < o.volumes; i++) {
                 if (ids[i]) ids[made++] = ids[i];
             }
-            figures d = run_phase(&o, OP_DELETE, ids, made);
+            bench_figures d = run_phase(&o, OP_DELETE, ids, made);
             printf(", \"deletes\": %ld, ", made);
             print_figures("delete_", "deletes_per_s", &d);
             errors += d.errors;

@@ -10,39 +10,24 @@
 set -euo pipefail
 
 BUILD=${1:-build}
-VAST_CSI="$BUILD/csi/vast-csi"
-CSICTL="$BUILD/csictl/csictl"
+# shellcheck source=lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 RPC_LATENCY="$BUILD/bench/rpc_latency"
-for tool in "$VAST_CSI" "$CSICTL" "$RPC_LATENCY"; do
-  [[ -x "$tool" ]] || { echo "identity.sh: $tool is missing: build first" >&2; exit 2; }
-done
+require_tools "$CSI" "$CSICTL" "$RPC_LATENCY"
 
 CALLS=10000
 WARMUP=500
 THREADS=8
 METHOD=/csi.v1.Identity/GetPluginInfo
 
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/vk-bench.XXXXXX")
-ENDPOINT="unix://$WORK/csi.sock"
-PLUGIN_PID=""
-cleanup() {
-  if [[ -n "$PLUGIN_PID" ]] && kill -0 "$PLUGIN_PID" 2>/dev/null; then kill -KILL "$PLUGIN_PID"; fi
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
+make_work vk-bench
 
 # status_kb FIELD: a memory figure of the plugin from /proc, in kB.
-status_kb() { awk -v f="$1:" '$1 == f { print $2 }' "/proc/$PLUGIN_PID/status"; }
+status_kb() { awk -v f="$1:" '$1 == f { print $2 }' "/proc/$CSI_PID/status"; }
 
 # Info level: successful Identity calls log at debug, so the log costs nothing here,
 # as in production.
-"$VAST_CSI" --endpoint "$ENDPOINT" --node-id bench-node --log-level info 2>"$WORK/plugin.log" &
-PLUGIN_PID=$!
-if ! "$CSICTL" -e "$ENDPOINT" -w 10000 -q Probe; then
-  echo "vast-csi did not come up; its log:" >&2
-  cat "$WORK/plugin.log" >&2
-  exit 1
-fi
+start_csi --node-id bench-node --log-level info
 sleep 1 # let start-up allocations settle before calling the process idle
 idle_rss=$(status_kb VmRSS)
 
@@ -53,16 +38,13 @@ parallel=$("$RPC_LATENCY" --endpoint "$ENDPOINT" --method "$METHOD" --calls "$CA
 loaded_rss=$(status_kb VmRSS)
 peak_rss=$(status_kb VmHWM)
 
-kill -TERM "$PLUGIN_PID"
-status=0
-wait "$PLUGIN_PID" || status=$?
-PLUGIN_PID=""
+stop_process CSI_PID
 
 field() { # field JSON NAME: one number from rpc_latency's flat JSON object
   sed -E "s/.*\"$2\": ([0-9.]+).*/\\1/" <<<"$1"
 }
 
-echo "vast-csi identity benchmark ($("$VAST_CSI" --version), $(nproc) CPUs)"
+echo "vast-csi identity benchmark ($("$CSI" --version), $(nproc) CPUs)"
 echo "  sequential: $CALLS x GetPluginInfo after $WARMUP warm-up calls:" \
   "p50 $(field "$sequential" p50_us) us, p99 $(field "$sequential" p99_us) us," \
   "$(field "$sequential" calls_per_s) calls/s"
@@ -72,9 +54,5 @@ echo "  $THREADS threads:  $CALLS x GetPluginInfo, one channel per thread:" \
 echo "  memory: idle VmRSS $idle_rss kB; after load VmRSS $loaded_rss kB, VmHWM $peak_rss kB"
 echo "$sequential"
 echo "$parallel"
-if [[ $status -ne 0 ]]; then
-  echo "vast-csi exited with $status after SIGTERM (expected 0); its log:" >&2
-  tail -n 20 "$WORK/plugin.log" >&2
-  exit 1
-fi
+[[ $STOP_STATUS -eq 0 ]] || die "vast-csi exited with $STOP_STATUS after SIGTERM (expected 0)"
 echo "  shutdown: SIGTERM -> exit 0"

@@ -19,67 +19,36 @@
 set -euo pipefail
 
 BUILD=${1:-build}
-SIM="$BUILD/sim/vms-sim"
-CSI="$BUILD/csi/vast-csi"
-CSICTL="$BUILD/csictl/csictl"
+# shellcheck source=lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 BENCH="$BUILD/bench/node_publish"
-for tool in "$SIM" "$CSI" "$CSICTL" "$BENCH"; do
-  [[ -x "$tool" ]] || { echo "node.sh: $tool is missing: build first" >&2; exit 2; }
-done
+require_tools "$SIM" "$CSI" "$CSICTL" "$BENCH"
 [[ $(id -u) == 0 ]] || { echo "node.sh: run as root (the node mounts)" >&2; exit 2; }
 
 PUBLISHES=${PUBLISHES:-1000}
 CONCURRENCY=${CONCURRENCY:-1}
 WORKERS=${WORKERS:-16}
 
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/vk-node-bench.XXXXXX")
-SIM_PID=""
-CSI_PID=""
+make_work vk-node-bench
+# The processes go first, then every mount left under $WORK (newest first), then $WORK.
 detach_mounts() {
   local points i
   mapfile -t points < <(awk -v d="$WORK" 'index($5, d "/") == 1 { print $5 }' /proc/self/mountinfo)
   for ((i = ${#points[@]} - 1; i >= 0; i--)); do umount -l "${points[i]}" 2>/dev/null || true; done
 }
-cleanup() {
-  if [[ -n "$CSI_PID" ]] && kill -0 "$CSI_PID" 2>/dev/null; then kill -KILL "$CSI_PID" 2>/dev/null || true; fi
-  if [[ -n "$SIM_PID" ]] && kill -0 "$SIM_PID" 2>/dev/null; then kill -KILL "$SIM_PID" 2>/dev/null || true; fi
+node_cleanup() {
+  kill_started
   detach_mounts
   rm -rf "$WORK"
 }
-trap cleanup EXIT
-
-die() {
-  echo "node.sh: $*" >&2
-  for log in sim csi; do
-    [[ -s "$WORK/$log.log" ]] && { echo "--- $log log (tail) ---" >&2; tail -20 "$WORK/$log.log" >&2; }
-  done
-  exit 1
-}
+trap node_cleanup EXIT
 
 # ---------- processes ----------
 
-"$SIM" --data-dir "$WORK/sim" --https 127.0.0.1:0 --http 127.0.0.1:0 --port-file "$WORK/ports.json" \
-  --seed --log-level warn 2>"$WORK/sim.log" &
-SIM_PID=$!
-for _ in $(seq 200); do
-  [[ -s "$WORK/ports.json" ]] && break
-  kill -0 "$SIM_PID" 2>/dev/null || die "vms-sim exited"
-  sleep 0.05
-done
-[[ -s "$WORK/ports.json" ]] || die "vms-sim wrote no port file"
-port() { sed -E "s/.*\"$1\": *([0-9]+).*/\1/" "$WORK/ports.json"; }
-
-mkdir -p "$WORK/secret"
-printf '127.0.0.1:%s' "$(port https)" >"$WORK/secret/endpoint"
-printf 'admin' >"$WORK/secret/username"
-printf '123456' >"$WORK/secret/password"
-cp "$WORK/sim/tls/cert.pem" "$WORK/secret/ssl_cert"
-
-ENDPOINT="unix://$WORK/csi.sock"
-"$CSI" --endpoint "$ENDPOINT" --vms-secret-dir "$WORK/secret" --mount-mode bind --bind-root "$WORK/sim/fs" \
-  --state-dir "$WORK/state" --node-id bench-node --workers "$WORKERS" --log-level warn 2>"$WORK/csi.log" &
-CSI_PID=$!
-"$CSICTL" -e "$ENDPOINT" -w 10000 -q Probe || die "vast-csi did not come up"
+start_sim
+write_sim_secret
+start_csi --vms-secret-dir "$WORK/secret" --mount-mode bind --bind-root "$WORK/sim/fs" \
+  --state-dir "$WORK/state" --node-id bench-node --workers "$WORKERS" --log-level warn
 
 # ---------- the volume ----------
 
@@ -105,13 +74,5 @@ cat "$WORK/bench.out"
 
 # ---------- stop ----------
 
-kill -TERM "$CSI_PID"
-status=0
-wait "$CSI_PID" || status=$?
-CSI_PID=""
-[[ $status -eq 0 ]] || die "vast-csi exited with $status after SIGTERM"
-kill -TERM "$SIM_PID"
-status=0
-wait "$SIM_PID" || status=$?
-SIM_PID=""
-[[ $status -eq 0 ]] || die "vms-sim exited with $status after SIGTERM"
+stop_or_die CSI_PID vast-csi
+stop_or_die SIM_PID vms-sim

@@ -19,13 +19,13 @@
  * Percentiles are nearest-rank over successful calls; errors are counted, the first one
  * printed on stderr. Exits 1 when any call failed, 64 on a usage error. A benchmark: it
  * never judges the figures. */
+#include "bench_util.h"
 #include "vk/endpoint.h"
 #include "vk/rpc_client.h"
 #include "vk/status.h"
 
 #include "csi.pb-c.h"
 
-#include <errno.h>
 #include <getopt.h>
 #include <grpc/grpc.h>
 #include <pthread.h>
@@ -36,7 +36,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
-#include <time.h>
 
 enum { EXIT_USAGE = 64, MAX_PAIRS = 64 };
 
@@ -62,12 +61,6 @@ typedef struct {
     atomic_flag first_error;
     pthread_barrier_t start_line;
 } phase;
-
-static uint64_t monotonic_ns(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
 
 static void target_of(const options *o, long i, char *out, size_t size) {
     snprintf(out, size, "%s/pod-%ld/mount", o->targets_dir, i);
@@ -206,10 +199,10 @@ static void *worker_main(void *arg) {
         long i = atomic_fetch_add(&p->next, 1);
         if (i >= p->n) break;
         vk_status st = {0};
-        uint64_t began = monotonic_ns();
+        uint64_t began = bench_monotonic_ns();
         grpc_status_code code =
             p->op == OP_PUBLISH ? publish_one(client, p->o, i, &st) : unpublish_one(client, p->o, i, &st);
-        p->latency_ns[i] = code == GRPC_STATUS_OK ? monotonic_ns() - began : UINT64_MAX;
+        p->latency_ns[i] = code == GRPC_STATUS_OK ? bench_monotonic_ns() - began : UINT64_MAX;
         if (code != GRPC_STATUS_OK) report_error(p, i, code, st.message);
     }
     vk_rpc_client_free(client);
@@ -217,23 +210,9 @@ static void *worker_main(void *arg) {
 }
 
 typedef struct {
-    long calls, errors;
-    double seconds, per_s, p50_ms, p90_ms, p99_ms, mean_ms, max_ms, first_tenth_p50_ms, last_tenth_p50_ms;
+    bench_figures all;
+    double first_tenth_p50_ms, last_tenth_p50_ms; /* p50 of the first and last tenth, in call order */
 } figures;
-
-static int compare_u64(const void *a, const void *b) {
-    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-    return (x > y) - (x < y);
-}
-
-/* Nearest-rank percentile of the first n entries of a sorted array, in ms. */
-static double percentile_ms(const uint64_t *sorted, long n, double pct) {
-    if (n == 0) return 0;
-    long rank = (long)(pct / 100.0 * (double)n + 0.999999);
-    if (rank < 1) rank = 1;
-    if (rank > n) rank = n;
-    return (double)sorted[rank - 1] / 1e6;
-}
 
 /* p50 of calls [from, to) in call order (how latency moves as the mount table grows) */
 static double slice_p50_ms(const uint64_t *latency, long from, long to) {
@@ -244,8 +223,8 @@ static double slice_p50_ms(const uint64_t *latency, long from, long to) {
     for (long i = from; i < to; i++) {
         if (latency[i] != UINT64_MAX) copy[ok++] = latency[i];
     }
-    qsort(copy, (size_t)ok, sizeof *copy, compare_u64);
-    double p = percentile_ms(copy, ok, 50);
+    qsort(copy, (size_t)ok, sizeof *copy, bench_compare_u64);
+    double p = bench_percentile(copy, ok, 50, 1e6);
     free(copy);
     return p;
 }
@@ -256,42 +235,19 @@ static figures run_phase(const options *o, op_kind op) {
     atomic_init(&p.next, 0);
     atomic_init(&p.errors, 0);
     p.latency_ns = calloc((size_t)n, sizeof *p.latency_ns);
-    long threads = o->concurrency < n ? o->concurrency : n;
-    pthread_t *tids = calloc((size_t)threads, sizeof *tids);
-    if (!p.latency_ns || !tids) {
+    if (!p.latency_ns) {
         fprintf(stderr, "node_publish: out of memory\n");
         exit(1);
     }
-    pthread_barrier_init(&p.start_line, NULL, (unsigned)threads + 1);
-    for (long t = 0; t < threads; t++) {
-        int err = pthread_create(&tids[t], NULL, worker_main, &p);
-        if (err != 0) {
-            fprintf(stderr, "node_publish: cannot start thread: %s\n", strerror(err));
-            exit(1);
-        }
-    }
-    pthread_barrier_wait(&p.start_line);
-    uint64_t began = monotonic_ns();
-    for (long t = 0; t < threads; t++) pthread_join(tids[t], NULL);
-    double seconds = (double)(monotonic_ns() - began) / 1e9;
-    pthread_barrier_destroy(&p.start_line);
+    long threads = o->concurrency < n ? o->concurrency : n;
+    double seconds = bench_run_workers("node_publish", threads, worker_main, &p, 0, &p.start_line);
 
-    figures f = {.calls = n, .errors = atomic_load(&p.errors), .seconds = seconds};
+    figures f;
     long tenth = n / 10 ? n / 10 : 1;
-    f.first_tenth_p50_ms = slice_p50_ms(p.latency_ns, 0, tenth);
+    f.first_tenth_p50_ms = slice_p50_ms(p.latency_ns, 0, tenth); /* before the sort: in call order */
     f.last_tenth_p50_ms = slice_p50_ms(p.latency_ns, n - tenth, n);
-    qsort(p.latency_ns, (size_t)n, sizeof *p.latency_ns, compare_u64); /* failures (UINT64_MAX) sort last */
-    long ok = n - f.errors;
-    double sum = 0;
-    for (long i = 0; i < ok; i++) sum += (double)p.latency_ns[i];
-    f.per_s = seconds > 0 ? (double)ok / seconds : 0;
-    f.p50_ms = percentile_ms(p.latency_ns, ok, 50);
-    f.p90_ms = percentile_ms(p.latency_ns, ok, 90);
-    f.p99_ms = percentile_ms(p.latency_ns, ok, 99);
-    f.mean_ms = ok ? sum / (double)ok / 1e6 : 0;
-    f.max_ms = ok ? (double)p.latency_ns[ok - 1] / 1e6 : 0;
+    f.all = bench_figures_of(p.latency_ns, n, atomic_load(&p.errors), seconds);
     free(p.latency_ns);
-    free(tids);
     return f;
 }
 
@@ -308,15 +264,6 @@ static void usage(FILE *out) {
             "the export after each phase, as text and as one JSON line. The access mode is a\n"
             "CSI name (default MULTI_NODE_MULTI_WRITER); each call's deadline MS (default 60000).\n"
             "Exits 1 if any call failed.\n");
-}
-
-static bool parse_long(const char *text, long min, long *out) {
-    char *end;
-    errno = 0;
-    long v = strtol(text, &end, 10);
-    if (end == text || *end || errno || v < min) return false;
-    *out = v;
-    return true;
 }
 
 static bool add_context(options *o, const char *text) {
@@ -358,8 +305,8 @@ static int parse_options(int argc, char **argv, options *o) {
         case 'd': o->targets_dir = optarg; break;
         case 'p': o->export_path = optarg; break;
         case 'b': o->bind_root = optarg; break;
-        case 'n': ok = parse_long(optarg, 1, &o->publishes); break;
-        case 'c': ok = parse_long(optarg, 1, &o->concurrency) && o->concurrency <= 1024; break;
+        case 'n': ok = bench_parse_long(optarg, 1, &o->publishes); break;
+        case 'c': ok = bench_parse_long(optarg, 1, &o->concurrency) && o->concurrency <= 1024; break;
         case 'm': {
             const ProtobufCEnumValue *v = protobuf_c_enum_descriptor_get_value_by_name(
                 &csi__v1__volume_capability__access_mode__mode__descriptor, optarg);
@@ -367,7 +314,7 @@ static int parse_options(int argc, char **argv, options *o) {
             if (v) o->mode = v->value;
             break;
         }
-        case 'T': ok = parse_long(optarg, 1, &o->timeout_ms); break;
+        case 'T': ok = bench_parse_long(optarg, 1, &o->timeout_ms); break;
         case 'h': usage(stdout); exit(0);
         default: usage(stderr); return EXIT_USAGE;
         }
@@ -389,18 +336,20 @@ static int parse_options(int argc, char **argv, options *o) {
 }
 
 static void print_text(const char *what, const figures *f) {
+    const bench_figures *a = &f->all;
     printf("  %-19s %5ld calls in %6.2f s (%6.1f/s): p50 %6.2f ms, p90 %6.2f ms, p99 %6.2f ms, max %7.2f ms; "
            "p50 of the first tenth %.2f ms, of the last tenth %.2f ms; errors %ld\n",
-           what, f->calls, f->seconds, f->per_s, f->p50_ms, f->p90_ms, f->p99_ms, f->max_ms, f->first_tenth_p50_ms,
-           f->last_tenth_p50_ms, f->errors);
+           what, a->calls, a->seconds, a->per_s, a->ms.p50, a->ms.p90, a->ms.p99, a->ms.max, f->first_tenth_p50_ms,
+           f->last_tenth_p50_ms, a->errors);
 }
 
 static void print_json(const char *prefix, const figures *f) {
+    const bench_figures *a = &f->all;
     printf("\"%s_errors\": %ld, \"%s_seconds\": %.3f, \"%s_per_s\": %.1f, \"%s_p50_ms\": %.2f, \"%s_p90_ms\": %.2f, "
            "\"%s_p99_ms\": %.2f, \"%s_mean_ms\": %.2f, \"%s_max_ms\": %.2f, \"%s_first_tenth_p50_ms\": %.2f, "
            "\"%s_last_tenth_p50_ms\": %.2f",
-           prefix, f->errors, prefix, f->seconds, prefix, f->per_s, prefix, f->p50_ms, prefix, f->p90_ms, prefix,
-           f->p99_ms, prefix, f->mean_ms, prefix, f->max_ms, prefix, f->first_tenth_p50_ms, prefix,
+           prefix, a->errors, prefix, a->seconds, prefix, a->per_s, prefix, a->ms.p50, prefix, a->ms.p90, prefix,
+           a->ms.p99, prefix, a->ms.mean, prefix, a->ms.max, prefix, f->first_tenth_p50_ms, prefix,
            f->last_tenth_p50_ms);
 }
 
@@ -420,9 +369,9 @@ int main(int argc, char **argv) {
     vk_status st = {0};
 
     long mounts_before = count_export_mounts(&o);
-    uint64_t began = monotonic_ns();
+    uint64_t began = bench_monotonic_ns();
     grpc_status_code code = stage(client, &o, &st);
-    double stage_ms = (double)(monotonic_ns() - began) / 1e6;
+    double stage_ms = (double)(bench_monotonic_ns() - began) / 1e6;
     if (code != GRPC_STATUS_OK) {
         fprintf(stderr, "node_publish: NodeStageVolume: %s: %s\n", vk_status_name(code), st.message);
         vk_rpc_client_free(client);
@@ -436,15 +385,15 @@ int main(int argc, char **argv) {
     figures unpub = run_phase(&o, OP_UNPUBLISH);
     long mounts_unpublished = count_export_mounts(&o);
 
-    began = monotonic_ns();
+    began = bench_monotonic_ns();
     code = unstage(client, &o, &st);
-    double unstage_ms = (double)(monotonic_ns() - began) / 1e6;
+    double unstage_ms = (double)(bench_monotonic_ns() - began) / 1e6;
     if (code != GRPC_STATUS_OK) {
         fprintf(stderr, "node_publish: NodeUnstageVolume: %s: %s\n", vk_status_name(code), st.message);
         errors++;
     }
     long mounts_after = count_export_mounts(&o);
-    errors += pub.errors + unpub.errors;
+    errors += pub.all.errors + unpub.all.errors;
 
     printf("node_publish: volume %s, %ld targets, concurrency %ld\n", o.volume_id, o.publishes, o.concurrency);
     printf("  NodeStageVolume     %.2f ms; NodeUnstageVolume %.2f ms\n", stage_ms, unstage_ms);

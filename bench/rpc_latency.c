@@ -9,11 +9,11 @@
  * thread owns its own client (channel and queue): rpc_client.h allows only a few
  * threads per client, and one channel per thread is how a busy CO would look anyway.
  * Exits 1 when any call (warm-up included) did not return OK. */
+#include "bench_util.h"
 #include "vk/endpoint.h"
 #include "vk/rpc_client.h"
 #include "vk/status.h"
 
-#include <errno.h>
 #include <getopt.h>
 #include <grpc/grpc.h>
 #include <pthread.h>
@@ -21,8 +21,6 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
-#include <time.h>
 
 enum { EXIT_USAGE = 64 };
 
@@ -45,12 +43,6 @@ typedef struct {
 
 static atomic_flag first_error_reported = ATOMIC_FLAG_INIT;
 
-static uint64_t monotonic_ns(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 /* One call; on failure counts it and reports the first failure of the run only, so
  * a dead endpoint does not print thousands of identical lines. */
 static void call_once(vk_rpc_client *client, worker *w) {
@@ -70,25 +62,12 @@ static void *worker_main(void *arg) {
     for (long i = 0; i < w->options->warmup; i++) call_once(client, w);
     pthread_barrier_wait(w->start_line);
     for (long i = 0; i < w->calls; i++) {
-        uint64_t begin = monotonic_ns();
+        uint64_t begin = bench_monotonic_ns();
         call_once(client, w);
-        w->latencies_ns[i] = monotonic_ns() - begin;
+        w->latencies_ns[i] = bench_monotonic_ns() - begin;
     }
     vk_rpc_client_free(client);
     return NULL;
-}
-
-static int compare_u64(const void *a, const void *b) {
-    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-    return (x > y) - (x < y);
-}
-
-/* Nearest-rank percentile of a sorted array, in microseconds. */
-static double percentile_us(const uint64_t *sorted, long n, double p) {
-    long rank = (long)(p / 100.0 * (double)n + 0.999999);
-    if (rank < 1) rank = 1;
-    if (rank > n) rank = n;
-    return (double)sorted[rank - 1] / 1000.0;
 }
 
 static void usage(FILE *out) {
@@ -100,15 +79,6 @@ static void usage(FILE *out) {
             "prints one JSON object: calls, errors, threads, p50_us, p90_us, p99_us, max_us,\n"
             "mean_us, calls_per_s. Each call's deadline is MS milliseconds (default 10000).\n"
             "Exits 1 if any call failed.\n");
-}
-
-static bool parse_count(const char *text, long min, long *out) {
-    char *end;
-    errno = 0;
-    long v = strtol(text, &end, 10);
-    if (end == text || *end || errno || v < min) return false;
-    *out = v;
-    return true;
 }
 
 /* Returns 0 when the options are complete, EXIT_USAGE otherwise (after saying why). */
@@ -126,10 +96,10 @@ static int parse_options(int argc, char **argv, bench_options *o) {
         switch (c) {
         case 'e': endpoint = optarg; break;
         case 'm': o->method = optarg; break;
-        case 'n': ok = parse_count(optarg, 1, &o->calls); break;
-        case 't': ok = parse_count(optarg, 1, &o->threads) && o->threads <= 1024; break;
-        case 'w': ok = parse_count(optarg, 0, &o->warmup); break;
-        case 'T': ok = parse_count(optarg, 1, &o->timeout_ms); break;
+        case 'n': ok = bench_parse_long(optarg, 1, &o->calls); break;
+        case 't': ok = bench_parse_long(optarg, 1, &o->threads) && o->threads <= 1024; break;
+        case 'w': ok = bench_parse_long(optarg, 0, &o->warmup); break;
+        case 'T': ok = bench_parse_long(optarg, 1, &o->timeout_ms); break;
         case 'h': usage(stdout); exit(0);
         default: usage(stderr); return EXIT_USAGE;
         }
@@ -157,15 +127,12 @@ static int parse_options(int argc, char **argv, bench_options *o) {
 }
 
 static void print_report(const bench_options *o, uint64_t *latencies_ns, long errors, double wall_s) {
-    qsort(latencies_ns, (size_t)o->calls, sizeof *latencies_ns, compare_u64);
-    double sum_ns = 0;
-    for (long i = 0; i < o->calls; i++) sum_ns += (double)latencies_ns[i];
+    /* every call counts, failed ones too: they are timed like the rest */
+    bench_latency us = bench_latency_of(latencies_ns, o->calls, o->calls, 1000.0);
     printf("{\"method\": \"%s\", \"calls\": %ld, \"errors\": %ld, \"threads\": %ld, \"warmup\": %ld, "
            "\"p50_us\": %.1f, \"p90_us\": %.1f, \"p99_us\": %.1f, \"max_us\": %.1f, \"mean_us\": %.1f, "
            "\"calls_per_s\": %.0f}\n",
-           o->method, o->calls, errors, o->threads, o->warmup, percentile_us(latencies_ns, o->calls, 50),
-           percentile_us(latencies_ns, o->calls, 90), percentile_us(latencies_ns, o->calls, 99),
-           (double)latencies_ns[o->calls - 1] / 1000.0, sum_ns / (double)o->calls / 1000.0,
+           o->method, o->calls, errors, o->threads, o->warmup, us.p50, us.p90, us.p99, us.max, us.mean,
            wall_s > 0 ? (double)o->calls / wall_s : 0.0);
 }
 
@@ -176,43 +143,27 @@ int main(int argc, char **argv) {
 
     uint64_t *latencies_ns = calloc((size_t)o.calls, sizeof *latencies_ns);
     worker *workers = calloc((size_t)o.threads, sizeof *workers);
-    pthread_t *threads = calloc((size_t)o.threads, sizeof *threads);
-    if (!latencies_ns || !workers || !threads) {
+    if (!latencies_ns || !workers) {
         fprintf(stderr, "rpc_latency: out of memory\n");
         return 1;
     }
-    /* The main thread joins the barrier too, so the wall clock starts when the
-     * last worker is warm and ready. */
+    /* The wall clock starts when the last worker is warm and ready. */
     pthread_barrier_t start_line;
-    pthread_barrier_init(&start_line, NULL, (unsigned)o.threads + 1);
-
-    grpc_init();
     long assigned = 0;
     for (long t = 0; t < o.threads; t++) {
         long share = o.calls / o.threads + (t < o.calls % o.threads ? 1 : 0);
         workers[t] = (worker){.options = &o, .start_line = &start_line, .calls = share,
                               .latencies_ns = latencies_ns + assigned};
         assigned += share;
-        int err = pthread_create(&threads[t], NULL, worker_main, &workers[t]);
-        if (err != 0) {
-            /* The barrier counts on every thread: without one the run cannot start. */
-            fprintf(stderr, "rpc_latency: cannot start thread: %s\n", strerror(err));
-            exit(1);
-        }
     }
-    pthread_barrier_wait(&start_line);
-    uint64_t began = monotonic_ns();
+
+    grpc_init();
+    double wall_s = bench_run_workers("rpc_latency", o.threads, worker_main, workers, sizeof *workers, &start_line);
     long errors = 0;
-    for (long t = 0; t < o.threads; t++) {
-        pthread_join(threads[t], NULL);
-        errors += workers[t].errors;
-    }
-    double wall_s = (double)(monotonic_ns() - began) / 1e9;
+    for (long t = 0; t < o.threads; t++) errors += workers[t].errors;
     grpc_shutdown_blocking();
 
     print_report(&o, latencies_ns, errors, wall_s);
-    pthread_barrier_destroy(&start_line);
-    free(threads);
     free(workers);
     free(latencies_ns);
     return errors ? 1 : 0;

@@ -12,24 +12,18 @@ set -euo pipefail
 
 BUILD=${1:-build}
 VALGRIND=${VALGRIND:-valgrind}
-VAST_CSI="$BUILD/csi/vast-csi"
-CSICTL="$BUILD/csictl/csictl"
+# Tool paths, scratch directory, stop by PID (CSI_PID here: valgrind running vast-csi).
+# shellcheck source=../bench/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../bench/lib.sh"
 RPC_LATENCY="$BUILD/bench/rpc_latency"
-for tool in "$VAST_CSI" "$CSICTL" "$RPC_LATENCY"; do
-  [[ -x "$tool" ]] || { echo "valgrind.sh: $tool is missing: build first" >&2; exit 2; }
-done
+require_tools "$CSI" "$CSICTL" "$RPC_LATENCY"
 command -v "$VALGRIND" >/dev/null || { echo "valgrind.sh: $VALGRIND not found" >&2; exit 2; }
 
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/vk-valgrind.XXXXXX")
-ENDPOINT="unix://$WORK/csi.sock"
+make_work vk-valgrind
 VG_LOG="$WORK/valgrind.log"
-PLUGIN_PID=""
-cleanup() {
-  if [[ -n "$PLUGIN_PID" ]] && kill -0 "$PLUGIN_PID" 2>/dev/null; then kill -KILL "$PLUGIN_PID"; fi
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
 
+# Not bench/lib.sh's die: a test's failure goes to stdout (ctest shows it), with the logs
+# of the plugin and of valgrind.
 die() {
   echo "FAIL: $*"
   echo "--- plugin log (tail) ---"; tail -n 20 "$WORK/plugin.log" 2>/dev/null || true
@@ -41,9 +35,9 @@ die() {
 # so that code is checked too.
 "$VALGRIND" --leak-check=full --errors-for-leak-kinds=definite --error-exitcode=99 \
   --log-file="$VG_LOG" \
-  "$VAST_CSI" --endpoint "$ENDPOINT" --node-id valgrind-node --log-level debug --workers 4 \
+  "$CSI" --endpoint "$ENDPOINT" --node-id valgrind-node --log-level debug --workers 4 \
   2>"$WORK/plugin.log" &
-PLUGIN_PID=$!
+CSI_PID=$!
 
 # Start-up under valgrind takes seconds, not milliseconds.
 "$CSICTL" -e "$ENDPOINT" -w 60000 -t 10000 -q Probe || die "vast-csi did not answer Probe within 60 s"
@@ -74,16 +68,13 @@ for _ in $(seq 10); do
     parameters.view_policy=default
 done
 
-kill -TERM "$PLUGIN_PID"
-status=0
-wait "$PLUGIN_PID" || status=$?
-PLUGIN_PID=""
+stop_process CSI_PID
 
 echo "calls: 980 through rpc_latency, 20 through csictl"
 grep -E 'LEAK SUMMARY|definitely lost|indirectly lost|possibly lost|still reachable|All heap blocks|ERROR SUMMARY' \
   "$VG_LOG" | sed 's/^==[0-9]*== *//'
 
-[[ $status -eq 0 ]] || die "vast-csi under valgrind exited with $status (99: valgrind found errors)"
+[[ $STOP_STATUS -eq 0 ]] || die "vast-csi under valgrind exited with $STOP_STATUS (99: valgrind found errors)"
 grep -q 'ERROR SUMMARY: 0 errors' "$VG_LOG" || die "valgrind reported errors"
 grep -qE 'definitely lost: 0 bytes|All heap blocks were freed' "$VG_LOG" ||
   die "valgrind reported definite leaks"
@@ -92,13 +83,12 @@ echo "PASS: no memory errors, no definite leaks"
 
 # The VMS client's cmocka tests under memcheck as well. Each test binary starts its own
 # vms-sim (VMS_SIM; the simulator itself runs natively, valgrind does not follow execve).
-VMS_SIM_BIN="$BUILD/sim/vms-sim"
-if [[ -x "$VMS_SIM_BIN" ]]; then
+if [[ -x "$SIM" ]]; then
   for name in error config client tls list objects; do
     test_bin="$BUILD/tests/vms/test_vms_$name"
     [[ -x "$test_bin" ]] || { echo "FAIL: $test_bin is missing: build first"; exit 1; }
     vms_log="$WORK/valgrind-vms-$name.log"
-    if ! VMS_SIM="$VMS_SIM_BIN" "$VALGRIND" --leak-check=full --errors-for-leak-kinds=definite --error-exitcode=99 \
+    if ! VMS_SIM="$SIM" "$VALGRIND" --leak-check=full --errors-for-leak-kinds=definite --error-exitcode=99 \
       --log-file="$vms_log" "$test_bin" >"$WORK/vms-$name.out" 2>&1; then
       echo "FAIL: test_vms_$name under valgrind"
       tail -n 30 "$WORK/vms-$name.out"; tail -n 60 "$vms_log"

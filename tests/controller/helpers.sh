@@ -1,6 +1,7 @@
 # Helpers for the controller tests: vast-csi's Controller against a seeded vms-sim.
 # Sourced by every tests/controller/test_*.sh; brings in tests/integration/lib.sh (the
-# scratch directory, start_sim, start_plugin, run_ctl, expect_*, finish). Each test
+# scratch directory, start_sim, start_plugin, run_ctl, expect_*, jget, the simulator's
+# inventory (sim_api, inv_count, inv_get), EXTRA_PIDS, finish). Each test
 # starts its own simulator and plugin, checks what the simulator holds afterwards (its
 # /_sim/inventory and data directory), not only what the RPCs answered, and ends with
 # stop_and_check and finish.
@@ -9,24 +10,12 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=../integration/lib.sh
 source "$HERE/../integration/lib.sh"
 
-PY=/usr/bin/python3
-GiB=1073741824
 ROOT=/k8s
-SIM_FS="$WORK/sim/fs" # the simulator keeps VMS path P in $SIM_FS/P
 
 # The StorageClass of the seeded simulator (docs/vms-sim.md, "Seeded objects").
 MOUNT_CAP=('volume_capabilities[0].access_mode.mode=MULTI_NODE_MULTI_WRITER' 'volume_capabilities[0].mount.fs_type=')
 SC_PARAMS=("parameters.root_export=$ROOT" parameters.view_policy=vast-k8s-nfs parameters.vip_pool_name=vast-k8s-pool)
 VOL_ARGS=("${MOUNT_CAP[@]}" "${SC_PARAMS[@]}")
-
-# Background processes a test starts besides the plugin and the simulator; killed by PID.
-EXTRA_PIDS=()
-controller_cleanup() {
-  local pid
-  for pid in "${EXTRA_PIDS[@]}"; do kill -KILL "$pid" 2>/dev/null || true; done
-  cleanup
-}
-trap controller_cleanup EXIT
 
 # ---------- calls ----------
 
@@ -60,43 +49,7 @@ create_snapshot() {
   if [[ $CS_rc == 0 ]]; then SNAP_ID=$(json_field "$CS_out" snapshot.snapshot_id); fi
 }
 
-# expect_rc WHAT CODE PREFIX: the gRPC code a run_ctl call with that PREFIX ended with.
-expect_rc() {
-  local rc_var="${3}_rc" err_var="${3}_err"
-  if [[ "${!rc_var}" == "$2" ]]; then pass "$1 (code $2)"; else fail "$1: expected code $2, got ${!rc_var}: ${!err_var}"; fi
-}
-
-# jget JSON PATH: a field of a JSON document by dotted path (list indexes as numbers);
-# empty when absent, JSON for lists/objects, true/false for booleans.
-jget() {
-  "$PY" -c 'import json,sys
-v=json.loads(sys.argv[1]) if sys.argv[1].strip() else None
-for k in sys.argv[2].split(".") if sys.argv[2] else []:
-    if isinstance(v, list): v = v[int(k)] if int(k) < len(v) else None
-    elif isinstance(v, dict): v = v.get(k)
-    else: v = None
-if v is None: print("")
-elif isinstance(v, bool): print("true" if v else "false")
-elif isinstance(v, (dict, list)): print(json.dumps(v, sort_keys=True))
-else: print(v)' "$1" "$2"
-}
-
 # ---------- the simulator ----------
-
-# sim_api METHOD PATH [JSON]: the VMS REST API as the admin user (HTTP Basic, plain
-# HTTP listener), e.g. sim_api DELETE views/3/. Prints the body; fails on HTTP >= 400.
-sim_api() {
-  "$PY" - "$SIM_URL" "$@" <<'PY'
-import base64, sys, urllib.request
-url, method, path = sys.argv[1], sys.argv[2], sys.argv[3]
-body = sys.argv[4].encode() if len(sys.argv) > 4 else None
-auth = base64.b64encode(b"admin:123456").decode()
-req = urllib.request.Request(url + "/api/v1/" + path, data=body, method=method,
-                             headers={"Content-Type": "application/json", "Authorization": "Basic " + auth})
-with urllib.request.urlopen(req, timeout=10) as r:
-    sys.stdout.write(r.read().decode())
-PY
-}
 
 # inv EXPR: evaluates a Python expression over the simulator's /_sim/inventory and
 # prints the result (JSON for lists/dicts). In EXPR: inv (the inventory), by(coll,
@@ -112,27 +65,6 @@ def paths(coll):
     return sorted(o["path"] for o in inv.get(coll, []) if o.get("path", "").startswith("/k8s/"))
 v = eval(sys.argv[1])
 print(json.dumps(v, sort_keys=True) if isinstance(v, (list, dict)) else v)' "$1"
-}
-
-# inv_count COLL FIELD=VALUE...: how many objects of COLL have those fields (values as
-# JSON when they parse as JSON, e.g. tenant_id=2, else text).
-inv_count() {
-  local coll=$1
-  shift
-  sim_admin GET /_sim/inventory | "$PY" -c '
-import json, sys
-inv = json.load(sys.stdin)
-want = {}
-for a in sys.argv[2:]:
-    k, v = a.split("=", 1)
-    try: want[k] = json.loads(v)
-    except ValueError: want[k] = v
-print(sum(all(o.get(k) == v for k, v in want.items()) for o in inv.get(sys.argv[1], [])))' "$coll" "$@"
-}
-
-# inv_get COLL FIELD PATH: one field of the object of COLL at VMS path PATH ("" if none).
-inv_get() {
-  inv "next((json.dumps(o.get('$2')) if not isinstance(o.get('$2'), str) else o.get('$2') for o in by('$1', path='$3')), '')"
 }
 
 # check_volumes WHAT PATH...: the simulator holds exactly these volumes under /k8s and

@@ -1,5 +1,7 @@
-# Shared helpers for the integration tests: a scratch directory, starting and stopping
-# vast-csi, and assertions that print what was expected and what came back.
+# Shared helpers for the integration tests, and through tests/controller/helpers.sh and
+# tests/node/helpers.sh for theirs: a scratch directory, starting and stopping vast-csi
+# and vms-sim, the simulator's inventory, and assertions that print what was expected
+# and what came back.
 set -euo pipefail
 
 : "${VAST_CSI:?path of the vast-csi binary}"
@@ -13,8 +15,23 @@ PLUGIN_PID=""
 SIM_PID=""
 FAILURES=0
 CHECKS=0
+PY=/usr/bin/python3
+# shellcheck disable=SC2034 # used by the tests
+GiB=1073741824
+# shellcheck disable=SC2034 # used by the tests
+SIM_FS="$WORK/sim/fs" # the simulator keeps VMS path P in $SIM_FS/P
+
+# Background processes a test starts besides the plugin and the simulator
+# (EXTRA_PIDS+=($!)); killed by PID, first thing when the test exits.
+EXTRA_PIDS=()
+kill_extra_pids() {
+  local pid
+  for pid in "${EXTRA_PIDS[@]}"; do kill -KILL "$pid" 2>/dev/null || true; done
+  EXTRA_PIDS=()
+}
 
 cleanup() {
+  kill_extra_pids
   if [[ -n "$PLUGIN_PID" ]] && kill -0 "$PLUGIN_PID" 2>/dev/null; then
     kill -KILL "$PLUGIN_PID" 2>/dev/null || true
   fi
@@ -80,6 +97,50 @@ s=json.load(sys.stdin); k=sys.argv[1]
 print(s.get("requests",{}).get(k, s.get(k, 0)))' "$1"
 }
 
+# sim_api METHOD PATH [JSON]: the VMS REST API as the admin user (HTTP Basic, plain
+# HTTP listener), e.g. sim_api DELETE views/3/. Prints the body; fails on HTTP >= 400.
+sim_api() {
+  "$PY" - "$SIM_URL" "$@" <<'PY'
+import base64, sys, urllib.request
+url, method, path = sys.argv[1], sys.argv[2], sys.argv[3]
+body = sys.argv[4].encode() if len(sys.argv) > 4 else None
+auth = base64.b64encode(b"admin:123456").decode()
+req = urllib.request.Request(url + "/api/v1/" + path, data=body, method=method,
+                             headers={"Content-Type": "application/json", "Authorization": "Basic " + auth})
+with urllib.request.urlopen(req, timeout=10) as r:
+    sys.stdout.write(r.read().decode())
+PY
+}
+
+# inv_count COLL FIELD=VALUE...: how many objects of COLL in /_sim/inventory have those
+# fields (values compared as JSON when they parse as JSON, e.g. tenant_id=2, else as text).
+inv_count() {
+  local coll=$1
+  shift
+  sim_admin GET /_sim/inventory | "$PY" -c '
+import json, sys
+inv = json.load(sys.stdin)
+want = {}
+for a in sys.argv[2:]:
+    k, v = a.split("=", 1)
+    try: want[k] = json.loads(v)
+    except ValueError: want[k] = v
+print(sum(all(o.get(k) == v for k, v in want.items()) for o in inv.get(sys.argv[1], [])))' "$coll" "$@"
+}
+
+# inv_get COLL FIELD PATH: one field of the object of COLL at VMS path PATH in
+# /_sim/inventory (text as is, anything else as JSON; "" if there is none).
+inv_get() {
+  sim_admin GET /_sim/inventory | "$PY" -c '
+import json, sys
+inv = json.load(sys.stdin)
+for o in inv.get(sys.argv[1], []):
+    if o.get("path") == sys.argv[3]:
+        v = o.get(sys.argv[2])
+        print(v if isinstance(v, str) else json.dumps(v))
+        break' "$1" "$2" "$3"
+}
+
 # stop_plugin: SIGTERM, wait, and return its exit status in STOP_STATUS.
 stop_plugin() {
   kill -TERM "$PLUGIN_PID"
@@ -116,6 +177,11 @@ expect_not_contains() {
 expect_le() { # expect_le WHAT LIMIT VALUE
   if (( $3 <= $2 )); then pass "$1 ($3 <= $2)"; else fail "$1: $3 > $2"; fi
 }
+# expect_rc WHAT CODE PREFIX: the gRPC code a run_ctl call with that PREFIX ended with.
+expect_rc() {
+  local rc_var="${3}_rc" err_var="${3}_err"
+  if [[ "${!rc_var}" == "$2" ]]; then pass "$1 (code $2)"; else fail "$1: expected code $2, got ${!rc_var}: ${!err_var}"; fi
+}
 
 # json_field JSON PATH: prints a field of a JSON document (python's json, a second parser).
 json_field() {
@@ -124,6 +190,21 @@ v=json.loads(sys.argv[1])
 for k in sys.argv[2].split("."):
     v=v[int(k)] if isinstance(v,list) else v.get(k)
 print(json.dumps(v) if isinstance(v,(dict,list)) else v)' "$1" "$2"
+}
+
+# jget JSON PATH: a field of a JSON document by dotted path (list indexes as numbers);
+# empty when absent, JSON for lists/objects, true/false for booleans.
+jget() {
+  "$PY" -c 'import json,sys
+v=json.loads(sys.argv[1]) if sys.argv[1].strip() else None
+for k in sys.argv[2].split(".") if sys.argv[2] else []:
+    if isinstance(v, list): v = v[int(k)] if int(k) < len(v) else None
+    elif isinstance(v, dict): v = v.get(k)
+    else: v = None
+if v is None: print("")
+elif isinstance(v, bool): print("true" if v else "false")
+elif isinstance(v, (dict, list)): print(json.dumps(v, sort_keys=True))
+else: print(v)' "$1" "$2"
 }
 
 now_ms() { date +%s%3N; }

@@ -9,9 +9,6 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=../integration/lib.sh
 source "$HERE/../integration/lib.sh"
 
-PY=/usr/bin/python3
-GiB=1073741824
-SIM_FS="$WORK/sim/fs" # the simulator keeps VMS path P in $SIM_FS/P
 STATE_DIR="$WORK/state"
 NODE_ID=node-1
 
@@ -31,11 +28,10 @@ fi
 umount "$WORK/.mount-probe/b"
 rm -rf "$WORK/.mount-probe"
 
-# Background processes a test starts besides the plugin and the simulator; killed by PID.
-EXTRA_PIDS=()
+# The exit trap: lib.sh's cleanup, but the plugin is reaped and every mount under $WORK
+# detached before the directory is removed.
 node_cleanup() {
-  local pid
-  for pid in "${EXTRA_PIDS[@]}"; do kill -KILL "$pid" 2>/dev/null || true; done
+  kill_extra_pids
   if [[ -n "$PLUGIN_PID" ]] && kill -0 "$PLUGIN_PID" 2>/dev/null; then
     kill -KILL "$PLUGIN_PID" 2>/dev/null || true
     wait "$PLUGIN_PID" 2>/dev/null || true
@@ -111,27 +107,6 @@ unpublish() { run_ctl "$1" NodeUnpublishVolume "volume_id=$2" "target_path=$3"; 
 unstage() { run_ctl "$1" NodeUnstageVolume "volume_id=$2" "staging_target_path=$3"; }
 stats() { run_ctl "$1" NodeGetVolumeStats "volume_id=$2" "volume_path=$3"; }
 
-# expect_rc WHAT CODE PREFIX: the gRPC code a run_ctl call with that PREFIX ended with.
-expect_rc() {
-  local rc_var="${3}_rc" err_var="${3}_err"
-  if [[ "${!rc_var}" == "$2" ]]; then pass "$1 (code $2)"; else fail "$1: expected code $2, got ${!rc_var}: ${!err_var}"; fi
-}
-
-# jget JSON PATH: a field of a JSON document by dotted path (list indexes as numbers);
-# empty when absent, JSON for lists/objects, true/false for booleans.
-jget() {
-  "$PY" -c 'import json,sys
-v=json.loads(sys.argv[1]) if sys.argv[1].strip() else None
-for k in sys.argv[2].split(".") if sys.argv[2] else []:
-    if isinstance(v, list): v = v[int(k)] if int(k) < len(v) else None
-    elif isinstance(v, dict): v = v.get(k)
-    else: v = None
-if v is None: print("")
-elif isinstance(v, bool): print("true" if v else "false")
-elif isinstance(v, (dict, list)): print(json.dumps(v, sort_keys=True))
-else: print(v)' "$1" "$2"
-}
-
 # ---------- the mount table ----------
 
 # is_mounted PATH: PATH is a mount point.
@@ -183,49 +158,6 @@ expect_path_gone() { if [[ -e $2 ]]; then fail "$1: $2 still exists"; else pass 
 expect_dir() { if [[ -d $2 ]]; then pass "$1"; else fail "$1: $2 is not a directory"; fi; }
 
 # ---------- the simulator ----------
-
-# sim_api METHOD PATH [JSON]: the VMS REST API as the admin user (HTTP Basic, plain
-# HTTP listener), e.g. sim_api POST quotas/ '{...}'. Prints the body; fails on HTTP >= 400.
-sim_api() {
-  "$PY" - "$SIM_URL" "$@" <<'PY'
-import base64, sys, urllib.request
-url, method, path = sys.argv[1], sys.argv[2], sys.argv[3]
-body = sys.argv[4].encode() if len(sys.argv) > 4 else None
-auth = base64.b64encode(b"admin:123456").decode()
-req = urllib.request.Request(url + "/api/v1/" + path, data=body, method=method,
-                             headers={"Content-Type": "application/json", "Authorization": "Basic " + auth})
-with urllib.request.urlopen(req, timeout=10) as r:
-    sys.stdout.write(r.read().decode())
-PY
-}
-
-# inv_count COLL FIELD=VALUE...: how many objects of COLL in /_sim/inventory have those
-# fields (values compared as JSON when they parse as JSON, else as text).
-inv_count() {
-  local coll=$1
-  shift
-  sim_admin GET /_sim/inventory | "$PY" -c '
-import json, sys
-inv = json.load(sys.stdin)
-want = {}
-for a in sys.argv[2:]:
-    k, v = a.split("=", 1)
-    try: want[k] = json.loads(v)
-    except ValueError: want[k] = v
-print(sum(all(o.get(k) == v for k, v in want.items()) for o in inv.get(sys.argv[1], [])))' "$coll" "$@"
-}
-
-# inv_get COLL FIELD PATH: one field of the object of COLL at VMS path PATH ("" if none).
-inv_get() {
-  sim_admin GET /_sim/inventory | "$PY" -c '
-import json, sys
-inv = json.load(sys.stdin)
-for o in inv.get(sys.argv[1], []):
-    if o.get("path") == sys.argv[3]:
-        v = o.get(sys.argv[2])
-        print(v if isinstance(v, str) else json.dumps(v))
-        break' "$1" "$2" "$3"
-}
 
 # sim_id COLL NAME: the id of the seeded object of that name.
 sim_id() {

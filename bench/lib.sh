@@ -1,0 +1,104 @@
+# shellcheck shell=bash disable=SC2034 # SIM_HTTP_PORT and the like are for the scripts that source this
+# Shared by the benchmark scripts (bench/*.sh) and scripts/valgrind.sh: the paths of the
+# built tools, a scratch directory, starting vms-sim and vast-csi on loopback and stopping
+# them again. Every process started here is stopped by its PID (SIM_PID, CSI_PID; empty
+# when none runs), never by name. Source it after setting BUILD (the build directory).
+
+: "${BUILD:?set BUILD (the build directory) before sourcing bench/lib.sh}"
+SIM="$BUILD/sim/vms-sim"
+CSI="$BUILD/csi/vast-csi"
+CSICTL="$BUILD/csictl/csictl"
+ME=$(basename "$0") # how the script's messages begin
+WORK=""
+SIM_PID=""
+CSI_PID=""
+
+# require_tools PATH...: exits 2 unless every PATH is an executable (nothing is built here).
+require_tools() {
+  local tool
+  for tool in "$@"; do
+    [[ -x "$tool" ]] || { echo "$ME: $tool is missing: build first" >&2; exit 2; }
+  done
+}
+
+# make_work PREFIX [DIR]: creates the scratch directory $WORK (DIR/PREFIX.XXXXXX; DIR is
+# $TMPDIR or /tmp by default) with vast-csi's socket at $ENDPOINT, and removes it when the
+# script exits, after killing whatever it started that still runs.
+make_work() {
+  WORK=$(mktemp -d "${2:-${TMPDIR:-/tmp}}/$1.XXXXXX")
+  ENDPOINT="unix://$WORK/csi.sock"
+  trap bench_cleanup EXIT
+}
+
+# kill_started: SIGKILL the processes this script started that still run (on a failure).
+kill_started() {
+  local pid
+  for pid in "$CSI_PID" "$SIM_PID"; do
+    if [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null; then kill -KILL "$pid" 2>/dev/null || true; fi
+  done
+}
+
+bench_cleanup() {
+  kill_started
+  rm -rf "$WORK"
+}
+
+# die MESSAGE: says what failed and shows the end of the simulator's and vast-csi's logs.
+die() {
+  echo "$ME: $*" >&2
+  for log in sim csi; do
+    [[ -s "$WORK/$log.log" ]] && { echo "--- $log log (tail) ---" >&2; tail -20 "$WORK/$log.log" >&2; }
+  done
+  exit 1
+}
+
+# start_sim [vms-sim flags...]: a seeded vms-sim on free loopback ports, HTTPS and plain
+# HTTP, data in $WORK/sim, log in $WORK/sim.log; waits for its port file and sets
+# SIM_HTTPS_PORT and SIM_HTTP_PORT.
+start_sim() {
+  "$SIM" --data-dir "$WORK/sim" --https 127.0.0.1:0 --http 127.0.0.1:0 --port-file "$WORK/ports.json" \
+    --seed --log-level warn "$@" 2>"$WORK/sim.log" &
+  SIM_PID=$!
+  for _ in $(seq 200); do
+    [[ -s "$WORK/ports.json" ]] && break
+    kill -0 "$SIM_PID" 2>/dev/null || die "vms-sim exited"
+    sleep 0.05
+  done
+  [[ -s "$WORK/ports.json" ]] || die "vms-sim wrote no port file"
+  SIM_HTTPS_PORT=$(sed -E 's/.*"https": *([0-9]+).*/\1/' "$WORK/ports.json")
+  SIM_HTTP_PORT=$(sed -E 's/.*"http": *([0-9]+).*/\1/' "$WORK/ports.json")
+}
+
+# write_sim_secret: the simulator as vast-csi's default cluster, in $WORK/secret (for
+# --vms-secret-dir): its HTTPS endpoint, the seeded admin user, its certificate as CA.
+write_sim_secret() {
+  mkdir -p "$WORK/secret"
+  printf '127.0.0.1:%s' "$SIM_HTTPS_PORT" >"$WORK/secret/endpoint"
+  printf 'admin' >"$WORK/secret/username"
+  printf '123456' >"$WORK/secret/password"
+  cp "$WORK/sim/tls/cert.pem" "$WORK/secret/ssl_cert"
+}
+
+# start_csi [vast-csi flags...]: vast-csi on $ENDPOINT, log in $WORK/csi.log; waits (up
+# to 10 s) until it answers Probe.
+start_csi() {
+  "$CSI" --endpoint "$ENDPOINT" "$@" 2>"$WORK/csi.log" &
+  CSI_PID=$!
+  "$CSICTL" -e "$ENDPOINT" -w 10000 -q Probe || die "vast-csi did not come up"
+}
+
+# stop_process PID_VAR: SIGTERM to the process whose PID is in the variable PID_VAR
+# (CSI_PID, SIM_PID), waits for it and empties the variable; its exit status in STOP_STATUS.
+stop_process() {
+  local pid=${!1}
+  kill -TERM "$pid"
+  STOP_STATUS=0
+  wait "$pid" || STOP_STATUS=$?
+  printf -v "$1" '%s' ""
+}
+
+# stop_or_die PID_VAR NAME: stop_process, and fail unless NAME exited 0.
+stop_or_die() {
+  stop_process "$1"
+  [[ $STOP_STATUS -eq 0 ]] || die "$2 exited with $STOP_STATUS after SIGTERM"
+}
