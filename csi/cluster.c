@@ -6,6 +6,7 @@
 #include "vk/vms_registry.h"
 
 #include <fcntl.h>
+#include <inttypes.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -17,7 +18,7 @@
 enum { CACHE_MAX = 512, SECRET_FILE_MAX = 256 * 1024 };
 
 typedef struct {
-    char *key; /* "<endpoint>|<identity>|<kind>|<name>" */
+    char *key; /* "<client fingerprint>|<kind>|<name>" */
     json_t *value;
     int64_t expires;
 } cache_entry;
@@ -272,9 +273,11 @@ grpc_status_code csi_vms_fail(vk_status *st, const vms_error *err, const char *f
 
 /* ---------- cache ---------- */
 
+/* Keyed by the client's fingerprint: two secrets for one endpoint may be two tenants or
+ * two users, who see different objects under the same name. */
 static char *cache_key(vms_client *c, const char *kind, const char *name) {
     char *key = NULL;
-    if (asprintf(&key, "%s|%s|%s|%s", vms_client_endpoint(c), vms_client_identity(c), kind, name) < 0) abort();
+    if (asprintf(&key, "%016" PRIx64 "|%s|%s", vms_client_fingerprint(c), kind, name) < 0) abort();
     return key;
 }
 

@@ -85,6 +85,8 @@ const char *vms_client_endpoint(const vms_client *c) { return c->s.endpoint; }
 
 const char *vms_client_identity(const vms_client *c) { return c->s.username ? c->s.username : "(api token)"; }
 
+uint64_t vms_client_fingerprint(const vms_client *c) { return vms_settings_hash(&c->s); }
+
 void vms_client_get_stats(const vms_client *c, vms_client_stats *out) {
     out->requests = atomic_load(&c->stat_requests);
     out->retries = atomic_load(&c->stat_retries);

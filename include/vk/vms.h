@@ -83,6 +83,11 @@ const char *vms_client_endpoint(const vms_client *c);
 /* The user name or "(api token)"; never a secret. */
 const char *vms_client_identity(const vms_client *c);
 
+/* A hash of everything that makes this client what it is (endpoint, credentials,
+ * tenant, TLS settings): equal for clients that see the same objects. For cache keys;
+ * never log it. */
+uint64_t vms_client_fingerprint(const vms_client *c);
+
 /* Counters since creation, for tests and benchmarks. */
 typedef struct {
     uint64_t requests;       /* HTTP requests sent, token requests included */

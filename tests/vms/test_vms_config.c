@@ -116,6 +116,29 @@ static void test_reference_counting(void **state) {
     vms_client_free(again);
 }
 
+/* Caches keyed by the fingerprint must not mix two tenants or two users of one endpoint. */
+static uint64_t fingerprint_of(vms_config cfg) {
+    vms_client *c;
+    vms_error err;
+    if (!vms_client_new(&cfg, &c, &err)) fail_msg("%s", err.message);
+    uint64_t f = vms_client_fingerprint(c);
+    vms_client_free(c);
+    return f;
+}
+
+static void test_fingerprint_tells_tenants_and_users_apart(void **state) {
+    (void)state;
+    vms_config a = base_config("vms.example");
+    vms_config tenant_b = a, other_user = a, token_1 = {.endpoint = "vms.example", .api_token = "t1"},
+               token_2 = {.endpoint = "vms.example", .api_token = "t2"};
+    tenant_b.tenant = "b";
+    other_user.username = "someone-else";
+    assert_true(fingerprint_of(a) == fingerprint_of(base_config("vms.example")));
+    assert_true(fingerprint_of(a) != fingerprint_of(tenant_b));
+    assert_true(fingerprint_of(a) != fingerprint_of(other_user));
+    assert_true(fingerprint_of(token_1) != fingerprint_of(token_2));
+}
+
 static void test_query_strings(void **state) {
     (void)state;
     char *p = vms_path_with_query("quotas/", VMS_FILTERS("path__startswith", "/k8s/a b&c=d", "tenant_id", "3"));
@@ -194,6 +217,7 @@ int main(void) {
         cmocka_unit_test(test_endpoint_errors),
         cmocka_unit_test(test_credentials_and_trust),
         cmocka_unit_test(test_reference_counting),
+        cmocka_unit_test(test_fingerprint_tells_tenants_and_users_apart),
         cmocka_unit_test(test_query_strings),
         cmocka_unit_test(test_registry_reuses_clients_per_tuple),
         cmocka_unit_test(test_registry_evicts_least_recently_used),
