@@ -100,11 +100,16 @@ static bool read_only_mode(const Csi__V1__VolumeCapability *cap) {
 
 /* Mounts the volume at path unless it is already there and healthy; a stale or dead
  * mount of it is replaced, another volume's mount is refused. */
+/* known: what the mount table says of path, when the caller has just read it. */
 static bool ensure_staged(csi_driver *d, const char *volume_id, const char *path, const csi_node_source *src,
-                          vk_status *st) {
+                          const csi_mount_info *known, vk_status *st) {
     csi_mount_limits limits = limits_of(d);
     csi_mount_info info;
-    csi_mount_lookup(path, &info);
+    if (known) {
+        info = *known;
+    } else {
+        csi_mount_lookup(path, &info);
+    }
     if (info.mounted) {
         if (!csi_mount_serves(&info, src->export_path)) {
             vk_status_set(st, GRPC_STATUS_ALREADY_EXISTS, "%s already holds another mount (%s%s)", path, info.source,
@@ -186,7 +191,7 @@ static grpc_status_code stage(vk_rpc_call *call, const ProtobufCMessage *request
         return vk_rpc_fail(call, GRPC_STATUS_ABORTED, "NodeStageVolume %s: another operation on %s is in progress",
                            req->volume_id, req->staging_target_path);
     }
-    bool ok = ensure_staged(d, req->volume_id, req->staging_target_path, &src, &st);
+    bool ok = ensure_staged(d, req->volume_id, req->staging_target_path, &src, NULL, &st);
     csi_keylock_release(d->locks, key);
     if (!ok) return vk_rpc_fail(call, st.code, "NodeStageVolume %s: %s", req->volume_id, st.message);
     *response = vk_rpc_new_message(call, &csi__v1__node_stage_volume_response__descriptor);
@@ -265,7 +270,7 @@ static grpc_status_code publish_locked(csi_driver *d, const Csi__V1__NodePublish
                              req->staging_target_path);
     }
     /* a dead staging mount is replaced before another pod gets a bind of it */
-    if (!ensure_staged(d, req->volume_id, req->staging_target_path, src, st)) return st->code;
+    if (!ensure_staged(d, req->volume_id, req->staging_target_path, src, &staged, st)) return st->code;
     if (!csi_make_dir(req->target_path, st)) return st->code;
     if (!csi_mount(&limits, "bind", req->staging_target_path, req->target_path, "", read_only, st)) return st->code;
     VK_LOG(VK_LOG_INFO, "published", "volume", req->volume_id, "target", req->target_path, "read_only",
