@@ -2,6 +2,7 @@
  * The exit status is the gRPC status code (0 = OK), 64 for a usage error. */
 #include "request.h"
 
+#include "vk/deadline.h"
 #include "vk/endpoint.h"
 #include "vk/pbjson.h"
 #include "vk/rpc_client.h"
@@ -110,12 +111,6 @@ static bool parse_ms(const char *text, long *out) {
     return true;
 }
 
-static long long monotonic_ms(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 typedef struct {
     const char *endpoint;
     long timeout_ms;
@@ -167,7 +162,7 @@ static void print_reply(const cli *o, const ProtobufCMessage *reply) {
  * it tries again, which would waste most of a short wait. */
 static grpc_status_code call(const cli *o, const vk_endpoint *ep, const char *path,
                              const ProtobufCMessage *request, const ProtobufCMessageDescriptor *reply_desc) {
-    long long give_up = monotonic_ms() + o->wait_ms;
+    long long give_up = vk_now_ms() + o->wait_ms;
     ProtobufCMessage *reply = NULL;
     vk_status st;
     grpc_status_code code;
@@ -175,7 +170,7 @@ static grpc_status_code call(const cli *o, const vk_endpoint *ep, const char *pa
         vk_rpc_client *client = vk_rpc_client_new(ep);
         code = vk_rpc_client_call(client, path, request, reply_desc, o->timeout_ms, &reply, &st);
         vk_rpc_client_free(client);
-        if (code != GRPC_STATUS_UNAVAILABLE || monotonic_ms() >= give_up) break;
+        if (code != GRPC_STATUS_UNAVAILABLE || vk_now_ms() >= give_up) break;
         struct timespec pause = {0, 50 * 1000000L};
         nanosleep(&pause, NULL);
     }

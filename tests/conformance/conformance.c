@@ -2,6 +2,7 @@
  * per-spec setup and resource cleanup, requests from JSON, expectations. See
  * conformance.h. */
 #include "conformance.h"
+#include "vk/deadline.h"
 
 #include "../vms/sim_harness.h"
 #include "vk/endpoint.h"
@@ -69,12 +70,6 @@ static const char *const default_mutable_parameters[] = {"qos_policy", "vast-k8s
 static void sleep_ms(long ms) {
     struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L};
     nanosleep(&ts, NULL);
-}
-
-static long now_ms(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
 }
 
 #define GROW(array, n, cap)                                                        \
@@ -655,7 +650,7 @@ static pid_t spawn_csi(const char *binary) {
 static bool wait_for_probe(void) {
     vk_status st = {0};
     grpc_status_code code = GRPC_STATUS_UNAVAILABLE;
-    for (long start = now_ms(); now_ms() - start < PROBE_WAIT_MS; sleep_ms(50)) {
+    for (long start = vk_now_ms(); vk_now_ms() - start < PROBE_WAIT_MS; sleep_ms(50)) {
         int status;
         if (waitpid(run.csi_pid, &status, WNOHANG) == run.csi_pid) {
             run.csi_pid = 0;
@@ -683,7 +678,7 @@ static bool stop_csi(void) {
     kill(run.csi_pid, SIGTERM);
     int status = 0;
     bool exited = false;
-    for (long start = now_ms(); now_ms() - start < STOP_TIMEOUT_MS; sleep_ms(10)) {
+    for (long start = vk_now_ms(); vk_now_ms() - start < STOP_TIMEOUT_MS; sleep_ms(10)) {
         if (waitpid(run.csi_pid, &status, WNOHANG) == run.csi_pid) {
             exited = true;
             break;

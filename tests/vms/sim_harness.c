@@ -1,4 +1,5 @@
 #include "sim_harness.h"
+#include "vk/deadline.h"
 
 #include <setjmp.h>
 #include <stdarg.h>
@@ -27,12 +28,6 @@ extern char **environ;
 static void sleep_ms(long ms) {
     struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L};
     nanosleep(&ts, NULL);
-}
-
-static long now_ms(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
 }
 
 char *sim_read_file(const char *path) {
@@ -127,7 +122,7 @@ void sim_start(sim_instance *sim, const sim_options *options) {
     }
     sim->pid = pid;
 
-    for (long start = now_ms(); now_ms() - start < START_TIMEOUT_MS; sleep_ms(20)) {
+    for (long start = vk_now_ms(); vk_now_ms() - start < START_TIMEOUT_MS; sleep_ms(20)) {
         int status;
         if (waitpid(pid, &status, WNOHANG) == pid) {
             sim->pid = 0;
@@ -158,7 +153,7 @@ void sim_stop(sim_instance *sim) {
     bool exited = sim->pid == 0;
     if (sim->pid > 0) {
         kill(sim->pid, SIGTERM);
-        for (long start = now_ms(); now_ms() - start < STOP_TIMEOUT_MS; sleep_ms(10)) {
+        for (long start = vk_now_ms(); vk_now_ms() - start < STOP_TIMEOUT_MS; sleep_ms(10)) {
             if (waitpid(sim->pid, &status, WNOHANG) == sim->pid) {
                 exited = true;
                 break;
