@@ -37,34 +37,35 @@ static void strip_trailing_slash(char *path) {
     while (n > 1 && path[n - 1] == '/') path[--n] = '\0';
 }
 
-static grpc_status_code snapshot_by_id(vms_client *c, const char *snapshot_id, int64_t deadline,
-                                       source_snapshot *out, vk_status *st) {
-    csi_snapshot_ref ref;
-    if (!csi_snapshot_id_parse(snapshot_id, &ref)) {
-        return vk_status_set(st, GRPC_STATUS_NOT_FOUND, "source snapshot %s does not exist: not an id of this driver",
-                             snapshot_id);
+/* The source snapshot, proven this driver's (or the vendor driver's): a restore never
+ * copies a directory the driver does not own into a PVC. */
+static grpc_status_code snapshot_by_id(csi_driver *driver, csi_string_map secrets, const char *dest_cluster,
+                                       const char *snapshot_id, int64_t deadline, source_snapshot *out,
+                                       vk_status *st) {
+    csi_snapshot_target t;
+    grpc_status_code code = csi_snapshot_target_open(driver, snapshot_id, secrets, deadline, &t, st);
+    if (code == GRPC_STATUS_OK && strcmp(t.ref.cluster, dest_cluster ? dest_cluster : "") != 0) {
+        code = vk_status_set(st, GRPC_STATUS_INVALID_ARGUMENT,
+                             "source snapshot %s lives on cluster \"%s\" and the new volume on \"%s\": restores "
+                             "copy within one VAST cluster",
+                             snapshot_id, t.ref.cluster, dest_cluster ? dest_cluster : "");
     }
-    vms_snapshot snap = {0};
-    vms_error err;
-    vms_lookup found = vms_snapshot_get(c, ref.snapshot_id, &snap, deadline, &err);
-    if (found == VMS_FAILED) return csi_vms_fail(st, &err, "reading source snapshot %s", snapshot_id);
-    if (found == VMS_MISSING) {
-        return vk_status_set(st, GRPC_STATUS_NOT_FOUND, "source snapshot %s does not exist on VAST cluster %s",
-                             snapshot_id, vms_client_endpoint(c));
+    if (code == GRPC_STATUS_OK) {
+        out->id = t.snap.obj.id;
+        out->tenant_id = t.snap.obj.tenant_id;
+        snprintf(out->path, sizeof out->path, "%s", t.snap.path);
+        strip_trailing_slash(out->path);
+        snprintf(out->name, sizeof out->name, "%s", t.snap.obj.name);
     }
-    out->id = snap.obj.id;
-    out->tenant_id = snap.obj.tenant_id;
-    snprintf(out->path, sizeof out->path, "%s", snap.path);
-    strip_trailing_slash(out->path);
-    snprintf(out->name, sizeof out->name, "%s", snap.obj.name);
-    vms_object_free(&snap.obj);
-    return GRPC_STATUS_OK;
+    csi_snapshot_target_close(&t);
+    return code;
 }
 
-grpc_status_code csi_snapshot_view_path(vms_client *c, const char *snapshot_id, int64_t deadline, char *path,
-                                        size_t size, int64_t *tenant_id, vk_status *st) {
+grpc_status_code csi_snapshot_view_path(csi_driver *driver, csi_string_map secrets, const char *dest_cluster,
+                                        const char *snapshot_id, int64_t deadline, char *path, size_t size,
+                                        int64_t *tenant_id, vk_status *st) {
     source_snapshot snap;
-    grpc_status_code code = snapshot_by_id(c, snapshot_id, deadline, &snap, st);
+    grpc_status_code code = snapshot_by_id(driver, secrets, dest_cluster, snapshot_id, deadline, &snap, st);
     if (code != GRPC_STATUS_OK) return code;
     snprintf(path, size, "%s/.snapshot/%s", snap.path, snap.name);
     *tenant_id = snap.tenant_id;
@@ -81,8 +82,8 @@ static void iso_time_after(int64_t seconds, char *out, size_t size) {
 /* A volume's current data as a snapshot: the temporary one a volume-to-volume clone
  * copies from (it expires by itself should everything else fail). */
 static grpc_status_code snapshot_of_volume(csi_driver *driver, vms_client *c, const char *volume_id,
-                                           csi_string_map secrets, const char *dest_path, int64_t deadline,
-                                           source_snapshot *out, vk_status *st) {
+                                           csi_string_map secrets, const char *dest_cluster, const char *dest_path,
+                                           int64_t deadline, source_snapshot *out, vk_status *st) {
     csi_volume_target src;
     grpc_status_code code = csi_volume_target_open(driver, volume_id, secrets, deadline, &src, st);
     if (code != GRPC_STATUS_OK) {
@@ -91,16 +92,19 @@ static grpc_status_code snapshot_of_volume(csi_driver *driver, vms_client *c, co
                    ? vk_status_set(st, GRPC_STATUS_NOT_FOUND, "source volume %s does not exist", volume_id)
                    : code;
     }
-    vms_quota quota = {0};
-    vms_error err;
-    vms_lookup found = vms_quota_find_by_path(c, src.path, src.tenant_id, &quota, deadline, &err);
-    vms_object_free(&quota.obj);
-    if (found != VMS_FOUND) {
+    if (strcmp(src.ref.cluster, dest_cluster ? dest_cluster : "") != 0) {
         csi_volume_target_close(&src);
-        return found == VMS_FAILED ? csi_vms_fail(st, &err, "reading source volume %s", volume_id)
-                                   : vk_status_set(st, GRPC_STATUS_NOT_FOUND, "source volume %s does not exist on %s",
-                                                   volume_id, vms_client_endpoint(c));
+        return vk_status_set(st, GRPC_STATUS_INVALID_ARGUMENT,
+                             "source volume %s lives on cluster \"%s\" and the new volume on \"%s\": clones copy "
+                             "within one VAST cluster",
+                             volume_id, src.ref.cluster, dest_cluster ? dest_cluster : "");
     }
+    if (src.kind != VAST_PATH_VOLUME) {
+        csi_volume_target_close(&src);
+        return vk_status_set(st, GRPC_STATUS_INVALID_ARGUMENT,
+                             "source volume %s is a read-only restore; clone its snapshot instead", volume_id);
+    }
+    vms_error err;
     char name[64], snap_path[CSI_PATH_MAX + 2], expires[32];
     csi_clone_snapshot_name(dest_path, name, sizeof name);
     snprintf(snap_path, sizeof snap_path, "%s/", src.path);
@@ -178,7 +182,7 @@ static grpc_status_code run_stream(vms_client *c, const source_snapshot *src, co
 }
 
 grpc_status_code csi_clone_into(csi_driver *driver, vms_client *c, const Csi__V1__VolumeContentSource *source,
-                                csi_string_map secrets, const char *dest_path, int64_t dest_tenant,
+                                csi_string_map secrets, const char *dest_cluster, const char *dest_path, int64_t dest_tenant,
                                 int64_t deadline, vk_status *st) {
     source_snapshot src;
     grpc_status_code code;
@@ -187,13 +191,14 @@ grpc_status_code csi_clone_into(csi_driver *driver, vms_client *c, const Csi__V1
         if (!source->volume || !*source->volume->volume_id) {
             return vk_status_set(st, GRPC_STATUS_INVALID_ARGUMENT, "volume_content_source.volume.volume_id is required");
         }
-        code = snapshot_of_volume(driver, c, source->volume->volume_id, secrets, dest_path, deadline, &src, st);
+        code = snapshot_of_volume(driver, c, source->volume->volume_id, secrets, dest_cluster, dest_path, deadline, &src,
+                                  st);
     } else if (source->type_case == CSI__V1__VOLUME_CONTENT_SOURCE__TYPE_SNAPSHOT) {
         if (!source->snapshot || !*source->snapshot->snapshot_id) {
             return vk_status_set(st, GRPC_STATUS_INVALID_ARGUMENT,
                                  "volume_content_source.snapshot.snapshot_id is required");
         }
-        code = snapshot_by_id(c, source->snapshot->snapshot_id, deadline, &src, st);
+        code = snapshot_by_id(driver, secrets, dest_cluster, source->snapshot->snapshot_id, deadline, &src, st);
     } else {
         return vk_status_set(st, GRPC_STATUS_INVALID_ARGUMENT, "volume_content_source names neither a snapshot nor a volume");
     }

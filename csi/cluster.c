@@ -150,7 +150,15 @@ static char *read_small_file(const char *dir, const char *name) {
     return buf;
 }
 
-static bool load_default_secret(const csi_clusters *cl, cluster_secret *out, vk_status *st) {
+static bool load_default_secret(const csi_clusters *cl, const char *cluster_name, cluster_secret *out,
+                                vk_status *st) {
+    if (cluster_name && *cluster_name) {
+        vk_status_set(st, GRPC_STATUS_FAILED_PRECONDITION,
+                      "cluster \"%s\" is asked for by a request without secrets, and the driver's default cluster "
+                      "(--vms-secret-dir) has no name: only requests with a multi-cluster secret reach other clusters",
+                      cluster_name);
+        return false;
+    }
     if (!cl->secret_dir) {
         vk_status_set(st, GRPC_STATUS_FAILED_PRECONDITION,
                       "this request carries no VMS secret and the driver has no default cluster; start vast-csi "
@@ -185,6 +193,15 @@ static bool secret_from_map(csi_string_map secrets, const char *cluster_name, cl
             return false;
         }
         return true;
+    }
+    if (cluster_name && *cluster_name) {
+        /* using the one cluster of this secret for an object of another would act on
+         * the wrong VAST: refuse */
+        vk_status_set(st, GRPC_STATUS_INVALID_ARGUMENT,
+                      "cluster \"%s\" is asked for, but the secret holds a single cluster (no key \"clusters\"); "
+                      "use a multi-cluster secret or leave cluster_name unset",
+                      cluster_name);
+        return false;
     }
     static const char *const keys[] = {"endpoint", "username", "password", "token", "ssl_cert", "tenant"};
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
@@ -224,7 +241,7 @@ bool csi_clusters_client(csi_clusters *cl, csi_string_map secrets, const char *c
                          vk_status *st) {
     cluster_secret s = {0};
     bool from_request = secrets.n > 0;
-    bool ok = from_request ? secret_from_map(secrets, cluster_name, &s, st) : load_default_secret(cl, &s, st);
+    bool ok = from_request ? secret_from_map(secrets, cluster_name, &s, st) : load_default_secret(cl, cluster_name, &s, st);
     /* a bad request secret is the request's fault; a bad default one is the driver's setup */
     grpc_status_code bad_secret = from_request ? GRPC_STATUS_INVALID_ARGUMENT : GRPC_STATUS_FAILED_PRECONDITION;
     if (ok && !s.endpoint) {
@@ -258,6 +275,15 @@ bool csi_clusters_client(csi_clusters *cl, csi_string_map secrets, const char *c
     }
     cluster_secret_free(&s);
     return ok;
+}
+
+bool csi_clusters_holds(csi_string_map secrets, const char *cluster_name) {
+    if (!cluster_name || !*cluster_name) return true;
+    const char *multi = csi_map_get(secrets, "clusters");
+    cluster_secret s = {0};
+    bool held = multi && yaml_find_cluster(multi, cluster_name, &s) > 0;
+    cluster_secret_free(&s);
+    return held;
 }
 
 grpc_status_code csi_vms_fail(vk_status *st, const vms_error *err, const char *fmt, ...) {

@@ -40,9 +40,15 @@ void csi_clusters_free(csi_clusters *clusters);
 /* A client for the request: from secrets (with cluster_name picking an entry of a
  * multi-cluster secret), or the default cluster when secrets are empty. A new
  * reference: release with vms_client_free. INVALID_ARGUMENT names a missing or bad
- * secret key (never its value); FAILED_PRECONDITION when there is no default cluster. */
+ * secret key (never its value); FAILED_PRECONDITION when there is no default cluster.
+ * A named cluster is only ever reached through a multi-cluster secret that holds it:
+ * a single-cluster secret, or the default cluster, for a named one is refused, so an
+ * id naming another cluster never acts on this one. */
 bool csi_clusters_client(csi_clusters *clusters, csi_string_map secrets, const char *cluster_name,
                          vms_client **out, vk_status *st);
+
+/* True when cluster_name is empty, or secrets is a multi-cluster secret holding it. */
+bool csi_clusters_holds(csi_string_map secrets, const char *cluster_name);
 
 /* Cached lookups by name. NOT_FOUND names the object and the cluster. */
 typedef struct {

@@ -127,46 +127,6 @@ const char *csi_nfs_protocol(const char *mount_options) {
     return "NFS";
 }
 
-/* ---------- volume targets ---------- */
-
-grpc_status_code csi_volume_target_open(csi_driver *driver, const char *id, csi_string_map secrets,
-                                        int64_t deadline, csi_volume_target *out, vk_status *st) {
-    memset(out, 0, sizeof *out);
-    if (!csi_volume_id_parse(id, &out->ref)) {
-        return vk_status_set(st, GRPC_STATUS_NOT_FOUND, "volume %s does not exist: not an id of this driver", id);
-    }
-    if (!csi_clusters_client(driver->clusters, secrets, out->ref.cluster[0] ? out->ref.cluster : NULL,
-                             &out->client, st)) {
-        return st->code;
-    }
-    if (!out->ref.legacy) {
-        out->tenant_id = out->ref.tenant_id;
-        out->path = out->ref.path;
-        return GRPC_STATUS_OK;
-    }
-    /* the vendor's id is the directory's last component: find it through its quota */
-    char suffix[CSI_ID_MAX + 2];
-    snprintf(suffix, sizeof suffix, "/%s", out->ref.legacy_name);
-    vms_quota quota = {0};
-    vms_error err;
-    vms_lookup found = vms_quota_find(out->client, VMS_FILTERS("path__endswith", suffix), &quota, deadline, &err);
-    if (found == VMS_FAILED) return csi_vms_fail(st, &err, "finding the quota of volume %s", id);
-    if (found == VMS_MISSING) {
-        return vk_status_set(st, GRPC_STATUS_NOT_FOUND, "volume %s has no quota on VAST cluster %s", id,
-                             vms_client_endpoint(out->client));
-    }
-    snprintf(out->resolved_path, sizeof out->resolved_path, "%s", quota.path);
-    out->tenant_id = quota.obj.tenant_id;
-    out->path = out->resolved_path;
-    vms_object_free(&quota.obj);
-    return GRPC_STATUS_OK;
-}
-
-void csi_volume_target_close(csi_volume_target *t) {
-    if (t->client) vms_client_free(t->client);
-    t->client = NULL;
-}
-
 /* ---------- response helpers ---------- */
 
 void **csi_build_map(vk_rpc_call *call, const ProtobufCMessageDescriptor *desc, size_t *n, const char *const *kv) {

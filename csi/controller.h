@@ -12,6 +12,7 @@
 #include "csi.pb-c.h"
 #include "vk/vms.h"
 #include "vk/vms_objects.h"
+#include "vk/vast_owner.h"
 
 grpc_status_code csi_create_volume(vk_rpc_call *call, const ProtobufCMessage *req, ProtobufCMessage **resp);
 grpc_status_code csi_delete_volume(vk_rpc_call *call, const ProtobufCMessage *req, ProtobufCMessage **resp);
@@ -61,6 +62,20 @@ grpc_status_code csi_volume_create_core(csi_driver *driver, vms_client *c, const
 grpc_status_code csi_volume_delete_core(csi_driver *driver, vms_client *c, const char *path, int64_t tenant_id,
                                         int64_t deadline, vk_status *st);
 
+/* ---- volumes with content (clone.c) ---- */
+
+/* Fills dest_path with the content source's data through a clone stream (the
+ * directory exists afterwards, before the quota does). The source must be this
+ * driver's and on dest_cluster. */
+grpc_status_code csi_clone_into(csi_driver *driver, vms_client *c, const Csi__V1__VolumeContentSource *source,
+                                csi_string_map secrets, const char *dest_cluster, const char *dest_path,
+                                int64_t dest_tenant, int64_t deadline, vk_status *st);
+
+/* A read-only restore served from the snapshot directory: its path and tenant. */
+grpc_status_code csi_snapshot_view_path(csi_driver *driver, csi_string_map secrets, const char *dest_cluster,
+                                        const char *snapshot_id, int64_t deadline, char *path, size_t size,
+                                        int64_t *tenant_id, vk_status *st);
+
 /* The volume context CreateVolume returns, as map entries in the call's arena. */
 void **csi_volume_context(vk_rpc_call *call, const csi_volume_params *p, const csi_volume_result *v, size_t *n);
 
@@ -73,22 +88,55 @@ bool csi_check_capabilities(Csi__V1__VolumeCapability *const *caps, size_t n, vk
 /* True when every capability is a read-only access mode. */
 bool csi_capabilities_read_only(Csi__V1__VolumeCapability *const *caps, size_t n);
 
+/* ---- ownership (ownership.c; the rules are include/vk/vast_owner.h's) ---- */
+
 /* A volume of this driver on VAST, resolved from its id: the client, its tenant and
- * path (a vendor id is resolved through its quota). */
+ * path, and its own quota. */
 typedef struct {
     csi_volume_ref ref;
-    vms_client *client; /* owned reference */
+    vms_client *client;  /* owned reference */
     int64_t tenant_id;
-    const char *path;   /* into ref, or into the resolved quota */
+    const char *path;    /* into ref, or into resolved_path for a vendor id */
     char resolved_path[CSI_PATH_MAX];
+    vast_path_kind kind; /* VAST_PATH_VOLUME, or VAST_PATH_SNAPSHOT_VIEW (owns nothing) */
+    vms_quota quota;     /* the volume's quota (kind VAST_PATH_VOLUME), owned */
+    /* why the open answered NOT_FOUND: nothing at all is at the path (a restore still
+     * copying may be, see DeleteVolume), or the id's cluster is not in the secret */
+    bool absent;
+    bool unreachable;
 } csi_volume_target;
 
-/* Parses id and opens its cluster with the request's secrets. Returns OK, NOT_FOUND
- * for an id that is not ours or names nothing (a vendor id without its quota), or an
- * error. */
+/* Parses id, opens its cluster with the request's secrets and proves the volume is
+ * this driver's: OK only then. NOT_FOUND for an id that is not ours, a path outside
+ * the root exports, a cluster the secret does not hold, no quota at the path, or a
+ * quota without the driver's mark (nothing is written in any of these cases). Close
+ * the target whatever the answer. */
 grpc_status_code csi_volume_target_open(csi_driver *driver, const char *id, csi_string_map secrets,
                                         int64_t deadline, csi_volume_target *out, vk_status *st);
 void csi_volume_target_close(csi_volume_target *t);
+
+/* A snapshot of this driver on VAST, resolved from its id. */
+typedef struct {
+    csi_snapshot_ref ref;
+    vms_client *client; /* owned reference */
+    vms_snapshot snap;  /* owned */
+    bool absent;
+    bool unreachable;
+} csi_snapshot_target;
+
+/* As csi_volume_target_open, for snapshots: OK only when VAST's snapshot of that id
+ * has the path, tenant and mark the id promises (or is the vendor driver's). */
+grpc_status_code csi_snapshot_target_open(csi_driver *driver, const char *id, csi_string_map secrets,
+                                          int64_t deadline, csi_snapshot_target *out, vk_status *st);
+void csi_snapshot_target_close(csi_snapshot_target *t);
+
+/* The ownership test of csi_snapshot_target_open on an object at hand (listing). */
+bool csi_snapshot_is_ours(const csi_driver *driver, const csi_snapshot_ref *ref, const vms_snapshot *snap);
+
+/* Canonical form of a StorageClass's root_export into out; INVALID_ARGUMENT when it
+ * is not an absolute path or not one of --root-exports. */
+bool csi_root_export_resolve(const csi_driver *driver, const char *root_export, char *out, size_t size,
+                             vk_status *st);
 
 /* The NFS protocol a StorageClass's mount options ask for: "NFS4" when they name
  * vers=4 or nfsvers=4 (any minor), else "NFS". */

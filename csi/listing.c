@@ -1,5 +1,5 @@
-/* ListVolumes and ListSnapshots: what exists on the default cluster under the
- * --list-roots root exports, in id order, paged by an opaque token that is the last id
+/* ListVolumes and ListSnapshots: the driver's objects (vk/vast_owner.h) on the default
+ * cluster under the --root-exports, in id order, paged by an opaque token that is the last id
  * returned (stable when objects are added or deleted between pages). */
 #include "controller.h"
 #include "names.h"
@@ -41,15 +41,13 @@ static int by_id(const void *a, const void *b) {
 }
 
 /* Objects of collection under every list root (filtered by keep), sorted by id. */
-typedef bool (*keep_fn)(json_t *item, const char *root);
+typedef bool (*keep_fn)(const csi_driver *driver, json_t *item);
 
 static bool collect_under_roots(csi_driver *driver, vms_client *c, const char *collection, keep_fn keep,
                                 int64_t deadline, json_t **out, vk_status *st) {
     json_t *all = json_array();
-    char roots[sizeof driver->options.list_roots];
-    snprintf(roots, sizeof roots, "%s", driver->options.list_roots);
-    char *save = NULL;
-    for (char *root = strtok_r(roots, ",", &save); root; root = strtok_r(NULL, ",", &save)) {
+    for (size_t r = 0; r < driver->options.root_exports.n; r++) {
+        const char *root = driver->options.root_exports.paths[r];
         char prefix[CSI_PATH_MAX];
         snprintf(prefix, sizeof prefix, "%s/", strcmp(root, "/") == 0 ? "" : root);
         json_t *items = NULL;
@@ -62,7 +60,7 @@ static bool collect_under_roots(csi_driver *driver, vms_client *c, const char *c
         size_t i;
         json_t *item;
         json_array_foreach(items, i, item) {
-            if (keep(item, prefix)) json_array_append(all, item);
+            if (keep(driver, item)) json_array_append(all, item);
         }
         json_decref(items);
     }
@@ -78,20 +76,46 @@ static bool collect_under_roots(csi_driver *driver, vms_client *c, const char *c
     return true;
 }
 
-/* A volume is a quota on a direct child of a root ("/k8s/pvc-1", not "/k8s/a/b"). */
-static bool is_volume_quota(json_t *quota, const char *prefix) {
+/* The volume id of a quota this driver made (vk1) or the vendor driver made (its
+ * name); false for any other quota. */
+static bool quota_volume_id(const csi_driver *driver, json_t *quota, char *id, size_t size) {
     const char *path = json_string_value(json_object_get(quota, "path"));
-    if (!path || strncmp(path, prefix, strlen(prefix)) != 0) return false;
-    const char *rest = path + strlen(prefix);
-    return *rest && !strchr(rest, '/');
+    const char *name = json_string_value(json_object_get(quota, "name"));
+    int64_t tenant = json_integer_value(json_object_get(quota, "tenant_id"));
+    if (!path || !name || vast_path_classify(&driver->options.root_exports, path) != VAST_PATH_VOLUME) return false;
+    if (vast_owner_name_is_ours(VAST_OWNED_VOLUME, tenant, path, name)) {
+        return csi_volume_id_format("", tenant, path, id, size);
+    }
+    const char *dir = strrchr(path, '/') + 1;
+    if (!vast_vendor_volume_is_ours(&driver->options.root_exports, dir, path, name)) return false;
+    snprintf(id, size, "%s", dir);
+    return true;
 }
 
-/* Our snapshots of volumes under a root; the temporary ones clones make are not. */
-static bool is_user_snapshot(json_t *snap, const char *prefix) {
-    const char *path = json_string_value(json_object_get(snap, "path"));
-    const char *name = json_string_value(json_object_get(snap, "name"));
-    return path && name && strncmp(path, prefix, strlen(prefix)) == 0 &&
-           strncmp(name, CSI_CLONE_PREFIX, strlen(CSI_CLONE_PREFIX)) != 0;
+static bool is_volume_quota(const csi_driver *driver, json_t *quota) {
+    char id[CSI_ID_MAX + 1];
+    return quota_volume_id(driver, quota, id, sizeof id);
+}
+
+/* A snapshot this driver (or the vendor driver) took of one of its volumes; the
+ * temporary ones clones make are not the CO's. */
+static bool snapshot_is_listed(const csi_driver *driver, const vms_snapshot *snap) {
+    if (!snap->path || !snap->obj.name) return false;
+    csi_snapshot_ref ref = {.tenant_id = snap->obj.tenant_id, .snapshot_id = snap->obj.id};
+    size_t n = strlen(snap->path);
+    if (n < 2 || n >= sizeof ref.volume_path) return false;
+    memcpy(ref.volume_path, snap->path, n - 1);
+    ref.volume_path[n - 1] = '\0';
+    csi_snapshot_ref vendor = {.snapshot_id = snap->obj.id};
+    return csi_snapshot_is_ours(driver, &ref, snap) || csi_snapshot_is_ours(driver, &vendor, snap);
+}
+
+static bool is_user_snapshot(const csi_driver *driver, json_t *item) {
+    vms_snapshot snap;
+    vms_snapshot_from_json(item, &snap);
+    bool keep = snapshot_is_listed(driver, &snap);
+    vms_object_free(&snap.obj);
+    return keep;
 }
 
 static bool path_has_view(json_t *views, const char *path, int64_t tenant) {
@@ -104,8 +128,8 @@ static bool path_has_view(json_t *views, const char *path, int64_t tenant) {
     return false;
 }
 
-static bool keep_all(json_t *item, const char *prefix) {
-    (void)item, (void)prefix;
+static bool keep_all(const csi_driver *driver, json_t *item) {
+    (void)driver, (void)item;
     return true;
 }
 
@@ -144,7 +168,7 @@ grpc_status_code csi_list_volumes(vk_rpc_call *call, const ProtobufCMessage *req
         const char *path = json_string_value(json_object_get(q, "path"));
         int64_t tenant = json_integer_value(json_object_get(q, "tenant_id"));
         char volume_id[CSI_ID_MAX + 1];
-        if (!csi_volume_id_format("", tenant, path, volume_id, sizeof volume_id)) continue;
+        if (!quota_volume_id(driver, q, volume_id, sizeof volume_id)) continue;
         Csi__V1__ListVolumesResponse__Entry *e = vk_rpc_new_message(call, &csi__v1__list_volumes_response__entry__descriptor);
         e->volume = vk_rpc_new_message(call, &csi__v1__volume__descriptor);
         e->volume->volume_id = vk_rpc_strdup(call, volume_id);
@@ -188,13 +212,13 @@ grpc_status_code csi_list_snapshots(vk_rpc_call *call, const ProtobufCMessage *r
     vms_error err;
     bool ok = csi_clusters_client(driver->clusters, CSI_MAP(req, secrets), *cluster ? cluster : NULL, &c, &st);
     if (ok && *req->snapshot_id) {
-        vms_snapshot one = {0};
-        vms_lookup found = vms_snapshot_get(c, snap_ref.snapshot_id, &one, deadline, &err);
-        ok = found != VMS_FAILED;
-        if (!ok) csi_vms_fail(&st, &err, "reading snapshot %s", req->snapshot_id);
+        csi_snapshot_target one;
+        grpc_status_code code = csi_snapshot_target_open(driver, req->snapshot_id, CSI_MAP(req, secrets), deadline,
+                                                         &one, &st);
+        ok = code == GRPC_STATUS_OK || code == GRPC_STATUS_NOT_FOUND;
         snaps = json_array();
-        if (found == VMS_FOUND) json_array_append(snaps, one.obj.raw);
-        vms_object_free(&one.obj);
+        if (code == GRPC_STATUS_OK) json_array_append(snaps, one.snap.obj.raw);
+        csi_snapshot_target_close(&one);
     } else if (ok && *req->source_volume_id) {
         csi_volume_target t;
         grpc_status_code code = csi_volume_target_open(driver, req->source_volume_id, CSI_MAP(req, secrets), deadline,
@@ -227,7 +251,7 @@ grpc_status_code csi_list_snapshots(vk_rpc_call *call, const ProtobufCMessage *r
     json_array_foreach(snaps, i, item) {
         vms_snapshot snap;
         vms_snapshot_from_json(item, &snap);
-        bool skip = snap.obj.id <= after || strncmp(snap.obj.name, CSI_CLONE_PREFIX, strlen(CSI_CLONE_PREFIX)) == 0;
+        bool skip = snap.obj.id <= after || !snapshot_is_listed(driver, &snap);
         if (!skip && req->max_entries > 0 && r->n_entries == (size_t)req->max_entries) {
             r->next_token = vk_rpc_strdup(call, vk_fmt((char[24]){0}, 24, "%" PRId64, last));
             vms_object_free(&snap.obj);

@@ -16,7 +16,7 @@ typedef struct {
 
 enum { OPT_ENDPOINT, OPT_MODE, OPT_NODE_ID, OPT_DRIVER_NAME, OPT_LOG_LEVEL, OPT_LOG_FORMAT,
        OPT_WORKERS, OPT_SHUTDOWN_GRACE, OPT_MAX_QUEUE_WAIT, OPT_VMS_SECRET_DIR, OPT_VMS_INSECURE, OPT_VMS_API_VERSION,
-       OPT_VMS_TIMEOUT, OPT_OPERATION_TIMEOUT, OPT_CACHE_TTL, OPT_LIST_ROOTS, OPT_MOUNT_MODE, OPT_BIND_ROOT,
+       OPT_VMS_TIMEOUT, OPT_OPERATION_TIMEOUT, OPT_CACHE_TTL, OPT_ROOT_EXPORTS, OPT_LIST_ROOTS, OPT_MOUNT_MODE, OPT_BIND_ROOT,
        OPT_LOCAL_NFS_ADDRESS, OPT_MOUNT_TIMEOUT, OPT_UNMOUNT_TIMEOUT, OPT_PROBE_TIMEOUT, OPT_MAX_VOLUMES,
        OPT_TOPOLOGY, OPT_STATE_DIR, OPT_COUNT };
 
@@ -45,8 +45,11 @@ static const setting settings[OPT_COUNT] = {
                                "ms an RPC may take when the CO sets no deadline (default 120000)"},
     [OPT_CACHE_TTL] = {"cache-ttl", "X_CSI_CACHE_TTL_MS",
                        "ms view policies, QoS policies, VIP pools and the VAST version are cached (default 300000)"},
-    [OPT_LIST_ROOTS] = {"list-roots", "X_CSI_LIST_ROOTS",
-                        "comma-separated root_exports whose volumes ListVolumes reports (default /k8s)"},
+    [OPT_ROOT_EXPORTS] = {"root-exports", "X_CSI_ROOT_EXPORTS",
+                          "comma-separated VAST directories volumes are made under (a StorageClass's root_export "
+                          "must be one of them) and the only places the driver deletes, lists or changes "
+                          "volumes (default /k8s)"},
+    [OPT_LIST_ROOTS] = {"list-roots", "X_CSI_LIST_ROOTS", "former name of --root-exports"},
     [OPT_MOUNT_MODE] = {"mount-mode", "X_CSI_MOUNT_MODE",
                         "nfs (default): kernel NFS mounts; bind: bind-mount VAST paths from --bind-root, for "
                         "machines without an NFS client (tests against vms-sim)"},
@@ -216,10 +219,12 @@ static bool apply(csi_options *o, int opt, const char *value, vk_status *st) {
         if (value[0] != '/' || strlen(value) >= sizeof o->state_dir) return bad(st, opt, value, "must be an absolute directory");
         snprintf(o->state_dir, sizeof o->state_dir, "%s", value);
         return true;
-    case OPT_LIST_ROOTS:
-        if (value[0] != '/' || strlen(value) >= sizeof o->list_roots) return bad(st, opt, value, "must be absolute paths, comma-separated");
-        snprintf(o->list_roots, sizeof o->list_roots, "%s", value);
+    case OPT_ROOT_EXPORTS:
+    case OPT_LIST_ROOTS: {
+        char why[256];
+        if (!vast_roots_parse(value, &o->root_exports, why, sizeof why)) return bad(st, opt, value, why);
         return true;
+    }
     }
     return false;
 }
@@ -242,7 +247,7 @@ static void set_defaults(csi_options *o) {
     o->vms_timeout_ms = 30000;
     o->operation_timeout_ms = 120000;
     o->cache_ttl_ms = 300000;
-    snprintf(o->list_roots, sizeof o->list_roots, "/k8s");
+    vast_roots_parse("/k8s", &o->root_exports, (char[8]){0}, 8);
     snprintf(o->mount_mode, sizeof o->mount_mode, "nfs");
     o->mount_timeout_ms = 60000;
     o->unmount_timeout_ms = 15000;

@@ -7,6 +7,7 @@
 #include "vk/endpoint.h"
 #include "vk/log.h"
 #include "vk/status.h"
+#include "vk/vast_owner.h"
 
 #include <stdbool.h>
 #include <stdio.h>
@@ -38,7 +39,7 @@ typedef struct {
     int vms_timeout_ms;          /* one VMS request */
     int operation_timeout_ms;    /* a whole RPC, when the CO sets no deadline */
     int cache_ttl_ms;            /* view policy, QoS policy, VIP pool, version lookups */
-    char list_roots[1024];       /* comma-separated root_exports ListVolumes looks under */
+    vast_roots root_exports;     /* where volumes may be made, and the only places they are found */
     /* node */
     char mount_mode[8];          /* "nfs" (default) or "bind" (no NFS client: bind_root) */
     char bind_root[1024];        /* bind mode: the local directory VAST paths live under */

@@ -21,11 +21,15 @@ Csi__V1__Snapshot *csi_snapshot_message(vk_rpc_call *call, const char *cluster, 
     size_t n = strlen(volume_path);
     while (n > 1 && volume_path[n - 1] == '/') volume_path[--n] = '\0';
     Csi__V1__Snapshot *s = vk_rpc_new_message(call, &csi__v1__snapshot__descriptor);
-    if (!csi_snapshot_id_format(cluster, snap->obj.tenant_id, snap->obj.id, volume_path, id, sizeof id)) {
-        /* a path too long for our id form: VAST's own id still finds it */
+    if (!vast_owner_name_is_ours(VAST_OWNED_SNAPSHOT, 0, NULL, snap->obj.name)) {
+        /* the vendor driver's snapshot of its volume: its own id forms */
+        const char *dir = strrchr(volume_path, '/');
         snprintf(id, sizeof id, "%" PRId64 "%s%s", snap->obj.id, *cluster ? "@" : "", cluster);
+        snprintf(volume_id, sizeof volume_id, "%s%s%s", dir ? dir + 1 : volume_path, *cluster ? "@" : "", cluster);
+    } else {
+        csi_snapshot_id_format(cluster, snap->obj.tenant_id, snap->obj.id, volume_path, id, sizeof id);
+        csi_volume_id_format(cluster, snap->obj.tenant_id, volume_path, volume_id, sizeof volume_id);
     }
-    csi_volume_id_format(cluster, snap->obj.tenant_id, volume_path, volume_id, sizeof volume_id);
     s->snapshot_id = vk_rpc_strdup(call, id);
     s->source_volume_id = vk_rpc_strdup(call, volume_id);
     s->size_bytes = size_bytes;
@@ -47,14 +51,21 @@ grpc_status_code csi_create_snapshot(vk_rpc_call *call, const ProtobufCMessage *
     if (!csi_snapshot_params_parse(CSI_MAP(req, parameters), &p, &st)) {
         return vk_rpc_fail(call, st.code, "CreateSnapshot %s: %s", req->name, st.message);
     }
-    char vast_name[256], err_text[256];
-    if (!csi_name_format(p.snapshot_name_fmt, p.snapshot_name, p.snapshot_namespace, req->name, vast_name,
-                         sizeof vast_name, err_text, sizeof err_text)) {
+    char base_name[256], vast_name[VAST_NAME_MAX + 1], err_text[256];
+    if (!csi_name_format(p.snapshot_name_fmt, p.snapshot_name, p.snapshot_namespace, req->name, base_name,
+                         sizeof base_name, err_text, sizeof err_text)) {
         return vk_rpc_fail(call, GRPC_STATUS_INVALID_ARGUMENT, "CreateSnapshot %s: snapshot_name_fmt: %s", req->name,
                            err_text);
     }
-    csi_name_snapshot_safe(vast_name);
-    csi_name_shorten(vast_name, CSI_VAST_NAME_MAX);
+    csi_name_snapshot_safe(base_name);
+    if (strlen(base_name) > VAST_NAME_MAX - VAST_MARK_LEN) {
+        /* keep long names apart: the cut part lives on in a hash */
+        csi_name_shorten(base_name, VAST_NAME_MAX - VAST_MARK_LEN);
+    }
+    /* The mark (vk/vast_owner.h) proves the snapshot is this driver's. It depends on the
+     * name alone, so a second CreateSnapshot of this name for another volume meets
+     * VAST's uniqueness and is told apart below. */
+    vast_owner_name(VAST_OWNED_SNAPSHOT, 0, NULL, base_name, vast_name, sizeof vast_name);
 
     int64_t deadline = csi_call_deadline(driver, call);
     char lock_key[300];
@@ -64,21 +75,14 @@ grpc_status_code csi_create_snapshot(vk_rpc_call *call, const ProtobufCMessage *
                            req->name);
     }
     csi_volume_target t;
-    vms_quota quota = {0};
     vms_snapshot snap = {0};
     vms_error err;
+    /* the source must be proven this driver's: a snapshot of a foreign directory would
+     * let a restore copy data into a PVC that its owner never gave */
     grpc_status_code code = csi_volume_target_open(driver, req->source_volume_id, CSI_MAP(req, secrets), deadline,
                                                    &t, &st);
     if (code == GRPC_STATUS_OK && csi_volume_is_snapshot_view(&t.ref)) {
         code = vk_status_set(&st, GRPC_STATUS_INVALID_ARGUMENT, "a read-only restore cannot be snapshotted again");
-    }
-    if (code == GRPC_STATUS_OK) {
-        vms_lookup found = vms_quota_find_by_path(t.client, t.path, t.tenant_id, &quota, deadline, &err);
-        if (found == VMS_FAILED) code = csi_vms_fail(&st, &err, "reading source volume %s", req->source_volume_id);
-        if (found == VMS_MISSING) {
-            code = vk_status_set(&st, GRPC_STATUS_NOT_FOUND, "source volume %s does not exist on %s",
-                                 req->source_volume_id, vms_client_endpoint(t.client));
-        }
     }
     char snap_path[CSI_PATH_MAX + 2];
     if (code == GRPC_STATUS_OK) {
@@ -99,29 +103,15 @@ grpc_status_code csi_create_snapshot(vk_rpc_call *call, const ProtobufCMessage *
     if (code == GRPC_STATUS_OK && vk_fault_point("controller.snapshot.after_create", &st)) code = st.code;
     if (code == GRPC_STATUS_OK) {
         Csi__V1__CreateSnapshotResponse *r = vk_rpc_new_message(call, &csi__v1__create_snapshot_response__descriptor);
-        r->snapshot = csi_snapshot_message(call, t.ref.cluster, &snap, quota.used_capacity);
+        r->snapshot = csi_snapshot_message(call, t.ref.cluster, &snap, t.quota.used_capacity);
         if (t.ref.legacy) r->snapshot->source_volume_id = vk_rpc_strdup(call, req->source_volume_id);
         *response = &r->base;
         VK_LOG(VK_LOG_INFO, "snapshot ready", "snapshot", r->snapshot->snapshot_id, "volume", req->source_volume_id);
     }
-    vms_object_free(&quota.obj);
     vms_object_free(&snap.obj);
     csi_volume_target_close(&t);
     csi_keylock_release(driver->locks, lock_key);
     if (code != GRPC_STATUS_OK) return vk_rpc_fail(call, code, "CreateSnapshot %s: %s", req->name, st.message);
-    return GRPC_STATUS_OK;
-}
-
-/* Opens the cluster of a snapshot id. NOT_FOUND when the id is not one of ours. */
-static grpc_status_code open_snapshot(csi_driver *driver, const char *id, csi_string_map secrets,
-                                      csi_snapshot_ref *ref, vms_client **client, vk_status *st) {
-    *client = NULL;
-    if (!csi_snapshot_id_parse(id, ref)) {
-        return vk_status_set(st, GRPC_STATUS_NOT_FOUND, "snapshot %s does not exist: not an id of this driver", id);
-    }
-    if (!csi_clusters_client(driver->clusters, secrets, ref->cluster[0] ? ref->cluster : NULL, client, st)) {
-        return st->code;
-    }
     return GRPC_STATUS_OK;
 }
 
@@ -131,19 +121,22 @@ grpc_status_code csi_delete_snapshot(vk_rpc_call *call, const ProtobufCMessage *
     vk_status st;
     if (!*req->snapshot_id) return vk_rpc_fail(call, GRPC_STATUS_INVALID_ARGUMENT, "DeleteSnapshot: snapshot_id is required");
     *response = vk_rpc_new_message(call, &csi__v1__delete_snapshot_response__descriptor);
-    csi_snapshot_ref ref;
-    vms_client *c;
-    grpc_status_code code = open_snapshot(driver, req->snapshot_id, CSI_MAP(req, secrets), &ref, &c, &st);
-    if (code == GRPC_STATUS_NOT_FOUND) return GRPC_STATUS_OK; /* not ours: nothing to delete */
-    if (code == GRPC_STATUS_OK) {
+    int64_t deadline = csi_call_deadline(driver, call);
+    csi_snapshot_target t;
+    grpc_status_code code = csi_snapshot_target_open(driver, req->snapshot_id, CSI_MAP(req, secrets), deadline, &t, &st);
+    if (code == GRPC_STATUS_NOT_FOUND) {
+        /* not this driver's, or gone: no snapshot of ours has this id. Unless the id's
+         * cluster is out of reach, when nobody can tell. */
+        code = t.unreachable ? (st.code = GRPC_STATUS_FAILED_PRECONDITION) : GRPC_STATUS_OK;
+    } else if (code == GRPC_STATUS_OK) {
         vms_error err;
-        vms_lookup done = vms_snapshot_delete(c, ref.snapshot_id, csi_call_deadline(driver, call), &err);
+        vms_lookup done = vms_snapshot_delete(t.client, t.snap.obj.id, deadline, &err);
         if (done == VMS_FAILED) {
-            code = csi_vms_fail(&st, &err, "deleting snapshot %" PRId64, ref.snapshot_id);
+            code = csi_vms_fail(&st, &err, "deleting snapshot %" PRId64, t.snap.obj.id);
             if (err.http_status == 409) code = st.code = GRPC_STATUS_FAILED_PRECONDITION;
         }
     }
-    if (c) vms_client_free(c);
+    csi_snapshot_target_close(&t);
     if (code != GRPC_STATUS_OK) return vk_rpc_fail(call, code, "DeleteSnapshot %s: %s", req->snapshot_id, st.message);
     return GRPC_STATUS_OK;
 }
@@ -153,23 +146,15 @@ grpc_status_code csi_get_snapshot(vk_rpc_call *call, const ProtobufCMessage *req
     csi_driver *driver = vk_rpc_call_user(call);
     vk_status st;
     if (!*req->snapshot_id) return vk_rpc_fail(call, GRPC_STATUS_INVALID_ARGUMENT, "GetSnapshot: snapshot_id is required");
-    csi_snapshot_ref ref;
-    vms_client *c;
-    vms_snapshot snap = {0};
-    grpc_status_code code = open_snapshot(driver, req->snapshot_id, CSI_MAP(req, secrets), &ref, &c, &st);
-    if (code == GRPC_STATUS_OK) {
-        vms_error err;
-        vms_lookup found = vms_snapshot_get(c, ref.snapshot_id, &snap, csi_call_deadline(driver, call), &err);
-        if (found == VMS_FAILED) code = csi_vms_fail(&st, &err, "reading snapshot %" PRId64, ref.snapshot_id);
-        if (found == VMS_MISSING) code = vk_status_set(&st, GRPC_STATUS_NOT_FOUND, "it does not exist on VAST");
-    }
+    csi_snapshot_target t;
+    grpc_status_code code = csi_snapshot_target_open(driver, req->snapshot_id, CSI_MAP(req, secrets),
+                                                     csi_call_deadline(driver, call), &t, &st);
     if (code == GRPC_STATUS_OK) {
         Csi__V1__GetSnapshotResponse *r = vk_rpc_new_message(call, &csi__v1__get_snapshot_response__descriptor);
-        r->snapshot = csi_snapshot_message(call, ref.cluster, &snap, 0);
+        r->snapshot = csi_snapshot_message(call, t.ref.cluster, &t.snap, 0);
         *response = &r->base;
     }
-    vms_object_free(&snap.obj);
-    if (c) vms_client_free(c);
+    csi_snapshot_target_close(&t);
     if (code != GRPC_STATUS_OK) return vk_rpc_fail(call, code, "GetSnapshot %s: %s", req->snapshot_id, st.message);
     return GRPC_STATUS_OK;
 }

@@ -1,5 +1,7 @@
 #include "volume_id.h"
 
+#include "vk/vast_owner.h"
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +12,7 @@ static bool parse_i64(const char *start, const char *end, int64_t *out) {
     /* digits only: strtoll alone would also take " 12" or "+12", and an id must have
      * one spelling */
     if (start == end || end - start > 19 || *start < '0' || *start > '9') return false;
+    if (*start == '0' && end - start > 1) return false; /* "007" would be a second spelling of 7 */
     char buf[24];
     memcpy(buf, start, (size_t)(end - start));
     buf[end - start] = '\0';
@@ -24,9 +27,23 @@ static bool parse_i64(const char *start, const char *end, int64_t *out) {
 static bool copy_field(char *dst, size_t size, const char *start, const char *end) {
     size_t n = (size_t)(end - start);
     if (n >= size) return false;
+
     memcpy(dst, start, n);
     dst[n] = '\0';
     return true;
+}
+
+/* A cluster name as ids carry it: a key of the multi-cluster secret, of a plain
+ * spelling, so that one cluster has one id form. */
+static bool copy_cluster(char *dst, size_t size, const char *start, const char *end) {
+    for (const char *p = start; p < end; p++) {
+        char c = *p;
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_' ||
+              c == '.')) {
+            return false;
+        }
+    }
+    return copy_field(dst, size, start, end);
 }
 
 /* An absolute path with no empty, "." or ".." component: an id can never point
@@ -55,19 +72,6 @@ static bool split_colons(const char *text, int n, const char **ends, const char 
     return true;
 }
 
-/* A vendor name: what external-provisioner generates (pvc-<uid>), letters, digits, '-'. */
-static bool plausible_vendor_name(const char *s, size_t n) {
-    if (n == 0 || n > CSI_ID_MAX) return false;
-    for (size_t i = 0; i < n; i++) {
-        char c = s[i];
-        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_' ||
-              c == '.')) {
-            return false;
-        }
-    }
-    return true;
-}
-
 bool csi_volume_id_parse(const char *text, csi_volume_ref *out) {
     memset(out, 0, sizeof *out);
     if (!text || strlen(text) > CSI_ID_MAX) return false;
@@ -75,7 +79,7 @@ bool csi_volume_id_parse(const char *text, csi_volume_ref *out) {
         const char *ends[2], *rest;
         const char *body = text + 4;
         if (!split_colons(body, 2, ends, &rest)) return false;
-        if (!copy_field(out->cluster, sizeof out->cluster, body, ends[0])) return false;
+        if (!copy_cluster(out->cluster, sizeof out->cluster, body, ends[0])) return false;
         if (!parse_i64(ends[0] + 1, ends[1], &out->tenant_id)) return false;
         if (!csi_path_is_clean(rest)) return false;
         return copy_field(out->path, sizeof out->path, rest, rest + strlen(rest));
@@ -83,8 +87,8 @@ bool csi_volume_id_parse(const char *text, csi_volume_ref *out) {
     /* vendor: "pvc-<uid>" or "pvc-<uid>@<cluster>" */
     const char *at = strchr(text, '@');
     size_t name_len = at ? (size_t)(at - text) : strlen(text);
-    if (!plausible_vendor_name(text, name_len)) return false;
-    if (at && !copy_field(out->cluster, sizeof out->cluster, at + 1, at + 1 + strlen(at + 1))) return false;
+    if (!vast_vendor_volume_name_valid(text, name_len)) return false;
+    if (at && !copy_cluster(out->cluster, sizeof out->cluster, at + 1, at + 1 + strlen(at + 1))) return false;
     out->legacy = true;
     memcpy(out->legacy_name, text, name_len);
     out->legacy_name[name_len] = '\0';
@@ -98,7 +102,7 @@ bool csi_snapshot_id_parse(const char *text, csi_snapshot_ref *out) {
         const char *ends[3], *rest;
         const char *body = text + 5;
         if (!split_colons(body, 3, ends, &rest)) return false;
-        if (!copy_field(out->cluster, sizeof out->cluster, body, ends[0])) return false;
+        if (!copy_cluster(out->cluster, sizeof out->cluster, body, ends[0])) return false;
         if (!parse_i64(ends[0] + 1, ends[1], &out->tenant_id)) return false;
         if (!parse_i64(ends[1] + 1, ends[2], &out->snapshot_id) || out->snapshot_id == 0) return false;
         if (!csi_path_is_clean(rest)) return false;
@@ -108,7 +112,7 @@ bool csi_snapshot_id_parse(const char *text, csi_snapshot_ref *out) {
     const char *at = strchr(text, '@');
     const char *end = at ? at : text + strlen(text);
     if (!parse_i64(text, end, &out->snapshot_id) || out->snapshot_id == 0) return false;
-    if (at && !copy_field(out->cluster, sizeof out->cluster, at + 1, at + 1 + strlen(at + 1))) return false;
+    if (at && !copy_cluster(out->cluster, sizeof out->cluster, at + 1, at + 1 + strlen(at + 1))) return false;
     return true;
 }
 

@@ -13,14 +13,6 @@
 #include <stdio.h>
 #include <string.h>
 
-/* Clones (clone.c) make the directory with its data before the quota exists. */
-grpc_status_code csi_clone_into(csi_driver *driver, vms_client *c, const Csi__V1__VolumeContentSource *source,
-                                csi_string_map secrets, const char *dest_path, int64_t dest_tenant,
-                                int64_t deadline, vk_status *st);
-/* A read-only restore served from the snapshot directory: fills path. */
-grpc_status_code csi_snapshot_view_path(vms_client *c, const char *snapshot_id, int64_t deadline, char *path,
-                                        size_t size, int64_t *tenant_id, vk_status *st);
-
 static int64_t requested_bytes(const Csi__V1__CapacityRange *range) {
     if (!range) return 0;
     return range->required_bytes > 0 ? range->required_bytes : range->limit_bytes;
@@ -56,8 +48,14 @@ static bool ensure_quota(vms_client *c, const vms_quota_spec *spec, const char *
         csi_vms_fail(st, &err, "reading the existing quota of volume %s", volume);
         return false;
     }
-    bool ok = found == VMS_FOUND && existing.hard_limit == spec->hard_limit;
-    if (found == VMS_MISSING) {
+    bool ours = found == VMS_FOUND && existing.obj.name && strcmp(existing.obj.name, spec->name) == 0;
+    bool ok = ours && existing.hard_limit == spec->hard_limit;
+    if (found == VMS_FOUND && !ours) {
+        vk_status_set(st, GRPC_STATUS_ALREADY_EXISTS,
+                      "volume %s: %s on %s already has a quota (\"%s\") that this driver did not make; pick another "
+                      "name or root_export",
+                      volume, spec->path, vms_client_endpoint(c), existing.obj.name ? existing.obj.name : "");
+    } else if (found == VMS_MISSING) {
         vk_status_set(st, GRPC_STATUS_ALREADY_EXISTS,
                       "volume %s: the quota name \"%s\" is taken by another path on %s; make volume_name_fmt "
                       "include {id}",
@@ -97,15 +95,19 @@ static bool fault(const char *point, vk_status *st) { return vk_fault_point(poin
 
 
 void csi_volume_path(const char *root_export, const char *name, char *out, size_t size) {
-    char dir[96];
+    char dir[96], root[CSI_PATH_MAX];
     csi_volume_dir_name(name, dir, sizeof dir);
-    snprintf(out, size, "%s/%s", strcmp(root_export, "/") == 0 ? "" : root_export, dir);
+    /* one spelling per directory: "/k8s/" and "/k8s" are the same root */
+    if (!vast_path_normalize(root_export, root, sizeof root)) snprintf(root, sizeof root, "%s", root_export);
+    snprintf(out, size, "%s/%s", strcmp(root, "/") == 0 ? "" : root, dir);
 }
 
 grpc_status_code csi_volume_create_core(csi_driver *driver, vms_client *c, const csi_volume_spec *spec,
                                         int64_t deadline, csi_volume_result *out, vk_status *st) {
     const csi_volume_params *p = spec->params;
     memset(out, 0, sizeof *out);
+    char root[CSI_PATH_MAX];
+    if (!csi_root_export_resolve(driver, p->root_export, root, sizeof root, st)) return st->code;
     csi_policy_ref policy;
     int64_t qos_id = p->qos_policy_id;
     if (!csi_clusters_view_policy(driver->clusters, c, p->view_policy, deadline, &policy, st)) return st->code;
@@ -121,14 +123,15 @@ grpc_status_code csi_volume_create_core(csi_driver *driver, vms_client *c, const
     const Csi__V1__VolumeContentSource *source = spec->source;
     out->snapshot_view = source && source->type_case == CSI__V1__VOLUME_CONTENT_SOURCE__TYPE_SNAPSHOT && spec->read_only;
     out->tenant_id = policy.tenant_id;
-    csi_volume_path(p->root_export, spec->name, out->path, sizeof out->path);
+    csi_volume_path(root, spec->name, out->path, sizeof out->path);
     grpc_status_code code;
     const char *cluster = p->cluster_name ? p->cluster_name : "";
     if (out->snapshot_view) {
         /* read-only restore: serve the snapshot directory itself, nothing to create */
         char view_path[CSI_PATH_MAX];
         int64_t view_tenant = out->tenant_id;
-        code = csi_snapshot_view_path(c, source->snapshot->snapshot_id, deadline, view_path, sizeof view_path,
+        code = csi_snapshot_view_path(driver, spec->secrets, cluster, source->snapshot->snapshot_id, deadline, view_path,
+                                      sizeof view_path,
                                       &view_tenant, st);
         if (code != GRPC_STATUS_OK) return code;
         if (csi_volume_id_format(cluster, view_tenant, view_path, out->volume_id, sizeof out->volume_id)) {
@@ -145,16 +148,17 @@ grpc_status_code csi_volume_create_core(csi_driver *driver, vms_client *c, const
                              "the volume id for %s would exceed %d bytes; use a shorter root_export", out->path,
                              CSI_ID_MAX);
     }
-    if (source && (code = csi_clone_into(driver, c, source, spec->secrets, out->path, out->tenant_id, deadline, st)) !=
+    if (source && (code = csi_clone_into(driver, c, source, spec->secrets, cluster, out->path, out->tenant_id, deadline, st)) !=
                       GRPC_STATUS_OK) {
         return code;
     }
-    char quota_name[256], err_text[256];
-    if (!csi_name_format(spec->name_format, spec->meta_name, spec->meta_namespace, spec->name, quota_name,
-                         sizeof quota_name, err_text, sizeof err_text)) {
+    char base_name[256], quota_name[VAST_NAME_MAX + 1], err_text[256];
+    if (!csi_name_format(spec->name_format, spec->meta_name, spec->meta_namespace, spec->name, base_name,
+                         sizeof base_name, err_text, sizeof err_text)) {
         return vk_status_set(st, GRPC_STATUS_INVALID_ARGUMENT, "volume name format: %s", err_text);
     }
-    csi_name_shorten(quota_name, CSI_VAST_NAME_MAX);
+    /* the mark is what later proves the volume is this driver's (vk/vast_owner.h) */
+    vast_owner_name(VAST_OWNED_VOLUME, out->tenant_id, out->path, base_name, quota_name, sizeof quota_name);
     vms_quota_spec quota = {.name = quota_name, .path = out->path, .tenant_id = out->tenant_id,
                             .hard_limit = spec->size, .create_dir = source == NULL};
     if (!ensure_quota(c, &quota, spec->name, deadline, st) || fault("controller.create.after_quota", st)) {
@@ -210,6 +214,10 @@ grpc_status_code csi_create_volume(vk_rpc_call *call, const ProtobufCMessage *re
         return vk_rpc_fail(call, st.code, "CreateVolume %s: %s", req->name, st.message);
     }
     if (mutable_params.qos_policy) p.qos_policy = *mutable_params.qos_policy ? mutable_params.qos_policy : NULL;
+    char root[CSI_PATH_MAX];
+    if (!csi_root_export_resolve(driver, p.root_export, root, sizeof root, &st)) {
+        return vk_rpc_fail(call, st.code, "CreateVolume %s: %s", req->name, st.message);
+    }
     csi_volume_spec spec = {
         .name = req->name,
         .params = &p,
@@ -223,7 +231,7 @@ grpc_status_code csi_create_volume(vk_rpc_call *call, const ProtobufCMessage *re
     };
     int64_t deadline = csi_call_deadline(driver, call);
     char path[CSI_PATH_MAX], lock_key[CSI_PATH_MAX + 8];
-    csi_volume_path(p.root_export, req->name, path, sizeof path);
+    csi_volume_path(root, req->name, path, sizeof path);
     snprintf(lock_key, sizeof lock_key, "vol:%s", path);
     if (!csi_keylock_acquire(driver->locks, lock_key, deadline)) {
         return vk_rpc_fail(call, GRPC_STATUS_ABORTED, "CreateVolume %s: another operation on it is in progress",
@@ -376,25 +384,49 @@ static vms_lookup find_own_quota(vms_client *c, const char *path, int64_t tenant
     return found;
 }
 
+/* A quota this driver made (its mark), or the vendor driver's own volume quota. */
+static bool quota_is_ours(const csi_driver *driver, const vms_quota *quota, int64_t tenant_id) {
+    const char *dir = strrchr(quota->path, '/');
+    return (quota->obj.tenant_id == tenant_id &&
+            vast_owner_name_is_ours(VAST_OWNED_VOLUME, tenant_id, quota->path, quota->obj.name)) ||
+           (dir && vast_vendor_volume_is_ours(&driver->options.root_exports, dir + 1, quota->path, quota->obj.name));
+}
+
 grpc_status_code csi_volume_delete_core(csi_driver *driver, vms_client *c, const char *path, int64_t tenant_id,
                                         int64_t deadline, vk_status *st) {
-    /* The quota is what makes a path a volume of this driver. Without one nothing is
-     * deleted: an id naming another directory (a hand-written static PV handle, a parent
-     * of volumes) must never take data with it. The quota also goes last, so its absence
-     * after a crash means the deletion had finished. */
-    if (!remove_clone_stream(c, path, deadline, st)) return st->code; /* a restore still copying has no quota yet */
+    /* The driver's quota is what makes a path a volume of this driver. Without one
+     * nothing is deleted: an id naming another directory (an administrator's, a parent
+     * of volumes, a path outside the root exports) never takes data with it. The quota
+     * also goes last, so its absence after a crash means the deletion had finished. */
+    if (vast_path_classify(&driver->options.root_exports, path) != VAST_PATH_VOLUME) {
+        VK_LOG(VK_LOG_WARN, "not a volume path of this driver: nothing deleted", "path", path);
+        return GRPC_STATUS_OK;
+    }
     vms_quota quota = {0};
     char nested[CSI_PATH_MAX];
     vms_lookup found = find_own_quota(c, path, tenant_id, deadline, &quota, nested, sizeof nested, st);
-    if (found != VMS_FOUND) {
-        if (found == VMS_MISSING) VK_LOG(VK_LOG_INFO, "no quota at the volume's path: nothing to delete", "path", path);
-        return found == VMS_FAILED ? st->code : GRPC_STATUS_OK;
+    if (found == VMS_FAILED) return st->code;
+    if (found == VMS_FOUND && !quota_is_ours(driver, &quota, tenant_id)) {
+        VK_LOG(VK_LOG_WARN, "the quota at the path is not this driver's: nothing deleted", "path", path, "quota",
+               quota.obj.name);
+        vms_object_free(&quota.obj);
+        return GRPC_STATUS_OK;
+    }
+    /* a restore still copying has no quota yet: its stream (named from the path, made
+     * only by this driver) and partial copy go first */
+    if (!remove_clone_stream(c, path, deadline, st)) {
+        vms_object_free(&quota.obj);
+        return st->code;
+    }
+    if (found == VMS_MISSING) {
+        VK_LOG(VK_LOG_INFO, "no quota at the volume's path: nothing to delete", "path", path);
+        return GRPC_STATUS_OK;
     }
     int64_t quota_id = quota.obj.id;
     vms_object_free(&quota.obj);
     if (nested[0]) {
         return vk_status_set(st, GRPC_STATUS_FAILED_PRECONDITION,
-                             "%s holds another volume (a quota at %s); refusing to delete its data", path, nested);
+                             "%s holds another quota (at %s); refusing to delete its data", path, nested);
     }
     /* Then: refuse while snapshots exist; the view (stop serving), the data, and last the
      * quota. A crash between steps leaves a state the same sequence finishes. */
@@ -416,7 +448,8 @@ grpc_status_code csi_delete_volume(vk_rpc_call *call, const ProtobufCMessage *re
     *response = vk_rpc_new_message(call, &csi__v1__delete_volume_response__descriptor);
     csi_volume_ref ref;
     if (!csi_volume_id_parse(req->volume_id, &ref) || csi_volume_is_snapshot_view(&ref)) {
-        /* not ours, or a read-only restore that owns nothing on VAST: nothing to delete */
+        /* not an id of ours, or a read-only restore that owns nothing on VAST: no volume
+         * of this driver can have it, so it is gone */
         return GRPC_STATUS_OK;
     }
     int64_t deadline = csi_call_deadline(driver, call);
@@ -429,8 +462,15 @@ grpc_status_code csi_delete_volume(vk_rpc_call *call, const ProtobufCMessage *re
     vk_status st;
     csi_volume_target t;
     grpc_status_code code = csi_volume_target_open(driver, req->volume_id, CSI_MAP(req, secrets), deadline, &t, &st);
-    if (code == GRPC_STATUS_NOT_FOUND) {
-        code = GRPC_STATUS_OK; /* already gone */
+    if (code == GRPC_STATUS_NOT_FOUND && t.unreachable) {
+        /* the id's cluster is not in the secret: whether the volume is gone cannot be told */
+        code = st.code = GRPC_STATUS_FAILED_PRECONDITION;
+    } else if (code == GRPC_STATUS_NOT_FOUND) {
+        /* not this driver's, or nothing there; a restore still copying into the path has
+         * no quota yet, and its stream is ours alone */
+        code = t.absent && t.client && !t.ref.legacy ? csi_volume_delete_core(driver, t.client, t.path, t.tenant_id,
+                                                                              deadline, &st)
+                                                     : GRPC_STATUS_OK;
     } else if (code == GRPC_STATUS_OK) {
         code = csi_volume_delete_core(driver, t.client, t.path, t.tenant_id, deadline, &st);
         if (code == GRPC_STATUS_OK) {
@@ -469,15 +509,14 @@ static void close_locked(csi_driver *driver, csi_volume_target *t, const char *l
     if (lock_key[0]) csi_keylock_release(driver->locks, lock_key);
 }
 
-/* The volume's quota, NOT_FOUND when it has none. */
+/* The volume's quota, as the open read (and proved) it: a reference of the caller's. */
 static grpc_status_code find_quota(const csi_volume_target *t, int64_t deadline, vms_quota *quota, vk_status *st) {
-    vms_error err;
-    vms_lookup found = vms_quota_find_by_path(t->client, t->path, t->tenant_id, quota, deadline, &err);
-    if (found == VMS_FAILED) return csi_vms_fail(st, &err, "reading the quota of %s", t->path);
-    if (found == VMS_MISSING) {
+    (void)deadline;
+    if (!t->quota.obj.raw) {
         return vk_status_set(st, GRPC_STATUS_NOT_FOUND, "volume %s does not exist on VAST cluster %s (no quota)",
                              t->path, vms_client_endpoint(t->client));
     }
+    vms_quota_from_json(t->quota.obj.raw, quota);
     return GRPC_STATUS_OK;
 }
 

@@ -53,12 +53,17 @@ create_snapshot() {
 
 # inv EXPR: evaluates a Python expression over the simulator's /_sim/inventory and
 # prints the result (JSON for lists/dicts). In EXPR: inv (the inventory), by(coll,
-# **fields) (objects of a collection whose fields equal those), paths(coll) (the sorted
-# paths of a collection's objects under /k8s/).
+# **fields) (objects of a collection whose fields equal those; base_name is the name
+# without the driver's ownership mark), paths(coll) (the sorted paths of a collection's
+# objects under /k8s/).
 inv() {
   sim_admin GET /_sim/inventory | "$PY" -c '
-import json, sys
+import json, re, sys
 inv = json.load(sys.stdin)
+for objs in inv.values():
+    for o in objs if isinstance(objs, list) else []:
+        if isinstance(o, dict) and isinstance(o.get("name"), str):
+            o["base_name"] = re.sub(r"~[0-9a-f]{12}$", "", o["name"])
 def by(coll, **kw):
     return [o for o in inv.get(coll, []) if all(o.get(k) == v for k, v in kw.items())]
 def paths(coll):

@@ -76,14 +76,14 @@ LIVE=(/k8s/pvc-src)
 printf 'before\n' >"$SIM_FS/k8s/pvc-src/file"
 crash_at controller.snapshot.after_create create_snapshot snap-1 "$(vid pvc-src)"
 expect_eq "snapshot after_create: the call failed" 14 "$CS_rc"
-expect_eq "snapshot after_create: the snapshot was made" 1 "$(inv_count snapshots name=csi-snap-1)"
+expect_eq "snapshot after_create: the snapshot was made" 1 "$(inv_count snapshots base_name=csi-snap-1)"
 printf 'after\n' >"$SIM_FS/k8s/pvc-src/file"
 create_snapshot snap-1 "$(vid pvc-src)"
 expect_rc "snapshot after_create: retry" 0 CS
 S1=$SNAP_ID
-expect_eq "snapshot after_create: still one snapshot" 1 "$(inv_count snapshots name=csi-snap-1)"
+expect_eq "snapshot after_create: still one snapshot" 1 "$(inv_count snapshots base_name=csi-snap-1)"
 expect_eq "snapshot after_create: the retry returns the first snapshot" "before" \
-  "$(cat "$SIM_FS/k8s/pvc-src/.snapshot/csi-snap-1/file")"
+  "$(cat "$SIM_FS"/k8s/pvc-src/.snapshot/csi-snap-1~*/file)"
 
 # ---------- clones: killed once the stream started ----------
 crash_at controller.clone.after_start create_volume pvc-restore $GiB "volume_content_source.snapshot.snapshot_id=$S1"

@@ -27,7 +27,10 @@ expect_eq "one quota for the volume" 1 "$(inv_count quotas path=/k8s/pvc-1)"
 expect_eq "one view for the volume" 1 "$(inv_count views path=/k8s/pvc-1)"
 expect_eq "quota hard_limit = size" $GiB "$(inv_get quotas hard_limit /k8s/pvc-1)"
 expect_eq "quota in the view policy's tenant" "$TENANT" "$(inv_get quotas tenant_id /k8s/pvc-1)"
-expect_eq "quota name from the CSI name" csi-pvc-1 "$(inv_get quotas name /k8s/pvc-1)"
+# the quota's name: the format's, then the driver's ownership mark (~ and 12 hex)
+QN=$(inv_get quotas name /k8s/pvc-1)
+expect_eq "quota name from the CSI name" csi-pvc-1 "${QN%\~*}"
+expect_eq "quota name ends with the driver's mark" yes "$([[ $QN =~ ~[0-9a-f]{12}$ ]] && echo yes)"
 expect_eq "view policy" "$POLICY_ID" "$(inv_get views policy_id /k8s/pvc-1)"
 expect_eq "view tenant" "$TENANT" "$(inv_get views tenant_id /k8s/pvc-1)"
 expect_eq "view protocols" '["NFS"]' "$(inv_get views protocols /k8s/pvc-1)"
@@ -36,7 +39,8 @@ if [[ -d "$SIM_FS/k8s/pvc-1" ]]; then pass "directory /k8s/pvc-1 exists"; else f
 
 # PVC metadata from the external-provisioner names the quota (default volume_name_fmt)
 create_ok pvc-meta $GiB parameters.csi.storage.k8s.io/pvc/name=data parameters.csi.storage.k8s.io/pvc/namespace=team-a
-expect_eq "quota name csi:{namespace}:{name}:{id}" csi:team-a:data:pvc-meta "$(inv_get quotas name /k8s/pvc-meta)"
+QN=$(inv_get quotas name /k8s/pvc-meta)
+expect_eq "quota name csi:{namespace}:{name}:{id}" csi:team-a:data:pvc-meta "${QN%\~*}"
 
 # idempotency
 create_volume pvc-1 $GiB
@@ -367,17 +371,17 @@ stop_plugin
 
 # ---------- volumes of the vendor's driver (id = the directory name) ----------
 start_controller
-sim_api POST quotas/ "{\"name\": \"csi:default:data:pvc-vendor\", \"path\": \"/k8s/pvc-vendor\", \"create_dir\": true,
+sim_api POST quotas/ "{\"name\": \"csi:default:data:pvc-0c8e27c4-5f0b-4a55-9d1e-6f3b8a2d9e17\", \"path\": \"/k8s/pvc-0c8e27c4-5f0b-4a55-9d1e-6f3b8a2d9e17\", \"create_dir\": true,
   \"tenant_id\": $TENANT, \"hard_limit\": $GiB}" >/dev/null
-sim_api POST views/ "{\"path\": \"/k8s/pvc-vendor\", \"policy_id\": $POLICY_ID, \"tenant_id\": $TENANT}" >/dev/null
-run_ctl G -d ControllerGetVolume volume_id=pvc-vendor
+sim_api POST views/ "{\"path\": \"/k8s/pvc-0c8e27c4-5f0b-4a55-9d1e-6f3b8a2d9e17\", \"policy_id\": $POLICY_ID, \"tenant_id\": $TENANT}" >/dev/null
+run_ctl G -d ControllerGetVolume volume_id=pvc-0c8e27c4-5f0b-4a55-9d1e-6f3b8a2d9e17
 expect_rc "vendor id: get" 0 G
 expect_eq "vendor id: healthy, its capacity" "false $GiB" \
   "$(jget "$G_out" status.volume_condition.abnormal) $(jget "$G_out" volume.capacity_bytes)"
-run_ctl X ControllerExpandVolume volume_id=pvc-vendor capacity_range.required_bytes=$((2 * GiB))
+run_ctl X ControllerExpandVolume volume_id=pvc-0c8e27c4-5f0b-4a55-9d1e-6f3b8a2d9e17 capacity_range.required_bytes=$((2 * GiB))
 expect_rc "vendor id: expand" 0 X
-expect_eq "vendor id: quota raised" $((2 * GiB)) "$(inv_get quotas hard_limit /k8s/pvc-vendor)"
-run_ctl D DeleteVolume volume_id=pvc-vendor
+expect_eq "vendor id: quota raised" $((2 * GiB)) "$(inv_get quotas hard_limit /k8s/pvc-0c8e27c4-5f0b-4a55-9d1e-6f3b8a2d9e17)"
+run_ctl D DeleteVolume volume_id=pvc-0c8e27c4-5f0b-4a55-9d1e-6f3b8a2d9e17
 expect_rc "vendor id: delete" 0 D
 check_volumes "vendor volume gone" "${ALL[@]}"
 stop_and_check

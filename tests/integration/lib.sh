@@ -114,12 +114,17 @@ PY
 
 # inv_count COLL FIELD=VALUE...: how many objects of COLL in /_sim/inventory have those
 # fields (values compared as JSON when they parse as JSON, e.g. tenant_id=2, else as text).
+# base_name is the name without the driver's ownership mark ("~" and 12 hex digits).
 inv_count() {
   local coll=$1
   shift
   sim_admin GET /_sim/inventory | "$PY" -c '
-import json, sys
+import json, re, sys
 inv = json.load(sys.stdin)
+for objs in inv.values():
+    for o in objs if isinstance(objs, list) else []:
+        if isinstance(o, dict) and isinstance(o.get("name"), str):
+            o["base_name"] = re.sub(r"~[0-9a-f]{12}$", "", o["name"])
 want = {}
 for a in sys.argv[2:]:
     k, v = a.split("=", 1)

@@ -193,8 +193,31 @@ static void test_snapshot_view(void **state) {
     assert_false(csi_volume_is_snapshot_view(&ref));
     assert_true(csi_volume_id_parse("vk1::3:/k8s/pvc-1/.snapshot", &ref));
     assert_false(csi_volume_is_snapshot_view(&ref)); /* the directory itself, not inside a snapshot */
-    assert_true(csi_volume_id_parse("pvc-1", &ref));
+    assert_true(csi_volume_id_parse("pvc-4f2a5e8c-1d2b-4c3d-9e8f-0a1b2c3d4e5f", &ref));
     assert_false(csi_volume_is_snapshot_view(&ref));
+}
+
+/* Regression (issue 9): any plain word was taken for a vendor volume name and found by
+ * a path suffix anywhere on VAST, so DeleteVolume "alpha" deleted an administrator's
+ * /data/alpha. A vendor id is the external-provisioner's "<prefix>-<uuid>" only; ids
+ * have one spelling (no leading zeros in the tenant, plain cluster names). */
+static void test_vendor_ids_are_uuid_names(void **state) {
+    (void)state;
+    static const char *const not_ids[] = {
+        "alpha", "pvc-1", "pvc-1234abcd", "team", "pvc-4F2A5E8C-1D2B-4C3D-9E8F-0A1B2C3D4E5F",
+        "pvc_4f2a5e8c-1d2b-4c3d-9e8f-0a1b2c3d4e5f", "-4f2a5e8c-1d2b-4c3d-9e8f-0a1b2c3d4e5f",
+        "4f2a5e8c-1d2b-4c3d-9e8f-0a1b2c3d4e5f", "pvc-4f2a5e8c-1d2b-4c3d-9e8f-0a1b2c3d4e5f0",
+        "vk1::03:/k8s/pvc-1", "vk1:a b:3:/k8s/pvc-1", "vk1:a/b:3:/k8s/pvc-1",
+    };
+    for (size_t i = 0; i < sizeof not_ids / sizeof not_ids[0]; i++) {
+        csi_volume_ref ref;
+        if (csi_volume_id_parse(not_ids[i], &ref)) fail_msg("\"%s\" accepted as a volume id", not_ids[i]);
+    }
+    csi_volume_ref ref;
+    assert_true(csi_volume_id_parse("snap-4f2a5e8c-1d2b-4c3d-9e8f-0a1b2c3d4e5f@east", &ref));
+    assert_true(ref.legacy);
+    assert_string_equal(ref.cluster, "east");
+    assert_true(csi_volume_id_parse("vk1::0:/k8s/pvc-1", &ref));
 }
 
 /* ---------- snapshots ---------- */
@@ -285,6 +308,7 @@ int main(void) {
         cmocka_unit_test(test_garbage_volume_ids),
         cmocka_unit_test(test_trailing_dot_components_refused),
         cmocka_unit_test(test_snapshot_view),
+        cmocka_unit_test(test_vendor_ids_are_uuid_names),
         cmocka_unit_test(test_snapshot_round_trip),
         cmocka_unit_test(test_snapshot_length_limit),
         cmocka_unit_test(test_vendor_snapshot_ids),

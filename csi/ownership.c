@@ -1,0 +1,202 @@
+/* From an id to an object of this driver on VAST, or to nothing: the one place where a
+ * volume or snapshot id is trusted, and only as far as VAST confirms it
+ * (include/vk/vast_owner.h has the rules, docs/controller.md states them). Every
+ * operation on an existing volume or snapshot opens it here, so none of them can be
+ * pointed at an administrator's directory, another tenant's path, a parent of volumes
+ * or a cluster the call's secret does not hold. */
+#include "controller.h"
+
+#include "vk/log.h"
+#include "vk/vms_list.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+/* "a, b" of the configured roots, for messages. */
+static const char *roots_text(const csi_driver *driver, char *buf, size_t size) {
+    size_t used = 0;
+    buf[0] = '\0';
+    for (size_t i = 0; i < driver->options.root_exports.n && used < size; i++) {
+        used += (size_t)snprintf(buf + used, size - used, "%s%s", i ? ", " : "", driver->options.root_exports.paths[i]);
+    }
+    return buf;
+}
+
+bool csi_root_export_resolve(const csi_driver *driver, const char *root_export, char *out, size_t size,
+                             vk_status *st) {
+    char roots[512];
+    if (!root_export || !vast_path_normalize(root_export, out, size)) {
+        vk_status_set(st, GRPC_STATUS_INVALID_ARGUMENT,
+                      "parameter root_export \"%s\" must be an absolute VAST path without \".\" or \"..\"",
+                      root_export ? root_export : "");
+        return false;
+    }
+    if (!vast_roots_find(&driver->options.root_exports, out)) {
+        vk_status_set(st, GRPC_STATUS_INVALID_ARGUMENT,
+                      "parameter root_export \"%s\" is not one of the driver's root exports (%s); add it to "
+                      "--root-exports (env X_CSI_ROOT_EXPORTS) of the controller",
+                      out, roots_text(driver, roots, sizeof roots));
+        return false;
+    }
+    return true;
+}
+
+/* Opens the cluster an id names; a cluster the secret does not hold is "unreachable". */
+static grpc_status_code open_cluster(csi_driver *driver, const char *id, const char *cluster, csi_string_map secrets,
+                                     vms_client **client, bool *unreachable, vk_status *st) {
+    *client = NULL;
+    if (csi_clusters_client(driver->clusters, secrets, *cluster ? cluster : NULL, client, st)) return GRPC_STATUS_OK;
+    if (*cluster && !csi_clusters_holds(secrets, cluster)) {
+        *unreachable = true;
+        return vk_status_set(st, GRPC_STATUS_NOT_FOUND, "%s names VAST cluster \"%s\", which this call's secret does not "
+                             "hold: nothing was touched",
+                             id, cluster);
+    }
+    return st->code;
+}
+
+/* A vendor id names the directory's last component: its quota, if one of the vendor
+ * driver's, is the only one at <root>/<id> under a configured root. */
+static grpc_status_code open_vendor_volume(csi_driver *driver, const char *id, int64_t deadline,
+                                           csi_volume_target *t, vk_status *st) {
+    char suffix[CSI_ID_MAX + 2];
+    snprintf(suffix, sizeof suffix, "/%s", t->ref.legacy_name);
+    json_t *quotas = NULL;
+    vms_error err;
+    if (!vms_list(t->client, VMS_QUOTAS, VMS_FILTERS("path__endswith", suffix), deadline, &quotas, &err)) {
+        return csi_vms_fail(st, &err, "finding the quota of volume %s", id);
+    }
+    size_t i, matches = 0;
+    json_t *item;
+    json_array_foreach(quotas, i, item) {
+        const char *path = json_string_value(json_object_get(item, "path"));
+        const char *name = json_string_value(json_object_get(item, "name"));
+        if (!vast_vendor_volume_is_ours(&driver->options.root_exports, t->ref.legacy_name, path, name)) continue;
+        if (matches++ == 0) {
+            vms_quota_from_json(item, &t->quota);
+        }
+    }
+    json_decref(quotas);
+    if (matches == 0) {
+        t->absent = true;
+        return vk_status_set(st, GRPC_STATUS_NOT_FOUND,
+                             "volume %s does not exist on VAST cluster %s (no quota of the vendor driver's at "
+                             "<root export>/%s)",
+                             id, vms_client_endpoint(t->client), t->ref.legacy_name);
+    }
+    if (matches > 1) {
+        return vk_status_set(st, GRPC_STATUS_FAILED_PRECONDITION,
+                             "volume %s matches %zu quotas under different root exports on %s; refusing to guess",
+                             id, matches, vms_client_endpoint(t->client));
+    }
+    snprintf(t->resolved_path, sizeof t->resolved_path, "%s", t->quota.path);
+    t->tenant_id = t->quota.obj.tenant_id;
+    t->path = t->resolved_path;
+    t->kind = VAST_PATH_VOLUME;
+    return GRPC_STATUS_OK;
+}
+
+grpc_status_code csi_volume_target_open(csi_driver *driver, const char *id, csi_string_map secrets,
+                                        int64_t deadline, csi_volume_target *t, vk_status *st) {
+    memset(t, 0, sizeof *t);
+    if (!csi_volume_id_parse(id, &t->ref)) {
+        t->absent = true;
+        return vk_status_set(st, GRPC_STATUS_NOT_FOUND, "volume %s does not exist: not an id of this driver", id);
+    }
+    if (!t->ref.legacy) {
+        t->kind = vast_path_classify(&driver->options.root_exports, t->ref.path);
+        if (t->kind == VAST_PATH_FOREIGN) {
+            char roots[512];
+            t->absent = true;
+            return vk_status_set(st, GRPC_STATUS_NOT_FOUND,
+                                 "volume %s does not exist: %s is not a volume path of this driver (volumes are "
+                                 "directories directly under the root exports %s)",
+                                 id, t->ref.path, roots_text(driver, roots, sizeof roots));
+        }
+    }
+    grpc_status_code code = open_cluster(driver, id, t->ref.cluster, secrets, &t->client, &t->unreachable, st);
+    if (code != GRPC_STATUS_OK) return code;
+    if (t->ref.legacy) return open_vendor_volume(driver, id, deadline, t, st);
+    t->tenant_id = t->ref.tenant_id;
+    t->path = t->ref.path;
+    if (t->kind == VAST_PATH_SNAPSHOT_VIEW) return GRPC_STATUS_OK; /* owns nothing; its snapshot is checked where used */
+    vms_error err;
+    vms_lookup found = vms_quota_find_by_path(t->client, t->path, t->tenant_id, &t->quota, deadline, &err);
+    if (found == VMS_FAILED) return csi_vms_fail(st, &err, "reading the quota of %s", t->path);
+    if (found == VMS_MISSING) {
+        t->absent = true;
+        return vk_status_set(st, GRPC_STATUS_NOT_FOUND, "volume %s does not exist on VAST cluster %s (no quota at %s)",
+                             id, vms_client_endpoint(t->client), t->path);
+    }
+    if (t->quota.obj.tenant_id != t->tenant_id ||
+        !vast_owner_name_is_ours(VAST_OWNED_VOLUME, t->tenant_id, t->path, t->quota.obj.name)) {
+        VK_LOG(VK_LOG_WARN, "an id names a quota this driver did not make; not touching it", "volume", id, "quota",
+               t->quota.obj.name, "path", t->path);
+        return vk_status_set(st, GRPC_STATUS_NOT_FOUND,
+                             "volume %s does not exist: the quota at %s on %s (\"%s\") was not made by this driver, "
+                             "so nothing was changed",
+                             id, t->path, vms_client_endpoint(t->client), t->quota.obj.name ? t->quota.obj.name : "");
+    }
+    return GRPC_STATUS_OK;
+}
+
+void csi_volume_target_close(csi_volume_target *t) {
+    vms_object_free(&t->quota.obj);
+    if (t->client) vms_client_free(t->client);
+    t->client = NULL;
+}
+
+/* ---------- snapshots ---------- */
+
+bool csi_snapshot_is_ours(const csi_driver *driver, const csi_snapshot_ref *ref, const vms_snapshot *snap) {
+    const vast_roots *roots = &driver->options.root_exports;
+    if (!snap->path || !snap->obj.name) return false;
+    if (!ref->volume_path[0]) return vast_vendor_snapshot_is_ours(roots, snap->path, snap->obj.name);
+    size_t len = strlen(ref->volume_path);
+    return snap->obj.tenant_id == ref->tenant_id && strncmp(snap->path, ref->volume_path, len) == 0 &&
+           strcmp(snap->path + len, "/") == 0 && vast_path_classify(roots, ref->volume_path) == VAST_PATH_VOLUME &&
+           vast_owner_name_is_ours(VAST_OWNED_SNAPSHOT, 0, NULL, snap->obj.name);
+}
+
+grpc_status_code csi_snapshot_target_open(csi_driver *driver, const char *id, csi_string_map secrets,
+                                          int64_t deadline, csi_snapshot_target *t, vk_status *st) {
+    memset(t, 0, sizeof *t);
+    if (!csi_snapshot_id_parse(id, &t->ref)) {
+        t->absent = true;
+        return vk_status_set(st, GRPC_STATUS_NOT_FOUND, "snapshot %s does not exist: not an id of this driver", id);
+    }
+    if (t->ref.volume_path[0] &&
+        vast_path_classify(&driver->options.root_exports, t->ref.volume_path) != VAST_PATH_VOLUME) {
+        t->absent = true;
+        return vk_status_set(st, GRPC_STATUS_NOT_FOUND,
+                             "snapshot %s does not exist: %s is not a volume path of this driver", id,
+                             t->ref.volume_path);
+    }
+    grpc_status_code code = open_cluster(driver, id, t->ref.cluster, secrets, &t->client, &t->unreachable, st);
+    if (code != GRPC_STATUS_OK) return code;
+    vms_error err;
+    vms_lookup found = vms_snapshot_get(t->client, t->ref.snapshot_id, &t->snap, deadline, &err);
+    if (found == VMS_FAILED) return csi_vms_fail(st, &err, "reading snapshot %" PRId64, t->ref.snapshot_id);
+    if (found == VMS_MISSING) {
+        t->absent = true;
+        return vk_status_set(st, GRPC_STATUS_NOT_FOUND, "snapshot %s does not exist on VAST cluster %s", id,
+                             vms_client_endpoint(t->client));
+    }
+    if (!csi_snapshot_is_ours(driver, &t->ref, &t->snap)) {
+        VK_LOG(VK_LOG_WARN, "an id names a snapshot this driver did not make; not touching it", "snapshot", id,
+               "name", t->snap.obj.name, "path", t->snap.path);
+        return vk_status_set(st, GRPC_STATUS_NOT_FOUND,
+                             "snapshot %s does not exist: VAST snapshot %" PRId64 " (\"%s\" of %s) on %s was not made "
+                             "by this driver for that volume, so nothing was changed",
+                             id, t->ref.snapshot_id, t->snap.obj.name ? t->snap.obj.name : "",
+                             t->snap.path ? t->snap.path : "", vms_client_endpoint(t->client));
+    }
+    return GRPC_STATUS_OK;
+}
+
+void csi_snapshot_target_close(csi_snapshot_target *t) {
+    vms_object_free(&t->snap.obj);
+    if (t->client) vms_client_free(t->client);
+    t->client = NULL;
+}
