@@ -290,7 +290,15 @@ static void dispatch(vk_rpc_call *c) {
         send_reply(c);
         return;
     }
-    request = vk_rpc_unpack(c->payload, m->desc->input);
+    char nul_field[160];
+    request = vk_rpc_unpack_strict(c->payload, m->desc->input, nul_field, sizeof nul_field);
+    if (!request && nul_field[0]) {
+        vk_rpc_fail(c, GRPC_STATUS_INVALID_ARGUMENT,
+                    "%s: field %s holds a NUL byte; names, ids, paths and parameters are text without NUL", m->path,
+                    nul_field);
+        send_reply(c);
+        return;
+    }
     if (!request) {
         vk_rpc_fail(c, GRPC_STATUS_INVALID_ARGUMENT, "%s: the request is not a valid %s message",
                     m->path, m->desc->input->name);

@@ -9,6 +9,13 @@
  * are not a valid message of type desc. Free with protobuf_c_message_free_unpacked. */
 ProtobufCMessage *vk_rpc_unpack(grpc_byte_buffer *bb, const ProtobufCMessageDescriptor *desc);
 
+/* As vk_rpc_unpack, and refuses a message any of whose string fields (at any depth,
+ * map keys and values included) holds a NUL byte: protobuf-c hands strings to C as
+ * NUL-terminated, so "pvc-1\0x" would silently become "pvc-1" and name another object.
+ * On refusal, why names the field ("name", "parameters.value", ...). */
+ProtobufCMessage *vk_rpc_unpack_strict(grpc_byte_buffer *bb, const ProtobufCMessageDescriptor *desc, char *why,
+                                       size_t why_size);
+
 /* Packs msg into a new byte buffer (caller destroys it); NULL on allocation failure. */
 grpc_byte_buffer *vk_rpc_pack(const ProtobufCMessage *msg);
 

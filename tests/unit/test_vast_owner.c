@@ -1,0 +1,163 @@
+/* The ownership rules (vk/vast_owner.h): what makes a VAST object this driver's. Each
+ * case is a forgery issue 9 found answering OK, or the positive control beside it. */
+#include "vk/vast_owner.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+static const char *const UUID = "4f2a5e8c-1d2b-4c3d-9e8f-0a1b2c3d4e5f";
+
+static vast_roots roots_of(const char *csv) {
+    vast_roots r;
+    char err[128];
+    if (!vast_roots_parse(csv, &r, err, sizeof err)) fail_msg("roots %s: %s", csv, err);
+    return r;
+}
+
+static void test_normalize(void **state) {
+    (void)state;
+    char out[64];
+    static const char *const pairs[][2] = {
+        {"/k8s/", "/k8s"}, {"/k8s", "/k8s"}, {"//k8s//a/", "/k8s/a"}, {"/", "/"}, {"///", "/"}, {"/a..b/.c", "/a..b/.c"},
+    };
+    for (size_t i = 0; i < sizeof pairs / sizeof pairs[0]; i++) {
+        assert_true(vast_path_normalize(pairs[i][0], out, sizeof out));
+        assert_string_equal(out, pairs[i][1]);
+    }
+    static const char *const refused[] = {"k8s", "", "/k8s/..", "/k8s/./a", "/../k8s", "/k8s/.."};
+    for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
+        if (vast_path_normalize(refused[i], out, sizeof out)) fail_msg("\"%s\" normalized", refused[i]);
+    }
+    assert_false(vast_path_normalize("/a-rather-long-path-that-does-not-fit", out, 8));
+    assert_true(vast_path_is_canonical("/k8s/pvc-1"));
+    assert_false(vast_path_is_canonical("/k8s/pvc-1/"));
+    assert_false(vast_path_is_canonical("/k8s//pvc-1"));
+}
+
+static void test_roots(void **state) {
+    (void)state;
+    vast_roots r = roots_of(" /k8s/ , /data//csi,/k8s");
+    assert_int_equal(r.n, 2);
+    assert_string_equal(r.paths[0], "/k8s");
+    assert_string_equal(r.paths[1], "/data/csi");
+    assert_non_null(vast_roots_find(&r, "/data/csi"));
+    assert_null(vast_roots_find(&r, "/data"));
+    char err[128];
+    vast_roots bad;
+    assert_false(vast_roots_parse("", &bad, err, sizeof err));
+    assert_false(vast_roots_parse("k8s", &bad, err, sizeof err));
+    assert_false(vast_roots_parse("/k8s,/a/../b", &bad, err, sizeof err));
+}
+
+static void test_classify(void **state) {
+    (void)state;
+    vast_roots r = roots_of("/k8s,/data/csi");
+    assert_int_equal(vast_path_classify(&r, "/k8s/pvc-1"), VAST_PATH_VOLUME);
+    assert_int_equal(vast_path_classify(&r, "/data/csi/pvc-1"), VAST_PATH_VOLUME);
+    assert_int_equal(vast_path_classify(&r, "/k8s/pvc-1/.snapshot/snap~0123456789ab"), VAST_PATH_SNAPSHOT_VIEW);
+    static const char *const foreign[] = {
+        "/data/team",         /* outside every root */
+        "/k8s",               /* a root itself: the parent of volumes */
+        "/k8s/a/b",           /* deeper than a volume */
+        "/data/csi/x/y",
+        "/k8s/.hidden",       /* not a name the driver gives */
+        "/k8s/a:b",
+        "/k8s/pvc-1/",        /* not canonical */
+        "/k8s//pvc-1",
+        "/k8s/../data/team",
+        "/k8s/pvc-1/.snapshot",
+        "/k8s/pvc-1/.snapshot/a/b",
+        "/",
+        "/data/pvc-1",        /* the parent of a root is no root */
+    };
+    for (size_t i = 0; i < sizeof foreign / sizeof foreign[0]; i++) {
+        if (vast_path_classify(&r, foreign[i]) != VAST_PATH_FOREIGN) fail_msg("\"%s\" classified ours", foreign[i]);
+    }
+    vast_roots slash = roots_of("/");
+    assert_int_equal(vast_path_classify(&slash, "/pvc-1"), VAST_PATH_VOLUME);
+    assert_int_equal(vast_path_classify(&slash, "/k8s/pvc-1"), VAST_PATH_FOREIGN);
+}
+
+static void test_mark(void **state) {
+    (void)state;
+    char name[VAST_NAME_MAX + 1];
+    vast_owner_name(VAST_OWNED_VOLUME, 3, "/k8s/pvc-1", "csi:ns:data:pvc-1", name, sizeof name);
+    assert_int_equal(strncmp(name, "csi:ns:data:pvc-1~", 18), 0);
+    assert_int_equal(strlen(name), 17 + VAST_MARK_LEN);
+    assert_true(vast_owner_name_is_ours(VAST_OWNED_VOLUME, 3, "/k8s/pvc-1", name));
+    /* the same name is not ours anywhere else: another path, tenant or kind */
+    assert_false(vast_owner_name_is_ours(VAST_OWNED_VOLUME, 4, "/k8s/pvc-1", name));
+    assert_false(vast_owner_name_is_ours(VAST_OWNED_VOLUME, 3, "/k8s/pvc-2", name));
+    assert_false(vast_owner_name_is_ours(VAST_OWNED_SNAPSHOT, 3, "/k8s/pvc-1", name));
+    /* an administrator's names, the vendor driver's, a mark with its base changed */
+    static const char *const foreign[] = {"team", "csi:ns:data:pvc-1", "csi-admin-dir", "", "x~0123456789ab",
+                                          "csi:ns:data:pvc-1~", "csi:ns:data:pvc-1~0123456789abc"};
+    for (size_t i = 0; i < sizeof foreign / sizeof foreign[0]; i++) {
+        if (vast_owner_name_is_ours(VAST_OWNED_VOLUME, 3, "/k8s/pvc-1", foreign[i])) {
+            fail_msg("\"%s\" taken for the driver's", foreign[i]);
+        }
+    }
+    char tampered[VAST_NAME_MAX + 1];
+    snprintf(tampered, sizeof tampered, "%s", name);
+    tampered[0] = 'x';
+    assert_false(vast_owner_name_is_ours(VAST_OWNED_VOLUME, 3, "/k8s/pvc-1", tampered));
+    /* long bases are cut (at a character boundary) so the whole fits VAST's 64 */
+    char base[200];
+    memset(base, 'a', sizeof base - 1);
+    base[sizeof base - 1] = '\0';
+    base[50] = (char)0xc3, base[51] = (char)0xa9; /* "é" across the cut */
+    vast_owner_name(VAST_OWNED_SNAPSHOT, 0, NULL, base, name, sizeof name);
+    assert_true(strlen(name) <= VAST_NAME_MAX);
+    assert_int_equal(strlen(name), 50 + VAST_MARK_LEN);
+    assert_true(vast_owner_name_is_ours(VAST_OWNED_SNAPSHOT, 0, NULL, name));
+    /* a '~' in the base cannot move the mark */
+    vast_owner_name(VAST_OWNED_SNAPSHOT, 0, NULL, "a~b", name, sizeof name);
+    assert_int_equal(strncmp(name, "a-b~", 4), 0);
+    assert_true(vast_owner_name_is_ours(VAST_OWNED_SNAPSHOT, 0, NULL, name));
+}
+
+static void test_vendor(void **state) {
+    (void)state;
+    vast_roots r = roots_of("/k8s");
+    char id[64], path[96], name[128];
+    snprintf(id, sizeof id, "pvc-%s", UUID);
+    snprintf(path, sizeof path, "/k8s/%s", id);
+    snprintf(name, sizeof name, "csi:default:data:%s", id);
+    assert_true(vast_vendor_volume_name_valid(id, strlen(id)));
+    assert_true(vast_vendor_volume_is_ours(&r, id, path, name));
+    /* in another root, without the id in its name, a different directory */
+    char elsewhere[96];
+    snprintf(elsewhere, sizeof elsewhere, "/data/%s", id);
+    assert_false(vast_vendor_volume_is_ours(&r, id, elsewhere, name));
+    assert_false(vast_vendor_volume_is_ours(&r, id, path, "admin quota"));
+    char nested[128];
+    snprintf(nested, sizeof nested, "/k8s/x/%s", id);
+    assert_false(vast_vendor_volume_is_ours(&r, id, nested, name));
+    static const char *const not_names[] = {"alpha", "pvc-1234abcd", "pvc-4F2A5E8C-1D2B-4C3D-9E8F-0A1B2C3D4E5F",
+                                            "-4f2a5e8c-1d2b-4c3d-9e8f-0a1b2c3d4e5f", "pvc_4f2a5e8c-1d2b-4c3d-9e8f-0a1b2c3d4e5f"};
+    for (size_t i = 0; i < sizeof not_names / sizeof not_names[0]; i++) {
+        if (vast_vendor_volume_name_valid(not_names[i], strlen(not_names[i]))) fail_msg("\"%s\" valid", not_names[i]);
+    }
+    /* the vendor's snapshots: of a vendor volume under a root, named with a UUID */
+    char snap_path[128], snap_name[128];
+    snprintf(snap_path, sizeof snap_path, "%s/", path);
+    snprintf(snap_name, sizeof snap_name, "csi-default-daily-snapshot-%s", UUID);
+    assert_true(vast_vendor_snapshot_is_ours(&r, snap_path, snap_name));
+    assert_false(vast_vendor_snapshot_is_ours(&r, snap_path, "daily-2026-12-01"));
+    assert_false(vast_vendor_snapshot_is_ours(&r, "/data/team/", snap_name));
+    assert_false(vast_vendor_snapshot_is_ours(&r, path, snap_name)); /* no trailing '/': not a snapshot path */
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_normalize), cmocka_unit_test(test_roots), cmocka_unit_test(test_classify),
+        cmocka_unit_test(test_mark),      cmocka_unit_test(test_vendor),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
