@@ -192,7 +192,7 @@ static void test_different_keys_do_not_block(void **state) {
     assert_int_equal(pthread_create(&t, NULL, other_key_main, &o), 0);
     pthread_join(t, NULL); /* joins while pvc-1 and pvc-3 are still held */
     assert_true(o.acquired);
-    assert_true(o.waited_ms < 1000);
+    assert_true(o.waited_ms < 5000); /* a free key is not waited for; the bound only catches a wait for pvc-1 */
 
     csi_keylock_release(locks, "vol:/k8s/pvc-3");
     csi_keylock_release(locks, "vol:/k8s/pvc-");

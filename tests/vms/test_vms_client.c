@@ -284,7 +284,7 @@ static void test_hang_ends_at_the_deadline(void **state) {
     assert_int_equal(err.kind, VMS_ERR_DEADLINE);
     assert_vms_code(&err, GRPC_STATUS_DEADLINE_EXCEEDED);
     assert_true(elapsed >= 450);
-    assert_true(elapsed < 1500);
+    assert_true(elapsed < 5000); /* half the 10 s hang it races: a busy machine never decides */
     vms_client_free(c);
 }
 
