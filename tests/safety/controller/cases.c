@@ -1,0 +1,233 @@
+/* The suite's main: the run (simulator, plugin, the administrator's objects, the
+ * driver's own volumes), the forged ids, the shared step of every case, and the list of
+ * tests in the order they run: calls that only read or change first, then deletes, so
+ * a driver that destroys what a forged id names shows every such failure before the
+ * objects are gone. */
+#include "cases.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+own_objects own;
+
+/* ---- the shared step ---- */
+
+const char *created_volume_id(const ProtobufCMessage *response) {
+    const Csi__V1__CreateVolumeResponse *r = (const Csi__V1__CreateVolumeResponse *)response;
+    return r && r->volume && r->volume->volume_id && *r->volume->volume_id ? r->volume->volume_id : NULL;
+}
+
+const char *created_snapshot_id(const ProtobufCMessage *response) {
+    const Csi__V1__CreateSnapshotResponse *r = (const Csi__V1__CreateSnapshotResponse *)response;
+    return r && r->snapshot && r->snapshot->snapshot_id && *r->snapshot->snapshot_id ? r->snapshot->snapshot_id
+                                                                                       : NULL;
+}
+
+/* A create that should have been refused made something: delete it again so that the
+ * next case is judged on its own. */
+static void undo_create(const char *what, const char *method, const ProtobufCMessage *response) {
+    bool volume = strcmp(method, "CreateVolume") == 0;
+    const char *id = volume                                  ? created_volume_id(response)
+                     : strcmp(method, "CreateSnapshot") == 0 ? created_snapshot_id(response)
+                                                             : NULL;
+    if (!id) return;
+    /* an idempotent answer naming a positive control: it stays */
+    if (strcmp(id, own.a) == 0 || strcmp(id, own.b) == 0 || strcmp(id, own.c) == 0 || strcmp(id, own.snap_a) == 0) {
+        print_error("    (%s answered with the positive control %s)\n", what, id);
+        return;
+    }
+    vk_status st;
+    grpc_status_code code =
+        safety_call(volume ? "DeleteVolume" : "DeleteSnapshot",
+                    json_pack("{s:s, s:o}", volume ? "volume_id" : "snapshot_id", id, "secrets", safety_secrets()),
+                    NULL, &st);
+    print_error("    (%s made %s; deleted again: %s %s)\n", what, id, vk_status_name(code),
+                code == GRPC_STATUS_OK ? "" : st.message);
+}
+
+void hostile_call_raw(const char *what, const char *method, json_t *request, const safety_raw_field *raw,
+                      size_t n_raw, grpc_status_code want, const char *needle) {
+    vk_status st;
+    ProtobufCMessage *response = NULL;
+    grpc_status_code code = safety_call_raw(method, request, raw, n_raw, &response, &st);
+    safety_expect(what, code, &st, want, needle);
+    if (code == GRPC_STATUS_OK && want != GRPC_STATUS_OK) undo_create(what, method, response);
+    if (response) protobuf_c_message_free_unpacked(response, NULL);
+    foreign_unchanged(what);
+}
+
+void hostile_call(const char *what, const char *method, json_t *request, grpc_status_code want, const char *needle) {
+    hostile_call_raw(what, method, request, NULL, 0, want, needle);
+}
+
+/* ---- the forged ids ---- */
+
+static hostile_id volume_ids[32];
+static size_t n_volume_ids;
+static hostile_id snapshot_ids[24];
+static size_t n_snapshot_ids;
+
+static void add_id(hostile_id *list, size_t *n, size_t cap, const char *id, grpc_status_code delete_code,
+                   const char *delete_needle, const char *needle) {
+    if (*n == cap) abort();
+    list[(*n)++] = (hostile_id){id, delete_code, delete_needle, needle};
+}
+
+/* A forged vk1 id: gone for the driver (DeleteVolume OK), NOT_FOUND naming its path. */
+static void vk1(const char *cluster, long long tenant, const char *path) {
+    const char *id = safety_fmt("vk1:%s:%lld:%s", cluster, tenant, path);
+    add_id(volume_ids, &n_volume_ids, 32, id, GRPC_STATUS_OK, NULL, path);
+}
+
+static void vendor(const char *id) { add_id(volume_ids, &n_volume_ids, 32, id, GRPC_STATUS_OK, NULL, id); }
+
+static void build_ids(void) {
+    long long t = (long long)foreign.tenant, o = (long long)foreign.other_tenant;
+    /* R1: not an id of this driver */
+    vendor("alpha");
+    vk1("", t, "/data/team");                                   /* outside every root export */
+    vk1("", t, "/k8s");                                         /* the root export itself */
+    vk1("", t, "/k8s/../data/team");                            /* escapes the root */
+    vk1("", t, "/k8s//x");                                      /* not canonical */
+    vk1("", t, "/k8s//admin-dir");                              /* not canonical, names a foreign dir */
+    vk1("", t, safety_fmt("%s/", own.pa));                      /* the driver's own volume, trailing '/' */
+    vk1("", t, "/data/team/.snapshot/daily-2026-12-01");        /* a restore outside every root */
+    vk1("", t, safety_fmt("/k8s/admin-vendor/.snapshot/snapshot-%s", foreign.uuid_e)); /* a foreign snapshot */
+    /* R4: canonical paths under the root whose quota is not the driver's */
+    vk1("", t, "/k8s/admin-dir");                               /* administrator's quota "csi-admin-dir" */
+    vk1("", t, "/k8s/admin-vendor");                            /* vendor-named quota, no mark */
+    vk1("", t, "/k8s/forged-mark");                             /* a mark that is not its own */
+    vk1("", o, safety_fmt("/k8s/pvc-%s", foreign.uuid_c));      /* another tenant's directory */
+    vk1("", o, own.pa);                                         /* own path, another tenant */
+    /* R2: vendor-style ids that name no vendor volume */
+    vendor("pvc-1234abcd");                                     /* not a uuid; a suffix of team-b's path */
+    vendor(safety_fmt("pvc-%s", foreign.uuid_b));               /* quota named for it, at another path */
+    vendor(safety_fmt("pvc-%s", foreign.uuid_c));               /* team-b's /k8s/pvc-..., quota name lacks it */
+    vendor(safety_fmt("pvc-%s", foreign.uuid_d));               /* outside every root, in team-b */
+    vendor(safety_fmt("pvc-%s", foreign.uuid_e));               /* a loose directory outside every root */
+    vendor(safety_fmt("PVC-%s", foreign.uuid_b));               /* not lowercase */
+    /* R3: a cluster the secret does not hold */
+    add_id(volume_ids, &n_volume_ids, 32, safety_fmt("vk1:nocluster:%lld:%s", t, own.pa),
+           GRPC_STATUS_FAILED_PRECONDITION, "nocluster", own.pa);
+    add_id(volume_ids, &n_volume_ids, 32, safety_fmt("pvc-%s@x", foreign.uuid_c), GRPC_STATUS_FAILED_PRECONDITION,
+           "\"x\"", safety_fmt("pvc-%s", foreign.uuid_c));
+
+    /* snapshots: R5 (not ours) and R3 (cluster) */
+    const char *daily = safety_fmt("%lld", (long long)foreign.daily_snapshot);
+    const char *vendor_like = safety_fmt("%lld", (long long)foreign.vendor_like_snapshot);
+    add_id(snapshot_ids, &n_snapshot_ids, 24, daily, GRPC_STATUS_OK, NULL, daily);
+    add_id(snapshot_ids, &n_snapshot_ids, 24, vendor_like, GRPC_STATUS_OK, NULL, vendor_like);
+    /* named as the external-snapshotter names them, of a vendor-style path that is no
+     * vendor volume (its quota's name lacks the id), in another tenant */
+    const char *other_snap = safety_fmt("%lld", (long long)foreign.other_tenant_snapshot);
+    add_id(snapshot_ids, &n_snapshot_ids, 24, other_snap, GRPC_STATUS_OK, NULL, other_snap);
+    add_id(snapshot_ids, &n_snapshot_ids, 24, safety_fmt("%s@x", daily), GRPC_STATUS_FAILED_PRECONDITION, "\"x\"",
+           daily);
+    const char *ids[] = {
+        safety_fmt("vk1s::%lld:%s:/data/team", t, daily),               /* its real path: not a volume */
+        safety_fmt("vk1s::%lld:%s:%s", t, daily, own.pa),               /* claims an own volume's path */
+        safety_fmt("vk1s::%lld:%s:/k8s/admin-vendor", t, vendor_like),  /* under the root, not ours */
+        safety_fmt("vk1s::%lld:%lld:%s", o, own.snap_a_vast_id, own.pa), /* own snapshot, another tenant */
+        safety_fmt("vk1s::%lld:%lld:%s/", t, own.snap_a_vast_id, own.pa), /* own snapshot, path not canonical */
+        safety_fmt("vk1s::%lld:%lld:%s", t, own.snap_a_vast_id, own.pb), /* own snapshot, another volume */
+        "alpha",
+    };
+    for (size_t i = 0; i < sizeof ids / sizeof ids[0]; i++) {
+        add_id(snapshot_ids, &n_snapshot_ids, 24, ids[i], GRPC_STATUS_OK, NULL, ids[i]);
+    }
+    add_id(snapshot_ids, &n_snapshot_ids, 24, safety_fmt("vk1s:nocluster:%lld:%lld:%s", t, own.snap_a_vast_id, own.pa),
+           GRPC_STATUS_FAILED_PRECONDITION, "nocluster", safety_fmt("%lld", own.snap_a_vast_id));
+}
+
+const hostile_id *hostile_volume_ids(size_t *n) {
+    *n = n_volume_ids;
+    return volume_ids;
+}
+
+const hostile_id *hostile_snapshot_ids(size_t *n) {
+    *n = n_snapshot_ids;
+    return snapshot_ids;
+}
+
+/* ---- the run ---- */
+
+static bool create_own_volume(const char *name, char *id, size_t size) {
+    vk_status st;
+    ProtobufCMessage *r = NULL;
+    grpc_status_code code = safety_call("CreateVolume", safety_create_volume_req(name), &r, &st);
+    const char *made = created_volume_id(r);
+    if (code != GRPC_STATUS_OK || !made || !safety_id_path(made)) {
+        print_error("CreateVolume %s (a positive control): %s: %s\n", name, vk_status_name(code), st.message);
+        if (r) protobuf_c_message_free_unpacked(r, NULL);
+        return false;
+    }
+    snprintf(id, size, "%s", made);
+    protobuf_c_message_free_unpacked(r, NULL);
+    return true;
+}
+
+static int group_setup(void **state) {
+    if (safety_start(state) != 0) return -1;
+    foreign_create();
+    if (!create_own_volume("csi-safety-own-a", own.a, sizeof own.a) ||
+        !create_own_volume("csi-safety-own-b", own.b, sizeof own.b) ||
+        !create_own_volume("csi-safety-own-c", own.c, sizeof own.c)) {
+        return -1;
+    }
+    own.pa = safety_id_path(own.a);
+    own.pb = safety_id_path(own.b);
+    own.pc = safety_id_path(own.c);
+    vk_status st;
+    ProtobufCMessage *r = NULL;
+    grpc_status_code code = safety_call(
+        "CreateSnapshot",
+        json_pack("{s:s, s:s, s:o}", "name", "csi-safety-snap-a", "source_volume_id", own.a, "secrets",
+                  safety_secrets()),
+        &r, &st);
+    const char *snap = created_snapshot_id(r);
+    /* vk1s:<cluster>:<tenant>:<snapshot id>:<path> */
+    const char *p = snap && strncmp(snap, "vk1s:", 5) == 0 ? strchr(snap + 5, ':') : NULL;
+    if (code != GRPC_STATUS_OK || !p || sscanf(p + 1, "%*d:%lld:", &own.snap_a_vast_id) != 1) {
+        print_error("CreateSnapshot of %s (a positive control): %s: %s (id %s)\n", own.a, vk_status_name(code),
+                    st.message, snap ? snap : "none");
+        if (r) protobuf_c_message_free_unpacked(r, NULL);
+        return -1;
+    }
+    snprintf(own.snap_a, sizeof own.snap_a, "%s", snap);
+    protobuf_c_message_free_unpacked(r, NULL);
+    build_ids();
+    foreign_baseline();
+    print_message("safety: own volumes %s, %s, %s; own snapshot %s; daily snapshot %lld\n", own.a, own.b, own.c,
+                  own.snap_a, (long long)foreign.daily_snapshot);
+    fflush(stdout);
+    return 0;
+}
+
+static int group_teardown(void **state) {
+    foreign_close();
+    return safety_stop(state);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_get_volume_forged),
+        cmocka_unit_test(test_validate_forged),
+        cmocka_unit_test(test_modify_forged),
+        cmocka_unit_test(test_expand_forged),
+        cmocka_unit_test(test_create_snapshot_forged_source),
+        cmocka_unit_test(test_create_volume_forged_source),
+        cmocka_unit_test(test_get_snapshot_forged),
+        cmocka_unit_test(test_root_export_invalid),
+        cmocka_unit_test(test_root_export_trailing_slash),
+        cmocka_unit_test(test_nul_bytes),
+        cmocka_unit_test(test_lists_only_ours),
+        cmocka_unit_test(test_delete_snapshot_forged),
+        cmocka_unit_test(test_multi_cluster_secret),
+        cmocka_unit_test(test_delete_volume_forged),
+        cmocka_unit_test(test_vendor_objects_still_work),
+        cmocka_unit_test(test_own_objects_still_work),
+        cmocka_unit_test(test_foreign_intact_at_end),
+    };
+    return cmocka_run_group_tests_name("safety.controller", tests, group_setup, group_teardown);
+}

@@ -1,0 +1,431 @@
+/* The hostile-input suite's harness: see harness.h. */
+#include "harness.h"
+
+#include "vk/deadline.h"
+#include "vk/endpoint.h"
+#include "vk/pbjson.h"
+#include "vk/rpc_client.h"
+
+#include <grpc/grpc.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+extern char **environ;
+
+enum {
+    CALL_TIMEOUT_MS = 30000, /* bounds a hung call; the calls here take milliseconds */
+    PROBE_WAIT_MS = 30000,
+    PROBE_TIMEOUT_MS = 1000,
+    STOP_TIMEOUT_MS = 15000,
+};
+
+safety_run safety;
+int safety_failures;
+
+static struct {
+    pid_t csi_pid;
+    bool sim_started;
+    vk_endpoint endpoint;
+    vk_rpc_client *client;
+    char **strings;
+    size_t n_strings, cap_strings;
+} run;
+
+/* ---- small things ---- */
+
+static void sleep_ms(long ms) {
+    struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+const char *safety_fmt(const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    char *s = NULL;
+    if (vasprintf(&s, fmt, ap) < 0) abort();
+    va_end(ap);
+    if (run.n_strings == run.cap_strings) {
+        run.cap_strings = run.cap_strings ? run.cap_strings * 2 : 64;
+        run.strings = realloc(run.strings, run.cap_strings * sizeof *run.strings);
+        if (!run.strings) abort();
+    }
+    run.strings[run.n_strings++] = s;
+    return s;
+}
+
+const char *safety_id_path(const char *id) {
+    if (strncmp(id, "vk1:", 4) != 0) return NULL;
+    const char *p = id + 4;
+    for (int colons = 0; colons < 2; colons++) {
+        p = strchr(p, ':');
+        if (!p) return NULL;
+        p++;
+    }
+    return p;
+}
+
+/* ---- expectations ---- */
+
+void safety_failf(const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    char *text = NULL;
+    if (vasprintf(&text, fmt, ap) < 0) abort();
+    va_end(ap);
+    print_error("FAIL: %s\n", text);
+    free(text);
+    safety_failures++;
+}
+
+bool safety_expect(const char *what, grpc_status_code got, const vk_status *st, grpc_status_code want,
+                   const char *needle) {
+    if (got != want) {
+        safety_failf("%s: expected %s, got %s: \"%s\"", what, vk_status_name(want), vk_status_name(got),
+                     st->message);
+        return false;
+    }
+    if (want != GRPC_STATUS_OK && needle && !strstr(st->message, needle)) {
+        safety_failf("%s: %s as expected, but the message does not name \"%s\": \"%s\"", what, vk_status_name(got),
+                     needle, st->message);
+        return false;
+    }
+    return true;
+}
+
+void safety_end_case(void) {
+    int n = safety_failures;
+    safety_failures = 0;
+    if (n) fail_msg("%d expectation(s) failed (listed above)", n);
+}
+
+/* ---- requests ---- */
+
+json_t *safety_secrets(void) {
+    json_t *s = json_loads(safety.secret_json, 0, NULL);
+    if (!s) abort();
+    return s;
+}
+
+json_t *safety_multi_cluster_secrets(const char *name) {
+    json_t *one = safety_secrets();
+    /* YAML: name -> {key: value}; the PEM as a literal block, indented */
+    char *yaml = NULL;
+    size_t len = 0;
+    FILE *out = open_memstream(&yaml, &len);
+    if (!out) abort();
+    fprintf(out, "%s:\n", name);
+    const char *key;
+    json_t *value;
+    json_object_foreach(one, key, value) {
+        const char *text = json_string_value(value);
+        if (strcmp(key, "ssl_cert") != 0) {
+            fprintf(out, "  %s: \"%s\"\n", key, text);
+            continue;
+        }
+        fprintf(out, "  %s: |\n", key);
+        for (const char *line = text; *line;) {
+            const char *end = strchr(line, '\n');
+            size_t n = end ? (size_t)(end - line) : strlen(line);
+            if (n) fprintf(out, "    %.*s\n", (int)n, line);
+            line += n + (end ? 1 : 0);
+        }
+    }
+    fclose(out);
+    json_decref(one);
+    json_t *multi = json_pack("{s:s}", "clusters", yaml);
+    free(yaml);
+    return multi;
+}
+
+json_t *safety_capability(void) {
+    return json_pack("{s:{s:s}, s:{}}", "access_mode", "mode", "MULTI_NODE_MULTI_WRITER", "mount");
+}
+
+json_t *safety_create_volume_req(const char *name) {
+    return json_pack("{s:s, s:{s:I}, s:[o], s:{s:s, s:s, s:s}, s:o}", "name", name, "capacity_range",
+                     "required_bytes", (json_int_t)1 << 30, "volume_capabilities", safety_capability(),
+                     "parameters", "root_export", SAFETY_ROOT, "view_policy", SAFETY_VIEW_POLICY, "vip_pool_name",
+                     SAFETY_VIP_POOL, "secrets", safety_secrets());
+}
+
+/* ---- calls ---- */
+
+static const ProtobufCMethodDescriptor *controller_method(const char *name) {
+    const ProtobufCServiceDescriptor *s = &csi__v1__controller__descriptor;
+    for (unsigned m = 0; m < s->n_methods; m++) {
+        if (strcmp(s->methods[m].name, name) == 0) return &s->methods[m];
+    }
+    fail_msg("no Controller method %s", name);
+    return NULL;
+}
+
+static void put_varint(uint8_t *buf, size_t *at, uint64_t v) {
+    do {
+        uint8_t b = v & 0x7f;
+        v >>= 7;
+        buf[(*at)++] = (uint8_t)(b | (v ? 0x80 : 0));
+    } while (v);
+}
+
+uint8_t *safety_map_entry(const char *key, const uint8_t *value, size_t value_len, size_t *len) {
+    size_t key_len = strlen(key);
+    uint8_t *buf = malloc(key_len + value_len + 24);
+    if (!buf) abort();
+    size_t at = 0;
+    buf[at++] = (1 << 3) | PROTOBUF_C_WIRE_TYPE_LENGTH_PREFIXED; /* key = 1 */
+    put_varint(buf, &at, key_len);
+    memcpy(buf + at, key, key_len);
+    at += key_len;
+    buf[at++] = (2 << 3) | PROTOBUF_C_WIRE_TYPE_LENGTH_PREFIXED; /* value = 2 */
+    put_varint(buf, &at, value_len);
+    memcpy(buf + at, value, value_len);
+    at += value_len;
+    *len = at;
+    return buf;
+}
+
+grpc_status_code safety_call_raw(const char *method, json_t *request, const safety_raw_field *raw, size_t n_raw,
+                                 ProtobufCMessage **response, vk_status *st) {
+    if (response) *response = NULL;
+    const ProtobufCMethodDescriptor *m = controller_method(method);
+    if (!request) request = json_object();
+    char err[512];
+    ProtobufCMessage *req = vk_pbjson_to_message(m->input, request, err, sizeof err);
+    json_decref(request);
+    if (!req) fail_msg("cannot build %s: %s", m->input->name, err);
+    /* protobuf-c packs unknown fields after the known ones, byte for byte; the server,
+     * which knows the number, decodes them as that field */
+    if (n_raw) {
+        req->unknown_fields = calloc(n_raw, sizeof *req->unknown_fields);
+        if (!req->unknown_fields) abort();
+        for (size_t i = 0; i < n_raw; i++) {
+            ProtobufCMessageUnknownField *u = &req->unknown_fields[i];
+            u->tag = raw[i].number;
+            u->wire_type = PROTOBUF_C_WIRE_TYPE_LENGTH_PREFIXED;
+            u->len = raw[i].len;
+            u->data = malloc(raw[i].len ? raw[i].len : 1);
+            if (!u->data) abort();
+            memcpy(u->data, raw[i].bytes, raw[i].len);
+        }
+        req->n_unknown_fields = (unsigned)n_raw;
+    }
+    char path[160];
+    snprintf(path, sizeof path, "/%s/%s", csi__v1__controller__descriptor.name, m->name);
+    ProtobufCMessage *resp = NULL;
+    grpc_status_code code = vk_rpc_client_call(run.client, path, req, m->output, CALL_TIMEOUT_MS, &resp, st);
+    protobuf_c_message_free_unpacked(req, NULL);
+    if (response) {
+        *response = resp;
+    } else if (resp) {
+        protobuf_c_message_free_unpacked(resp, NULL);
+    }
+    return code;
+}
+
+grpc_status_code safety_call(const char *method, json_t *request, ProtobufCMessage **response, vk_status *st) {
+    return safety_call_raw(method, request, NULL, 0, response, st);
+}
+
+/* ---- the run ---- */
+
+static bool write_file(const char *dir, const char *name, const char *text) {
+    char path[512];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *f = fopen(path, "w");
+    if (!f) return false;
+    bool ok = fputs(text, f) >= 0;
+    return fclose(f) == 0 && ok;
+}
+
+static void print_csi_log_tail(void) {
+    char *text = sim_read_file(safety_fmt("%s/vast-csi.log", safety.dir));
+    if (!text) return;
+    size_t len = strlen(text);
+    print_error("--- vast-csi log (tail) ---\n%s\n", len > 4000 ? text + len - 4000 : text);
+    free(text);
+}
+
+static pid_t spawn_csi(const char *binary, const char *endpoint, const char *secret_dir) {
+    const char *log = safety_fmt("%s/vast-csi.log", safety.dir);
+    const char *argv[] = {binary,   "--endpoint", endpoint, "--mode", "controller", "--vms-secret-dir", secret_dir,
+                          NULL};
+    /* --root-exports through its variable, which a driver from before the flag ignores
+     * (its root was /k8s too), so the suite also runs against older builds */
+    size_t n_env = 0;
+    while (environ[n_env]) n_env++;
+    const char **envp = calloc(n_env + 2, sizeof *envp);
+    if (!envp) abort();
+    size_t e = 0;
+    for (size_t i = 0; i < n_env; i++) {
+        if (strncmp(environ[i], "X_CSI_ROOT_EXPORTS=", 19) != 0) envp[e++] = environ[i];
+    }
+    envp[e++] = "X_CSI_ROOT_EXPORTS=" SAFETY_ROOT;
+    pid_t pid = fork();
+    if (pid < 0) return -1;
+    if (pid == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGKILL); /* never outlive a killed test */
+        int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        if (fd >= 0) {
+            dup2(fd, STDOUT_FILENO);
+            dup2(fd, STDERR_FILENO);
+            close(fd);
+        }
+        execve(binary, (char *const *)argv, (char *const *)envp);
+        _exit(127);
+    }
+    free(envp);
+    return pid;
+}
+
+/* Probe until OK, each attempt on a fresh channel (a channel that failed to connect
+ * backs off for a second or more before it tries again). */
+static bool wait_for_probe(void) {
+    vk_status st = {0};
+    grpc_status_code code = GRPC_STATUS_UNAVAILABLE;
+    for (int64_t start = vk_now_ms(); vk_now_ms() - start < PROBE_WAIT_MS; sleep_ms(50)) {
+        int status;
+        if (waitpid(run.csi_pid, &status, WNOHANG) == run.csi_pid) {
+            run.csi_pid = 0;
+            print_csi_log_tail();
+            print_error("vast-csi exited during start-up (status 0x%x)\n", status);
+            return false;
+        }
+        vk_rpc_client *probe = vk_rpc_client_new(&run.endpoint);
+        ProtobufCMessage *resp = NULL;
+        code = vk_rpc_client_call(probe, "/csi.v1.Identity/Probe", NULL, &csi__v1__probe_response__descriptor,
+                                  PROBE_TIMEOUT_MS, &resp, &st);
+        if (resp) protobuf_c_message_free_unpacked(resp, NULL);
+        vk_rpc_client_free(probe);
+        if (code == GRPC_STATUS_OK) return true;
+    }
+    print_csi_log_tail();
+    print_error("vast-csi did not answer Probe within %d ms: %s: %s\n", PROBE_WAIT_MS, vk_status_name(code),
+                st.message);
+    return false;
+}
+
+/* SIGTERM, wait; true when it exited 0 as documented. */
+static bool stop_csi(void) {
+    if (run.csi_pid <= 0) return true;
+    kill(run.csi_pid, SIGTERM);
+    int status = 0;
+    bool exited = false;
+    for (int64_t start = vk_now_ms(); vk_now_ms() - start < STOP_TIMEOUT_MS; sleep_ms(10)) {
+        if (waitpid(run.csi_pid, &status, WNOHANG) == run.csi_pid) {
+            exited = true;
+            break;
+        }
+    }
+    if (!exited) {
+        kill(run.csi_pid, SIGKILL);
+        waitpid(run.csi_pid, &status, 0);
+    }
+    run.csi_pid = 0;
+    bool clean = exited && WIFEXITED(status) && WEXITSTATUS(status) == 0;
+    if (!clean) {
+        print_csi_log_tail();
+        print_error("vast-csi %s after SIGTERM (status 0x%x)\n", exited ? "did not exit 0" : "did not stop", status);
+    }
+    return clean;
+}
+
+static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw) {
+    (void)st, (void)flag, (void)ftw;
+    remove(path);
+    return 0;
+}
+
+int safety_start(void **state) {
+    (void)state;
+    const char *binary = getenv("VAST_CSI");
+    if (!binary || !*binary) {
+        print_error("VAST_CSI is not set (CMake sets it to the built vast-csi)\n");
+        return -1;
+    }
+    /* unix socket paths are short: /tmp, not a long TMPDIR */
+    snprintf(safety.dir, sizeof safety.dir, "/tmp/vk-safety-XXXXXX");
+    if (!mkdtemp(safety.dir)) {
+        print_error("mkdtemp %s: %s\n", safety.dir, strerror(errno));
+        return -1;
+    }
+    const char *endpoint = safety_fmt("unix://%s/csi.sock", safety.dir);
+    const char *secret_dir = safety_fmt("%s/secret", safety.dir);
+    vk_status st;
+    if (!vk_endpoint_parse(endpoint, &run.endpoint, &st)) {
+        print_error("endpoint %s: %s\n", endpoint, st.message);
+        return -1;
+    }
+
+    sim_options options = {.http = true, .https = true, .seed = true};
+    sim_start(&safety.sim, &options); /* fails the group on error */
+    run.sim_started = true;
+    snprintf(safety.fs, sizeof safety.fs, "%s/fs", safety.sim.dir);
+    snprintf(safety.sim_endpoint, sizeof safety.sim_endpoint, "127.0.0.1:%d", safety.sim.https_port);
+
+    char *cert = sim_read_file(safety.sim.ca_file);
+    bool ok = cert && mkdir(secret_dir, 0700) == 0 && write_file(secret_dir, "endpoint", safety.sim_endpoint) &&
+              write_file(secret_dir, "username", "admin") && write_file(secret_dir, "password", "123456") &&
+              write_file(secret_dir, "ssl_cert", cert);
+    if (ok) {
+        json_t *secrets = json_pack("{s:s, s:s, s:s, s:s}", "endpoint", safety.sim_endpoint, "username", "admin",
+                                    "password", "123456", "ssl_cert", cert);
+        char *text = json_dumps(secrets, JSON_COMPACT);
+        ok = text && strlen(text) < sizeof safety.secret_json;
+        if (ok) snprintf(safety.secret_json, sizeof safety.secret_json, "%s", text);
+        free(text);
+        json_decref(secrets);
+    }
+    free(cert);
+    if (!ok) {
+        print_error("cannot write the secret %s (certificate %s): %s\n", secret_dir, safety.sim.ca_file,
+                    strerror(errno));
+        return -1;
+    }
+
+    grpc_init();
+    run.csi_pid = spawn_csi(binary, endpoint, secret_dir);
+    if (run.csi_pid < 0) {
+        print_error("fork: %s\n", strerror(errno));
+        run.csi_pid = 0;
+        return -1;
+    }
+    if (!wait_for_probe()) return -1;
+    run.client = vk_rpc_client_new(&run.endpoint);
+    print_message("safety: vast-csi on %s, vms-sim on https://%s (admin API %s)\n", endpoint, safety.sim_endpoint,
+                  safety.sim.http_url);
+    fflush(stdout);
+    return 0;
+}
+
+int safety_stop(void **state) {
+    (void)state;
+    int rc = 0;
+    if (run.client) vk_rpc_client_free(run.client);
+    run.client = NULL;
+    if (!stop_csi()) rc = -1;
+    grpc_shutdown_blocking();
+    if (run.sim_started) sim_stop(&safety.sim);
+    run.sim_started = false;
+    const char *keep = getenv("SAFETY_KEEP");
+    if (keep && strcmp(keep, "1") == 0) {
+        print_message("safety: run directory kept: %s (vast-csi.log)\n", safety.dir);
+    } else if (safety.dir[0]) {
+        nftw(safety.dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+    }
+    for (size_t i = 0; i < run.n_strings; i++) free(run.strings[i]);
+    free(run.strings);
+    run.strings = NULL;
+    run.n_strings = run.cap_strings = 0;
+    return rc;
+}

@@ -1,0 +1,171 @@
+/* CreateVolume and friends with hostile parameters (R6, R7): a content source naming a
+ * foreign snapshot or directory, a root_export that escapes or is not configured, one
+ * with a trailing '/', and strings with an embedded NUL byte (which C code reading the
+ * decoded message would see cut short, naming another object). */
+#include "cases.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* A CreateVolume request named name with a content source (kind "snapshot" or
+ * "volume", the id). */
+static json_t *create_from(const char *name, const char *kind, const char *id) {
+    json_t *req = safety_create_volume_req(name);
+    const char *field = strcmp(kind, "snapshot") == 0 ? "snapshot_id" : "volume_id";
+    json_object_set_new(req, "volume_content_source", json_pack("{s:{s:s}}", kind, field, id));
+    return req;
+}
+
+/* Class: CreateVolume from a forged snapshot or volume source (R6: NOT_FOUND; no clone
+ * stream copies an administrator's data into a new volume). */
+void test_create_volume_forged_source(void **state) {
+    (void)state;
+    size_t n;
+    const hostile_id *snaps = hostile_snapshot_ids(&n);
+    for (size_t i = 0; i < n; i++) {
+        hostile_call(safety_fmt("CreateVolume(from snapshot %s)", snaps[i].id), "CreateVolume",
+                     create_from(safety_fmt("csi-safety-from-snap-%zu", i), "snapshot", snaps[i].id),
+                     GRPC_STATUS_NOT_FOUND, snaps[i].needle);
+    }
+    const hostile_id *vols = hostile_volume_ids(&n);
+    for (size_t i = 0; i < n; i++) {
+        hostile_call(safety_fmt("CreateVolume(from volume %s)", vols[i].id), "CreateVolume",
+                     create_from(safety_fmt("csi-safety-from-vol-%zu", i), "volume", vols[i].id),
+                     GRPC_STATUS_NOT_FOUND, vols[i].needle);
+    }
+    safety_end_case();
+}
+
+static json_t *with_root(const char *name, const char *root) {
+    json_t *req = safety_create_volume_req(name);
+    json_object_set_new(json_object_get(req, "parameters"), "root_export", json_string(root));
+    return req;
+}
+
+/* Class: root_export with '.' or '..', relative, or not one of --root-exports (R7:
+ * INVALID_ARGUMENT; nothing is made, not even a directory). */
+void test_root_export_invalid(void **state) {
+    (void)state;
+    static const struct {
+        const char *root, *needle;
+    } cases[] = {
+        {"/k8s/./x", "/k8s/./x"},          {"k8s", "k8s"},
+        {"/k8s/../data", "/k8s/../data"},  {"/elsewhere", "--root-exports"},
+        {"/data/team", "--root-exports"},  {"/k8s/admin-dir", "--root-exports"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        hostile_call(safety_fmt("CreateVolume(root_export %s)", cases[i].root), "CreateVolume",
+                     with_root(safety_fmt("csi-safety-root-%zu", i), cases[i].root), GRPC_STATUS_INVALID_ARGUMENT,
+                     cases[i].needle);
+    }
+    safety_end_case();
+}
+
+/* Class: root_export "/k8s/" (R7: normalised once): the volume's id names a canonical
+ * path, it round-trips through ControllerGetVolume and ControllerExpandVolume, and
+ * DeleteVolume removes the volume completely (the simulator is as before the create). */
+void test_root_export_trailing_slash(void **state) {
+    (void)state;
+    vk_status st;
+    ProtobufCMessage *r = NULL;
+    grpc_status_code code = safety_call("CreateVolume", with_root("csi-safety-slash", "/k8s/"), &r, &st);
+    const char *made = created_volume_id(r);
+    char id[512] = "";
+    if (made) snprintf(id, sizeof id, "%s", made);
+    if (r) protobuf_c_message_free_unpacked(r, NULL);
+    if (!safety_expect("CreateVolume(root_export /k8s/)", code, &st, GRPC_STATUS_OK, NULL) || !*id) {
+        safety_end_case();
+        return;
+    }
+    const char *path = safety_id_path(id);
+    if (!path || strncmp(path, "/k8s/", 5) != 0 || !path[5] || strchr(path + 5, '/')) {
+        safety_failf("CreateVolume(root_export /k8s/): id %s does not name a canonical /k8s/<dir>", id);
+    }
+    code = safety_call("ControllerGetVolume", json_pack("{s:s}", "volume_id", id), NULL, &st);
+    safety_expect(safety_fmt("ControllerGetVolume(%s)", id), code, &st, GRPC_STATUS_OK, NULL);
+    code = safety_call("ControllerExpandVolume",
+                       json_pack("{s:s, s:{s:I}, s:o}", "volume_id", id, "capacity_range", "required_bytes",
+                                 (json_int_t)2 << 30, "secrets", safety_secrets()),
+                       NULL, &st);
+    safety_expect(safety_fmt("ControllerExpandVolume(%s)", id), code, &st, GRPC_STATUS_OK, NULL);
+    code = safety_call("DeleteVolume", json_pack("{s:s, s:o}", "volume_id", id, "secrets", safety_secrets()), NULL,
+                       &st);
+    safety_expect(safety_fmt("DeleteVolume(%s)", id), code, &st, GRPC_STATUS_OK, NULL);
+    foreign_unchanged(safety_fmt("CreateVolume(root_export /k8s/), then DeleteVolume(%s)", id));
+    safety_end_case();
+}
+
+/* A raw map<string,string> entry field: key = value bytes (value holds a NUL). */
+static safety_raw_field map_field(uint32_t number, const char *key, const char *value, size_t value_len,
+                                  uint8_t **keep) {
+    size_t len;
+    *keep = safety_map_entry(key, (const uint8_t *)value, value_len, &len);
+    return (safety_raw_field){number, *keep, len};
+}
+
+/* Class: a NUL byte inside a string field (R7: INVALID_ARGUMENT before anything is
+ * decoded): a name, a parameter, a secret, a volume id and a snapshot id whose text
+ * before the NUL names something else (another volume, the driver's own volume, the
+ * root above a foreign directory). */
+void test_nul_bytes(void **state) {
+    (void)state;
+    /* the name: "csi-safety-nul" + NUL + "evil" must not become volume "csi-safety-nul" */
+    static const char name[] = "csi-safety-nul\0evil";
+    json_t *req = safety_create_volume_req("placeholder");
+    json_object_del(req, "name");
+    safety_raw_field f = {1, (const uint8_t *)name, sizeof name - 1};
+    hostile_call_raw("CreateVolume(name with a NUL)", "CreateVolume", req, &f, 1, GRPC_STATUS_INVALID_ARGUMENT, NULL);
+
+    /* a parameter: root_export "/k8s" + NUL + "/../data/team" */
+    static const char root[] = "/k8s\0/../data/team";
+    uint8_t *entry;
+    req = safety_create_volume_req("csi-safety-nul-param");
+    json_object_del(json_object_get(req, "parameters"), "root_export");
+    f = map_field(4, "root_export", root, sizeof root - 1, &entry);
+    hostile_call_raw("CreateVolume(root_export with a NUL)", "CreateVolume", req, &f, 1,
+                     GRPC_STATUS_INVALID_ARGUMENT, NULL);
+    free(entry);
+
+    /* a secret: the password before the NUL is the right one */
+    static const char password[] = "123456\0junk";
+    req = safety_create_volume_req("csi-safety-nul-secret");
+    json_object_del(json_object_get(req, "secrets"), "password");
+    f = map_field(5, "password", password, sizeof password - 1, &entry);
+    hostile_call_raw("CreateVolume(secret with a NUL)", "CreateVolume", req, &f, 1, GRPC_STATUS_INVALID_ARGUMENT,
+                     NULL);
+    free(entry);
+
+    /* a volume id that is the driver's own volume c up to the NUL */
+    size_t c_len = strlen(own.c);
+    char *id = malloc(c_len + 32);
+    if (!id) abort();
+    memcpy(id, own.c, c_len);
+    memcpy(id + c_len, "\0/../../data/team", 17);
+    f = (safety_raw_field){1, (const uint8_t *)id, c_len + 17};
+    hostile_call_raw("DeleteVolume(own volume c + NUL + more)", "DeleteVolume",
+                     json_pack("{s:o}", "secrets", safety_secrets()), &f, 1, GRPC_STATUS_INVALID_ARGUMENT, NULL);
+    hostile_call_raw("ControllerExpandVolume(own volume c + NUL + more)", "ControllerExpandVolume",
+                     json_pack("{s:{s:I}, s:o}", "capacity_range", "required_bytes", (json_int_t)1 << 50, "secrets",
+                               safety_secrets()),
+                     &f, 1, GRPC_STATUS_INVALID_ARGUMENT, NULL);
+    free(id);
+
+    /* a snapshot id that is the driver's own snapshot up to the NUL */
+    size_t s_len = strlen(own.snap_a);
+    char *snap = malloc(s_len + 8);
+    if (!snap) abort();
+    memcpy(snap, own.snap_a, s_len);
+    memcpy(snap + s_len, "\0x", 2);
+    f = (safety_raw_field){1, (const uint8_t *)snap, s_len + 2};
+    hostile_call_raw("DeleteSnapshot(own snapshot + NUL + x)", "DeleteSnapshot",
+                     json_pack("{s:o}", "secrets", safety_secrets()), &f, 1, GRPC_STATUS_INVALID_ARGUMENT, NULL);
+    free(snap);
+
+    /* a snapshot name that is the driver's own snapshot's up to the NUL */
+    static const char snap_name[] = "csi-safety-snap-a\0x";
+    f = (safety_raw_field){2, (const uint8_t *)snap_name, sizeof snap_name - 1};
+    hostile_call_raw("CreateSnapshot(name with a NUL)", "CreateSnapshot",
+                     json_pack("{s:s, s:o}", "source_volume_id", own.a, "secrets", safety_secrets()), &f, 1,
+                     GRPC_STATUS_INVALID_ARGUMENT, NULL);
+    safety_end_case();
+}
