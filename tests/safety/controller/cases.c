@@ -63,7 +63,7 @@ void hostile_call(const char *what, const char *method, json_t *request, grpc_st
 
 /* ---- the forged ids ---- */
 
-static hostile_id volume_ids[32];
+static hostile_id volume_ids[48];
 static size_t n_volume_ids;
 static hostile_id snapshot_ids[24];
 static size_t n_snapshot_ids;
@@ -74,13 +74,17 @@ static void add_id(hostile_id *list, size_t *n, size_t cap, const char *id, grpc
     list[(*n)++] = (hostile_id){id, delete_code, delete_needle, needle};
 }
 
-/* A forged vk1 id: gone for the driver (DeleteVolume OK), NOT_FOUND naming its path. */
-static void vk1(const char *cluster, long long tenant, const char *path) {
-    const char *id = safety_fmt("vk1:%s:%lld:%s", cluster, tenant, path);
-    add_id(volume_ids, &n_volume_ids, 32, id, GRPC_STATUS_OK, NULL, path);
+/* A forged id naming path: gone for the driver (DeleteVolume OK), NOT_FOUND naming
+ * the path. */
+static void forged(const char *id, const char *path) {
+    add_id(volume_ids, &n_volume_ids, 48, id, GRPC_STATUS_OK, NULL, path);
 }
 
-static void vendor(const char *id) { add_id(volume_ids, &n_volume_ids, 32, id, GRPC_STATUS_OK, NULL, id); }
+static void vk1(const char *cluster, long long tenant, const char *path) {
+    forged(safety_fmt("vk1:%s:%lld:%s", cluster, tenant, path), path);
+}
+
+static void vendor(const char *id) { add_id(volume_ids, &n_volume_ids, 48, id, GRPC_STATUS_OK, NULL, id); }
 
 static void build_ids(void) {
     long long t = (long long)foreign.tenant, o = (long long)foreign.other_tenant;
@@ -100,6 +104,9 @@ static void build_ids(void) {
     vk1("", t, "/k8s/forged-mark");                             /* a mark that is not its own */
     vk1("", o, safety_fmt("/k8s/pvc-%s", foreign.uuid_c));      /* another tenant's directory */
     vk1("", o, own.pa);                                         /* own path, another tenant */
+    forged(safety_fmt("vk1::0%lld:%s", t, own.pa), own.pa);     /* own volume, tenant spelled 02 */
+    forged(safety_fmt("VK1::%lld:%s", t, own.pa), own.pa);      /* own volume, another prefix */
+    forged(safety_fmt("vk1::%lld:%s/.", t, own.pa), own.pa);    /* own volume, trailing "." */
     /* R2: vendor-style ids that name no vendor volume */
     vendor("pvc-1234abcd");                                     /* not a uuid; a suffix of team-b's path */
     vendor(safety_fmt("pvc-%s", foreign.uuid_b));               /* quota named for it, at another path */
@@ -107,10 +114,12 @@ static void build_ids(void) {
     vendor(safety_fmt("pvc-%s", foreign.uuid_d));               /* outside every root, in team-b */
     vendor(safety_fmt("pvc-%s", foreign.uuid_e));               /* a loose directory outside every root */
     vendor(safety_fmt("PVC-%s", foreign.uuid_b));               /* not lowercase */
+    vendor(safety_fmt("pvc-%s", foreign.uuid_h));               /* two quotas at its path */
+    vendor(safety_fmt("pvc-%s", foreign.uuid_i));               /* not directly under the root */
     /* R3: a cluster the secret does not hold */
-    add_id(volume_ids, &n_volume_ids, 32, safety_fmt("vk1:nocluster:%lld:%s", t, own.pa),
+    add_id(volume_ids, &n_volume_ids, 48, safety_fmt("vk1:nocluster:%lld:%s", t, own.pa),
            GRPC_STATUS_FAILED_PRECONDITION, "nocluster", own.pa);
-    add_id(volume_ids, &n_volume_ids, 32, safety_fmt("pvc-%s@x", foreign.uuid_c), GRPC_STATUS_FAILED_PRECONDITION,
+    add_id(volume_ids, &n_volume_ids, 48, safety_fmt("pvc-%s@x", foreign.uuid_c), GRPC_STATUS_FAILED_PRECONDITION,
            "\"x\"", safety_fmt("pvc-%s", foreign.uuid_c));
 
     /* snapshots: R5 (not ours) and R3 (cluster) */

@@ -159,6 +159,8 @@ void foreign_create(void) {
     random_uuid(foreign.uuid_d);
     random_uuid(foreign.uuid_e);
     random_uuid(foreign.uuid_f);
+    random_uuid(foreign.uuid_h);
+    random_uuid(foreign.uuid_i);
     char uuid[40];
     foreign.tenant = lookup_id("tenants", "vast-k8s");
     int64_t policy = lookup_id("viewpolicies", SAFETY_VIEW_POLICY);
@@ -180,6 +182,10 @@ void foreign_create(void) {
     fill_tree("/k8s/admin-dir", "admin-dir");
     quota(safety_fmt("csi:ns:name:pvc-%s", foreign.uuid_b), "/k8s/admin-vendor", foreign.tenant, 3 * gib);
     fill_tree("/k8s/admin-vendor", "admin-vendor");
+    /* (in a directory of its own: a quota beneath admin-dir would make even a careless
+     * DeleteVolume of admin-dir refuse, hiding the case) */
+    quota(safety_fmt("csi:ns:n:pvc-%s", foreign.uuid_i), safety_fmt("/k8s/admin-nest/pvc-%s", foreign.uuid_i),
+          foreign.tenant, gib);
     foreign.vendor_like_snapshot = admin_post(
         "snapshots/", json_pack("{s:s, s:s, s:I}", "name", safety_fmt("snapshot-%s", foreign.uuid_e), "path",
                                 "/k8s/admin-vendor/", "tenant_id", (json_int_t)foreign.tenant));
@@ -214,6 +220,10 @@ void foreign_create(void) {
     foreign.other_tenant_snapshot = admin_post(
         "snapshots/", json_pack("{s:s, s:s, s:I}", "name", safety_fmt("snapshot-%s", uuid), "path",
                                 safety_fmt("%s/", c_path), "tenant_id", (json_int_t)foreign.other_tenant));
+    const char *h_path = safety_fmt("/k8s/pvc-%s", foreign.uuid_h);
+    quota(safety_fmt("csi:ns:a:pvc-%s", foreign.uuid_h), h_path, foreign.tenant, gib);
+    quota(safety_fmt("csi:ns:b:pvc-%s", foreign.uuid_h), h_path, foreign.other_tenant, gib);
+    fill_tree(h_path, "shared");
     const char *d_path = safety_fmt("/data/other/pvc-%s", foreign.uuid_d);
     quota(safety_fmt("csi:ns:x:pvc-%s", foreign.uuid_d), d_path, foreign.other_tenant, 4 * gib);
     fill_tree(d_path, "team-b-d");

@@ -195,6 +195,30 @@ uint8_t *safety_map_entry(const char *key, const uint8_t *value, size_t value_le
     return buf;
 }
 
+/* The hand-built bytes must be a valid message that protobuf-c decodes as meant, a
+ * string field cut at its NUL (what a driver reading it as C text sees): otherwise a
+ * refusal would prove nothing. */
+static void check_raw_decodes(const ProtobufCMessage *req, const safety_raw_field *raw, size_t n_raw) {
+    size_t size = protobuf_c_message_get_packed_size(req);
+    uint8_t *bytes = malloc(size ? size : 1);
+    if (!bytes) abort();
+    protobuf_c_message_pack(req, bytes);
+    ProtobufCMessage *back = protobuf_c_message_unpack(req->descriptor, NULL, size, bytes);
+    free(bytes);
+    if (!back) fail_msg("the hand-built %s does not decode: the raw fields are malformed", req->descriptor->name);
+    for (size_t i = 0; i < n_raw; i++) {
+        const ProtobufCFieldDescriptor *f = protobuf_c_message_descriptor_get_field(req->descriptor, raw[i].number);
+        if (!f) fail_msg("%s has no field %u", req->descriptor->name, raw[i].number);
+        if (f->type != PROTOBUF_C_TYPE_STRING || f->label == PROTOBUF_C_LABEL_REPEATED) continue;
+        const char *decoded = *(const char *const *)((const char *)back + f->offset);
+        size_t cut = strnlen((const char *)raw[i].bytes, raw[i].len);
+        if (!decoded || strlen(decoded) != cut || memcmp(decoded, raw[i].bytes, cut) != 0) {
+            fail_msg("%s.%s does not decode as the raw bytes before their NUL", req->descriptor->name, f->name);
+        }
+    }
+    protobuf_c_message_free_unpacked(back, NULL);
+}
+
 grpc_status_code safety_call_raw(const char *method, json_t *request, const safety_raw_field *raw, size_t n_raw,
                                  ProtobufCMessage **response, vk_status *st) {
     if (response) *response = NULL;
@@ -204,8 +228,9 @@ grpc_status_code safety_call_raw(const char *method, json_t *request, const safe
     ProtobufCMessage *req = vk_pbjson_to_message(m->input, request, err, sizeof err);
     json_decref(request);
     if (!req) fail_msg("cannot build %s: %s", m->input->name, err);
-    /* protobuf-c packs unknown fields after the known ones, byte for byte; the server,
-     * which knows the number, decodes them as that field */
+    /* protobuf-c packs unknown fields after the known ones, byte for byte (the data of a
+     * length-delimited one starts with its length); the server, which knows the number,
+     * decodes them as that field */
     if (n_raw) {
         req->unknown_fields = calloc(n_raw, sizeof *req->unknown_fields);
         if (!req->unknown_fields) abort();
@@ -213,12 +238,15 @@ grpc_status_code safety_call_raw(const char *method, json_t *request, const safe
             ProtobufCMessageUnknownField *u = &req->unknown_fields[i];
             u->tag = raw[i].number;
             u->wire_type = PROTOBUF_C_WIRE_TYPE_LENGTH_PREFIXED;
-            u->len = raw[i].len;
-            u->data = malloc(raw[i].len ? raw[i].len : 1);
+            u->data = malloc(raw[i].len + 10);
             if (!u->data) abort();
-            memcpy(u->data, raw[i].bytes, raw[i].len);
+            size_t at = 0;
+            put_varint(u->data, &at, raw[i].len);
+            memcpy(u->data + at, raw[i].bytes, raw[i].len);
+            u->len = at + raw[i].len;
         }
         req->n_unknown_fields = (unsigned)n_raw;
+        check_raw_decodes(req, raw, n_raw);
     }
     char path[160];
     snprintf(path, sizeof path, "/%s/%s", csi__v1__controller__descriptor.name, m->name);

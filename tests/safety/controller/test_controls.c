@@ -153,6 +153,24 @@ void test_own_objects_still_work(void **state) {
                   json_pack("{s:s, s:o}", "snapshot_id", snap_b, "secrets", safety_secrets()));
     }
     if (r) protobuf_c_message_free_unpacked(r, NULL);
+
+    /* a read-only restore of the driver's own snapshot is the driver's: the other side
+     * of the foreign restores refused in test_volume_ids.c */
+    json_t *req = safety_create_volume_req("csi-safety-ro");
+    json_object_set_new(req, "volume_content_source", json_pack("{s:{s:s}}", "snapshot", "snapshot_id", own.snap_a));
+    json_array_set_new(json_object_get(req, "volume_capabilities"), 0,
+                       json_pack("{s:{s:s}, s:{}}", "access_mode", "mode", "MULTI_NODE_READER_ONLY", "mount"));
+    r = NULL;
+    code = safety_call("CreateVolume", req, &r, &st);
+    const char *ro = created_volume_id(r);
+    if (safety_expect("CreateVolume(read-only, from own a's snapshot)", code, &st, GRPC_STATUS_OK, NULL) && ro) {
+        if (!strstr(ro, "/.snapshot/")) safety_failf("CreateVolume(read-only restore): id %s is not a restore", ro);
+        expect_ok(safety_fmt("ControllerGetVolume(%s)", ro), "ControllerGetVolume",
+                  json_pack("{s:s}", "volume_id", ro));
+        expect_ok(safety_fmt("DeleteVolume(%s)", ro), "DeleteVolume",
+                  json_pack("{s:s, s:o}", "volume_id", ro, "secrets", safety_secrets()));
+    }
+    if (r) protobuf_c_message_free_unpacked(r, NULL);
     expect_ok("DeleteSnapshot(own a's)", "DeleteSnapshot",
               json_pack("{s:s, s:o}", "snapshot_id", own.snap_a, "secrets", safety_secrets()));
 
