@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -90,6 +91,10 @@ void safety_failf(const char *fmt, ...) {
 
 bool safety_expect(const char *what, grpc_status_code got, const vk_status *st, grpc_status_code want,
                    const char *needle) {
+    if (strstr(st->message, safety.password)) {
+        safety_failf("%s: the message holds the VMS password (%s)", what, vk_status_name(got));
+        return false;
+    }
     if (got != want) {
         safety_failf("%s: expected %s, got %s: \"%s\"", what, vk_status_name(want), vk_status_name(got),
                      st->message);
@@ -101,6 +106,17 @@ bool safety_expect(const char *what, grpc_status_code got, const vk_status *st, 
         return false;
     }
     return true;
+}
+
+void safety_expect_no_secret_in_log(void) {
+    const char *log = safety_fmt("%s/vast-csi.log", safety.dir);
+    char *text = sim_read_file(log);
+    if (!text) {
+        safety_failf("cannot read %s", log);
+        return;
+    }
+    if (strstr(text, safety.password)) safety_failf("%s holds the VMS password", log);
+    free(text);
 }
 
 void safety_end_case(void) {
@@ -395,7 +411,17 @@ int safety_start(void **state) {
         return -1;
     }
 
-    sim_options options = {.http = true, .https = true, .seed = true};
+    unsigned char random[16];
+    if (getrandom(random, sizeof random, 0) != (ssize_t)sizeof random) {
+        print_error("getrandom: %s\n", strerror(errno));
+        return -1;
+    }
+    memcpy(safety.password, "pw-", 4);
+    for (size_t i = 0; i < sizeof random; i++) sprintf(safety.password + 3 + 2 * i, "%02x", random[i]);
+    /* admin (the administrator's calls, the simulator's default) and the driver's user */
+    const char *user = safety_fmt("csi-safety:%s", safety.password);
+    const char *const users[] = {"--user", "admin:123456", "--user", user, NULL};
+    sim_options options = {.http = true, .https = true, .seed = true, .extra_args = users};
     sim_start(&safety.sim, &options); /* fails the group on error */
     run.sim_started = true;
     snprintf(safety.fs, sizeof safety.fs, "%s/fs", safety.sim.dir);
@@ -403,11 +429,12 @@ int safety_start(void **state) {
 
     char *cert = sim_read_file(safety.sim.ca_file);
     bool ok = cert && mkdir(secret_dir, 0700) == 0 && write_file(secret_dir, "endpoint", safety.sim_endpoint) &&
-              write_file(secret_dir, "username", "admin") && write_file(secret_dir, "password", "123456") &&
+              write_file(secret_dir, "username", "csi-safety") &&
+              write_file(secret_dir, "password", safety.password) &&
               write_file(secret_dir, "ssl_cert", cert);
     if (ok) {
-        json_t *secrets = json_pack("{s:s, s:s, s:s, s:s}", "endpoint", safety.sim_endpoint, "username", "admin",
-                                    "password", "123456", "ssl_cert", cert);
+        json_t *secrets = json_pack("{s:s, s:s, s:s, s:s}", "endpoint", safety.sim_endpoint, "username",
+                                    "csi-safety", "password", safety.password, "ssl_cert", cert);
         char *text = json_dumps(secrets, JSON_COMPACT);
         ok = text && strlen(text) < sizeof safety.secret_json;
         if (ok) snprintf(safety.secret_json, sizeof safety.secret_json, "%s", text);

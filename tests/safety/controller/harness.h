@@ -6,6 +6,8 @@
  * The run:
  *   - vms-sim (tests/vms/sim_harness.c) with --seed on HTTPS (what the driver talks to)
  *     and plain HTTP (what the administrator's calls in foreign.c use);
+ *   - a VMS user of its own for the driver, csi-safety with a random password that no
+ *     reply and no log line may ever contain;
  *   - a default-cluster secret directory (endpoint, username, password, ssl_cert) for
  *     --vms-secret-dir, and the same keys as a request's `secrets` map, as the CO's
  *     external-provisioner sends them from the StorageClass's secret;
@@ -41,6 +43,7 @@ typedef struct {
     char dir[128];         /* scratch: socket, secret, vast-csi.log */
     char secret_json[8192]; /* the secrets map a CO sends: {"endpoint": ..., ...} */
     char sim_endpoint[64];  /* 127.0.0.1:PORT (HTTPS) */
+    char password[48];      /* the driver's VMS user's, random per run: never in a reply or a log */
 } safety_run;
 
 extern safety_run safety;
@@ -92,9 +95,12 @@ json_t *safety_create_volume_req(const char *name);
 extern int safety_failures;
 
 /* The call answered `want`, and (when want is not OK and needle is not NULL) its
- * message names the object: it contains needle. `what` describes the call. */
+ * message names the object: it contains needle; no message may hold the password.
+ * `what` describes the call. */
 bool safety_expect(const char *what, grpc_status_code got, const vk_status *st, grpc_status_code want,
                    const char *needle);
+/* Records a failure when the driver's log holds the VMS password. */
+void safety_expect_no_secret_in_log(void);
 /* Records a failure (printf-style). */
 void safety_failf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Ends a test: fails it (cmocka) when any expectation failed. */

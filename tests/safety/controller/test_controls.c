@@ -212,6 +212,14 @@ void test_vendor_objects_still_work(void **state) {
     safety_end_case();
 }
 
+/* Class: secrets. After every hostile call the driver's log holds no VMS password (the
+ * replies were checked one by one). */
+void test_no_secret_in_log(void **state) {
+    (void)state;
+    safety_expect_no_secret_in_log();
+    safety_end_case();
+}
+
 /* Class: the whole run. Every foreign object (VMS JSON and files) is as it was before
  * the first hostile call; only the driver's own objects (named csi-safety-*) and the
  * vendor volume of the positive control changed. */

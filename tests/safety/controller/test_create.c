@@ -127,10 +127,15 @@ void test_nul_bytes(void **state) {
     free(entry);
 
     /* a secret: the password before the NUL is the right one */
-    static const char password[] = "123456\0junk";
+    size_t pw_len = strlen(safety.password);
+    char *password = malloc(pw_len + 8);
+    if (!password) abort();
+    memcpy(password, safety.password, pw_len);
+    memcpy(password + pw_len, "\0junk", 5);
     req = safety_create_volume_req("csi-safety-nul-secret");
     json_object_del(json_object_get(req, "secrets"), "password");
-    f = map_field(5, "password", password, sizeof password - 1, &entry);
+    f = map_field(5, "password", password, pw_len + 5, &entry);
+    free(password);
     hostile_call_raw("CreateVolume(secret with a NUL)", "CreateVolume", req, &f, 1, GRPC_STATUS_INVALID_ARGUMENT,
                      NULL);
     free(entry);
