@@ -61,6 +61,7 @@ void test_multi_cluster_secret(void **state);
 void test_root_export_trailing_slash(void **state);
 void test_root_export_invalid(void **state);
 void test_nul_bytes(void **state);
+void test_hostile_names(void **state);
 void test_lists_only_ours(void **state);
 void test_vendor_objects_still_work(void **state);
 void test_own_objects_still_work(void **state);

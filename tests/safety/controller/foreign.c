@@ -388,6 +388,39 @@ bool foreign_intact_since_start(const char *what, const char *const *ignore) {
     return changes == 0;
 }
 
+static bool made_here(const char *collection, int64_t id) {
+    char prefix[64];
+    snprintf(prefix, sizeof prefix, "%s/%lld/ ", collection, (long long)id);
+    for (size_t i = 0; i < n_objects; i++) {
+        if (strncmp(objects[i], prefix, strlen(prefix)) == 0) return true;
+    }
+    return false;
+}
+
+void foreign_remove_adopted(const char *path) {
+    static const char *const collections[] = {"views", "quotas"}; /* the view first, as a delete does */
+    for (size_t c = 0; c < 2; c++) {
+        json_t *found = foreign_find(collections[c], "path", path);
+        size_t i;
+        json_t *obj;
+        json_array_foreach(found, i, obj) {
+            int64_t id = json_integer_value(json_object_get(obj, "id"));
+            if (json_integer_value(json_object_get(obj, "tenant_id")) != foreign.tenant ||
+                made_here(collections[c], id)) {
+                continue;
+            }
+            vms_error err;
+            json_t *out = NULL;
+            const char *what = safety_fmt("%s/%lld/", collections[c], (long long)id);
+            if (!vms_delete(admin_client(), what, NULL, 0, vk_deadline_in(20000), &out, &err)) {
+                fail_msg("administrator's DELETE %s: %s", what, err.message);
+            }
+            json_decref(out);
+        }
+        json_decref(found);
+    }
+}
+
 void foreign_close(void) {
     release(&baseline);
     release(&initial);

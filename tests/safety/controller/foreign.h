@@ -77,6 +77,11 @@ json_t *foreign_get(const char *path);
  * JSON array). */
 json_t *foreign_find(const char *collection, const char *field, const char *value);
 
+/* Undoes a CreateVolume that adopted a foreign directory at path: deletes, as the
+ * administrator, the views and quotas at path in the StorageClass's tenant that
+ * foreign_create did not make. Data is not touched (the directory was there before). */
+void foreign_remove_adopted(const char *path);
+
 /* Frees the baseline and the administrator's client (group teardown). */
 void foreign_close(void);
 

@@ -194,20 +194,28 @@ static void put_varint(uint8_t *buf, size_t *at, uint64_t v) {
     } while (v);
 }
 
-uint8_t *safety_map_entry(const char *key, const uint8_t *value, size_t value_len, size_t *len) {
-    size_t key_len = strlen(key);
-    uint8_t *buf = malloc(key_len + value_len + 24);
+uint8_t *safety_field_bytes(uint32_t number, const uint8_t *bytes, size_t bytes_len, size_t *len) {
+    uint8_t *buf = malloc(bytes_len + 16);
     if (!buf) abort();
     size_t at = 0;
-    buf[at++] = (1 << 3) | PROTOBUF_C_WIRE_TYPE_LENGTH_PREFIXED; /* key = 1 */
-    put_varint(buf, &at, key_len);
-    memcpy(buf + at, key, key_len);
-    at += key_len;
-    buf[at++] = (2 << 3) | PROTOBUF_C_WIRE_TYPE_LENGTH_PREFIXED; /* value = 2 */
-    put_varint(buf, &at, value_len);
-    memcpy(buf + at, value, value_len);
-    at += value_len;
-    *len = at;
+    put_varint(buf, &at, ((uint64_t)number << 3) | PROTOBUF_C_WIRE_TYPE_LENGTH_PREFIXED);
+    put_varint(buf, &at, bytes_len);
+    memcpy(buf + at, bytes, bytes_len);
+    *len = at + bytes_len;
+    return buf;
+}
+
+uint8_t *safety_map_entry(const char *key, const uint8_t *value, size_t value_len, size_t *len) {
+    size_t key_len, val_len;
+    uint8_t *k = safety_field_bytes(1, (const uint8_t *)key, strlen(key), &key_len);
+    uint8_t *v = safety_field_bytes(2, value, value_len, &val_len);
+    uint8_t *buf = malloc(key_len + val_len);
+    if (!buf) abort();
+    memcpy(buf, k, key_len);
+    memcpy(buf + key_len, v, val_len);
+    free(k);
+    free(v);
+    *len = key_len + val_len;
     return buf;
 }
 

@@ -78,6 +78,9 @@ typedef struct {
 grpc_status_code safety_call_raw(const char *method, json_t *request, const safety_raw_field *raw, size_t n_raw,
                                  ProtobufCMessage **response, vk_status *st);
 
+/* The wire bytes of one length-delimited field (tag, length, bytes), to nest inside a
+ * raw field's bytes (a message field's content); *len receives the size. malloc'd. */
+uint8_t *safety_field_bytes(uint32_t number, const uint8_t *bytes, size_t bytes_len, size_t *len);
 /* The bytes of a map<string,string> entry {key, value} (value may hold NULs), for a raw
  * field of the map's number; *len receives the size. malloc'd. */
 uint8_t *safety_map_entry(const char *key, const uint8_t *value, size_t value_len, size_t *len);

@@ -164,6 +164,17 @@ void test_nul_bytes(void **state) {
     f = (safety_raw_field){1, (const uint8_t *)snap, s_len + 2};
     hostile_call_raw("DeleteSnapshot(own snapshot + NUL + x)", "DeleteSnapshot",
                      json_pack("{s:o}", "secrets", safety_secrets()), &f, 1, GRPC_STATUS_INVALID_ARGUMENT, NULL);
+
+    /* nested: a content source's snapshot id that is the driver's own snapshot up to the
+     * NUL (CreateVolumeRequest.volume_content_source = 6, .snapshot = 1, .snapshot_id = 1) */
+    size_t inner_len, source_len;
+    uint8_t *inner = safety_field_bytes(1, (const uint8_t *)snap, s_len + 2, &inner_len);
+    uint8_t *source = safety_field_bytes(1, inner, inner_len, &source_len);
+    f = (safety_raw_field){6, source, source_len};
+    hostile_call_raw("CreateVolume(from snapshot: own snapshot + NUL + x)", "CreateVolume",
+                     safety_create_volume_req("csi-safety-nul-source"), &f, 1, GRPC_STATUS_INVALID_ARGUMENT, NULL);
+    free(inner);
+    free(source);
     free(snap);
 
     /* a snapshot name that is the driver's own snapshot's up to the NUL */
@@ -172,5 +183,62 @@ void test_nul_bytes(void **state) {
     hostile_call_raw("CreateSnapshot(name with a NUL)", "CreateSnapshot",
                      json_pack("{s:s, s:o}", "source_volume_id", own.a, "secrets", safety_secrets()), &f, 1,
                      GRPC_STATUS_INVALID_ARGUMENT, NULL);
+    safety_end_case();
+}
+
+/* Class: CreateVolume names that are paths, or the names of directories under the root
+ * that are not the driver's (R1, R4). A name never escapes the root: the volume is one
+ * component under it, and deleting it leaves everything else as it was. A name whose
+ * directory already holds someone else's data (the administrator's quota, another
+ * tenant's directory, a directory with a quota beneath) is ALREADY_EXISTS: the driver
+ * must not adopt a foreign directory as a new volume, which would hand its data to a
+ * PVC and let a later DeleteVolume destroy it. */
+void test_hostile_names(void **state) {
+    (void)state;
+    static const char *const paths[] = {"../../data/team", "a/b", "..", ".", ".snapshot", "/k8s/admin-dir"};
+    for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++) {
+        const char *what = safety_fmt("CreateVolume(name %s)", paths[i]);
+        vk_status st;
+        ProtobufCMessage *r = NULL;
+        grpc_status_code code = safety_call("CreateVolume", safety_create_volume_req(paths[i]), &r, &st);
+        const char *made = created_volume_id(r);
+        char id[512] = "";
+        if (made) snprintf(id, sizeof id, "%s", made);
+        if (r) protobuf_c_message_free_unpacked(r, NULL);
+        if (!safety_expect(what, code, &st, GRPC_STATUS_OK, NULL) || !*id) continue;
+        const char *path = safety_id_path(id);
+        if (!path || strncmp(path, "/k8s/", 5) != 0 || !path[5] || path[5] == '.' || strchr(path + 5, '/')) {
+            safety_failf("%s: volume %s is not one component under /k8s", what, id);
+            continue; /* not deleted: its delete could reach what it names */
+        }
+        code = safety_call("DeleteVolume", json_pack("{s:s, s:o}", "volume_id", id, "secrets", safety_secrets()),
+                           NULL, &st);
+        safety_expect(safety_fmt("DeleteVolume(%s)", id), code, &st, GRPC_STATUS_OK, NULL);
+        foreign_unchanged(safety_fmt("%s, then DeleteVolume(%s)", what, id));
+    }
+    static const struct {
+        const char *name;
+        int gib; /* the existing quota's size: a size match must not make it "the same volume" */
+    } taken[] = {{"admin-dir", 5}, {"forged-mark", 2}, {"admin-nest", 1}, {NULL, 7}};
+    for (size_t i = 0; i < sizeof taken / sizeof taken[0]; i++) {
+        const char *name = taken[i].name ? taken[i].name : safety_fmt("pvc-%s", foreign.uuid_c);
+        json_t *req = safety_create_volume_req(name);
+        json_object_set_new(json_object_get(req, "capacity_range"), "required_bytes",
+                            json_integer((json_int_t)taken[i].gib << 30));
+        const char *what = safety_fmt("CreateVolume(name %s, %d GiB: a foreign directory)", name, taken[i].gib);
+        vk_status st;
+        ProtobufCMessage *r = NULL;
+        grpc_status_code code = safety_call("CreateVolume", req, &r, &st);
+        safety_expect(what, code, &st, GRPC_STATUS_ALREADY_EXISTS, name);
+        const char *made = created_volume_id(r);
+        if (code == GRPC_STATUS_OK && made && safety_id_path(made)) {
+            /* adopted: undone as the administrator, since a DeleteVolume would take the
+             * directory's data with it */
+            print_error("    (%s made %s: its quota and view are removed again, the data stays)\n", what, made);
+            foreign_remove_adopted(safety_id_path(made));
+        }
+        if (r) protobuf_c_message_free_unpacked(r, NULL);
+        foreign_unchanged(what);
+    }
     safety_end_case();
 }
