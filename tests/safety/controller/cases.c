@@ -70,28 +70,30 @@ void hostile_call(const char *what, const char *method, json_t *request, grpc_st
 
 /* ---- the forged ids ---- */
 
-static hostile_id volume_ids[48];
-static size_t n_volume_ids;
-static hostile_id snapshot_ids[24];
-static size_t n_snapshot_ids;
+typedef struct {
+    hostile_id items[48];
+    size_t n;
+} id_list;
 
-static void add_id(hostile_id *list, size_t *n, size_t cap, const char *id, grpc_status_code delete_code,
-                   const char *delete_needle, const char *needle) {
-    if (*n == cap) abort();
-    list[(*n)++] = (hostile_id){id, delete_code, delete_needle, needle};
+static id_list volume_ids, snapshot_ids;
+
+static void add_id(id_list *list, const char *id, grpc_status_code delete_code, const char *delete_needle,
+                   const char *needle) {
+    if (list->n == sizeof list->items / sizeof list->items[0]) abort();
+    list->items[list->n++] = (hostile_id){id, delete_code, delete_needle, needle};
 }
 
 /* A forged id naming path: gone for the driver (DeleteVolume OK), NOT_FOUND naming
  * the path. */
 static void forged(const char *id, const char *path) {
-    add_id(volume_ids, &n_volume_ids, 48, id, GRPC_STATUS_OK, NULL, path);
+    add_id(&volume_ids, id, GRPC_STATUS_OK, NULL, path);
 }
 
 static void vk1(const char *cluster, long long tenant, const char *path) {
     forged(safety_fmt("vk1:%s:%lld:%s", cluster, tenant, path), path);
 }
 
-static void vendor(const char *id) { add_id(volume_ids, &n_volume_ids, 48, id, GRPC_STATUS_OK, NULL, id); }
+static void vendor(const char *id) { add_id(&volume_ids, id, GRPC_STATUS_OK, NULL, id); }
 
 static void build_ids(void) {
     long long t = (long long)foreign.tenant, o = (long long)foreign.other_tenant;
@@ -124,21 +126,21 @@ static void build_ids(void) {
     vendor(safety_fmt("pvc-%s", foreign.uuid_h));               /* two quotas at its path */
     vendor(safety_fmt("pvc-%s", foreign.uuid_i));               /* not directly under the root */
     /* R3: a cluster the secret does not hold */
-    add_id(volume_ids, &n_volume_ids, 48, safety_fmt("vk1:nocluster:%lld:%s", t, own.pa),
+    add_id(&volume_ids, safety_fmt("vk1:nocluster:%lld:%s", t, own.pa),
            GRPC_STATUS_FAILED_PRECONDITION, "nocluster", own.pa);
-    add_id(volume_ids, &n_volume_ids, 48, safety_fmt("pvc-%s@x", foreign.uuid_c), GRPC_STATUS_FAILED_PRECONDITION,
+    add_id(&volume_ids, safety_fmt("pvc-%s@x", foreign.uuid_c), GRPC_STATUS_FAILED_PRECONDITION,
            "\"x\"", safety_fmt("pvc-%s", foreign.uuid_c));
 
     /* snapshots: R5 (not ours) and R3 (cluster) */
     const char *daily = safety_fmt("%lld", (long long)foreign.daily_snapshot);
     const char *vendor_like = safety_fmt("%lld", (long long)foreign.vendor_like_snapshot);
-    add_id(snapshot_ids, &n_snapshot_ids, 24, daily, GRPC_STATUS_OK, NULL, daily);
-    add_id(snapshot_ids, &n_snapshot_ids, 24, vendor_like, GRPC_STATUS_OK, NULL, vendor_like);
+    add_id(&snapshot_ids, daily, GRPC_STATUS_OK, NULL, daily);
+    add_id(&snapshot_ids, vendor_like, GRPC_STATUS_OK, NULL, vendor_like);
     /* named as the external-snapshotter names them, of a vendor-style path that is no
      * vendor volume (its quota's name lacks the id), in another tenant */
     const char *other_snap = safety_fmt("%lld", (long long)foreign.other_tenant_snapshot);
-    add_id(snapshot_ids, &n_snapshot_ids, 24, other_snap, GRPC_STATUS_OK, NULL, other_snap);
-    add_id(snapshot_ids, &n_snapshot_ids, 24, safety_fmt("%s@x", daily), GRPC_STATUS_FAILED_PRECONDITION, "\"x\"",
+    add_id(&snapshot_ids, other_snap, GRPC_STATUS_OK, NULL, other_snap);
+    add_id(&snapshot_ids, safety_fmt("%s@x", daily), GRPC_STATUS_FAILED_PRECONDITION, "\"x\"",
            daily);
     const char *ids[] = {
         safety_fmt("vk1s::%lld:%s:/data/team", t, daily),               /* its real path: not a volume */
@@ -150,20 +152,20 @@ static void build_ids(void) {
         "alpha",
     };
     for (size_t i = 0; i < sizeof ids / sizeof ids[0]; i++) {
-        add_id(snapshot_ids, &n_snapshot_ids, 24, ids[i], GRPC_STATUS_OK, NULL, ids[i]);
+        add_id(&snapshot_ids, ids[i], GRPC_STATUS_OK, NULL, ids[i]);
     }
-    add_id(snapshot_ids, &n_snapshot_ids, 24, safety_fmt("vk1s:nocluster:%lld:%lld:%s", t, own.snap_a_vast_id, own.pa),
+    add_id(&snapshot_ids, safety_fmt("vk1s:nocluster:%lld:%lld:%s", t, own.snap_a_vast_id, own.pa),
            GRPC_STATUS_FAILED_PRECONDITION, "nocluster", safety_fmt("%lld", own.snap_a_vast_id));
 }
 
 const hostile_id *hostile_volume_ids(size_t *n) {
-    *n = n_volume_ids;
-    return volume_ids;
+    *n = volume_ids.n;
+    return volume_ids.items;
 }
 
 const hostile_id *hostile_snapshot_ids(size_t *n) {
-    *n = n_snapshot_ids;
-    return snapshot_ids;
+    *n = snapshot_ids.n;
+    return snapshot_ids.items;
 }
 
 /* ---- the run ---- */
