@@ -1,0 +1,259 @@
+#!/usr/bin/env bash
+# Builds the upstream Kubernetes test tools from their released Go modules, at the
+# versions pinned in scripts/k8s-tools.versions: csi-sanity (two versions), the CSI
+# sidecars, snapshot-controller and its CRDs, kube-apiserver, kube-controller-manager,
+# kubectl and etcd. Nothing is installed system-wide and nothing lands in the tree:
+# everything lives under ${XDG_CACHE_HOME:-$HOME/.cache}/vast-k8s/ (module cache, build
+# cache, one directory per tool@version). A tool whose stamp matches its recipe is not
+# built again, so a second run takes seconds.
+#
+#   scripts/k8s-tools.sh [GROUP...]   build (all groups, or: sanity sidecars kubernetes etcd)
+#   scripts/k8s-tools.sh --print-bin  print the bin directory of this version set
+#   scripts/k8s-tools.sh --print-crd  print the directory of the snapshot CRD yamls
+#   scripts/k8s-tools.sh --check      exit 0 when every tool of the set is built
+#
+# Needs only Go (PATH or /usr/local/go) and the Go module proxy. Why each version:
+# docs/testing.md.
+set -euo pipefail
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+VERSIONS="$HERE/k8s-tools.versions"
+# shellcheck source=k8s-tools.versions
+source "$VERSIONS"
+PY=/usr/bin/python3
+
+CACHE="${XDG_CACHE_HOME:-$HOME/.cache}/vast-k8s"
+TOOLS="$CACHE/tools"
+# The bin directory is named after the pinned versions, so a changed pin never mixes
+# with binaries of the old set (the tools themselves are shared per tool@version).
+SET_ID=$(grep -E '^[A-Z_]+=' "$VERSIONS" | sha256sum | cut -c1-12)
+SET_DIR="$CACHE/set-$SET_ID"
+BIN="$SET_DIR/bin"
+CRD="$SET_DIR/crd"
+
+# the staging modules of k8s.io/kubernetes vX.Y.Z are released as v0.Y.Z
+K8S_STAGING_VERSION="v0.${KUBERNETES_VERSION#v1.}"
+
+# ---------- what the set is: name, module, version, companion version, binaries ----------
+# One line per tool: NAME MODULE VERSION COMPANION BINARY=PACKAGE...
+# COMPANION is the version of the modules the tool's go.mod replaces with a local path
+# (its own sub-modules, released with the same tag, or Kubernetes' staging modules).
+tool_lines() {
+  local g
+  for g in "${GROUPS_WANTED[@]}"; do
+    case $g in
+      sanity)
+        echo "csi-sanity github.com/kubernetes-csi/csi-test/v5 $CSI_SANITY_VERSION $CSI_SANITY_VERSION" \
+          "csi-sanity=github.com/kubernetes-csi/csi-test/v5/cmd/csi-sanity"
+        echo "csi-sanity github.com/kubernetes-csi/csi-test/v5 $CSI_SANITY_OLD_VERSION $CSI_SANITY_OLD_VERSION" \
+          "csi-sanity=github.com/kubernetes-csi/csi-test/v5/cmd/csi-sanity"
+        ;;
+      sidecars)
+        echo "csi-provisioner github.com/kubernetes-csi/external-provisioner/v6 $CSI_PROVISIONER_VERSION" \
+          "$CSI_PROVISIONER_VERSION csi-provisioner=github.com/kubernetes-csi/external-provisioner/v6/cmd/csi-provisioner"
+        echo "csi-resizer github.com/kubernetes-csi/external-resizer/v2 $CSI_RESIZER_VERSION $CSI_RESIZER_VERSION" \
+          "csi-resizer=github.com/kubernetes-csi/external-resizer/v2/cmd/csi-resizer"
+        echo "external-snapshotter github.com/kubernetes-csi/external-snapshotter/v8 $EXTERNAL_SNAPSHOTTER_VERSION" \
+          "$EXTERNAL_SNAPSHOTTER_VERSION" \
+          "csi-snapshotter=github.com/kubernetes-csi/external-snapshotter/v8/cmd/csi-snapshotter" \
+          "snapshot-controller=github.com/kubernetes-csi/external-snapshotter/v8/cmd/snapshot-controller"
+        ;;
+      kubernetes)
+        echo "kubernetes k8s.io/kubernetes $KUBERNETES_VERSION $K8S_STAGING_VERSION" \
+          "kube-apiserver=k8s.io/kubernetes/cmd/kube-apiserver" \
+          "kube-controller-manager=k8s.io/kubernetes/cmd/kube-controller-manager" \
+          "kubectl=k8s.io/kubernetes/cmd/kubectl"
+        ;;
+      etcd)
+        echo "etcd go.etcd.io/etcd/server/v3 $ETCD_VERSION $ETCD_VERSION etcd=go.etcd.io/etcd/server/v3"
+        ;;
+      *)
+        echo "k8s-tools: unknown group '$g' (groups: sanity sidecars kubernetes etcd)" >&2
+        return 2
+        ;;
+    esac
+  done
+}
+
+die() {
+  echo "k8s-tools: ERROR: $*" >&2
+  exit 1
+}
+
+now() { date +%s.%N; }
+since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f s", b - a }'; }
+
+# ---------- options ----------
+GROUPS_WANTED=()
+MODE=build
+for arg in "$@"; do
+  case $arg in
+    --print-bin) MODE=print-bin ;;
+    --print-crd) MODE=print-crd ;;
+    --check) MODE=check ;;
+    -h | --help)
+      sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'
+      exit 0
+      ;;
+    -*) die "unknown option $arg (see --help)" ;;
+    *) GROUPS_WANTED+=("$arg") ;;
+  esac
+done
+((${#GROUPS_WANTED[@]})) || GROUPS_WANTED=(sanity sidecars kubernetes etcd)
+
+case $MODE in
+  print-bin) echo "$BIN" && exit 0 ;;
+  print-crd) echo "$CRD" && exit 0 ;;
+esac
+
+# stamp_ok DIR RECIPE BINARY...: the tool was built from exactly this recipe.
+stamp_ok() {
+  local dir=$1 recipe=$2 b
+  shift 2
+  [[ -f "$dir/stamp" && "$(cat "$dir/stamp")" == "$recipe" ]] || return 1
+  for b in "$@"; do [[ -x "$dir/bin/$b" ]] || return 1; done
+}
+
+# binaries_of BINARY=PACKAGE...: the binary names.
+binaries_of() { local s; for s in "$@"; do echo "${s%%=*}"; done; }
+
+if [[ $MODE == check ]]; then
+  missing=0
+  while read -r name module version companion specs; do
+    # shellcheck disable=SC2086 # specs is a word list by construction
+    mapfile -t bins < <(binaries_of $specs)
+    for b in "${bins[@]}"; do
+      [[ -x "$BIN/$b-$version" ]] || { echo "missing: $b $version ($module)"; missing=1; }
+    done
+  done < <(tool_lines)
+  [[ -f "$CRD/snapshot.storage.k8s.io_volumesnapshots.yaml" ]] || { echo "missing: snapshot CRDs"; missing=1; }
+  exit $missing
+fi
+
+# ---------- the Go environment: everything under the cache ----------
+GO=$(command -v go || true)
+[[ -n $GO ]] || { [[ -x /usr/local/go/bin/go ]] && GO=/usr/local/go/bin/go; }
+[[ -n $GO ]] || die "no Go toolchain: install Go (go.dev/doc/install) or put it in PATH"
+export GOPATH="$CACHE/gopath" GOMODCACHE="$CACHE/gomod" GOCACHE="$CACHE/gocache"
+# read-write module cache, so that rm -rf of the cache works
+export GOFLAGS="-modcacherw"
+# a module that needs a newer Go fails with a clear message rather than fetching a
+# toolchain behind the user's back; set GOTOOLCHAIN yourself to allow it
+export GOTOOLCHAIN="${GOTOOLCHAIN:-local}"
+mkdir -p "$TOOLS" "$BIN" "$CRD"
+
+# One run at a time: a second one waits for the first and then finds its stamps.
+exec 9>"$CACHE/.lock"
+if ! flock -n 9; then
+  echo "k8s-tools: waiting for another k8s-tools.sh run to finish"
+  flock 9
+fi
+
+# go_json_field MODULE@VERSION FIELD: a field of `go mod download -json`.
+go_json_field() {
+  "$GO" mod download -json "$1" | "$PY" -c 'import json, sys
+d = json.load(sys.stdin)
+if d.get("Error"): sys.exit(d["Error"])
+print(d[sys.argv[1]])' "$2"
+}
+
+# replace_flags GOMOD COMPANION: the -replace flags of `go mod edit` that rebuild the
+# tool's own build list in a throwaway module (a dependency's replace directives are
+# ignored by Go, so they are carried over): module replaces as they are; a local-path
+# replace of a module it requires becomes that module at COMPANION (the sub-module or
+# staging module released with the same tag). Local replaces of modules it does not
+# require (guards such as etcd's FORBIDDEN_DEPENDENCY) are left out.
+replace_flags() {
+  "$GO" mod edit -json "$1" | "$PY" -c 'import json, sys
+m = json.load(sys.stdin)
+companion = sys.argv[1]
+required = {r["Path"] for r in m.get("Require") or []}
+for r in m.get("Replace") or []:
+    old, new = r["Old"], r["New"]
+    lhs = old["Path"] + ("@" + old["Version"] if old.get("Version") else "")
+    if new.get("Version"):
+        print("-replace=%s=%s@%s" % (lhs, new["Path"], new["Version"]))
+    elif old["Path"] in required:
+        print("-replace=%s=%s@%s" % (lhs, old["Path"], companion))' "$2"
+}
+
+# build_tool NAME MODULE VERSION COMPANION BINARY=PACKAGE...: builds the packages of
+# MODULE@VERSION into $TOOLS/NAME@VERSION/bin through a throwaway module.
+build_tool() {
+  local name=$1 module=$2 version=$3 companion=$4
+  shift 4
+  local dir="$TOOLS/$name@$version" recipe="$module@$version companion=$companion $*"
+  local t0 log spec gomod bins
+  t0=$(now)
+  mapfile -t bins < <(binaries_of "$@")
+  if stamp_ok "$dir" "$recipe" "${bins[@]}"; then
+    echo "k8s-tools: $name $version: cached ($(since "$t0"))"
+    return 0
+  fi
+  echo "k8s-tools: $name $version: building ${bins[*]} from $module@$version ..."
+  rm -rf "$dir"
+  mkdir -p "$dir/src" "$dir/bin"
+  log="$dir/build.log"
+  (
+    set -e
+    cd "$dir/src"
+    "$GO" mod init "vast-k8s.tools/$name"
+    gomod=$(go_json_field "$module@$version" GoMod)
+    mapfile -t flags < <(replace_flags "$gomod" "$companion")
+    "$GO" mod edit "-require=$module@$version" "${flags[@]}"
+    for spec in "$@"; do nice -n 19 "$GO" get "${spec#*=}@$version"; done
+    for spec in "$@"; do
+      echo "--- go build ${spec#*=}"
+      nice -n 19 "$GO" build -o "$dir/bin/${spec%%=*}" "${spec#*=}"
+    done
+  ) >"$log" 2>&1 || {
+    echo "k8s-tools: ERROR: building $name $version failed after $(since "$t0"); the end of $log:" >&2
+    tail -n 25 "$log" >&2
+    exit 1
+  }
+  printf '%s' "$recipe" >"$dir/stamp"
+  echo "k8s-tools: $name $version: built in $(since "$t0")"
+}
+
+# link_tool NAME VERSION BINARY...: BIN/BINARY-VERSION for every tool, and BIN/BINARY
+# as well except for csi-sanity's older version (plain csi-sanity is the current one).
+link_tool() {
+  local name=$1 version=$2 b
+  shift 2
+  for b in "$@"; do
+    ln -sfn "$TOOLS/$name@$version/bin/$b" "$BIN/$b-$version"
+    if [[ $name != csi-sanity || $version == "$CSI_SANITY_VERSION" ]]; then
+      ln -sfn "$TOOLS/$name@$version/bin/$b" "$BIN/$b"
+    fi
+  done
+}
+
+# snapshot_crds: the CRD yamls of the snapshotter's client module, as released.
+snapshot_crds() {
+  local t0 dir src
+  t0=$(now)
+  dir="$TOOLS/snapshot-crds@$EXTERNAL_SNAPSHOTTER_VERSION"
+  if [[ ! -f "$dir/stamp" ]]; then
+    src=$(go_json_field "github.com/kubernetes-csi/external-snapshotter/client/v8@$EXTERNAL_SNAPSHOTTER_VERSION" Dir) ||
+      die "cannot download the snapshotter's client module (the snapshot CRDs)"
+    rm -rf "$dir"
+    mkdir -p "$dir"
+    cp "$src"/config/crd/*.storage.k8s.io_*.yaml "$dir/"
+    chmod u+w "$dir"/*.yaml
+    : >"$dir/stamp"
+  fi
+  local f
+  for f in "$dir"/*.yaml; do ln -sfn "$f" "$CRD/$(basename "$f")"; done
+  echo "k8s-tools: snapshot CRDs $EXTERNAL_SNAPSHOTTER_VERSION: $(find "$dir" -name '*.yaml' | wc -l) files ($(since "$t0"))"
+}
+
+T_ALL=$(now)
+echo "k8s-tools: $("$GO" version), cache $CACHE"
+while read -r name module version companion specs; do
+  # shellcheck disable=SC2086 # specs is a word list by construction
+  build_tool "$name" "$module" "$version" "$companion" $specs
+  # shellcheck disable=SC2086
+  mapfile -t bins < <(binaries_of $specs)
+  link_tool "$name" "$version" "${bins[@]}"
+  if [[ $name == external-snapshotter ]]; then snapshot_crds; fi
+done < <(tool_lines)
+echo "k8s-tools: done in $(since "$T_ALL"); bin directory $BIN"
