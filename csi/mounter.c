@@ -1,5 +1,6 @@
 #include "mounter.h"
 #include "mount_helper.h"
+#include "node_path.h"
 
 #include "vk/deadline.h"
 #include "vk/fault.h"
@@ -90,14 +91,21 @@ static const char *helper_path(void) {
 typedef enum { RUN_DONE, RUN_TIMED_OUT, RUN_FAILED } run_result;
 
 /* Runs `vast-csi --mount-helper args...`, collecting its output, for at most
- * timeout_ms. On RUN_DONE, *status is its exit status. */
-static run_result run_helper(const char *const *args, int timeout_ms, char *out, size_t out_size, int *status) {
+ * timeout_ms. pass[i] (when not -1) becomes the helper's fd 3 + i: the resolved paths
+ * it works on (/proc/self/fd/3...). On RUN_DONE, *status is its exit status. */
+static run_result run_helper(const char *const *args, const int *pass, size_t n_pass, int timeout_ms, char *out,
+                             size_t out_size, int *status) {
     reap_abandoned();
     out[0] = '\0';
     int fds[2];
     if (pipe2(fds, O_CLOEXEC) != 0) {
         snprintf(out, out_size, "pipe: %s", strerror(errno));
         return RUN_FAILED;
+    }
+    /* copies above the low numbers first, so one dup2 cannot overwrite another's source */
+    int high[2] = {-1, -1};
+    for (size_t i = 0; i < n_pass && i < 2; i++) {
+        if (pass[i] >= 0) high[i] = fcntl(pass[i], F_DUPFD_CLOEXEC, 16);
     }
     /* the small helper takes OP ARGS...; the plugin binary --mount-helper OP ARGS... */
     bool small = helper_path()[0] != '\0';
@@ -110,6 +118,9 @@ static run_result run_helper(const char *const *args, int timeout_ms, char *out,
     posix_spawn_file_actions_init(&actions);
     posix_spawn_file_actions_adddup2(&actions, fds[1], STDOUT_FILENO);
     posix_spawn_file_actions_adddup2(&actions, fds[1], STDERR_FILENO);
+    for (int i = 0; i < 2; i++) {
+        if (high[i] >= 0) posix_spawn_file_actions_adddup2(&actions, high[i], 3 + i);
+    }
     pid_t pid;
     int rc = small ? posix_spawn(&pid, helper_path(), &actions, NULL, (char *const *)small_argv, environ)
                    : posix_spawn(&pid, self_path(), &actions, NULL, (char *const *)argv, environ);
@@ -118,6 +129,9 @@ static run_result run_helper(const char *const *args, int timeout_ms, char *out,
         rc = posix_spawn(&pid, "/proc/self/exe", &actions, NULL, (char *const *)argv, environ);
     }
     posix_spawn_file_actions_destroy(&actions);
+    for (int i = 0; i < 2; i++) {
+        if (high[i] >= 0) close(high[i]);
+    }
     close(fds[1]);
     if (rc != 0) {
         close(fds[0]);
@@ -165,12 +179,14 @@ static run_result run_helper(const char *const *args, int timeout_ms, char *out,
 
 /* ---------- operations ---------- */
 
-bool csi_mount(const csi_mount_limits *limits, const char *fstype, const char *source, const char *target,
-               const char *options, bool read_only, vk_status *st) {
+bool csi_mount(const csi_mount_limits *limits, const char *fstype, const char *source, int source_fd,
+               const char *target, int target_fd, const char *options, bool read_only, vk_status *st) {
     char out[OUTPUT_MAX];
     int status = 0;
-    const char *args[] = {"mount", fstype, source, target, options ? options : "", read_only ? "ro" : "rw", NULL};
-    run_result r = run_helper(args, limits->mount_timeout_ms, out, sizeof out, &status);
+    int pass[2] = {target_fd, source_fd};
+    const char *args[] = {"mount", fstype, source_fd >= 0 ? "/proc/self/fd/4" : source, "/proc/self/fd/3",
+                          options ? options : "", read_only ? "ro" : "rw", NULL};
+    run_result r = run_helper(args, pass, 2, limits->mount_timeout_ms, out, sizeof out, &status);
     if (r == RUN_TIMED_OUT) {
         vk_status_set(st, GRPC_STATUS_DEADLINE_EXCEEDED,
                       "mounting %s on %s did not finish within %d ms: is the NFS server reachable from this node?",
@@ -185,38 +201,47 @@ bool csi_mount(const csi_mount_limits *limits, const char *fstype, const char *s
     return true;
 }
 
-bool csi_unmount(const csi_mount_limits *limits, const char *target, vk_status *st) {
+/* True while a mount with that id is in the table. */
+static bool mount_id_present(uint64_t id);
+
+bool csi_unmount_id(const csi_mount_limits *limits, int parent_fd, const char *name, const char *path, uint64_t mnt_id,
+                    vk_status *st) {
     static const char *const modes[] = {"normal", "force", "lazy"};
-    char out[OUTPUT_MAX] = "";
+    char out[OUTPUT_MAX] = "", id[24];
+    snprintf(id, sizeof id, "%" PRIu64, mnt_id);
     for (size_t i = 0; i < 3; i++) {
-        csi_mount_info info;
-        if (!csi_mount_lookup(target, &info) || !info.mounted) return true;
-        const char *args[] = {"umount", target, modes[i], NULL};
+        if (!mount_id_present(mnt_id)) return true;
+        const char *args[] = {"umount", name, modes[i], id, NULL};
         int status = 0;
-        run_result r = run_helper(args, limits->unmount_timeout_ms, out, sizeof out, &status);
+        run_result r = run_helper(args, &parent_fd, 1, limits->unmount_timeout_ms, out, sizeof out, &status);
+        if (r == RUN_DONE && status == HELPER_CHANGED) {
+            /* someone else's mount now sits on top: stop, the caller looks again */
+            vk_status_set(st, GRPC_STATUS_FAILED_PRECONDITION, "the mount at %s changed while unmounting it: %s", path,
+                          out);
+            return false;
+        }
         if (r == RUN_DONE && status == 0) {
-            if (i > 0) VK_LOG(VK_LOG_WARN, "unmounted only by escalating", "target", target, "mode", modes[i]);
+            if (i > 0) VK_LOG(VK_LOG_WARN, "unmounted only by escalating", "target", path, "mode", modes[i]);
             /* a lazy detach is done at once; the others are checked on the next pass */
             if (i == 2) return true;
             continue;
         }
         if (r == RUN_TIMED_OUT) snprintf(out, sizeof out, "timed out after %d ms", limits->unmount_timeout_ms);
-        VK_LOG(VK_LOG_WARN, "unmount attempt failed", "target", target, "mode", modes[i], "error",
+        VK_LOG(VK_LOG_WARN, "unmount attempt failed", "target", path, "mode", modes[i], "error",
                r == RUN_TIMED_OUT ? "timed out" : out);
     }
-    csi_mount_info info;
-    if (!csi_mount_lookup(target, &info) || !info.mounted) return true;
-    vk_status_set(st, GRPC_STATUS_INTERNAL, "cannot unmount %s (normal, forced and lazy unmount failed): %s", target,
+    if (!mount_id_present(mnt_id)) return true;
+    vk_status_set(st, GRPC_STATUS_INTERNAL, "cannot unmount %s (normal, forced and lazy unmount failed): %s", path,
                   out[0] ? out : "no reason given");
     return false;
 }
 
-csi_probe_result csi_probe_usage(const csi_mount_limits *limits, const char *path, csi_fs_usage *usage,
+csi_probe_result csi_probe_usage(const csi_mount_limits *limits, const char *path, int fd, csi_fs_usage *usage,
                                  char *message, size_t size) {
     char out[OUTPUT_MAX];
     int status = 0;
-    const char *args[] = {"statvfs", path, NULL};
-    run_result r = run_helper(args, limits->probe_timeout_ms, out, sizeof out, &status);
+    const char *args[] = {"statvfs", fd >= 0 ? "/proc/self/fd/3" : path, NULL};
+    run_result r = run_helper(args, &fd, 1, limits->probe_timeout_ms, out, sizeof out, &status);
     if (r == RUN_TIMED_OUT) {
         snprintf(message, size, "the file system at %s did not answer within %d ms: NFS server unreachable", path,
                  limits->probe_timeout_ms);
@@ -250,22 +275,6 @@ csi_probe_result csi_probe_usage(const csi_mount_limits *limits, const char *pat
     return CSI_PROBE_OK;
 }
 
-bool csi_make_dir(const char *path, vk_status *st) {
-    char buf[4096];
-    snprintf(buf, sizeof buf, "%s", path);
-    for (char *p = buf + 1; *p; p++) {
-        if (*p != '/') continue;
-        *p = '\0';
-        mkdir(buf, 0750);
-        *p = '/';
-    }
-    if (mkdir(buf, 0750) != 0 && errno != EEXIST) {
-        vk_status_set(st, GRPC_STATUS_INTERNAL, "cannot create %s: %s", path, strerror(errno));
-        return false;
-    }
-    return true;
-}
-
 /* ---------- the mount table ---------- */
 
 /* Calls fn for every mount, newest last; stops when fn returns false. Exact string
@@ -285,32 +294,63 @@ static void each_mount(bool (*fn)(struct libmnt_fs *fs, void *ctx), void *ctx) {
 
 static void copy_str(char *dst, size_t size, const char *src) { snprintf(dst, size, "%s", src ? src : ""); }
 
+static void fill_info(struct libmnt_fs *fs, csi_mount_info *o) {
+    o->mounted = true;
+    o->id = (uint64_t)mnt_fs_get_id(fs);
+    copy_str(o->target, sizeof o->target, mnt_fs_get_target(fs));
+    copy_str(o->source, sizeof o->source, mnt_fs_get_source(fs));
+    copy_str(o->root, sizeof o->root, mnt_fs_get_root(fs));
+    copy_str(o->fstype, sizeof o->fstype, mnt_fs_get_fstype(fs));
+    const char *opts = mnt_fs_get_vfs_options(fs);
+    o->read_only = opts && (strncmp(opts, "ro", 2) == 0 && (opts[2] == '\0' || opts[2] == ','));
+}
+
 typedef struct {
-    const char *target;
+    const char *target; /* by mount point, or */
+    uint64_t id;        /* by id (target NULL) */
     csi_mount_info *out;
 } lookup_ctx;
 
 static bool lookup_one(struct libmnt_fs *fs, void *p) {
     lookup_ctx *ctx = p;
-    const char *target = mnt_fs_get_target(fs);
-    if (target && strcmp(target, ctx->target) == 0) {
-        /* the last entry for a path is the one on top */
-        csi_mount_info *o = ctx->out;
-        o->mounted = true;
-        copy_str(o->target, sizeof o->target, target);
-        copy_str(o->source, sizeof o->source, mnt_fs_get_source(fs));
-        copy_str(o->root, sizeof o->root, mnt_fs_get_root(fs));
-        copy_str(o->fstype, sizeof o->fstype, mnt_fs_get_fstype(fs));
-        const char *opts = mnt_fs_get_vfs_options(fs);
-        o->read_only = opts && (strncmp(opts, "ro", 2) == 0 && (opts[2] == '\0' || opts[2] == ','));
+    if (!ctx->target) {
+        if ((uint64_t)mnt_fs_get_id(fs) != ctx->id) return true;
+        fill_info(fs, ctx->out);
+        return false;
     }
+    const char *target = mnt_fs_get_target(fs);
+    if (target && strcmp(target, ctx->target) == 0) fill_info(fs, ctx->out); /* the last one is on top */
     return true;
 }
 
 bool csi_mount_lookup(const char *target, csi_mount_info *out) {
     memset(out, 0, sizeof *out);
-    lookup_ctx ctx = {target, out};
+    lookup_ctx ctx = {target, 0, out};
     each_mount(lookup_one, &ctx);
+    return true;
+}
+
+static bool mount_id_present(uint64_t id) {
+    csi_mount_info *info = calloc(1, sizeof *info);
+    if (!info) abort();
+    lookup_ctx ctx = {NULL, id, info};
+    each_mount(lookup_one, &ctx);
+    bool present = info->mounted;
+    free(info);
+    return present;
+}
+
+bool csi_mount_at(int fd, csi_mount_info *out) {
+    memset(out, 0, sizeof *out);
+    csi_path_stat s;
+    if (fd < 0 || !csi_path_statx(fd, &s) || !s.mount_root) return true;
+    lookup_ctx ctx = {NULL, s.mnt_id, out};
+    each_mount(lookup_one, &ctx);
+    if (out->mounted) {
+        out->have_inode = true;
+        out->dev = s.dev;
+        out->ino = s.ino;
+    }
     return true;
 }
 
@@ -319,54 +359,69 @@ static bool ends_with(const char *s, const char *suffix) {
     return n >= m && strcmp(s + n - m, suffix) == 0;
 }
 
-static char bind_root[1024];
+static char bind_root[PATH_MAX];
 
 void csi_mount_set_bind_root(const char *root) { snprintf(bind_root, sizeof bind_root, "%s", root ? root : ""); }
 
 /* Bind mode: the mount shows <bind root><volume path> when the mounted directory is
  * that very directory (same device and inode). The mount table's root is relative to
  * the file system the directory lives on, so a path comparison alone cannot tell
- * /data/k8s/pvc-1 from /k8s/pvc-1; stat of local directories cannot hang. */
-static bool same_directory(const char *mount_target, const char *volume_path) {
-    char expected[2048];
-    snprintf(expected, sizeof expected, "%s%s", bind_root, volume_path);
-    struct stat a, b;
-    return stat(mount_target, &a) == 0 && stat(expected, &b) == 0 && a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+ * /data/k8s/pvc-1 from /k8s/pvc-1. Both sides are opened without following links
+ * (local directories: this cannot hang). */
+static bool same_directory(const csi_mount_info *info, const char *volume_path) {
+    vk_status ignored;
+    csi_path_stat want, got;
+    int fd = csi_path_open_beneath(bind_root, volume_path + 1, &ignored);
+    bool known = fd >= 0 && csi_path_statx(fd, &want);
+    if (fd >= 0) close(fd);
+    if (!known) return false;
+    if (info->have_inode) return info->dev == want.dev && info->ino == want.ino;
+    int at = csi_path_open_beneath("/", info->target + 1, &ignored);
+    known = at >= 0 && csi_path_statx(at, &got);
+    if (at >= 0) close(at);
+    return known && got.dev == want.dev && got.ino == want.ino;
 }
 
 bool csi_mount_serves(const csi_mount_info *info, const char *volume_path) {
-    if (!info->mounted || !*volume_path) return false;
-    const char *colon = strchr(info->source, ':');
-    if (strncmp(info->fstype, "nfs", 3) == 0 && colon) return strcmp(colon + 1, volume_path) == 0;
+    if (!info->mounted || volume_path[0] != '/') return false;
+    if (strncmp(info->fstype, "nfs", 3) == 0) {
+        /* "server:/export"; a bracketed IPv6 server holds no ":/" */
+        const char *colon = strstr(info->source, ":/");
+        return colon && strcmp(colon + 1, volume_path) == 0;
+    }
     /* a bind mount: its root must at least end with the volume's path, and in bind mode
      * be the volume's own directory */
-    if (volume_path[0] != '/' || !ends_with(info->root, volume_path)) return false;
-    return !bind_root[0] || same_directory(info->target, volume_path);
+    if (!ends_with(info->root, volume_path)) return false;
+    return !bind_root[0] || same_directory(info, volume_path);
 }
 
 typedef struct {
     const char *volume_path;
-    char (*targets)[1024];
+    char (*targets)[PATH_MAX];
+    uint64_t *ids;
     size_t max, n;
+    csi_mount_info *scratch;
 } serves_ctx;
 
 static bool collect_serving(struct libmnt_fs *fs, void *p) {
     serves_ctx *ctx = p;
-    csi_mount_info info = {.mounted = true};
-    copy_str(info.target, sizeof info.target, mnt_fs_get_target(fs));
-    copy_str(info.source, sizeof info.source, mnt_fs_get_source(fs));
-    copy_str(info.root, sizeof info.root, mnt_fs_get_root(fs));
-    copy_str(info.fstype, sizeof info.fstype, mnt_fs_get_fstype(fs));
-    if (csi_mount_serves(&info, ctx->volume_path)) {
-        if (ctx->n < ctx->max) copy_str(ctx->targets[ctx->n], sizeof ctx->targets[0], mnt_fs_get_target(fs));
+    memset(ctx->scratch, 0, sizeof *ctx->scratch);
+    fill_info(fs, ctx->scratch);
+    if (csi_mount_serves(ctx->scratch, ctx->volume_path)) {
+        if (ctx->n < ctx->max) {
+            copy_str(ctx->targets[ctx->n], sizeof ctx->targets[0], ctx->scratch->target);
+            ctx->ids[ctx->n] = ctx->scratch->id;
+        }
         ctx->n++;
     }
     return true;
 }
 
-size_t csi_mounts_of(const char *volume_path, char (*targets)[1024], size_t max) {
-    serves_ctx ctx = {volume_path, targets, max, 0};
+size_t csi_mounts_of(const char *volume_path, char (*targets)[PATH_MAX], uint64_t *ids, size_t max) {
+    serves_ctx ctx = {volume_path, targets, ids, max, 0, calloc(1, sizeof(csi_mount_info))};
+    if (!ctx.scratch) abort();
     each_mount(collect_serving, &ctx);
+    free(ctx.scratch);
     return ctx.n;
 }
 

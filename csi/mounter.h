@@ -16,6 +16,7 @@
 
 #include "vk/status.h"
 
+#include <limits.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -28,40 +29,54 @@ typedef struct {
 
 /* Mounts source (NFS "server:/export", or a directory for a bind mount) on target.
  * fstype is "nfs", "nfs4" or "bind"; options a comma-separated list (may be empty);
- * read_only adds "ro". UNAVAILABLE / DEADLINE_EXCEEDED name the source on failure. */
-bool csi_mount(const csi_mount_limits *limits, const char *fstype, const char *source, const char *target,
-               const char *options, bool read_only, vk_status *st);
+ * read_only adds "ro". The helper mounts onto target_fd (an O_PATH fd of the resolved
+ * target, csi/node_path.h) and, for a bind, from source_fd, never onto a path looked up
+ * again; source and target name them in messages. UNAVAILABLE / DEADLINE_EXCEEDED
+ * name the source on failure. */
+bool csi_mount(const csi_mount_limits *limits, const char *fstype, const char *source, int source_fd,
+               const char *target, int target_fd, const char *options, bool read_only, vk_status *st);
 
-/* Unmounts target: a normal unmount within the bound, then a forced one, then a lazy
- * detach, so even a mount of a dead server goes away. OK when target is not mounted. */
-bool csi_unmount(const csi_mount_limits *limits, const char *target, vk_status *st);
+/* Unmounts the mount whose id is mnt_id from the path name inside the directory
+ * parent_fd (path names it in messages): a normal unmount within the bound, then a
+ * forced one, then a lazy detach, so even a mount of a dead server goes away. The
+ * helper checks before each attempt that the mount on top of that path is still
+ * mnt_id and touches nothing else. OK once mnt_id is no longer in the mount table. */
+bool csi_unmount_id(const csi_mount_limits *limits, int parent_fd, const char *name, const char *path, uint64_t mnt_id,
+                    vk_status *st);
 
 /* What the mount table says about a path. */
 typedef struct {
     bool mounted;
-    char target[1024];
-    char source[1024]; /* "server:/export", or the device for a bind mount */
-    char root[1024];   /* the mounted directory within its file system ("/" for NFS) */
+    uint64_t id;          /* the kernel's mount id */
+    char target[PATH_MAX];
+    char source[PATH_MAX + 256]; /* "server:/export", or the device for a bind mount */
+    char root[PATH_MAX];  /* the mounted directory within its file system ("/" for NFS) */
     char fstype[32];
     bool read_only;
+    bool have_inode;      /* dev and ino of the mount's root are known */
+    uint64_t dev, ino;
 } csi_mount_info;
 
-/* Reads the kernel's mount table; never touches the mounted file system. */
+/* Reads the kernel's mount table; never touches the mounted file system. The last
+ * entry whose mount point is exactly target. */
 bool csi_mount_lookup(const char *target, csi_mount_info *out);
 
-/* True when the mount at info shows the volume at volume_path: the NFS export
- * ("...:<volume_path>"), or in bind mode the directory <bind root><volume_path>. */
-bool csi_mount_serves(const csi_mount_info *info, const char *volume_path);
+/* What is mounted at the path fd (an O_PATH fd, csi/node_path.h) names: mounted when fd
+ * is the root of a mount (statx), and then that mount's entry, found by its id: no
+ * string comparison a longer path or a suffix could fool. */
+bool csi_mount_at(int fd, csi_mount_info *out);
 
-/* mkdir -p for a local directory (a staging or target path the driver makes). */
-bool csi_make_dir(const char *path, vk_status *st);
+/* True when the mount at info shows the volume at volume_path: the NFS export
+ * (exactly "<server>:<volume_path>"), or in bind mode the very directory
+ * <bind root><volume_path> (same device and inode, resolved without links). */
+bool csi_mount_serves(const csi_mount_info *info, const char *volume_path);
 
 /* Bind mode (csi_options.bind_root): where VAST paths live locally; "" otherwise. */
 void csi_mount_set_bind_root(const char *root);
 
-/* Every mount point whose mount serves volume_path, into targets (up to max);
- * returns how many there are. */
-size_t csi_mounts_of(const char *volume_path, char (*targets)[1024], size_t max);
+/* Every mount point whose mount serves volume_path, into targets and their mount ids
+ * into ids (up to max); returns how many there are. */
+size_t csi_mounts_of(const char *volume_path, char (*targets)[PATH_MAX], uint64_t *ids, size_t max);
 
 /* Counts NFS mounts per server address on this node: count[i] for addresses[i]. */
 void csi_mount_count_servers(const char *const *addresses, size_t n, int *count);
@@ -80,7 +95,8 @@ typedef enum {
     CSI_PROBE_ERROR,       /* another error, in message */
 } csi_probe_result;
 
-csi_probe_result csi_probe_usage(const csi_mount_limits *limits, const char *path, csi_fs_usage *usage,
+/* fd, when not -1, is an O_PATH fd of path: the helper probes that, not the path. */
+csi_probe_result csi_probe_usage(const csi_mount_limits *limits, const char *path, int fd, csi_fs_usage *usage,
                                  char *message, size_t size);
 
 

@@ -9,6 +9,8 @@
 #include "mounter.h"
 #include "node_source.h"
 #include "node_ephemeral.h"
+#include "node_own.h"
+#include "volume_id.h"
 
 #include "vk/log.h"
 
@@ -98,35 +100,51 @@ static bool read_only_mode(const Csi__V1__VolumeCapability *cap) {
 }
 
 
-/* Mounts the volume at path unless it is already there and healthy; a stale or dead
- * mount of it is replaced, another volume's mount is refused. */
-/* known: what the mount table says of path, when the caller has just read it. */
-static bool ensure_staged(csi_driver *d, const char *volume_id, const char *path, const csi_node_source *src,
+/* Mounts the volume at the resolved path p unless it is already there and healthy; a
+ * stale or dead mount of it is replaced, another volume's mount is refused. known: what
+ * is mounted at p, when the caller has just read it. */
+static bool ensure_staged(csi_driver *d, const char *volume_id, csi_path *p, const csi_node_source *src,
                           const csi_mount_info *known, vk_status *st) {
     csi_mount_limits limits = limits_of(d);
-    csi_mount_info info;
+    csi_mount_info *info = malloc(sizeof *info);
+    if (!info) abort();
     if (known) {
-        info = *known;
+        *info = *known;
     } else {
-        csi_mount_lookup(path, &info);
+        csi_mount_at(p->fd, info);
     }
-    if (info.mounted) {
-        if (!csi_mount_serves(&info, src->export_path)) {
-            vk_status_set(st, GRPC_STATUS_ALREADY_EXISTS, "%s already holds another mount (%s%s)", path, info.source,
-                          info.root);
-            return false;
+    bool ok = true;
+    if (info->mounted) {
+        if (!csi_mount_serves(info, src->export_path)) {
+            vk_status_set(st, GRPC_STATUS_ALREADY_EXISTS, "%s already holds another mount (%s%s)", p->path,
+                          info->source, info->root);
+            ok = false;
+        } else {
+            csi_fs_usage usage;
+            char why[512];
+            if (csi_probe_usage(&limits, p->path, p->fd, &usage, why, sizeof why) == CSI_PROBE_OK) {
+                free(info);
+                return true;
+            }
+            VK_LOG(VK_LOG_WARN, "remounting a dead staging mount", "volume", volume_id, "path", p->path, "reason",
+                   why);
+            int n;
+            ok = csi_node_unmount_own(d, p, volume_id, src->export_path, &n, st);
         }
-        csi_fs_usage usage;
-        char why[512];
-        if (csi_probe_usage(&limits, path, &usage, why, sizeof why) == CSI_PROBE_OK) return true;
-        VK_LOG(VK_LOG_WARN, "remounting a dead staging mount", "volume", volume_id, "path", path, "reason", why);
-        if (!csi_unmount(&limits, path, st)) return false;
     }
-    if (!csi_make_dir(path, st)) return false;
-    VK_LOG(VK_LOG_INFO, "mounting", "volume", volume_id, "source", src->source, "target", path, "server",
+    free(info);
+    if (!ok) return false;
+    if (p->fd < 0) {
+        return vk_status_set(st, GRPC_STATUS_INTERNAL, "%s disappeared while staging", p->path), false;
+    }
+    int source_fd;
+    if (!csi_node_open_source(d, src, &source_fd, st)) return false;
+    VK_LOG(VK_LOG_INFO, "mounting", "volume", volume_id, "source", src->source, "target", p->path, "server",
            src->server[0] ? src->server : NULL, "chosen_by", src->server_choice, "options",
            src->options[0] ? src->options : NULL);
-    return csi_mount(&limits, src->fstype, src->source, path, src->options, false, st);
+    ok = csi_mount(&limits, src->fstype, src->source, source_fd, p->path, p->fd, src->options, false, st);
+    if (source_fd >= 0) close(source_fd);
+    return ok && csi_path_reopen(p, st); /* the descriptor now names the new mount */
 }
 
 /* A static PV names only its VIP pool (CreateVolume never ran to put the pool's
@@ -185,19 +203,27 @@ static grpc_status_code stage(vk_rpc_call *call, const ProtobufCMessage *request
                         req->volume_capability->mount, &src, &st)) {
         return vk_rpc_fail(call, st.code, "NodeStageVolume %s: %s", req->volume_id, st.message);
     }
-    char key[4200];
+    char key[PATH_MAX + 8];
     snprintf(key, sizeof key, "node:%s", req->staging_target_path);
+    csi_path path;
+    if (!csi_node_resolve(d, "staging_target_path", req->staging_target_path, true, &path, &st)) {
+        return vk_rpc_fail(call, st.code, "NodeStageVolume %s: %s", req->volume_id, st.message);
+    }
     if (!csi_keylock_acquire(d->locks, key, csi_call_deadline(d, call))) {
+        csi_path_close(&path);
         return vk_rpc_fail(call, GRPC_STATUS_ABORTED, "NodeStageVolume %s: another operation on %s is in progress",
                            req->volume_id, req->staging_target_path);
     }
-    bool ok = ensure_staged(d, req->volume_id, req->staging_target_path, &src, NULL, &st);
+    bool ok = ensure_staged(d, req->volume_id, &path, &src, NULL, &st);
     csi_keylock_release(d->locks, key);
+    csi_path_close(&path);
     if (!ok) return vk_rpc_fail(call, st.code, "NodeStageVolume %s: %s", req->volume_id, st.message);
     *response = vk_rpc_new_message(call, &csi__v1__node_stage_volume_response__descriptor);
     return GRPC_STATUS_OK;
 }
 
+/* Unmounts only the volume's own staging mounts; the staging directory is the kubelet's
+ * and stays. */
 static grpc_status_code unstage(vk_rpc_call *call, const ProtobufCMessage *request, ProtobufCMessage **response) {
     const Csi__V1__NodeUnstageVolumeRequest *req = (const Csi__V1__NodeUnstageVolumeRequest *)request;
     csi_driver *d = vk_rpc_call_user(call);
@@ -207,15 +233,23 @@ static grpc_status_code unstage(vk_rpc_call *call, const ProtobufCMessage *reque
         return vk_rpc_fail(call, GRPC_STATUS_INVALID_ARGUMENT, "NodeUnstageVolume %s: staging_target_path is required",
                            req->volume_id);
     }
-    char key[4200];
+    csi_path path;
+    if (!csi_node_resolve(d, "staging_target_path", req->staging_target_path, false, &path, &st)) {
+        return vk_rpc_fail(call, st.code, "NodeUnstageVolume %s: %s", req->volume_id, st.message);
+    }
+    char volume_path[CSI_PATH_MAX];
+    bool known = csi_node_volume_path(req->volume_id, volume_path, sizeof volume_path);
+    char key[PATH_MAX + 8];
     snprintf(key, sizeof key, "node:%s", req->staging_target_path);
     if (!csi_keylock_acquire(d->locks, key, csi_call_deadline(d, call))) {
+        csi_path_close(&path);
         return vk_rpc_fail(call, GRPC_STATUS_ABORTED, "NodeUnstageVolume %s: another operation on %s is in progress",
                            req->volume_id, req->staging_target_path);
     }
-    csi_mount_limits limits = limits_of(d);
-    bool ok = csi_unmount(&limits, req->staging_target_path, &st);
+    int unmounted = 0;
+    bool ok = path.fd < 0 || csi_node_unmount_own(d, &path, req->volume_id, known ? volume_path : NULL, &unmounted, &st);
     csi_keylock_release(d->locks, key);
+    csi_path_close(&path);
     if (!ok) return vk_rpc_fail(call, st.code, "NodeUnstageVolume %s: %s", req->volume_id, st.message);
     *response = vk_rpc_new_message(call, &csi__v1__node_unstage_volume_response__descriptor);
     return GRPC_STATUS_OK;
@@ -223,59 +257,76 @@ static grpc_status_code unstage(vk_rpc_call *call, const ProtobufCMessage *reque
 
 /* ---------- publish / unpublish ---------- */
 
-/* A SINGLE_NODE_SINGLE_WRITER volume may be published at one target only. */
-static bool single_writer_free(const char *volume_path, const char *staging, const char *target, vk_status *st) {
-    char (*targets)[1024] = calloc(MAX_TARGETS, sizeof *targets);
-    size_t n = csi_mounts_of(volume_path, targets, MAX_TARGETS);
+/* A SINGLE_NODE_SINGLE_WRITER volume may be published at one target only: no mount of
+ * it but the staging mount (staged_id) may exist yet. */
+static bool single_writer_free(const char *volume_path, uint64_t staged_id, vk_status *st) {
+    char (*targets)[PATH_MAX] = calloc(MAX_TARGETS, sizeof *targets);
+    uint64_t *ids = calloc(MAX_TARGETS, sizeof *ids);
+    if (!targets || !ids) abort();
+    size_t n = csi_mounts_of(volume_path, targets, ids, MAX_TARGETS);
     bool free_to_publish = true;
     for (size_t i = 0; i < n && i < MAX_TARGETS; i++) {
-        if (strcmp(targets[i], staging) == 0 || strcmp(targets[i], target) == 0) continue;
+        if (ids[i] == staged_id) continue;
         vk_status_set(st, GRPC_STATUS_FAILED_PRECONDITION,
                       "the volume is single-writer (ReadWriteOncePod) and already published at %s", targets[i]);
         free_to_publish = false;
         break;
     }
     free(targets);
+    free(ids);
     return free_to_publish;
 }
 
 static grpc_status_code publish_locked(csi_driver *d, const Csi__V1__NodePublishVolumeRequest *req,
-                                       const csi_node_source *src, vk_status *st) {
+                                       const csi_node_source *src, csi_path *target, vk_status *st) {
     csi_mount_limits limits = limits_of(d);
     const Csi__V1__VolumeCapability *cap = req->volume_capability;
     bool read_only = req->readonly || read_only_mode(cap);
-    csi_mount_info info;
-    csi_mount_lookup(req->target_path, &info);
-    if (info.mounted) {
-        if (!csi_mount_serves(&info, src->export_path)) {
-            return vk_status_set(st, GRPC_STATUS_ALREADY_EXISTS, "%s already holds another volume's mount",
+    csi_mount_info *info = malloc(sizeof *info);
+    if (!info) abort();
+    grpc_status_code code = GRPC_STATUS_OK;
+    csi_path staging = CSI_PATH_INIT;
+    csi_mount_at(target->fd, info);
+    if (info->mounted) {
+        if (!csi_mount_serves(info, src->export_path)) {
+            code = vk_status_set(st, GRPC_STATUS_ALREADY_EXISTS, "%s already holds another volume's mount",
                                  req->target_path);
+        } else if (info->read_only != read_only) {
+            code = vk_status_set(st, GRPC_STATUS_ALREADY_EXISTS, "%s is already published %s", req->target_path,
+                                 info->read_only ? "read-only" : "read-write");
         }
-        if (info.read_only != read_only) {
-            return vk_status_set(st, GRPC_STATUS_ALREADY_EXISTS, "%s is already published %s", req->target_path,
-                                 info.read_only ? "read-only" : "read-write");
-        }
-        return GRPC_STATUS_OK; /* done by an earlier call */
+        goto done; /* OK: done by an earlier call */
+    }
+    if (!csi_node_resolve(d, "staging_target_path", req->staging_target_path, false, &staging, st)) {
+        code = st->code;
+        goto done;
+    }
+    csi_mount_at(staging.fd, info);
+    if (!info->mounted || !csi_mount_serves(info, src->export_path)) {
+        code = vk_status_set(st, GRPC_STATUS_FAILED_PRECONDITION,
+                             "the volume is not staged at %s: NodeStageVolume must come first",
+                             req->staging_target_path);
+        goto done;
     }
     if (cap->access_mode &&
         cap->access_mode->mode == CSI__V1__VOLUME_CAPABILITY__ACCESS_MODE__MODE__SINGLE_NODE_SINGLE_WRITER &&
-        !single_writer_free(src->export_path, req->staging_target_path, req->target_path, st)) {
-        return st->code;
-    }
-    csi_mount_info staged;
-    csi_mount_lookup(req->staging_target_path, &staged);
-    if (!staged.mounted || !csi_mount_serves(&staged, src->export_path)) {
-        return vk_status_set(st, GRPC_STATUS_FAILED_PRECONDITION,
-                             "the volume is not staged at %s: NodeStageVolume must come first",
-                             req->staging_target_path);
+        !single_writer_free(src->export_path, info->id, st)) {
+        code = st->code;
+        goto done;
     }
     /* a dead staging mount is replaced before another pod gets a bind of it */
-    if (!ensure_staged(d, req->volume_id, req->staging_target_path, src, &staged, st)) return st->code;
-    if (!csi_make_dir(req->target_path, st)) return st->code;
-    if (!csi_mount(&limits, "bind", req->staging_target_path, req->target_path, "", read_only, st)) return st->code;
+    if (!ensure_staged(d, req->volume_id, &staging, src, info, st) ||
+        !csi_mount(&limits, "bind", req->staging_target_path, staging.fd, req->target_path, target->fd, "", read_only,
+                   st)) {
+        code = st->code;
+        goto done;
+    }
     VK_LOG(VK_LOG_INFO, "published", "volume", req->volume_id, "target", req->target_path, "read_only",
            read_only ? "true" : "false");
-    return GRPC_STATUS_OK;
+done:
+    csi_path_close(&staging);
+    free(info);
+    return code;
 }
 
 static grpc_status_code publish(vk_rpc_call *call, const ProtobufCMessage *request, ProtobufCMessage **response) {
@@ -296,37 +347,50 @@ static grpc_status_code publish(vk_rpc_call *call, const ProtobufCMessage *reque
                            "NodePublishVolume %s: staging_target_path is required (the node stages volumes)",
                            req->volume_id);
     }
-    char key[4200];
-    snprintf(key, sizeof key, "node:%s", ephemeral ? req->target_path : req->staging_target_path);
-    if (ephemeral) {
-        if (!csi_keylock_acquire(d->locks, key, csi_call_deadline(d, call))) {
-            return vk_rpc_fail(call, GRPC_STATUS_ABORTED, "NodePublishVolume %s: another operation on it is in progress",
-                               req->volume_id);
-        }
-        grpc_status_code code = csi_node_publish_ephemeral(d, call, req, &st);
-        csi_keylock_release(d->locks, key);
-        if (code != GRPC_STATUS_OK) {
-            return vk_rpc_fail(call, code, "NodePublishVolume %s (inline ephemeral): %s", req->volume_id, st.message);
-        }
-        *response = vk_rpc_new_message(call, &csi__v1__node_publish_volume_response__descriptor);
-        return GRPC_STATUS_OK;
-    }
-    csi_node_source src;
-    if (!resolve_source(d, call, req->volume_id, CSI_MAP(req, volume_context), CSI_MAP(req, secrets),
-                        req->volume_capability->mount, &src, &st)) {
+    if (!csi_path_check("target_path", req->target_path, &st) ||
+        (!ephemeral && !csi_path_check("staging_target_path", req->staging_target_path, &st))) {
         return vk_rpc_fail(call, st.code, "NodePublishVolume %s: %s", req->volume_id, st.message);
     }
+    csi_node_source src;
+    if (ephemeral) {
+        /* checked before anything is made: a pod's attributes, the node's configuration */
+        if (!csi_node_ephemeral_check(d, CSI_MAP(req, volume_context), &st)) {
+            return vk_rpc_fail(call, st.code, "NodePublishVolume %s (inline ephemeral): %s", req->volume_id,
+                               st.message);
+        }
+    } else if (!resolve_source(d, call, req->volume_id, CSI_MAP(req, volume_context), CSI_MAP(req, secrets),
+                               req->volume_capability->mount, &src, &st)) {
+        return vk_rpc_fail(call, st.code, "NodePublishVolume %s: %s", req->volume_id, st.message);
+    }
+    char key[PATH_MAX + 8];
+    snprintf(key, sizeof key, "node:%s", ephemeral ? req->target_path : req->staging_target_path);
     if (!csi_keylock_acquire(d->locks, key, csi_call_deadline(d, call))) {
         return vk_rpc_fail(call, GRPC_STATUS_ABORTED, "NodePublishVolume %s: another operation on it is in progress",
                            req->volume_id);
     }
-    grpc_status_code code = publish_locked(d, req, &src, &st);
+    csi_path target;
+    grpc_status_code code = GRPC_STATUS_OK;
+    if (!csi_node_resolve(d, "target_path", req->target_path, true, &target, &st)) {
+        code = st.code;
+    } else {
+        if (target.created) csi_node_mark_target(&target, req->volume_id);
+        code = ephemeral ? csi_node_publish_ephemeral(d, call, req, &target, &st) : publish_locked(d, req, &src, &target, &st);
+        /* a target this call made and could not use goes again */
+        if (code != GRPC_STATUS_OK && target.created) csi_node_remove_target(&target, req->volume_id, false);
+    }
+    csi_path_close(&target);
     csi_keylock_release(d->locks, key);
-    if (code != GRPC_STATUS_OK) return vk_rpc_fail(call, code, "NodePublishVolume %s: %s", req->volume_id, st.message);
+    if (code != GRPC_STATUS_OK) {
+        return vk_rpc_fail(call, code, "NodePublishVolume %s%s: %s", req->volume_id, ephemeral ? " (inline ephemeral)" : "",
+                           st.message);
+    }
     *response = vk_rpc_new_message(call, &csi__v1__node_publish_volume_response__descriptor);
     return GRPC_STATUS_OK;
 }
 
+/* Unmounts only the volume's own mounts at the target, removes the target only when it
+ * is the volume's empty directory, and answers OK for a target that holds nothing of
+ * the volume's (never published, or already unpublished). */
 static grpc_status_code unpublish(vk_rpc_call *call, const ProtobufCMessage *request, ProtobufCMessage **response) {
     const Csi__V1__NodeUnpublishVolumeRequest *req = (const Csi__V1__NodeUnpublishVolumeRequest *)request;
     csi_driver *d = vk_rpc_call_user(call);
@@ -336,18 +400,28 @@ static grpc_status_code unpublish(vk_rpc_call *call, const ProtobufCMessage *req
         return vk_rpc_fail(call, GRPC_STATUS_INVALID_ARGUMENT, "NodeUnpublishVolume %s: target_path is required",
                            req->volume_id);
     }
-    csi_mount_limits limits = limits_of(d);
-    if (!csi_unmount(&limits, req->target_path, &st)) {
+    csi_path target;
+    if (!csi_node_resolve(d, "target_path", req->target_path, false, &target, &st)) {
         return vk_rpc_fail(call, st.code, "NodeUnpublishVolume %s: %s", req->volume_id, st.message);
     }
-    /* the driver made the target directory, so it removes it (never recursively) */
-    if (rmdir(req->target_path) != 0 && errno != ENOENT) {
-        if (errno != ENOTDIR || unlink(req->target_path) != 0) {
-            return vk_rpc_fail(call, GRPC_STATUS_INTERNAL, "NodeUnpublishVolume %s: cannot remove %s: %s",
-                               req->volume_id, req->target_path, strerror(errno));
-        }
+    char volume_path[CSI_PATH_MAX];
+    bool known = csi_node_own_volume_path(d, req->volume_id, volume_path, sizeof volume_path);
+    char key[PATH_MAX + 8];
+    snprintf(key, sizeof key, "node:%s", req->target_path);
+    if (!csi_keylock_acquire(d->locks, key, csi_call_deadline(d, call))) {
+        csi_path_close(&target);
+        return vk_rpc_fail(call, GRPC_STATUS_ABORTED, "NodeUnpublishVolume %s: another operation on %s is in progress",
+                           req->volume_id, req->target_path);
     }
-    grpc_status_code code = csi_node_forget_ephemeral(d, req->volume_id, csi_call_deadline(d, call), &st);
+    int unmounted = 0;
+    bool ok = target.fd < 0 ||
+              csi_node_unmount_own(d, &target, req->volume_id, known ? volume_path : NULL, &unmounted, &st);
+    if (ok) csi_node_remove_target(&target, req->volume_id, unmounted > 0);
+    csi_keylock_release(d->locks, key);
+    csi_path_close(&target);
+    if (!ok) return vk_rpc_fail(call, st.code, "NodeUnpublishVolume %s: %s", req->volume_id, st.message);
+    grpc_status_code code =
+        csi_node_forget_ephemeral(d, req->volume_id, req->target_path, csi_call_deadline(d, call), &st);
     if (code != GRPC_STATUS_OK) {
         return vk_rpc_fail(call, code, "NodeUnpublishVolume %s: deleting the inline ephemeral volume: %s",
                            req->volume_id, st.message);
@@ -361,7 +435,7 @@ static grpc_status_code unpublish(vk_rpc_call *call, const ProtobufCMessage *req
 /* NOT_FOUND unless path holds a mount of the volume. */
 static grpc_status_code find_volume_at(const csi_driver *d, const char *volume_id, const char *path,
                                        char *volume_path, size_t size, csi_mount_info *info, vk_status *st) {
-    if (!csi_node_volume_path(volume_id, volume_path, size) && !csi_node_ephemeral_path(d, volume_id, volume_path, size)) {
+    if (!csi_node_own_volume_path(d, volume_id, volume_path, size)) {
         return vk_status_set(st, GRPC_STATUS_NOT_FOUND, "volume %s is not a volume of this driver", volume_id);
     }
     struct stat sb;
@@ -392,7 +466,7 @@ static grpc_status_code stats(vk_rpc_call *call, const ProtobufCMessage *request
     csi_mount_limits limits = limits_of(d);
     csi_fs_usage usage = {0};
     char message[512];
-    csi_probe_result probe = csi_probe_usage(&limits, req->volume_path, &usage, message, sizeof message);
+    csi_probe_result probe = csi_probe_usage(&limits, req->volume_path, -1, &usage, message, sizeof message);
     if (probe == CSI_PROBE_OK) {
         cond->message = "healthy";
         Csi__V1__VolumeUsage *bytes = vk_rpc_new_message(call, &csi__v1__volume_usage__descriptor);

@@ -1,8 +1,10 @@
 #include "node_ephemeral.h"
 
 #include "controller.h"
+#include "ephemeral_config.h"
 #include "mounter.h"
 #include "names.h"
+#include "node_own.h"
 #include "node_source.h"
 
 #include "vk/log.h"
@@ -12,6 +14,7 @@
 #include <inttypes.h>
 #include <jansson.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -54,10 +57,86 @@ static json_t *secrets_json(csi_string_map secrets) {
     return obj;
 }
 
+/* The keys a pod may set, and the ones the kubelet adds itself. Only size: it changes
+ * how much of the configured root export the volume may fill, never where the volume
+ * is or whose tenant it joins. mount_options is left out on purpose (nolock, port=,
+ * sec= or another vers would let a pod change how the node talks to VAST). */
+static const char *const pod_keys[] = {"size", NULL};
+static const char *const kubelet_keys[] = {
+    "csi.storage.k8s.io/ephemeral",       "csi.storage.k8s.io/pod.name", "csi.storage.k8s.io/pod.namespace",
+    "csi.storage.k8s.io/pod.uid",         "csi.storage.k8s.io/serviceAccount.name", NULL,
+};
+
+static bool listed(const char *const *keys, const char *key) {
+    for (size_t i = 0; keys[i]; i++) {
+        if (strcmp(keys[i], key) == 0) return true;
+    }
+    return false;
+}
+
+static bool load_config(const csi_driver *d, csi_ephemeral_config *config, vk_status *st) {
+    if (!d->options.ephemeral_parameters[0]) {
+        vk_status_set(st, GRPC_STATUS_FAILED_PRECONDITION,
+                      "inline ephemeral volumes are not configured on this node: set --ephemeral-parameters (env "
+                      "X_CSI_EPHEMERAL_PARAMETERS) to their StorageClass parameters, e.g. "
+                      "root_export=/k8s,view_policy=NAME,vip_pool_name=NAME");
+        return false;
+    }
+    char why[512];
+    if (!csi_ephemeral_config_parse(d->options.ephemeral_parameters, config, why, sizeof why)) {
+        return vk_status_set(st, GRPC_STATUS_FAILED_PRECONDITION, "--ephemeral-parameters: %s", why), false;
+    }
+    return true;
+}
+
+/* A pod's attribute is taken when the allow-lists name it, or when the configuration
+ * holds the same key with the same value (it then changes nothing). */
+static bool check_attributes(const csi_ephemeral_config *config, csi_string_map context, vk_status *st) {
+    for (size_t i = 0; i < context.n; i++) {
+        const csi_string_entry *e = context.entries[i];
+        const char *value = e->value ? e->value : "";
+        if (listed(pod_keys, e->key) || listed(kubelet_keys, e->key)) continue;
+        const char *configured = csi_map_get(csi_ephemeral_config_map(config), e->key);
+        if (configured && strcmp(configured, value) == 0) continue;
+        vk_status_set(st, GRPC_STATUS_INVALID_ARGUMENT,
+                      "volumeAttribute \"%s\" may not be set by a pod: an inline volume's StorageClass parameters "
+                      "come from the driver's --ephemeral-parameters; a pod may set only size",
+                      e->key);
+        return false;
+    }
+    return true;
+}
+
+bool csi_node_ephemeral_check(const csi_driver *d, csi_string_map context, vk_status *st) {
+    csi_ephemeral_config *config = malloc(sizeof *config);
+    if (!config) abort();
+    bool ok = load_config(d, config, st) && check_attributes(config, context, st);
+    free(config);
+    return ok;
+}
+
+/* The parameters of the volume: the configuration, then what the pod and kubelet may
+ * add (a pod's size wins over a configured default). Entries live in the call's arena. */
+static csi_string_map volume_parameters(vk_rpc_call *call, const csi_ephemeral_config *config, csi_string_map context) {
+    const void **list = vk_rpc_alloc(call, (config->n + context.n + 1) * sizeof *list);
+    size_t n = 0;
+    for (size_t i = 0; i < config->n; i++) list[n++] = config->list[i];
+    for (size_t i = 0; i < context.n; i++) {
+        const csi_string_entry *e = context.entries[i];
+        if (listed(pod_keys, e->key) || listed(kubelet_keys, e->key)) list[n++] = e;
+    }
+    return (csi_string_map){list, n};
+}
+
 grpc_status_code csi_node_publish_ephemeral(csi_driver *d, vk_rpc_call *call,
-                                            const Csi__V1__NodePublishVolumeRequest *req, vk_status *st) {
+                                            const Csi__V1__NodePublishVolumeRequest *req, const csi_path *target,
+                                            vk_status *st) {
+    csi_ephemeral_config *config = vk_rpc_alloc(call, sizeof *config);
+    if (!load_config(d, config, st) || !check_attributes(config, CSI_MAP(req, volume_context), st)) return st->code;
     csi_volume_params p;
-    if (!csi_volume_params_parse(CSI_MAP(req, volume_context), &p, st)) return st->code;
+    if (!csi_volume_params_parse(volume_parameters(call, config, CSI_MAP(req, volume_context)), &p, st)) {
+        return st->code;
+    }
     int64_t size = 0;
     if (p.size) csi_parse_quantity(p.size, &size);
     int64_t deadline = csi_call_deadline(d, call);
@@ -65,9 +144,19 @@ grpc_status_code csi_node_publish_ephemeral(csi_driver *d, vk_rpc_call *call,
 
     char path[CSI_PATH_MAX];
     csi_volume_path(p.root_export, req->volume_id, path, sizeof path);
-    csi_mount_info info;
-    csi_mount_lookup(req->target_path, &info);
-    if (info.mounted && csi_mount_serves(&info, path)) return GRPC_STATUS_OK; /* an earlier call did it */
+    csi_mount_info *info = vk_rpc_alloc(call, sizeof *info);
+    csi_mount_at(target->fd, info);
+    if (info->mounted) {
+        if (csi_mount_serves(info, path)) return GRPC_STATUS_OK; /* an earlier call did it */
+        return vk_status_set(st, GRPC_STATUS_ALREADY_EXISTS, "%s already holds another volume's mount",
+                             req->target_path);
+    }
+    char recorded[PATH_MAX];
+    if (csi_node_ephemeral_target(d, req->volume_id, recorded, sizeof recorded) &&
+        strcmp(recorded, req->target_path) != 0) {
+        return vk_status_set(st, GRPC_STATUS_FAILED_PRECONDITION, "the inline volume is already published at %s",
+                             recorded);
+    }
 
     vms_client *c = NULL;
     if (!csi_clusters_client(d->clusters, CSI_MAP(req, secrets), p.cluster_name, &c, st)) return st->code;
@@ -75,9 +164,10 @@ grpc_status_code csi_node_publish_ephemeral(csi_driver *d, vk_rpc_call *call,
      * or a directory, is still cleaned up by the NodeUnpublishVolume the kubelet sends
      * for it. The tenant is known once the volume exists; until then it is the view
      * policy's, looked up again if needed. */
-    json_t *record = json_pack("{s:s, s:s, s:I, s:s, s:s, s:o}", "volume_id", req->volume_id, "path", path,
-                               "tenant_id", (json_int_t)0, "view_policy", p.view_policy, "cluster_name",
-                               p.cluster_name ? p.cluster_name : "", "secrets", secrets_json(CSI_MAP(req, secrets)));
+    json_t *record = json_pack("{s:s, s:s, s:s, s:I, s:s, s:s, s:o}", "volume_id", req->volume_id, "path", path,
+                               "target", req->target_path, "tenant_id", (json_int_t)0, "view_policy", p.view_policy,
+                               "cluster_name", p.cluster_name ? p.cluster_name : "", "secrets",
+                               secrets_json(CSI_MAP(req, secrets)));
     if (!write_record(d, req->volume_id, record, st)) {
         json_decref(record);
         vms_client_free(c);
@@ -111,19 +201,29 @@ grpc_status_code csi_node_publish_ephemeral(csi_driver *d, vk_rpc_call *call,
                                  mount->mount_flags, mount->n_mount_flags, NULL, &src, st)) {
         return st->code;
     }
-    if (!csi_make_dir(req->target_path, st)) return st->code;
+    int source_fd;
+    if (!csi_node_open_source(d, &src, &source_fd, st)) return st->code;
     VK_LOG(VK_LOG_INFO, "mounting ephemeral volume", "volume", req->volume_id, "source", src.source, "target",
            req->target_path, "chosen_by", src.server_choice);
-    if (!csi_mount(&limits, src.fstype, src.source, req->target_path, src.options, req->readonly, st)) return st->code;
-    return GRPC_STATUS_OK;
+    bool ok = csi_mount(&limits, src.fstype, src.source, source_fd, req->target_path, target->fd, src.options,
+                        req->readonly, st);
+    if (source_fd >= 0) close(source_fd);
+    return ok ? GRPC_STATUS_OK : st->code;
 }
 
-grpc_status_code csi_node_forget_ephemeral(csi_driver *d, const char *volume_id, int64_t deadline, vk_status *st) {
+grpc_status_code csi_node_forget_ephemeral(csi_driver *d, const char *volume_id, const char *target_path,
+                                           int64_t deadline, vk_status *st) {
     char path[1200];
     record_path(d, volume_id, path, sizeof path);
     json_error_t jerr;
     json_t *record = json_load_file(path, 0, &jerr);
     if (!record) return GRPC_STATUS_OK; /* not an ephemeral volume of this node */
+    const char *target = json_string_value(json_object_get(record, "target"));
+    if (target && strcmp(target, target_path) != 0) {
+        /* an unpublish of some other path: the volume stays, in use where it is */
+        json_decref(record);
+        return GRPC_STATUS_OK;
+    }
 
     /* the stored secret, as the request map the cluster code takes */
     json_t *secrets = json_object_get(record, "secrets");
@@ -177,13 +277,22 @@ grpc_status_code csi_node_forget_ephemeral(csi_driver *d, const char *volume_id,
     return code;
 }
 
-bool csi_node_ephemeral_path(const csi_driver *d, const char *volume_id, char *path, size_t size) {
+/* A field of the volume's record; false when there is no record or no such field. */
+static bool record_field(const csi_driver *d, const char *volume_id, const char *field, char *out, size_t size) {
     char file[1200];
     record_path(d, volume_id, file, sizeof file);
     json_error_t jerr;
     json_t *record = json_load_file(file, 0, &jerr);
-    const char *p = record ? json_string_value(json_object_get(record, "path")) : NULL;
-    if (p) snprintf(path, size, "%s", p);
+    const char *p = record ? json_string_value(json_object_get(record, field)) : NULL;
+    if (p) snprintf(out, size, "%s", p);
     json_decref(record);
     return p != NULL;
+}
+
+bool csi_node_ephemeral_path(const csi_driver *d, const char *volume_id, char *path, size_t size) {
+    return record_field(d, volume_id, "path", path, size);
+}
+
+bool csi_node_ephemeral_target(const csi_driver *d, const char *volume_id, char *target, size_t size) {
+    return record_field(d, volume_id, "target", target, size);
 }

@@ -11,19 +11,36 @@
 
 #include "csi.pb-c.h"
 
+#include "node_path.h"
+
 /* True when the volume context marks an inline ephemeral volume. */
 bool csi_node_is_ephemeral(csi_string_map context);
 
-/* Makes the volume (idempotent) and mounts it at the request's target. */
+/* What a pod may say about its inline volume. Everything that decides where the volume
+ * lives and whose it is (root_export, view_policy, cluster_name, vip pool, QoS, name
+ * formats) comes from the driver's --ephemeral-parameters; a pod's volumeAttributes
+ * may hold only POD_KEYS (size) and the keys the kubelet adds (ephemeral, pod.name,
+ * pod.namespace, pod.uid, serviceAccount.name). A configured key with exactly the
+ * configured value is accepted too, for pods written for the vendor's driver.
+ * FAILED_PRECONDITION when the node has no --ephemeral-parameters, INVALID_ARGUMENT
+ * naming the first key a pod may not set. */
+bool csi_node_ephemeral_check(const csi_driver *driver, csi_string_map context, vk_status *st);
+
+/* Makes the volume (idempotent) and mounts it at the resolved target. */
 grpc_status_code csi_node_publish_ephemeral(csi_driver *driver, vk_rpc_call *call,
-                                            const Csi__V1__NodePublishVolumeRequest *req, vk_status *st);
+                                            const Csi__V1__NodePublishVolumeRequest *req, const csi_path *target,
+                                            vk_status *st);
 
 /* After the target is unmounted: deletes the volume if volume_id is an ephemeral
- * volume this node made, and forgets it. OK when it is not one. */
-grpc_status_code csi_node_forget_ephemeral(csi_driver *driver, const char *volume_id, int64_t deadline,
-                                           vk_status *st);
+ * volume this node made and target_path is the target it was published at, and forgets
+ * it. OK when it is not one (or the target is another). */
+grpc_status_code csi_node_forget_ephemeral(csi_driver *driver, const char *volume_id, const char *target_path,
+                                           int64_t deadline, vk_status *st);
 
 /* The VAST path of an inline ephemeral volume this node made; false if it made none. */
 bool csi_node_ephemeral_path(const csi_driver *driver, const char *volume_id, char *path, size_t size);
+
+/* The target an inline ephemeral volume this node made was published at. */
+bool csi_node_ephemeral_target(const csi_driver *driver, const char *volume_id, char *target, size_t size);
 
 #endif

@@ -1,5 +1,7 @@
 #include "options.h"
 
+#include "ephemeral_config.h"
+
 #include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
@@ -18,7 +20,7 @@ enum { OPT_ENDPOINT, OPT_MODE, OPT_NODE_ID, OPT_DRIVER_NAME, OPT_LOG_LEVEL, OPT_
        OPT_WORKERS, OPT_SHUTDOWN_GRACE, OPT_MAX_QUEUE_WAIT, OPT_VMS_SECRET_DIR, OPT_VMS_INSECURE, OPT_VMS_API_VERSION,
        OPT_VMS_TIMEOUT, OPT_OPERATION_TIMEOUT, OPT_CACHE_TTL, OPT_ROOT_EXPORTS, OPT_LIST_ROOTS, OPT_MOUNT_MODE, OPT_BIND_ROOT,
        OPT_LOCAL_NFS_ADDRESS, OPT_MOUNT_TIMEOUT, OPT_UNMOUNT_TIMEOUT, OPT_PROBE_TIMEOUT, OPT_MAX_VOLUMES,
-       OPT_TOPOLOGY, OPT_STATE_DIR, OPT_COUNT };
+       OPT_TOPOLOGY, OPT_STATE_DIR, OPT_KUBELET_DIR, OPT_EPHEMERAL_PARAMETERS, OPT_COUNT };
 
 static const setting settings[OPT_COUNT] = {
     [OPT_ENDPOINT] = {"endpoint", "CSI_ENDPOINT",
@@ -68,6 +70,14 @@ static const setting settings[OPT_COUNT] = {
     [OPT_STATE_DIR] = {"state-dir", "X_CSI_STATE_DIR",
                        "node: where records of inline ephemeral volumes are kept, root-only (default "
                        "/var/lib/vast-csi)"},
+    [OPT_KUBELET_DIR] = {"kubelet-dir", "X_CSI_KUBELET_DIR",
+                         "node: every staging and target path must lie under this directory (e.g. "
+                         "/var/lib/kubelet); default empty: anywhere (paths never pass a symbolic link either way)"},
+    [OPT_EPHEMERAL_PARAMETERS] = {"ephemeral-parameters", "X_CSI_EPHEMERAL_PARAMETERS",
+                                  "node: StorageClass parameters of inline ephemeral volumes, "
+                                  "key=value,key=value (root_export, view_policy, vip_pool_name, ...; "
+                                  "mount_options, if any, last); pods may set only size. Default empty: "
+                                  "inline volumes are refused"},
 };
 
 void csi_options_usage(FILE *out) {
@@ -219,6 +229,19 @@ static bool apply(csi_options *o, int opt, const char *value, vk_status *st) {
         if (value[0] != '/' || strlen(value) >= sizeof o->state_dir) return bad(st, opt, value, "must be an absolute directory");
         snprintf(o->state_dir, sizeof o->state_dir, "%s", value);
         return true;
+    case OPT_KUBELET_DIR:
+        if ((*value && value[0] != '/') || strlen(value) >= sizeof o->kubelet_dir) {
+            return bad(st, opt, value, "must be an absolute directory");
+        }
+        snprintf(o->kubelet_dir, sizeof o->kubelet_dir, "%s", value);
+        return true;
+    case OPT_EPHEMERAL_PARAMETERS: {
+        char why[VK_STATUS_MESSAGE_MAX];
+        if (strlen(value) >= sizeof o->ephemeral_parameters) return bad(st, opt, value, "is too long");
+        if (*value && !csi_ephemeral_config_check(value, why, sizeof why)) return bad(st, opt, value, why);
+        snprintf(o->ephemeral_parameters, sizeof o->ephemeral_parameters, "%s", value);
+        return true;
+    }
     case OPT_ROOT_EXPORTS:
     case OPT_LIST_ROOTS: {
         char why[256];

@@ -48,6 +48,8 @@ typedef struct {
     int max_volumes_per_node;
     char topology[1024];         /* "key=value,key=value" for NodeGetInfo */
     char state_dir[1024];        /* node: records of inline ephemeral volumes */
+    char kubelet_dir[1024];      /* node: staging and target paths must lie under it; "" = anywhere */
+    char ephemeral_parameters[4096]; /* node: StorageClass keys of inline volumes; "" = none allowed */
     bool show_help;
     bool show_version;
 } csi_options;

@@ -3,22 +3,25 @@
 # makes the quota and view on VAST and mounts the volume, keeping a record in --state-dir;
 # stats work on it; a retried publish changes nothing; NodeUnpublishVolume deletes it from
 # VAST and forgets the record. A kill -9 between publish and unpublish loses nothing: the
-# restarted plugin still deletes the volume at unpublish.
+# restarted plugin still deletes the volume at unpublish. Where the volumes go comes
+# from the driver's --ephemeral-parameters, never from the pod (tests/safety/node has
+# the hostile attributes).
 source "$(dirname "$0")/helpers.sh"
 
+EPH_PARAMS="root_export=/k8s,view_policy=vast-k8s-nfs,vip_pool_name=vast-k8s-pool"
 start_sim
-start_node
+start_node --ephemeral-parameters "$EPH_PARAMS"
 
 P="$WORK/pods"
 mkdir -p "$P"/pod-{1,2,3,4}
 
 # what kubelet sends for an inline volume (podInfoOnMount) plus the pod's volumeAttributes
+# (size: the only one a pod may set)
 eph_args() { # POD
   printf '%s\n' volume_context.csi.storage.k8s.io/ephemeral=true \
     "volume_context.csi.storage.k8s.io/pod.name=$1" volume_context.csi.storage.k8s.io/pod.namespace=team-a \
     "volume_context.csi.storage.k8s.io/pod.uid=uid-$1" volume_context.csi.storage.k8s.io/serviceAccount.name=default \
-    volume_context.root_export=/k8s volume_context.view_policy=vast-k8s-nfs \
-    volume_context.vip_pool_name=vast-k8s-pool volume_context.size=1Gi
+    volume_context.size=1Gi
 }
 # eph_publish PREFIX VOLUME_ID POD [field=value...]
 eph_publish() {
@@ -90,7 +93,7 @@ eph_publish PB "$E2" pod-2
 expect_rc "NodePublishVolume (second volume)" 0 PB
 echo "scratch of pod-2" >"$P/pod-2/mount/scratch.txt"
 crash_node
-start_node
+start_node --ephemeral-parameters "$EPH_PARAMS"
 eph_publish PB "$E2" pod-2
 expect_rc "after kill -9: the publish retried" 0 PB
 expect_eq "after kill -9: still one mount at the target" 1 "$(mounts_at "$P/pod-2/mount")"
@@ -98,7 +101,7 @@ expect_eq "after kill -9: still one quota" 1 "$(inv_count quotas path="$E2_PATH"
 stats ST "$E2" "$P/pod-2/mount"
 expect_rc "after kill -9: stats" 0 ST
 crash_node
-start_node
+start_node --ephemeral-parameters "$EPH_PARAMS"
 unpublish U "$E2" "$P/pod-2/mount"
 expect_rc "after kill -9: NodeUnpublishVolume" 0 U
 expect_not_mounted "after kill -9: the target is unmounted" "$P/pod-2/mount"
@@ -109,9 +112,11 @@ expect_eq "after kill -9: the record is removed" "" "$(record_of "$E2")"
 
 # ---------- read-only, and bad attributes ----------
 
+# a pod written for the vendor's driver repeats the StorageClass keys: taken when they
+# say what the driver's configuration says
 E3=csi-7d2e4f6a8b0c1d3e5f7a9b1c3d5e7f9a
-eph_publish PB "$E3" pod-3 readonly=true
-expect_rc "NodePublishVolume readonly=true" 0 PB
+eph_publish PB "$E3" pod-3 readonly=true volume_context.root_export=/k8s volume_context.view_policy=vast-k8s-nfs
+expect_rc "NodePublishVolume readonly=true (with the configured root_export and view_policy)" 0 PB
 expect_erofs "read-only ephemeral volume: EROFS" "$P/pod-3/mount/nope"
 unpublish U "$E3" "$P/pod-3/mount"
 expect_rc "NodeUnpublishVolume (read-only)" 0 U
@@ -174,6 +179,16 @@ unpublish U "$E7" "$P/pod-7/mount"
 expect_rc "pod deleted: NodeUnpublishVolume" 0 U
 expect_eq "pod deleted: no quota of the half-made volume left on VAST" 0 "$(inv_count quotas path=/k8s/$E7)"
 expect_path_gone "pod deleted: no directory of the half-made volume left on VAST" "$SIM_FS/k8s/$E7"
+
+# ---------- a node without --ephemeral-parameters refuses inline volumes ----------
+
+crash_node
+start_node
+mkdir -p "$P/pod-8"
+eph_publish E csi-8e8e8e8e8e8e8e8e8e8e8e8e8e8e8e8e pod-8
+expect_rc "no --ephemeral-parameters: FAILED_PRECONDITION" 9 E
+expect_contains "names the flag to set" "$E_err" "--ephemeral-parameters"
+expect_eq "no --ephemeral-parameters: nothing made on VAST" 0 "$(inv_count quotas path=/k8s/csi-8e8e8e8e8e8e8e8e8e8e8e8e8e8e8e8e)"
 
 expect_eq "no record left" 0 "$(records)"
 expect_eq "no other quota or view left under /k8s (the half-made one is checked above)" "$(( $(inv_count quotas path=/k8s/$E7) ))" "$(sim_admin GET /_sim/inventory | "$PY" -c 'import json,sys
