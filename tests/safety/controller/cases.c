@@ -246,7 +246,7 @@ int main(void) {
         cmocka_unit_test(test_delete_volume_forged),
         cmocka_unit_test(test_vendor_objects_still_work),
         cmocka_unit_test(test_own_objects_still_work),
-        cmocka_unit_test(test_no_secret_in_log),
+        cmocka_unit_test(test_driver_log_clean),
         cmocka_unit_test(test_foreign_intact_at_end),
     };
     return cmocka_run_group_tests_name("safety.controller", tests, group_setup, group_teardown);

@@ -65,7 +65,7 @@ void test_hostile_names(void **state);
 void test_lists_only_ours(void **state);
 void test_vendor_objects_still_work(void **state);
 void test_own_objects_still_work(void **state);
-void test_no_secret_in_log(void **state);
+void test_driver_log_clean(void **state);
 void test_foreign_intact_at_end(void **state);
 
 #endif

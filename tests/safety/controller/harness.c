@@ -108,7 +108,17 @@ bool safety_expect(const char *what, grpc_status_code got, const vk_status *st, 
     return true;
 }
 
-void safety_expect_no_secret_in_log(void) {
+/* The first line of text holding a sanitizer's report (or NULL). */
+static const char *sanitizer_report(const char *text) {
+    static const char *const marks[] = {"Sanitizer", "runtime error:"};
+    for (size_t i = 0; i < 2; i++) {
+        const char *at = strstr(text, marks[i]);
+        if (at) return at;
+    }
+    return NULL;
+}
+
+void safety_expect_clean_log(void) {
     const char *log = safety_fmt("%s/vast-csi.log", safety.dir);
     char *text = sim_read_file(log);
     if (!text) {
@@ -116,6 +126,8 @@ void safety_expect_no_secret_in_log(void) {
         return;
     }
     if (strstr(text, safety.password)) safety_failf("%s holds the VMS password", log);
+    const char *report = sanitizer_report(text);
+    if (report) safety_failf("%s holds a sanitizer report: %.300s", log, report);
     free(text);
 }
 
@@ -477,6 +489,14 @@ int safety_stop(void **state) {
     if (run.client) vk_rpc_client_free(run.client);
     run.client = NULL;
     if (!stop_csi()) rc = -1;
+    /* a leak is reported when the driver exits */
+    char *text = sim_read_file(safety_fmt("%s/vast-csi.log", safety.dir));
+    const char *report = text ? sanitizer_report(text) : NULL;
+    if (report) {
+        print_error("vast-csi.log holds a sanitizer report: %.2000s\n", report);
+        rc = -1;
+    }
+    free(text);
     grpc_shutdown_blocking();
     if (run.sim_started) sim_stop(&safety.sim);
     run.sim_started = false;

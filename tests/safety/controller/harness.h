@@ -102,8 +102,9 @@ extern int safety_failures;
  * `what` describes the call. */
 bool safety_expect(const char *what, grpc_status_code got, const vk_status *st, grpc_status_code want,
                    const char *needle);
-/* Records a failure when the driver's log holds the VMS password. */
-void safety_expect_no_secret_in_log(void);
+/* Records a failure when the driver's log holds the VMS password or a sanitizer's
+ * report (the group teardown checks again after the driver exits, for leaks). */
+void safety_expect_clean_log(void);
 /* Records a failure (printf-style). */
 void safety_failf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Ends a test: fails it (cmocka) when any expectation failed. */
