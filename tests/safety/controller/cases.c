@@ -123,7 +123,6 @@ static void build_ids(void) {
     vendor(safety_fmt("pvc-%s", foreign.uuid_d));               /* outside every root, in team-b */
     vendor(safety_fmt("pvc-%s", foreign.uuid_e));               /* a loose directory outside every root */
     vendor(safety_fmt("PVC-%s", foreign.uuid_b));               /* not lowercase */
-    vendor(safety_fmt("pvc-%s", foreign.uuid_h));               /* two quotas at its path */
     vendor(safety_fmt("pvc-%s", foreign.uuid_i));               /* not directly under the root */
     /* R3: a cluster the secret does not hold */
     add_id(&volume_ids, safety_fmt("vk1:nocluster:%lld:%s", t, own.pa),

@@ -159,7 +159,6 @@ void foreign_create(void) {
     random_uuid(foreign.uuid_d);
     random_uuid(foreign.uuid_e);
     random_uuid(foreign.uuid_f);
-    random_uuid(foreign.uuid_h);
     random_uuid(foreign.uuid_i);
     char uuid[40];
     foreign.tenant = lookup_id("tenants", "vast-k8s");
@@ -220,10 +219,6 @@ void foreign_create(void) {
     foreign.other_tenant_snapshot = admin_post(
         "snapshots/", json_pack("{s:s, s:s, s:I}", "name", safety_fmt("snapshot-%s", uuid), "path",
                                 safety_fmt("%s/", c_path), "tenant_id", (json_int_t)foreign.other_tenant));
-    const char *h_path = safety_fmt("/k8s/pvc-%s", foreign.uuid_h);
-    quota(safety_fmt("csi:ns:a:pvc-%s", foreign.uuid_h), h_path, foreign.tenant, gib);
-    quota(safety_fmt("csi:ns:b:pvc-%s", foreign.uuid_h), h_path, foreign.other_tenant, gib);
-    fill_tree(h_path, "shared");
     const char *d_path = safety_fmt("/data/other/pvc-%s", foreign.uuid_d);
     quota(safety_fmt("csi:ns:x:pvc-%s", foreign.uuid_d), d_path, foreign.other_tenant, 4 * gib);
     fill_tree(d_path, "team-b-d");

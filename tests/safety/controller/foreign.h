@@ -17,8 +17,6 @@
  *     /data/pvc-<uuid_e>     a directory outside every root export, no quota
  *     /k8s/admin-nest/pvc-<uuid_i>  quota "csi:ns:n:pvc-<uuid_i>": vendor-named, but not
  *                            directly under the root
- *     /k8s/pvc-<uuid_h>      quota "csi:ns:a:pvc-<uuid_h>", and the same path in team-b
- *                            with "csi:ns:b:pvc-<uuid_h>": two quotas, so no vendor volume
  *     /k8s/pvc-<uuid_f>      the vendor driver's volume (quota "csi:ns:claim:pvc-<uuid_f>",
  *                            a view) and its snapshot "snapshot-<uuid_g>": not foreign by
  *                            the rules (R2, R5), the vendor positive control
@@ -49,7 +47,7 @@ typedef struct {
     int64_t other_tenant_snapshot; /* of team-b's /k8s/pvc-<uuid_c>/ */
     int64_t vendor_snapshot;       /* of the vendor volume /k8s/pvc-<uuid_f>/ */
     char daily_name[64];
-    char uuid_b[40], uuid_c[40], uuid_d[40], uuid_e[40], uuid_f[40], uuid_h[40], uuid_i[40];
+    char uuid_b[40], uuid_c[40], uuid_d[40], uuid_e[40], uuid_f[40], uuid_i[40];
 } foreign_objects;
 
 extern foreign_objects foreign;
