@@ -356,6 +356,9 @@ static pid_t spawn_csi(const char *binary, const char *endpoint) {
     if (pid < 0) return -1;
     if (pid == 0) {
         prctl(PR_SET_PDEATHSIG, SIGKILL); /* never outlive a killed test */
+        /* a driver that takes a relative path takes it from here: inside the run, where
+         * the teardown finds whatever it mounted */
+        if (chdir(node.dir) != 0) _exit(127);
         int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
         if (fd >= 0) {
             dup2(fd, STDOUT_FILENO);
