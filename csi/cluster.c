@@ -278,8 +278,9 @@ bool csi_clusters_client(csi_clusters *cl, csi_string_map secrets, const char *c
 }
 
 bool csi_clusters_holds(csi_string_map secrets, const char *cluster_name) {
-    if (!cluster_name || !*cluster_name) return true;
     const char *multi = csi_map_get(secrets, "clusters");
+    /* an object of no named cluster lives on a single-cluster secret's (or the default) one */
+    if (!cluster_name || !*cluster_name) return !multi;
     cluster_secret s = {0};
     bool held = multi && yaml_find_cluster(multi, cluster_name, &s) > 0;
     cluster_secret_free(&s);

@@ -47,7 +47,8 @@ void csi_clusters_free(csi_clusters *clusters);
 bool csi_clusters_client(csi_clusters *clusters, csi_string_map secrets, const char *cluster_name,
                          vms_client **out, vk_status *st);
 
-/* True when cluster_name is empty, or secrets is a multi-cluster secret holding it. */
+/* True when secrets reach the cluster: a multi-cluster secret holding cluster_name, or
+ * for no name, a single-cluster secret (or none: the default cluster). */
 bool csi_clusters_holds(csi_string_map secrets, const char *cluster_name);
 
 /* Cached lookups by name. NOT_FOUND names the object and the cluster. */

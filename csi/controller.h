@@ -133,6 +133,11 @@ void csi_snapshot_target_close(csi_snapshot_target *t);
 /* The ownership test of csi_snapshot_target_open on an object at hand (listing). */
 bool csi_snapshot_is_ours(const csi_driver *driver, const csi_snapshot_ref *ref, const vms_snapshot *snap);
 
+/* A vendor snapshot's directory is the vendor driver's volume (its quota's name holds
+ * the directory's name): VMS_FOUND, VMS_MISSING, or VMS_FAILED with st filled. */
+vms_lookup csi_vendor_snapshot_volume_is_ours(csi_driver *driver, vms_client *c, const vms_snapshot *snap,
+                                              int64_t deadline, vk_status *st);
+
 /* Canonical form of a StorageClass's root_export into out; INVALID_ARGUMENT when it
  * is not an absolute path or not one of --root-exports. */
 bool csi_root_export_resolve(const csi_driver *driver, const char *root_export, char *out, size_t size,

@@ -110,6 +110,28 @@ static bool snapshot_is_listed(const csi_driver *driver, const vms_snapshot *sna
     return csi_snapshot_is_ours(driver, &ref, snap) || csi_snapshot_is_ours(driver, &vendor, snap);
 }
 
+/* The vendor driver's snapshots are listed only when their directory is its volume,
+ * which takes the quotas: paths of the vendor volumes under the roots, or NULL. */
+static json_t *vendor_volume_paths(csi_driver *driver, vms_client *c, int64_t deadline, vk_status *st) {
+    json_t *quotas = NULL;
+    if (!collect_under_roots(driver, c, VMS_QUOTAS, is_volume_quota, deadline, &quotas, st)) return NULL;
+    json_t *paths = json_object();
+    size_t i;
+    json_t *q;
+    json_array_foreach(quotas, i, q) {
+        const char *path = json_string_value(json_object_get(q, "path"));
+        const char *name = json_string_value(json_object_get(q, "name"));
+        int64_t tenant = json_integer_value(json_object_get(q, "tenant_id"));
+        if (path && !vast_owner_name_is_ours(VAST_OWNED_VOLUME, tenant, path, name)) {
+            char key[CSI_PATH_MAX + 2];
+            snprintf(key, sizeof key, "%s/", path);
+            json_object_set_new(paths, key, json_true());
+        }
+    }
+    json_decref(quotas);
+    return paths;
+}
+
 static bool is_user_snapshot(const csi_driver *driver, json_t *item) {
     vms_snapshot snap;
     vms_snapshot_from_json(item, &snap);
@@ -243,6 +265,24 @@ grpc_status_code csi_list_snapshots(vk_rpc_call *call, const ProtobufCMessage *r
         if (c) vms_client_free(c);
         return vk_rpc_fail(call, st.code, "ListSnapshots: %s", st.message);
     }
+    /* the vendor's snapshots found by listing (not by an id or volume already proven):
+     * only those of the vendor's volumes */
+    json_t *vendor_dirs = NULL;
+    if (!*req->snapshot_id && !*req->source_volume_id) {
+        size_t k;
+        json_t *item;
+        json_array_foreach(snaps, k, item) {
+            const char *name = json_string_value(json_object_get(item, "name"));
+            if (vast_owner_name_is_ours(VAST_OWNED_SNAPSHOT, 0, NULL, name)) continue;
+            vendor_dirs = vendor_volume_paths(driver, c, deadline, &st);
+            if (!vendor_dirs) {
+                json_decref(snaps);
+                vms_client_free(c);
+                return vk_rpc_fail(call, st.code, "ListSnapshots: %s", st.message);
+            }
+            break;
+        }
+    }
     size_t total = json_array_size(snaps);
     r->entries = vk_rpc_alloc(call, (total ? total : 1) * sizeof *r->entries);
     size_t i;
@@ -251,7 +291,9 @@ grpc_status_code csi_list_snapshots(vk_rpc_call *call, const ProtobufCMessage *r
     json_array_foreach(snaps, i, item) {
         vms_snapshot snap;
         vms_snapshot_from_json(item, &snap);
-        bool skip = snap.obj.id <= after || !snapshot_is_listed(driver, &snap);
+        bool skip = snap.obj.id <= after || !snapshot_is_listed(driver, &snap) ||
+                    (vendor_dirs && !vast_owner_name_is_ours(VAST_OWNED_SNAPSHOT, 0, NULL, snap.obj.name) &&
+                     !json_object_get(vendor_dirs, snap.path));
         if (!skip && req->max_entries > 0 && r->n_entries == (size_t)req->max_entries) {
             r->next_token = vk_rpc_strdup(call, vk_fmt((char[24]){0}, 24, "%" PRId64, last));
             vms_object_free(&snap.obj);
@@ -267,6 +309,7 @@ grpc_status_code csi_list_snapshots(vk_rpc_call *call, const ProtobufCMessage *r
         vms_object_free(&snap.obj);
     }
     json_decref(snaps);
+    json_decref(vendor_dirs);
     vms_client_free(c);
     return GRPC_STATUS_OK;
 }

@@ -47,11 +47,16 @@ static grpc_status_code open_cluster(csi_driver *driver, const char *id, const c
                                      vms_client **client, bool *unreachable, vk_status *st) {
     *client = NULL;
     if (csi_clusters_client(driver->clusters, secrets, *cluster ? cluster : NULL, client, st)) return GRPC_STATUS_OK;
-    if (*cluster && !csi_clusters_holds(secrets, cluster)) {
+    if (!csi_clusters_holds(secrets, cluster)) {
         *unreachable = true;
-        return vk_status_set(st, GRPC_STATUS_NOT_FOUND, "%s names VAST cluster \"%s\", which this call's secret does not "
-                             "hold: nothing was touched",
-                             id, cluster);
+        return *cluster ? vk_status_set(st, GRPC_STATUS_NOT_FOUND,
+                                        "%s names VAST cluster \"%s\", which this call's secret does not hold: nothing "
+                                        "was touched",
+                                        id, cluster)
+                        : vk_status_set(st, GRPC_STATUS_NOT_FOUND,
+                                        "%s names no cluster (it was made with a single-cluster secret), and this "
+                                        "call's secret holds several: nothing was touched",
+                                        id);
     }
     return st->code;
 }
@@ -86,14 +91,49 @@ static grpc_status_code open_vendor_volume(csi_driver *driver, const char *id, i
                              id, vms_client_endpoint(t->client), t->ref.legacy_name);
     }
     if (matches > 1) {
-        return vk_status_set(st, GRPC_STATUS_FAILED_PRECONDITION,
-                             "volume %s matches %zu quotas under different root exports on %s; refusing to guess",
+        /* two directories claim the name: neither is proven to be the one the id means */
+        return vk_status_set(st, GRPC_STATUS_NOT_FOUND,
+                             "volume %s does not exist as one object: %zu quotas on %s carry its name, so nothing "
+                             "was touched",
                              id, matches, vms_client_endpoint(t->client));
     }
     snprintf(t->resolved_path, sizeof t->resolved_path, "%s", t->quota.path);
     t->tenant_id = t->quota.obj.tenant_id;
     t->path = t->resolved_path;
     t->kind = VAST_PATH_VOLUME;
+    return GRPC_STATUS_OK;
+}
+
+/* A read-only restore owns nothing on VAST, but it serves a snapshot: the id is ours
+ * only when that snapshot is the driver's (or the vendor driver's) snapshot of a volume. */
+static grpc_status_code open_snapshot_view(csi_driver *driver, const char *id, int64_t deadline,
+                                           csi_volume_target *t, vk_status *st) {
+    static const char marker[] = "/.snapshot/";
+    const char *at = strstr(t->path, marker);
+    char source[CSI_PATH_MAX + 2];
+    snprintf(source, sizeof source, "%.*s/", (int)(at - t->path), t->path);
+    vms_snapshot snap = {0};
+    vms_error err;
+    vms_lookup found = vms_snapshot_find(t->client, VMS_FILTERS("name", at + strlen(marker), "path", source), &snap,
+                                         deadline, &err);
+    if (found == VMS_FAILED) return csi_vms_fail(st, &err, "reading the snapshot behind %s", t->path);
+    bool ours = false;
+    if (found == VMS_FOUND) {
+        csi_snapshot_ref ref = {.tenant_id = t->tenant_id, .snapshot_id = snap.obj.id};
+        snprintf(ref.volume_path, sizeof ref.volume_path, "%.*s", (int)(at - t->path), t->path);
+        csi_snapshot_ref vendor = {.snapshot_id = snap.obj.id};
+        ours = csi_snapshot_is_ours(driver, &ref, &snap) ||
+               (csi_snapshot_is_ours(driver, &vendor, &snap) &&
+                csi_vendor_snapshot_volume_is_ours(driver, t->client, &snap, deadline, st) == VMS_FOUND);
+    }
+    vms_object_free(&snap.obj);
+    if (found == VMS_MISSING) t->absent = true;
+    if (!ours) {
+        return vk_status_set(st, GRPC_STATUS_NOT_FOUND,
+                             "volume %s does not exist: %s is not a snapshot this driver made of one of its volumes "
+                             "on %s (or it was deleted)",
+                             id, t->path, vms_client_endpoint(t->client));
+    }
     return GRPC_STATUS_OK;
 }
 
@@ -120,8 +160,8 @@ grpc_status_code csi_volume_target_open(csi_driver *driver, const char *id, csi_
     if (t->ref.legacy) return open_vendor_volume(driver, id, deadline, t, st);
     t->tenant_id = t->ref.tenant_id;
     t->path = t->ref.path;
-    if (t->kind == VAST_PATH_SNAPSHOT_VIEW) return GRPC_STATUS_OK; /* owns nothing; its snapshot is checked where used */
     vms_error err;
+    if (t->kind == VAST_PATH_SNAPSHOT_VIEW) return open_snapshot_view(driver, id, deadline, t, st);
     vms_lookup found = vms_quota_find_by_path(t->client, t->path, t->tenant_id, &t->quota, deadline, &err);
     if (found == VMS_FAILED) return csi_vms_fail(st, &err, "reading the quota of %s", t->path);
     if (found == VMS_MISSING) {
@@ -148,6 +188,27 @@ void csi_volume_target_close(csi_volume_target *t) {
 }
 
 /* ---------- snapshots ---------- */
+
+vms_lookup csi_vendor_snapshot_volume_is_ours(csi_driver *driver, vms_client *c, const vms_snapshot *snap,
+                                              int64_t deadline, vk_status *st) {
+    char dir[CSI_PATH_MAX];
+    size_t n = strlen(snap->path);
+    if (n < 2 || n > sizeof dir) return VMS_MISSING;
+    memcpy(dir, snap->path, n - 1);
+    dir[n - 1] = '\0';
+    vms_quota quota = {0};
+    vms_error err;
+    vms_lookup found = vms_quota_find_by_path(c, dir, 0, &quota, deadline, &err);
+    if (found == VMS_FAILED) {
+        csi_vms_fail(st, &err, "reading the quota of %s", dir);
+        return VMS_FAILED;
+    }
+    bool ours = found == VMS_FOUND &&
+                vast_vendor_volume_is_ours(&driver->options.root_exports, strrchr(dir, '/') + 1, quota.path,
+                                           quota.obj.name);
+    vms_object_free(&quota.obj);
+    return ours ? VMS_FOUND : VMS_MISSING;
+}
 
 bool csi_snapshot_is_ours(const csi_driver *driver, const csi_snapshot_ref *ref, const vms_snapshot *snap) {
     const vast_roots *roots = &driver->options.root_exports;
@@ -183,7 +244,14 @@ grpc_status_code csi_snapshot_target_open(csi_driver *driver, const char *id, cs
         return vk_status_set(st, GRPC_STATUS_NOT_FOUND, "snapshot %s does not exist on VAST cluster %s", id,
                              vms_client_endpoint(t->client));
     }
-    if (!csi_snapshot_is_ours(driver, &t->ref, &t->snap)) {
+    bool ours = csi_snapshot_is_ours(driver, &t->ref, &t->snap);
+    if (ours && !t->ref.volume_path[0]) {
+        /* the vendor's snapshot: its directory must be the vendor's volume too */
+        vms_lookup vendor = csi_vendor_snapshot_volume_is_ours(driver, t->client, &t->snap, deadline, st);
+        if (vendor == VMS_FAILED) return st->code;
+        ours = vendor == VMS_FOUND;
+    }
+    if (!ours) {
         VK_LOG(VK_LOG_WARN, "an id names a snapshot this driver did not make; not touching it", "snapshot", id,
                "name", t->snap.obj.name, "path", t->snap.path);
         return vk_status_set(st, GRPC_STATUS_NOT_FOUND,

@@ -32,23 +32,32 @@ static bool check_range(const char *what, const Csi__V1__CapacityRange *range, v
     return true;
 }
 
-/* Makes the quota, or finds the one an earlier attempt made. A quota that exists with
- * another size means another volume of the same name: ALREADY_EXISTS. */
+/* Makes the quota, or finds the one an earlier attempt made (same mark, same size). A
+ * quota at the path that the driver did not make (any tenant's: one directory has one
+ * quota), or one of another size, is ALREADY_EXISTS. *created_id is the id of a quota
+ * this call made, else 0. */
 static bool ensure_quota(vms_client *c, const vms_quota_spec *spec, const char *volume, int64_t deadline,
-                         vk_status *st) {
+                         int64_t *created_id, vk_status *st) {
     vms_error err;
-    if (vms_quota_create(c, spec, NULL, deadline, &err)) return true;
+    vms_quota made = {0};
+    *created_id = 0;
+    if (vms_quota_create(c, spec, &made, deadline, &err)) {
+        *created_id = made.obj.id;
+        vms_object_free(&made.obj);
+        return true;
+    }
     if (!vms_error_is_unique_violation(&err)) {
         csi_vms_fail(st, &err, "creating the quota of volume %s", volume);
         return false;
     }
     vms_quota existing = {0};
-    vms_lookup found = vms_quota_find_by_path(c, spec->path, spec->tenant_id, &existing, deadline, &err);
+    vms_lookup found = vms_quota_find_by_path(c, spec->path, 0, &existing, deadline, &err);
     if (found == VMS_FAILED) {
         csi_vms_fail(st, &err, "reading the existing quota of volume %s", volume);
         return false;
     }
-    bool ours = found == VMS_FOUND && existing.obj.name && strcmp(existing.obj.name, spec->name) == 0;
+    bool ours = found == VMS_FOUND && existing.obj.name && strcmp(existing.obj.name, spec->name) == 0 &&
+                existing.obj.tenant_id == spec->tenant_id;
     bool ok = ours && existing.hard_limit == spec->hard_limit;
     if (found == VMS_FOUND && !ours) {
         vk_status_set(st, GRPC_STATUS_ALREADY_EXISTS,
@@ -92,6 +101,48 @@ static bool ensure_view(vms_client *c, const vms_view_spec *spec, const char *vo
 }
 
 static bool fault(const char *point, vk_status *st) { return vk_fault_point(point, st); }
+
+/* A new, empty volume's directory must not hold someone else's data: VMS makes the
+ * directory with the quota and has no create-if-absent, so a name that lands on an
+ * existing directory would hand its data to a PVC (and a later DeleteVolume would
+ * destroy it). Another quota on the path (another tenant's) or beneath it is the mark
+ * of such a directory; the quota this call just made on it is taken back (never one an
+ * earlier call made: that may be a live volume another owner has since nested into). */
+static bool refuse_foreign_contents(vms_client *c, const char *path, const char *volume, const char *own_name,
+                                    int64_t created_quota, int64_t deadline, vk_status *st) {
+    json_t *quotas = NULL;
+    vms_error err;
+    if (!vms_list(c, VMS_QUOTAS, VMS_FILTERS("path__startswith", path), deadline, &quotas, &err)) {
+        csi_vms_fail(st, &err, "checking that %s holds no one else's data", path);
+        return false;
+    }
+    size_t len = strlen(path), i;
+    json_t *q;
+    const char *nested = NULL;
+    json_array_foreach(quotas, i, q) {
+        const char *p = json_string_value(json_object_get(q, "path"));
+        const char *name = json_string_value(json_object_get(q, "name"));
+        if (!p || strncmp(p, path, len) != 0) continue;
+        bool own = p[len] == '\0' && name && strcmp(name, own_name) == 0;
+        if ((p[len] == '\0' && !own) || p[len] == '/') {
+            nested = p;
+            break;
+        }
+    }
+    bool clean = nested == NULL;
+    if (!clean) {
+        vk_status_set(st, GRPC_STATUS_ALREADY_EXISTS,
+                      "volume %s: %s on %s already holds another owner's data (a quota at %s that this driver did "
+                      "not make); use another name, or move that directory out of the root export",
+                      volume, path, vms_client_endpoint(c), nested ? nested : "?");
+        if (created_quota && vms_quota_delete(c, created_quota, deadline, &err) == VMS_FAILED) {
+            VK_LOG(VK_LOG_WARN, "cannot take back the quota just made on a foreign directory", "path", path,
+                   "error", err.message);
+        }
+    }
+    json_decref(quotas);
+    return clean;
+}
 
 
 void csi_volume_path(const char *root_export, const char *name, char *out, size_t size) {
@@ -161,7 +212,10 @@ grpc_status_code csi_volume_create_core(csi_driver *driver, vms_client *c, const
     vast_owner_name(VAST_OWNED_VOLUME, out->tenant_id, out->path, base_name, quota_name, sizeof quota_name);
     vms_quota_spec quota = {.name = quota_name, .path = out->path, .tenant_id = out->tenant_id,
                             .hard_limit = spec->size, .create_dir = source == NULL};
-    if (!ensure_quota(c, &quota, spec->name, deadline, st) || fault("controller.create.after_quota", st)) {
+    int64_t created_quota;
+    if (!ensure_quota(c, &quota, spec->name, deadline, &created_quota, st) ||
+        (!source && !refuse_foreign_contents(c, out->path, spec->name, quota_name, created_quota, deadline, st)) ||
+        fault("controller.create.after_quota", st)) {
         return st->code;
     }
     const char *protocols[] = {csi_nfs_protocol(p->mount_options), NULL};

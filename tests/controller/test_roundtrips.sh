@@ -31,22 +31,25 @@ reset_stats
 create_ok pvc-1 $GiB
 STATS=$(stats_line)
 echo "# CreateVolume: $STATS"
-expect_eq "CreateVolume: 2 VMS requests" 2 "${STATS%% |*}"
-expect_eq "CreateVolume: POST quotas/ and POST views/" "POST quotas/=1 POST views/=1" "${STATS#*| }"
+# POST quotas/ (makes the directory), GET quotas/?path__startswith=<path>/ (the directory
+# held no one else's data: no quota beneath it), POST views/
+expect_eq "CreateVolume: 3 VMS requests" 3 "${STATS%% |*}"
+expect_eq "CreateVolume: POST quotas/, GET quotas/, POST views/" "GET quotas/=1 POST quotas/=1 POST views/=1" "${STATS#*| }"
 expect_eq "CreateVolume: no login" 0 "$(sim_stat tokens_issued)"
 
 reset_stats
 create_ok pvc-2 $GiB parameters.qos_policy=vast-k8s-qos
 STATS=$(stats_line)
 echo "# CreateVolume with a QoS policy: $STATS"
-expect_eq "CreateVolume with QoS (cached): 2 VMS requests" 2 "${STATS%% |*}"
+expect_eq "CreateVolume with QoS (cached): 3 VMS requests" 3 "${STATS%% |*}"
 
 reset_stats
 create_volume pvc-1 $GiB
 STATS=$(stats_line)
 echo "# CreateVolume retried (volume exists): $STATS"
-# POST quotas/ (refused: exists) + GET quotas/ + POST views/ (refused) + GET views/
-expect_le "CreateVolume of an existing volume: at most 4 VMS requests" 4 "${STATS%% |*}"
+# POST quotas/ (refused: exists) + GET quotas/ + GET quotas/ (nothing beneath) + POST views/
+# (refused) + GET views/
+expect_le "CreateVolume of an existing volume: at most 5 VMS requests" 5 "${STATS%% |*}"
 
 reset_stats
 create_snapshot snap-1 "vk1::$TENANT:/k8s/pvc-1"
