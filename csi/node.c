@@ -354,7 +354,7 @@ static grpc_status_code publish(vk_rpc_call *call, const ProtobufCMessage *reque
     csi_node_source src;
     if (ephemeral) {
         /* checked before anything is made: a pod's attributes, the node's configuration */
-        if (!csi_node_ephemeral_check(d, CSI_MAP(req, volume_context), &st)) {
+        if (!csi_node_ephemeral_check(d, req->volume_id, CSI_MAP(req, volume_context), &st)) {
             return vk_rpc_fail(call, st.code, "NodePublishVolume %s (inline ephemeral): %s", req->volume_id,
                                st.message);
         }

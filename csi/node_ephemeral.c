@@ -107,7 +107,22 @@ static bool check_attributes(const csi_ephemeral_config *config, csi_string_map 
     return true;
 }
 
-bool csi_node_ephemeral_check(const csi_driver *d, csi_string_map context, vk_status *st) {
+/* The kubelet names an inline volume "csi-" and the hex of a hash of the pod's uid and
+ * the volume's name. Only such ids are taken: the id becomes the volume's directory
+ * under the root export, and an id like another volume's name (pvc-...) would make the
+ * node adopt, and at unpublish delete, that volume. */
+static bool kubelet_volume_id(const char *id) {
+    if (strncmp(id, "csi-", 4) != 0) return false;
+    size_t n = strspn(id + 4, "0123456789abcdef");
+    return n >= 16 && n <= 64 && id[4 + n] == '\0';
+}
+
+bool csi_node_ephemeral_check(const csi_driver *d, const char *volume_id, csi_string_map context, vk_status *st) {
+    if (!kubelet_volume_id(volume_id)) {
+        vk_status_set(st, GRPC_STATUS_INVALID_ARGUMENT,
+                      "an inline volume's id must be the kubelet's (csi- and 16 to 64 lower-case hex digits)");
+        return false;
+    }
     csi_ephemeral_config *config = malloc(sizeof *config);
     if (!config) abort();
     bool ok = load_config(d, config, st) && check_attributes(config, context, st);

@@ -23,8 +23,10 @@ bool csi_node_is_ephemeral(csi_string_map context);
  * pod.namespace, pod.uid, serviceAccount.name). A configured key with exactly the
  * configured value is accepted too, for pods written for the vendor's driver.
  * FAILED_PRECONDITION when the node has no --ephemeral-parameters, INVALID_ARGUMENT
- * naming the first key a pod may not set. */
-bool csi_node_ephemeral_check(const csi_driver *driver, csi_string_map context, vk_status *st);
+ * naming the first key a pod may not set, or for a volume id that is not the kubelet's
+ * ("csi-" and hex). */
+bool csi_node_ephemeral_check(const csi_driver *driver, const char *volume_id, csi_string_map context,
+                              vk_status *st);
 
 /* Makes the volume (idempotent) and mounts it at the resolved target. */
 grpc_status_code csi_node_publish_ephemeral(csi_driver *driver, vk_rpc_call *call,

@@ -189,7 +189,9 @@ bool csi_path_resolve(const char *beneath, const char *path, bool make_dirs, csi
     char dir[PATH_MAX];
     snprintf(dir, sizeof dir, "%.*s", (int)dir_len, rel);
 
-    out->parent = make_dirs ? walk(root, dir, true, true, NULL) : open_nofollow(root, dir, confined, true);
+    out->parent = open_nofollow(root, dir, confined, true);
+    /* missing directories are made one by one, each relative to the one above */
+    if (out->parent < 0 && errno == ENOENT && make_dirs) out->parent = walk(root, dir, true, true, NULL);
     int err = errno;
     if (out->parent < 0 && err != ENOENT) {
         close(root);
@@ -243,6 +245,8 @@ int csi_path_open_beneath(const char *dir, const char *rel, vk_status *st) {
                       "%s/%s passes through a symbolic link or leaves %s; bind sources are resolved beneath it "
                       "without following links",
                       dir, rel, dir);
+    } else if (err == ENOTDIR) {
+        vk_status_set(st, GRPC_STATUS_INVALID_ARGUMENT, "%s/%s is not a directory", dir, rel);
     } else {
         vk_status_set(st, GRPC_STATUS_INTERNAL, "cannot open %s/%s: %s", dir, rel, strerror(err));
     }

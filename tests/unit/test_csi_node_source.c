@@ -1,4 +1,5 @@
 /* The NFS mount arguments the node builds for each way a volume names its server. */
+#include "mounter.h"
 #include "node_source.h"
 
 #include <setjmp.h>
@@ -8,6 +9,7 @@
 #include <cmocka.h>
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 typedef Csi__V1__CreateVolumeRequest__ParametersEntry entry;
@@ -150,8 +152,44 @@ static void test_refusals(void **state) {
     assert_false(csi_pick_vip("nonsense", "v", out, sizeof out));
 }
 
+/* What is mounted at a path is the volume's only when its NFS source names exactly the
+ * volume's export: no prefix, suffix or longer name, whatever the server's spelling. */
+static void test_nfs_mount_serves_only_its_export(void **state) {
+    (void)state;
+    csi_mount_set_bind_root("");
+    static const struct {
+        const char *source;
+        bool serves;
+    } cases[] = {
+        {"10.0.0.1:/k8s/pvc-1", true},
+        {"abcd.pool.example.com:/k8s/pvc-1", true},
+        {"[fd00::1]:/k8s/pvc-1", true},
+        {"10.0.0.1:/k8s/pvc-10", false},
+        {"10.0.0.1:/k8s", false},
+        {"10.0.0.1:/data/k8s/pvc-1", false},
+        {"10.0.0.1:/x:/k8s/pvc-1", false},
+        {"10.0.0.1:/k8s/pvc-1/", false},
+        {"/k8s/pvc-1", false},
+    };
+    csi_mount_info *info = calloc(1, sizeof *info);
+    assert_non_null(info);
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        memset(info, 0, sizeof *info);
+        info->mounted = true;
+        snprintf(info->fstype, sizeof info->fstype, "nfs4");
+        snprintf(info->source, sizeof info->source, "%s", cases[i].source);
+        snprintf(info->root, sizeof info->root, "/");
+        if (csi_mount_serves(info, "/k8s/pvc-1") != cases[i].serves) fail_msg("source %s", cases[i].source);
+    }
+    info->mounted = false;
+    snprintf(info->source, sizeof info->source, "10.0.0.1:/k8s/pvc-1");
+    assert_false(csi_mount_serves(info, "/k8s/pvc-1"));
+    free(info);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_nfs_mount_serves_only_its_export),
         cmocka_unit_test(test_vip_from_pool_ranges),
         cmocka_unit_test(test_vips_spread_over_volumes),
         cmocka_unit_test(test_nfs4_and_mount_flags_merged),

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -91,7 +92,7 @@ static void unpublish_unstage_leave_foreign_mounts(void **state) {
     uint64_t staged = node_mount_id(staging), published = node_mount_id(target);
     node_check(staged && published, "volume b is not mounted at %s and %s", staging, target);
 
-    const char *ids[] = {VOL_A, "fake-vol-id", "/k8s"};
+    const char *ids[] = {VOL_A, "fake-vol-id", "/k8s", "/"};
     for (size_t i = 0; i < sizeof ids / sizeof ids[0]; i++) {
         const char *what = node_fmt("NodeUnpublishVolume(%s) of volume b's target", ids[i]);
         node_expect(what, node_call("NodeUnpublishVolume", node_unpublish_req(ids[i], target), &st), &st,
@@ -114,6 +115,19 @@ static void unpublish_unstage_leave_foreign_mounts(void **state) {
                 GRPC_STATUS_FAILED_PRECONDITION, foreign);
     still_mounted("NodeUnpublishVolume of a host directory's mount", foreign, foreign_id,
                   node_fmt("%s/data", foreign), "host data\n");
+
+    /* a file system of its own (its root is "/", which every volume path ends with) */
+    const char *tmpfs = kubelet_path("pods/foreign-tmpfs/mount");
+    node_mkdirs(tmpfs);
+    if (mount("tmpfs", tmpfs, "tmpfs", 0, "size=1m") != 0) fail_msg("mount tmpfs: %s", strerror(errno));
+    node_write(node_fmt("%s/data", tmpfs), "tmpfs data\n");
+    uint64_t tmpfs_id = node_mount_id(tmpfs);
+    for (size_t i = 0; i < sizeof ids / sizeof ids[0]; i++) {
+        const char *what = node_fmt("NodeUnpublishVolume(%s) of a tmpfs", ids[i]);
+        node_expect(what, node_call("NodeUnpublishVolume", node_unpublish_req(ids[i], tmpfs), &st), &st,
+                    GRPC_STATUS_FAILED_PRECONDITION, tmpfs);
+        still_mounted(what, tmpfs, tmpfs_id, node_fmt("%s/data", tmpfs), "tmpfs data\n");
+    }
 
     /* a directory whose path ends like the volume's, but is not it */
     const char *decoy = host_data("decoy" VOL_A, "decoy\n");
@@ -388,6 +402,17 @@ static void ephemeral_attributes_from_the_driver(void **state) {
         node_check(node_mount_id(target) == 0 && access(target, F_OK) != 0, "%s: the target was mounted or made",
                    what);
     }
+    /* ids the kubelet never makes: a PVC's name, the victim's path, anything not csi-<hex> */
+    const char *bad_ids[] = {"pvc-0a0a0a0a-0a0a-0a0a-0a0a-0a0a0a0a0a0a", "csi-0A0A0A0A0A0A0A0A0A0A", "csi-../../x",
+                             "/k8s/csi-0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a", "csi-0a0a"};
+    for (size_t i = 0; i < sizeof bad_ids / sizeof bad_ids[0]; i++) {
+        const char *what = node_fmt("inline volume with the id %s", bad_ids[i]);
+        node_expect(what, node_call("NodePublishVolume", ephemeral_req(bad_ids[i], target, "hostile"), &st), &st,
+                    GRPC_STATUS_INVALID_ARGUMENT, "id");
+        char *after = vast_objects();
+        node_check(strcmp(before, after) == 0, "%s: VAST's quotas or views changed", what);
+        free(after);
+    }
     free(before);
     still_mounted("the other pod's volume", victim_target, victim_mount, node_fmt("%s/pvc-data", victim_target),
                   "victim data\n");
@@ -426,8 +451,13 @@ static void long_staging_path_idempotent(void **state) {
                     node_call("NodeStageVolume", node_stage_req(VOL_A, path), &st), &st, GRPC_STATUS_OK, NULL);
     }
     node_check(node_mounts_at(path) == 1, "%d mounts at the long staging path, not 1", node_mounts_at(path));
-    const char *target = kubelet_path("pods/long/mount");
-    node_mkdirs(kubelet_path("pods/long"));
+    /* and a long target: the same path with another last component */
+    char *target = malloc(PATH_MAX + 64);
+    if (!target) abort();
+    snprintf(target, PATH_MAX + 64, "%s", path);
+    *strrchr(target, '/') = '\0';
+    strcat(target, "/t");
+    node_check(strlen(target) == 4000, "the long target is %zu bytes", strlen(target));
     for (int i = 1; i <= 2; i++) {
         node_expect(node_fmt("publish from the long staging path (%d)", i),
                     node_call("NodePublishVolume", node_publish_req(VOL_A, path, target), &st), &st, GRPC_STATUS_OK,
@@ -439,6 +469,8 @@ static void long_staging_path_idempotent(void **state) {
     node_expect("unstage of the long path", node_call("NodeUnstageVolume", node_unstage_req(VOL_A, path), &st), &st,
                 GRPC_STATUS_OK, NULL);
     node_check(node_mounts_at(path) == 0, "unstage left %d mount(s) at the long path", node_mounts_at(path));
+    node_check(node_mounts_at(target) == 0 && access(target, F_OK) != 0, "unpublish left the long target");
+    free(target);
 
     /* PATH_MAX bytes and more: refused, not cut short */
     char *too_long = malloc(PATH_MAX + 64);
