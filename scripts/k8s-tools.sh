@@ -74,6 +74,21 @@ tool_lines() {
   done
 }
 
+# tool_ldflags NAME VERSION: the -ldflags a tool's own release build sets, where the
+# binary reports its version from them (Kubernetes' hack/lib/version.sh sets these
+# variables; without them kube-apiserver and kubectl call themselves v0.0.0-master).
+tool_ldflags() {
+  local name=$1 version=$2 minor pkg flags=""
+  if [[ $name == kubernetes ]]; then
+    minor=${version#v1.}
+    minor=${minor%%.*}
+    for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
+      flags+=" -X $pkg.gitVersion=$version -X $pkg.gitMajor=1 -X $pkg.gitMinor=$minor -X $pkg.gitTreeState=clean"
+    done
+  fi
+  echo "${flags# }"
+}
+
 die() {
   echo "k8s-tools: ERROR: $*" >&2
   exit 1
@@ -181,7 +196,10 @@ for r in m.get("Replace") or []:
 build_tool() {
   local name=$1 module=$2 version=$3 companion=$4
   shift 4
+  local ldflags
+  ldflags=$(tool_ldflags "$name" "$version")
   local dir="$TOOLS/$name@$version" recipe="$module@$version companion=$companion $*"
+  [[ -z $ldflags ]] || recipe+=" ldflags=[$ldflags]"
   local t0 log spec gomod bins
   t0=$(now)
   mapfile -t bins < <(binaries_of "$@")
@@ -203,7 +221,7 @@ build_tool() {
     for spec in "$@"; do nice -n 19 "$GO" get "${spec#*=}@$version"; done
     for spec in "$@"; do
       echo "--- go build ${spec#*=}"
-      nice -n 19 "$GO" build -o "$dir/bin/${spec%%=*}" "${spec#*=}"
+      nice -n 19 "$GO" build -ldflags "$ldflags" -o "$dir/bin/${spec%%=*}" "${spec#*=}"
     done
   ) >"$log" 2>&1 || {
     echo "k8s-tools: ERROR: building $name $version failed after $(since "$t0"); the end of $log:" >&2
