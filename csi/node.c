@@ -433,17 +433,23 @@ static grpc_status_code unpublish(vk_rpc_call *call, const ProtobufCMessage *req
 /* ---------- stats / expand ---------- */
 
 /* NOT_FOUND unless path holds a mount of the volume. */
-static grpc_status_code find_volume_at(const csi_driver *d, const char *volume_id, const char *path,
-                                       char *volume_path, size_t size, csi_mount_info *info, vk_status *st) {
-    if (!csi_node_own_volume_path(d, volume_id, volume_path, size)) {
+/* NOT_FOUND unless path (resolved as staging and target paths are: no links, under
+ * --kubelet-dir) holds a mount of the volume; *at keeps the resolved path open. */
+static grpc_status_code find_volume_at(const csi_driver *d, const char *volume_id, const char *path, csi_path *at,
+                                       vk_status *st) {
+    char volume_path[CSI_PATH_MAX];
+    *at = (csi_path)CSI_PATH_INIT;
+    if (!csi_node_own_volume_path(d, volume_id, volume_path, sizeof volume_path)) {
         return vk_status_set(st, GRPC_STATUS_NOT_FOUND, "volume %s is not a volume of this driver", volume_id);
     }
-    struct stat sb;
-    csi_mount_lookup(path, info);
-    if (!info->mounted && lstat(path, &sb) != 0) return vk_status_set(st, GRPC_STATUS_NOT_FOUND, "%s does not exist", path);
-    if (!info->mounted || !csi_mount_serves(info, volume_path)) {
-        return vk_status_set(st, GRPC_STATUS_NOT_FOUND, "volume %s is not mounted at %s", volume_id, path);
-    }
+    if (!csi_node_resolve(d, "volume_path", path, false, at, st)) return st->code = GRPC_STATUS_NOT_FOUND;
+    if (at->fd < 0) return vk_status_set(st, GRPC_STATUS_NOT_FOUND, "%s does not exist", path);
+    csi_mount_info *info = malloc(sizeof *info);
+    if (!info) abort();
+    csi_mount_at(at->fd, info);
+    bool serves = info->mounted && csi_mount_serves(info, volume_path);
+    free(info);
+    if (!serves) return vk_status_set(st, GRPC_STATUS_NOT_FOUND, "volume %s is not mounted at %s", volume_id, path);
     return GRPC_STATUS_OK;
 }
 
@@ -456,17 +462,20 @@ static grpc_status_code stats(vk_rpc_call *call, const ProtobufCMessage *request
         return vk_rpc_fail(call, GRPC_STATUS_INVALID_ARGUMENT, "NodeGetVolumeStats %s: volume_path is required",
                            req->volume_id);
     }
-    char volume_path[1024];
-    csi_mount_info info;
-    grpc_status_code code = find_volume_at(d, req->volume_id, req->volume_path, volume_path, sizeof volume_path, &info, &st);
-    if (code != GRPC_STATUS_OK) return vk_rpc_fail(call, code, "NodeGetVolumeStats %s: %s", req->volume_id, st.message);
+    csi_path at;
+    grpc_status_code code = find_volume_at(d, req->volume_id, req->volume_path, &at, &st);
+    if (code != GRPC_STATUS_OK) {
+        csi_path_close(&at);
+        return vk_rpc_fail(call, code, "NodeGetVolumeStats %s: %s", req->volume_id, st.message);
+    }
 
     Csi__V1__NodeGetVolumeStatsResponse *r = vk_rpc_new_message(call, &csi__v1__node_get_volume_stats_response__descriptor);
     Csi__V1__VolumeCondition *cond = vk_rpc_new_message(call, &csi__v1__volume_condition__descriptor);
     csi_mount_limits limits = limits_of(d);
     csi_fs_usage usage = {0};
     char message[512];
-    csi_probe_result probe = csi_probe_usage(&limits, req->volume_path, -1, &usage, message, sizeof message);
+    csi_probe_result probe = csi_probe_usage(&limits, req->volume_path, at.fd, &usage, message, sizeof message);
+    csi_path_close(&at);
     if (probe == CSI_PROBE_OK) {
         cond->message = "healthy";
         Csi__V1__VolumeUsage *bytes = vk_rpc_new_message(call, &csi__v1__volume_usage__descriptor);
@@ -504,9 +513,9 @@ static grpc_status_code expand(vk_rpc_call *call, const ProtobufCMessage *reques
         return vk_rpc_fail(call, GRPC_STATUS_INVALID_ARGUMENT, "NodeExpandVolume %s: volume_path is required",
                            req->volume_id);
     }
-    char volume_path[1024];
-    csi_mount_info info;
-    grpc_status_code code = find_volume_at(d, req->volume_id, req->volume_path, volume_path, sizeof volume_path, &info, &st);
+    csi_path at;
+    grpc_status_code code = find_volume_at(d, req->volume_id, req->volume_path, &at, &st);
+    csi_path_close(&at);
     if (code != GRPC_STATUS_OK) return vk_rpc_fail(call, code, "NodeExpandVolume %s: %s", req->volume_id, st.message);
     /* the quota is the size: ControllerExpandVolume did the work, nothing to grow here */
     Csi__V1__NodeExpandVolumeResponse *r = vk_rpc_new_message(call, &csi__v1__node_expand_volume_response__descriptor);

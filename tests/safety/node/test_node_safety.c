@@ -259,6 +259,9 @@ static void dots_and_links_refused(void **state) {
         expect_refused(node_fmt("unstage through a link of %s", names[i]),
                        node_call("NodeUnstageVolume", node_unstage_req(VOL_A, p), &st), "symbolic link");
         still_mounted(names[i], node_fmt("%s/%s", node.outside, names[i]), ids[i], NULL, NULL);
+        json_t *stats = json_pack("{s:s, s:s}", "volume_id", VOL_A, "volume_path", p);
+        node_expect(node_fmt("stats through a link of %s", names[i]), node_call("NodeGetVolumeStats", stats, &st),
+                    &st, GRPC_STATUS_NOT_FOUND, "symbolic link");
         /* and straight at it: outside --kubelet-dir */
         p = node_fmt("%s/%s", node.outside, names[i]);
         expect_refused(node_fmt("unpublish outside --kubelet-dir of %s", names[i]),
