@@ -1,6 +1,7 @@
 /* --ephemeral-parameters: the pairs, mount_options taking the rest, and the checks a
  * StorageClass's parameters get. */
 #include "ephemeral_config.h"
+#include "options.h"
 
 #include <setjmp.h>
 #include <stdarg.h>
@@ -8,6 +9,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <stdlib.h>
 #include <string.h>
 
 static csi_ephemeral_config c;
@@ -50,8 +52,34 @@ static void refuses(void **state) {
     }
 }
 
+/* The flags: a bad configuration stops the plugin at start-up, naming flag and variable. */
+static void flags(void **state) {
+    (void)state;
+    csi_options *o = malloc(sizeof *o);
+    assert_non_null(o);
+    vk_status st;
+    char *good[] = {"vast-csi", "--kubelet-dir", "/var/lib/kubelet", "--ephemeral-parameters",
+                    "root_export=/k8s,view_policy=p,vip_pool_name=pool", NULL};
+    assert_true(csi_options_parse(5, good, o, &st));
+    assert_string_equal(o->kubelet_dir, "/var/lib/kubelet");
+    assert_string_equal(o->ephemeral_parameters, "root_export=/k8s,view_policy=p,vip_pool_name=pool");
+    char *defaults[] = {"vast-csi", NULL};
+    assert_true(csi_options_parse(1, defaults, o, &st));
+    assert_string_equal(o->kubelet_dir, "");
+    assert_string_equal(o->ephemeral_parameters, "");
+    char *bad_dir[] = {"vast-csi", "--kubelet-dir", "var/lib/kubelet", NULL};
+    assert_false(csi_options_parse(3, bad_dir, o, &st));
+    assert_non_null(strstr(st.message, "X_CSI_KUBELET_DIR"));
+    char *bad_params[] = {"vast-csi", "--ephemeral-parameters", "view_policy=p,vip_pool_name=pool", NULL};
+    assert_false(csi_options_parse(3, bad_params, o, &st));
+    assert_non_null(strstr(st.message, "X_CSI_EPHEMERAL_PARAMETERS"));
+    assert_non_null(strstr(st.message, "root_export"));
+    free(o);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(flags),
         cmocka_unit_test(parses_pairs),
         cmocka_unit_test(refuses),
     };
