@@ -7,7 +7,7 @@
 #include "clones.h"
 #include "collections.h"
 #include "faults.h"
-#include "fsops.h"
+#include "safepath.h"
 #include "objects.h"
 #include "seed.h"
 #include "snapshots.h"
@@ -39,8 +39,8 @@ static int reset_state(sim_ctx *ctx, sim_response *resp) {
     static const char *const keep[] = {"sessions", "cluster", NULL};
     clones_cancel_all(ctx);
     store_clear(ctx->store, keep);
-    if (fsops_remove_tree(ctx->fs_root) != 0 || fsops_mkdirs(ctx->fs_root, 0755) != 0)
-        return sim_reply_detail(resp, 500, "Cannot empty %s", ctx->fs_root);
+    int err = safepath_empty_root(ctx->fs_fd);
+    if (err != 0) return sim_reply_detail(resp, 500, "Cannot empty %s: %s", ctx->fs_root, strerror(err));
     collections_ensure_builtin(ctx);
     return sim_ok(resp, 200, json_pack("{s:s}", "detail", "State reset."));
 }

@@ -8,11 +8,13 @@
  * store -> io_lock and cannot deadlock. */
 #include "clones.h"
 
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "fsops.h"
 #include "snapshots.h"
@@ -28,7 +30,8 @@ typedef struct clone_job {
     struct clone_job *next;
     sim_ctx *ctx;
     json_int_t stream_id;
-    char *src, *dst;
+    int src_fd, dst_fd; /* the snapshot's copy and the destination, opened by safepath */
+    char *dst;          /* the destination's VMS path, for the log */
     pthread_t thread;
     pthread_mutex_t io_lock;
     atomic_bool cancelled;
@@ -51,7 +54,8 @@ sim_clones *clones_create(void) {
 
 static void free_job(clone_job *job) {
     pthread_mutex_destroy(&job->io_lock);
-    free(job->src);
+    close(job->src_fd);
+    close(job->dst_fd);
     free(job->dst);
     free(job);
 }
@@ -114,8 +118,11 @@ static void end_step(void *arg, size_t bytes) {
 
 static void *copy_thread(void *arg) {
     clone_job *job = arg;
-    fsops_usage usage;
-    job->total = fsops_measure(job->src, true, &usage) == 0 ? usage.bytes : 0;
+    fsops_usage usage = {0};
+    /* A new open file (not a dup, which would share the read position with the copy). */
+    int measure_fd = openat(job->src_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (measure_fd >= 0) fsops_measure_fd(measure_fd, true, &usage);
+    job->total = usage.bytes;
     job->started_ms = job->reported_ms = sim_mono_ms();
     uint64_t rate = job->ctx->cfg.clone_rate;
     fsops_copy_hooks hooks = {
@@ -124,11 +131,11 @@ static void *copy_thread(void *arg) {
         .arg = job,
         .chunk = rate > 0 && rate / PACE_STEPS_PER_S < MAX_CHUNK ? (size_t)(rate / PACE_STEPS_PER_S) + 1 : MAX_CHUNK,
     };
-    int rc = fsops_copy_tree(job->src, job->dst, &hooks);
+    int rc = fsops_copy_fd(job->src_fd, job->dst_fd, &hooks);
     if (rc == 0) {
         report(job, "FINISHED", 100, true);
     } else if (rc < 0 && !should_stop(job)) {
-        VK_LOG(VK_LOG_ERROR, "clone copy failed", "source", job->src, "destination", job->dst);
+        VK_LOG(VK_LOG_ERROR, "clone copy failed", "destination", job->dst);
         report(job, "STOPPED", 0, true);
     }
     atomic_store(&job->exited, true);
@@ -151,8 +158,11 @@ static void reap(sim_clones *clones) {
 
 void clones_start(sim_ctx *ctx, json_t *stream) {
     json_int_t id = json_integer_value(json_object_get(stream, "id"));
-    char *src, *dst;
-    if (!snapshots_stream_dirs(ctx, stream, &src, &dst)) {
+    int src_fd, dst_fd;
+    int err = snapshots_stream_open(ctx, stream, &src_fd, &dst_fd);
+    if (err != 0) {
+        VK_LOG(VK_LOG_ERROR, "cannot start a clone copy", "destination",
+               json_string_value(json_object_get(stream, "loanee_root_path")), "error", strerror(err));
         json_object_set_new(stream, "status", json_pack("{s:s, s:i}", "state", "STOPPED", "progress", 0));
         store_touch(ctx->store);
         return;
@@ -161,15 +171,16 @@ void clones_start(sim_ctx *ctx, json_t *stream) {
     if (!job) abort();
     job->ctx = ctx;
     job->stream_id = id;
-    job->src = src;
-    job->dst = dst;
+    job->src_fd = src_fd;
+    job->dst_fd = dst_fd;
+    job->dst = sim_strdup(json_string_value(json_object_get(stream, "loanee_root_path")));
     pthread_mutex_init(&job->io_lock, NULL);
     sim_clones *clones = ctx->clones;
     pthread_mutex_lock(&clones->lock);
     reap(clones);
     if (pthread_create(&job->thread, NULL, copy_thread, job) != 0) {
         pthread_mutex_unlock(&clones->lock);
-        VK_LOG(VK_LOG_ERROR, "cannot start a clone thread", "destination", dst);
+        VK_LOG(VK_LOG_ERROR, "cannot start a clone thread", "destination", job->dst);
         free_job(job);
         return;
     }

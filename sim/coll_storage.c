@@ -1,19 +1,20 @@
 /* Rules of the storage collections: views and quotas over directories of DIR/fs, and
  * folders/delete_folder/ (VAST's trash API) that removes a tree. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "api_actions.h"
 #include "collections.h"
-#include "fsops.h"
+#include "safepath.h"
 
 /* Usage of the directory a view or quota covers; zero when it is gone. */
 static fsops_usage usage_of(sim_request *req, json_t *obj) {
     fsops_usage usage = {0};
-    char *dir = fsops_resolve(req->ctx->fs_root, json_string_value(json_object_get(obj, "path")));
-    if (dir) fsops_measure(dir, true, &usage);
-    free(dir);
+    json_t *path = json_object_get(obj, "path");
+    if (json_is_string(path) && safepath_valid(json_string_value(path), json_string_length(path)))
+        safepath_measure(req->ctx->fs_fd, json_string_value(path), true, &usage);
     return usage;
 }
 
@@ -155,12 +156,12 @@ int folders_delete(sim_request *req, sim_response *resp) {
     if (!json_is_object(body) || !json_is_string(json_object_get(body, "path")))
         return sim_reply_field_error(resp, "path", "This field is required.");
     if (coll_check_reference(req, body, "tenant_id", "tenants", true, resp) != 0) return -1;
-    char *dir = coll_fs_path(req, body, "path", resp);
-    if (!dir) return -1;
+    const char *path = coll_vms_path(body, "path", resp);
+    if (!path) return -1;
+    if (strcmp(path, "/") == 0) return sim_reply_field_error(resp, "path", "Cannot delete the root directory.");
+    int err = safepath_remove_tree(req->ctx->fs_fd, path);
     int rc = 0;
-    if (strcmp(dir, req->ctx->fs_root) == 0) rc = sim_reply_field_error(resp, "path", "Cannot delete the root directory.");
-    else if (!fsops_is_dir(dir)) rc = sim_reply_detail(resp, 400, "no such directory");
-    else if (fsops_remove_tree(dir) != 0) rc = sim_reply_detail(resp, 500, "Cannot remove %s", json_string_value(json_object_get(body, "path")));
-    free(dir);
+    if (err == ENOENT || err == ENOTDIR) rc = sim_reply_detail(resp, 400, "no such directory");
+    else if (err != 0) rc = coll_fs_error(resp, "path", path, err, "no such directory");
     return rc != 0 ? -1 : sim_ok(resp, 204, NULL);
 }

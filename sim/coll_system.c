@@ -2,7 +2,7 @@
 #include <stdio.h>
 
 #include "collections.h"
-#include "fsops.h"
+#include "safepath.h"
 #include "store.h"
 #include "support.h"
 
@@ -34,7 +34,7 @@ void clusters_ensure_identity(sim_ctx *ctx) {
 static json_t *clusters_list(sim_request *req) {
     const sim_config *cfg = &req->ctx->cfg;
     fsops_usage usage = {0};
-    fsops_measure(req->ctx->fs_root, false, &usage);
+    safepath_measure(req->ctx->fs_fd, "/", false, &usage);
     json_int_t capacity = (json_int_t)cfg->capacity_bytes;
     json_int_t used = (json_int_t)usage.bytes;
     json_int_t free_space = capacity > used ? capacity - used : 0;

@@ -1,11 +1,13 @@
 /* The collection table and the helpers the per-collection rules share; see collections.h. */
 #include "collections.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
-#include "fsops.h"
+#include "safepath.h"
 #include "store.h"
 #include "support.h"
 
@@ -78,28 +80,49 @@ size_t coll_count_refs(sim_ctx *ctx, const char *collection, const char *field, 
     return count;
 }
 
-char *coll_fs_path(sim_request *req, json_t *obj, const char *field, sim_response *resp) {
+const char *coll_vms_path(json_t *obj, const char *field, sim_response *resp) {
     json_t *v = json_object_get(obj, field);
     if (!json_is_string(v)) {
         sim_reply_field_error(resp, field, "Not a valid string.");
         return NULL;
     }
-    char *path = fsops_resolve(req->ctx->fs_root, json_string_value(v));
-    if (!path) sim_reply_field_error(resp, field, "Path must be absolute, without \".\" or \"..\" components.");
-    return path;
+    if (!safepath_valid(json_string_value(v), json_string_length(v))) {
+        sim_reply_field_error(resp, field,
+                              "Path must be absolute, without empty, \".\" or \"..\" components or NUL bytes.");
+        return NULL;
+    }
+    return json_string_value(v);
+}
+
+int coll_fs_error(sim_response *resp, const char *field, const char *path, int err, const char *missing) {
+    switch (err) {
+    case ENOENT:
+    case ENOTDIR: return sim_reply_field_error(resp, field, "%s", missing);
+    case ELOOP:
+        return sim_reply_field_error(resp, field, "Path \"%s\" goes through a symbolic link; links are not followed.",
+                                     path);
+    case EXDEV: return sim_reply_field_error(resp, field, "Path \"%s\" leads outside the file system.", path);
+    case EINVAL:
+    case ENAMETOOLONG: return sim_reply_field_error(resp, field, "Path \"%s\" is not valid here.", path);
+    default: return sim_reply_detail(resp, 500, "File system error on %s: %s", path, strerror(err));
+    }
 }
 
 int coll_prepare_directory(sim_request *req, json_t *obj, sim_response *resp) {
-    char *dir = coll_fs_path(req, obj, "path", resp);
-    if (!dir) return -1;
-    int rc = 0;
-    if (json_is_true(json_object_get(obj, "create_dir"))) {
-        if (fsops_mkdirs(dir, 0755) != 0) rc = sim_reply_field_error(resp, "path", "Cannot create the directory");
-    } else if (!fsops_is_dir(dir)) {
-        rc = sim_reply_field_error(resp, "path", "Directory does not exist");
+    const char *path = coll_vms_path(obj, "path", resp);
+    if (!path) return -1;
+    bool create = json_is_true(json_object_get(obj, "create_dir"));
+    int err;
+    if (create) {
+        err = safepath_mkdirs(req->ctx->fs_fd, path, 0755, NULL);
+    } else {
+        struct stat st;
+        err = safepath_stat(req->ctx->fs_fd, path, &st);
+        if (err == 0 && S_ISLNK(st.st_mode)) err = ELOOP;
+        else if (err == 0 && !S_ISDIR(st.st_mode)) err = ENOTDIR;
     }
-    free(dir);
-    return rc;
+    return err == 0 ? 0
+                    : coll_fs_error(resp, "path", path, err, create ? "Cannot create the directory" : "Directory does not exist");
 }
 
 void collections_ensure_builtin(sim_ctx *ctx) {

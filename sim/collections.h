@@ -76,8 +76,12 @@ json_t *coll_find_by_name(sim_ctx *ctx, const char *collection, const char *name
 void coll_default(json_t *obj, const char *key, json_t *value);
 /* How many objects of collection have integer field == id. */
 size_t coll_count_refs(sim_ctx *ctx, const char *collection, const char *field, json_int_t id);
-/* Maps obj[field] (a VMS path) to a malloc'd file-system path; 400 when invalid. */
-char *coll_fs_path(sim_request *req, json_t *obj, const char *field, sim_response *resp);
+/* obj[field] when it is a valid VMS path (safepath_valid); else NULL and a 400. */
+const char *coll_vms_path(json_t *obj, const char *field, sim_response *resp);
+/* Answers err (a safepath.h result other than 0) for the VMS path in field and returns
+ * -1: a link or an escape is 400 naming the path, as is a missing or non-directory one
+ * (with the message `missing`); anything else is 500. */
+int coll_fs_error(sim_response *resp, const char *field, const char *path, int err, const char *missing);
 /* The create_dir rule shared by views and quotas: make the directory when asked to,
  * else insist it exists (400 {"path": ["Directory does not exist"]}). */
 int coll_prepare_directory(sim_request *req, json_t *obj, sim_response *resp);

@@ -12,39 +12,9 @@
 
 #include "support.h"
 
-char *fsops_resolve(const char *fs_root, const char *vms_path) {
-    if (!vms_path || vms_path[0] != '/') return NULL;
-    size_t root_len = strlen(fs_root);
-    char *out = sim_xmalloc(root_len + strlen(vms_path) + 2);
-    memcpy(out, fs_root, root_len);
-    size_t len = root_len;
-    const char *p = vms_path;
-    while (*p) {
-        while (*p == '/') p++;
-        if (!*p) break;
-        const char *end = strchr(p, '/');
-        size_t n = end ? (size_t)(end - p) : strlen(p);
-        if ((n == 1 && p[0] == '.') || (n == 2 && p[0] == '.' && p[1] == '.')) {
-            free(out);
-            return NULL;
-        }
-        out[len++] = '/';
-        memcpy(out + len, p, n);
-        len += n;
-        p += n;
-    }
-    out[len] = '\0';
-    return out;
-}
-
-bool fsops_is_dir(const char *path) {
+static bool is_dir(const char *path) {
     struct stat st;
     return lstat(path, &st) == 0 && S_ISDIR(st.st_mode);
-}
-
-bool fsops_exists(const char *path) {
-    struct stat st;
-    return lstat(path, &st) == 0;
 }
 
 int fsops_mkdirs(const char *path, mode_t mode) {
@@ -55,7 +25,7 @@ int fsops_mkdirs(const char *path, mode_t mode) {
         char saved = *p;
         *p = '\0';
         if (mkdir(copy, mode) != 0 && errno != EEXIST) rc = -1;
-        else if (!fsops_is_dir(copy)) rc = -1;
+        else if (!is_dir(copy)) rc = -1;
         *p = saved;
         if (saved == '\0') break;
     }
@@ -63,41 +33,39 @@ int fsops_mkdirs(const char *path, mode_t mode) {
     return rc;
 }
 
-/* Removes everything inside the directory dfd (which it closes). */
-static int remove_contents(int dfd) {
+int fsops_remove_contents(int dfd, dev_t dev) {
     DIR *dir = fdopendir(dfd);
     if (!dir) {
+        int err = errno;
         close(dfd);
-        return -1;
+        return err;
     }
-    int rc = 0;
+    int err = 0;
     struct dirent *entry;
     while ((entry = readdir(dir)) != NULL) {
         const char *name = entry->d_name;
         if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0) continue;
         struct stat st;
-        if (fstatat(dirfd(dir), name, &st, AT_SYMLINK_NOFOLLOW) != 0) continue;
-        if (S_ISDIR(st.st_mode)) {
+        int e = 0;
+        if (fstatat(dirfd(dir), name, &st, AT_SYMLINK_NOFOLLOW) != 0) {
+            e = errno == ENOENT ? 0 : errno;
+        } else if (!S_ISDIR(st.st_mode)) {
+            if (unlinkat(dirfd(dir), name, 0) != 0) e = errno; /* a link goes, not its target */
+        } else if (st.st_dev != dev) {
+            e = EXDEV; /* a mount point: its contents are not ours */
+        } else {
+            /* O_NOFOLLOW: a directory swapped for a link since fstatat is not entered. */
             int child = openat(dirfd(dir), name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-            if (child < 0 || remove_contents(child) != 0) rc = -1;
-            if (unlinkat(dirfd(dir), name, AT_REMOVEDIR) != 0) rc = -1;
-        } else if (unlinkat(dirfd(dir), name, 0) != 0) {
-            rc = -1;
+            struct stat cst;
+            if (child < 0) e = errno;
+            else if (fstat(child, &cst) != 0 || cst.st_dev != dev) e = EXDEV, close(child);
+            else e = fsops_remove_contents(child, dev);
+            if (e == 0 && unlinkat(dirfd(dir), name, AT_REMOVEDIR) != 0) e = errno;
         }
+        if (err == 0) err = e;
     }
     closedir(dir);
-    return rc;
-}
-
-int fsops_remove_tree(const char *path) {
-    struct stat st;
-    if (lstat(path, &st) != 0) return errno == ENOENT ? 0 : -1;
-    if (!S_ISDIR(st.st_mode)) return unlink(path);
-    int dfd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-    if (dfd < 0) return -1;
-    int rc = remove_contents(dfd);
-    if (rmdir(path) != 0) rc = -1;
-    return rc;
+    return err;
 }
 
 static void measure_dir(int dfd, bool skip_snapshots, fsops_usage *out) {
@@ -124,13 +92,7 @@ static void measure_dir(int dfd, bool skip_snapshots, fsops_usage *out) {
     closedir(dir);
 }
 
-int fsops_measure(const char *path, bool skip_snapshots, fsops_usage *out) {
-    out->bytes = out->inodes = 0;
-    int dfd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-    if (dfd < 0) return -1;
-    measure_dir(dfd, skip_snapshots, out);
-    return 0;
-}
+void fsops_measure_fd(int dfd, bool skip_snapshots, fsops_usage *out) { measure_dir(dfd, skip_snapshots, out); }
 
 typedef struct {
     const fsops_copy_hooks *hooks;
@@ -152,13 +114,27 @@ static void step_end(copy_state *cs, size_t bytes) {
 }
 
 static int copy_file(copy_state *cs, int src_dir, int dst_dir, const char *name, mode_t mode) {
-    int in = openat(src_dir, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    /* O_NONBLOCK: an entry swapped for a fifo since fstatat must not hang the copy. */
+    int in = openat(src_dir, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
     if (in < 0) return -1;
+    struct stat st;
+    if (fstat(in, &st) != 0 || !S_ISREG(st.st_mode)) {
+        close(in);
+        return -1;
+    }
     if (!step_begin(cs)) {
         close(in);
         return 1;
     }
-    int out = openat(dst_dir, name, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, mode & 07777);
+    /* A fresh file, never one already there: an entry left in the destination (a
+     * restarted clone) may be a hard link to a file elsewhere, which O_TRUNC would
+     * overwrite in place. */
+    if (unlinkat(dst_dir, name, 0) != 0 && errno != ENOENT) {
+        step_end(cs, 0);
+        close(in);
+        return -1;
+    }
+    int out = openat(dst_dir, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode & 07777);
     step_end(cs, 0);
     int rc = out < 0 ? -1 : 0;
     while (rc == 0) {
@@ -223,6 +199,7 @@ static int copy_dir(copy_state *cs, int src_dir, int dst_dir) {
         if (walk_fd >= 0) close(walk_fd);
         return -1;
     }
+    rewinddir(dir); /* a dup shares the position, which an earlier walk may have moved */
     int rc = 0;
     struct dirent *entry;
     while (rc == 0 && (entry = readdir(dir)) != NULL) {
@@ -235,15 +212,10 @@ static int copy_dir(copy_state *cs, int src_dir, int dst_dir) {
     return rc;
 }
 
-int fsops_copy_tree(const char *src, const char *dst, const fsops_copy_hooks *hooks) {
-    if (fsops_mkdirs(dst, 0755) != 0) return -1;
-    int src_fd = open(src, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-    int dst_fd = open(dst, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+int fsops_copy_fd(int src_fd, int dst_fd, const fsops_copy_hooks *hooks) {
     copy_state cs = {.hooks = hooks, .chunk = hooks && hooks->chunk ? hooks->chunk : 65536};
     cs.buf = sim_xmalloc(cs.chunk);
-    int rc = (src_fd < 0 || dst_fd < 0) ? -1 : copy_dir(&cs, src_fd, dst_fd);
-    if (src_fd >= 0) close(src_fd);
-    if (dst_fd >= 0) close(dst_fd);
+    int rc = copy_dir(&cs, src_fd, dst_fd);
     free(cs.buf);
     if (cs.stopped) return 1;
     return rc;

@@ -14,6 +14,7 @@
 #include "fsops.h"
 #include "http.h"
 #include "options.h"
+#include "safepath.h"
 #include "seed.h"
 #include "stats.h"
 #include "store.h"
@@ -26,15 +27,20 @@ typedef struct {
     char *cert_pem, *key_pem; /* libmicrohttpd may refer to them while it runs */
 } listeners;
 
-/* --reset: the state file and DIR/fs go; DIR/tls stays so clients keep trusting it. */
+/* --reset: the state file and what DIR/fs holds go; DIR/tls stays so clients keep
+ * trusting it. */
 static int wipe_state(const sim_ctx *ctx) {
     if (unlink(ctx->state_path) != 0 && errno != ENOENT) return -1;
-    return fsops_remove_tree(ctx->fs_root);
+    int rc = safepath_empty_root(ctx->fs_fd);
+    if (rc != 0) errno = rc;
+    return rc == 0 ? 0 : -1;
 }
 
+/* DIR and DIR/fs are the operator's paths (trusted); DIR/fs is opened once, and every VMS
+ * path is resolved beneath that fd from then on. */
 static int open_state(sim_ctx *ctx, char *err, size_t errlen) {
-    if (fsops_mkdirs(ctx->cfg.data_dir, 0755) != 0 || (ctx->cfg.reset && wipe_state(ctx) != 0) ||
-        fsops_mkdirs(ctx->fs_root, 0755) != 0) {
+    if (fsops_mkdirs(ctx->cfg.data_dir, 0755) != 0 || fsops_mkdirs(ctx->fs_root, 0755) != 0 ||
+        (ctx->fs_fd = safepath_open_root(ctx->fs_root)) < 0 || (ctx->cfg.reset && wipe_state(ctx) != 0)) {
         snprintf(err, errlen, "cannot prepare the data directory %s: %s", ctx->cfg.data_dir, strerror(errno));
         return -1;
     }
@@ -126,6 +132,9 @@ int main(int argc, char **argv) {
 
     ctx.started_ms = sim_now_ms();
     ctx.fs_root = sim_printf("%s/fs", ctx.cfg.data_dir);
+    ctx.fs_fd = -1;
+    const char *resolve = getenv("VMS_SIM_RESOLVE");
+    safepath_force_walk(resolve && strcmp(resolve, "walk") == 0);
     ctx.state_path = sim_printf("%s/state.json", ctx.cfg.data_dir);
     ctx.stats = stats_create();
     ctx.faults = faults_create();
@@ -154,6 +163,7 @@ int main(int argc, char **argv) {
     clones_destroy(ctx.clones);
     faults_destroy(ctx.faults);
     stats_destroy(ctx.stats);
+    if (ctx.fs_fd >= 0) close(ctx.fs_fd);
     free(ctx.fs_root);
     free(ctx.state_path);
     options_free(&ctx.cfg);

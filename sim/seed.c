@@ -4,7 +4,7 @@
 #include <stdlib.h>
 
 #include "collections.h"
-#include "fsops.h"
+#include "safepath.h"
 #include "store.h"
 
 #define SEED_TENANT "vast-k8s"
@@ -19,10 +19,7 @@ static json_int_t ensure(sim_ctx *ctx, const char *collection, json_t *template)
 }
 
 json_t *seed_apply(sim_ctx *ctx) {
-    char *root = fsops_resolve(ctx->fs_root, SEED_ROOT);
-    int made = root ? fsops_mkdirs(root, 0755) : -1;
-    free(root);
-    if (made != 0) return NULL;
+    if (safepath_mkdirs(ctx->fs_fd, SEED_ROOT, 0755, NULL) != 0) return NULL;
     json_int_t tenant = ensure(ctx, "tenants", json_pack("{s:s, s:[]}", "name", SEED_TENANT, "client_ip_ranges"));
     json_int_t nfs_policy = ensure(
         ctx, "viewpolicies",

@@ -38,7 +38,9 @@ typedef struct {
     const char *tls_cert;
     const char *tls_key;
     const char *faults_json;
-    unsigned threads; /* concurrent connections per listener (one thread each) */
+    unsigned threads;         /* worker threads per listener (event loops, see http.c) */
+    unsigned max_connections; /* connections open at once per listener */
+    unsigned idle_timeout_s;  /* a connection idle this long is closed */
 } sim_config;
 
 struct sim_store;
@@ -49,6 +51,7 @@ struct sim_clones;
 typedef struct sim_ctx {
     sim_config cfg;
     char *fs_root;   /* DIR/fs: the directory tree that views, quotas and snapshots live in */
+    int fs_fd;       /* DIR/fs opened; every VMS path is resolved beneath it (safepath.h) */
     char *state_path; /* DIR/state.json */
     struct sim_store *store;
     struct sim_stats *stats;

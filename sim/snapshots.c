@@ -1,9 +1,11 @@
 /* Snapshots and global snapshot streams; see snapshots.h. */
 #include "snapshots.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "api_actions.h"
@@ -11,6 +13,7 @@
 #include "collections.h"
 #include "fsops.h"
 #include "objects.h"
+#include "safepath.h"
 #include "store.h"
 #include "support.h"
 #include "tasks.h"
@@ -36,23 +39,35 @@ static bool snapshot_in_use(sim_ctx *ctx, json_int_t snapshot_id) {
     return false;
 }
 
-char *snapshots_copy_dir(sim_ctx *ctx, json_t *snapshot) {
-    char *dir = fsops_resolve(ctx->fs_root, json_string_value(json_object_get(snapshot, "path")));
-    if (!dir) return NULL;
-    char *copy = sim_printf("%s/%s/%s", dir, FSOPS_SNAPSHOT_DIR, json_string_value(json_object_get(snapshot, "name")));
-    free(dir);
-    return copy;
+char *snapshots_copy_path(json_t *snapshot) {
+    json_t *path = json_object_get(snapshot, "path"), *name = json_object_get(snapshot, "name");
+    if (!json_is_string(path) || !safepath_valid(json_string_value(path), json_string_length(path)) ||
+        !json_is_string(name) || !safepath_valid_name(json_string_value(name), json_string_length(name)))
+        return NULL;
+    const char *dir = json_string_value(path);
+    size_t n = strlen(dir);
+    while (n > 0 && dir[n - 1] == '/') n--; /* "/" and "/v/" join as "" and "/v" */
+    return sim_printf("%.*s/%s/%s", (int)n, dir, FSOPS_SNAPSHOT_DIR, json_string_value(name));
 }
 
-bool snapshots_stream_dirs(sim_ctx *ctx, json_t *stream, char **src, char **dst) {
+int snapshots_stream_open(sim_ctx *ctx, json_t *stream, int *src_fd, int *dst_fd) {
     json_t *snapshot = store_get(ctx->store, "snapshots", json_integer_value(json_object_get(stream, "loanee_snapshot_id")));
-    *src = snapshot ? snapshots_copy_dir(ctx, snapshot) : NULL;
-    *dst = fsops_resolve(ctx->fs_root, json_string_value(json_object_get(stream, "loanee_root_path")));
-    if (*src && *dst) return true;
-    free(*src);
-    free(*dst);
-    *src = *dst = NULL;
-    return false;
+    json_t *dst = json_object_get(stream, "loanee_root_path");
+    char *src = snapshot ? snapshots_copy_path(snapshot) : NULL;
+    int err = !src || !json_is_string(dst) || !safepath_valid(json_string_value(dst), json_string_length(dst)) ? EINVAL : 0;
+    if (err == 0) err = safepath_open_dir(ctx->fs_fd, src, src_fd);
+    if (err == 0 && (err = safepath_mkdirs(ctx->fs_fd, json_string_value(dst), 0755, dst_fd)) != 0) close(*src_fd);
+    free(src);
+    return err;
+}
+
+/* lstat of path as an errno: a link at the last component is ELOOP, not a file. */
+static int stat_dir(sim_ctx *ctx, const char *path) {
+    struct stat st;
+    int err = safepath_stat(ctx->fs_fd, path, &st);
+    if (err == 0 && S_ISLNK(st.st_mode)) return ELOOP;
+    if (err == 0 && !S_ISDIR(st.st_mode)) return ENOTDIR;
+    return err;
 }
 
 /* ---- snapshots ---- */
@@ -60,8 +75,9 @@ bool snapshots_stream_dirs(sim_ctx *ctx, json_t *stream, char **src, char **dst)
 static int snapshot_validate(sim_request *req, json_t *obj, json_t *old, sim_response *resp) {
     (void)req, (void)old;
     const char *name = json_string_value(json_object_get(obj, "name"));
-    if (!name || strchr(name, '/') || strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
-        return sim_reply_field_error(resp, "name", "A snapshot name cannot contain \"/\" or be \".\" or \"..\".");
+    if (!name || !safepath_valid_name(name, json_string_length(json_object_get(obj, "name"))))
+        return sim_reply_field_error(resp, "name",
+                                     "A snapshot name cannot be empty, contain \"/\" or a NUL byte, or be \".\" or \"..\".");
     if (!json_is_string(json_object_get(obj, "path")))
         return sim_reply_field_error(resp, "path", "Not a valid string.");
     json_t *expiry = json_object_get(obj, "expiration_time");
@@ -76,14 +92,28 @@ static int snapshot_validate(sim_request *req, json_t *obj, json_t *old, sim_res
 /* The copy is made before the object is stored, so an acknowledged snapshot always has
  * its data; leftovers of an interrupted earlier attempt are cleared first. */
 static int snapshot_prepare(sim_request *req, json_t *obj, sim_response *resp) {
-    char *dir = coll_fs_path(req, obj, "path", resp);
-    if (!dir) return -1;
-    char *copy = snapshots_copy_dir(req->ctx, obj);
+    sim_ctx *ctx = req->ctx;
+    const char *path = coll_vms_path(obj, "path", resp);
+    if (!path) return -1;
+    int err = stat_dir(ctx, path);
+    if (err != 0) return coll_fs_error(resp, "path", path, err, "Directory does not exist");
+    char *copy = snapshots_copy_path(obj);
+    /* Each step resolves its path afresh and refuses a link before it changes anything,
+     * so a link at <path>/.snapshot or at the copy's own place leaves the tree as it was. */
+    err = safepath_remove_tree(ctx->fs_fd, copy);
+    int src = -1, dst = -1;
+    if (err == ENOENT) err = 0;
+    if (err == 0) err = safepath_open_dir(ctx->fs_fd, path, &src);
+    if (err == 0) err = safepath_mkdirs(ctx->fs_fd, copy, 0755, &dst);
     int rc = 0;
-    if (!fsops_is_dir(dir)) rc = sim_reply_field_error(resp, "path", "Directory does not exist");
-    else if (fsops_remove_tree(copy) != 0 || fsops_copy_tree(dir, copy, NULL) != 0)
-        rc = sim_reply_detail(resp, 500, "Cannot copy %s into its snapshot", json_string_value(json_object_get(obj, "path")));
-    free(dir);
+    if (err != 0) {
+        rc = coll_fs_error(resp, "path", copy, err, "Directory does not exist");
+    } else if (fsops_copy_fd(src, dst, NULL) != 0) {
+        safepath_remove_tree(ctx->fs_fd, copy);
+        rc = sim_reply_detail(resp, 500, "Cannot copy %s into its snapshot", path);
+    }
+    if (src >= 0) close(src);
+    if (dst >= 0) close(dst);
     free(copy);
     return rc;
 }
@@ -96,16 +126,13 @@ static int snapshot_delete_request(sim_request *req, json_t *obj, sim_response *
 }
 
 static void snapshot_removed(sim_ctx *ctx, json_t *obj) {
-    char *copy = snapshots_copy_dir(ctx, obj);
+    char *copy = snapshots_copy_path(obj);
     if (!copy) return;
-    fsops_remove_tree(copy);
-    /* Drop the .snapshot directory once its last snapshot is gone (rmdir leaves a
-     * non-empty one alone). */
-    char *parent = strrchr(copy, '/');
-    if (parent) {
-        *parent = '\0';
-        rmdir(copy);
-    }
+    safepath_remove_tree(ctx->fs_fd, copy);
+    /* Drop the .snapshot directory once its last snapshot is gone (a non-empty one, or
+     * a link in its place, is left alone). */
+    *strrchr(copy, '/') = '\0';
+    safepath_remove_if_empty(ctx->fs_fd, copy);
     free(copy);
 }
 
@@ -159,6 +186,23 @@ static int clone_validate(sim_request *req, json_t *snapshot, json_t *body, sim_
     return coll_check_reference(req, body, "loanee_tenant_id", "tenants", false, resp);
 }
 
+/* The snapshot's copy must open cleanly and the destination must not exist; then the
+ * destination is made. A link anywhere on either path is refused before any change. */
+static int clone_check_dirs(sim_ctx *ctx, json_t *snapshot, const char *dst, sim_response *resp) {
+    char *src = snapshots_copy_path(snapshot);
+    int fd, err = src ? safepath_open_dir(ctx->fs_fd, src, &fd) : EINVAL;
+    if (err == 0) close(fd);
+    int rc = err == 0 ? 0 : coll_fs_error(resp, "non_field_errors", src ? src : "", err, "The snapshot's data is gone.");
+    free(src);
+    if (rc != 0) return rc;
+    struct stat st;
+    err = safepath_stat(ctx->fs_fd, dst, &st);
+    if (err == 0 && !S_ISLNK(st.st_mode)) return sim_reply_field_error(resp, "loanee_root_path", "Directory already exists");
+    if (err == 0) err = ELOOP;
+    if (err == ENOENT) err = safepath_mkdirs(ctx->fs_fd, dst, 0755, NULL);
+    return err == 0 ? 0 : coll_fs_error(resp, "loanee_root_path", dst, err, "Cannot create the destination directory");
+}
+
 int snapshots_clone(sim_request *req, json_t *snapshot, sim_response *resp) {
     if (!json_is_object(req->body)) return sim_reply_field_error(resp, "name", "This field is required.");
     if (clone_validate(req, snapshot, req->body, resp) != 0) return -1;
@@ -170,13 +214,10 @@ int snapshots_clone(sim_request *req, json_t *snapshot, sim_response *resp) {
                                json_object_get(req->body, "loanee_tenant_id"), "enabled",
                                json_object_get(req->body, "enabled") ? json_object_get(req->body, "enabled") : json_true());
     set_status(stream, "RUNNING", 0);
-    char *dst = NULL;
     int rc = objects_check_unique(req, &coll_globalsnapstreams, stream, 0, resp);
-    if (rc == 0) dst = coll_fs_path(req, stream, "loanee_root_path", resp);
+    const char *dst = rc == 0 ? coll_vms_path(stream, "loanee_root_path", resp) : NULL;
     if (rc == 0 && !dst) rc = -1;
-    if (rc == 0 && fsops_exists(dst)) rc = sim_reply_field_error(resp, "loanee_root_path", "Directory already exists");
-    if (rc == 0 && fsops_mkdirs(dst, 0755) != 0) rc = sim_reply_detail(resp, 500, "Cannot create the destination directory");
-    free(dst);
+    if (rc == 0) rc = clone_check_dirs(req->ctx, snapshot, dst, resp);
     if (rc != 0) {
         json_decref(stream);
         return -1;
@@ -200,13 +241,19 @@ int streams_stop(sim_request *req, json_t *stream, sim_response *resp) {
 }
 
 static int stream_delete_request(sim_request *req, json_t *stream, sim_response *resp) {
-    clones_cancel(req->ctx, json_integer_value(json_object_get(stream, "id")));
-    if (!json_is_true(json_object_get(req->body, "remove_dir"))) return 0;
-    char *dst = fsops_resolve(req->ctx->fs_root, json_string_value(json_object_get(stream, "loanee_root_path")));
-    int rc = 0;
-    if (dst && fsops_remove_tree(dst) != 0) rc = sim_reply_detail(resp, 500, "Cannot remove the stream's directory");
-    free(dst);
-    return rc;
+    json_int_t id = json_integer_value(json_object_get(stream, "id"));
+    if (!json_is_true(json_object_get(req->body, "remove_dir"))) {
+        clones_cancel(req->ctx, id);
+        return 0;
+    }
+    const char *dst = json_string_value(json_object_get(stream, "loanee_root_path"));
+    /* A link in the way is refused before the copy is stopped: nothing changes. */
+    int err = dst ? stat_dir(req->ctx, dst) : ENOENT;
+    if (err != 0 && err != ENOENT) return coll_fs_error(resp, "loanee_root_path", dst, err, "Directory does not exist");
+    clones_cancel(req->ctx, id);
+    if (err == 0) err = safepath_remove_tree(req->ctx->fs_fd, dst);
+    if (err != 0 && err != ENOENT) return coll_fs_error(resp, "loanee_root_path", dst, err, "Directory does not exist");
+    return 0;
 }
 
 static void stream_removed(sim_ctx *ctx, json_t *stream) {
