@@ -48,7 +48,7 @@ static bool collect_under_roots(csi_driver *driver, vms_client *c, const char *c
     json_t *all = json_array();
     for (size_t r = 0; r < driver->options.root_exports.n; r++) {
         const char *root = driver->options.root_exports.paths[r];
-        char prefix[CSI_PATH_MAX];
+        char prefix[VAST_PATH_MAX + 2];
         snprintf(prefix, sizeof prefix, "%s/", strcmp(root, "/") == 0 ? "" : root);
         json_t *items = NULL;
         vms_error err;
