@@ -278,6 +278,26 @@ static void set_defaults(csi_options *o) {
     snprintf(o->state_dir, sizeof o->state_dir, "/var/lib/vast-csi");
 }
 
+/* Inline volumes are made under their configured root_export, which must be one of
+ * --root-exports like any StorageClass's: said at start-up, not at every publish. */
+static bool ephemeral_root_allowed(const csi_options *o, vk_status *st) {
+    if (!o->ephemeral_parameters[0]) return true;
+    csi_ephemeral_config *config = malloc(sizeof *config);
+    if (!config) abort();
+    char why[VK_STATUS_MESSAGE_MAX], root[VAST_PATH_MAX];
+    bool ok = csi_ephemeral_config_parse(o->ephemeral_parameters, config, why, sizeof why);
+    const char *wanted = ok ? csi_map_get(csi_ephemeral_config_map(config), "root_export") : NULL;
+    ok = wanted && vast_path_normalize(wanted, root, sizeof root) && vast_roots_find(&o->root_exports, root);
+    if (!ok) {
+        vk_status_set(st, GRPC_STATUS_INVALID_ARGUMENT,
+                      "--ephemeral-parameters (env X_CSI_EPHEMERAL_PARAMETERS): root_export=%s is not one of "
+                      "--root-exports (env X_CSI_ROOT_EXPORTS)",
+                      wanted ? wanted : "?");
+    }
+    free(config);
+    return ok;
+}
+
 bool csi_options_parse(int argc, char **argv, csi_options *o, vk_status *st) {
     set_defaults(o);
     vk_status_ok(st);
@@ -318,5 +338,5 @@ bool csi_options_parse(int argc, char **argv, csi_options *o, vk_status *st) {
         vk_status_set(st, GRPC_STATUS_INVALID_ARGUMENT, "--mount-mode bind needs --bind-root (env X_CSI_BIND_ROOT)");
         return false;
     }
-    return true;
+    return ephemeral_root_allowed(o, st);
 }

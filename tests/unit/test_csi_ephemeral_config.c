@@ -74,6 +74,14 @@ static void flags(void **state) {
     assert_false(csi_options_parse(3, bad_params, o, &st));
     assert_non_null(strstr(st.message, "X_CSI_EPHEMERAL_PARAMETERS"));
     assert_non_null(strstr(st.message, "root_export"));
+    /* the root must be one of --root-exports (default /k8s) */
+    char *other_root[] = {"vast-csi", "--ephemeral-parameters", "root_export=/inline,view_policy=p,vip_pool_name=x",
+                          NULL};
+    assert_false(csi_options_parse(3, other_root, o, &st));
+    assert_non_null(strstr(st.message, "--root-exports"));
+    char *listed[] = {"vast-csi", "--root-exports", "/k8s,/inline", "--ephemeral-parameters",
+                      "root_export=/inline/,view_policy=p,vip_pool_name=x", NULL};
+    assert_true(csi_options_parse(5, listed, o, &st));
     free(o);
 }
 
