@@ -1,6 +1,8 @@
-/* The HTTP(S) listeners (libmicrohttpd): one thread per connection, so an injected
- * latency or hang holds only its own connection. Every request is counted, passed
- * through the fault rules, and handed to the admin or the API handlers. */
+/* The HTTP(S) listeners (libmicrohttpd): --threads event-loop threads per listener
+ * serve up to --max-connections connections; one idle for --idle-timeout seconds is
+ * closed. An injected latency or hang suspends only its own connection (held.h). Every
+ * request is counted, passed through the fault rules, and handed to the admin or the
+ * API handlers. */
 #ifndef SIM_HTTP_H
 #define SIM_HTTP_H
 
@@ -17,7 +19,8 @@ sim_listener *http_start(sim_ctx *ctx, const char *addr, const char *cert_pem, c
                          size_t errlen);
 /* The port actually bound (useful with port 0). */
 uint16_t http_port(const sim_listener *listener);
-/* Stops accepting, closes connections, waits for their threads, frees. */
+/* Stops accepting, releases held requests, closes connections, waits for the threads,
+ * frees. */
 void http_stop(sim_listener *listener);
 
 #endif

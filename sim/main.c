@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "clones.h"
@@ -71,7 +72,19 @@ static int open_state(sim_ctx *ctx, char *err, size_t errlen) {
     return rc;
 }
 
+/* Every connection is a descriptor: let the process use as many as its hard limit
+ * allows, so --max-connections (and the refused overflow) is what bounds them, not a
+ * default soft limit of 1024 meeting accept() with EMFILE. */
+static void raise_fd_limit(void) {
+    struct rlimit lim;
+    if (getrlimit(RLIMIT_NOFILE, &lim) == 0 && lim.rlim_cur < lim.rlim_max) {
+        lim.rlim_cur = lim.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &lim);
+    }
+}
+
 static int start_listeners(sim_ctx *ctx, listeners *ls, char *err, size_t errlen) {
+    raise_fd_limit();
     if (ctx->cfg.https_addr) {
         if (tls_load_or_generate(ctx->cfg.data_dir, ctx->cfg.tls_cert, ctx->cfg.tls_key, &ls->cert_pem, &ls->key_pem,
                                  err, errlen) != 0)

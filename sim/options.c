@@ -22,13 +22,13 @@ static const char usage[] =
     "               [--user NAME:PASSWORD[:readonly]]... [--api-token TOKEN]... [--token-lifetime S]\n"
     "               [--unpaged-limit N] [--sys-version X.Y.Z] [--capacity-bytes N] [--clone-rate BYTES_PER_S]\n"
     "               [--task-delay-ms MS] [--tls-cert FILE --tls-key FILE] [--faults JSON] [--threads N]\n"
-    "               [--log-level L] [--log-format logfmt|json]\n"
+    "               [--max-connections N] [--idle-timeout S] [--log-level L] [--log-format logfmt|json]\n"
     "A simulator of the VAST management REST API (VMS); see docs/vms-sim.md.\n";
 
 enum {
     OPT_DATA_DIR = 256, OPT_HTTPS, OPT_HTTP, OPT_PORT_FILE, OPT_RESET, OPT_SEED, OPT_USER, OPT_API_TOKEN,
     OPT_TOKEN_LIFETIME, OPT_UNPAGED_LIMIT, OPT_SYS_VERSION, OPT_CAPACITY, OPT_CLONE_RATE, OPT_TASK_DELAY,
-    OPT_TLS_CERT, OPT_TLS_KEY, OPT_FAULTS, OPT_THREADS, OPT_LOG_LEVEL, OPT_LOG_FORMAT, OPT_HELP, OPT_VERSION,
+    OPT_TLS_CERT, OPT_TLS_KEY, OPT_FAULTS, OPT_THREADS, OPT_MAX_CONNECTIONS, OPT_IDLE_TIMEOUT, OPT_LOG_LEVEL, OPT_LOG_FORMAT, OPT_HELP, OPT_VERSION,
 };
 
 static const struct option long_options[] = {
@@ -50,6 +50,8 @@ static const struct option long_options[] = {
     {"tls-key", required_argument, NULL, OPT_TLS_KEY},
     {"faults", required_argument, NULL, OPT_FAULTS},
     {"threads", required_argument, NULL, OPT_THREADS},
+    {"max-connections", required_argument, NULL, OPT_MAX_CONNECTIONS},
+    {"idle-timeout", required_argument, NULL, OPT_IDLE_TIMEOUT},
     {"log-level", required_argument, NULL, OPT_LOG_LEVEL},
     {"log-format", required_argument, NULL, OPT_LOG_FORMAT},
     {"help", no_argument, NULL, OPT_HELP},
@@ -103,7 +105,9 @@ options_result options_parse(int argc, char **argv, sim_config *cfg, char *err, 
     cfg->sys_version = "5.3.0";
     cfg->capacity_bytes = PIB;
     cfg->task_delay_ms = 200;
-    cfg->threads = 256;
+    cfg->threads = 4;
+    cfg->max_connections = 1024;
+    cfg->idle_timeout_s = 30;
     uint64_t v;
     vk_log_level level;
     vk_log_format format;
@@ -144,8 +148,16 @@ options_result options_parse(int argc, char **argv, sim_config *cfg, char *err, 
         case OPT_TLS_KEY: cfg->tls_key = optarg; break;
         case OPT_FAULTS: cfg->faults_json = optarg; break;
         case OPT_THREADS:
-            if (!parse_u64(optarg, 1, 65536, &v)) return fail(err, errlen, "threads", optarg);
+            if (!parse_u64(optarg, 1, 64, &v)) return fail(err, errlen, "threads", optarg);
             cfg->threads = (unsigned)v;
+            break;
+        case OPT_MAX_CONNECTIONS:
+            if (!parse_u64(optarg, 1, 65536, &v)) return fail(err, errlen, "max-connections", optarg);
+            cfg->max_connections = (unsigned)v;
+            break;
+        case OPT_IDLE_TIMEOUT:
+            if (!parse_u64(optarg, 1, 86400, &v)) return fail(err, errlen, "idle-timeout", optarg);
+            cfg->idle_timeout_s = (unsigned)v;
             break;
         case OPT_LOG_LEVEL:
             if (!vk_log_level_parse(optarg, &level)) return fail(err, errlen, "log-level", optarg);
