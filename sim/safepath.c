@@ -51,6 +51,15 @@ static char *relative(const char *path) {
     return n == 0 ? sim_strdup(".") : strndup(path, n);
 }
 
+/* O_NOFOLLOW | O_DIRECTORY on a link fails with ENOTDIR rather than ELOOP; report a
+ * link as ELOOP, as openat2's RESOLVE_NO_SYMLINKS does. */
+static int link_or(int dir, const char *name, int err) {
+    struct stat st;
+    if ((err == ENOTDIR || err == ELOOP) && fstatat(dir, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode))
+        return ELOOP;
+    return err;
+}
+
 /* The walk: one component at a time, each opened with O_NOFOLLOW relative to the last,
  * so a link at any component fails with ELOOP. Valid VMS paths hold no "..", so the walk
  * cannot climb out. With make, missing directories are created on the way. */
@@ -69,7 +78,7 @@ static int walk(int root_fd, const char *rel, bool make, mode_t mode, int *out) 
             if (mkdirat(fd, name, mode) != 0 && errno != EEXIST) err = errno;
             else next = openat(fd, name, DIR_FLAGS);
         }
-        if (next < 0 && err == 0) err = errno;
+        if (next < 0 && err == 0) err = link_or(fd, name, errno);
         close(fd);
         fd = next;
     }
