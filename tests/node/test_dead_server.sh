@@ -35,16 +35,18 @@ expect_eq "healthy while the server answers" healthy "$(jget "$ST_out" volume_co
 # ---------- the server stops answering stats ----------
 
 stop_plugin
-VAST_CSI_FAULTS=helper.statvfs=sleep:60000 start_node --probe-timeout 1000
+# Bounds below race the 60 s hang (at half of it) or prove order, never a tight figure:
+# the suite runs under ASan on two busy cores.
+VAST_CSI_FAULTS=helper.statvfs=sleep:60000 start_node --probe-timeout 3000
 
 t0=$(now_ms)
 stats ST "$V" "$P/pod-1/mount"
 took=$(($(now_ms) - t0))
 expect_rc "NodeGetVolumeStats of a dead server's mount answers" 0 ST
-expect_le "it answers within the probe bound (ms)" 5000 "$took"
+expect_le "it answers, bounded: well before the 60 s hang ends (ms)" 30000 "$took"
 expect_eq "volume condition abnormal" true "$(jget "$ST_out" volume_condition.abnormal)"
 MSG=$(jget "$ST_out" volume_condition.message)
-expect_contains "the message says the server did not answer" "$MSG" "did not answer within 1000 ms"
+expect_contains "the message says the server did not answer" "$MSG" "did not answer within 3000 ms"
 expect_contains "the message says it is unreachable" "$MSG" "NFS server unreachable"
 expect_contains "the message names the path" "$MSG" "$P/pod-1/mount"
 expect_eq "no usage reported for a dead mount" "" "$(jget "$ST_out" usage)"
@@ -58,14 +60,16 @@ for i in 1 2 3 4 5; do
       >"$WORK/stats.$i" 2>&1 || rc=$?; echo $rc >"$WORK/stats-rc.$i" ) &
   pids+=($!)
 done
-# meanwhile the liveness probe answers at once (Identity runs on its own lane)
-t1=$(now_ms)
+# meanwhile the liveness probe answers at once (Identity runs on its own lane): it is
+# back while every stat still waits out its 3 s bound
 run_ctl PR Probe
 expect_rc "Probe while 5 stats hang" 0 PR
-expect_le "Probe while 5 stats hang: fast (ms)" 500 $(($(now_ms) - t1))
+answered=$(find "$WORK" -maxdepth 1 -name "stats-rc.*" | wc -l)
+expect_eq "Probe answered before any of the 5 hanging stats" 0 "$answered"
 wait "${pids[@]}"
 took=$(($(now_ms) - t0))
-expect_le "5 concurrent stats of dead mounts answer together within the bound (ms)" 5000 "$took"
+# one after the other they would take 5 x 3 s
+expect_le "5 concurrent stats of dead mounts answer together, not one after the other (ms)" 10000 "$took"
 all=""
 for i in 1 2 3 4 5; do
   all+="$(cat "$WORK/stats-rc.$i"):$(jget "$(cat "$WORK/stats.$i")" volume_condition.abnormal) "
@@ -108,7 +112,7 @@ expect_log "log: the lazy attempt was tried too" "mode=lazy error=\"timed out\""
 t1=$(now_ms)
 run_ctl PR Probe
 expect_rc "Probe after hung unmounts" 0 PR
-expect_le "Probe after hung unmounts: fast (ms)" 500 $(($(now_ms) - t1))
+expect_le "Probe after hung unmounts: not held by them (ms)" 5000 $(($(now_ms) - t1))
 
 # ---------- a busy target (EBUSY from the kernel): escalation for real ----------
 
