@@ -366,7 +366,7 @@ static bool cached_by_name(csi_clusters *cl, vms_client *c, const char *kind, co
         csi_vms_fail(st, &err, "looking up %s \"%s\"", kind, name);
     } else if (json_array_size(list) != 1) {
         vk_status_set(st, json_array_size(list) == 0 ? GRPC_STATUS_NOT_FOUND : GRPC_STATUS_FAILED_PRECONDITION,
-                      "%s \"%s\" %s on VAST cluster %s; check the StorageClass", kind, name,
+                      "%s \"%s\" %s on VAST cluster %s", kind, name,
                       json_array_size(list) == 0 ? "does not exist" : "matches several objects",
                       vms_client_endpoint(c));
         ok = false;

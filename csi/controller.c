@@ -127,6 +127,14 @@ const char *csi_nfs_protocol(const char *mount_options) {
     return "NFS";
 }
 
+grpc_status_code csi_bad_reference(vk_status *st, const char *origin, const char *key) {
+    if (st->code != GRPC_STATUS_NOT_FOUND) return st->code;
+    char inner[VK_STATUS_MESSAGE_MAX];
+    snprintf(inner, sizeof inner, "%s", st->message);
+    return vk_status_set(st, GRPC_STATUS_INVALID_ARGUMENT, "%s parameter %s: %s", origin ? origin : "the StorageClass",
+                         key, inner);
+}
+
 /* ---------- response helpers ---------- */
 
 void **csi_build_map(vk_rpc_call *call, const ProtobufCMessageDescriptor *desc, size_t *n, const char *const *kv) {

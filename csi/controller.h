@@ -40,7 +40,17 @@ typedef struct {
     const Csi__V1__VolumeContentSource *source;
     bool read_only;            /* every requested access mode is read-only */
     csi_string_map secrets;    /* for the content source's cluster */
+    /* where the parameters came from, for messages: "the StorageClass" by default; the
+     * QoS policy may come from a VolumeAttributesClass instead */
+    const char *params_origin;
+    const char *qos_origin;
 } csi_volume_spec;
+
+/* A policy, pool or class a parameter names that VAST does not have is the parameter's
+ * fault: NOT_FOUND from the lookup becomes INVALID_ARGUMENT (what the CSI spec names for
+ * bad parameters, in CreateVolume and ControllerModifyVolume alike), prefixed with
+ * where the value came from. Other codes pass through. Returns st->code. */
+grpc_status_code csi_bad_reference(vk_status *st, const char *origin, const char *key);
 
 typedef struct {
     char volume_id[CSI_ID_MAX + 1];

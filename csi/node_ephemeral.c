@@ -197,6 +197,7 @@ grpc_status_code csi_node_publish_ephemeral(csi_driver *d, vk_rpc_call *call,
         .size = size,
         .read_only = req->readonly,
         .secrets = CSI_MAP(req, secrets),
+        .params_origin = "--ephemeral-parameters",
     };
     csi_volume_result v;
     grpc_status_code code = csi_volume_create_core(d, c, &spec, deadline, &v, st);

@@ -161,13 +161,17 @@ grpc_status_code csi_volume_create_core(csi_driver *driver, vms_client *c, const
     if (!csi_root_export_resolve(driver, p->root_export, root, sizeof root, st)) return st->code;
     csi_policy_ref policy;
     int64_t qos_id = p->qos_policy_id;
-    if (!csi_clusters_view_policy(driver->clusters, c, p->view_policy, deadline, &policy, st)) return st->code;
+    if (!csi_clusters_view_policy(driver->clusters, c, p->view_policy, deadline, &policy, st)) {
+        return csi_bad_reference(st, spec->params_origin, "view_policy");
+    }
     if (p->qos_policy && !csi_clusters_qos_policy(driver->clusters, c, p->qos_policy, deadline, &qos_id, st)) {
-        return st->code;
+        return csi_bad_reference(st, spec->qos_origin ? spec->qos_origin : spec->params_origin, "qos_policy");
     }
     if (p->vip_pool_name) {
         json_t *pool = NULL;
-        if (!csi_clusters_vip_pool(driver->clusters, c, p->vip_pool_name, deadline, &pool, st)) return st->code;
+        if (!csi_clusters_vip_pool(driver->clusters, c, p->vip_pool_name, deadline, &pool, st)) {
+            return csi_bad_reference(st, spec->params_origin, "vip_pool_name");
+        }
         csi_vip_pool_ranges(pool, out->vip_ranges, sizeof out->vip_ranges);
         json_decref(pool);
     }
@@ -267,7 +271,11 @@ grpc_status_code csi_create_volume(vk_rpc_call *call, const ProtobufCMessage *re
         !csi_mutable_params_parse(CSI_MAP(req, mutable_parameters), &mutable_params, &st)) {
         return vk_rpc_fail(call, st.code, "CreateVolume %s: %s", req->name, st.message);
     }
-    if (mutable_params.qos_policy) p.qos_policy = *mutable_params.qos_policy ? mutable_params.qos_policy : NULL;
+    const char *qos_origin = NULL;
+    if (mutable_params.qos_policy) {
+        p.qos_policy = *mutable_params.qos_policy ? mutable_params.qos_policy : NULL;
+        qos_origin = "the VolumeAttributesClass";
+    }
     char root[CSI_PATH_MAX];
     if (!csi_root_export_resolve(driver, p.root_export, root, sizeof root, &st)) {
         return vk_rpc_fail(call, st.code, "CreateVolume %s: %s", req->name, st.message);
@@ -282,6 +290,7 @@ grpc_status_code csi_create_volume(vk_rpc_call *call, const ProtobufCMessage *re
         .source = req->volume_content_source,
         .read_only = csi_capabilities_read_only(req->volume_capabilities, req->n_volume_capabilities),
         .secrets = CSI_MAP(req, secrets),
+        .qos_origin = qos_origin,
     };
     int64_t deadline = csi_call_deadline(driver, call);
     char path[CSI_PATH_MAX], lock_key[CSI_PATH_MAX + 8];
@@ -780,7 +789,7 @@ grpc_status_code csi_modify_volume(vk_rpc_call *call, const ProtobufCMessage *re
     if (code == GRPC_STATUS_OK && m.qos_policy) {
         int64_t qos_id = 0;
         if (*m.qos_policy && !csi_clusters_qos_policy(driver->clusters, t.client, m.qos_policy, deadline, &qos_id, &st)) {
-            code = st.code == GRPC_STATUS_NOT_FOUND ? GRPC_STATUS_INVALID_ARGUMENT : st.code;
+            code = csi_bad_reference(&st, "the VolumeAttributesClass", "qos_policy");
         } else if (qos_id != view.qos_policy_id) {
             json_t *changes = json_pack("{s:o}", "qos_policy_id", qos_id ? json_integer(qos_id) : json_null());
             if (!vms_view_update(t.client, view.obj.id, changes, NULL, deadline, &err)) {

@@ -92,13 +92,13 @@ run_ctl E CreateVolume name=pvc-bad capacity_range.required_bytes=$GiB "${MOUNT_
   parameters.root_export=k8s parameters.view_policy=vast-k8s-nfs parameters.vip_pool_name=vast-k8s-pool
 expect_rc "relative root_export" 3 E
 create_volume pvc-bad $GiB parameters.view_policy=no-such-policy
-expect_rc "unknown view policy" 5 CV
+expect_rc "unknown view policy: INVALID_ARGUMENT, a bad parameter" 3 CV
 expect_contains "unknown view policy named" "$CV_err" no-such-policy
 create_volume pvc-bad $GiB parameters.vip_pool_name=no-such-pool
-expect_rc "unknown VIP pool" 5 CV
+expect_rc "unknown VIP pool: INVALID_ARGUMENT, a bad parameter" 3 CV
 expect_contains "unknown VIP pool named" "$CV_err" no-such-pool
 create_volume pvc-bad $GiB parameters.qos_policy=no-such-qos
-expect_rc "unknown QoS policy" 5 CV
+expect_rc "unknown QoS policy: INVALID_ARGUMENT, a bad parameter" 3 CV
 expect_contains "unknown QoS policy named" "$CV_err" no-such-qos
 create_volume pvc-bad $((2 * GiB)) capacity_range.limit_bytes=$GiB
 expect_rc "required_bytes > limit_bytes" 11 CV
