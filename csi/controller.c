@@ -2,7 +2,8 @@
  * share. NFS needs no attach step, so PUBLISH_UNPUBLISH_VOLUME is not offered: the
  * node learns everything it needs (export path, VIP pool, mount options) from the
  * volume context, and a CSIDriver with attachRequired: false skips the attacher.
- * GET_SNAPSHOT is served but not advertised: csi-sanity v5.4.0 rejects the capability. */
+ * GET_SNAPSHOT is served but advertised only with --advertise-get-snapshot: csi-sanity
+ * v5.4.0 rejects the capability. */
 #include "controller.h"
 
 #include "vk/deadline.h"
@@ -29,16 +30,18 @@ static const Csi__V1__ControllerServiceCapability__RPC__Type advertised[] = {
 static grpc_status_code get_capabilities(vk_rpc_call *call, const ProtobufCMessage *request,
                                          ProtobufCMessage **response) {
     (void)request;
+    const csi_driver *driver = vk_rpc_call_user(call);
     Csi__V1__ControllerGetCapabilitiesResponse *r =
         vk_rpc_new_message(call, &csi__v1__controller_get_capabilities_response__descriptor);
     size_t n = sizeof advertised / sizeof advertised[0];
-    r->capabilities = vk_rpc_alloc(call, n * sizeof *r->capabilities);
-    for (size_t i = 0; i < n; i++) {
+    r->capabilities = vk_rpc_alloc(call, (n + 1) * sizeof *r->capabilities);
+    for (size_t i = 0; i <= n; i++) {
+        if (i == n && !driver->options.advertise_get_snapshot) break;
         Csi__V1__ControllerServiceCapability *cap =
             vk_rpc_new_message(call, &csi__v1__controller_service_capability__descriptor);
         Csi__V1__ControllerServiceCapability__RPC *rpc =
             vk_rpc_new_message(call, &csi__v1__controller_service_capability__rpc__descriptor);
-        rpc->type = advertised[i];
+        rpc->type = i < n ? advertised[i] : CSI__V1__CONTROLLER_SERVICE_CAPABILITY__RPC__TYPE__GET_SNAPSHOT;
         cap->type_case = CSI__V1__CONTROLLER_SERVICE_CAPABILITY__TYPE_RPC;
         cap->rpc = rpc;
         r->capabilities[r->n_capabilities++] = cap;

@@ -28,8 +28,9 @@ static grpc_status_code get_plugin_info(vk_rpc_call *call, const ProtobufCMessag
     return GRPC_STATUS_OK;
 }
 
-/* Offers only what this build serves: the Controller service when running as a
- * controller. A node-only plugin advertises nothing. */
+/* Offers only what this build serves: the Controller service and online volume
+ * expansion when running as a controller (a quota grows under a mounted volume, with no
+ * node step; the external-resizer reads this). A node-only plugin advertises nothing. */
 static grpc_status_code get_plugin_capabilities(vk_rpc_call *call, const ProtobufCMessage *request,
                                                 ProtobufCMessage **response) {
     (void)request;
@@ -37,14 +38,21 @@ static grpc_status_code get_plugin_capabilities(vk_rpc_call *call, const Protobu
     Csi__V1__GetPluginCapabilitiesResponse *r =
         vk_rpc_new_message(call, &csi__v1__get_plugin_capabilities_response__descriptor);
     if (driver->options.mode & CSI_MODE_CONTROLLER) {
+        r->capabilities = vk_rpc_alloc(call, 2 * sizeof *r->capabilities);
         Csi__V1__PluginCapability *cap = vk_rpc_new_message(call, &csi__v1__plugin_capability__descriptor);
         Csi__V1__PluginCapability__Service *svc =
             vk_rpc_new_message(call, &csi__v1__plugin_capability__service__descriptor);
-        r->capabilities = vk_rpc_alloc(call, sizeof *r->capabilities);
         svc->type = CSI__V1__PLUGIN_CAPABILITY__SERVICE__TYPE__CONTROLLER_SERVICE;
         cap->type_case = CSI__V1__PLUGIN_CAPABILITY__TYPE_SERVICE;
         cap->service = svc;
         r->capabilities[r->n_capabilities++] = cap;
+        Csi__V1__PluginCapability *grow = vk_rpc_new_message(call, &csi__v1__plugin_capability__descriptor);
+        Csi__V1__PluginCapability__VolumeExpansion *online =
+            vk_rpc_new_message(call, &csi__v1__plugin_capability__volume_expansion__descriptor);
+        online->type = CSI__V1__PLUGIN_CAPABILITY__VOLUME_EXPANSION__TYPE__ONLINE;
+        grow->type_case = CSI__V1__PLUGIN_CAPABILITY__TYPE_VOLUME_EXPANSION;
+        grow->volume_expansion = online;
+        r->capabilities[r->n_capabilities++] = grow;
     }
     *response = &r->base;
     return GRPC_STATUS_OK;

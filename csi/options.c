@@ -20,7 +20,8 @@ enum { OPT_ENDPOINT, OPT_MODE, OPT_NODE_ID, OPT_DRIVER_NAME, OPT_LOG_LEVEL, OPT_
        OPT_WORKERS, OPT_SHUTDOWN_GRACE, OPT_MAX_QUEUE_WAIT, OPT_VMS_SECRET_DIR, OPT_VMS_INSECURE, OPT_VMS_API_VERSION,
        OPT_VMS_TIMEOUT, OPT_OPERATION_TIMEOUT, OPT_CACHE_TTL, OPT_ROOT_EXPORTS, OPT_LIST_ROOTS, OPT_MOUNT_MODE, OPT_BIND_ROOT,
        OPT_LOCAL_NFS_ADDRESS, OPT_MOUNT_TIMEOUT, OPT_UNMOUNT_TIMEOUT, OPT_PROBE_TIMEOUT, OPT_MAX_VOLUMES,
-       OPT_TOPOLOGY, OPT_STATE_DIR, OPT_KUBELET_DIR, OPT_EPHEMERAL_PARAMETERS, OPT_COUNT };
+       OPT_TOPOLOGY, OPT_STATE_DIR, OPT_KUBELET_DIR, OPT_EPHEMERAL_PARAMETERS, OPT_ADVERTISE_GET_SNAPSHOT,
+       OPT_COUNT };
 
 static const setting settings[OPT_COUNT] = {
     [OPT_ENDPOINT] = {"endpoint", "CSI_ENDPOINT",
@@ -78,6 +79,10 @@ static const setting settings[OPT_COUNT] = {
                                   "key=value,key=value (root_export, view_policy, vip_pool_name, ...; "
                                   "mount_options, if any, last); pods may set only size. Default empty: "
                                   "inline volumes are refused"},
+    [OPT_ADVERTISE_GET_SNAPSHOT] = {"advertise-get-snapshot", "X_CSI_ADVERTISE_GET_SNAPSHOT",
+                                    "true to advertise the GET_SNAPSHOT controller capability (GetSnapshot is "
+                                    "served either way; default false, since csi-sanity v5.4.0 fails a driver "
+                                    "that advertises it)"},
 };
 
 void csi_options_usage(FILE *out) {
@@ -242,6 +247,10 @@ static bool apply(csi_options *o, int opt, const char *value, vk_status *st) {
         snprintf(o->ephemeral_parameters, sizeof o->ephemeral_parameters, "%s", value);
         return true;
     }
+    case OPT_ADVERTISE_GET_SNAPSHOT:
+        if (strcmp(value, "true") != 0 && strcmp(value, "false") != 0) return bad(st, opt, value, "use true or false");
+        o->advertise_get_snapshot = strcmp(value, "true") == 0;
+        return true;
     case OPT_ROOT_EXPORTS:
     case OPT_LIST_ROOTS: {
         char why[256];

@@ -50,6 +50,7 @@ typedef struct {
     char state_dir[1024];        /* node: records of inline ephemeral volumes */
     char kubelet_dir[1024];      /* node: staging and target paths must lie under it; "" = anywhere */
     char ephemeral_parameters[4096]; /* node: StorageClass keys of inline volumes; "" = none allowed */
+    bool advertise_get_snapshot; /* controller: list GET_SNAPSHOT among the capabilities */
     bool show_help;
     bool show_version;
 } csi_options;

@@ -14,6 +14,8 @@ expect_eq "manifest names the mode" all "$(json_field "$r_out" manifest.mode)"
 run_ctl r GetPluginCapabilities
 expect_eq "controller+node advertises the controller service" CONTROLLER_SERVICE \
   "$(json_field "$r_out" capabilities.0.service.type)"
+expect_eq "and online volume expansion (the quota grows under a mounted volume)" ONLINE \
+  "$(json_field "$r_out" capabilities.1.volume_expansion.type)"
 
 run_ctl r Probe
 expect_eq "Probe is ready" True "$(json_field "$r_out" ready)"
@@ -23,6 +25,14 @@ expect_eq "NodeGetInfo returns --node-id" node-a "$(json_field "$r_out" node_id)
 
 run_ctl r ControllerGetCapabilities
 expect_eq "ControllerGetCapabilities answers in mode all" 0 "$r_rc"
+expect_not_contains "GET_SNAPSHOT not advertised by default" "$r_out" GET_SNAPSHOT
+stop_plugin
+
+# --- --advertise-get-snapshot lists the capability of the served GetSnapshot ---
+start_plugin --advertise-get-snapshot true
+run_ctl r ControllerGetCapabilities
+expect_contains "--advertise-get-snapshot true: GET_SNAPSHOT advertised" "$r_out" GET_SNAPSHOT
+expect_contains "the others still are" "$r_out" CREATE_DELETE_SNAPSHOT
 stop_plugin
 expect_eq "SIGTERM exits 0" 0 "$STOP_STATUS"
 [[ ! -e "$SOCK" ]] && pass "socket removed on shutdown" || fail "socket still at $SOCK"
