@@ -105,7 +105,7 @@ options_result options_parse(int argc, char **argv, sim_config *cfg, char *err, 
     cfg->sys_version = "5.3.0";
     cfg->capacity_bytes = PIB;
     cfg->task_delay_ms = 200;
-    cfg->threads = 4;
+    cfg->threads = 16;
     cfg->max_connections = 1024;
     cfg->idle_timeout_s = 30;
     uint64_t v;
