@@ -24,19 +24,42 @@ void vms_auth_init(vms_client *c) {
     }
 }
 
-void vms_auth_cleanup(vms_client *c) {
-    if (c->auth_header) {
-        explicit_bzero(c->auth_header, strlen(c->auth_header));
-        free(c->auth_header);
+static void wipe(char **text) {
+    if (*text) {
+        explicit_bzero(*text, strlen(*text));
+        free(*text);
+        *text = NULL;
     }
+}
+
+void vms_auth_cleanup(vms_client *c) {
+    wipe(&c->auth_header);
+    wipe(&c->access_token);
+    wipe(&c->refresh_token);
     pthread_cond_destroy(&c->auth_cv);
     pthread_mutex_destroy(&c->auth_mu);
 }
 
 bool vms_auth_refreshable(const vms_client *c) { return c->s.api_token == NULL; }
 
-/* POST token/ with the user's name and password; *header gets "Authorization: Bearer ...". */
-static bool fetch_token(vms_client *c, int64_t deadline, char **header, vms_error *err) {
+void vms_auth_secrets_begin(vms_client *c, const char *sent_auth, vk_secrets *out) {
+    memset(out, 0, sizeof *out);
+    pthread_mutex_lock(&c->auth_mu);
+    vk_secrets_add(out, c->s.password);
+    vk_secrets_add(out, c->s.api_token);
+    vk_secrets_add(out, c->access_token);
+    vk_secrets_add(out, c->refresh_token);
+    /* The token this request sent may be older than the current one. */
+    const char *space = sent_auth ? strrchr(sent_auth, ' ') : NULL;
+    if (space) vk_secrets_add(out, space + 1);
+}
+
+void vms_auth_secrets_end(vms_client *c) { pthread_mutex_unlock(&c->auth_mu); }
+
+/* POST token/ with the user's name and password; *header gets "Authorization: Bearer ...",
+ * *access and *refresh the answer's tokens (for the redactor; refresh may be NULL). */
+static bool fetch_token(vms_client *c, int64_t deadline, char **header, char **access_out, char **refresh_out,
+                        vms_error *err) {
     json_t *body = json_pack("{s:s, s:s}", "username", c->s.username, "password", c->s.password);
     json_t *answer = NULL;
     atomic_fetch_add(&c->stat_token_requests, 1);
@@ -56,6 +79,10 @@ static bool fetch_token(vms_client *c, int64_t deadline, char **header, vms_erro
         return false;
     }
     if (asprintf(header, "Authorization: Bearer %s", access) < 0) abort();
+    const char *refresh = json_string_value(json_object_get(answer, "refresh"));
+    *access_out = strdup(access);
+    *refresh_out = refresh && *refresh ? strdup(refresh) : NULL;
+    if (!*access_out || (refresh && *refresh && !*refresh_out)) abort();
     json_decref(answer);
     VK_LOG(VK_LOG_INFO, "VMS login", "endpoint", c->s.endpoint, "user", c->s.username);
     return true;
@@ -105,20 +132,21 @@ bool vms_auth_refresh(vms_client *c, uint64_t generation, int64_t deadline, vms_
     c->refreshing = true;
     pthread_mutex_unlock(&c->auth_mu);
 
-    char *header = NULL;
+    char *header = NULL, *access = NULL, *refresh = NULL;
     vms_error fetch_err;
     vms_error_clear(&fetch_err);
-    bool ok = fetch_token(c, deadline, &header, &fetch_err);
+    bool ok = fetch_token(c, deadline, &header, &access, &refresh, &fetch_err);
 
     pthread_mutex_lock(&c->auth_mu);
     c->refreshing = false;
     c->auth_fetches++;
     if (ok) {
-        if (c->auth_header) {
-            explicit_bzero(c->auth_header, strlen(c->auth_header));
-            free(c->auth_header);
-        }
+        wipe(&c->auth_header);
+        wipe(&c->access_token);
+        wipe(&c->refresh_token);
         c->auth_header = header;
+        c->access_token = access;
+        c->refresh_token = refresh;
         c->auth_generation++;
     } else {
         c->fetch_error = fetch_err;

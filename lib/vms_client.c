@@ -145,20 +145,32 @@ static bool parse_answer(const vms_exchange *ex, json_t **out, vms_error *err) {
     json_error_t jerr;
     *out = json_loadb(ex->body, ex->body_len, JSON_DECODE_ANY, &jerr);
     if (*out) return true;
-    vms_error_set(err, VMS_ERR_RESPONSE, "HTTP %ld with a body that is not JSON (%s)", ex->status, jerr.text);
+    /* Only where: jansson's text quotes the body (a token answer holds tokens). */
+    vms_error_set(err, VMS_ERR_RESPONSE, "HTTP %ld with a body that is not JSON (line %d, column %d)", ex->status,
+                  jerr.line, jerr.column);
     return false;
 }
 
-static outcome judge(vms_client *c, const request *rq, const vms_exchange *ex, bool refreshed, json_t **out,
-                     vms_error *err) {
+/* Turns a failed exchange into err, redacted with every secret value the client holds
+ * and the token this request sent. */
+static void record_failure(vms_client *c, const vms_exchange *ex, const char *sent_auth, vms_error *err) {
+    vk_secrets secrets;
+    vms_auth_secrets_begin(c, sent_auth, &secrets);
+    if (ex->curl_code != CURLE_OK) vms_error_from_transport(err, ex, c, &secrets);
+    else vms_error_from_http(err, ex->status, ex->body, ex->body_len, &secrets);
+    vms_auth_secrets_end(c);
+}
+
+static outcome judge(vms_client *c, const request *rq, const vms_exchange *ex, const char *sent_auth, bool refreshed,
+                     json_t **out, vms_error *err) {
     vms_error_set_request(err, c, rq->method, rq->path);
     if (ex->curl_code != CURLE_OK) {
-        vms_error_from_transport(err, ex);
+        record_failure(c, ex, sent_auth, err);
         if (err->kind != VMS_ERR_TRANSPORT && err->kind != VMS_ERR_TIMEOUT) return OUTCOME_FAILED;
         return is_safe_to_repeat(rq) || never_reached_server(ex->curl_code) ? OUTCOME_RETRY : OUTCOME_FAILED;
     }
     if (ex->status >= 200 && ex->status < 300) return parse_answer(ex, out, err) ? OUTCOME_DONE : OUTCOME_FAILED;
-    vms_error_from_http(err, ex->status, ex->body);
+    record_failure(c, ex, sent_auth, err);
     if (rq->authenticate && !refreshed && vms_auth_refreshable(c) && vms_error_is_token_expiry(err))
         return OUTCOME_REFRESH;
     return is_retryable_status(rq, ex->status) ? OUTCOME_RETRY : OUTCOME_FAILED;
@@ -175,12 +187,17 @@ static int64_t backoff_ms(const vms_client *c, int retry) {
     return delay / 2 + (int64_t)(rand_r(&seed) % (unsigned int)(delay / 2 + 1));
 }
 
-static void log_attempt(const vms_client *c, const request *rq, const vms_exchange *ex, int64_t started, int attempt) {
+/* The request log: the path as the error carries it (redacted), curl's code in words,
+ * never a body or a header. */
+static void log_attempt(const vms_client *c, const request *rq, const vms_exchange *ex, const vms_error *err,
+                        int64_t started, int attempt) {
     if (!vk_log_enabled(VK_LOG_DEBUG)) return;
     char status[16], ms[24], n[16];
-    VK_LOG(VK_LOG_DEBUG, "VMS request", "endpoint", c->s.endpoint, "method", rq->method, "path", rq->path, "status",
+    bool failed = ex->curl_code != CURLE_OK || ex->status >= 300;
+    VK_LOG(VK_LOG_DEBUG, "VMS request", "endpoint", c->s.endpoint, "method", rq->method, "path", err->path, "status",
            vk_fmt(status, sizeof status, "%ld", ex->status), "curl",
-           ex->curl_code ? curl_easy_strerror(ex->curl_code) : NULL, "ms",
+           ex->curl_code ? curl_easy_strerror(ex->curl_code) : NULL, "cause",
+           failed ? vms_error_cause_name(err->cause) : NULL, "ms",
            vk_fmt(ms, sizeof ms, "%lld", (long long)(vk_now_ms() - started)), "attempt",
            vk_fmt(n, sizeof n, "%d", attempt));
 }
@@ -197,19 +214,23 @@ static bool run(vms_client *c, const request *rq, int64_t deadline, json_t **out
         int64_t started = vk_now_ms();
         bool sent = vms_transport_exchange(c, rq->method, rq->url, headers, rq->body, deadline, &ex, err);
         curl_slist_free_all(headers);
-        if (auth) {
-            explicit_bzero(auth, strlen(auth));
-            free(auth);
-        }
         if (!sent) {
+            if (auth) {
+                explicit_bzero(auth, strlen(auth));
+                free(auth);
+            }
             vms_error_set_request(err, c, rq->method, rq->path);
             err->attempts = attempts;
             return false;
         }
         attempts++;
-        log_attempt(c, rq, &ex, started, attempts);
-        outcome next = judge(c, rq, &ex, refreshed, out, err);
+        outcome next = judge(c, rq, &ex, auth, refreshed, out, err);
+        log_attempt(c, rq, &ex, err, started, attempts);
         vms_exchange_free(&ex);
+        if (auth) {
+            explicit_bzero(auth, strlen(auth));
+            free(auth);
+        }
         err->attempts = attempts;
         if (next == OUTCOME_DONE) return true;
         if (next == OUTCOME_REFRESH) {
@@ -224,7 +245,7 @@ static bool run(vms_client *c, const request *rq, int64_t deadline, json_t **out
         if (vk_deadline_remaining(deadline) <= pause) return false; /* no time for another try */
         char ms[24];
         VK_LOG(VK_LOG_WARN, "retrying VMS request", "endpoint", c->s.endpoint, "method", rq->method, "path",
-               rq->path, "error", err->message, "backoff_ms", vk_fmt(ms, sizeof ms, "%lld", (long long)pause));
+               err->path, "cause", vms_error_cause_name(err->cause), "error", err->message, "backoff_ms", vk_fmt(ms, sizeof ms, "%lld", (long long)pause));
         atomic_fetch_add(&c->stat_retries, 1);
         vms_sleep_ms(pause);
     }

@@ -1,6 +1,7 @@
 /* vms_config: turning a vms_config into the settings a client keeps - endpoint forms,
  * credentials, trust, defaults - and comparing/hashing them for the registry. */
 #include "vk/hash.h"
+#include "vk/redact.h"
 #include "vk/vms_internal.h"
 
 #include <ctype.h>
@@ -19,10 +20,22 @@
 #define DEFAULT_PAGE_SIZE 1000
 #define MAX_PAGE_SIZE 1000 /* VMS clamps larger values */
 
+/* An endpoint as messages show it: never its userinfo, path, query or fragment, which
+ * is where a password or a token would hide (vk_redact_url). */
+typedef struct {
+    char text[300];
+} shown_endpoint;
+
+static shown_endpoint show(const char *endpoint) {
+    shown_endpoint s;
+    vk_redact_url(endpoint ? endpoint : "", s.text, sizeof s.text);
+    return s;
+}
+
 static bool config_error(vms_error *err, const char *endpoint, const char *fmt, const char *arg) {
     vms_error_clear(err);
     vms_error_set(err, VMS_ERR_CONFIG, fmt, arg);
-    snprintf(err->endpoint, sizeof err->endpoint, "%s", endpoint ? endpoint : "");
+    vk_redact_url(endpoint ? endpoint : "", err->endpoint, sizeof err->endpoint);
     return false;
 }
 
@@ -40,6 +53,16 @@ static char *dup_or_null(const char *s) {
  * allow_http, http://host:port; produces "scheme://host[:port]". */
 static bool parse_endpoint(const char *text, bool allow_http, char **out, vms_error *err) {
     if (!text || !*text) return config_error(err, text, "the VMS endpoint is empty%s", "");
+    shown_endpoint shown_text = show(text);
+    const char *shown = shown_text.text;
+    /* Refused rather than used: credentials in a URL end up in logs, proxies and shell
+     * histories, and two places for one password disagree sooner or later. */
+    if (vk_url_has_userinfo(text))
+        return config_error(err, text,
+                            "the VMS endpoint %s carries credentials (user:password@ before the host); put the "
+                            "user name and password in the secret's username and password keys (or an API token "
+                            "in token) and give the endpoint as host[:port]",
+                            shown);
     const char *scheme = "https";
     const char *rest = text;
     if (strncasecmp(text, "https://", 8) == 0) {
@@ -49,33 +72,34 @@ static bool parse_endpoint(const char *text, bool allow_http, char **out, vms_er
             return config_error(err, text,
                                 "the VMS endpoint %s uses plain http://, which would send credentials in clear; "
                                 "use https:// (plain HTTP is only for the simulator and must be allowed explicitly)",
-                                text);
+                                shown);
         scheme = "http";
         rest = text + 7;
     } else if (strstr(text, "://")) {
-        return config_error(err, text, "the VMS endpoint %s has an unsupported scheme; use https://host[:port]", text);
+        return config_error(err, text, "the VMS endpoint %s has an unsupported scheme; use https://host[:port]", shown);
     }
     size_t len = strlen(rest);
     if (len > 0 && rest[len - 1] == '/') len--;
     char hostport[300];
     if (len == 0 || len >= sizeof hostport)
-        return config_error(err, text, "the VMS endpoint %s has no usable host", text);
+        return config_error(err, text, "the VMS endpoint %s has no usable host", shown);
     memcpy(hostport, rest, len);
     hostport[len] = '\0';
     if (strchr(hostport, '/'))
-        return config_error(err, text, "the VMS endpoint %s must not carry a path; give host[:port] only", text);
-    if (strchr(hostport, '@'))
-        return config_error(err, text, "the VMS endpoint %s must not carry credentials; use username/password", text);
-    if (strpbrk(hostport, " \t\r\n?#"))
-        return config_error(err, text, "the VMS endpoint %s contains characters a host name cannot have", text);
+        return config_error(err, text, "the VMS endpoint %s must not carry a path; give host[:port] only", shown);
+    if (strpbrk(hostport, "?#"))
+        return config_error(err, text, "the VMS endpoint %s must not carry a query or fragment; give host[:port] only",
+                            shown);
+    if (strpbrk(hostport, " \t\r\n"))
+        return config_error(err, text, "the VMS endpoint %s contains characters a host name cannot have", shown);
 
     char host[sizeof hostport + 2];
     const char *port = NULL;
     if (hostport[0] == '[') {
         char *close = strchr(hostport, ']');
-        if (!close) return config_error(err, text, "the VMS endpoint %s has an unclosed [", text);
+        if (!close) return config_error(err, text, "the VMS endpoint %s has an unclosed [", shown);
         if (close[1] == ':') port = close + 2;
-        else if (close[1]) return config_error(err, text, "the VMS endpoint %s has junk after ]", text);
+        else if (close[1]) return config_error(err, text, "the VMS endpoint %s has junk after ]", shown);
         close[1] = '\0';
         snprintf(host, sizeof host, "%s", hostport);
     } else if (strchr(hostport, ':') != strrchr(hostport, ':')) {
@@ -89,13 +113,13 @@ static bool parse_endpoint(const char *text, bool allow_http, char **out, vms_er
         snprintf(host, sizeof host, "%s", hostport);
     }
     if (host[0] == '\0' || strcmp(host, "[]") == 0)
-        return config_error(err, text, "the VMS endpoint %s has no host", text);
+        return config_error(err, text, "the VMS endpoint %s has no host", shown);
     if (port) {
         char *end;
         errno = 0;
         long p = strtol(port, &end, 10);
         if (!*port || *end || errno || p < 1 || p > 65535)
-            return config_error(err, text, "the VMS endpoint %s has an invalid port", text);
+            return config_error(err, text, "the VMS endpoint %s has an invalid port", shown);
     }
     if (asprintf(out, "%s://%s%s%s", scheme, host, port ? ":" : "", port ? port : "") < 0) abort();
     return true;
@@ -108,23 +132,27 @@ static bool is_valid_version(const char *v) {
 }
 
 static bool check_credentials(const vms_config *cfg, vms_error *err) {
+    shown_endpoint shown_text = show(cfg->endpoint);
+    const char *shown = shown_text.text;
     bool has_password = cfg->username && *cfg->username;
     bool has_token = cfg->api_token && *cfg->api_token;
     if (has_password && has_token)
         return config_error(err, cfg->endpoint,
-                            "give either username/password or an API token for VMS %s, not both", cfg->endpoint);
+                            "give either username/password or an API token for VMS %s, not both", shown);
     if (!has_password && !has_token)
         return config_error(err, cfg->endpoint, "no credentials for VMS %s: set username/password or an API token",
-                            cfg->endpoint);
+                            shown);
     if (has_password && (!cfg->password || !*cfg->password))
-        return config_error(err, cfg->endpoint, "the password for VMS %s is empty", cfg->endpoint);
+        return config_error(err, cfg->endpoint, "the password for VMS %s is empty", shown);
     if (!is_header_safe(cfg->api_token) || !is_header_safe(cfg->tenant))
         return config_error(err, cfg->endpoint, "the API token or tenant for VMS %s contains a line break",
-                            cfg->endpoint);
+                            shown);
     return true;
 }
 
 static bool check_trust(const vms_config *cfg, vms_error *err) {
+    shown_endpoint shown_text = show(cfg->endpoint);
+    const char *shown = shown_text.text;
     if (cfg->ca_file && *cfg->ca_file) {
         FILE *f = fopen(cfg->ca_file, "r");
         if (!f) return config_error(err, cfg->endpoint, "cannot read the VMS CA certificate file %s", cfg->ca_file);
@@ -133,7 +161,7 @@ static bool check_trust(const vms_config *cfg, vms_error *err) {
     if (cfg->ca_pem && *cfg->ca_pem && !strstr(cfg->ca_pem, "-----BEGIN CERTIFICATE-----"))
         return config_error(err, cfg->endpoint,
                             "the VMS CA certificate (ssl_cert) for %s is not PEM text (-----BEGIN CERTIFICATE-----)",
-                            cfg->endpoint);
+                            shown);
     return true;
 }
 

@@ -3,6 +3,7 @@
 #include "vk/vms_internal.h"
 
 #include <ctype.h>
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,19 +19,28 @@ void vms_error_set_object(vms_error *err, const char *fmt, ...) {
     va_end(ap);
 }
 
+/* Every message of a vms_error is written here, through the redactor: the one way text
+ * from outside (an answer body, curl's words, a URL) gets into an error. */
+static void put_message(vms_error *err, const char *text, const vk_secrets *secrets) {
+    vk_redact_into(text, secrets, err->message, sizeof err->message);
+}
+
 void vms_error_set(vms_error *err, vms_error_kind kind, const char *fmt, ...) {
     err->kind = kind;
+    err->cause = VMS_CAUSE_NONE;
     err->http_status = 0;
     err->code[0] = err->field[0] = '\0';
+    char text[sizeof err->message];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(err->message, sizeof err->message, fmt, ap);
+    vsnprintf(text, sizeof text, fmt, ap);
     va_end(ap);
+    put_message(err, text, NULL);
 }
 
 void vms_error_set_request(vms_error *err, const vms_client *c, const char *method, const char *path) {
     snprintf(err->method, sizeof err->method, "%s", method);
-    snprintf(err->path, sizeof err->path, "%s", path);
+    vk_redact_into(path, NULL, err->path, sizeof err->path); /* a query may name a token */
     snprintf(err->endpoint, sizeof err->endpoint, "%s", c->s.endpoint);
 }
 
@@ -48,6 +58,24 @@ const char *vms_error_kind_name(vms_error_kind kind) {
     case VMS_ERR_CONFIG: return "config";
     }
     return "unknown";
+}
+
+const char *vms_error_cause_name(vms_error_cause cause) {
+    switch (cause) {
+    case VMS_CAUSE_NONE: return NULL;
+    case VMS_CAUSE_REFUSED: return "refused";
+    case VMS_CAUSE_DNS: return "dns";
+    case VMS_CAUSE_UNREACHABLE: return "unreachable";
+    case VMS_CAUSE_RESET: return "reset";
+    case VMS_CAUSE_CONNECT_TIMEOUT: return "connect-timeout";
+    case VMS_CAUSE_REQUEST_TIMEOUT: return "request-timeout";
+    case VMS_CAUSE_TLS_HANDSHAKE: return "tls-handshake";
+    case VMS_CAUSE_PLAIN_HTTP: return "plain-http";
+    case VMS_CAUSE_CERT_UNTRUSTED: return "cert-untrusted";
+    case VMS_CAUSE_CERT_HOSTNAME: return "cert-hostname";
+    case VMS_CAUSE_CA_UNUSABLE: return "ca-unusable";
+    }
+    return NULL;
 }
 
 /* ---- Reading an error answer ---- */
@@ -106,59 +134,143 @@ static void read_json_error(vms_error *err, const json_t *json) {
     }
 }
 
-/* A proxy's HTML page or plain text: keep the first non-blank line, tags and all. */
-static void read_text_error(vms_error *err, const char *body) {
-    while (*body && isspace((unsigned char)*body)) body++;
-    size_t len = strcspn(body, "\r\n");
-    if (len > 200) len = 200;
-    snprintf(err->message, sizeof err->message, "%.*s", (int)len, body);
-}
+/* How much of an answer a message quotes (the rest of the message names the request). */
+#define QUOTE_MAX 400
+/* Larger error answers are not parsed as JSON, only quoted as text (cut). */
+#define JSON_ERROR_MAX (64u * 1024)
 
-void vms_error_from_http(vms_error *err, long status, const char *body) {
+void vms_error_from_http(vms_error *err, long status, const char *body, size_t len, const vk_secrets *secrets) {
     err->kind = VMS_ERR_HTTP;
+    err->cause = VMS_CAUSE_NONE;
     err->http_status = status;
     err->message[0] = err->code[0] = err->field[0] = '\0';
-    json_t *json = body && *body ? json_loads(body, JSON_DECODE_ANY, NULL) : NULL;
+    if (!body) body = "";
+    len = strnlen(body, len);
+    /* The body is redacted before it is parsed, so even what is read from it verbatim
+     * (the code, a field name) has been through the redactor. */
+    json_t *json = NULL;
+    if (len > 0 && len <= JSON_ERROR_MAX) {
+        char *clean = vk_redact(body, len, secrets);
+        json = json_loads(clean, JSON_DECODE_ANY, NULL);
+        free(clean);
+    }
     if (json) {
         read_json_error(err, json);
         json_decref(json);
-    } else if (body && *body) {
-        read_text_error(err, body);
+        char composed[sizeof err->message];
+        snprintf(composed, sizeof composed, "%s", err->message);
+        vk_redact_body(composed, strlen(composed), secrets, QUOTE_MAX, err->message, sizeof err->message);
+    } else if (len > 0) {
+        /* A proxy's page or plain text, maybe echoing our request: its text, redacted, capped. */
+        vk_redact_body(body, len, secrets, QUOTE_MAX, err->message, sizeof err->message);
     }
     if (!err->message[0]) snprintf(err->message, sizeof err->message, "no details in the answer");
 }
 
-void vms_error_from_transport(vms_error *err, const vms_exchange *ex) {
-    const char *what = ex->curl_message[0] ? ex->curl_message : curl_easy_strerror(ex->curl_code);
-    vms_error_kind kind;
+/* ---- Transport failures ---- */
+
+static bool has_nocase(const char *haystack, const char *needle) {
+    size_t n = strlen(needle);
+    for (; *haystack; haystack++)
+        if (strncasecmp(haystack, needle, n) == 0) return true;
+    return false;
+}
+
+/* What a TLS library says when the peer answered a ClientHello in plain HTTP: OpenSSL
+ * "wrong version number" (1.1/3.0) or "packet length too long" / "record layer
+ * failure" (3.2+), GnuTLS "unexpected TLS packet" / "unexpected length". */
+static bool says_plain_http(const char *what) {
+    static const char *const words[] = {"wrong version number", "packet length too long", "record layer failure",
+                                        "unexpected TLS packet", "TLS packet with unexpected length", "http request"};
+    for (size_t i = 0; i < sizeof words / sizeof words[0]; i++)
+        if (has_nocase(what, words[i])) return true;
+    return false;
+}
+
+/* Which CAs the client trusted, for certificate messages. */
+static void describe_trust(const vms_client *c, char *out, size_t size) {
+    out[0] = '\0';
+    if (!c) return;
+    if (c->s.ca_file && c->s.ca_pem)
+        snprintf(out, size, "; trusted: the CA file %s and the secret's ssl_cert", c->s.ca_file);
+    else if (c->s.ca_file)
+        snprintf(out, size, "; trusted: the CA file %s", c->s.ca_file);
+    else if (c->s.ca_pem)
+        snprintf(out, size, "; trusted: the CA certificate in the secret's ssl_cert");
+    else
+        snprintf(out, size, "; trusted: the system CAs only (the secret has no ssl_cert)");
+}
+
+static void classify_transport(const vms_exchange *ex, const char *what, vms_error_kind *kind,
+                               vms_error_cause *cause) {
+    *cause = VMS_CAUSE_NONE;
+    *kind = VMS_ERR_TRANSPORT;
+    if (ex->os_errno == ECONNRESET || ex->os_errno == EPIPE) {
+        *cause = VMS_CAUSE_RESET; /* in the handshake or after: the peer cut the connection */
+        return;
+    }
     switch (ex->curl_code) {
-    case CURLE_OPERATION_TIMEDOUT:
-        kind = ex->timeout_was_deadline ? VMS_ERR_DEADLINE : VMS_ERR_TIMEOUT;
-        break;
-    case CURLE_PEER_FAILED_VERIFICATION:
+    case CURLE_COULDNT_RESOLVE_HOST:
+    case CURLE_COULDNT_RESOLVE_PROXY: *cause = VMS_CAUSE_DNS; return;
+    case CURLE_COULDNT_CONNECT:
+        *cause = ex->os_errno == ECONNREFUSED ? VMS_CAUSE_REFUSED : VMS_CAUSE_UNREACHABLE;
+        return;
+    case CURLE_OPERATION_TIMEDOUT: {
+        /* curl's connect timeout covers the TLS handshake as well as TCP. */
+        bool connect_phase = ex->https ? !ex->handshaken : !ex->connected;
+        *cause = connect_phase ? VMS_CAUSE_CONNECT_TIMEOUT : VMS_CAUSE_REQUEST_TIMEOUT;
+        bool deadline = connect_phase ? ex->connect_timeout_was_deadline : ex->timeout_was_deadline;
+        *kind = deadline ? VMS_ERR_DEADLINE : VMS_ERR_TIMEOUT;
+        return;
+    }
+    case CURLE_GOT_NOTHING:
+    case CURLE_PARTIAL_FILE: *cause = VMS_CAUSE_RESET; return;
+    case CURLE_SEND_ERROR:
+    case CURLE_RECV_ERROR:
+        if (has_nocase(what, "reset")) *cause = VMS_CAUSE_RESET;
+        return;
     case CURLE_SSL_CONNECT_ERROR:
-    case CURLE_SSL_CERTPROBLEM:
     case CURLE_SSL_CIPHER:
-    case CURLE_SSL_CACERT_BADFILE:
+    case CURLE_SSL_ENGINE_INITFAILED:
+    case CURLE_SSL_CERTPROBLEM: /* a client certificate: this client sends none */
+        *kind = VMS_ERR_TLS;
+        *cause = says_plain_http(what) ? VMS_CAUSE_PLAIN_HTTP : VMS_CAUSE_TLS_HANDSHAKE;
+        return;
+    case CURLE_PEER_FAILED_VERIFICATION:
     case CURLE_SSL_ISSUER_ERROR:
     case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
     case CURLE_SSL_INVALIDCERTSTATUS:
+        *kind = VMS_ERR_TLS;
+        *cause = has_nocase(what, "host name") || has_nocase(what, "subject name") ? VMS_CAUSE_CERT_HOSTNAME
+                                                                                   : VMS_CAUSE_CERT_UNTRUSTED;
+        return;
+    case CURLE_SSL_CACERT_BADFILE:
     case CURLE_SSL_CRL_BADFILE:
-    case CURLE_SSL_ENGINE_INITFAILED:
-        kind = VMS_ERR_TLS;
-        break;
+        *kind = VMS_ERR_TLS;
+        *cause = VMS_CAUSE_CA_UNUSABLE;
+        return;
     case CURLE_UNSUPPORTED_PROTOCOL:
-    case CURLE_URL_MALFORMAT:
-        kind = VMS_ERR_CONFIG;
-        break;
-    case CURLE_WRITE_ERROR: /* the answer was too large to keep */
-        kind = VMS_ERR_RESPONSE;
-        break;
-    default:
-        kind = VMS_ERR_TRANSPORT;
-        break;
+    case CURLE_URL_MALFORMAT: *kind = VMS_ERR_CONFIG; return;
+    case CURLE_WRITE_ERROR: *kind = VMS_ERR_RESPONSE; return; /* the answer was too large to keep */
+    default: return;
     }
-    vms_error_set(err, kind, "%s", what);
+}
+
+void vms_error_from_transport(vms_error *err, const vms_exchange *ex, const vms_client *c, const vk_secrets *secrets) {
+    const char *what = ex->curl_message[0] ? ex->curl_message : curl_easy_strerror(ex->curl_code);
+    vms_error_kind kind;
+    vms_error_cause cause;
+    classify_transport(ex, what, &kind, &cause);
+    char trust[400] = "";
+    if (cause == VMS_CAUSE_CERT_UNTRUSTED || cause == VMS_CAUSE_CERT_HOSTNAME || cause == VMS_CAUSE_CA_UNUSABLE)
+        describe_trust(c, trust, sizeof trust);
+    char text[sizeof err->message];
+    snprintf(text, sizeof text, "%s%s", what, trust);
+    err->kind = kind;
+    err->cause = cause;
+    err->http_status = 0;
+    err->code[0] = err->field[0] = '\0';
+    put_message(err, text, secrets);
 }
 
 /* ---- Classification ---- */
@@ -218,8 +330,63 @@ static status_class classify_http(const vms_error *err) {
     return (status_class){GRPC_STATUS_FAILED_PRECONDITION, "VMS refused the request", ""};
 }
 
+#define SKIP_VERIFY_HINT "or, for a test cluster only, start vast-csi with --vms-insecure-skip-verify"
+
+/* Transport, timeout and TLS failures by what exactly happened; summary NULL when the
+ * cause is not known. */
+static status_class classify_cause(const vms_error *err) {
+    switch (err->cause) {
+    case VMS_CAUSE_REFUSED:
+        return (status_class){GRPC_STATUS_UNAVAILABLE, "VMS refused the connection (nothing listens on that port)",
+                              "; check the host and port of the endpoint in the StorageClass secret, and that VMS "
+                              "is up"};
+    case VMS_CAUSE_DNS:
+        return (status_class){GRPC_STATUS_UNAVAILABLE, "the VMS host name was not found (DNS)",
+                              "; check the host name of the endpoint in the StorageClass secret and the DNS of "
+                              "the node running the controller"};
+    case VMS_CAUSE_UNREACHABLE:
+        return (status_class){GRPC_STATUS_UNAVAILABLE, "cannot connect to VMS (no route to the host)",
+                              "; check the endpoint in the StorageClass secret and the network to VMS"};
+    case VMS_CAUSE_RESET:
+        return (status_class){GRPC_STATUS_UNAVAILABLE, "the connection to VMS was reset or closed before an answer",
+                              "; a proxy, load balancer or firewall between the driver and VMS may cut it; "
+                              "retry later"};
+    case VMS_CAUSE_CONNECT_TIMEOUT:
+        return (status_class){GRPC_STATUS_UNAVAILABLE, "VMS did not accept the connection in time (connect timeout)",
+                              "; check the endpoint and that no firewall drops the traffic"};
+    case VMS_CAUSE_REQUEST_TIMEOUT:
+        return (status_class){GRPC_STATUS_UNAVAILABLE,
+                              "VMS accepted the connection but did not answer in time (request timeout)",
+                              "; VMS may be overloaded: retry later, or raise --vms-timeout"};
+    case VMS_CAUSE_TLS_HANDSHAKE:
+        return (status_class){GRPC_STATUS_UNAVAILABLE, "the TLS handshake with VMS failed",
+                              "; check that the endpoint is VMS's HTTPS port and that no proxy intercepts TLS"};
+    case VMS_CAUSE_PLAIN_HTTP:
+        return (status_class){GRPC_STATUS_INVALID_ARGUMENT,
+                              "the endpoint answered in plain HTTP: use http:// or the HTTPS port", ""};
+    case VMS_CAUSE_CERT_UNTRUSTED:
+        return (status_class){GRPC_STATUS_UNAVAILABLE, "the VMS TLS certificate is not trusted",
+                              "; put the CA certificate (PEM) that signed it in the secret's ssl_cert key, "
+                              SKIP_VERIFY_HINT};
+    case VMS_CAUSE_CERT_HOSTNAME:
+        return (status_class){GRPC_STATUS_UNAVAILABLE, "the VMS TLS certificate is not issued for this host name",
+                              "; use in the endpoint a host name the certificate names (its subject alternative "
+                              "names), or reissue it with this one, " SKIP_VERIFY_HINT};
+    case VMS_CAUSE_CA_UNUSABLE:
+        return (status_class){GRPC_STATUS_INVALID_ARGUMENT, "the VMS CA certificate could not be loaded",
+                              "; put a valid PEM certificate in the secret's ssl_cert key (or fix the CA file)"};
+    case VMS_CAUSE_NONE: break;
+    }
+    return (status_class){GRPC_STATUS_UNKNOWN, NULL, NULL};
+}
+
 static status_class classify(const vms_error *err) {
+    if (err->kind == VMS_ERR_TRANSPORT || err->kind == VMS_ERR_TIMEOUT || err->kind == VMS_ERR_TLS) {
+        status_class by_cause = classify_cause(err);
+        if (by_cause.summary) return by_cause;
+    }
     switch (err->kind) {
+
     case VMS_ERR_NONE: return (status_class){GRPC_STATUS_OK, "", ""};
     case VMS_ERR_HTTP: return classify_http(err);
     case VMS_ERR_TRANSPORT:
@@ -257,6 +424,12 @@ grpc_status_code vms_error_to_status(const vms_error *err, vk_status *st) {
     if (err->method[0]) snprintf(request, sizeof request, "%s %s: ", err->method, err->path);
     char status_text[32] = "";
     if (err->kind == VMS_ERR_HTTP) snprintf(status_text, sizeof status_text, "HTTP %ld: ", err->http_status);
-    return vk_status_set(st, cls.code, "%s: %s (VMS %s, %s%s%s)%s", object, cls.summary, endpoint, request,
-                         status_text, err->message, cls.advice);
+    vk_status_set(st, cls.code, "%s: %s (VMS %s, %s%s%s)%s", object, cls.summary, endpoint, request, status_text,
+                  err->message, cls.advice);
+    /* The parts were redacted as they came in; the object and a hand-made error were
+     * not necessarily, so the whole passes once more. */
+    char clean[sizeof st->message];
+    vk_redact_into(st->message, NULL, clean, sizeof clean);
+    memcpy(st->message, clean, sizeof clean);
+    return cls.code;
 }

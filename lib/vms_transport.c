@@ -173,7 +173,12 @@ bool vms_transport_exchange(vms_client *c, const char *method, const char *url, 
         timeout = left;
         ex->timeout_was_deadline = true;
     }
-    int64_t connect_timeout = c->s.connect_timeout_ms < timeout ? c->s.connect_timeout_ms : timeout;
+    int64_t connect_timeout = c->s.connect_timeout_ms;
+    if (timeout <= connect_timeout) {
+        connect_timeout = timeout;
+        ex->connect_timeout_was_deadline = ex->timeout_was_deadline;
+    }
+    ex->https = strncmp(url, "https://", 8) == 0;
 
     /* Reset forgets the previous request's options but keeps the live connection. */
     curl_easy_reset(h);
@@ -197,7 +202,17 @@ bool vms_transport_exchange(vms_client *c, const char *method, const char *url, 
 
     atomic_fetch_add(&c->stat_requests, 1);
     ex->curl_code = curl_easy_perform(h);
-    if (ex->curl_code == CURLE_OK) curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &ex->status);
+    if (ex->curl_code == CURLE_OK) {
+        curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &ex->status);
+    } else {
+        /* How far the attempt got, so the error can say what failed. */
+        curl_off_t connect_us = 0, handshake_us = 0;
+        curl_easy_getinfo(h, CURLINFO_CONNECT_TIME_T, &connect_us);
+        curl_easy_getinfo(h, CURLINFO_APPCONNECT_TIME_T, &handshake_us);
+        curl_easy_getinfo(h, CURLINFO_OS_ERRNO, &ex->os_errno);
+        ex->connected = connect_us > 0;
+        ex->handshaken = handshake_us > 0;
+    }
     if (sink.too_large)
         snprintf(ex->curl_message, sizeof ex->curl_message, "the answer is larger than %u bytes", MAX_BODY_BYTES);
     /* The error buffer belongs to ex, which the caller may free before the handle's next use. */

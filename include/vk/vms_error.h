@@ -28,14 +28,33 @@ typedef enum {
     VMS_ERR_CONFIG,    /* the client configuration is unusable (endpoint, CA file, ...) */
 } vms_error_kind;
 
+/* What exactly failed when no answer came (VMS_ERR_TRANSPORT, _TIMEOUT, _TLS), so the
+ * message can say it and what to do; VMS_CAUSE_NONE when not known. */
+typedef enum {
+    VMS_CAUSE_NONE = 0,
+    VMS_CAUSE_REFUSED,         /* TRANSPORT: nothing listens on the port */
+    VMS_CAUSE_DNS,             /* TRANSPORT: the host name does not resolve */
+    VMS_CAUSE_UNREACHABLE,     /* TRANSPORT: no route to the host / network down */
+    VMS_CAUSE_RESET,           /* TRANSPORT: the connection was reset or closed before an answer */
+    VMS_CAUSE_CONNECT_TIMEOUT, /* TIMEOUT: TCP (+ TLS) connection not made within the connect timeout */
+    VMS_CAUSE_REQUEST_TIMEOUT, /* TIMEOUT: connected, but no full answer within the request timeout */
+    VMS_CAUSE_TLS_HANDSHAKE,   /* TLS: the handshake failed (protocol, cipher, peer hung up) */
+    VMS_CAUSE_PLAIN_HTTP,      /* TLS: the https:// endpoint answered in plain HTTP */
+    VMS_CAUSE_CERT_UNTRUSTED,  /* TLS: the certificate does not chain to a trusted CA (or expired) */
+    VMS_CAUSE_CERT_HOSTNAME,   /* TLS: the certificate is for another host name */
+    VMS_CAUSE_CA_UNUSABLE,     /* TLS: the configured CA certificate could not be loaded */
+} vms_error_cause;
+
 typedef struct {
     vms_error_kind kind;
+    vms_error_cause cause; /* for kinds TRANSPORT, TIMEOUT and TLS */
     long http_status;   /* VMS_ERR_HTTP: the status; 0 otherwise */
     char method[8];     /* "GET", "POST", ... of the failed request ("" before any) */
     char path[512];     /* the request path after /api/<version>/, with its query */
-    char endpoint[272]; /* the cluster, "https://host:port" */
+    char endpoint[272]; /* the cluster, "https://host:port" (never userinfo, path or query) */
     char object[256];   /* what the call was about, e.g. "quota path=/k8s/pvc-1" */
-    char message[512];  /* what VMS said (detail, or "field: error; ..."), or the transport error */
+    char message[512];  /* what VMS said (detail, or "field: error; ..."), or the transport
+                         * error; always redacted (vk/redact.h) and a quoted body capped */
     char code[64];      /* VMS's machine-readable code, e.g. "permission_denied" */
     char field[64];     /* the first field a 400 complained about, e.g. "name" */
     int attempts;       /* how many times the request was sent */
@@ -50,6 +69,10 @@ void vms_error_set_object(vms_error *err, const char *fmt, ...) __attribute__((f
 
 /* "http", "transport", "timeout", "deadline", "tls", "response", "ambiguous", "task", "config". */
 const char *vms_error_kind_name(vms_error_kind kind);
+/* "refused", "dns", "unreachable", "reset", "connect-timeout", "request-timeout",
+ * "tls-handshake", "plain-http", "cert-untrusted", "cert-hostname", "ca-unusable", or
+ * NULL for none (so it can be an optional log field). */
+const char *vms_error_cause_name(vms_error_cause cause);
 
 /* VMS refused a create because a unique field is taken ({"name": ["This field must be
  * unique."]} and the like): the object exists already. */
@@ -69,8 +92,14 @@ bool vms_error_is_token_expiry(const vms_error *err);
  *   409 and failed tasks -> FAILED_PRECONDITION, 429 -> RESOURCE_EXHAUSTED,
  *   5xx, transport, timeout, TLS -> UNAVAILABLE, deadline -> DEADLINE_EXCEEDED,
  *   more than one match -> FAILED_PRECONDITION, configuration -> INVALID_ARGUMENT,
- *   an unreadable answer -> INTERNAL.
- * The message names the object, the cluster endpoint, the request and what VMS said. */
+ *   an unreadable answer -> INTERNAL;
+ *   by cause: every cause is UNAVAILABLE (VMS down, DNS or network trouble, a proxy, a
+ *   certificate being replaced: the CO retries, and the retry works once the cluster or
+ *   the secret is fixed) except the two that no retry can mend, a plain-HTTP answer on
+ *   an https:// endpoint and an unloadable CA certificate -> INVALID_ARGUMENT, like the
+ *   other endpoint and trust settings the configuration check refuses.
+ * The message names the object, the cluster endpoint, the request and what VMS said,
+ * says in words what failed and what to do, and passes the redactor once more. */
 grpc_status_code vms_error_to_status(const vms_error *err, vk_status *st);
 
 #endif

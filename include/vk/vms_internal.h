@@ -6,6 +6,7 @@
 #ifndef VK_VMS_INTERNAL_H
 #define VK_VMS_INTERNAL_H
 
+#include "vk/redact.h"
 #include "vk/vms.h"
 #include "vk/vms_objects.h"
 
@@ -55,6 +56,7 @@ struct vms_client {
     pthread_mutex_t auth_mu;
     pthread_cond_t auth_cv;
     char *auth_header;
+    char *access_token, *refresh_token; /* the last token answer's, for the redactor */
     uint64_t auth_generation;
     uint64_t auth_fetches; /* finished fetches, failed ones included */
     bool refreshing;
@@ -80,6 +82,11 @@ typedef struct {
     long status;             /* HTTP status; 0 when none arrived */
     CURLcode curl_code;      /* CURLE_OK when an answer arrived */
     bool timeout_was_deadline; /* the attempt's timeout was cut to the caller's deadline */
+    bool connect_timeout_was_deadline; /* ... and so was its connect timeout */
+    bool https;              /* the URL was https:// */
+    bool connected;          /* TCP was connected (CURLINFO_CONNECT_TIME_T > 0) */
+    bool handshaken;         /* the TLS handshake finished (CURLINFO_APPCONNECT_TIME_T > 0) */
+    long os_errno;           /* CURLINFO_OS_ERRNO: ECONNREFUSED, ECONNRESET, ... */
     char curl_message[CURL_ERROR_SIZE];
     char *body;              /* NUL-terminated answer body (may be empty) */
     size_t body_len;
@@ -107,6 +114,12 @@ bool vms_auth_refresh(vms_client *c, uint64_t generation, int64_t deadline, vms_
 bool vms_auth_refreshable(const vms_client *c);
 void vms_auth_init(vms_client *c);
 void vms_auth_cleanup(vms_client *c);
+/* Locks the token state and lists every secret value the client holds - password, API
+ * token, the last access and refresh tokens - plus sent_auth (the "Authorization: ..."
+ * line a request sent, may be NULL), for the redactor; vms_auth_secrets_end unlocks.
+ * Keep the window short: it holds up token refreshes. */
+void vms_auth_secrets_begin(vms_client *c, const char *sent_auth, vk_secrets *out);
+void vms_auth_secrets_end(vms_client *c);
 
 /* ---- vms_config.c ---- */
 
@@ -127,12 +140,16 @@ bool vms_request_unauthenticated(vms_client *c, const char *method, const char *
 
 /* ---- vms_error.c ---- */
 
-/* Fills err from an HTTP error answer (detail/code/field map, or the first text line). */
-void vms_error_from_http(vms_error *err, long status, const char *body);
-/* Fills err from a transport failure of ex; kind by curl code. */
-void vms_error_from_transport(vms_error *err, const vms_exchange *ex);
+/* Fills err from an HTTP error answer (detail/code/field map, or a proxy page's text),
+ * redacted with secrets (may be NULL) and capped. */
+void vms_error_from_http(vms_error *err, long status, const char *body, size_t len, const vk_secrets *secrets);
+/* Fills err from a transport failure of ex: kind and cause by curl code, errno and how
+ * far the connection got; c (may be NULL) says which CAs were trusted. Redacted. */
+void vms_error_from_transport(vms_error *err, const vms_exchange *ex, const vms_client *c, const vk_secrets *secrets);
 /* Records which request failed on which cluster (path without the base). */
 void vms_error_set_request(vms_error *err, const vms_client *c, const char *method, const char *path);
+/* Sets kind and a message (printf-style); the message passes the redactor (without
+ * secret values: callers compose it from paths, names and numbers). Clears the cause. */
 void vms_error_set(vms_error *err, vms_error_kind kind, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 /* ---- vms_objects.c: the typed layer's engine, shared by vms_actions.c ---- */

@@ -61,7 +61,9 @@ static void test_endpoint_errors(void **state) {
     cfg.endpoint = "vms.example/api";
     expect_config_error(&cfg, "must not carry a path");
     cfg.endpoint = "admin:pw@vms.example";
-    expect_config_error(&cfg, "must not carry credentials");
+    expect_config_error(&cfg, "carries credentials");
+    cfg.endpoint = "https://vms.example?x=1";
+    expect_config_error(&cfg, "must not carry a query or fragment");
     cfg.endpoint = "vms.example:0";
     expect_config_error(&cfg, "invalid port");
     cfg.endpoint = "vms.example:99999";
@@ -70,6 +72,41 @@ static void test_endpoint_errors(void **state) {
     expect_config_error(&cfg, "empty");
     cfg.endpoint = "[fd00::1";
     expect_config_error(&cfg, "unclosed");
+}
+
+/* Credentials written into the endpoint are refused, and neither the message, the
+ * error's endpoint nor the mapped status quotes them - whatever else is wrong with it. */
+static void test_endpoint_userinfo_is_refused_unquoted(void **state) {
+    (void)state;
+    const char *endpoints[] = {
+        "https://admin:Sup3rS3cret@vms.example",
+        "https://admin:Sup3rS3cret@vms.example:8443/",
+        "admin:Sup3rS3cret@vms.example:443",
+        "https://admin:Sup3r@S3cret@vms.example", /* an '@' in the password */
+        "http://admin:Sup3rS3cret@127.0.0.1:8080", /* plain http:// too, allowed or not */
+        "ftp://admin:Sup3rS3cret@vms.example",
+        "https://admin:Sup3rS3cret@vms.example/api?token=Sup3rS3cret#Sup3rS3cret",
+        "https://vms.example/?token=Sup3rS3cret",
+        "https://vms.example#Sup3rS3cret",
+    };
+    for (size_t i = 0; i < sizeof endpoints / sizeof endpoints[0]; i++) {
+        for (int allow_http = 0; allow_http < 2; allow_http++) {
+            vms_config cfg = base_config(endpoints[i]);
+            cfg.allow_http = allow_http;
+            vms_client *c;
+            vms_error err;
+            assert_false(vms_client_new(&cfg, &c, &err));
+            vk_status st;
+            assert_int_equal(vms_error_to_status(&err, &st), GRPC_STATUS_INVALID_ARGUMENT);
+            const char *texts[] = {err.message, err.endpoint, st.message};
+            for (size_t t = 0; t < 3; t++) {
+                if (strstr(texts[t], "Sup3r") || strstr(texts[t], "S3cret"))
+                    fail_msg("%s: the secret shows in \"%s\"", endpoints[i], texts[t]);
+            }
+            if (strchr(endpoints[i], '@') && !strstr(st.message, "username and password keys"))
+                fail_msg("%s: %s", endpoints[i], st.message);
+        }
+    }
 }
 
 static void test_credentials_and_trust(void **state) {
@@ -215,6 +252,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_endpoint_forms),
         cmocka_unit_test(test_endpoint_errors),
+        cmocka_unit_test(test_endpoint_userinfo_is_refused_unquoted),
         cmocka_unit_test(test_credentials_and_trust),
         cmocka_unit_test(test_reference_counting),
         cmocka_unit_test(test_fingerprint_tells_tenants_and_users_apart),
