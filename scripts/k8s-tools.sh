@@ -166,9 +166,11 @@ fi
 # go_json_field MODULE@VERSION FIELD: a field of `go mod download -json`.
 go_json_field() {
   "$GO" mod download -json "$1" | "$PY" -c 'import json, sys
-d = json.load(sys.stdin)
+text = sys.stdin.read()
+if not text.strip(): sys.exit("go mod download %s gave no answer" % sys.argv[2])
+d = json.loads(text)
 if d.get("Error"): sys.exit(d["Error"])
-print(d[sys.argv[1]])' "$2"
+print(d[sys.argv[1]])' "$2" "$1"
 }
 
 # replace_flags GOMOD COMPANION: the -replace flags of `go mod edit` that rebuild the
@@ -191,6 +193,27 @@ for r in m.get("Replace") or []:
         print("-replace=%s=%s@%s" % (lhs, old["Path"], companion))' "$2"
 }
 
+# build_steps MODULE VERSION COMPANION LDFLAGS BINDIR BINARY=PACKAGE...: in an empty
+# directory, the throwaway module and the builds; stops at the first failing step (each
+# checked: set -e does not apply where a caller tests the status).
+build_steps() {
+  local module=$1 version=$2 companion=$3 ldflags=$4 bindir=$5 gomod spec flags
+  shift 5
+  "$GO" mod init vast-k8s.tools/build || return 1
+  gomod=$(go_json_field "$module@$version" GoMod) || return 1
+  flags=$(replace_flags "$gomod" "$companion") || return 1
+  # shellcheck disable=SC2086 # one -replace flag a word, no spaces inside
+  "$GO" mod edit "-require=$module@$version" $flags || return 1
+  for spec in "$@"; do
+    echo "--- go get ${spec#*=}@$version"
+    nice -n 19 "$GO" get "${spec#*=}@$version" || return 1
+  done
+  for spec in "$@"; do
+    echo "--- go build ${spec#*=}"
+    nice -n 19 "$GO" build -ldflags "$ldflags" -o "$bindir/${spec%%=*}" "${spec#*=}" || return 1
+  done
+}
+
 # build_tool NAME MODULE VERSION COMPANION BINARY=PACKAGE...: builds the packages of
 # MODULE@VERSION into $TOOLS/NAME@VERSION/bin through a throwaway module.
 build_tool() {
@@ -200,7 +223,7 @@ build_tool() {
   ldflags=$(tool_ldflags "$name" "$version")
   local dir="$TOOLS/$name@$version" recipe="$module@$version companion=$companion $*"
   [[ -z $ldflags ]] || recipe+=" ldflags=[$ldflags]"
-  local t0 log spec gomod bins
+  local t0 log bins
   t0=$(now)
   mapfile -t bins < <(binaries_of "$@")
   if stamp_ok "$dir" "$recipe" "${bins[@]}"; then
@@ -211,23 +234,11 @@ build_tool() {
   rm -rf "$dir"
   mkdir -p "$dir/src" "$dir/bin"
   log="$dir/build.log"
-  (
-    set -e
-    cd "$dir/src"
-    "$GO" mod init "vast-k8s.tools/$name"
-    gomod=$(go_json_field "$module@$version" GoMod)
-    mapfile -t flags < <(replace_flags "$gomod" "$companion")
-    "$GO" mod edit "-require=$module@$version" "${flags[@]}"
-    for spec in "$@"; do nice -n 19 "$GO" get "${spec#*=}@$version"; done
-    for spec in "$@"; do
-      echo "--- go build ${spec#*=}"
-      nice -n 19 "$GO" build -ldflags "$ldflags" -o "$dir/bin/${spec%%=*}" "${spec#*=}"
-    done
-  ) >"$log" 2>&1 || {
+  if ! (cd "$dir/src" && build_steps "$module" "$version" "$companion" "$ldflags" "$dir/bin" "$@") >"$log" 2>&1; then
     echo "k8s-tools: ERROR: building $name $version failed after $(since "$t0"); the end of $log:" >&2
     tail -n 25 "$log" >&2
     exit 1
-  }
+  fi
   printf '%s' "$recipe" >"$dir/stamp"
   echo "k8s-tools: $name $version: built in $(since "$t0")"
 }
