@@ -76,6 +76,8 @@ else
 fi
 
 PV=$(k get pvc data -o jsonpath='{.spec.volumeName}')
+expect_eq "the PV's volume context names its export on VAST" "/k8s/$PV" \
+  "$(k get pv "$PV" -o jsonpath='{.spec.csi.volumeAttributes.export_path}')"
 expect_eq "the PV's capacity is the PVC's request" 1Gi "$(k get pv "$PV" -o jsonpath='{.spec.capacity.storage}')"
 expect_eq "the PV names our driver" "$DRIVER" "$(k get pv "$PV" -o jsonpath='{.spec.csi.driver}')"
 expect_eq "the PV is bound to default/data" default/data \
