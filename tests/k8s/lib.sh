@@ -7,7 +7,7 @@
 #
 #   source tests/k8s/lib.sh
 #   k8s_start DIR          # everything under DIR; sets KUBECONFIG, K8S_ADMIN_TOKEN, K8S_SERVER
-#   kubectl get ns         # (the function k passes --kubeconfig explicitly)
+#   k get ns               # kubectl as the admin (KUBECONFIG is exported as well)
 #   k8s_stop               # SIGTERM by PID, then SIGKILL after a grace; nothing left
 #
 # Needs VK_K8S_TOOLS_BIN (the bin directory of the tools) and openssl. Every process it
@@ -102,7 +102,7 @@ k8s_wait() {
   done
 }
 
-# k PROG ARGS...: kubectl against the test cluster as the admin.
+# k ARGS...: kubectl against the test cluster as the admin.
 k() { "$VK_K8S_TOOLS_BIN/kubectl" --kubeconfig "$KUBECONFIG" "$@"; }
 
 # k8s_start DIR: etcd, kube-apiserver, kube-controller-manager; returns once the API server
