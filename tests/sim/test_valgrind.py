@@ -40,6 +40,18 @@ class ValgrindTest(unittest.TestCase):
         api.call("DELETE", "tenants/%d/" % tenant["id"])
         sim.admin("POST", "faults", {"rules": [{"path": "tenants/", "error_rate": 1, "count": 1}]})
         api.call("GET", "tenants/")
+        # held requests (suspended, then resumed by the timer), one still held at SIGTERM
+        sim.admin("POST", "faults", {"rules": [{"path": "versions/", "latency_ms": 50, "hang_ms": 50, "count": 2},
+                                               {"path": "vippools/", "hang_ms": 60000}]})
+        api.get("versions/")
+        held = sim.connect(timeout=30)
+        held.request("GET", "/api/v1/vippools/", headers={"Authorization": "Bearer " + api.token})
+        # a refused link, a delete through the tree, an invalid path
+        os.symlink("/", sim.fs("/k8s/v1/up"))
+        api.call("POST", "quotas/", {"name": "q2", "path": "/k8s/v1/up/tmp", "create_dir": True})
+        api.call("POST", "views/", {"path": "/k8s//x", "policy_id": policy["id"]})
+        api.post("views/", {"path": "/k8s/gone/d", "policy_id": policy["id"], "create_dir": True})
+        api.ok("DELETE", "folders/delete_folder/", {"path": "/k8s/gone"})
         sim.request("GET", "/api/v1/views/", basic=("admin", "123456"))
         sim.admin("POST", "tokens/expire")
         api.call("GET", "views/")
@@ -53,6 +65,7 @@ class ValgrindTest(unittest.TestCase):
         conn.close()
         time.sleep(0.5)
         rc = sim.stop()
+        held.close()
         with open(vg_log) as f:
             report = f.read()
         summary = report[report.find("HEAP SUMMARY"):]
