@@ -12,6 +12,8 @@ packages=(
   libcurl4-openssl-dev libjansson-dev libmount-dev libmicrohttpd-dev libgnutls28-dev libyaml-dev
   # tests
   libcmocka-dev valgrind python3 python3-grpcio python3-grpc-tools procps
+  # the loopback Kubernetes control plane of tests/k8s (certificates)
+  openssl
 )
 
 missing=()
