@@ -246,6 +246,10 @@ void **csi_volume_context(vk_rpc_call *call, const csi_volume_params *p, const c
         "protocol", csi_nfs_protocol(p->mount_options),
         "tenant_id", tenant_text,
         "cluster_name", p->cluster_name,
+        /* the PVC it was made for (--extra-create-metadata): what an operator looks for
+         * in `kubectl get pv -o yaml` */
+        "pvc_name", p->pvc_name,
+        "pvc_namespace", p->pvc_namespace,
         "read_only", v->snapshot_view ? "true" : NULL,
         NULL,
     };

@@ -39,6 +39,8 @@ if [[ -d "$SIM_FS/k8s/pvc-1" ]]; then pass "directory /k8s/pvc-1 exists"; else f
 
 # PVC metadata from the external-provisioner names the quota (default volume_name_fmt)
 create_ok pvc-meta $GiB parameters.csi.storage.k8s.io/pvc/name=data parameters.csi.storage.k8s.io/pvc/namespace=team-a
+expect_eq "context: the PVC's name and namespace" "data team-a" \
+  "$(jget "$CV_out" volume.volume_context.pvc_name) $(jget "$CV_out" volume.volume_context.pvc_namespace)"
 QN=$(inv_get quotas name /k8s/pvc-meta)
 expect_eq "quota name csi:{namespace}:{name}:{id}" csi:team-a:data:pvc-meta "${QN%\~*}"
 
