@@ -1,6 +1,7 @@
 /* Structured logging to stderr. A line is built in memory and written with one
  * fwrite under the stream lock, so lines from concurrent threads never interleave. */
 #include "vk/log.h"
+#include "vk/redact.h"
 
 #include <grpc/support/log.h>
 #include <jansson.h>
@@ -137,6 +138,11 @@ static void write_line(const char *line, size_t len) {
     funlockfile(stream);
 }
 
+/* Every message and value passes the redactor (without secret values, which only the
+ * caller knows): a URL with userinfo, an Authorization header or a password field that
+ * slipped into a log line anyway is cut out here. */
+static char *clean(const char *text) { return vk_redact(text, strlen(text), NULL); }
+
 static void emit_logfmt(vk_log_level level, const char *ts, const char *msg, va_list ap) {
     line_buf b = {0};
     buf_puts(&b, "ts=");
@@ -144,14 +150,18 @@ static void emit_logfmt(vk_log_level level, const char *ts, const char *msg, va_
     buf_puts(&b, " level=");
     buf_puts(&b, level_names[level]);
     buf_puts(&b, " msg=");
-    logfmt_put_value(&b, msg ? msg : "");
+    char *text = clean(msg ? msg : "");
+    logfmt_put_value(&b, text);
+    free(text);
     for (const char *key; (key = va_arg(ap, const char *)) != NULL;) {
         const char *value = va_arg(ap, const char *);
         if (!value) continue;
         buf_put(&b, " ", 1);
         buf_puts(&b, key);
         buf_put(&b, "=", 1);
-        logfmt_put_value(&b, value);
+        text = clean(value);
+        logfmt_put_value(&b, text);
+        free(text);
     }
     buf_put(&b, "\n", 1);
     if (!b.failed) write_line(b.data, b.len);
@@ -161,17 +171,22 @@ static void emit_logfmt(vk_log_level level, const char *ts, const char *msg, va_
 static void emit_json(vk_log_level level, const char *ts, const char *msg, va_list ap) {
     json_t *obj = json_object();
     if (!obj) return;
+    char *text;
     json_object_set_new(obj, "ts", json_string(ts));
     json_object_set_new(obj, "level", json_string(level_names[level]));
-    json_object_set_new(obj, "msg", json_string(msg ? msg : ""));
+    text = clean(msg ? msg : "");
+    json_object_set_new(obj, "msg", json_string(text));
+    free(text);
     for (const char *key; (key = va_arg(ap, const char *)) != NULL;) {
         const char *value = va_arg(ap, const char *);
         if (!value) continue;
         /* json_string rejects invalid UTF-8; keep the event and mark the field. */
-        json_t *v = json_string(value);
+        text = clean(value);
+        json_t *v = json_string(text);
+        free(text);
         json_object_set_new(obj, key, v ? v : json_string("<invalid utf-8>"));
     }
-    char *text = json_dumps(obj, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    text = json_dumps(obj, JSON_COMPACT | JSON_PRESERVE_ORDER);
     json_decref(obj);
     if (!text) return;
     size_t n = strlen(text);

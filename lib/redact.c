@@ -333,13 +333,14 @@ static bool has_ci(const char *s, size_t n, const char *part) {
     return false;
 }
 
-/* Authorization and cookies, and X-Auth-Token-like headers (a dash, and a part that
- * names a credential). */
+/* Authorization and cookies, and X-Auth-Token-like headers (X- and a part that names a
+ * credential). Only these: a "name:" in prose ("login of user k8s-secrets: ...") is no
+ * header, and taking it for one would swallow the rest of the line. */
 static bool is_secret_header(const char *name, size_t n) {
     static const char *const exact[] = {"authorization", "proxy-authorization", "cookie", "set-cookie"};
     for (size_t i = 0; i < sizeof exact / sizeof exact[0]; i++)
         if (strlen(exact[i]) == n && strncasecmp(name, exact[i], n) == 0) return true;
-    if (!memchr(name, '-', n)) return false;
+    if (n < 3 || strncasecmp(name, "x-", 2) != 0) return false;
     static const char *const parts[] = {"token", "secret", "password", "passwd", "api-key", "apikey", "auth"};
     for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++)
         if (has_ci(name, n, parts[i])) return true;

@@ -1,3 +1,4 @@
+#include "vk/log.h"
 #include "vk/redact.h"
 
 #include <setjmp.h>
@@ -227,6 +228,31 @@ static void test_secret_set(void **state) {
     free(r);
 }
 
+/* The logger passes every message and value through the redactor (without secret
+ * values), in both formats. */
+static void test_log_lines_are_redacted(void **state) {
+    (void)state;
+    for (int format = 0; format < 2; format++) {
+        char *text = NULL;
+        size_t size = 0;
+        FILE *mem = open_memstream(&text, &size);
+        vk_log_set_stream(mem);
+        vk_log_set_format(format ? VK_LOG_FORMAT_JSON : VK_LOG_FORMAT_LOGFMT);
+        VK_LOG(VK_LOG_ERROR, "cannot reach https://admin:hunter22@vms.example", "error",
+               "proxy said: Authorization: Bearer tok-tok-tok", "body", "{\"password\": \"pw-pw-pw\"}", "url",
+               "https://vms/?token=qs-qs-qs");
+        vk_log_set_stream(NULL);
+        vk_log_set_format(VK_LOG_FORMAT_LOGFMT);
+        fclose(mem);
+        const char *gone[] = {"hunter22", "tok-tok-tok", "pw-pw-pw", "qs-qs-qs"};
+        for (size_t i = 0; i < 4; i++)
+            if (strstr(text, gone[i])) fail_msg("\"%s\" is in the log line %s", gone[i], text);
+        assert_non_null(strstr(text, "vms.example"));
+        assert_non_null(strstr(text, "Authorization: ***"));
+        free(text);
+    }
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_credentials_are_sensitive),
@@ -239,6 +265,7 @@ int main(void) {
         cmocka_unit_test(test_bodies_are_text_redacted_and_capped),
         cmocka_unit_test(test_urls_for_messages),
         cmocka_unit_test(test_secret_set),
+        cmocka_unit_test(test_log_lines_are_redacted),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
