@@ -103,7 +103,10 @@ grpc_status_code csi_create_snapshot(vk_rpc_call *call, const ProtobufCMessage *
     if (code == GRPC_STATUS_OK && vk_fault_point("controller.snapshot.after_create", &st)) code = st.code;
     if (code == GRPC_STATUS_OK) {
         Csi__V1__CreateSnapshotResponse *r = vk_rpc_new_message(call, &csi__v1__create_snapshot_response__descriptor);
-        r->snapshot = csi_snapshot_message(call, t.ref.cluster, &snap, t.quota.used_capacity);
+        /* size_bytes becomes the VolumeSnapshot's restoreSize, the least a restored PVC
+         * may ask for: the source's capacity (its data when it has no limit) */
+        int64_t size = t.quota.hard_limit > 0 ? t.quota.hard_limit : t.quota.used_capacity;
+        r->snapshot = csi_snapshot_message(call, t.ref.cluster, &snap, size);
         if (t.ref.legacy) r->snapshot->source_volume_id = vk_rpc_strdup(call, req->source_volume_id);
         *response = &r->base;
         VK_LOG(VK_LOG_INFO, "snapshot ready", "snapshot", r->snapshot->snapshot_id, "volume", req->source_volume_id);

@@ -28,7 +28,8 @@ expect_eq "source_volume_id" "$SRC" "$(jget "$CS_out" snapshot.source_volume_id)
 expect_contains "snapshot_id names the volume path" "$S1" ":/k8s/pvc-src"
 CREATED=$(jget "$CS_out" snapshot.creation_time)
 expect_eq "creation_time is VAST's" "$(inv "by('snapshots', base_name='csi-snap-1')[0]['created'][:19]")" "${CREATED:0:19}"
-expect_eq "size_bytes = data in the volume" 17 "$(jget "$CS_out" snapshot.size_bytes)"
+expect_eq "size_bytes (restoreSize) = the source's capacity" "$(inv_get quotas hard_limit /k8s/pvc-src)" \
+  "$(jget "$CS_out" snapshot.size_bytes)"
 expect_eq "one VAST snapshot of the volume" 1 "$(inv_count snapshots base_name=csi-snap-1 path=/k8s/pvc-src/ tenant_id="$TENANT")"
 expect_eq "snapshot holds the data" "version 1" "$(cat "$SIM_FS"/k8s/pvc-src/.snapshot/csi-snap-1~*/file.txt)"
 create_snapshot snap-1 "$SRC"
