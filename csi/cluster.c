@@ -2,6 +2,7 @@
 
 #include "vk/deadline.h"
 #include "vk/log.h"
+#include "vk/redact.h"
 #include "vk/vms_list.h"
 #include "vk/vms_registry.h"
 
@@ -250,8 +251,10 @@ bool csi_clusters_client(csi_clusters *cl, csi_string_map secrets, const char *c
         ok = false;
     }
     if (ok && !s.token && !(s.username && s.password)) {
+        char shown[300]; /* the endpoint may carry user:password@ */
+        vk_redact_url(s.endpoint, shown, sizeof shown);
         vk_status_set(st, bad_secret,
-                      "the VMS secret for %s needs \"username\" and \"password\", or \"token\"", s.endpoint);
+                      "the VMS secret for %s needs \"username\" and \"password\", or \"token\"", shown);
         ok = false;
     }
     if (ok) {
