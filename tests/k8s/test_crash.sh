@@ -1,0 +1,145 @@
+#!/usr/bin/env bash
+# kill -9 of vast-csi while the real csi-provisioner has PVCs in flight: 20 PVCs applied at
+# once against a vms-sim that answers every request late, the driver killed as soon as its
+# first quota exists, then started again on the same socket (and the provisioner started
+# again if it exited on losing its driver, as a restarted sidecar container would be).
+# Then every PVC is Bound and vms-sim holds exactly one view and one quota per PV, at the
+# PV's path, and nothing at a path no PV names; deleting the PVCs leaves nothing behind.
+# Environment: VK_K8S_TOOLS_BIN, VAST_CSI, CSICTL, VMS_SIM (tests/k8s/CMakeLists.txt).
+set -euo pipefail
+K8S_TEST_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=lib.sh
+source "$K8S_TEST_DIR/lib.sh"
+k8s_need_tools etcd kube-apiserver kube-controller-manager kubectl csi-provisioner
+# shellcheck source=../integration/lib.sh
+source "$K8S_TEST_DIR/../integration/lib.sh" # WORK, start_sim, start_plugin, checks, finish
+# shellcheck source=../sanity/lib.sh
+source "$K8S_TEST_DIR/../sanity/lib.sh" # sim_leftovers
+
+N=20
+LATENCY_MS=400 # per VMS request while the driver is killed: CreateVolumes are mid-flight
+PROV_PID=""
+
+# the provisioner is outside K8S_PIDS: it may exit when its driver dies (k8s_wait would
+# take that for a failure of the control plane)
+stop_provisioner() {
+  if [[ -n $PROV_PID ]] && kill -0 "$PROV_PID" 2>/dev/null; then
+    kill -TERM "$PROV_PID" 2>/dev/null || true
+    for _ in $(seq 1 100); do kill -0 "$PROV_PID" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$PROV_PID" 2>/dev/null || true
+  fi
+  [[ -z $PROV_PID ]] || wait "$PROV_PID" 2>/dev/null || true
+  PROV_PID=""
+}
+start_provisioner() {
+  "$VK_K8S_TOOLS_BIN/csi-provisioner" --csi-address "$SOCK" --kubeconfig "$KUBECONFIG" \
+    --leader-election=false --extra-create-metadata --v 3 >>"$WORK/csi-provisioner.log" 2>&1 &
+  PROV_PID=$!
+}
+k8s_test_cleanup() {
+  stop_provisioner
+  k8s_stop
+  cleanup
+}
+trap k8s_test_cleanup EXIT
+
+# what vms-sim holds under /k8s as "views quotas" lines of sorted paths, and the PVs' paths
+sim_paths() {
+  sim_leftovers | "$PY" -c 'import json,sys
+t=sys.stdin.read().strip(); dec=json.JSONDecoder(); out=[]; i=0
+while i < len(t):
+    o,j=dec.raw_decode(t,i); out.append(o); i=j
+    while i < len(t) and t[i]==" ": i+=1
+print(" ".join(out[0])); print(" ".join(out[1]))'
+}
+k8s_quotas() { sim_paths | sed -n 2p | wc -w; }
+pv_paths() {
+  k get pv --no-headers -o custom-columns=N:.metadata.name | sed 's|^|/k8s/|' | sort | paste -sd' ' -
+}
+
+start_sim
+start_plugin --mode controller --vms-secret-dir "$SECRET_DIR"
+DRIVER=$(json_field "$("$CSICTL" -e "$ENDPOINT" GetPluginInfo)" name)
+k8s_start "$WORK/k8s" || { fail "the control plane came up"; finish; }
+start_provisioner
+
+k create secret generic vast-sim --namespace default \
+  --from-literal "endpoint=$SIM_ENDPOINT" --from-literal username=admin --from-literal password=123456 \
+  --from-file "ssl_cert=$SECRET_DIR/ssl_cert" >/dev/null
+k apply -f - >/dev/null <<EOF
+apiVersion: storage.k8s.io/v1
+kind: StorageClass
+metadata:
+  name: vast
+provisioner: $DRIVER
+reclaimPolicy: Delete
+volumeBindingMode: Immediate
+parameters:
+  root_export: /k8s
+  view_policy: vast-k8s-nfs
+  vip_pool_name: vast-k8s-pool
+  csi.storage.k8s.io/provisioner-secret-name: vast-sim
+  csi.storage.k8s.io/provisioner-secret-namespace: default
+EOF
+for ((i = 0; i < N; i++)); do
+  printf -- '---\napiVersion: v1\nkind: PersistentVolumeClaim\nmetadata:\n  name: crash-%02d\n  namespace: default\nspec:\n  storageClassName: vast\n  accessModes: [ReadWriteMany]\n  resources:\n    requests:\n      storage: 1Gi\n' "$i"
+done >"$WORK/pvcs.yaml"
+
+sim_admin POST /_sim/faults "{\"rules\": [{\"latency_ms\": $LATENCY_MS}]}" >/dev/null
+k apply -f "$WORK/pvcs.yaml" >/dev/null
+
+# kill -9 once the first quota exists (or at 60 s: then the kill is checked below anyway)
+for _ in $(seq 1 600); do
+  [[ $(k8s_quotas) -ge 1 ]] && break
+  sleep 0.1
+done
+kill -KILL "$PLUGIN_PID"
+wait "$PLUGIN_PID" 2>/dev/null || true
+PLUGIN_PID=""
+bound_at_kill=$(k get pvc --namespace default --no-headers -o custom-columns=P:.status.phase | grep -c '^Bound$' || true)
+quotas_at_kill=$(k8s_quotas)
+if ((bound_at_kill < N)); then
+  pass "vast-csi killed with -9 mid-burst: $bound_at_kill of $N PVCs Bound, $quotas_at_kill quotas on vms-sim"
+else
+  fail "the kill landed after every PVC was Bound ($quotas_at_kill quotas): nothing was in flight"
+fi
+sleep 2 # requests the dead driver sent are still answered by the simulator (late)
+
+sim_admin DELETE /_sim/faults >/dev/null
+start_plugin --mode controller --vms-secret-dir "$SECRET_DIR" # same socket: $ENDPOINT
+pass "vast-csi started again on the same socket"
+if [[ -n $PROV_PID ]] && ! kill -0 "$PROV_PID" 2>/dev/null; then
+  wait "$PROV_PID" 2>/dev/null || true
+  echo "# csi-provisioner exited when its driver died (as upstream does): started again"
+  start_provisioner
+fi
+
+t0=$(now_ms)
+if k wait --namespace default --for=jsonpath='{.status.phase}'=Bound pvc --all --timeout=300s >/dev/null; then
+  pass "every PVC Bound, $(($(now_ms) - t0)) ms after the restart"
+else
+  fail "not every PVC Bound within 300 s of the restart: $(k get pvc --namespace default --no-headers | grep -vc Bound) left"
+  k get events --namespace default --no-headers 2>/dev/null | tail -n 5
+  tail -n 20 "$WORK/csi-provisioner.log"
+fi
+
+expect_eq "$N PVs" "$N" "$(k get pv --no-headers 2>/dev/null | wc -l)"
+PVS=$(pv_paths)
+mapfile -t held < <(sim_paths)
+expect_eq "exactly one view per PV, at its path, none orphaned" "$PVS" "${held[0]:-}"
+expect_eq "exactly one quota per PV, at its path, none orphaned" "$PVS" "${held[1]:-}"
+
+k delete pvc --all --namespace default --wait=false >/dev/null
+for _ in $(seq 1 600); do [[ -z $(k get pv --no-headers 2>/dev/null) ]] && break; sleep 0.5; done
+if [[ -z $(k get pv --no-headers 2>/dev/null) ]]; then
+  pass "PVCs deleted: no PV left"
+else
+  fail "PVs left 300 s after deleting the PVCs: $(k get pv --no-headers 2>/dev/null | wc -l)"
+fi
+expect_eq "nothing is left on vms-sim under /k8s" "[] [] []" "$(sim_leftovers)"
+
+stop_provisioner
+k8s_stop
+stop_plugin
+expect_eq "vast-csi exits 0 on SIGTERM" 0 "$STOP_STATUS"
+finish
