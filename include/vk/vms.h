@@ -24,7 +24,8 @@
  *     caller marks VMS_IDEMPOTENT; on transport errors and 502/503/504 (500 for GETs);
  *     a request that never reached VMS (connection refused) is retried for any method.
  *
- * Credentials never reach a log; the endpoint and the user name may.
+ * Credentials never reach a log or an error: every message passes vk_redact with the
+ * client's secret values (vk/redact.h); the endpoint and the user name may show.
  * A client is thread-safe and reference-counted (see vms_registry.h for sharing). */
 #ifndef VK_VMS_H
 #define VK_VMS_H
@@ -40,7 +41,8 @@ typedef struct vms_client vms_client;
 /* Strings are copied by vms_client_new; zero numbers take the defaults shown. */
 typedef struct {
     /* "host", "host:port", "[v6]:port", "https://host[:port]", or "http://host:port"
-     * (only with allow_http). The port defaults to 443. */
+     * (only with allow_http). The port defaults to 443. user:password@, a path, a query
+     * or a fragment is refused (VMS_ERR_CONFIG) with a message that does not quote them. */
     const char *endpoint;
     /* "v1".."v5" or "latest"; NULL means "v1"; "" means the unversioned /api/. */
     const char *api_version;
@@ -78,7 +80,7 @@ bool vms_client_new(const vms_config *cfg, vms_client **out, vms_error *err);
 vms_client *vms_client_ref(vms_client *c);
 void vms_client_free(vms_client *c);
 
-/* "https://host:port", for messages. */
+/* "https://host:port", for messages: never userinfo, a path, a query or a fragment. */
 const char *vms_client_endpoint(const vms_client *c);
 /* The user name or "(api token)"; never a secret. */
 const char *vms_client_identity(const vms_client *c);
