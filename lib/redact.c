@@ -459,6 +459,11 @@ static size_t scalar_end(const char *text, size_t len, size_t v) {
     return v;
 }
 
+static bool is_mark(const char *s, size_t n) {
+    return (n == strlen(VK_REDACT_MARK) && strncmp(s, VK_REDACT_MARK, n) == 0) ||
+           (n == strlen(VK_REDACTED) && strncmp(s, VK_REDACTED, n) == 0);
+}
+
 /* Tries a field "key": value (any quote style) or key=value at i; on a secret field,
  * writes the redacted field to b and returns where scanning goes on, else 0. */
 static size_t redact_field_at(const char *text, size_t len, size_t i, buf *b) {
@@ -502,6 +507,7 @@ static size_t redact_field_at(const char *text, size_t len, size_t i, buf *b) {
     if (vq) {
         size_t open = strlen(vq->quote), close;
         end = string_end(text, len, v + open, vq, &close);
+        if (is_mark(text + v + open, close - (v + open))) return 0; /* redacted already (pbjson's mark too) */
         put(b, text + i, v + open - i);
         puts_(b, VK_REDACT_MARK);
         put(b, text + close, end - close);

@@ -142,6 +142,8 @@ static void test_fields_of_quoted_bodies(void **state) {
     expect("Token is invalid or expired", "Token is invalid or expired");
     expect("password: This field may not be blank.", "password: This field may not be blank.");
     expect("starting_token=abc&next_token=def", "starting_token=abc&next_token=def");
+    /* a mark stays what it is: pbjson's "***stripped***" is not turned into "***" */
+    expect("{\"secrets\":\"***stripped***\",\"token\":\"***\"}", "{\"secrets\":\"***stripped***\",\"token\":\"***\"}");
 }
 
 static void test_bodies_are_text_redacted_and_capped(void **state) {
