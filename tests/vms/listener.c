@@ -236,7 +236,27 @@ static void echo(listener *l, int fd, const char *req) {
     free(raw);
 }
 
+/* A TLS ClientHello is not an HTTP request: read what came, answer 400 and close without
+ * a reset. Closing with unread bytes would send RST, which can reach the client before the
+ * 400 and turn "answered in plain HTTP" into a bare handshake failure, so the write side is
+ * shut first and the client's bytes drained until it hangs up. */
+static void answer_plain(int fd) {
+    char buf[4096];
+    struct pollfd p = {.fd = fd, .events = POLLIN};
+    if (poll(&p, 1, IO_WAIT_MS) <= 0 || recv(fd, buf, sizeof buf, 0) <= 0) return;
+    respond(fd, 400, "text/plain", "Bad Request: this port speaks plain HTTP\n");
+    shutdown(fd, SHUT_WR);
+    while (poll(&p, 1, IO_WAIT_MS) > 0 && recv(fd, buf, sizeof buf, 0) > 0) {
+    }
+}
+
 static void serve(listener *l, int fd) {
+    if (l->o.mode == LISTEN_PLAIN) {
+        atomic_fetch_add(&l->requests, 1);
+        answer_plain(fd);
+        close(fd);
+        return;
+    }
     if (l->o.mode == LISTEN_SILENT) {
         if (l->silent_count < MAX_SILENT) {
             l->silent[l->silent_count++] = fd;

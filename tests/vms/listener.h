@@ -2,8 +2,8 @@
  * by its own thread: a proxy whose error pages echo the request they got (request line,
  * headers with Authorization, body with the password) in several formats, optionally
  * relaying token requests to a real vms-sim first; a server that resets or closes the
- * connection after reading the request; one that accepts and never answers; and a
- * port nothing listens on. */
+ * connection after reading the request; one that accepts and never answers; a plain-HTTP
+ * server for https:// clients; and a port nothing listens on. */
 #ifndef VK_TESTS_LISTENER_H
 #define VK_TESTS_LISTENER_H
 
@@ -15,6 +15,8 @@ typedef enum {
     LISTEN_RESET,  /* reads the request, then resets the connection (RST) */
     LISTEN_CLOSE,  /* reads the request, then closes without a byte of answer */
     LISTEN_SILENT, /* accepts and never sends anything (nor reads) */
+    LISTEN_PLAIN,  /* a plain-HTTP server: whatever it reads (a TLS ClientHello too) gets an
+                    * HTTP 400, then a graceful close that drains the rest, as nginx does */
 } listener_mode;
 
 typedef enum {

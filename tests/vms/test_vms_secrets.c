@@ -2,8 +2,8 @@
  * the client against the real vms-sim and against small local servers (listener.h) -
  * proxies whose error pages echo the request (the login's password, the Authorization
  * header with the access token or API token, the tokens of the login answer) in HTML,
- * JSON, text, form encoding and VMS's own error shape; a closed port; the simulator's
- * plain-HTTP port used with https://; its HTTPS port without its CA and under a host
+ * JSON, text, form encoding and VMS's own error shape; a closed port; a plain-HTTP
+ * server used with https://; its HTTPS port without its CA and under a host
  * name its certificate does not carry; servers that reset, close or never answer.
  * Every case asserts the class wording and gRPC code, and that neither the error, the
  * mapped status nor anything logged (at debug level) holds a secret in any encoding. */
@@ -282,21 +282,25 @@ static void test_host_not_found(void **state) {
     forms_free(&f);
 }
 
-/* https:// to the simulator's plain-HTTP port: not a certificate problem. */
+/* https:// to a plain-HTTP port: not a certificate problem. The peer is a listener that
+ * closes gracefully: vms-sim's HTTP library closes with the ClientHello's bytes unread,
+ * and the reset that sends can overtake its 400 (then all curl reports is SSL_ERROR_SYSCALL,
+ * about one run in ten on a loaded machine). */
 static void test_plain_http_peer(void **state) {
     (void)state;
     secret_forms f = password_forms();
-    char url[64];
-    snprintf(url, sizeof url, "https://127.0.0.1:%d", sim.http_port);
-    vms_config cfg = config_for(url);
+    listener *l = listener_start(&(listener_options){.mode = LISTEN_PLAIN});
+    vms_config cfg = config_for(listener_url(l, true));
     cfg.ca_file = sim.ca_file;
     outcome o = call(&cfg, 20000);
+    print_message("%s\n", o.st.message);
     assert_int_equal(o.err.kind, VMS_ERR_TLS);
     assert_int_equal(o.err.cause, VMS_CAUSE_PLAIN_HTTP);
     assert_int_equal(o.err.attempts, 1);
     expect(&o, GRPC_STATUS_INVALID_ARGUMENT, "the endpoint answered in plain HTTP: use http:// or the HTTPS port", &f);
     assert_null(strstr(o.st.message, "certificate"));
     free(o.log);
+    listener_stop(l);
     forms_free(&f);
 }
 
