@@ -38,9 +38,11 @@ static bool is_reserved(const char *key) {
 
 #define MAX_SEGMENTS 8
 
-/* Splits "a__b__op" into segments; the copy in buf backs them. */
+/* Splits "a__b__op" into segments; the copy in buf backs them. 0 when the key does not
+ * fit: a cut key would name another field, so the caller matches nothing instead. */
 static size_t split_key(const char *key, char *buf, size_t size, char **segs) {
-    snprintf(buf, size, "%s", key);
+    int len = snprintf(buf, size, "%s", key);
+    if (len < 0 || (size_t)len >= size) return 0;
     size_t n = 0;
     char *p = buf;
     while (n < MAX_SEGMENTS) {
@@ -53,6 +55,12 @@ static size_t split_key(const char *key, char *buf, size_t size, char **segs) {
     return n;
 }
 
+/* "<a>_<b>" into out; false when it does not fit (no field has so long a name). */
+static bool join_name(char *out, size_t size, const char *a, const char *b) {
+    int len = snprintf(out, size, "%s_%s", a, b);
+    return len >= 0 && (size_t)len < size;
+}
+
 /* Finds the value a filter path names. "a__b" looks into object a; where a is a plain
  * value, "a__id" reads a_id and "a__name" reads a itself (policy__name on views); where
  * a is absent, "a__x" reads a_x (tenant__name reads tenant_name). */
@@ -62,7 +70,7 @@ static json_t *resolve(json_t *obj, char **segs, size_t n) {
     size_t i = 1;
     char joined[256];
     if (!cur && n >= 2) {
-        snprintf(joined, sizeof joined, "%s_%s", segs[0], segs[1]);
+        if (!join_name(joined, sizeof joined, segs[0], segs[1])) return NULL;
         cur = json_object_get(obj, joined);
         i = 2;
     }
@@ -71,7 +79,7 @@ static json_t *resolve(json_t *obj, char **segs, size_t n) {
             parent = cur;
             cur = json_object_get(cur, segs[i]);
         } else if (strcmp(segs[i], "id") == 0) {
-            snprintf(joined, sizeof joined, "%s_id", segs[i - 1]);
+            if (!join_name(joined, sizeof joined, segs[i - 1], "id")) return NULL;
             cur = json_object_get(parent, joined);
         } else if (!(strcmp(segs[i], "name") == 0 && json_is_string(cur))) {
             return NULL;
@@ -177,6 +185,7 @@ static bool match_param(json_t *obj, const char *key, const char *want) {
     char buf[256];
     char *segs[MAX_SEGMENTS];
     size_t n = split_key(key, buf, sizeof buf, segs);
+    if (n == 0) return false;
     lookup_op op = OP_EXACT;
     if (n > 1) {
         for (size_t i = 0; i < sizeof lookups / sizeof lookups[0]; i++) {
