@@ -14,16 +14,101 @@
 #define VK_VERSION "unknown"
 #endif
 
+/* Defaults, shared by the parser and the help text so the two cannot disagree. */
 #define DEFAULT_HTTPS "127.0.0.1:8443"
+#define DEFAULT_USER "admin:123456"
+#define DEFAULT_TOKEN_LIFETIME_S 3600
+#define DEFAULT_UNPAGED_LIMIT 16384
+#define DEFAULT_SYS_VERSION "5.3.0"
+#define DEFAULT_TASK_DELAY_MS 200
+#define DEFAULT_THREADS 16
+#define DEFAULT_MAX_CONNECTIONS 1024
+#define DEFAULT_IDLE_TIMEOUT_S 30
 #define PIB (UINT64_C(1) << 50)
+#define STR_(x) #x
+#define STR(x) STR_(x)
 
-static const char usage[] =
-    "usage: vms-sim --data-dir DIR [--https ADDR] [--http ADDR] [--port-file FILE] [--reset] [--seed]\n"
-    "               [--user NAME:PASSWORD[:readonly]]... [--api-token TOKEN]... [--token-lifetime S]\n"
-    "               [--unpaged-limit N] [--sys-version X.Y.Z] [--capacity-bytes N] [--clone-rate BYTES_PER_S]\n"
-    "               [--task-delay-ms MS] [--tls-cert FILE --tls-key FILE] [--faults JSON] [--threads N]\n"
-    "               [--max-connections N] [--idle-timeout S] [--log-level L] [--log-format logfmt|json]\n"
-    "A simulator of the VAST management REST API (VMS); see docs/vms-sim.md.\n";
+/* Every flag long_options knows is listed here (tests/sim/test_help.py checks it). */
+static const char help_text[] =
+    "usage: vms-sim --data-dir DIR [options]\n"
+    "A simulator of the VAST management REST API (VMS) for tests, the quickstart and\n"
+    "benchmarks; the contract is docs/vms-sim.md. SIGTERM or SIGINT stop it cleanly.\n"
+    "\n"
+    "State:\n"
+    "  --data-dir DIR          required. DIR/state.json holds the objects, DIR/fs the\n"
+    "                          directories of views, quotas and snapshots, DIR/tls the\n"
+    "                          generated certificate; every change is saved before it is\n"
+    "                          acknowledged, so the state survives restarts\n"
+    "  --reset                 start empty: state.json and DIR/fs are wiped (DIR/tls stays)\n"
+    "  --seed                  ensure the ready-made tenant vast-k8s, its view policies,\n"
+    "                          VIP pool, QoS policy and /k8s exist (idempotent)\n"
+    "\n"
+    "Listeners and TLS (only loopback: 127.0.0.0/8, ::1, localhost; port 0 = any free):\n"
+    "  --https ADDR            HTTPS listener on HOST:PORT or [::1]:PORT\n"
+    "                          (default " DEFAULT_HTTPS " when neither --https nor --http)\n"
+    "  --http ADDR             plain HTTP listener (default: off)\n"
+    "  --port-file FILE        once listening, write {\"https\": PORT, \"http\": PORT} to FILE\n"
+    "                          atomically (default: none)\n"
+    "  --tls-cert FILE         PEM certificate of the HTTPS listener; with --tls-key\n"
+    "  --tls-key FILE          its PEM private key (default for both: a self-signed\n"
+    "                          certificate for localhost/127.0.0.1, made once in DIR/tls)\n"
+    "\n"
+    "Users and authentication:\n"
+    "  --user NAME:PASSWORD[:readonly]\n"
+    "                          a VMS manager, repeatable (default " DEFAULT_USER "); a\n"
+    "                          :readonly one may only GET\n"
+    "  --api-token TOKEN       an accepted \"Authorization: Api-Token TOKEN\", repeatable\n"
+    "                          (default: none; POST apitokens/ makes more)\n"
+    "  --token-lifetime S      seconds an access token lives, up to 10 years (default\n"
+    "                          " STR(DEFAULT_TOKEN_LIFETIME_S) "); refresh tokens live a day, or S if longer\n"
+    "\n"
+    "Cluster behaviour:\n"
+    "  --sys-version X.Y.Z     VMS release reported by versions/ and clusters/; endpoints\n"
+    "                          newer than it answer 404 (default " DEFAULT_SYS_VERSION ")\n"
+    "  --capacity-bytes N      usable capacity clusters/ reports (default 1 PiB)\n"
+    "  --unpaged-limit N       a list without page_size is cut at N objects, as VMS 5.5\n"
+    "                          does (default " STR(DEFAULT_UNPAGED_LIMIT) ")\n"
+    "  --task-delay-ms MS      how long async tasks stay RUNNING, 0..3600000\n"
+    "                          (default " STR(DEFAULT_TASK_DELAY_MS) ")\n"
+    "  --clone-rate BYTES_PER_S\n"
+    "                          how fast a clone stream copies (default: unlimited)\n"
+    "\n"
+    "Limits:\n"
+    "  --threads N             event-loop threads per listener, 1..64 (default " STR(DEFAULT_THREADS) ")\n"
+    "  --max-connections N     connections open at once per listener, 1..65536; one more\n"
+    "                          is answered 503 and closed (default " STR(DEFAULT_MAX_CONNECTIONS) ")\n"
+    "  --idle-timeout S        close a connection silent for S seconds, 1..86400\n"
+    "                          (default " STR(DEFAULT_IDLE_TIMEOUT_S) ")\n"
+    "\n"
+    "Faults and latency:\n"
+    "  --faults JSON           initial fault rules, the body of POST /_sim/faults, e.g.\n"
+    "                          '{\"rules\": [{\"path\": \"views/\", \"latency_ms\": 20}]}'\n"
+    "                          (default: none)\n"
+    "\n"
+    "Logging and information:\n"
+    "  --log-level LEVEL       debug, info, warn or error; debug logs every request\n"
+    "                          (default info)\n"
+    "  --log-format FORMAT     logfmt or json (default logfmt)\n"
+    "  --version               print the version and exit\n"
+    "  --help                  print this help and exit\n"
+    "\n"
+    "Admin API (no authentication, on every listener, trailing slash optional):\n"
+    "  GET  /_sim/stats           request counters (\"METHOD path\" keys), connections, tokens\n"
+    "  POST /_sim/stats/reset     zero the counters\n"
+    "  GET|POST|DELETE /_sim/faults\n"
+    "                             read, replace or clear the fault rules (latency_ms,\n"
+    "                             jitter_ms, error_status, error_rate, hang_ms, drop, count)\n"
+    "  POST /_sim/tokens/expire   expire every access token issued so far\n"
+    "  POST /_sim/seed            as --seed; answers the seeded objects' ids\n"
+    "  GET  /_sim/inventory       every object of every collection, all tenants\n"
+    "  POST /_sim/reset           empty state, as --reset; issued tokens stay valid\n"
+    "\n"
+    "Environment:\n"
+    "  VMS_SIM_RESOLVE=walk    resolve paths one component at a time even where openat2\n"
+    "                          exists (tests cover the fallback with it)\n"
+    "\n"
+    "Exit status: 0 after a clean stop, --help or --version; 1 when it cannot start;\n"
+    "2 for a bad command line.\n";
 
 enum {
     OPT_DATA_DIR = 256, OPT_HTTPS, OPT_HTTP, OPT_PORT_FILE, OPT_RESET, OPT_SEED, OPT_USER, OPT_API_TOKEN,
@@ -98,88 +183,103 @@ static options_result fail(char *err, size_t errlen, const char *flag, const cha
     return OPTIONS_ERROR;
 }
 
-options_result options_parse(int argc, char **argv, sim_config *cfg, char *err, size_t errlen) {
+static void set_defaults(sim_config *cfg) {
     memset(cfg, 0, sizeof *cfg);
-    cfg->token_lifetime_s = 3600;
-    cfg->unpaged_limit = 16384;
-    cfg->sys_version = "5.3.0";
+    cfg->token_lifetime_s = DEFAULT_TOKEN_LIFETIME_S;
+    cfg->unpaged_limit = DEFAULT_UNPAGED_LIMIT;
+    cfg->sys_version = DEFAULT_SYS_VERSION;
     cfg->capacity_bytes = PIB;
-    cfg->task_delay_ms = 200;
-    cfg->threads = 16;
-    cfg->max_connections = 1024;
-    cfg->idle_timeout_s = 30;
+    cfg->task_delay_ms = DEFAULT_TASK_DELAY_MS;
+    cfg->threads = DEFAULT_THREADS;
+    cfg->max_connections = DEFAULT_MAX_CONNECTIONS;
+    cfg->idle_timeout_s = DEFAULT_IDLE_TIMEOUT_S;
+}
+
+/* Applies one flag getopt_long returned; OPTIONS_RUN means go on with the next. */
+static options_result apply_option(int opt, char *arg, sim_config *cfg, char *err, size_t errlen) {
     uint64_t v;
     vk_log_level level;
     vk_log_format format;
+    switch (opt) {
+    case OPT_DATA_DIR: cfg->data_dir = arg; break;
+    case OPT_HTTPS: cfg->https_addr = arg; break;
+    case OPT_HTTP: cfg->http_addr = arg; break;
+    case OPT_PORT_FILE: cfg->port_file = arg; break;
+    case OPT_RESET: cfg->reset = true; break;
+    case OPT_SEED: cfg->seed = true; break;
+    case OPT_USER:
+        if (!add_user(cfg, arg)) return fail(err, errlen, "user", arg);
+        break;
+    case OPT_API_TOKEN: add_token(cfg, arg); break;
+    case OPT_TOKEN_LIFETIME:
+        if (!parse_u64(arg, 1, 10 * 365 * 86400UL, &v)) return fail(err, errlen, "token-lifetime", arg);
+        cfg->token_lifetime_s = (long)v;
+        break;
+    case OPT_UNPAGED_LIMIT:
+        if (!parse_u64(arg, 1, SIZE_MAX, &v)) return fail(err, errlen, "unpaged-limit", arg);
+        cfg->unpaged_limit = (size_t)v;
+        break;
+    case OPT_SYS_VERSION: cfg->sys_version = arg; break;
+    case OPT_CAPACITY:
+        if (!parse_u64(arg, 1, INT64_MAX, &cfg->capacity_bytes)) return fail(err, errlen, "capacity-bytes", arg);
+        break;
+    case OPT_CLONE_RATE:
+        if (!parse_u64(arg, 1, INT64_MAX, &cfg->clone_rate)) return fail(err, errlen, "clone-rate", arg);
+        break;
+    case OPT_TASK_DELAY:
+        if (!parse_u64(arg, 0, 3600000, &v)) return fail(err, errlen, "task-delay-ms", arg);
+        cfg->task_delay_ms = (long)v;
+        break;
+    case OPT_TLS_CERT: cfg->tls_cert = arg; break;
+    case OPT_TLS_KEY: cfg->tls_key = arg; break;
+    case OPT_FAULTS: cfg->faults_json = arg; break;
+    case OPT_THREADS:
+        if (!parse_u64(arg, 1, 64, &v)) return fail(err, errlen, "threads", arg);
+        cfg->threads = (unsigned)v;
+        break;
+    case OPT_MAX_CONNECTIONS:
+        if (!parse_u64(arg, 1, 65536, &v)) return fail(err, errlen, "max-connections", arg);
+        cfg->max_connections = (unsigned)v;
+        break;
+    case OPT_IDLE_TIMEOUT:
+        if (!parse_u64(arg, 1, 86400, &v)) return fail(err, errlen, "idle-timeout", arg);
+        cfg->idle_timeout_s = (unsigned)v;
+        break;
+    case OPT_LOG_LEVEL:
+        if (!vk_log_level_parse(arg, &level)) return fail(err, errlen, "log-level", arg);
+        vk_log_set_level(level);
+        break;
+    case OPT_LOG_FORMAT:
+        if (!vk_log_format_parse(arg, &format)) return fail(err, errlen, "log-format", arg);
+        vk_log_set_format(format);
+        break;
+    case OPT_HELP: fputs(help_text, stdout); return OPTIONS_EXIT_OK;
+    case OPT_VERSION: printf("vms-sim %s\n", VK_VERSION); return OPTIONS_EXIT_OK;
+    default: return OPTIONS_ERROR; /* the caller names the flag */
+    }
+    return OPTIONS_RUN;
+}
+
+options_result options_parse(int argc, char **argv, sim_config *cfg, char *err, size_t errlen) {
+    set_defaults(cfg);
+    if (errlen > 0) err[0] = '\0';
     opterr = 0;
     int opt;
     while ((opt = getopt_long(argc, argv, "", long_options, NULL)) != -1) {
-        switch (opt) {
-        case OPT_DATA_DIR: cfg->data_dir = optarg; break;
-        case OPT_HTTPS: cfg->https_addr = optarg; break;
-        case OPT_HTTP: cfg->http_addr = optarg; break;
-        case OPT_PORT_FILE: cfg->port_file = optarg; break;
-        case OPT_RESET: cfg->reset = true; break;
-        case OPT_SEED: cfg->seed = true; break;
-        case OPT_USER:
-            if (!add_user(cfg, optarg)) return fail(err, errlen, "user", optarg);
-            break;
-        case OPT_API_TOKEN: add_token(cfg, optarg); break;
-        case OPT_TOKEN_LIFETIME:
-            if (!parse_u64(optarg, 1, 10 * 365 * 86400UL, &v)) return fail(err, errlen, "token-lifetime", optarg);
-            cfg->token_lifetime_s = (long)v;
-            break;
-        case OPT_UNPAGED_LIMIT:
-            if (!parse_u64(optarg, 1, SIZE_MAX, &v)) return fail(err, errlen, "unpaged-limit", optarg);
-            cfg->unpaged_limit = (size_t)v;
-            break;
-        case OPT_SYS_VERSION: cfg->sys_version = optarg; break;
-        case OPT_CAPACITY:
-            if (!parse_u64(optarg, 1, INT64_MAX, &cfg->capacity_bytes)) return fail(err, errlen, "capacity-bytes", optarg);
-            break;
-        case OPT_CLONE_RATE:
-            if (!parse_u64(optarg, 1, INT64_MAX, &cfg->clone_rate)) return fail(err, errlen, "clone-rate", optarg);
-            break;
-        case OPT_TASK_DELAY:
-            if (!parse_u64(optarg, 0, 3600000, &v)) return fail(err, errlen, "task-delay-ms", optarg);
-            cfg->task_delay_ms = (long)v;
-            break;
-        case OPT_TLS_CERT: cfg->tls_cert = optarg; break;
-        case OPT_TLS_KEY: cfg->tls_key = optarg; break;
-        case OPT_FAULTS: cfg->faults_json = optarg; break;
-        case OPT_THREADS:
-            if (!parse_u64(optarg, 1, 64, &v)) return fail(err, errlen, "threads", optarg);
-            cfg->threads = (unsigned)v;
-            break;
-        case OPT_MAX_CONNECTIONS:
-            if (!parse_u64(optarg, 1, 65536, &v)) return fail(err, errlen, "max-connections", optarg);
-            cfg->max_connections = (unsigned)v;
-            break;
-        case OPT_IDLE_TIMEOUT:
-            if (!parse_u64(optarg, 1, 86400, &v)) return fail(err, errlen, "idle-timeout", optarg);
-            cfg->idle_timeout_s = (unsigned)v;
-            break;
-        case OPT_LOG_LEVEL:
-            if (!vk_log_level_parse(optarg, &level)) return fail(err, errlen, "log-level", optarg);
-            vk_log_set_level(level);
-            break;
-        case OPT_LOG_FORMAT:
-            if (!vk_log_format_parse(optarg, &format)) return fail(err, errlen, "log-format", optarg);
-            vk_log_set_format(format);
-            break;
-        case OPT_HELP: fputs(usage, stdout); return OPTIONS_EXIT_OK;
-        case OPT_VERSION: printf("vms-sim %s\n", VK_VERSION); return OPTIONS_EXIT_OK;
-        default:
-            snprintf(err, errlen, "unknown or incomplete option %s\n%s", optind > 0 ? argv[optind - 1] : "", usage);
-            return OPTIONS_ERROR;
+        options_result r = apply_option(opt, optarg, cfg, err, errlen);
+        if (r == OPTIONS_ERROR && !err[0]) {
+            /* The full help is long; naming the flag and where to look fits a terminal. */
+            snprintf(err, errlen, "unknown or incomplete option %s (see vms-sim --help)",
+                     optind > 0 ? argv[optind - 1] : "");
         }
+        if (r != OPTIONS_RUN) return r;
     }
     if (optind < argc) {
-        snprintf(err, errlen, "unexpected argument %s", argv[optind]);
+        snprintf(err, errlen, "unexpected argument %s (see vms-sim --help)", argv[optind]);
         return OPTIONS_ERROR;
     }
     if (!cfg->data_dir) {
-        snprintf(err, errlen, "--data-dir is required\n%s", usage);
+        snprintf(err, errlen, "--data-dir is required (see vms-sim --help)");
         return OPTIONS_ERROR;
     }
     if (!cfg->https_addr && !cfg->http_addr) cfg->https_addr = DEFAULT_HTTPS;
@@ -189,7 +289,7 @@ options_result options_parse(int argc, char **argv, sim_config *cfg, char *err, 
     }
     cfg->sys_version_code = sim_version_code(cfg->sys_version);
     if (cfg->sys_version_code < 0) return fail(err, errlen, "sys-version", cfg->sys_version);
-    if (cfg->n_users == 0) add_user(cfg, "admin:123456");
+    if (cfg->n_users == 0) add_user(cfg, DEFAULT_USER);
     return OPTIONS_RUN;
 }
 
