@@ -98,7 +98,7 @@ DEFINE_MAP(create_secrets, Csi__V1__CreateVolumeRequest__SecretsEntry,
 DEFINE_MAP(delete_secrets, Csi__V1__DeleteVolumeRequest__SecretsEntry,
            CSI__V1__DELETE_VOLUME_REQUEST__SECRETS_ENTRY__INIT)
 
-static void report_error(phase *p, const char *what, grpc_status_code code, const char *message) {
+static void report_error(phase *p, const char *what, vk_code code, const char *message) {
     atomic_fetch_add(&p->errors, 1);
     if (!atomic_flag_test_and_set(&p->first_error)) {
         fprintf(stderr, "create_load: %s: %s: %s\n", what, vk_status_name(code), message);
@@ -135,15 +135,15 @@ static bool create_one(vk_rpc_client *client, phase *p, long i) {
 
     ProtobufCMessage *resp = NULL;
     vk_status st;
-    grpc_status_code code = vk_rpc_client_call(client, "/csi.v1.Controller/CreateVolume", &req.base,
+    vk_code code = vk_rpc_client_call(client, "/csi.v1.Controller/CreateVolume", &req.base,
                                                &csi__v1__create_volume_response__descriptor, o->timeout_ms, &resp, &st);
-    if (code != GRPC_STATUS_OK) {
+    if (code != VK_OK) {
         report_error(p, name, code, st.message);
         return false;
     }
     Csi__V1__CreateVolumeResponse *r = (Csi__V1__CreateVolumeResponse *)resp;
     if (!r->volume || !r->volume->volume_id || !*r->volume->volume_id) {
-        report_error(p, name, GRPC_STATUS_INTERNAL, "the reply has no volume_id");
+        report_error(p, name, VK_INTERNAL, "the reply has no volume_id");
         protobuf_c_message_free_unpacked(resp, NULL);
         return false;
     }
@@ -160,9 +160,9 @@ static bool delete_one(vk_rpc_client *client, phase *p, long i) {
     req.secrets = delete_secrets(&secrets, o->secrets, o->n_secrets);
     req.n_secrets = o->n_secrets;
     vk_status st;
-    grpc_status_code code =
+    vk_code code =
         vk_rpc_client_call(client, "/csi.v1.Controller/DeleteVolume", &req.base, NULL, o->timeout_ms, NULL, &st);
-    if (code != GRPC_STATUS_OK) {
+    if (code != VK_OK) {
         report_error(p, p->ids[i], code, st.message);
         return false;
     }

@@ -91,7 +91,7 @@ static void fill_capability(const options *o, Csi__V1__VolumeCapability *cap, Cs
     cap->access_mode = mode;
 }
 
-static grpc_status_code publish_one(vk_rpc_client *client, const options *o, long i, vk_status *st) {
+static vk_code publish_one(vk_rpc_client *client, const options *o, long i, vk_status *st) {
     char target[4200];
     target_of(o, i, target, sizeof target);
     Csi__V1__VolumeCapability cap;
@@ -110,7 +110,7 @@ static grpc_status_code publish_one(vk_rpc_client *client, const options *o, lon
     return vk_rpc_client_call(client, "/csi.v1.Node/NodePublishVolume", &req.base, NULL, o->timeout_ms, NULL, st);
 }
 
-static grpc_status_code unpublish_one(vk_rpc_client *client, const options *o, long i, vk_status *st) {
+static vk_code unpublish_one(vk_rpc_client *client, const options *o, long i, vk_status *st) {
     char target[4200];
     target_of(o, i, target, sizeof target);
     Csi__V1__NodeUnpublishVolumeRequest req = CSI__V1__NODE_UNPUBLISH_VOLUME_REQUEST__INIT;
@@ -119,7 +119,7 @@ static grpc_status_code unpublish_one(vk_rpc_client *client, const options *o, l
     return vk_rpc_client_call(client, "/csi.v1.Node/NodeUnpublishVolume", &req.base, NULL, o->timeout_ms, NULL, st);
 }
 
-static grpc_status_code stage(vk_rpc_client *client, const options *o, vk_status *st) {
+static vk_code stage(vk_rpc_client *client, const options *o, vk_status *st) {
     Csi__V1__VolumeCapability cap;
     Csi__V1__VolumeCapability__MountVolume mount;
     Csi__V1__VolumeCapability__AccessMode mode;
@@ -135,7 +135,7 @@ static grpc_status_code stage(vk_rpc_client *client, const options *o, vk_status
     return vk_rpc_client_call(client, "/csi.v1.Node/NodeStageVolume", &req.base, NULL, o->timeout_ms, NULL, st);
 }
 
-static grpc_status_code unstage(vk_rpc_client *client, const options *o, vk_status *st) {
+static vk_code unstage(vk_rpc_client *client, const options *o, vk_status *st) {
     Csi__V1__NodeUnstageVolumeRequest req = CSI__V1__NODE_UNSTAGE_VOLUME_REQUEST__INIT;
     req.volume_id = (char *)o->volume_id;
     req.staging_target_path = (char *)o->staging;
@@ -183,7 +183,7 @@ static long count_export_mounts(const options *o) {
 
 /* ---------- phases ---------- */
 
-static void report_error(phase *p, long i, grpc_status_code code, const char *message) {
+static void report_error(phase *p, long i, vk_code code, const char *message) {
     atomic_fetch_add(&p->errors, 1);
     if (!atomic_flag_test_and_set(&p->first_error)) {
         fprintf(stderr, "node_publish: %s of target %ld: %s: %s\n",
@@ -200,10 +200,10 @@ static void *worker_main(void *arg) {
         if (i >= p->n) break;
         vk_status st = {0};
         uint64_t began = bench_monotonic_ns();
-        grpc_status_code code =
+        vk_code code =
             p->op == OP_PUBLISH ? publish_one(client, p->o, i, &st) : unpublish_one(client, p->o, i, &st);
-        p->latency_ns[i] = code == GRPC_STATUS_OK ? bench_monotonic_ns() - began : UINT64_MAX;
-        if (code != GRPC_STATUS_OK) report_error(p, i, code, st.message);
+        p->latency_ns[i] = code == VK_OK ? bench_monotonic_ns() - began : UINT64_MAX;
+        if (code != VK_OK) report_error(p, i, code, st.message);
     }
     vk_rpc_client_free(client);
     return NULL;
@@ -370,9 +370,9 @@ int main(int argc, char **argv) {
 
     long mounts_before = count_export_mounts(&o);
     uint64_t began = bench_monotonic_ns();
-    grpc_status_code code = stage(client, &o, &st);
+    vk_code code = stage(client, &o, &st);
     double stage_ms = (double)(bench_monotonic_ns() - began) / 1e6;
-    if (code != GRPC_STATUS_OK) {
+    if (code != VK_OK) {
         fprintf(stderr, "node_publish: NodeStageVolume: %s: %s\n", vk_status_name(code), st.message);
         vk_rpc_client_free(client);
         grpc_shutdown_blocking();
@@ -388,7 +388,7 @@ int main(int argc, char **argv) {
     began = bench_monotonic_ns();
     code = unstage(client, &o, &st);
     double unstage_ms = (double)(bench_monotonic_ns() - began) / 1e6;
-    if (code != GRPC_STATUS_OK) {
+    if (code != VK_OK) {
         fprintf(stderr, "node_publish: NodeUnstageVolume: %s: %s\n", vk_status_name(code), st.message);
         errors++;
     }

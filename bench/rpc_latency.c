@@ -47,9 +47,9 @@ static atomic_flag first_error_reported = ATOMIC_FLAG_INIT;
  * a dead endpoint does not print thousands of identical lines. */
 static void call_once(vk_rpc_client *client, worker *w) {
     vk_status st;
-    grpc_status_code code =
+    vk_code code =
         vk_rpc_client_call(client, w->options->method, NULL, NULL, w->options->timeout_ms, NULL, &st);
-    if (code == GRPC_STATUS_OK) return;
+    if (code == VK_OK) return;
     w->errors++;
     if (!atomic_flag_test_and_set(&first_error_reported)) {
         fprintf(stderr, "rpc_latency: %s: %s: %s\n", w->options->method, vk_status_name(code), st.message);

@@ -39,7 +39,7 @@ static bool tenant_room(csi_driver *driver, vms_client *c, const char *view_poli
     return true;
 }
 
-grpc_status_code csi_get_capacity(vk_rpc_call *call, const ProtobufCMessage *request, ProtobufCMessage **response) {
+vk_code csi_get_capacity(vk_rpc_call *call, const ProtobufCMessage *request, ProtobufCMessage **response) {
     const Csi__V1__GetCapacityRequest *req = (const Csi__V1__GetCapacityRequest *)request;
     csi_driver *driver = vk_rpc_call_user(call);
     vk_status st;
@@ -50,7 +50,7 @@ grpc_status_code csi_get_capacity(vk_rpc_call *call, const ProtobufCMessage *req
     Csi__V1__GetCapacityResponse *r = vk_rpc_new_message(call, &csi__v1__get_capacity_response__descriptor);
     *response = &r->base;
     if (!csi_check_capabilities(req->volume_capabilities, req->n_volume_capabilities, &st)) {
-        return GRPC_STATUS_OK; /* such volumes cannot be made here: no room for them */
+        return VK_OK; /* such volumes cannot be made here: no room for them */
     }
     int64_t deadline = csi_call_deadline(driver, call);
     csi_string_map none = {0};
@@ -68,5 +68,5 @@ grpc_status_code csi_get_capacity(vk_rpc_call *call, const ProtobufCMessage *req
     if (c) vms_client_free(c);
     if (!ok) return vk_rpc_fail(call, st.code, "GetCapacity: %s", st.message);
     r->available_capacity = room;
-    return GRPC_STATUS_OK;
+    return VK_OK;
 }

@@ -4,7 +4,7 @@
  * answers ABORTED with the progress and the CO retries; the retry finds the same
  * stream (named from the destination) and picks up where it stands. */
 #include "controller.h"
-#include "names.h"
+#include "vk/names.h"
 
 #include "vk/deadline.h"
 #include "vk/fault.h"
@@ -39,18 +39,18 @@ static void strip_trailing_slash(char *path) {
 
 /* The source snapshot, proven this driver's (or the vendor driver's): a restore never
  * copies a directory the driver does not own into a PVC. */
-static grpc_status_code snapshot_by_id(csi_driver *driver, csi_string_map secrets, const char *dest_cluster,
+static vk_code snapshot_by_id(csi_driver *driver, csi_string_map secrets, const char *dest_cluster,
                                        const char *snapshot_id, int64_t deadline, source_snapshot *out,
                                        vk_status *st) {
     csi_snapshot_target t;
-    grpc_status_code code = csi_snapshot_target_open(driver, snapshot_id, secrets, deadline, &t, st);
-    if (code == GRPC_STATUS_OK && strcmp(t.ref.cluster, dest_cluster ? dest_cluster : "") != 0) {
-        code = vk_status_set(st, GRPC_STATUS_INVALID_ARGUMENT,
+    vk_code code = csi_snapshot_target_open(driver, snapshot_id, secrets, deadline, &t, st);
+    if (code == VK_OK && strcmp(t.ref.cluster, dest_cluster ? dest_cluster : "") != 0) {
+        code = vk_status_set(st, VK_INVALID_ARGUMENT,
                              "source snapshot %s lives on cluster \"%s\" and the new volume on \"%s\": restores "
                              "copy within one VAST cluster",
                              snapshot_id, t.ref.cluster, dest_cluster ? dest_cluster : "");
     }
-    if (code == GRPC_STATUS_OK) {
+    if (code == VK_OK) {
         out->id = t.snap.obj.id;
         out->tenant_id = t.snap.obj.tenant_id;
         snprintf(out->path, sizeof out->path, "%s", t.snap.path);
@@ -61,15 +61,15 @@ static grpc_status_code snapshot_by_id(csi_driver *driver, csi_string_map secret
     return code;
 }
 
-grpc_status_code csi_snapshot_view_path(csi_driver *driver, csi_string_map secrets, const char *dest_cluster,
+vk_code csi_snapshot_view_path(csi_driver *driver, csi_string_map secrets, const char *dest_cluster,
                                         const char *snapshot_id, int64_t deadline, char *path, size_t size,
                                         int64_t *tenant_id, vk_status *st) {
     source_snapshot snap;
-    grpc_status_code code = snapshot_by_id(driver, secrets, dest_cluster, snapshot_id, deadline, &snap, st);
-    if (code != GRPC_STATUS_OK) return code;
+    vk_code code = snapshot_by_id(driver, secrets, dest_cluster, snapshot_id, deadline, &snap, st);
+    if (code != VK_OK) return code;
     snprintf(path, size, "%s/.snapshot/%s", snap.path, snap.name);
     *tenant_id = snap.tenant_id;
-    return GRPC_STATUS_OK;
+    return VK_OK;
 }
 
 static void iso_time_after(int64_t seconds, char *out, size_t size) {
@@ -81,32 +81,32 @@ static void iso_time_after(int64_t seconds, char *out, size_t size) {
 
 /* A volume's current data as a snapshot: the temporary one a volume-to-volume clone
  * copies from (it expires by itself should everything else fail). */
-static grpc_status_code snapshot_of_volume(csi_driver *driver, vms_client *c, const char *volume_id,
+static vk_code snapshot_of_volume(csi_driver *driver, vms_client *c, const char *volume_id,
                                            csi_string_map secrets, const char *dest_cluster, const char *dest_path,
                                            int64_t deadline, source_snapshot *out, vk_status *st) {
     csi_volume_target src;
-    grpc_status_code code = csi_volume_target_open(driver, volume_id, secrets, deadline, &src, st);
-    if (code != GRPC_STATUS_OK) {
+    vk_code code = csi_volume_target_open(driver, volume_id, secrets, deadline, &src, st);
+    if (code != VK_OK) {
         csi_volume_target_close(&src);
-        return code == GRPC_STATUS_NOT_FOUND
-                   ? vk_status_set(st, GRPC_STATUS_NOT_FOUND, "source volume %s does not exist", volume_id)
+        return code == VK_NOT_FOUND
+                   ? vk_status_set(st, VK_NOT_FOUND, "source volume %s does not exist", volume_id)
                    : code;
     }
     if (strcmp(src.ref.cluster, dest_cluster ? dest_cluster : "") != 0) {
         csi_volume_target_close(&src);
-        return vk_status_set(st, GRPC_STATUS_INVALID_ARGUMENT,
+        return vk_status_set(st, VK_INVALID_ARGUMENT,
                              "source volume %s lives on cluster \"%s\" and the new volume on \"%s\": clones copy "
                              "within one VAST cluster",
                              volume_id, src.ref.cluster, dest_cluster ? dest_cluster : "");
     }
     if (src.kind != VAST_PATH_VOLUME) {
         csi_volume_target_close(&src);
-        return vk_status_set(st, GRPC_STATUS_INVALID_ARGUMENT,
+        return vk_status_set(st, VK_INVALID_ARGUMENT,
                              "source volume %s is a read-only restore; clone its snapshot instead", volume_id);
     }
     vms_error err;
     char name[64], snap_path[CSI_PATH_MAX + 2], expires[32];
-    csi_clone_snapshot_name(dest_path, name, sizeof name);
+    vk_clone_snapshot_name(dest_path, name, sizeof name);
     snprintf(snap_path, sizeof snap_path, "%s/", src.path);
     iso_time_after(CLONE_SNAPSHOT_LIFETIME_S, expires, sizeof expires);
     vms_snapshot_spec spec = {.name = name, .path = snap_path, .tenant_id = src.tenant_id, .expiration_time = expires};
@@ -130,10 +130,10 @@ static grpc_status_code snapshot_of_volume(csi_driver *driver, vms_client *c, co
 
 /* Finds or starts the stream that fills dest_path, and waits for it to finish while
  * the deadline allows. */
-static grpc_status_code run_stream(vms_client *c, const source_snapshot *src, const char *dest_path,
+static vk_code run_stream(vms_client *c, const source_snapshot *src, const char *dest_path,
                                    int64_t dest_tenant, int64_t deadline, vk_status *st) {
     char name[64];
-    csi_clone_stream_name(dest_path, name, sizeof name);
+    vk_clone_stream_name(dest_path, name, sizeof name);
     vms_snapstream stream = {0};
     vms_error err;
     vms_lookup found = vms_snapstream_find(c, VMS_FILTERS("name", name), &stream, deadline, &err);
@@ -153,17 +153,17 @@ static grpc_status_code run_stream(vms_client *c, const source_snapshot *src, co
     }
     int64_t stop_waiting = deadline == VK_DEADLINE_NONE ? VK_DEADLINE_NONE : deadline - ANSWER_MARGIN_MS;
     int64_t pause = POLL_INITIAL_MS;
-    grpc_status_code code = GRPC_STATUS_OK;
+    vk_code code = VK_OK;
     for (;;) {
         if (strcmp(stream.state, "FINISHED") == 0) break;
         if (strcmp(stream.state, "RUNNING") != 0 && strcmp(stream.state, "") != 0) {
-            code = vk_status_set(st, GRPC_STATUS_ABORTED,
+            code = vk_status_set(st, VK_ABORTED,
                                  "clone stream %s into %s is %s; delete the PVC and create it again", name, dest_path,
                                  stream.state);
             break;
         }
         if (vk_now_ms() + pause >= stop_waiting) {
-            code = vk_status_set(st, GRPC_STATUS_ABORTED, "copying %s into %s: %d%% done; the CO will retry",
+            code = vk_status_set(st, VK_ABORTED, "copying %s into %s: %d%% done; the CO will retry",
                                  src->name, dest_path, stream.progress);
             break;
         }
@@ -181,30 +181,30 @@ static grpc_status_code run_stream(vms_client *c, const source_snapshot *src, co
     return code;
 }
 
-grpc_status_code csi_clone_into(csi_driver *driver, vms_client *c, const Csi__V1__VolumeContentSource *source,
+vk_code csi_clone_into(csi_driver *driver, vms_client *c, const Csi__V1__VolumeContentSource *source,
                                 csi_string_map secrets, const char *dest_cluster, const char *dest_path, int64_t dest_tenant,
                                 int64_t deadline, vk_status *st) {
     source_snapshot src;
-    grpc_status_code code;
+    vk_code code;
     bool temporary = source->type_case == CSI__V1__VOLUME_CONTENT_SOURCE__TYPE_VOLUME;
     if (temporary) {
         if (!source->volume || !*source->volume->volume_id) {
-            return vk_status_set(st, GRPC_STATUS_INVALID_ARGUMENT, "volume_content_source.volume.volume_id is required");
+            return vk_status_set(st, VK_INVALID_ARGUMENT, "volume_content_source.volume.volume_id is required");
         }
         code = snapshot_of_volume(driver, c, source->volume->volume_id, secrets, dest_cluster, dest_path, deadline, &src,
                                   st);
     } else if (source->type_case == CSI__V1__VOLUME_CONTENT_SOURCE__TYPE_SNAPSHOT) {
         if (!source->snapshot || !*source->snapshot->snapshot_id) {
-            return vk_status_set(st, GRPC_STATUS_INVALID_ARGUMENT,
+            return vk_status_set(st, VK_INVALID_ARGUMENT,
                                  "volume_content_source.snapshot.snapshot_id is required");
         }
         code = snapshot_by_id(driver, secrets, dest_cluster, source->snapshot->snapshot_id, deadline, &src, st);
     } else {
-        return vk_status_set(st, GRPC_STATUS_INVALID_ARGUMENT, "volume_content_source names neither a snapshot nor a volume");
+        return vk_status_set(st, VK_INVALID_ARGUMENT, "volume_content_source names neither a snapshot nor a volume");
     }
-    if (code != GRPC_STATUS_OK) return code;
+    if (code != VK_OK) return code;
     code = run_stream(c, &src, dest_path, dest_tenant, deadline, st);
-    if (code == GRPC_STATUS_OK && temporary) {
+    if (code == VK_OK && temporary) {
         /* the copy is complete: the temporary snapshot has served; if this fails it
          * expires on its own */
         vms_error err;

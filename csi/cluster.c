@@ -154,14 +154,14 @@ static char *read_small_file(const char *dir, const char *name) {
 static bool load_default_secret(const csi_clusters *cl, const char *cluster_name, cluster_secret *out,
                                 vk_status *st) {
     if (cluster_name && *cluster_name) {
-        vk_status_set(st, GRPC_STATUS_FAILED_PRECONDITION,
+        vk_status_set(st, VK_FAILED_PRECONDITION,
                       "cluster \"%s\" is asked for by a request without secrets, and the driver's default cluster "
                       "(--vms-secret-dir) has no name: only requests with a multi-cluster secret reach other clusters",
                       cluster_name);
         return false;
     }
     if (!cl->secret_dir) {
-        vk_status_set(st, GRPC_STATUS_FAILED_PRECONDITION,
+        vk_status_set(st, VK_FAILED_PRECONDITION,
                       "this request carries no VMS secret and the driver has no default cluster; start vast-csi "
                       "with --vms-secret-dir (files endpoint, username, password or token, ssl_cert)");
         return false;
@@ -180,14 +180,14 @@ static bool secret_from_map(csi_string_map secrets, const char *cluster_name, cl
     const char *multi = csi_map_get(secrets, "clusters");
     if (multi) {
         if (!cluster_name) {
-            vk_status_set(st, GRPC_STATUS_INVALID_ARGUMENT,
+            vk_status_set(st, VK_INVALID_ARGUMENT,
                           "the secret holds several clusters (key \"clusters\"); set the StorageClass parameter "
                           "cluster_name to pick one");
             return false;
         }
         int found = yaml_find_cluster(multi, cluster_name, out);
         if (found <= 0) {
-            vk_status_set(st, GRPC_STATUS_INVALID_ARGUMENT,
+            vk_status_set(st, VK_INVALID_ARGUMENT,
                           found < 0 ? "secret key \"clusters\" is not a YAML map of cluster name -> settings"
                                     : "secret key \"clusters\" has no cluster named \"%s\"",
                           cluster_name);
@@ -198,7 +198,7 @@ static bool secret_from_map(csi_string_map secrets, const char *cluster_name, cl
     if (cluster_name && *cluster_name) {
         /* using the one cluster of this secret for an object of another would act on
          * the wrong VAST: refuse */
-        vk_status_set(st, GRPC_STATUS_INVALID_ARGUMENT,
+        vk_status_set(st, VK_INVALID_ARGUMENT,
                       "cluster \"%s\" is asked for, but the secret holds a single cluster (no key \"clusters\"); "
                       "use a multi-cluster secret or leave cluster_name unset",
                       cluster_name);
@@ -244,7 +244,7 @@ bool csi_clusters_client(csi_clusters *cl, csi_string_map secrets, const char *c
     bool from_request = secrets.n > 0;
     bool ok = from_request ? secret_from_map(secrets, cluster_name, &s, st) : load_default_secret(cl, cluster_name, &s, st);
     /* a bad request secret is the request's fault; a bad default one is the driver's setup */
-    grpc_status_code bad_secret = from_request ? GRPC_STATUS_INVALID_ARGUMENT : GRPC_STATUS_FAILED_PRECONDITION;
+    vk_code bad_secret = from_request ? VK_INVALID_ARGUMENT : VK_FAILED_PRECONDITION;
     if (ok && !s.endpoint) {
         vk_status_set(st, bad_secret, "the VMS secret%s has no \"endpoint\" key (host or host:port)",
                       from_request ? "" : " in --vms-secret-dir");
@@ -290,7 +290,7 @@ bool csi_clusters_holds(csi_string_map secrets, const char *cluster_name) {
     return held;
 }
 
-grpc_status_code csi_vms_fail(vk_status *st, const vms_error *err, const char *fmt, ...) {
+vk_code csi_vms_fail(vk_status *st, const vms_error *err, const char *fmt, ...) {
     vk_status inner;
     vms_error_to_status(err, &inner);
     char what[256];
@@ -368,7 +368,7 @@ static bool cached_by_name(csi_clusters *cl, vms_client *c, const char *kind, co
     if (!ok) {
         csi_vms_fail(st, &err, "looking up %s \"%s\"", kind, name);
     } else if (json_array_size(list) != 1) {
-        vk_status_set(st, json_array_size(list) == 0 ? GRPC_STATUS_NOT_FOUND : GRPC_STATUS_FAILED_PRECONDITION,
+        vk_status_set(st, json_array_size(list) == 0 ? VK_NOT_FOUND : VK_FAILED_PRECONDITION,
                       "%s \"%s\" %s on VAST cluster %s", kind, name,
                       json_array_size(list) == 0 ? "does not exist" : "matches several objects",
                       vms_client_endpoint(c));

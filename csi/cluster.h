@@ -76,7 +76,7 @@ void csi_vip_pool_ranges(json_t *pool, char *out, size_t size);
 void csi_clusters_forget(csi_clusters *clusters, vms_client *c, const char *kind, const char *name);
 
 /* Turns a VMS failure into the request's status, naming what was being done. */
-grpc_status_code csi_vms_fail(vk_status *st, const vms_error *err, const char *fmt, ...)
+vk_code csi_vms_fail(vk_status *st, const vms_error *err, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
 #endif

@@ -27,7 +27,7 @@ static const Csi__V1__ControllerServiceCapability__RPC__Type advertised[] = {
     CSI__V1__CONTROLLER_SERVICE_CAPABILITY__RPC__TYPE__MODIFY_VOLUME,
 };
 
-static grpc_status_code get_capabilities(vk_rpc_call *call, const ProtobufCMessage *request,
+static vk_code get_capabilities(vk_rpc_call *call, const ProtobufCMessage *request,
                                          ProtobufCMessage **response) {
     (void)request;
     const csi_driver *driver = vk_rpc_call_user(call);
@@ -47,7 +47,7 @@ static grpc_status_code get_capabilities(vk_rpc_call *call, const ProtobufCMessa
         r->capabilities[r->n_capabilities++] = cap;
     }
     *response = &r->base;
-    return GRPC_STATUS_OK;
+    return VK_OK;
 }
 
 bool csi_controller_register(csi_driver *driver, vk_rpc_server *server, vk_status *st) {
@@ -77,21 +77,21 @@ bool csi_check_capabilities(Csi__V1__VolumeCapability *const *caps, size_t n, vk
     for (size_t i = 0; i < n; i++) {
         const Csi__V1__VolumeCapability *c = caps[i];
         if (c->access_type_case == CSI__V1__VOLUME_CAPABILITY__ACCESS_TYPE_BLOCK) {
-            vk_status_set(st, GRPC_STATUS_INVALID_ARGUMENT,
+            vk_status_set(st, VK_INVALID_ARGUMENT,
                           "volume_capabilities[%zu]: raw block access is not supported: VAST volumes are NFS file "
                           "systems; use volumeMode: Filesystem",
                           i);
             return false;
         }
         if (c->access_type_case != CSI__V1__VOLUME_CAPABILITY__ACCESS_TYPE_MOUNT) {
-            vk_status_set(st, GRPC_STATUS_INVALID_ARGUMENT, "volume_capabilities[%zu]: access_type (mount) is required",
+            vk_status_set(st, VK_INVALID_ARGUMENT, "volume_capabilities[%zu]: access_type (mount) is required",
                           i);
             return false;
         }
         const char *fs = c->mount->fs_type ? c->mount->fs_type : "";
         if (*fs && strcmp(fs, "nfs") != 0 && strcmp(fs, "nfs4") != 0 && strcmp(fs, "ext4") != 0 &&
             strcmp(fs, "xfs") != 0) {
-            vk_status_set(st, GRPC_STATUS_INVALID_ARGUMENT,
+            vk_status_set(st, VK_INVALID_ARGUMENT,
                           "volume_capabilities[%zu]: fs_type \"%s\" is not supported; VAST volumes are NFS (leave "
                           "fsType empty)",
                           i, fs);
@@ -99,7 +99,7 @@ bool csi_check_capabilities(Csi__V1__VolumeCapability *const *caps, size_t n, vk
         }
         if (!c->access_mode || c->access_mode->mode == CSI__V1__VOLUME_CAPABILITY__ACCESS_MODE__MODE__UNKNOWN ||
             c->access_mode->mode > CSI__V1__VOLUME_CAPABILITY__ACCESS_MODE__MODE__SINGLE_NODE_MULTI_WRITER) {
-            vk_status_set(st, GRPC_STATUS_INVALID_ARGUMENT, "volume_capabilities[%zu]: a known access_mode is required",
+            vk_status_set(st, VK_INVALID_ARGUMENT, "volume_capabilities[%zu]: a known access_mode is required",
                           i);
             return false;
         }
@@ -130,11 +130,11 @@ const char *csi_nfs_protocol(const char *mount_options) {
     return "NFS";
 }
 
-grpc_status_code csi_bad_reference(vk_status *st, const char *origin, const char *key) {
-    if (st->code != GRPC_STATUS_NOT_FOUND) return st->code;
+vk_code csi_bad_reference(vk_status *st, const char *origin, const char *key) {
+    if (st->code != VK_NOT_FOUND) return st->code;
     char inner[VK_STATUS_MESSAGE_MAX];
     snprintf(inner, sizeof inner, "%s", st->message);
-    return vk_status_set(st, GRPC_STATUS_INVALID_ARGUMENT, "%s parameter %s: %s", origin ? origin : "the StorageClass",
+    return vk_status_set(st, VK_INVALID_ARGUMENT, "%s parameter %s: %s", origin ? origin : "the StorageClass",
                          key, inner);
 }
 

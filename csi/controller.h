@@ -14,19 +14,19 @@
 #include "vk/vms_objects.h"
 #include "vk/vast_owner.h"
 
-grpc_status_code csi_create_volume(vk_rpc_call *call, const ProtobufCMessage *req, ProtobufCMessage **resp);
-grpc_status_code csi_delete_volume(vk_rpc_call *call, const ProtobufCMessage *req, ProtobufCMessage **resp);
-grpc_status_code csi_expand_volume(vk_rpc_call *call, const ProtobufCMessage *req, ProtobufCMessage **resp);
-grpc_status_code csi_validate_volume_capabilities(vk_rpc_call *call, const ProtobufCMessage *req,
+vk_code csi_create_volume(vk_rpc_call *call, const ProtobufCMessage *req, ProtobufCMessage **resp);
+vk_code csi_delete_volume(vk_rpc_call *call, const ProtobufCMessage *req, ProtobufCMessage **resp);
+vk_code csi_expand_volume(vk_rpc_call *call, const ProtobufCMessage *req, ProtobufCMessage **resp);
+vk_code csi_validate_volume_capabilities(vk_rpc_call *call, const ProtobufCMessage *req,
                                                   ProtobufCMessage **resp);
-grpc_status_code csi_get_volume(vk_rpc_call *call, const ProtobufCMessage *req, ProtobufCMessage **resp);
-grpc_status_code csi_modify_volume(vk_rpc_call *call, const ProtobufCMessage *req, ProtobufCMessage **resp);
-grpc_status_code csi_list_volumes(vk_rpc_call *call, const ProtobufCMessage *req, ProtobufCMessage **resp);
-grpc_status_code csi_get_capacity(vk_rpc_call *call, const ProtobufCMessage *req, ProtobufCMessage **resp);
-grpc_status_code csi_create_snapshot(vk_rpc_call *call, const ProtobufCMessage *req, ProtobufCMessage **resp);
-grpc_status_code csi_delete_snapshot(vk_rpc_call *call, const ProtobufCMessage *req, ProtobufCMessage **resp);
-grpc_status_code csi_list_snapshots(vk_rpc_call *call, const ProtobufCMessage *req, ProtobufCMessage **resp);
-grpc_status_code csi_get_snapshot(vk_rpc_call *call, const ProtobufCMessage *req, ProtobufCMessage **resp);
+vk_code csi_get_volume(vk_rpc_call *call, const ProtobufCMessage *req, ProtobufCMessage **resp);
+vk_code csi_modify_volume(vk_rpc_call *call, const ProtobufCMessage *req, ProtobufCMessage **resp);
+vk_code csi_list_volumes(vk_rpc_call *call, const ProtobufCMessage *req, ProtobufCMessage **resp);
+vk_code csi_get_capacity(vk_rpc_call *call, const ProtobufCMessage *req, ProtobufCMessage **resp);
+vk_code csi_create_snapshot(vk_rpc_call *call, const ProtobufCMessage *req, ProtobufCMessage **resp);
+vk_code csi_delete_snapshot(vk_rpc_call *call, const ProtobufCMessage *req, ProtobufCMessage **resp);
+vk_code csi_list_snapshots(vk_rpc_call *call, const ProtobufCMessage *req, ProtobufCMessage **resp);
+vk_code csi_get_snapshot(vk_rpc_call *call, const ProtobufCMessage *req, ProtobufCMessage **resp);
 
 /* ---- the work of CreateVolume and DeleteVolume, shared with inline ephemeral volumes ---- */
 
@@ -50,7 +50,7 @@ typedef struct {
  * fault: NOT_FOUND from the lookup becomes INVALID_ARGUMENT (what the CSI spec names for
  * bad parameters, in CreateVolume and ControllerModifyVolume alike), prefixed with
  * where the value came from. Other codes pass through. Returns st->code. */
-grpc_status_code csi_bad_reference(vk_status *st, const char *origin, const char *key);
+vk_code csi_bad_reference(vk_status *st, const char *origin, const char *key);
 
 typedef struct {
     char volume_id[CSI_ID_MAX + 1];
@@ -64,12 +64,12 @@ typedef struct {
 void csi_volume_path(const char *root_export, const char *name, char *out, size_t size);
 
 /* Makes (or finds) the volume; the caller holds its lock ("vol:<path>"). */
-grpc_status_code csi_volume_create_core(csi_driver *driver, vms_client *c, const csi_volume_spec *spec,
+vk_code csi_volume_create_core(csi_driver *driver, vms_client *c, const csi_volume_spec *spec,
                                         int64_t deadline, csi_volume_result *out, vk_status *st);
 
 /* Removes the volume at path: clone stream, (refusal while snapshots exist), view,
  * data, quota; "already gone" is done at every step. The caller holds its lock. */
-grpc_status_code csi_volume_delete_core(csi_driver *driver, vms_client *c, const char *path, int64_t tenant_id,
+vk_code csi_volume_delete_core(csi_driver *driver, vms_client *c, const char *path, int64_t tenant_id,
                                         int64_t deadline, vk_status *st);
 
 /* ---- volumes with content (clone.c) ---- */
@@ -77,12 +77,12 @@ grpc_status_code csi_volume_delete_core(csi_driver *driver, vms_client *c, const
 /* Fills dest_path with the content source's data through a clone stream (the
  * directory exists afterwards, before the quota does). The source must be this
  * driver's and on dest_cluster. */
-grpc_status_code csi_clone_into(csi_driver *driver, vms_client *c, const Csi__V1__VolumeContentSource *source,
+vk_code csi_clone_into(csi_driver *driver, vms_client *c, const Csi__V1__VolumeContentSource *source,
                                 csi_string_map secrets, const char *dest_cluster, const char *dest_path,
                                 int64_t dest_tenant, int64_t deadline, vk_status *st);
 
 /* A read-only restore served from the snapshot directory: its path and tenant. */
-grpc_status_code csi_snapshot_view_path(csi_driver *driver, csi_string_map secrets, const char *dest_cluster,
+vk_code csi_snapshot_view_path(csi_driver *driver, csi_string_map secrets, const char *dest_cluster,
                                         const char *snapshot_id, int64_t deadline, char *path, size_t size,
                                         int64_t *tenant_id, vk_status *st);
 
@@ -121,7 +121,7 @@ typedef struct {
  * the root exports, a cluster the secret does not hold, no quota at the path, or a
  * quota without the driver's mark (nothing is written in any of these cases). Close
  * the target whatever the answer. */
-grpc_status_code csi_volume_target_open(csi_driver *driver, const char *id, csi_string_map secrets,
+vk_code csi_volume_target_open(csi_driver *driver, const char *id, csi_string_map secrets,
                                         int64_t deadline, csi_volume_target *out, vk_status *st);
 void csi_volume_target_close(csi_volume_target *t);
 
@@ -136,7 +136,7 @@ typedef struct {
 
 /* As csi_volume_target_open, for snapshots: OK only when VAST's snapshot of that id
  * has the path, tenant and mark the id promises (or is the vendor driver's). */
-grpc_status_code csi_snapshot_target_open(csi_driver *driver, const char *id, csi_string_map secrets,
+vk_code csi_snapshot_target_open(csi_driver *driver, const char *id, csi_string_map secrets,
                                           int64_t deadline, csi_snapshot_target *out, vk_status *st);
 void csi_snapshot_target_close(csi_snapshot_target *t);
 

@@ -16,13 +16,13 @@ void csi_driver_open(csi_driver *driver) {
         .max_connections = o->workers,
     };
     driver->clusters = csi_clusters_new(&co);
-    driver->locks = csi_keylock_new();
+    driver->locks = vk_keylock_new();
     csi_mount_set_bind_root(strcmp(o->mount_mode, "bind") == 0 ? o->bind_root : "");
 }
 
 void csi_driver_close(csi_driver *driver) {
     csi_clusters_free(driver->clusters);
-    csi_keylock_free(driver->locks);
+    vk_keylock_free(driver->locks);
     driver->clusters = NULL;
     driver->locks = NULL;
 }

@@ -3,14 +3,14 @@
 #define VK_CSI_DRIVER_H
 
 #include "cluster.h"
-#include "keylock.h"
+#include "vk/keylock.h"
 #include "options.h"
 #include "vk/rpc_server.h"
 
 typedef struct {
     csi_options options;
     csi_clusters *clusters; /* VMS clients and cached lookups */
-    csi_keylock *locks;     /* one operation at a time per volume / snapshot */
+    vk_keylock *locks;     /* one operation at a time per volume / snapshot */
 } csi_driver;
 
 /* Creates the shared state from the parsed options; csi_driver_close releases it. */

@@ -4,7 +4,7 @@
 
 #include "csi.pb-c.h"
 
-static grpc_status_code get_plugin_info(vk_rpc_call *call, const ProtobufCMessage *request,
+static vk_code get_plugin_info(vk_rpc_call *call, const ProtobufCMessage *request,
                                         ProtobufCMessage **response) {
     (void)request;
     csi_driver *driver = vk_rpc_call_user(call);
@@ -25,13 +25,13 @@ static grpc_status_code get_plugin_info(vk_rpc_call *call, const ProtobufCMessag
         r->manifest[r->n_manifest++] = e;
     }
     *response = &r->base;
-    return GRPC_STATUS_OK;
+    return VK_OK;
 }
 
 /* Offers only what this build serves: the Controller service and online volume
  * expansion when running as a controller (a quota grows under a mounted volume, with no
  * node step; the external-resizer reads this). A node-only plugin advertises nothing. */
-static grpc_status_code get_plugin_capabilities(vk_rpc_call *call, const ProtobufCMessage *request,
+static vk_code get_plugin_capabilities(vk_rpc_call *call, const ProtobufCMessage *request,
                                                 ProtobufCMessage **response) {
     (void)request;
     csi_driver *driver = vk_rpc_call_user(call);
@@ -55,18 +55,18 @@ static grpc_status_code get_plugin_capabilities(vk_rpc_call *call, const Protobu
         r->capabilities[r->n_capabilities++] = grow;
     }
     *response = &r->base;
-    return GRPC_STATUS_OK;
+    return VK_OK;
 }
 
 /* The process answers only once its server is started, so serving means ready. */
-static grpc_status_code probe(vk_rpc_call *call, const ProtobufCMessage *request, ProtobufCMessage **response) {
+static vk_code probe(vk_rpc_call *call, const ProtobufCMessage *request, ProtobufCMessage **response) {
     (void)request;
     Csi__V1__ProbeResponse *r = vk_rpc_new_message(call, &csi__v1__probe_response__descriptor);
     Google__Protobuf__BoolValue *ready = vk_rpc_new_message(call, &google__protobuf__bool_value__descriptor);
     ready->value = 1;
     r->ready = ready;
     *response = &r->base;
-    return GRPC_STATUS_OK;
+    return VK_OK;
 }
 
 bool csi_identity_register(csi_driver *driver, vk_rpc_server *server, vk_status *st) {

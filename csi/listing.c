@@ -2,7 +2,7 @@
  * cluster under the --root-exports, in id order, paged by an opaque token that is the last id
  * returned (stable when objects are added or deleted between pages). */
 #include "controller.h"
-#include "names.h"
+#include "vk/names.h"
 
 #include "vk/vms_list.h"
 
@@ -18,20 +18,20 @@ Csi__V1__Snapshot *csi_snapshot_message(vk_rpc_call *call, const char *cluster, 
 /* Checks a list request's paging: max_entries must not be negative, and the token is
  * "" (from the start) or a decimal id this driver handed out; anything else is ABORTED,
  * as the spec asks. *after is the last id already returned. */
-static grpc_status_code check_paging(vk_rpc_call *call, const char *rpc, int32_t max_entries, const char *token,
+static vk_code check_paging(vk_rpc_call *call, const char *rpc, int32_t max_entries, const char *token,
                                      int64_t *after) {
     *after = 0;
-    if (max_entries < 0) return vk_rpc_fail(call, GRPC_STATUS_INVALID_ARGUMENT, "%s: max_entries must not be negative", rpc);
-    if (!token || !*token) return GRPC_STATUS_OK;
+    if (max_entries < 0) return vk_rpc_fail(call, VK_INVALID_ARGUMENT, "%s: max_entries must not be negative", rpc);
+    if (!token || !*token) return VK_OK;
     char *end;
     errno = 0;
     long long v = strtoll(token, &end, 10);
     if (token[0] < '0' || token[0] > '9' || *end || errno || v <= 0) {
-        return vk_rpc_fail(call, GRPC_STATUS_ABORTED, "%s: starting_token \"%s\" was not issued by this driver", rpc,
+        return vk_rpc_fail(call, VK_ABORTED, "%s: starting_token \"%s\" was not issued by this driver", rpc,
                            token);
     }
     *after = v;
-    return GRPC_STATUS_OK;
+    return VK_OK;
 }
 
 static int by_id(const void *a, const void *b) {
@@ -155,13 +155,13 @@ static bool keep_all(const csi_driver *driver, json_t *item) {
     return true;
 }
 
-grpc_status_code csi_list_volumes(vk_rpc_call *call, const ProtobufCMessage *request, ProtobufCMessage **response) {
+vk_code csi_list_volumes(vk_rpc_call *call, const ProtobufCMessage *request, ProtobufCMessage **response) {
     const Csi__V1__ListVolumesRequest *req = (const Csi__V1__ListVolumesRequest *)request;
     csi_driver *driver = vk_rpc_call_user(call);
     vk_status st;
     int64_t after;
-    grpc_status_code paging = check_paging(call, "ListVolumes", req->max_entries, req->starting_token, &after);
-    if (paging != GRPC_STATUS_OK) return paging;
+    vk_code paging = check_paging(call, "ListVolumes", req->max_entries, req->starting_token, &after);
+    if (paging != VK_OK) return paging;
     int64_t deadline = csi_call_deadline(driver, call);
     csi_string_map none = {0};
     vms_client *c = NULL;
@@ -209,23 +209,23 @@ grpc_status_code csi_list_volumes(vk_rpc_call *call, const ProtobufCMessage *req
     json_decref(quotas);
     json_decref(views);
     vms_client_free(c);
-    return GRPC_STATUS_OK;
+    return VK_OK;
 }
 
-grpc_status_code csi_list_snapshots(vk_rpc_call *call, const ProtobufCMessage *request, ProtobufCMessage **response) {
+vk_code csi_list_snapshots(vk_rpc_call *call, const ProtobufCMessage *request, ProtobufCMessage **response) {
     const Csi__V1__ListSnapshotsRequest *req = (const Csi__V1__ListSnapshotsRequest *)request;
     csi_driver *driver = vk_rpc_call_user(call);
     vk_status st;
     int64_t after;
-    grpc_status_code paging = check_paging(call, "ListSnapshots", req->max_entries, req->starting_token, &after);
-    if (paging != GRPC_STATUS_OK) return paging;
+    vk_code paging = check_paging(call, "ListSnapshots", req->max_entries, req->starting_token, &after);
+    if (paging != VK_OK) return paging;
     Csi__V1__ListSnapshotsResponse *r = vk_rpc_new_message(call, &csi__v1__list_snapshots_response__descriptor);
     *response = &r->base;
     /* filters that cannot match anything give an empty list, not an error */
     csi_snapshot_ref snap_ref;
     csi_volume_ref vol_ref;
-    if (*req->snapshot_id && !csi_snapshot_id_parse(req->snapshot_id, &snap_ref)) return GRPC_STATUS_OK;
-    if (*req->source_volume_id && !csi_volume_id_parse(req->source_volume_id, &vol_ref)) return GRPC_STATUS_OK;
+    if (*req->snapshot_id && !csi_snapshot_id_parse(req->snapshot_id, &snap_ref)) return VK_OK;
+    if (*req->source_volume_id && !csi_volume_id_parse(req->source_volume_id, &vol_ref)) return VK_OK;
 
     int64_t deadline = csi_call_deadline(driver, call);
     const char *cluster = *req->snapshot_id ? snap_ref.cluster : *req->source_volume_id ? vol_ref.cluster : "";
@@ -235,23 +235,23 @@ grpc_status_code csi_list_snapshots(vk_rpc_call *call, const ProtobufCMessage *r
     bool ok = csi_clusters_client(driver->clusters, CSI_MAP(req, secrets), *cluster ? cluster : NULL, &c, &st);
     if (ok && *req->snapshot_id) {
         csi_snapshot_target one;
-        grpc_status_code code = csi_snapshot_target_open(driver, req->snapshot_id, CSI_MAP(req, secrets), deadline,
+        vk_code code = csi_snapshot_target_open(driver, req->snapshot_id, CSI_MAP(req, secrets), deadline,
                                                          &one, &st);
-        ok = code == GRPC_STATUS_OK || code == GRPC_STATUS_NOT_FOUND;
+        ok = code == VK_OK || code == VK_NOT_FOUND;
         snaps = json_array();
-        if (code == GRPC_STATUS_OK) json_array_append(snaps, one.snap.obj.raw);
+        if (code == VK_OK) json_array_append(snaps, one.snap.obj.raw);
         csi_snapshot_target_close(&one);
     } else if (ok && *req->source_volume_id) {
         csi_volume_target t;
-        grpc_status_code code = csi_volume_target_open(driver, req->source_volume_id, CSI_MAP(req, secrets), deadline,
+        vk_code code = csi_volume_target_open(driver, req->source_volume_id, CSI_MAP(req, secrets), deadline,
                                                        &t, &st);
-        if (code == GRPC_STATUS_OK) {
+        if (code == VK_OK) {
             char snap_path[CSI_PATH_MAX + 2], tenant[24];
             snprintf(snap_path, sizeof snap_path, "%s/", t.path);
             snprintf(tenant, sizeof tenant, "%" PRId64, t.tenant_id);
             ok = vms_list(c, VMS_SNAPSHOTS, VMS_FILTERS("path", snap_path, "tenant_id", tenant), deadline, &snaps, &err);
             if (!ok) csi_vms_fail(&st, &err, "listing the snapshots of %s", t.path);
-        } else if (code == GRPC_STATUS_NOT_FOUND) {
+        } else if (code == VK_NOT_FOUND) {
             snaps = json_array();
         } else {
             ok = false;
@@ -311,5 +311,5 @@ grpc_status_code csi_list_snapshots(vk_rpc_call *call, const ProtobufCMessage *r
     json_decref(snaps);
     json_decref(vendor_dirs);
     vms_client_free(c);
-    return GRPC_STATUS_OK;
+    return VK_OK;
 }

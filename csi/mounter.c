@@ -188,13 +188,13 @@ bool csi_mount(const csi_mount_limits *limits, const char *fstype, const char *s
                           options ? options : "", read_only ? "ro" : "rw", NULL};
     run_result r = run_helper(args, pass, 2, limits->mount_timeout_ms, out, sizeof out, &status);
     if (r == RUN_TIMED_OUT) {
-        vk_status_set(st, GRPC_STATUS_DEADLINE_EXCEEDED,
+        vk_status_set(st, VK_DEADLINE_EXCEEDED,
                       "mounting %s on %s did not finish within %d ms: is the NFS server reachable from this node?",
                       source, target, limits->mount_timeout_ms);
         return false;
     }
     if (r == RUN_FAILED || status != 0) {
-        vk_status_set(st, GRPC_STATUS_UNAVAILABLE, "mounting %s on %s failed: %s", source, target,
+        vk_status_set(st, VK_UNAVAILABLE, "mounting %s on %s failed: %s", source, target,
                       out[0] ? out : "no reason given");
         return false;
     }
@@ -216,7 +216,7 @@ bool csi_unmount_id(const csi_mount_limits *limits, int parent_fd, const char *n
         run_result r = run_helper(args, &parent_fd, 1, limits->unmount_timeout_ms, out, sizeof out, &status);
         if (r == RUN_DONE && status == HELPER_CHANGED) {
             /* someone else's mount now sits on top: stop, the caller looks again */
-            vk_status_set(st, GRPC_STATUS_FAILED_PRECONDITION, "the mount at %s changed while unmounting it: %s", path,
+            vk_status_set(st, VK_FAILED_PRECONDITION, "the mount at %s changed while unmounting it: %s", path,
                           out);
             return false;
         }
@@ -231,7 +231,7 @@ bool csi_unmount_id(const csi_mount_limits *limits, int parent_fd, const char *n
                r == RUN_TIMED_OUT ? "timed out" : out);
     }
     if (!mount_id_present(mnt_id)) return true;
-    vk_status_set(st, GRPC_STATUS_INTERNAL, "cannot unmount %s (normal, forced and lazy unmount failed): %s", path,
+    vk_status_set(st, VK_INTERNAL, "cannot unmount %s (normal, forced and lazy unmount failed): %s", path,
                   out[0] ? out : "no reason given");
     return false;
 }

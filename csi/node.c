@@ -37,7 +37,7 @@ static const Csi__V1__NodeServiceCapability__RPC__Type advertised[] = {
     CSI__V1__NODE_SERVICE_CAPABILITY__RPC__TYPE__EXPAND_VOLUME,
 };
 
-static grpc_status_code get_capabilities(vk_rpc_call *call, const ProtobufCMessage *request,
+static vk_code get_capabilities(vk_rpc_call *call, const ProtobufCMessage *request,
                                          ProtobufCMessage **response) {
     (void)request;
     Csi__V1__NodeGetCapabilitiesResponse *r =
@@ -52,10 +52,10 @@ static grpc_status_code get_capabilities(vk_rpc_call *call, const ProtobufCMessa
         r->capabilities[r->n_capabilities++] = cap;
     }
     *response = &r->base;
-    return GRPC_STATUS_OK;
+    return VK_OK;
 }
 
-static grpc_status_code get_info(vk_rpc_call *call, const ProtobufCMessage *request, ProtobufCMessage **response) {
+static vk_code get_info(vk_rpc_call *call, const ProtobufCMessage *request, ProtobufCMessage **response) {
     (void)request;
     csi_driver *driver = vk_rpc_call_user(call);
     Csi__V1__NodeGetInfoResponse *r = vk_rpc_new_message(call, &csi__v1__node_get_info_response__descriptor);
@@ -78,15 +78,15 @@ static grpc_status_code get_info(vk_rpc_call *call, const ProtobufCMessage *requ
         r->accessible_topology = t;
     }
     *response = &r->base;
-    return GRPC_STATUS_OK;
+    return VK_OK;
 }
 
 /* ---------- shared checks ---------- */
 
 static bool check_mount_capability(const Csi__V1__VolumeCapability *cap, vk_status *st) {
-    if (!cap) return vk_status_set(st, GRPC_STATUS_INVALID_ARGUMENT, "volume_capability is required"), false;
+    if (!cap) return vk_status_set(st, VK_INVALID_ARGUMENT, "volume_capability is required"), false;
     if (cap->access_type_case != CSI__V1__VOLUME_CAPABILITY__ACCESS_TYPE_MOUNT) {
-        vk_status_set(st, GRPC_STATUS_INVALID_ARGUMENT,
+        vk_status_set(st, VK_INVALID_ARGUMENT,
                       "only mount access is supported: VAST volumes are NFS file systems (no raw block)");
         return false;
     }
@@ -116,7 +116,7 @@ static bool ensure_staged(csi_driver *d, const char *volume_id, csi_path *p, con
     bool ok = true;
     if (info->mounted) {
         if (!csi_mount_serves(info, src->export_path)) {
-            vk_status_set(st, GRPC_STATUS_ALREADY_EXISTS, "%s already holds another mount (%s%s)", p->path,
+            vk_status_set(st, VK_ALREADY_EXISTS, "%s already holds another mount (%s%s)", p->path,
                           info->source, info->root);
             ok = false;
         } else {
@@ -135,7 +135,7 @@ static bool ensure_staged(csi_driver *d, const char *volume_id, csi_path *p, con
     free(info);
     if (!ok) return false;
     if (p->fd < 0) {
-        return vk_status_set(st, GRPC_STATUS_INTERNAL, "%s disappeared while staging", p->path), false;
+        return vk_status_set(st, VK_INTERNAL, "%s disappeared while staging", p->path), false;
     }
     int source_fd;
     if (!csi_node_open_source(d, src, &source_fd, st)) return false;
@@ -186,13 +186,13 @@ static bool resolve_source(csi_driver *d, vk_rpc_call *call, const char *volume_
 
 /* ---------- stage / unstage ---------- */
 
-static grpc_status_code stage(vk_rpc_call *call, const ProtobufCMessage *request, ProtobufCMessage **response) {
+static vk_code stage(vk_rpc_call *call, const ProtobufCMessage *request, ProtobufCMessage **response) {
     const Csi__V1__NodeStageVolumeRequest *req = (const Csi__V1__NodeStageVolumeRequest *)request;
     csi_driver *d = vk_rpc_call_user(call);
     vk_status st;
-    if (!*req->volume_id) return vk_rpc_fail(call, GRPC_STATUS_INVALID_ARGUMENT, "NodeStageVolume: volume_id is required");
+    if (!*req->volume_id) return vk_rpc_fail(call, VK_INVALID_ARGUMENT, "NodeStageVolume: volume_id is required");
     if (!*req->staging_target_path) {
-        return vk_rpc_fail(call, GRPC_STATUS_INVALID_ARGUMENT, "NodeStageVolume %s: staging_target_path is required",
+        return vk_rpc_fail(call, VK_INVALID_ARGUMENT, "NodeStageVolume %s: staging_target_path is required",
                            req->volume_id);
     }
     if (!check_mount_capability(req->volume_capability, &st)) {
@@ -209,28 +209,28 @@ static grpc_status_code stage(vk_rpc_call *call, const ProtobufCMessage *request
     if (!csi_node_resolve(d, "staging_target_path", req->staging_target_path, true, &path, &st)) {
         return vk_rpc_fail(call, st.code, "NodeStageVolume %s: %s", req->volume_id, st.message);
     }
-    if (!csi_keylock_acquire(d->locks, key, csi_call_deadline(d, call))) {
+    if (!vk_keylock_acquire(d->locks, key, csi_call_deadline(d, call))) {
         csi_path_close(&path);
-        return vk_rpc_fail(call, GRPC_STATUS_ABORTED, "NodeStageVolume %s: another operation on %s is in progress",
+        return vk_rpc_fail(call, VK_ABORTED, "NodeStageVolume %s: another operation on %s is in progress",
                            req->volume_id, req->staging_target_path);
     }
     bool ok = ensure_staged(d, req->volume_id, &path, &src, NULL, &st);
-    csi_keylock_release(d->locks, key);
+    vk_keylock_release(d->locks, key);
     csi_path_close(&path);
     if (!ok) return vk_rpc_fail(call, st.code, "NodeStageVolume %s: %s", req->volume_id, st.message);
     *response = vk_rpc_new_message(call, &csi__v1__node_stage_volume_response__descriptor);
-    return GRPC_STATUS_OK;
+    return VK_OK;
 }
 
 /* Unmounts only the volume's own staging mounts; the staging directory is the kubelet's
  * and stays. */
-static grpc_status_code unstage(vk_rpc_call *call, const ProtobufCMessage *request, ProtobufCMessage **response) {
+static vk_code unstage(vk_rpc_call *call, const ProtobufCMessage *request, ProtobufCMessage **response) {
     const Csi__V1__NodeUnstageVolumeRequest *req = (const Csi__V1__NodeUnstageVolumeRequest *)request;
     csi_driver *d = vk_rpc_call_user(call);
     vk_status st;
-    if (!*req->volume_id) return vk_rpc_fail(call, GRPC_STATUS_INVALID_ARGUMENT, "NodeUnstageVolume: volume_id is required");
+    if (!*req->volume_id) return vk_rpc_fail(call, VK_INVALID_ARGUMENT, "NodeUnstageVolume: volume_id is required");
     if (!*req->staging_target_path) {
-        return vk_rpc_fail(call, GRPC_STATUS_INVALID_ARGUMENT, "NodeUnstageVolume %s: staging_target_path is required",
+        return vk_rpc_fail(call, VK_INVALID_ARGUMENT, "NodeUnstageVolume %s: staging_target_path is required",
                            req->volume_id);
     }
     csi_path path;
@@ -241,18 +241,18 @@ static grpc_status_code unstage(vk_rpc_call *call, const ProtobufCMessage *reque
     bool known = csi_node_volume_path(req->volume_id, volume_path, sizeof volume_path);
     char key[PATH_MAX + 8];
     snprintf(key, sizeof key, "node:%s", req->staging_target_path);
-    if (!csi_keylock_acquire(d->locks, key, csi_call_deadline(d, call))) {
+    if (!vk_keylock_acquire(d->locks, key, csi_call_deadline(d, call))) {
         csi_path_close(&path);
-        return vk_rpc_fail(call, GRPC_STATUS_ABORTED, "NodeUnstageVolume %s: another operation on %s is in progress",
+        return vk_rpc_fail(call, VK_ABORTED, "NodeUnstageVolume %s: another operation on %s is in progress",
                            req->volume_id, req->staging_target_path);
     }
     int unmounted = 0;
     bool ok = path.fd < 0 || csi_node_unmount_own(d, &path, req->volume_id, known ? volume_path : NULL, &unmounted, &st);
-    csi_keylock_release(d->locks, key);
+    vk_keylock_release(d->locks, key);
     csi_path_close(&path);
     if (!ok) return vk_rpc_fail(call, st.code, "NodeUnstageVolume %s: %s", req->volume_id, st.message);
     *response = vk_rpc_new_message(call, &csi__v1__node_unstage_volume_response__descriptor);
-    return GRPC_STATUS_OK;
+    return VK_OK;
 }
 
 /* ---------- publish / unpublish ---------- */
@@ -267,7 +267,7 @@ static bool single_writer_free(const char *volume_path, uint64_t staged_id, vk_s
     bool free_to_publish = true;
     for (size_t i = 0; i < n && i < MAX_TARGETS; i++) {
         if (ids[i] == staged_id) continue;
-        vk_status_set(st, GRPC_STATUS_FAILED_PRECONDITION,
+        vk_status_set(st, VK_FAILED_PRECONDITION,
                       "the volume is single-writer (ReadWriteOncePod) and already published at %s", targets[i]);
         free_to_publish = false;
         break;
@@ -277,22 +277,22 @@ static bool single_writer_free(const char *volume_path, uint64_t staged_id, vk_s
     return free_to_publish;
 }
 
-static grpc_status_code publish_locked(csi_driver *d, const Csi__V1__NodePublishVolumeRequest *req,
+static vk_code publish_locked(csi_driver *d, const Csi__V1__NodePublishVolumeRequest *req,
                                        const csi_node_source *src, csi_path *target, vk_status *st) {
     csi_mount_limits limits = limits_of(d);
     const Csi__V1__VolumeCapability *cap = req->volume_capability;
     bool read_only = req->readonly || read_only_mode(cap);
     csi_mount_info *info = malloc(sizeof *info);
     if (!info) abort();
-    grpc_status_code code = GRPC_STATUS_OK;
+    vk_code code = VK_OK;
     csi_path staging = CSI_PATH_INIT;
     csi_mount_at(target->fd, info);
     if (info->mounted) {
         if (!csi_mount_serves(info, src->export_path)) {
-            code = vk_status_set(st, GRPC_STATUS_ALREADY_EXISTS, "%s already holds another volume's mount",
+            code = vk_status_set(st, VK_ALREADY_EXISTS, "%s already holds another volume's mount",
                                  req->target_path);
         } else if (info->read_only != read_only) {
-            code = vk_status_set(st, GRPC_STATUS_ALREADY_EXISTS, "%s is already published %s", req->target_path,
+            code = vk_status_set(st, VK_ALREADY_EXISTS, "%s is already published %s", req->target_path,
                                  info->read_only ? "read-only" : "read-write");
         }
         goto done; /* OK: done by an earlier call */
@@ -303,7 +303,7 @@ static grpc_status_code publish_locked(csi_driver *d, const Csi__V1__NodePublish
     }
     csi_mount_at(staging.fd, info);
     if (!info->mounted || !csi_mount_serves(info, src->export_path)) {
-        code = vk_status_set(st, GRPC_STATUS_FAILED_PRECONDITION,
+        code = vk_status_set(st, VK_FAILED_PRECONDITION,
                              "the volume is not staged at %s: NodeStageVolume must come first",
                              req->staging_target_path);
         goto done;
@@ -329,13 +329,13 @@ done:
     return code;
 }
 
-static grpc_status_code publish(vk_rpc_call *call, const ProtobufCMessage *request, ProtobufCMessage **response) {
+static vk_code publish(vk_rpc_call *call, const ProtobufCMessage *request, ProtobufCMessage **response) {
     const Csi__V1__NodePublishVolumeRequest *req = (const Csi__V1__NodePublishVolumeRequest *)request;
     csi_driver *d = vk_rpc_call_user(call);
     vk_status st;
-    if (!*req->volume_id) return vk_rpc_fail(call, GRPC_STATUS_INVALID_ARGUMENT, "NodePublishVolume: volume_id is required");
+    if (!*req->volume_id) return vk_rpc_fail(call, VK_INVALID_ARGUMENT, "NodePublishVolume: volume_id is required");
     if (!*req->target_path) {
-        return vk_rpc_fail(call, GRPC_STATUS_INVALID_ARGUMENT, "NodePublishVolume %s: target_path is required",
+        return vk_rpc_fail(call, VK_INVALID_ARGUMENT, "NodePublishVolume %s: target_path is required",
                            req->volume_id);
     }
     if (!check_mount_capability(req->volume_capability, &st)) {
@@ -343,7 +343,7 @@ static grpc_status_code publish(vk_rpc_call *call, const ProtobufCMessage *reque
     }
     bool ephemeral = csi_node_is_ephemeral(CSI_MAP(req, volume_context));
     if (!ephemeral && !*req->staging_target_path) {
-        return vk_rpc_fail(call, GRPC_STATUS_FAILED_PRECONDITION,
+        return vk_rpc_fail(call, VK_FAILED_PRECONDITION,
                            "NodePublishVolume %s: staging_target_path is required (the node stages volumes)",
                            req->volume_id);
     }
@@ -364,40 +364,40 @@ static grpc_status_code publish(vk_rpc_call *call, const ProtobufCMessage *reque
     }
     char key[PATH_MAX + 8];
     snprintf(key, sizeof key, "node:%s", ephemeral ? req->target_path : req->staging_target_path);
-    if (!csi_keylock_acquire(d->locks, key, csi_call_deadline(d, call))) {
-        return vk_rpc_fail(call, GRPC_STATUS_ABORTED, "NodePublishVolume %s: another operation on it is in progress",
+    if (!vk_keylock_acquire(d->locks, key, csi_call_deadline(d, call))) {
+        return vk_rpc_fail(call, VK_ABORTED, "NodePublishVolume %s: another operation on it is in progress",
                            req->volume_id);
     }
     csi_path target;
-    grpc_status_code code = GRPC_STATUS_OK;
+    vk_code code = VK_OK;
     if (!csi_node_resolve(d, "target_path", req->target_path, true, &target, &st)) {
         code = st.code;
     } else {
         if (target.created) csi_node_mark_target(&target, req->volume_id);
         code = ephemeral ? csi_node_publish_ephemeral(d, call, req, &target, &st) : publish_locked(d, req, &src, &target, &st);
         /* a target this call made and could not use goes again */
-        if (code != GRPC_STATUS_OK && target.created) csi_node_remove_target(&target, req->volume_id, false);
+        if (code != VK_OK && target.created) csi_node_remove_target(&target, req->volume_id, false);
     }
     csi_path_close(&target);
-    csi_keylock_release(d->locks, key);
-    if (code != GRPC_STATUS_OK) {
+    vk_keylock_release(d->locks, key);
+    if (code != VK_OK) {
         return vk_rpc_fail(call, code, "NodePublishVolume %s%s: %s", req->volume_id, ephemeral ? " (inline ephemeral)" : "",
                            st.message);
     }
     *response = vk_rpc_new_message(call, &csi__v1__node_publish_volume_response__descriptor);
-    return GRPC_STATUS_OK;
+    return VK_OK;
 }
 
 /* Unmounts only the volume's own mounts at the target, removes the target only when it
  * is the volume's empty directory, and answers OK for a target that holds nothing of
  * the volume's (never published, or already unpublished). */
-static grpc_status_code unpublish(vk_rpc_call *call, const ProtobufCMessage *request, ProtobufCMessage **response) {
+static vk_code unpublish(vk_rpc_call *call, const ProtobufCMessage *request, ProtobufCMessage **response) {
     const Csi__V1__NodeUnpublishVolumeRequest *req = (const Csi__V1__NodeUnpublishVolumeRequest *)request;
     csi_driver *d = vk_rpc_call_user(call);
     vk_status st;
-    if (!*req->volume_id) return vk_rpc_fail(call, GRPC_STATUS_INVALID_ARGUMENT, "NodeUnpublishVolume: volume_id is required");
+    if (!*req->volume_id) return vk_rpc_fail(call, VK_INVALID_ARGUMENT, "NodeUnpublishVolume: volume_id is required");
     if (!*req->target_path) {
-        return vk_rpc_fail(call, GRPC_STATUS_INVALID_ARGUMENT, "NodeUnpublishVolume %s: target_path is required",
+        return vk_rpc_fail(call, VK_INVALID_ARGUMENT, "NodeUnpublishVolume %s: target_path is required",
                            req->volume_id);
     }
     csi_path target;
@@ -408,26 +408,26 @@ static grpc_status_code unpublish(vk_rpc_call *call, const ProtobufCMessage *req
     bool known = csi_node_own_volume_path(d, req->volume_id, volume_path, sizeof volume_path);
     char key[PATH_MAX + 8];
     snprintf(key, sizeof key, "node:%s", req->target_path);
-    if (!csi_keylock_acquire(d->locks, key, csi_call_deadline(d, call))) {
+    if (!vk_keylock_acquire(d->locks, key, csi_call_deadline(d, call))) {
         csi_path_close(&target);
-        return vk_rpc_fail(call, GRPC_STATUS_ABORTED, "NodeUnpublishVolume %s: another operation on %s is in progress",
+        return vk_rpc_fail(call, VK_ABORTED, "NodeUnpublishVolume %s: another operation on %s is in progress",
                            req->volume_id, req->target_path);
     }
     int unmounted = 0;
     bool ok = target.fd < 0 ||
               csi_node_unmount_own(d, &target, req->volume_id, known ? volume_path : NULL, &unmounted, &st);
     if (ok) csi_node_remove_target(&target, req->volume_id, unmounted > 0);
-    csi_keylock_release(d->locks, key);
+    vk_keylock_release(d->locks, key);
     csi_path_close(&target);
     if (!ok) return vk_rpc_fail(call, st.code, "NodeUnpublishVolume %s: %s", req->volume_id, st.message);
-    grpc_status_code code =
+    vk_code code =
         csi_node_forget_ephemeral(d, req->volume_id, req->target_path, csi_call_deadline(d, call), &st);
-    if (code != GRPC_STATUS_OK) {
+    if (code != VK_OK) {
         return vk_rpc_fail(call, code, "NodeUnpublishVolume %s: deleting the inline ephemeral volume: %s",
                            req->volume_id, st.message);
     }
     *response = vk_rpc_new_message(call, &csi__v1__node_unpublish_volume_response__descriptor);
-    return GRPC_STATUS_OK;
+    return VK_OK;
 }
 
 /* ---------- stats / expand ---------- */
@@ -435,36 +435,36 @@ static grpc_status_code unpublish(vk_rpc_call *call, const ProtobufCMessage *req
 /* NOT_FOUND unless path holds a mount of the volume. */
 /* NOT_FOUND unless path (resolved as staging and target paths are: no links, under
  * --kubelet-dir) holds a mount of the volume; *at keeps the resolved path open. */
-static grpc_status_code find_volume_at(const csi_driver *d, const char *volume_id, const char *path, csi_path *at,
+static vk_code find_volume_at(const csi_driver *d, const char *volume_id, const char *path, csi_path *at,
                                        vk_status *st) {
     char volume_path[CSI_PATH_MAX];
     *at = (csi_path)CSI_PATH_INIT;
     if (!csi_node_own_volume_path(d, volume_id, volume_path, sizeof volume_path)) {
-        return vk_status_set(st, GRPC_STATUS_NOT_FOUND, "volume %s is not a volume of this driver", volume_id);
+        return vk_status_set(st, VK_NOT_FOUND, "volume %s is not a volume of this driver", volume_id);
     }
-    if (!csi_node_resolve(d, "volume_path", path, false, at, st)) return st->code = GRPC_STATUS_NOT_FOUND;
-    if (at->fd < 0) return vk_status_set(st, GRPC_STATUS_NOT_FOUND, "%s does not exist", path);
+    if (!csi_node_resolve(d, "volume_path", path, false, at, st)) return st->code = VK_NOT_FOUND;
+    if (at->fd < 0) return vk_status_set(st, VK_NOT_FOUND, "%s does not exist", path);
     csi_mount_info *info = malloc(sizeof *info);
     if (!info) abort();
     csi_mount_at(at->fd, info);
     bool serves = info->mounted && csi_mount_serves(info, volume_path);
     free(info);
-    if (!serves) return vk_status_set(st, GRPC_STATUS_NOT_FOUND, "volume %s is not mounted at %s", volume_id, path);
-    return GRPC_STATUS_OK;
+    if (!serves) return vk_status_set(st, VK_NOT_FOUND, "volume %s is not mounted at %s", volume_id, path);
+    return VK_OK;
 }
 
-static grpc_status_code stats(vk_rpc_call *call, const ProtobufCMessage *request, ProtobufCMessage **response) {
+static vk_code stats(vk_rpc_call *call, const ProtobufCMessage *request, ProtobufCMessage **response) {
     const Csi__V1__NodeGetVolumeStatsRequest *req = (const Csi__V1__NodeGetVolumeStatsRequest *)request;
     csi_driver *d = vk_rpc_call_user(call);
     vk_status st;
-    if (!*req->volume_id) return vk_rpc_fail(call, GRPC_STATUS_INVALID_ARGUMENT, "NodeGetVolumeStats: volume_id is required");
+    if (!*req->volume_id) return vk_rpc_fail(call, VK_INVALID_ARGUMENT, "NodeGetVolumeStats: volume_id is required");
     if (!*req->volume_path) {
-        return vk_rpc_fail(call, GRPC_STATUS_INVALID_ARGUMENT, "NodeGetVolumeStats %s: volume_path is required",
+        return vk_rpc_fail(call, VK_INVALID_ARGUMENT, "NodeGetVolumeStats %s: volume_path is required",
                            req->volume_id);
     }
     csi_path at;
-    grpc_status_code code = find_volume_at(d, req->volume_id, req->volume_path, &at, &st);
-    if (code != GRPC_STATUS_OK) {
+    vk_code code = find_volume_at(d, req->volume_id, req->volume_path, &at, &st);
+    if (code != VK_OK) {
         csi_path_close(&at);
         return vk_rpc_fail(call, code, "NodeGetVolumeStats %s: %s", req->volume_id, st.message);
     }
@@ -501,27 +501,27 @@ static grpc_status_code stats(vk_rpc_call *call, const ProtobufCMessage *request
     }
     r->volume_condition = cond;
     *response = &r->base;
-    return GRPC_STATUS_OK;
+    return VK_OK;
 }
 
-static grpc_status_code expand(vk_rpc_call *call, const ProtobufCMessage *request, ProtobufCMessage **response) {
+static vk_code expand(vk_rpc_call *call, const ProtobufCMessage *request, ProtobufCMessage **response) {
     const Csi__V1__NodeExpandVolumeRequest *req = (const Csi__V1__NodeExpandVolumeRequest *)request;
     const csi_driver *d = vk_rpc_call_user(call);
     vk_status st;
-    if (!*req->volume_id) return vk_rpc_fail(call, GRPC_STATUS_INVALID_ARGUMENT, "NodeExpandVolume: volume_id is required");
+    if (!*req->volume_id) return vk_rpc_fail(call, VK_INVALID_ARGUMENT, "NodeExpandVolume: volume_id is required");
     if (!*req->volume_path) {
-        return vk_rpc_fail(call, GRPC_STATUS_INVALID_ARGUMENT, "NodeExpandVolume %s: volume_path is required",
+        return vk_rpc_fail(call, VK_INVALID_ARGUMENT, "NodeExpandVolume %s: volume_path is required",
                            req->volume_id);
     }
     csi_path at;
-    grpc_status_code code = find_volume_at(d, req->volume_id, req->volume_path, &at, &st);
+    vk_code code = find_volume_at(d, req->volume_id, req->volume_path, &at, &st);
     csi_path_close(&at);
-    if (code != GRPC_STATUS_OK) return vk_rpc_fail(call, code, "NodeExpandVolume %s: %s", req->volume_id, st.message);
+    if (code != VK_OK) return vk_rpc_fail(call, code, "NodeExpandVolume %s: %s", req->volume_id, st.message);
     /* the quota is the size: ControllerExpandVolume did the work, nothing to grow here */
     Csi__V1__NodeExpandVolumeResponse *r = vk_rpc_new_message(call, &csi__v1__node_expand_volume_response__descriptor);
     if (req->capacity_range) r->capacity_bytes = req->capacity_range->required_bytes;
     *response = &r->base;
-    return GRPC_STATUS_OK;
+    return VK_OK;
 }
 
 bool csi_node_register(csi_driver *driver, vk_rpc_server *server, vk_status *st) {

@@ -3,7 +3,7 @@
 #include "controller.h"
 #include "ephemeral_config.h"
 #include "mounter.h"
-#include "names.h"
+#include "vk/names.h"
 #include "node_own.h"
 #include "node_source.h"
 
@@ -25,7 +25,7 @@ bool csi_node_is_ephemeral(csi_string_map context) {
 }
 
 static void record_path(const csi_driver *d, const char *volume_id, char *out, size_t size) {
-    snprintf(out, size, "%s/ephemeral-%016" PRIx64 ".json", d->options.state_dir, csi_name_hash(volume_id));
+    snprintf(out, size, "%s/ephemeral-%016" PRIx64 ".json", d->options.state_dir, vk_name_hash(volume_id));
 }
 
 /* Writes the record atomically (temp file, fsync, rename), readable by root only: it
@@ -40,7 +40,7 @@ static bool write_record(const csi_driver *d, const char *volume_id, json_t *rec
     if (fd >= 0) close(fd);
     ok = ok && rename(tmp, path) == 0;
     if (!ok) {
-        vk_status_set(st, GRPC_STATUS_INTERNAL, "cannot record ephemeral volume %s in %s: %s", volume_id,
+        vk_status_set(st, VK_INTERNAL, "cannot record ephemeral volume %s in %s: %s", volume_id,
                       d->options.state_dir, strerror(errno));
         unlink(tmp);
     }
@@ -76,7 +76,7 @@ static bool listed(const char *const *keys, const char *key) {
 
 static bool load_config(const csi_driver *d, csi_ephemeral_config *config, vk_status *st) {
     if (!d->options.ephemeral_parameters[0]) {
-        vk_status_set(st, GRPC_STATUS_FAILED_PRECONDITION,
+        vk_status_set(st, VK_FAILED_PRECONDITION,
                       "inline ephemeral volumes are not configured on this node: set --ephemeral-parameters (env "
                       "X_CSI_EPHEMERAL_PARAMETERS) to their StorageClass parameters, e.g. "
                       "root_export=/k8s,view_policy=NAME,vip_pool_name=NAME");
@@ -84,7 +84,7 @@ static bool load_config(const csi_driver *d, csi_ephemeral_config *config, vk_st
     }
     char why[512];
     if (!csi_ephemeral_config_parse(d->options.ephemeral_parameters, config, why, sizeof why)) {
-        return vk_status_set(st, GRPC_STATUS_FAILED_PRECONDITION, "--ephemeral-parameters: %s", why), false;
+        return vk_status_set(st, VK_FAILED_PRECONDITION, "--ephemeral-parameters: %s", why), false;
     }
     return true;
 }
@@ -98,7 +98,7 @@ static bool check_attributes(const csi_ephemeral_config *config, csi_string_map 
         if (listed(pod_keys, e->key) || listed(kubelet_keys, e->key)) continue;
         const char *configured = csi_map_get(csi_ephemeral_config_map(config), e->key);
         if (configured && strcmp(configured, value) == 0) continue;
-        vk_status_set(st, GRPC_STATUS_INVALID_ARGUMENT,
+        vk_status_set(st, VK_INVALID_ARGUMENT,
                       "volumeAttribute \"%s\" may not be set by a pod: an inline volume's StorageClass parameters "
                       "come from the driver's --ephemeral-parameters; a pod may set only size",
                       e->key);
@@ -119,7 +119,7 @@ static bool kubelet_volume_id(const char *id) {
 
 bool csi_node_ephemeral_check(const csi_driver *d, const char *volume_id, csi_string_map context, vk_status *st) {
     if (!kubelet_volume_id(volume_id)) {
-        vk_status_set(st, GRPC_STATUS_INVALID_ARGUMENT,
+        vk_status_set(st, VK_INVALID_ARGUMENT,
                       "an inline volume's id must be the kubelet's (csi- and 16 to 64 lower-case hex digits)");
         return false;
     }
@@ -143,7 +143,7 @@ static csi_string_map volume_parameters(vk_rpc_call *call, const csi_ephemeral_c
     return (csi_string_map){list, n};
 }
 
-grpc_status_code csi_node_publish_ephemeral(csi_driver *d, vk_rpc_call *call,
+vk_code csi_node_publish_ephemeral(csi_driver *d, vk_rpc_call *call,
                                             const Csi__V1__NodePublishVolumeRequest *req, const csi_path *target,
                                             vk_status *st) {
     csi_ephemeral_config *config = vk_rpc_alloc(call, sizeof *config);
@@ -162,14 +162,14 @@ grpc_status_code csi_node_publish_ephemeral(csi_driver *d, vk_rpc_call *call,
     csi_mount_info *info = vk_rpc_alloc(call, sizeof *info);
     csi_mount_at(target->fd, info);
     if (info->mounted) {
-        if (csi_mount_serves(info, path)) return GRPC_STATUS_OK; /* an earlier call did it */
-        return vk_status_set(st, GRPC_STATUS_ALREADY_EXISTS, "%s already holds another volume's mount",
+        if (csi_mount_serves(info, path)) return VK_OK; /* an earlier call did it */
+        return vk_status_set(st, VK_ALREADY_EXISTS, "%s already holds another volume's mount",
                              req->target_path);
     }
     char recorded[PATH_MAX];
     if (csi_node_ephemeral_target(d, req->volume_id, recorded, sizeof recorded) &&
         strcmp(recorded, req->target_path) != 0) {
-        return vk_status_set(st, GRPC_STATUS_FAILED_PRECONDITION, "the inline volume is already published at %s",
+        return vk_status_set(st, VK_FAILED_PRECONDITION, "the inline volume is already published at %s",
                              recorded);
     }
 
@@ -200,14 +200,14 @@ grpc_status_code csi_node_publish_ephemeral(csi_driver *d, vk_rpc_call *call,
         .params_origin = "--ephemeral-parameters",
     };
     csi_volume_result v;
-    grpc_status_code code = csi_volume_create_core(d, c, &spec, deadline, &v, st);
+    vk_code code = csi_volume_create_core(d, c, &spec, deadline, &v, st);
     vms_client_free(c);
-    if (code == GRPC_STATUS_OK) {
+    if (code == VK_OK) {
         json_object_set_new(record, "tenant_id", json_integer(v.tenant_id));
         if (!write_record(d, req->volume_id, record, st)) code = st->code;
     }
     json_decref(record);
-    if (code != GRPC_STATUS_OK) return code;
+    if (code != VK_OK) return code;
 
     size_t n_context;
     void **context = csi_volume_context(call, &p, &v, &n_context);
@@ -224,21 +224,21 @@ grpc_status_code csi_node_publish_ephemeral(csi_driver *d, vk_rpc_call *call,
     bool ok = csi_mount(&limits, src.fstype, src.source, source_fd, req->target_path, target->fd, src.options,
                         req->readonly, st);
     if (source_fd >= 0) close(source_fd);
-    return ok ? GRPC_STATUS_OK : st->code;
+    return ok ? VK_OK : st->code;
 }
 
-grpc_status_code csi_node_forget_ephemeral(csi_driver *d, const char *volume_id, const char *target_path,
+vk_code csi_node_forget_ephemeral(csi_driver *d, const char *volume_id, const char *target_path,
                                            int64_t deadline, vk_status *st) {
     char path[1200];
     record_path(d, volume_id, path, sizeof path);
     json_error_t jerr;
     json_t *record = json_load_file(path, 0, &jerr);
-    if (!record) return GRPC_STATUS_OK; /* not an ephemeral volume of this node */
+    if (!record) return VK_OK; /* not an ephemeral volume of this node */
     const char *target = json_string_value(json_object_get(record, "target"));
     if (target && strcmp(target, target_path) != 0) {
         /* an unpublish of some other path: the volume stays, in use where it is */
         json_decref(record);
-        return GRPC_STATUS_OK;
+        return VK_OK;
     }
 
     /* the stored secret, as the request map the cluster code takes */
@@ -259,17 +259,17 @@ grpc_status_code csi_node_forget_ephemeral(csi_driver *d, const char *volume_id,
     const char *volume_path = json_string_value(json_object_get(record, "path"));
     int64_t tenant_id = json_integer_value(json_object_get(record, "tenant_id"));
     vms_client *c = NULL;
-    grpc_status_code code = GRPC_STATUS_OK;
+    vk_code code = VK_OK;
     char lock_key[CSI_PATH_MAX + 8];
     snprintf(lock_key, sizeof lock_key, "vol:%s", volume_path ? volume_path : "");
     if (!volume_path) {
-        code = vk_status_set(st, GRPC_STATUS_INTERNAL, "the record %s of ephemeral volume %s is damaged", path,
+        code = vk_status_set(st, VK_INTERNAL, "the record %s of ephemeral volume %s is damaged", path,
                              volume_id);
     } else if (!csi_clusters_client(d->clusters, (csi_string_map){list, n}, cluster && *cluster ? cluster : NULL, &c,
                                     st)) {
         code = st->code;
-    } else if (!csi_keylock_acquire(d->locks, lock_key, deadline)) {
-        code = vk_status_set(st, GRPC_STATUS_ABORTED, "another operation on ephemeral volume %s is in progress",
+    } else if (!vk_keylock_acquire(d->locks, lock_key, deadline)) {
+        code = vk_status_set(st, VK_ABORTED, "another operation on ephemeral volume %s is in progress",
                              volume_id);
     } else {
         /* a publish that failed before the volume existed recorded no tenant yet */
@@ -280,13 +280,13 @@ grpc_status_code csi_node_forget_ephemeral(csi_driver *d, const char *volume_id,
             tenant_id = policy.tenant_id;
         }
         code = tenant_id == 0 ? st->code : csi_volume_delete_core(d, c, volume_path, tenant_id, deadline, st);
-        csi_keylock_release(d->locks, lock_key);
+        vk_keylock_release(d->locks, lock_key);
     }
     if (c) vms_client_free(c);
     free(entries);
     free(list);
     json_decref(record);
-    if (code == GRPC_STATUS_OK) {
+    if (code == VK_OK) {
         unlink(path); /* last: a crash before this repeats the (idempotent) delete */
         VK_LOG(VK_LOG_INFO, "ephemeral volume deleted", "volume", volume_id);
     }

@@ -29,14 +29,14 @@ bool csi_node_ephemeral_check(const csi_driver *driver, const char *volume_id, c
                               vk_status *st);
 
 /* Makes the volume (idempotent) and mounts it at the resolved target. */
-grpc_status_code csi_node_publish_ephemeral(csi_driver *driver, vk_rpc_call *call,
+vk_code csi_node_publish_ephemeral(csi_driver *driver, vk_rpc_call *call,
                                             const Csi__V1__NodePublishVolumeRequest *req, const csi_path *target,
                                             vk_status *st);
 
 /* After the target is unmounted: deletes the volume if volume_id is an ephemeral
  * volume this node made and target_path is the target it was published at, and forgets
  * it. OK when it is not one (or the target is another). */
-grpc_status_code csi_node_forget_ephemeral(csi_driver *driver, const char *volume_id, const char *target_path,
+vk_code csi_node_forget_ephemeral(csi_driver *driver, const char *volume_id, const char *target_path,
                                            int64_t deadline, vk_status *st);
 
 /* The VAST path of an inline ephemeral volume this node made; false if it made none. */

@@ -46,7 +46,7 @@ bool csi_node_unmount_own(const csi_driver *d, csi_path *p, const char *volume_i
             break;
         }
         if (!volume_path || !csi_mount_serves(info, volume_path)) {
-            vk_status_set(st, GRPC_STATUS_FAILED_PRECONDITION,
+            vk_status_set(st, VK_FAILED_PRECONDITION,
                           "%s holds a mount that is not volume %s's (%s, source %s, root %s); it is left mounted",
                           p->path, volume_id, info->fstype, info->source, info->root);
             break;
@@ -58,7 +58,7 @@ bool csi_node_unmount_own(const csi_driver *d, csi_path *p, const char *volume_i
         (*count)++;
     }
     if (!ok && *count == MAX_STACKED) {
-        vk_status_set(st, GRPC_STATUS_INTERNAL, "%s still holds mounts after %d unmounts", p->path, MAX_STACKED);
+        vk_status_set(st, VK_INTERNAL, "%s still holds mounts after %d unmounts", p->path, MAX_STACKED);
     }
     free(info);
     return ok;

@@ -17,26 +17,26 @@ void csi_path_force_walk(bool on) { force_walk = on; }
 bool csi_path_check(const char *what, const char *path, vk_status *st) {
     size_t len = strlen(path);
     if (path[0] != '/') {
-        return vk_status_set(st, GRPC_STATUS_INVALID_ARGUMENT, "%s \"%.200s\" must be an absolute path", what, path),
+        return vk_status_set(st, VK_INVALID_ARGUMENT, "%s \"%.200s\" must be an absolute path", what, path),
                false;
     }
     if (len > PATH_MAX - 1) {
-        return vk_status_set(st, GRPC_STATUS_INVALID_ARGUMENT, "%s is %zu bytes long; at most %d are accepted", what,
+        return vk_status_set(st, VK_INVALID_ARGUMENT, "%s is %zu bytes long; at most %d are accepted", what,
                              len, PATH_MAX - 1),
                false;
     }
-    if (len == 1) return vk_status_set(st, GRPC_STATUS_INVALID_ARGUMENT, "%s must not be /", what), false;
+    if (len == 1) return vk_status_set(st, VK_INVALID_ARGUMENT, "%s must not be /", what), false;
     for (const char *c = path + 1;;) {
         const char *end = strchr(c, '/');
         size_t n = end ? (size_t)(end - c) : strlen(c);
         if (n == 0 || (n == 1 && c[0] == '.') || (n == 2 && c[0] == '.' && c[1] == '.')) {
-            vk_status_set(st, GRPC_STATUS_INVALID_ARGUMENT,
+            vk_status_set(st, VK_INVALID_ARGUMENT,
                           "%s \"%s\" has an empty, \".\" or \"..\" component; the node takes only canonical paths",
                           what, path);
             return false;
         }
         if (n > NAME_MAX) {
-            vk_status_set(st, GRPC_STATUS_INVALID_ARGUMENT, "%s has a component of %zu bytes; at most %d are accepted",
+            vk_status_set(st, VK_INVALID_ARGUMENT, "%s has a component of %zu bytes; at most %d are accepted",
                           what, n, NAME_MAX);
             return false;
         }
@@ -140,15 +140,15 @@ static int open_nofollow(int root, const char *rel, bool beneath, bool must_be_d
 
 static bool refuse(vk_status *st, const char *path, int err, const char *beneath) {
     if (err == ELOOP) {
-        vk_status_set(st, GRPC_STATUS_INVALID_ARGUMENT,
+        vk_status_set(st, VK_INVALID_ARGUMENT,
                       "%s passes through a symbolic link; the node follows no links in staging and target paths",
                       path);
     } else if (err == EXDEV) {
-        vk_status_set(st, GRPC_STATUS_INVALID_ARGUMENT, "%s leaves %s", path, beneath ? beneath : "/");
+        vk_status_set(st, VK_INVALID_ARGUMENT, "%s leaves %s", path, beneath ? beneath : "/");
     } else if (err == ENOTDIR) {
-        vk_status_set(st, GRPC_STATUS_INVALID_ARGUMENT, "a component of %s is not a directory", path);
+        vk_status_set(st, VK_INVALID_ARGUMENT, "a component of %s is not a directory", path);
     } else {
-        vk_status_set(st, GRPC_STATUS_INTERNAL, "cannot open %s: %s", path, strerror(err));
+        vk_status_set(st, VK_INTERNAL, "cannot open %s: %s", path, strerror(err));
     }
     return false;
 }
@@ -174,12 +174,12 @@ bool csi_path_resolve(const char *beneath, const char *path, bool make_dirs, csi
     bool confined = beneath && *beneath;
     const char *rel = confined ? under(beneath, path) : path + 1;
     if (!rel) {
-        vk_status_set(st, GRPC_STATUS_INVALID_ARGUMENT, "%s is not under --kubelet-dir %s", path, beneath);
+        vk_status_set(st, VK_INVALID_ARGUMENT, "%s is not under --kubelet-dir %s", path, beneath);
         return false;
     }
     int root = open(confined ? beneath : "/", O_PATH | O_DIRECTORY | O_CLOEXEC);
     if (root < 0) {
-        vk_status_set(st, GRPC_STATUS_FAILED_PRECONDITION, "cannot open %s: %s", confined ? beneath : "/",
+        vk_status_set(st, VK_FAILED_PRECONDITION, "cannot open %s: %s", confined ? beneath : "/",
                       strerror(errno));
         return false;
     }
@@ -206,7 +206,7 @@ bool csi_path_resolve(const char *beneath, const char *path, bool make_dirs, csi
         } else if (errno != EEXIST) {
             err = errno;
             csi_path_close(out);
-            vk_status_set(st, GRPC_STATUS_INTERNAL, "cannot create %s: %s", path, strerror(err));
+            vk_status_set(st, VK_INTERNAL, "cannot create %s: %s", path, strerror(err));
             return false;
         }
         out->fd = open_component(out->parent, out->name, true);
@@ -231,7 +231,7 @@ bool csi_path_reopen(csi_path *p, vk_status *st) {
 int csi_path_open_beneath(const char *dir, const char *rel, vk_status *st) {
     int root = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
     if (root < 0) {
-        vk_status_set(st, GRPC_STATUS_FAILED_PRECONDITION, "cannot open %s: %s", dir, strerror(errno));
+        vk_status_set(st, VK_FAILED_PRECONDITION, "cannot open %s: %s", dir, strerror(errno));
         return -1;
     }
     int fd = open_nofollow(root, rel, true, true);
@@ -239,16 +239,16 @@ int csi_path_open_beneath(const char *dir, const char *rel, vk_status *st) {
     close(root);
     if (fd >= 0) return fd;
     if (err == ENOENT) {
-        vk_status_set(st, GRPC_STATUS_NOT_FOUND, "%s/%s does not exist", dir, rel);
+        vk_status_set(st, VK_NOT_FOUND, "%s/%s does not exist", dir, rel);
     } else if (err == ELOOP || err == EXDEV) {
-        vk_status_set(st, GRPC_STATUS_INVALID_ARGUMENT,
+        vk_status_set(st, VK_INVALID_ARGUMENT,
                       "%s/%s passes through a symbolic link or leaves %s; bind sources are resolved beneath it "
                       "without following links",
                       dir, rel, dir);
     } else if (err == ENOTDIR) {
-        vk_status_set(st, GRPC_STATUS_INVALID_ARGUMENT, "%s/%s is not a directory", dir, rel);
+        vk_status_set(st, VK_INVALID_ARGUMENT, "%s/%s is not a directory", dir, rel);
     } else {
-        vk_status_set(st, GRPC_STATUS_INTERNAL, "cannot open %s/%s: %s", dir, rel, strerror(err));
+        vk_status_set(st, VK_INTERNAL, "cannot open %s/%s: %s", dir, rel, strerror(err));
     }
     return -1;
 }

@@ -1,7 +1,7 @@
 #include "node_source.h"
 
 #include "mounter.h"
-#include "names.h"
+#include "vk/names.h"
 #include "volume_id.h"
 
 #include "vk/log.h"
@@ -61,7 +61,7 @@ bool csi_pick_vip(const char *ranges, const char *volume_id, char *out, size_t s
     for (size_t i = 0; i < n; i++) names[i] = list[i];
     csi_mount_count_servers(names, n, counts);
     /* start at the volume's hash so ties spread over the pool, then take the least used */
-    size_t start = (size_t)(csi_name_hash(volume_id) % n), best = start;
+    size_t start = (size_t)(vk_name_hash(volume_id) % n), best = start;
     for (size_t k = 0; k < n; k++) {
         size_t i = (start + k) % n;
         if (counts[i] < counts[best]) best = i;
@@ -105,14 +105,14 @@ bool csi_node_source_resolve(const csi_options *o, const char *volume_id, csi_st
     const char *export_path = csi_map_get(context, "export_path");
     if (export_path && *export_path) {
         if (!csi_path_is_clean(export_path)) {
-            vk_status_set(st, GRPC_STATUS_INVALID_ARGUMENT,
+            vk_status_set(st, VK_INVALID_ARGUMENT,
                           "volume %s: export_path \"%s\" must be an absolute path without . or .. components",
                           volume_id, export_path);
             return false;
         }
         snprintf(out->export_path, sizeof out->export_path, "%s", export_path);
     } else if (!csi_node_volume_path(volume_id, out->export_path, sizeof out->export_path)) {
-        vk_status_set(st, GRPC_STATUS_NOT_FOUND,
+        vk_status_set(st, VK_NOT_FOUND,
                       "volume %s: no export_path in its volume context and the id names no path on VAST", volume_id);
         return false;
     }
@@ -151,7 +151,7 @@ bool csi_node_source_resolve(const csi_options *o, const char *volume_id, csi_st
     } else if (ranges && *ranges && csi_pick_vip(ranges, volume_id, out->server, sizeof out->server)) {
         out->server_choice = "least-used VIP of the pool";
     } else {
-        vk_status_set(st, GRPC_STATUS_INVALID_ARGUMENT,
+        vk_status_set(st, VK_INVALID_ARGUMENT,
                       "volume %s: its context names no VIP pool addresses (vip_pool_ranges) or vip_pool_fqdn, and "
                       "the node has no --local-nfs-address",
                       volume_id);

@@ -116,7 +116,7 @@ bool csi_driver_name_valid(const char *name) {
 }
 
 static bool bad(vk_status *st, int opt, const char *value, const char *why) {
-    vk_status_set(st, GRPC_STATUS_INVALID_ARGUMENT, "--%s (env %s) = \"%s\": %s", settings[opt].flag,
+    vk_status_set(st, VK_INVALID_ARGUMENT, "--%s (env %s) = \"%s\": %s", settings[opt].flag,
                   settings[opt].env, value, why);
     return false;
 }
@@ -298,7 +298,7 @@ static bool ephemeral_root_allowed(const csi_options *o, vk_status *st) {
     const char *wanted = ok ? csi_map_get(csi_ephemeral_config_map(config), "root_export") : NULL;
     ok = wanted && vast_path_normalize(wanted, root, sizeof root) && vast_roots_find(&o->root_exports, root);
     if (!ok) {
-        vk_status_set(st, GRPC_STATUS_INVALID_ARGUMENT,
+        vk_status_set(st, VK_INVALID_ARGUMENT,
                       "--ephemeral-parameters (env X_CSI_EPHEMERAL_PARAMETERS): root_export=%s is not one of "
                       "--root-exports (env X_CSI_ROOT_EXPORTS)",
                       wanted ? wanted : "?");
@@ -335,16 +335,16 @@ bool csi_options_parse(int argc, char **argv, csi_options *o, vk_status *st) {
             if (!apply(o, c, optarg, st)) return false;
         } else {
             const char *arg = (optind > 0 && optind <= argc) ? argv[optind - 1] : "?";
-            vk_status_set(st, GRPC_STATUS_INVALID_ARGUMENT, "unknown or incomplete option %s (see --help)", arg);
+            vk_status_set(st, VK_INVALID_ARGUMENT, "unknown or incomplete option %s (see --help)", arg);
             return false;
         }
     }
     if (optind < argc) {
-        vk_status_set(st, GRPC_STATUS_INVALID_ARGUMENT, "unexpected argument \"%s\" (see --help)", argv[optind]);
+        vk_status_set(st, VK_INVALID_ARGUMENT, "unexpected argument \"%s\" (see --help)", argv[optind]);
         return false;
     }
     if (strcmp(o->mount_mode, "bind") == 0 && !o->bind_root[0]) {
-        vk_status_set(st, GRPC_STATUS_INVALID_ARGUMENT, "--mount-mode bind needs --bind-root (env X_CSI_BIND_ROOT)");
+        vk_status_set(st, VK_INVALID_ARGUMENT, "--mount-mode bind needs --bind-root (env X_CSI_BIND_ROOT)");
         return false;
     }
     return ephemeral_root_allowed(o, st);

@@ -27,13 +27,13 @@ bool csi_root_export_resolve(const csi_driver *driver, const char *root_export, 
                              vk_status *st) {
     char roots[512];
     if (!root_export || !vast_path_normalize(root_export, out, size)) {
-        vk_status_set(st, GRPC_STATUS_INVALID_ARGUMENT,
+        vk_status_set(st, VK_INVALID_ARGUMENT,
                       "parameter root_export \"%s\" must be an absolute VAST path without \".\" or \"..\"",
                       root_export ? root_export : "");
         return false;
     }
     if (!vast_roots_find(&driver->options.root_exports, out)) {
-        vk_status_set(st, GRPC_STATUS_INVALID_ARGUMENT,
+        vk_status_set(st, VK_INVALID_ARGUMENT,
                       "parameter root_export \"%s\" is not one of the driver's root exports (%s); add it to "
                       "--root-exports (env X_CSI_ROOT_EXPORTS) of the controller",
                       out, roots_text(driver, roots, sizeof roots));
@@ -43,17 +43,17 @@ bool csi_root_export_resolve(const csi_driver *driver, const char *root_export, 
 }
 
 /* Opens the cluster an id names; a cluster the secret does not hold is "unreachable". */
-static grpc_status_code open_cluster(csi_driver *driver, const char *id, const char *cluster, csi_string_map secrets,
+static vk_code open_cluster(csi_driver *driver, const char *id, const char *cluster, csi_string_map secrets,
                                      vms_client **client, bool *unreachable, vk_status *st) {
     *client = NULL;
-    if (csi_clusters_client(driver->clusters, secrets, *cluster ? cluster : NULL, client, st)) return GRPC_STATUS_OK;
+    if (csi_clusters_client(driver->clusters, secrets, *cluster ? cluster : NULL, client, st)) return VK_OK;
     if (!csi_clusters_holds(secrets, cluster)) {
         *unreachable = true;
-        return *cluster ? vk_status_set(st, GRPC_STATUS_NOT_FOUND,
+        return *cluster ? vk_status_set(st, VK_NOT_FOUND,
                                         "%s names VAST cluster \"%s\", which this call's secret does not hold: nothing "
                                         "was touched",
                                         id, cluster)
-                        : vk_status_set(st, GRPC_STATUS_NOT_FOUND,
+                        : vk_status_set(st, VK_NOT_FOUND,
                                         "%s names no cluster (it was made with a single-cluster secret), and this "
                                         "call's secret holds several: nothing was touched",
                                         id);
@@ -63,7 +63,7 @@ static grpc_status_code open_cluster(csi_driver *driver, const char *id, const c
 
 /* A vendor id names the directory's last component: its quota, if one of the vendor
  * driver's, is the only one at <root>/<id> under a configured root. */
-static grpc_status_code open_vendor_volume(csi_driver *driver, const char *id, int64_t deadline,
+static vk_code open_vendor_volume(csi_driver *driver, const char *id, int64_t deadline,
                                            csi_volume_target *t, vk_status *st) {
     char suffix[CSI_ID_MAX + 2];
     snprintf(suffix, sizeof suffix, "/%s", t->ref.legacy_name);
@@ -85,14 +85,14 @@ static grpc_status_code open_vendor_volume(csi_driver *driver, const char *id, i
     json_decref(quotas);
     if (matches == 0) {
         t->absent = true;
-        return vk_status_set(st, GRPC_STATUS_NOT_FOUND,
+        return vk_status_set(st, VK_NOT_FOUND,
                              "volume %s does not exist on VAST cluster %s (no quota of the vendor driver's at "
                              "<root export>/%s)",
                              id, vms_client_endpoint(t->client), t->ref.legacy_name);
     }
     if (matches > 1) {
         /* two directories claim the name: neither is proven to be the one the id means */
-        return vk_status_set(st, GRPC_STATUS_NOT_FOUND,
+        return vk_status_set(st, VK_NOT_FOUND,
                              "volume %s does not exist as one object: %zu quotas on %s carry its name, so nothing "
                              "was touched",
                              id, matches, vms_client_endpoint(t->client));
@@ -101,12 +101,12 @@ static grpc_status_code open_vendor_volume(csi_driver *driver, const char *id, i
     t->tenant_id = t->quota.obj.tenant_id;
     t->path = t->resolved_path;
     t->kind = VAST_PATH_VOLUME;
-    return GRPC_STATUS_OK;
+    return VK_OK;
 }
 
 /* A read-only restore owns nothing on VAST, but it serves a snapshot: the id is ours
  * only when that snapshot is the driver's (or the vendor driver's) snapshot of a volume. */
-static grpc_status_code open_snapshot_view(csi_driver *driver, const char *id, int64_t deadline,
+static vk_code open_snapshot_view(csi_driver *driver, const char *id, int64_t deadline,
                                            csi_volume_target *t, vk_status *st) {
     static const char marker[] = "/.snapshot/";
     const char *at = strstr(t->path, marker);
@@ -129,34 +129,34 @@ static grpc_status_code open_snapshot_view(csi_driver *driver, const char *id, i
     vms_object_free(&snap.obj);
     if (found == VMS_MISSING) t->absent = true;
     if (!ours) {
-        return vk_status_set(st, GRPC_STATUS_NOT_FOUND,
+        return vk_status_set(st, VK_NOT_FOUND,
                              "volume %s does not exist: %s is not a snapshot this driver made of one of its volumes "
                              "on %s (or it was deleted)",
                              id, t->path, vms_client_endpoint(t->client));
     }
-    return GRPC_STATUS_OK;
+    return VK_OK;
 }
 
-grpc_status_code csi_volume_target_open(csi_driver *driver, const char *id, csi_string_map secrets,
+vk_code csi_volume_target_open(csi_driver *driver, const char *id, csi_string_map secrets,
                                         int64_t deadline, csi_volume_target *t, vk_status *st) {
     memset(t, 0, sizeof *t);
     if (!csi_volume_id_parse(id, &t->ref)) {
         t->absent = true;
-        return vk_status_set(st, GRPC_STATUS_NOT_FOUND, "volume %s does not exist: not an id of this driver", id);
+        return vk_status_set(st, VK_NOT_FOUND, "volume %s does not exist: not an id of this driver", id);
     }
     if (!t->ref.legacy) {
         t->kind = vast_path_classify(&driver->options.root_exports, t->ref.path);
         if (t->kind == VAST_PATH_FOREIGN) {
             char roots[512];
             t->absent = true;
-            return vk_status_set(st, GRPC_STATUS_NOT_FOUND,
+            return vk_status_set(st, VK_NOT_FOUND,
                                  "volume %s does not exist: %s is not a volume path of this driver (volumes are "
                                  "directories directly under the root exports %s)",
                                  id, t->ref.path, roots_text(driver, roots, sizeof roots));
         }
     }
-    grpc_status_code code = open_cluster(driver, id, t->ref.cluster, secrets, &t->client, &t->unreachable, st);
-    if (code != GRPC_STATUS_OK) return code;
+    vk_code code = open_cluster(driver, id, t->ref.cluster, secrets, &t->client, &t->unreachable, st);
+    if (code != VK_OK) return code;
     if (t->ref.legacy) return open_vendor_volume(driver, id, deadline, t, st);
     t->tenant_id = t->ref.tenant_id;
     t->path = t->ref.path;
@@ -166,19 +166,19 @@ grpc_status_code csi_volume_target_open(csi_driver *driver, const char *id, csi_
     if (found == VMS_FAILED) return csi_vms_fail(st, &err, "reading the quota of %s", t->path);
     if (found == VMS_MISSING) {
         t->absent = true;
-        return vk_status_set(st, GRPC_STATUS_NOT_FOUND, "volume %s does not exist on VAST cluster %s (no quota at %s)",
+        return vk_status_set(st, VK_NOT_FOUND, "volume %s does not exist on VAST cluster %s (no quota at %s)",
                              id, vms_client_endpoint(t->client), t->path);
     }
     if (t->quota.obj.tenant_id != t->tenant_id ||
         !vast_owner_name_is_ours(VAST_OWNED_VOLUME, t->tenant_id, t->path, t->quota.obj.name)) {
         VK_LOG(VK_LOG_WARN, "an id names a quota this driver did not make; not touching it", "volume", id, "quota",
                t->quota.obj.name, "path", t->path);
-        return vk_status_set(st, GRPC_STATUS_NOT_FOUND,
+        return vk_status_set(st, VK_NOT_FOUND,
                              "volume %s does not exist: the quota at %s on %s (\"%s\") was not made by this driver, "
                              "so nothing was changed",
                              id, t->path, vms_client_endpoint(t->client), t->quota.obj.name ? t->quota.obj.name : "");
     }
-    return GRPC_STATUS_OK;
+    return VK_OK;
 }
 
 void csi_volume_target_close(csi_volume_target *t) {
@@ -220,28 +220,28 @@ bool csi_snapshot_is_ours(const csi_driver *driver, const csi_snapshot_ref *ref,
            vast_owner_name_is_ours(VAST_OWNED_SNAPSHOT, 0, NULL, snap->obj.name);
 }
 
-grpc_status_code csi_snapshot_target_open(csi_driver *driver, const char *id, csi_string_map secrets,
+vk_code csi_snapshot_target_open(csi_driver *driver, const char *id, csi_string_map secrets,
                                           int64_t deadline, csi_snapshot_target *t, vk_status *st) {
     memset(t, 0, sizeof *t);
     if (!csi_snapshot_id_parse(id, &t->ref)) {
         t->absent = true;
-        return vk_status_set(st, GRPC_STATUS_NOT_FOUND, "snapshot %s does not exist: not an id of this driver", id);
+        return vk_status_set(st, VK_NOT_FOUND, "snapshot %s does not exist: not an id of this driver", id);
     }
     if (t->ref.volume_path[0] &&
         vast_path_classify(&driver->options.root_exports, t->ref.volume_path) != VAST_PATH_VOLUME) {
         t->absent = true;
-        return vk_status_set(st, GRPC_STATUS_NOT_FOUND,
+        return vk_status_set(st, VK_NOT_FOUND,
                              "snapshot %s does not exist: %s is not a volume path of this driver", id,
                              t->ref.volume_path);
     }
-    grpc_status_code code = open_cluster(driver, id, t->ref.cluster, secrets, &t->client, &t->unreachable, st);
-    if (code != GRPC_STATUS_OK) return code;
+    vk_code code = open_cluster(driver, id, t->ref.cluster, secrets, &t->client, &t->unreachable, st);
+    if (code != VK_OK) return code;
     vms_error err;
     vms_lookup found = vms_snapshot_get(t->client, t->ref.snapshot_id, &t->snap, deadline, &err);
     if (found == VMS_FAILED) return csi_vms_fail(st, &err, "reading snapshot %" PRId64, t->ref.snapshot_id);
     if (found == VMS_MISSING) {
         t->absent = true;
-        return vk_status_set(st, GRPC_STATUS_NOT_FOUND, "snapshot %s does not exist on VAST cluster %s", id,
+        return vk_status_set(st, VK_NOT_FOUND, "snapshot %s does not exist on VAST cluster %s", id,
                              vms_client_endpoint(t->client));
     }
     bool ours = csi_snapshot_is_ours(driver, &t->ref, &t->snap);
@@ -254,13 +254,13 @@ grpc_status_code csi_snapshot_target_open(csi_driver *driver, const char *id, cs
     if (!ours) {
         VK_LOG(VK_LOG_WARN, "an id names a snapshot this driver did not make; not touching it", "snapshot", id,
                "name", t->snap.obj.name, "path", t->snap.path);
-        return vk_status_set(st, GRPC_STATUS_NOT_FOUND,
+        return vk_status_set(st, VK_NOT_FOUND,
                              "snapshot %s does not exist: VAST snapshot %" PRId64 " (\"%s\" of %s) on %s was not made "
                              "by this driver for that volume, so nothing was changed",
                              id, t->ref.snapshot_id, t->snap.obj.name ? t->snap.obj.name : "",
                              t->snap.path ? t->snap.path : "", vms_client_endpoint(t->client));
     }
-    return GRPC_STATUS_OK;
+    return VK_OK;
 }
 
 void csi_snapshot_target_close(csi_snapshot_target *t) {

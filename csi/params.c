@@ -50,7 +50,7 @@ bool csi_parse_bool(const char *text, bool *out) {
 static bool is_co_key(const char *key) { return strncmp(key, "csi.storage.k8s.io/", 19) == 0; }
 
 static bool bad_param(vk_status *st, const char *key, const char *value, const char *why) {
-    vk_status_set(st, GRPC_STATUS_INVALID_ARGUMENT, "StorageClass parameter %s=\"%s\": %s", key, value, why);
+    vk_status_set(st, VK_INVALID_ARGUMENT, "StorageClass parameter %s=\"%s\": %s", key, value, why);
     return false;
 }
 
@@ -103,7 +103,7 @@ static bool parse_volume_params(csi_string_map map, csi_volume_params *p, vk_sta
         } else if (strcmp(k, "csi.storage.k8s.io/pvc/namespace") == 0) {
             p->pvc_namespace = v;
         } else if (!is_co_key(k)) {
-            vk_status_set(st, GRPC_STATUS_INVALID_ARGUMENT,
+            vk_status_set(st, VK_INVALID_ARGUMENT,
                           "unknown StorageClass parameter \"%s\"; known: root_export, view_policy, vip_pool_name, "
                           "vip_pool_fqdn, vip_pool_fqdn_random_prefix, qos_policy, qos_policy_id, mount_options, "
                           "volume_name_fmt, eph_volume_name_fmt, cluster_name",
@@ -112,12 +112,12 @@ static bool parse_volume_params(csi_string_map map, csi_volume_params *p, vk_sta
         }
     }
     if (p->vip_pool_name && p->vip_pool_fqdn) {
-        vk_status_set(st, GRPC_STATUS_INVALID_ARGUMENT,
+        vk_status_set(st, VK_INVALID_ARGUMENT,
                       "StorageClass parameters vip_pool_name and vip_pool_fqdn exclude each other; set one");
         return false;
     }
     if (p->qos_policy && p->qos_policy_id) {
-        vk_status_set(st, GRPC_STATUS_INVALID_ARGUMENT,
+        vk_status_set(st, VK_INVALID_ARGUMENT,
                       "StorageClass parameters qos_policy and qos_policy_id exclude each other; set one");
         return false;
     }
@@ -135,7 +135,7 @@ bool csi_volume_params_parse(csi_string_map map, csi_volume_params *p, vk_status
                           : (!p->vip_pool_name && !p->vip_pool_fqdn) ? "vip_pool_name (or vip_pool_fqdn)"
                                                                       : NULL;
     if (missing) {
-        vk_status_set(st, GRPC_STATUS_INVALID_ARGUMENT, "StorageClass parameter %s is required", missing);
+        vk_status_set(st, VK_INVALID_ARGUMENT, "StorageClass parameter %s is required", missing);
         return false;
     }
     if (!*p->view_policy) return bad_param(st, "view_policy", "", "must name an existing VAST view policy");
@@ -156,7 +156,7 @@ bool csi_snapshot_params_parse(csi_string_map map, csi_snapshot_params *p, vk_st
         } else if (strcmp(k, "csi.storage.k8s.io/volumesnapshot/namespace") == 0) {
             p->snapshot_namespace = v;
         } else if (!is_co_key(k)) {
-            vk_status_set(st, GRPC_STATUS_INVALID_ARGUMENT,
+            vk_status_set(st, VK_INVALID_ARGUMENT,
                           "unknown VolumeSnapshotClass parameter \"%s\"; known: snapshot_name_fmt, cluster_name", k);
             return false;
         }
@@ -171,7 +171,7 @@ bool csi_mutable_params_parse(csi_string_map map, csi_mutable_params *p, vk_stat
         if (strcmp(e->key, "qos_policy") == 0) {
             p->qos_policy = e->value ? e->value : "";
         } else {
-            vk_status_set(st, GRPC_STATUS_INVALID_ARGUMENT,
+            vk_status_set(st, VK_INVALID_ARGUMENT,
                           "mutable parameter \"%s\" cannot be changed on a VAST volume; only qos_policy can", e->key);
             return false;
         }

@@ -2,7 +2,7 @@
  * a view exporting it over NFS, in the tenant of the StorageClass's view policy.
  * docs/controller.md gives the order of VMS calls and why each step is safe to retry. */
 #include "controller.h"
-#include "names.h"
+#include "vk/names.h"
 
 #include "vk/deadline.h"
 #include "vk/fault.h"
@@ -21,11 +21,11 @@ static int64_t requested_bytes(const Csi__V1__CapacityRange *range) {
 static bool check_range(const char *what, const Csi__V1__CapacityRange *range, vk_status *st) {
     if (!range) return true;
     if (range->required_bytes < 0 || range->limit_bytes < 0) {
-        vk_status_set(st, GRPC_STATUS_OUT_OF_RANGE, "%s: capacity_range must not be negative", what);
+        vk_status_set(st, VK_OUT_OF_RANGE, "%s: capacity_range must not be negative", what);
         return false;
     }
     if (range->limit_bytes > 0 && range->required_bytes > range->limit_bytes) {
-        vk_status_set(st, GRPC_STATUS_OUT_OF_RANGE, "%s: required_bytes %" PRId64 " exceeds limit_bytes %" PRId64,
+        vk_status_set(st, VK_OUT_OF_RANGE, "%s: required_bytes %" PRId64 " exceeds limit_bytes %" PRId64,
                       what, range->required_bytes, range->limit_bytes);
         return false;
     }
@@ -60,17 +60,17 @@ static bool ensure_quota(vms_client *c, const vms_quota_spec *spec, const char *
                 existing.obj.tenant_id == spec->tenant_id;
     bool ok = ours && existing.hard_limit == spec->hard_limit;
     if (found == VMS_FOUND && !ours) {
-        vk_status_set(st, GRPC_STATUS_ALREADY_EXISTS,
+        vk_status_set(st, VK_ALREADY_EXISTS,
                       "volume %s: %s on %s already has a quota (\"%s\") that this driver did not make; pick another "
                       "name or root_export",
                       volume, spec->path, vms_client_endpoint(c), existing.obj.name ? existing.obj.name : "");
     } else if (found == VMS_MISSING) {
-        vk_status_set(st, GRPC_STATUS_ALREADY_EXISTS,
+        vk_status_set(st, VK_ALREADY_EXISTS,
                       "volume %s: the quota name \"%s\" is taken by another path on %s; make volume_name_fmt "
                       "include {id}",
                       volume, spec->name, vms_client_endpoint(c));
     } else if (!ok) {
-        vk_status_set(st, GRPC_STATUS_ALREADY_EXISTS,
+        vk_status_set(st, VK_ALREADY_EXISTS,
                       "volume %s exists with capacity %" PRId64 " bytes; %" PRId64 " bytes were requested", volume,
                       existing.hard_limit, spec->hard_limit);
     }
@@ -94,7 +94,7 @@ static bool ensure_view(vms_client *c, const vms_view_spec *spec, const char *vo
     if (found == VMS_FAILED) {
         csi_vms_fail(st, &err, "reading the existing view of volume %s", volume);
     } else {
-        vk_status_set(st, GRPC_STATUS_ALREADY_EXISTS, "volume %s: VMS refused its view as a duplicate: %s", volume,
+        vk_status_set(st, VK_ALREADY_EXISTS, "volume %s: VMS refused its view as a duplicate: %s", volume,
                       err.message);
     }
     return false;
@@ -131,7 +131,7 @@ static bool refuse_foreign_contents(vms_client *c, const char *path, const char 
     }
     bool clean = nested == NULL;
     if (!clean) {
-        vk_status_set(st, GRPC_STATUS_ALREADY_EXISTS,
+        vk_status_set(st, VK_ALREADY_EXISTS,
                       "volume %s: %s on %s already holds another owner's data (a quota at %s that this driver did "
                       "not make); use another name, or move that directory out of the root export",
                       volume, path, vms_client_endpoint(c), nested ? nested : "?");
@@ -147,13 +147,13 @@ static bool refuse_foreign_contents(vms_client *c, const char *path, const char 
 
 void csi_volume_path(const char *root_export, const char *name, char *out, size_t size) {
     char dir[96], root[CSI_PATH_MAX];
-    csi_volume_dir_name(name, dir, sizeof dir);
+    vk_volume_dir_name(name, dir, sizeof dir);
     /* one spelling per directory: "/k8s/" and "/k8s" are the same root */
     if (!vast_path_normalize(root_export, root, sizeof root)) snprintf(root, sizeof root, "%s", root_export);
     snprintf(out, size, "%s/%s", strcmp(root, "/") == 0 ? "" : root, dir);
 }
 
-grpc_status_code csi_volume_create_core(csi_driver *driver, vms_client *c, const csi_volume_spec *spec,
+vk_code csi_volume_create_core(csi_driver *driver, vms_client *c, const csi_volume_spec *spec,
                                         int64_t deadline, csi_volume_result *out, vk_status *st) {
     const csi_volume_params *p = spec->params;
     memset(out, 0, sizeof *out);
@@ -179,7 +179,7 @@ grpc_status_code csi_volume_create_core(csi_driver *driver, vms_client *c, const
     out->snapshot_view = source && source->type_case == CSI__V1__VOLUME_CONTENT_SOURCE__TYPE_SNAPSHOT && spec->read_only;
     out->tenant_id = policy.tenant_id;
     csi_volume_path(root, spec->name, out->path, sizeof out->path);
-    grpc_status_code code;
+    vk_code code;
     const char *cluster = p->cluster_name ? p->cluster_name : "";
     if (out->snapshot_view) {
         /* read-only restore: serve the snapshot directory itself, nothing to create */
@@ -188,29 +188,29 @@ grpc_status_code csi_volume_create_core(csi_driver *driver, vms_client *c, const
         code = csi_snapshot_view_path(driver, spec->secrets, cluster, source->snapshot->snapshot_id, deadline, view_path,
                                       sizeof view_path,
                                       &view_tenant, st);
-        if (code != GRPC_STATUS_OK) return code;
+        if (code != VK_OK) return code;
         if (csi_volume_id_format(cluster, view_tenant, view_path, out->volume_id, sizeof out->volume_id)) {
             snprintf(out->path, sizeof out->path, "%s", view_path);
             out->tenant_id = view_tenant;
-            return GRPC_STATUS_OK;
+            return VK_OK;
         }
         /* a snapshot path too long for an id: fall back to a copy of it, like a
          * read-write restore */
         out->snapshot_view = false;
     }
     if (!csi_volume_id_format(cluster, out->tenant_id, out->path, out->volume_id, sizeof out->volume_id)) {
-        return vk_status_set(st, GRPC_STATUS_INVALID_ARGUMENT,
+        return vk_status_set(st, VK_INVALID_ARGUMENT,
                              "the volume id for %s would exceed %d bytes; use a shorter root_export", out->path,
                              CSI_ID_MAX);
     }
     if (source && (code = csi_clone_into(driver, c, source, spec->secrets, cluster, out->path, out->tenant_id, deadline, st)) !=
-                      GRPC_STATUS_OK) {
+                      VK_OK) {
         return code;
     }
     char base_name[256], quota_name[VAST_NAME_MAX + 1], err_text[256];
-    if (!csi_name_format(spec->name_format, spec->meta_name, spec->meta_namespace, spec->name, base_name,
+    if (!vk_name_format(spec->name_format, spec->meta_name, spec->meta_namespace, spec->name, base_name,
                          sizeof base_name, err_text, sizeof err_text)) {
-        return vk_status_set(st, GRPC_STATUS_INVALID_ARGUMENT, "volume name format: %s", err_text);
+        return vk_status_set(st, VK_INVALID_ARGUMENT, "volume name format: %s", err_text);
     }
     /* the mark is what later proves the volume is this driver's (vk/vast_owner.h) */
     vast_owner_name(VAST_OWNED_VOLUME, out->tenant_id, out->path, base_name, quota_name, sizeof quota_name);
@@ -228,7 +228,7 @@ grpc_status_code csi_volume_create_core(csi_driver *driver, vms_client *c, const
     if (!ensure_view(c, &view, spec->name, deadline, st) || fault("controller.create.after_view", st)) {
         return st->code;
     }
-    return GRPC_STATUS_OK;
+    return VK_OK;
 }
 
 void **csi_volume_context(vk_rpc_call *call, const csi_volume_params *p, const csi_volume_result *v, size_t *n) {
@@ -256,13 +256,13 @@ void **csi_volume_context(vk_rpc_call *call, const csi_volume_params *p, const c
     return csi_build_map(call, &csi__v1__volume__volume_context_entry__descriptor, n, context);
 }
 
-grpc_status_code csi_create_volume(vk_rpc_call *call, const ProtobufCMessage *request, ProtobufCMessage **response) {
+vk_code csi_create_volume(vk_rpc_call *call, const ProtobufCMessage *request, ProtobufCMessage **response) {
     const Csi__V1__CreateVolumeRequest *req = (const Csi__V1__CreateVolumeRequest *)request;
     csi_driver *driver = vk_rpc_call_user(call);
     vk_status st;
-    if (!*req->name) return vk_rpc_fail(call, GRPC_STATUS_INVALID_ARGUMENT, "CreateVolume: name is required");
+    if (!*req->name) return vk_rpc_fail(call, VK_INVALID_ARGUMENT, "CreateVolume: name is required");
     if (req->n_volume_capabilities == 0) {
-        return vk_rpc_fail(call, GRPC_STATUS_INVALID_ARGUMENT, "CreateVolume %s: volume_capabilities are required",
+        return vk_rpc_fail(call, VK_INVALID_ARGUMENT, "CreateVolume %s: volume_capabilities are required",
                            req->name);
     }
     if (!csi_check_capabilities(req->volume_capabilities, req->n_volume_capabilities, &st) ||
@@ -300,16 +300,16 @@ grpc_status_code csi_create_volume(vk_rpc_call *call, const ProtobufCMessage *re
     char path[CSI_PATH_MAX], lock_key[CSI_PATH_MAX + 8];
     csi_volume_path(root, req->name, path, sizeof path);
     snprintf(lock_key, sizeof lock_key, "vol:%s", path);
-    if (!csi_keylock_acquire(driver->locks, lock_key, deadline)) {
-        return vk_rpc_fail(call, GRPC_STATUS_ABORTED, "CreateVolume %s: another operation on it is in progress",
+    if (!vk_keylock_acquire(driver->locks, lock_key, deadline)) {
+        return vk_rpc_fail(call, VK_ABORTED, "CreateVolume %s: another operation on it is in progress",
                            req->name);
     }
     vms_client *c = NULL;
     csi_volume_result v;
-    grpc_status_code code = csi_clusters_client(driver->clusters, spec.secrets, p.cluster_name, &c, &st)
+    vk_code code = csi_clusters_client(driver->clusters, spec.secrets, p.cluster_name, &c, &st)
                                 ? csi_volume_create_core(driver, c, &spec, deadline, &v, &st)
                                 : st.code;
-    if (code == GRPC_STATUS_OK) {
+    if (code == VK_OK) {
         Csi__V1__CreateVolumeResponse *r = vk_rpc_new_message(call, &csi__v1__create_volume_response__descriptor);
         Csi__V1__Volume *vol = vk_rpc_new_message(call, &csi__v1__volume__descriptor);
         vol->volume_id = vk_rpc_strdup(call, v.volume_id);
@@ -327,9 +327,9 @@ grpc_status_code csi_create_volume(vk_rpc_call *call, const ProtobufCMessage *re
                       : NULL);
     }
     if (c) vms_client_free(c);
-    csi_keylock_release(driver->locks, lock_key);
-    if (code != GRPC_STATUS_OK) return vk_rpc_fail(call, code, "CreateVolume %s: %s", req->name, st.message);
-    return GRPC_STATUS_OK;
+    vk_keylock_release(driver->locks, lock_key);
+    if (code != VK_OK) return vk_rpc_fail(call, code, "CreateVolume %s: %s", req->name, st.message);
+    return VK_OK;
 }
 
 /* ---------- DeleteVolume ---------- */
@@ -339,7 +339,7 @@ grpc_status_code csi_create_volume(vk_rpc_call *call, const ProtobufCMessage *re
  * wrote, and the temporary snapshot a volume-to-volume clone copied from goes too. */
 static bool remove_clone_stream(vms_client *c, const char *path, int64_t deadline, vk_status *st) {
     char name[64];
-    csi_clone_stream_name(path, name, sizeof name);
+    vk_clone_stream_name(path, name, sizeof name);
     vms_snapstream stream = {0};
     vms_error err;
     vms_lookup found = vms_snapstream_find(c, VMS_FILTERS("name", name), &stream, deadline, &err);
@@ -349,7 +349,7 @@ static bool remove_clone_stream(vms_client *c, const char *path, int64_t deadlin
         if (unfinished && strcmp(stream.state, "STOPPED") != 0) ok = vms_snapstream_stop(c, stream.obj.id, deadline, &err);
         ok = ok && vms_snapstream_delete(c, stream.obj.id, unfinished, deadline, &err) != VMS_FAILED;
         char temp[64];
-        csi_clone_snapshot_name(path, temp, sizeof temp);
+        vk_clone_snapshot_name(path, temp, sizeof temp);
         vms_snapshot snap = {0};
         vms_lookup has_temp = ok ? vms_snapshot_find(c, VMS_FILTERS("name", temp), &snap, deadline, &err) : VMS_MISSING;
         ok = ok && has_temp != VMS_FAILED;
@@ -383,7 +383,7 @@ static bool refuse_if_snapshots(vms_client *c, const char *path, int64_t tenant_
             used += (size_t)snprintf(names + used, sizeof names - used, "%s%s", i ? ", " : "", name ? name : "?");
             if (used >= sizeof names) break;
         }
-        vk_status_set(st, GRPC_STATUS_FAILED_PRECONDITION,
+        vk_status_set(st, VK_FAILED_PRECONDITION,
                       "%s still has %zu snapshot(s) on VAST (%s%s); delete its VolumeSnapshots first", path, n, names,
                       n > 5 ? ", ..." : "");
     }
@@ -406,7 +406,7 @@ static bool delete_data(csi_driver *driver, vms_client *c, const char *path, int
     vms_version version;
     if (!csi_clusters_version(driver->clusters, c, deadline, &version, st)) return false;
     if (!vms_version_at_least(&version, 4, 7, 0)) {
-        vk_status_set(st, GRPC_STATUS_FAILED_PRECONDITION,
+        vk_status_set(st, VK_FAILED_PRECONDITION,
                       "VAST %s has no trash API (4.7 or newer needed) to delete %s; upgrade VAST or delete the "
                       "directory by hand",
                       version.sys_version, path);
@@ -459,7 +459,7 @@ static bool quota_is_ours(const csi_driver *driver, const vms_quota *quota, int6
            (dir && vast_vendor_volume_is_ours(&driver->options.root_exports, dir + 1, quota->path, quota->obj.name));
 }
 
-grpc_status_code csi_volume_delete_core(csi_driver *driver, vms_client *c, const char *path, int64_t tenant_id,
+vk_code csi_volume_delete_core(csi_driver *driver, vms_client *c, const char *path, int64_t tenant_id,
                                         int64_t deadline, vk_status *st) {
     /* The driver's quota is what makes a path a volume of this driver. Without one
      * nothing is deleted: an id naming another directory (an administrator's, a parent
@@ -467,7 +467,7 @@ grpc_status_code csi_volume_delete_core(csi_driver *driver, vms_client *c, const
      * also goes last, so its absence after a crash means the deletion had finished. */
     if (vast_path_classify(&driver->options.root_exports, path) != VAST_PATH_VOLUME) {
         VK_LOG(VK_LOG_WARN, "not a volume path of this driver: nothing deleted", "path", path);
-        return GRPC_STATUS_OK;
+        return VK_OK;
     }
     vms_quota quota = {0};
     char nested[CSI_PATH_MAX];
@@ -477,7 +477,7 @@ grpc_status_code csi_volume_delete_core(csi_driver *driver, vms_client *c, const
         VK_LOG(VK_LOG_WARN, "the quota at the path is not this driver's: nothing deleted", "path", path, "quota",
                quota.obj.name);
         vms_object_free(&quota.obj);
-        return GRPC_STATUS_OK;
+        return VK_OK;
     }
     /* a restore still copying has no quota yet: its stream (named from the path, made
      * only by this driver) and partial copy go first */
@@ -487,12 +487,12 @@ grpc_status_code csi_volume_delete_core(csi_driver *driver, vms_client *c, const
     }
     if (found == VMS_MISSING) {
         VK_LOG(VK_LOG_INFO, "no quota at the volume's path: nothing to delete", "path", path);
-        return GRPC_STATUS_OK;
+        return VK_OK;
     }
     int64_t quota_id = quota.obj.id;
     vms_object_free(&quota.obj);
     if (nested[0]) {
-        return vk_status_set(st, GRPC_STATUS_FAILED_PRECONDITION,
+        return vk_status_set(st, VK_FAILED_PRECONDITION,
                              "%s holds another quota (at %s); refusing to delete its data", path, nested);
     }
     /* Then: refuse while snapshots exist; the view (stop serving), the data, and last the
@@ -505,95 +505,95 @@ grpc_status_code csi_volume_delete_core(csi_driver *driver, vms_client *c, const
         csi_vms_fail(st, &err, "deleting the quota of %s", path);
         ok = false;
     }
-    return ok ? GRPC_STATUS_OK : st->code;
+    return ok ? VK_OK : st->code;
 }
 
-grpc_status_code csi_delete_volume(vk_rpc_call *call, const ProtobufCMessage *request, ProtobufCMessage **response) {
+vk_code csi_delete_volume(vk_rpc_call *call, const ProtobufCMessage *request, ProtobufCMessage **response) {
     const Csi__V1__DeleteVolumeRequest *req = (const Csi__V1__DeleteVolumeRequest *)request;
     csi_driver *driver = vk_rpc_call_user(call);
-    if (!*req->volume_id) return vk_rpc_fail(call, GRPC_STATUS_INVALID_ARGUMENT, "DeleteVolume: volume_id is required");
+    if (!*req->volume_id) return vk_rpc_fail(call, VK_INVALID_ARGUMENT, "DeleteVolume: volume_id is required");
     *response = vk_rpc_new_message(call, &csi__v1__delete_volume_response__descriptor);
     csi_volume_ref ref;
     if (!csi_volume_id_parse(req->volume_id, &ref) || csi_volume_is_snapshot_view(&ref)) {
         /* not an id of ours, or a read-only restore that owns nothing on VAST: no volume
          * of this driver can have it, so it is gone */
-        return GRPC_STATUS_OK;
+        return VK_OK;
     }
     int64_t deadline = csi_call_deadline(driver, call);
     char lock_key[CSI_PATH_MAX + 8];
     snprintf(lock_key, sizeof lock_key, "vol:%s", ref.legacy ? ref.legacy_name : ref.path);
-    if (!csi_keylock_acquire(driver->locks, lock_key, deadline)) {
-        return vk_rpc_fail(call, GRPC_STATUS_ABORTED, "DeleteVolume %s: another operation on it is in progress",
+    if (!vk_keylock_acquire(driver->locks, lock_key, deadline)) {
+        return vk_rpc_fail(call, VK_ABORTED, "DeleteVolume %s: another operation on it is in progress",
                            req->volume_id);
     }
     vk_status st;
     csi_volume_target t;
-    grpc_status_code code = csi_volume_target_open(driver, req->volume_id, CSI_MAP(req, secrets), deadline, &t, &st);
-    if (code == GRPC_STATUS_NOT_FOUND && t.unreachable) {
+    vk_code code = csi_volume_target_open(driver, req->volume_id, CSI_MAP(req, secrets), deadline, &t, &st);
+    if (code == VK_NOT_FOUND && t.unreachable) {
         /* the id's cluster is not in the secret: whether the volume is gone cannot be told */
-        code = st.code = GRPC_STATUS_FAILED_PRECONDITION;
-    } else if (code == GRPC_STATUS_NOT_FOUND) {
+        code = st.code = VK_FAILED_PRECONDITION;
+    } else if (code == VK_NOT_FOUND) {
         /* not this driver's, or nothing there; a restore still copying into the path has
          * no quota yet, and its stream is ours alone */
         code = t.absent && t.client && !t.ref.legacy ? csi_volume_delete_core(driver, t.client, t.path, t.tenant_id,
                                                                               deadline, &st)
-                                                     : GRPC_STATUS_OK;
-    } else if (code == GRPC_STATUS_OK) {
+                                                     : VK_OK;
+    } else if (code == VK_OK) {
         code = csi_volume_delete_core(driver, t.client, t.path, t.tenant_id, deadline, &st);
-        if (code == GRPC_STATUS_OK) {
+        if (code == VK_OK) {
             VK_LOG(VK_LOG_INFO, "volume deleted", "volume", req->volume_id, "cluster", vms_client_endpoint(t.client));
         }
     }
     csi_volume_target_close(&t);
-    csi_keylock_release(driver->locks, lock_key);
-    if (code != GRPC_STATUS_OK) return vk_rpc_fail(call, code, "DeleteVolume %s: %s", req->volume_id, st.message);
-    return GRPC_STATUS_OK;
+    vk_keylock_release(driver->locks, lock_key);
+    if (code != VK_OK) return vk_rpc_fail(call, code, "DeleteVolume %s: %s", req->volume_id, st.message);
+    return VK_OK;
 }
 
 /* ---------- operations on an existing volume ---------- */
 
 /* Opens the volume named by id under its lock; on failure fills st (NOT_FOUND for an
  * unknown id). The caller closes the target and releases lock_key. */
-static grpc_status_code open_locked(csi_driver *driver, const char *id, csi_string_map secrets, int64_t deadline,
+static vk_code open_locked(csi_driver *driver, const char *id, csi_string_map secrets, int64_t deadline,
                                     csi_volume_target *t, char *lock_key, size_t lock_size, vk_status *st) {
     csi_volume_ref ref;
     if (!csi_volume_id_parse(id, &ref)) {
         memset(t, 0, sizeof *t);
         lock_key[0] = '\0';
-        return vk_status_set(st, GRPC_STATUS_NOT_FOUND, "volume %s does not exist: not an id of this driver", id);
+        return vk_status_set(st, VK_NOT_FOUND, "volume %s does not exist: not an id of this driver", id);
     }
     snprintf(lock_key, lock_size, "vol:%s", ref.legacy ? ref.legacy_name : ref.path);
-    if (!csi_keylock_acquire(driver->locks, lock_key, deadline)) {
+    if (!vk_keylock_acquire(driver->locks, lock_key, deadline)) {
         memset(t, 0, sizeof *t);
         lock_key[0] = '\0';
-        return vk_status_set(st, GRPC_STATUS_ABORTED, "another operation on volume %s is in progress", id);
+        return vk_status_set(st, VK_ABORTED, "another operation on volume %s is in progress", id);
     }
     return csi_volume_target_open(driver, id, secrets, deadline, t, st);
 }
 
 static void close_locked(csi_driver *driver, csi_volume_target *t, const char *lock_key) {
     csi_volume_target_close(t);
-    if (lock_key[0]) csi_keylock_release(driver->locks, lock_key);
+    if (lock_key[0]) vk_keylock_release(driver->locks, lock_key);
 }
 
 /* The volume's quota, as the open read (and proved) it: a reference of the caller's. */
-static grpc_status_code find_quota(const csi_volume_target *t, int64_t deadline, vms_quota *quota, vk_status *st) {
+static vk_code find_quota(const csi_volume_target *t, int64_t deadline, vms_quota *quota, vk_status *st) {
     (void)deadline;
     if (!t->quota.obj.raw) {
-        return vk_status_set(st, GRPC_STATUS_NOT_FOUND, "volume %s does not exist on VAST cluster %s (no quota)",
+        return vk_status_set(st, VK_NOT_FOUND, "volume %s does not exist on VAST cluster %s (no quota)",
                              t->path, vms_client_endpoint(t->client));
     }
     vms_quota_from_json(t->quota.obj.raw, quota);
-    return GRPC_STATUS_OK;
+    return VK_OK;
 }
 
-grpc_status_code csi_expand_volume(vk_rpc_call *call, const ProtobufCMessage *request, ProtobufCMessage **response) {
+vk_code csi_expand_volume(vk_rpc_call *call, const ProtobufCMessage *request, ProtobufCMessage **response) {
     const Csi__V1__ControllerExpandVolumeRequest *req = (const Csi__V1__ControllerExpandVolumeRequest *)request;
     csi_driver *driver = vk_rpc_call_user(call);
     vk_status st;
-    if (!*req->volume_id) return vk_rpc_fail(call, GRPC_STATUS_INVALID_ARGUMENT, "ControllerExpandVolume: volume_id is required");
+    if (!*req->volume_id) return vk_rpc_fail(call, VK_INVALID_ARGUMENT, "ControllerExpandVolume: volume_id is required");
     if (!req->capacity_range) {
-        return vk_rpc_fail(call, GRPC_STATUS_INVALID_ARGUMENT, "ControllerExpandVolume %s: capacity_range is required",
+        return vk_rpc_fail(call, VK_INVALID_ARGUMENT, "ControllerExpandVolume %s: capacity_range is required",
                            req->volume_id);
     }
     if (!check_range("ControllerExpandVolume", req->capacity_range, &st)) return vk_rpc_fail_status(call, &st);
@@ -602,14 +602,14 @@ grpc_status_code csi_expand_volume(vk_rpc_call *call, const ProtobufCMessage *re
     char lock_key[CSI_PATH_MAX + 8];
     csi_volume_target t;
     vms_quota quota = {0};
-    grpc_status_code code = open_locked(driver, req->volume_id, CSI_MAP(req, secrets), deadline, &t, lock_key,
+    vk_code code = open_locked(driver, req->volume_id, CSI_MAP(req, secrets), deadline, &t, lock_key,
                                         sizeof lock_key, &st);
-    if (code == GRPC_STATUS_OK && csi_volume_is_snapshot_view(&t.ref)) {
-        code = vk_status_set(&st, GRPC_STATUS_FAILED_PRECONDITION, "a read-only restore from a snapshot cannot grow");
+    if (code == VK_OK && csi_volume_is_snapshot_view(&t.ref)) {
+        code = vk_status_set(&st, VK_FAILED_PRECONDITION, "a read-only restore from a snapshot cannot grow");
     }
-    if (code == GRPC_STATUS_OK) code = find_quota(&t, deadline, &quota, &st);
+    if (code == VK_OK) code = find_quota(&t, deadline, &quota, &st);
     int64_t capacity = quota.hard_limit;
-    if (code == GRPC_STATUS_OK && quota.hard_limit < size) {
+    if (code == VK_OK && quota.hard_limit < size) {
         /* never shrink: a quota already as large (an earlier attempt) is the answer */
         vms_error err;
         if (vms_quota_set_hard_limit(t.client, quota.obj.id, size, NULL, deadline, &err)) {
@@ -620,35 +620,35 @@ grpc_status_code csi_expand_volume(vk_rpc_call *call, const ProtobufCMessage *re
     }
     vms_object_free(&quota.obj);
     close_locked(driver, &t, lock_key);
-    if (code != GRPC_STATUS_OK) return vk_rpc_fail(call, code, "ControllerExpandVolume %s: %s", req->volume_id, st.message);
+    if (code != VK_OK) return vk_rpc_fail(call, code, "ControllerExpandVolume %s: %s", req->volume_id, st.message);
     Csi__V1__ControllerExpandVolumeResponse *r =
         vk_rpc_new_message(call, &csi__v1__controller_expand_volume_response__descriptor);
     r->capacity_bytes = capacity;
     r->node_expansion_required = 0; /* the quota is the size; nothing to do on the node */
     *response = &r->base;
-    return GRPC_STATUS_OK;
+    return VK_OK;
 }
 
-grpc_status_code csi_validate_volume_capabilities(vk_rpc_call *call, const ProtobufCMessage *request,
+vk_code csi_validate_volume_capabilities(vk_rpc_call *call, const ProtobufCMessage *request,
                                                   ProtobufCMessage **response) {
     const Csi__V1__ValidateVolumeCapabilitiesRequest *req = (const Csi__V1__ValidateVolumeCapabilitiesRequest *)request;
     csi_driver *driver = vk_rpc_call_user(call);
     vk_status st;
     if (!*req->volume_id) {
-        return vk_rpc_fail(call, GRPC_STATUS_INVALID_ARGUMENT, "ValidateVolumeCapabilities: volume_id is required");
+        return vk_rpc_fail(call, VK_INVALID_ARGUMENT, "ValidateVolumeCapabilities: volume_id is required");
     }
     if (req->n_volume_capabilities == 0) {
-        return vk_rpc_fail(call, GRPC_STATUS_INVALID_ARGUMENT,
+        return vk_rpc_fail(call, VK_INVALID_ARGUMENT,
                            "ValidateVolumeCapabilities %s: volume_capabilities are required", req->volume_id);
     }
     int64_t deadline = csi_call_deadline(driver, call);
     csi_volume_target t;
     vms_quota quota = {0};
-    grpc_status_code code = csi_volume_target_open(driver, req->volume_id, CSI_MAP(req, secrets), deadline, &t, &st);
-    if (code == GRPC_STATUS_OK && !csi_volume_is_snapshot_view(&t.ref)) code = find_quota(&t, deadline, &quota, &st);
+    vk_code code = csi_volume_target_open(driver, req->volume_id, CSI_MAP(req, secrets), deadline, &t, &st);
+    if (code == VK_OK && !csi_volume_is_snapshot_view(&t.ref)) code = find_quota(&t, deadline, &quota, &st);
     vms_object_free(&quota.obj);
     csi_volume_target_close(&t);
-    if (code != GRPC_STATUS_OK) {
+    if (code != VK_OK) {
         return vk_rpc_fail(call, code, "ValidateVolumeCapabilities %s: %s", req->volume_id, st.message);
     }
     Csi__V1__ValidateVolumeCapabilitiesResponse *r =
@@ -670,7 +670,7 @@ grpc_status_code csi_validate_volume_capabilities(vk_rpc_call *call, const Proto
         r->message = vk_rpc_strdup(call, st.message);
     }
     *response = &r->base;
-    return GRPC_STATUS_OK;
+    return VK_OK;
 }
 
 /* The volume's health as the CO sees it: abnormal when its export or quota is gone or
@@ -694,7 +694,7 @@ static Csi__V1__VolumeCondition *volume_condition(vk_rpc_call *call, const vms_q
 }
 
 /* A read-only restore is healthy while the snapshot it serves exists. */
-static grpc_status_code get_snapshot_view(vk_rpc_call *call, const char *volume_id, const csi_volume_target *t,
+static vk_code get_snapshot_view(vk_rpc_call *call, const char *volume_id, const csi_volume_target *t,
                                           int64_t deadline, ProtobufCMessage **response, vk_status *st) {
     const char *marker = strstr(t->path, "/.snapshot/");
     char source[CSI_PATH_MAX + 2];
@@ -715,34 +715,34 @@ static grpc_status_code get_snapshot_view(vk_rpc_call *call, const char *volume_
     cond->message = found == VMS_MISSING ? "the snapshot this read-only volume serves was deleted" : "healthy";
     r->status->volume_condition = cond;
     *response = &r->base;
-    return GRPC_STATUS_OK;
+    return VK_OK;
 }
 
-grpc_status_code csi_get_volume(vk_rpc_call *call, const ProtobufCMessage *request, ProtobufCMessage **response) {
+vk_code csi_get_volume(vk_rpc_call *call, const ProtobufCMessage *request, ProtobufCMessage **response) {
     const Csi__V1__ControllerGetVolumeRequest *req = (const Csi__V1__ControllerGetVolumeRequest *)request;
     csi_driver *driver = vk_rpc_call_user(call);
     vk_status st;
-    if (!*req->volume_id) return vk_rpc_fail(call, GRPC_STATUS_INVALID_ARGUMENT, "ControllerGetVolume: volume_id is required");
+    if (!*req->volume_id) return vk_rpc_fail(call, VK_INVALID_ARGUMENT, "ControllerGetVolume: volume_id is required");
     int64_t deadline = csi_call_deadline(driver, call);
     csi_volume_target t;
     vms_quota quota = {0};
     vms_view view = {0};
     csi_string_map no_secrets = {0};
-    grpc_status_code code = csi_volume_target_open(driver, req->volume_id, no_secrets, deadline, &t, &st);
-    if (code == GRPC_STATUS_OK && csi_volume_is_snapshot_view(&t.ref)) {
+    vk_code code = csi_volume_target_open(driver, req->volume_id, no_secrets, deadline, &t, &st);
+    if (code == VK_OK && csi_volume_is_snapshot_view(&t.ref)) {
         code = get_snapshot_view(call, req->volume_id, &t, deadline, response, &st);
         csi_volume_target_close(&t);
-        if (code != GRPC_STATUS_OK) return vk_rpc_fail(call, code, "ControllerGetVolume %s: %s", req->volume_id, st.message);
-        return GRPC_STATUS_OK;
+        if (code != VK_OK) return vk_rpc_fail(call, code, "ControllerGetVolume %s: %s", req->volume_id, st.message);
+        return VK_OK;
     }
-    if (code == GRPC_STATUS_OK) code = find_quota(&t, deadline, &quota, &st);
+    if (code == VK_OK) code = find_quota(&t, deadline, &quota, &st);
     vms_lookup has_view = VMS_MISSING;
-    if (code == GRPC_STATUS_OK) {
+    if (code == VK_OK) {
         vms_error err;
         has_view = vms_view_find_by_path(t.client, t.path, t.tenant_id, &view, deadline, &err);
         if (has_view == VMS_FAILED) code = csi_vms_fail(&st, &err, "reading the view of %s", t.path);
     }
-    if (code == GRPC_STATUS_OK) {
+    if (code == VK_OK) {
         Csi__V1__ControllerGetVolumeResponse *r =
             vk_rpc_new_message(call, &csi__v1__controller_get_volume_response__descriptor);
         Csi__V1__Volume *v = vk_rpc_new_message(call, &csi__v1__volume__descriptor);
@@ -756,16 +756,16 @@ grpc_status_code csi_get_volume(vk_rpc_call *call, const ProtobufCMessage *reque
     vms_object_free(&quota.obj);
     vms_object_free(&view.obj);
     csi_volume_target_close(&t);
-    if (code != GRPC_STATUS_OK) return vk_rpc_fail(call, code, "ControllerGetVolume %s: %s", req->volume_id, st.message);
-    return GRPC_STATUS_OK;
+    if (code != VK_OK) return vk_rpc_fail(call, code, "ControllerGetVolume %s: %s", req->volume_id, st.message);
+    return VK_OK;
 }
 
-grpc_status_code csi_modify_volume(vk_rpc_call *call, const ProtobufCMessage *request, ProtobufCMessage **response) {
+vk_code csi_modify_volume(vk_rpc_call *call, const ProtobufCMessage *request, ProtobufCMessage **response) {
     const Csi__V1__ControllerModifyVolumeRequest *req = (const Csi__V1__ControllerModifyVolumeRequest *)request;
     csi_driver *driver = vk_rpc_call_user(call);
     vk_status st;
     if (!*req->volume_id) {
-        return vk_rpc_fail(call, GRPC_STATUS_INVALID_ARGUMENT, "ControllerModifyVolume: volume_id is required");
+        return vk_rpc_fail(call, VK_INVALID_ARGUMENT, "ControllerModifyVolume: volume_id is required");
     }
     csi_mutable_params m;
     if (!csi_mutable_params_parse(CSI_MAP(req, mutable_parameters), &m, &st)) {
@@ -775,22 +775,22 @@ grpc_status_code csi_modify_volume(vk_rpc_call *call, const ProtobufCMessage *re
     char lock_key[CSI_PATH_MAX + 8];
     csi_volume_target t;
     vms_view view = {0};
-    grpc_status_code code = open_locked(driver, req->volume_id, CSI_MAP(req, secrets), deadline, &t, lock_key,
+    vk_code code = open_locked(driver, req->volume_id, CSI_MAP(req, secrets), deadline, &t, lock_key,
                                         sizeof lock_key, &st);
     vms_error err;
-    if (code == GRPC_STATUS_OK && csi_volume_is_snapshot_view(&t.ref)) {
-        code = vk_status_set(&st, GRPC_STATUS_INVALID_ARGUMENT,
+    if (code == VK_OK && csi_volume_is_snapshot_view(&t.ref)) {
+        code = vk_status_set(&st, VK_INVALID_ARGUMENT,
                              "a read-only restore is served from its snapshot and has no QoS of its own");
     }
-    if (code == GRPC_STATUS_OK) {
+    if (code == VK_OK) {
         vms_lookup found = vms_view_find_by_path(t.client, t.path, t.tenant_id, &view, deadline, &err);
         if (found == VMS_FAILED) code = csi_vms_fail(&st, &err, "reading the view of %s", t.path);
         if (found == VMS_MISSING) {
-            code = vk_status_set(&st, GRPC_STATUS_NOT_FOUND, "volume %s has no view on VAST cluster %s", t.path,
+            code = vk_status_set(&st, VK_NOT_FOUND, "volume %s has no view on VAST cluster %s", t.path,
                                  vms_client_endpoint(t.client));
         }
     }
-    if (code == GRPC_STATUS_OK && m.qos_policy) {
+    if (code == VK_OK && m.qos_policy) {
         int64_t qos_id = 0;
         if (*m.qos_policy && !csi_clusters_qos_policy(driver->clusters, t.client, m.qos_policy, deadline, &qos_id, &st)) {
             code = csi_bad_reference(&st, "the VolumeAttributesClass", "qos_policy");
@@ -804,7 +804,7 @@ grpc_status_code csi_modify_volume(vk_rpc_call *call, const ProtobufCMessage *re
     }
     vms_object_free(&view.obj);
     close_locked(driver, &t, lock_key);
-    if (code != GRPC_STATUS_OK) return vk_rpc_fail(call, code, "ControllerModifyVolume %s: %s", req->volume_id, st.message);
+    if (code != VK_OK) return vk_rpc_fail(call, code, "ControllerModifyVolume %s: %s", req->volume_id, st.message);
     *response = vk_rpc_new_message(call, &csi__v1__controller_modify_volume_response__descriptor);
-    return GRPC_STATUS_OK;
+    return VK_OK;
 }

@@ -160,21 +160,21 @@ static void print_reply(const cli *o, const ProtobufCMessage *reply) {
 /* Calls the method, retrying while UNAVAILABLE for up to --wait. Each attempt gets a
  * new channel: a channel that failed to connect backs off for a second or more before
  * it tries again, which would waste most of a short wait. */
-static grpc_status_code call(const cli *o, const vk_endpoint *ep, const char *path,
+static vk_code call(const cli *o, const vk_endpoint *ep, const char *path,
                              const ProtobufCMessage *request, const ProtobufCMessageDescriptor *reply_desc) {
     long long give_up = vk_now_ms() + o->wait_ms;
     ProtobufCMessage *reply = NULL;
     vk_status st;
-    grpc_status_code code;
+    vk_code code;
     for (;;) {
         vk_rpc_client *client = vk_rpc_client_new(ep);
         code = vk_rpc_client_call(client, path, request, reply_desc, o->timeout_ms, &reply, &st);
         vk_rpc_client_free(client);
-        if (code != GRPC_STATUS_UNAVAILABLE || vk_now_ms() >= give_up) break;
+        if (code != VK_UNAVAILABLE || vk_now_ms() >= give_up) break;
         struct timespec pause = {0, 50 * 1000000L};
         nanosleep(&pause, NULL);
     }
-    if (code == GRPC_STATUS_OK) {
+    if (code == VK_OK) {
         print_reply(o, reply);
     } else {
         fprintf(stderr, "csictl: %s: %s: %s\n", path, vk_status_name(code), st.message);
@@ -254,7 +254,7 @@ int main(int argc, char **argv) {
     }
 
     grpc_init();
-    grpc_status_code code = call(&o, &ep, found == 0 ? ref.path : method_text, request,
+    vk_code code = call(&o, &ep, found == 0 ? ref.path : method_text, request,
                                  found == 0 ? ref.method->output : NULL);
     if (request) protobuf_c_message_free_unpacked(request, NULL);
     grpc_shutdown_blocking();

@@ -8,6 +8,7 @@
 #include "api_actions.h"
 #include "collections.h"
 #include "safepath.h"
+#include "store.h"
 
 /* Usage of the directory a view or quota covers; zero when it is gone. */
 static fsops_usage usage_of(sim_request *req, json_t *obj) {
@@ -31,10 +32,40 @@ static bool has_protocol(json_t *obj, const char *protocol) {
 
 /* ---- views ---- */
 
+/* "name" (id N) of a tenant, for messages; a tenant that is gone shows as its id. */
+static void tenant_label(sim_ctx *ctx, json_int_t id, char *out, size_t size) {
+    const char *name = coll_name_of(ctx, "tenants", id);
+    if (name) snprintf(out, size, "\"%s\" (id %" JSON_INTEGER_FORMAT ")", name, id);
+    else snprintf(out, size, "id %" JSON_INTEGER_FORMAT, id);
+}
+
+/* VMS refuses a view whose policy belongs to another tenant: the policy decides who may
+ * mount the view, and one tenant must not govern another's data. Checked on create and
+ * when a PATCH changes the policy (a view's tenant_id cannot change), so a view stored
+ * before this rule stays editable. Objects without a tenant_id are not compared. */
+static int view_policy_in_tenant(sim_request *req, json_t *obj, json_t *old, sim_response *resp) {
+    json_t *policy_id = json_object_get(obj, "policy_id");
+    if (old && json_equal(policy_id, json_object_get(old, "policy_id"))) return 0;
+    json_t *policy = store_get(req->ctx->store, "viewpolicies", json_integer_value(policy_id));
+    json_t *view_tenant = json_object_get(obj, "tenant_id");
+    json_t *policy_tenant = json_object_get(policy, "tenant_id");
+    if (!json_is_integer(view_tenant) || !json_is_integer(policy_tenant) || json_equal(view_tenant, policy_tenant))
+        return 0;
+    char mine[320], theirs[320];
+    tenant_label(req->ctx, json_integer_value(view_tenant), mine, sizeof mine);
+    tenant_label(req->ctx, json_integer_value(policy_tenant), theirs, sizeof theirs);
+    const char *policy_name = json_string_value(json_object_get(policy, "name"));
+    return sim_reply_field_error(resp, "policy_id",
+                                 "View policy \"%s\" (id %" JSON_INTEGER_FORMAT ") belongs to tenant %s, "
+                                 "not to the view's tenant %s.",
+                                 policy_name ? policy_name : "", json_integer_value(policy_id), theirs, mine);
+}
+
 static int view_validate(sim_request *req, json_t *obj, json_t *old, sim_response *resp) {
     if (!json_is_string(json_object_get(obj, "path")))
         return sim_reply_field_error(resp, "path", "Not a valid string.");
     if (coll_check_reference(req, obj, "policy_id", "viewpolicies", false, resp) != 0) return -1;
+    if (view_policy_in_tenant(req, obj, old, resp) != 0) return -1;
     if (coll_resolve_name(req, obj, "qos_policy", "qos_policy_id", "qospolicies", resp) != 0) return -1;
     if (coll_check_reference(req, obj, "qos_policy_id", "qospolicies", true, resp) != 0) return -1;
     if (!old) coll_default(obj, "protocols", json_pack("[s]", "NFS"));

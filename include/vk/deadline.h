@@ -4,6 +4,8 @@
 #ifndef VK_DEADLINE_H
 #define VK_DEADLINE_H
 
+#include <pthread.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <time.h>
 
@@ -27,5 +29,16 @@ static inline int64_t vk_deadline_remaining(int64_t deadline) {
 
 /* The earlier of two deadlines. */
 static inline int64_t vk_deadline_min(int64_t a, int64_t b) { return a < b ? a : b; }
+
+/* The project's one bounded wait. A condition variable waited on with a deadline must
+ * run on the monotonic clock (a wall-clock step would stretch or cut every wait):
+ * initialise it with vk_cond_init_monotonic. vk_cond_wait_until waits for a signal or
+ * the deadline (VK_DEADLINE_NONE: no bound) and returns false once the deadline has
+ * passed; callers re-check their predicate either way. */
+void vk_cond_init_monotonic(pthread_cond_t *cv);
+bool vk_cond_wait_until(pthread_cond_t *cv, pthread_mutex_t *mu, int64_t deadline);
+
+/* Sleeps ms milliseconds, resuming after signals. */
+void vk_sleep_ms(int64_t ms);
 
 #endif

@@ -46,8 +46,6 @@ void vk_log_event(vk_log_level level, const char *msg, ...);
 /* Formats into a caller buffer for use as a log value: VK_LOG(..., "n", vk_fmt(buf, sizeof buf, "%d", n)). */
 const char *vk_fmt(char *buf, size_t size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
-/* Routes gRPC core's own log lines (gpr_log) through this logger. */
-void vk_log_capture_grpc(void);
 
 /* Redirects output (tests); NULL restores stderr. */
 #include <stdio.h>

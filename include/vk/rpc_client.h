@@ -20,7 +20,7 @@ void vk_rpc_client_free(vk_rpc_client *client);
  * waits at most timeout_ms (<= 0: no deadline). Returns the gRPC code; st holds the
  * server's message. On OK with response_desc set, *response is the decoded reply (free
  * it with protobuf_c_message_free_unpacked). */
-grpc_status_code vk_rpc_client_call(vk_rpc_client *client, const char *path,
+vk_code vk_rpc_client_call(vk_rpc_client *client, const char *path,
                                     const ProtobufCMessage *request,
                                     const ProtobufCMessageDescriptor *response_desc,
                                     int64_t timeout_ms, ProtobufCMessage **response, vk_status *st);

@@ -24,7 +24,7 @@
 typedef struct vk_rpc_server vk_rpc_server;
 typedef struct vk_rpc_call vk_rpc_call;
 
-typedef grpc_status_code (*vk_rpc_handler)(vk_rpc_call *call, const ProtobufCMessage *request,
+typedef vk_code (*vk_rpc_handler)(vk_rpc_call *call, const ProtobufCMessage *request,
                                            ProtobufCMessage **response);
 
 typedef enum {
@@ -39,6 +39,9 @@ typedef struct {
     int max_queue_wait_ms; /* a worker-lane call that waited longer for a worker is
                               answered UNAVAILABLE without running; 0 = no limit */
 } vk_rpc_server_config;
+
+/* Routes gRPC core's own log lines (gpr_log) through the project's logger. */
+void vk_log_capture_grpc(void);
 
 vk_rpc_server *vk_rpc_server_new(const vk_rpc_server_config *config);
 
@@ -88,10 +91,10 @@ int64_t vk_rpc_call_deadline(const vk_rpc_call *call);
 void *vk_rpc_alloc(vk_rpc_call *call, size_t size);
 char *vk_rpc_strdup(vk_rpc_call *call, const char *s);
 /* Records the failure message and returns code. */
-grpc_status_code vk_rpc_fail(vk_rpc_call *call, grpc_status_code code, const char *fmt, ...)
+vk_code vk_rpc_fail(vk_rpc_call *call, vk_code code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 /* Same, taking a status filled by a lower layer. */
-grpc_status_code vk_rpc_fail_status(vk_rpc_call *call, const vk_status *st);
+vk_code vk_rpc_fail_status(vk_rpc_call *call, const vk_status *st);
 
 /* A new, initialized message of type desc from the call's arena (never NULL):
  *   Csi__V1__ProbeResponse *r = vk_rpc_new_message(call, &csi__v1__probe_response__descriptor); */

@@ -100,6 +100,6 @@ bool vms_error_is_token_expiry(const vms_error *err);
  *   other endpoint and trust settings the configuration check refuses.
  * The message names the object, the cluster endpoint, the request and what VMS said,
  * says in words what failed and what to do, and passes the redactor once more. */
-grpc_status_code vms_error_to_status(const vms_error *err, vk_status *st);
+vk_code vms_error_to_status(const vms_error *err, vk_status *st);
 
 #endif

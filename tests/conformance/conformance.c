@@ -202,7 +202,7 @@ const char *conf_fake_node_id(void) { return fake_id("fake-node-id-"); }
 
 /* ---- expectations ---- */
 
-void conf_expect_code_at(grpc_status_code got, grpc_status_code want, const vk_status *st, const char *what,
+void conf_expect_code_at(vk_code got, vk_code want, const vk_status *st, const char *what,
                          const char *file, int line) {
     if (got == want) return;
     print_error("%s: %s: expected %s, got %s: \"%s\"\n", conf.spec ? conf.spec : "conformance", what,
@@ -210,8 +210,8 @@ void conf_expect_code_at(grpc_status_code got, grpc_status_code want, const vk_s
     _fail(file, line);
 }
 
-void conf_expect_error_at(grpc_status_code got, const vk_status *st, const char *what, const char *file, int line) {
-    if (got != GRPC_STATUS_OK) return;
+void conf_expect_error_at(vk_code got, const vk_status *st, const char *what, const char *file, int line) {
+    if (got != VK_OK) return;
     print_error("%s: %s: expected an error, got OK\n", conf.spec ? conf.spec : "conformance", what);
     (void)st;
     _fail(file, line);
@@ -268,7 +268,7 @@ static ProtobufCMessage *message_from_json(const ProtobufCMessageDescriptor *des
     return msg;
 }
 
-grpc_status_code conf_call_msg(const char *method, json_t *request, ProtobufCMessage **response, vk_status *st) {
+vk_code conf_call_msg(const char *method, json_t *request, ProtobufCMessage **response, vk_status *st) {
     if (response) *response = NULL;
     const ProtobufCServiceDescriptor *service = NULL;
     const ProtobufCMethodDescriptor *m = find_method(method, &service);
@@ -280,7 +280,7 @@ grpc_status_code conf_call_msg(const char *method, json_t *request, ProtobufCMes
     char path[160];
     snprintf(path, sizeof path, "/%s/%s", service->name, m->name);
     ProtobufCMessage *resp = NULL;
-    grpc_status_code code = vk_rpc_client_call(conf.client, path, req, m->output, CALL_TIMEOUT_MS, &resp, st);
+    vk_code code = vk_rpc_client_call(conf.client, path, req, m->output, CALL_TIMEOUT_MS, &resp, st);
     protobuf_c_message_free_unpacked(req, NULL);
     keep_message(resp);
     if (response) *response = resp;
@@ -370,10 +370,10 @@ static void unregister_resource(const char *id) {
     }
 }
 
-grpc_status_code conf_create_volume(json_t *request, Csi__V1__CreateVolumeResponse **response, vk_status *st) {
+vk_code conf_create_volume(json_t *request, Csi__V1__CreateVolumeResponse **response, vk_status *st) {
     Csi__V1__CreateVolumeResponse *r = NULL;
-    grpc_status_code code = conf_call("CreateVolume", request, &r, st);
-    if (code == GRPC_STATUS_OK && r && r->volume && r->volume->volume_id && *r->volume->volume_id) {
+    vk_code code = conf_call("CreateVolume", request, &r, st);
+    if (code == VK_OK && r && r->volume && r->volume->volume_id && *r->volume->volume_id) {
         register_resource(r->volume->volume_id, false, NULL);
     }
     if (response) *response = r;
@@ -383,7 +383,7 @@ grpc_status_code conf_create_volume(json_t *request, Csi__V1__CreateVolumeRespon
 Csi__V1__CreateVolumeResponse *conf_must_create_volume_at(json_t *request, const char *file, int line) {
     Csi__V1__CreateVolumeResponse *r;
     vk_status st;
-    conf_expect_code_at(conf_create_volume(request, &r, &st), GRPC_STATUS_OK, &st, "volume create failed", file,
+    conf_expect_code_at(conf_create_volume(request, &r, &st), VK_OK, &st, "volume create failed", file,
                         line);
     if (!r) conf_fail_at(file, line, "volume response is nil");
     if (!r->volume) conf_fail_at(file, line, "volume in response is nil");
@@ -391,16 +391,16 @@ Csi__V1__CreateVolumeResponse *conf_must_create_volume_at(json_t *request, const
     return r;
 }
 
-grpc_status_code conf_delete_volume(const char *volume_id, vk_status *st) {
-    grpc_status_code code = conf_call("DeleteVolume", json_pack("{s:s}", "volume_id", volume_id), NULL, st);
-    if (code == GRPC_STATUS_OK && *volume_id) unregister_resource(volume_id);
+vk_code conf_delete_volume(const char *volume_id, vk_status *st) {
+    vk_code code = conf_call("DeleteVolume", json_pack("{s:s}", "volume_id", volume_id), NULL, st);
+    if (code == VK_OK && *volume_id) unregister_resource(volume_id);
     return code;
 }
 
-grpc_status_code conf_create_snapshot(json_t *request, Csi__V1__CreateSnapshotResponse **response, vk_status *st) {
+vk_code conf_create_snapshot(json_t *request, Csi__V1__CreateSnapshotResponse **response, vk_status *st) {
     Csi__V1__CreateSnapshotResponse *r = NULL;
-    grpc_status_code code = conf_call("CreateSnapshot", request, &r, st);
-    if (code == GRPC_STATUS_OK && r && r->snapshot && r->snapshot->snapshot_id && *r->snapshot->snapshot_id) {
+    vk_code code = conf_call("CreateSnapshot", request, &r, st);
+    if (code == VK_OK && r && r->snapshot && r->snapshot->snapshot_id && *r->snapshot->snapshot_id) {
         register_resource(r->snapshot->snapshot_id, true, NULL);
     }
     if (response) *response = r;
@@ -410,7 +410,7 @@ grpc_status_code conf_create_snapshot(json_t *request, Csi__V1__CreateSnapshotRe
 Csi__V1__CreateSnapshotResponse *conf_must_create_snapshot_at(json_t *request, const char *file, int line) {
     Csi__V1__CreateSnapshotResponse *r;
     vk_status st;
-    conf_expect_code_at(conf_create_snapshot(request, &r, &st), GRPC_STATUS_OK, &st, "create snapshot failed", file,
+    conf_expect_code_at(conf_create_snapshot(request, &r, &st), VK_OK, &st, "create snapshot failed", file,
                         line);
     if (!r) conf_fail_at(file, line, "create snapshot response is nil");
     conf_verify_snapshot_info_at(r->snapshot, file, line);
@@ -427,13 +427,13 @@ Csi__V1__CreateSnapshotResponse *conf_must_create_snapshot_from_volume_request_a
     return snap;
 }
 
-grpc_status_code conf_delete_snapshot(const char *snapshot_id, vk_status *st) {
-    grpc_status_code code = conf_call("DeleteSnapshot", json_pack("{s:s}", "snapshot_id", snapshot_id), NULL, st);
-    if (code == GRPC_STATUS_OK && *snapshot_id) unregister_resource(snapshot_id);
+vk_code conf_delete_snapshot(const char *snapshot_id, vk_status *st) {
+    vk_code code = conf_call("DeleteSnapshot", json_pack("{s:s}", "snapshot_id", snapshot_id), NULL, st);
+    if (code == VK_OK && *snapshot_id) unregister_resource(snapshot_id);
     return code;
 }
 
-grpc_status_code conf_controller_publish(json_t *request, Csi__V1__ControllerPublishVolumeResponse **response,
+vk_code conf_controller_publish(json_t *request, Csi__V1__ControllerPublishVolumeResponse **response,
                                          vk_status *st) {
     const char *v = json_string_value(json_object_get(request, "volume_id"));
     const char *n = json_string_value(json_object_get(request, "node_id"));
@@ -441,8 +441,8 @@ grpc_status_code conf_controller_publish(json_t *request, Csi__V1__ControllerPub
     keep_string(volume_id);
     keep_string(node_id);
     Csi__V1__ControllerPublishVolumeResponse *r = NULL;
-    grpc_status_code code = conf_call("ControllerPublishVolume", request, &r, st);
-    if (code == GRPC_STATUS_OK && *volume_id && *node_id) register_resource(volume_id, false, node_id);
+    vk_code code = conf_call("ControllerPublishVolume", request, &r, st);
+    if (code == VK_OK && *volume_id && *node_id) register_resource(volume_id, false, node_id);
     if (response) *response = r;
     return code;
 }
@@ -451,7 +451,7 @@ Csi__V1__ControllerPublishVolumeResponse *conf_must_controller_publish_at(json_t
                                                                           int line) {
     Csi__V1__ControllerPublishVolumeResponse *r;
     vk_status st;
-    conf_expect_code_at(conf_controller_publish(request, &r, &st), GRPC_STATUS_OK, &st,
+    conf_expect_code_at(conf_controller_publish(request, &r, &st), VK_OK, &st,
                         "controller publish volume failed", file, line);
     if (!r) conf_fail_at(file, line, "controller publish volume response is nil");
     return r;
@@ -461,12 +461,12 @@ Csi__V1__ControllerPublishVolumeResponse *conf_must_controller_publish_at(json_t
 static int cleanup_resources(void) {
     int errors = 0;
     vk_status st;
-    grpc_status_code code;
+    vk_code code;
     for (size_t i = run.n_resources; i-- > 0;) {
         const resource *r = &run.resources[i];
         if (r->snapshot) {
             code = conf_call("DeleteSnapshot", json_pack("{s:s}", "snapshot_id", r->id), NULL, &st);
-            if (code != GRPC_STATUS_OK) {
+            if (code != VK_OK) {
                 print_error("cleanup: DeleteSnapshot for snapshot ID %s failed: %s: %s\n", r->id, vk_status_name(code),
                             st.message);
                 errors++;
@@ -476,7 +476,7 @@ static int cleanup_resources(void) {
         if (run.node_client) {
             code = conf_call("NodeUnpublishVolume",
                              json_pack("{s:s, s:s}", "volume_id", r->id, "target_path", conf.target_path), NULL, &st);
-            if (code != GRPC_STATUS_OK && code != GRPC_STATUS_NOT_FOUND) {
+            if (code != VK_OK && code != VK_NOT_FOUND) {
                 print_error("cleanup: NodeUnpublishVolume for volume ID %s failed: %s: %s\n", r->id,
                             vk_status_name(code), st.message);
                 errors++;
@@ -485,7 +485,7 @@ static int cleanup_resources(void) {
                 code = conf_call("NodeUnstageVolume",
                                  json_pack("{s:s, s:s}", "volume_id", r->id, "staging_target_path", conf.staging_dir),
                                  NULL, &st);
-                if (code != GRPC_STATUS_OK && code != GRPC_STATUS_NOT_FOUND) {
+                if (code != VK_OK && code != VK_NOT_FOUND) {
                     print_error("cleanup: NodeUnstageVolume for volume ID %s failed: %s: %s\n", r->id,
                                 vk_status_name(code), st.message);
                     errors++;
@@ -495,14 +495,14 @@ static int cleanup_resources(void) {
         if (r->node_id) {
             code = conf_call("ControllerUnpublishVolume",
                              json_pack("{s:s, s:s}", "volume_id", r->id, "node_id", r->node_id), NULL, &st);
-            if (code != GRPC_STATUS_OK) {
+            if (code != VK_OK) {
                 print_error("cleanup: ControllerUnpublishVolume for volume ID %s failed: %s: %s\n", r->id,
                             vk_status_name(code), st.message);
                 errors++;
             }
         }
         code = conf_call("DeleteVolume", json_pack("{s:s}", "volume_id", r->id), NULL, &st);
-        if (code != GRPC_STATUS_OK) {
+        if (code != VK_OK) {
             print_error("cleanup: DeleteVolume for volume ID %s failed: %s: %s\n", r->id, vk_status_name(code),
                         st.message);
             errors++;
@@ -649,7 +649,7 @@ static pid_t spawn_csi(const char *binary) {
  * to connect backs off for a second or more before it tries again). */
 static bool wait_for_probe(void) {
     vk_status st = {0};
-    grpc_status_code code = GRPC_STATUS_UNAVAILABLE;
+    vk_code code = VK_UNAVAILABLE;
     for (long start = vk_now_ms(); vk_now_ms() - start < PROBE_WAIT_MS; sleep_ms(50)) {
         int status;
         if (waitpid(run.csi_pid, &status, WNOHANG) == run.csi_pid) {
@@ -664,7 +664,7 @@ static bool wait_for_probe(void) {
                                   PROBE_TIMEOUT_MS, &resp, &st);
         if (resp) protobuf_c_message_free_unpacked(resp, NULL);
         vk_rpc_client_free(probe);
-        if (code == GRPC_STATUS_OK) return true;
+        if (code == VK_OK) return true;
     }
     print_csi_log_tail();
     print_error("vast-csi did not answer Probe within %d ms: %s: %s\n", PROBE_WAIT_MS, vk_status_name(code),

@@ -127,16 +127,16 @@ void conf_require_controller_cap(Csi__V1__ControllerServiceCapability__RPC__Type
  * descriptors) with the request built from JSON (consumed; NULL = empty message). On OK
  * *response (when response is not NULL) is the reply, owned by the spec. Returns the
  * gRPC code; st holds the server's message. */
-grpc_status_code conf_call_msg(const char *method, json_t *request, ProtobufCMessage **response, vk_status *st);
+vk_code conf_call_msg(const char *method, json_t *request, ProtobufCMessage **response, vk_status *st);
 #define conf_call(method, request, response, st) \
     conf_call_msg(method, request, (ProtobufCMessage **)(response), st)
 
 /* Resource-tracking wrappers, as sanity's Resources. */
-grpc_status_code conf_create_volume(json_t *request, Csi__V1__CreateVolumeResponse **response, vk_status *st);
+vk_code conf_create_volume(json_t *request, Csi__V1__CreateVolumeResponse **response, vk_status *st);
 Csi__V1__CreateVolumeResponse *conf_must_create_volume_at(json_t *request, const char *file, int line);
 #define conf_must_create_volume(request) conf_must_create_volume_at(request, __FILE__, __LINE__)
-grpc_status_code conf_delete_volume(const char *volume_id, vk_status *st);
-grpc_status_code conf_create_snapshot(json_t *request, Csi__V1__CreateSnapshotResponse **response, vk_status *st);
+vk_code conf_delete_volume(const char *volume_id, vk_status *st);
+vk_code conf_create_snapshot(json_t *request, Csi__V1__CreateSnapshotResponse **response, vk_status *st);
 Csi__V1__CreateSnapshotResponse *conf_must_create_snapshot_at(json_t *request, const char *file, int line);
 #define conf_must_create_snapshot(request) conf_must_create_snapshot_at(request, __FILE__, __LINE__)
 /* Creates the volume, then a snapshot of it named snapshot_name; both asserted. */
@@ -145,8 +145,8 @@ Csi__V1__CreateSnapshotResponse *conf_must_create_snapshot_from_volume_request_a
     int line);
 #define conf_must_create_snapshot_from_volume_request(volume_request, snapshot_name, volume) \
     conf_must_create_snapshot_from_volume_request_at(volume_request, snapshot_name, volume, __FILE__, __LINE__)
-grpc_status_code conf_delete_snapshot(const char *snapshot_id, vk_status *st);
-grpc_status_code conf_controller_publish(json_t *request, Csi__V1__ControllerPublishVolumeResponse **response,
+vk_code conf_delete_snapshot(const char *snapshot_id, vk_status *st);
+vk_code conf_controller_publish(json_t *request, Csi__V1__ControllerPublishVolumeResponse **response,
                                          vk_status *st);
 Csi__V1__ControllerPublishVolumeResponse *conf_must_controller_publish_at(json_t *request, const char *file,
                                                                           int line);
@@ -184,14 +184,14 @@ const char *conf_fmt(const char *fmt, ...) __attribute__((format(printf, 1, 2)))
 
 /* ---- expectations (fail the spec with expected vs got and the server's message) ---- */
 
-void conf_expect_code_at(grpc_status_code got, grpc_status_code want, const vk_status *st, const char *what,
+void conf_expect_code_at(vk_code got, vk_code want, const vk_status *st, const char *what,
                          const char *file, int line);
 /* sanity's ExpectErrorCode: the call failed with exactly `want`. */
 #define CONF_EXPECT_CODE(got, want, st, what) conf_expect_code_at(got, want, st, what, __FILE__, __LINE__)
 /* Expect(err).NotTo(HaveOccurred()) */
-#define CONF_EXPECT_OK(got, st, what) conf_expect_code_at(got, GRPC_STATUS_OK, st, what, __FILE__, __LINE__)
+#define CONF_EXPECT_OK(got, st, what) conf_expect_code_at(got, VK_OK, st, what, __FILE__, __LINE__)
 /* Expect(err).To(HaveOccurred()): any code but OK. */
-void conf_expect_error_at(grpc_status_code got, const vk_status *st, const char *what, const char *file, int line);
+void conf_expect_error_at(vk_code got, const vk_status *st, const char *what, const char *file, int line);
 #define CONF_EXPECT_ERROR(got, st, what) conf_expect_error_at(got, st, what, __FILE__, __LINE__)
 
 /* verifyVolumeInfo: volume set, volume_id non-empty. */

@@ -86,9 +86,9 @@ static void list_volumes_invalid_token(void **state) {
     (void)state;
     list_volumes_gate();
     vk_status st;
-    grpc_status_code code =
+    vk_code code =
         conf_call("ListVolumes", json_pack("{s:s}", "starting_token", "invalid-token"), NULL, &st);
-    CONF_EXPECT_CODE(code, GRPC_STATUS_ABORTED, &st, "ListVolumes with starting_token \"invalid-token\"");
+    CONF_EXPECT_CODE(code, VK_ABORTED, &st, "ListVolumes with starting_token \"invalid-token\"");
 }
 
 static void list_volumes_presence(void **state) {
@@ -176,9 +176,9 @@ static void create_volume_no_name(void **state) {
     (void)state;
     create_volume_gate();
     vk_status st;
-    grpc_status_code code = conf_create_volume(
+    vk_code code = conf_create_volume(
         json_pack("{s:o}", "parameters", conf_string_map(conf.config.test_volume_parameters)), NULL, &st);
-    CONF_EXPECT_CODE(code, GRPC_STATUS_INVALID_ARGUMENT, &st, "CreateVolume without name");
+    CONF_EXPECT_CODE(code, VK_INVALID_ARGUMENT, &st, "CreateVolume without name");
 }
 
 static void create_volume_no_capabilities(void **state) {
@@ -186,10 +186,10 @@ static void create_volume_no_capabilities(void **state) {
     create_volume_gate();
     const char *name = conf_unique("sanity-controller-create-no-volume-capabilities");
     vk_status st;
-    grpc_status_code code = conf_create_volume(
+    vk_code code = conf_create_volume(
         json_pack("{s:s, s:o}", "name", name, "parameters", conf_string_map(conf.config.test_volume_parameters)), NULL,
         &st);
-    CONF_EXPECT_CODE(code, GRPC_STATUS_INVALID_ARGUMENT, &st, "CreateVolume without volume_capabilities");
+    CONF_EXPECT_CODE(code, VK_INVALID_ARGUMENT, &st, "CreateVolume without volume_capabilities");
 }
 
 static void create_volume_no_capacity(void **state) {
@@ -204,9 +204,9 @@ static void create_volume_with_capacity(void **state) {
     create_volume_gate();
     Csi__V1__CreateVolumeResponse *vol;
     vk_status st;
-    grpc_status_code code = conf_create_volume(
+    vk_code code = conf_create_volume(
         conf_make_create_volume_req(conf_unique("sanity-controller-create-single-with-capacity")), &vol, &st);
-    if (code == GRPC_STATUS_OUT_OF_RANGE || code == GRPC_STATUS_UNIMPLEMENTED) {
+    if (code == VK_OUT_OF_RANGE || code == VK_UNIMPLEMENTED) {
         conf_skip("Required bytes not supported");
     }
     CONF_EXPECT_OK(code, &st, "CreateVolume");
@@ -251,8 +251,8 @@ static void create_volume_same_name_different_capacity(void **state) {
 
     int64_t size2 = 2 * conf.config.test_volume_size;
     vk_status st;
-    grpc_status_code code = conf_create_volume(create_req_with_range(name, size2, size2), NULL, &st);
-    CONF_EXPECT_CODE(code, GRPC_STATUS_ALREADY_EXISTS, &st, "CreateVolume of an existing name with another capacity");
+    vk_code code = conf_create_volume(create_req_with_range(name, size2, size2), NULL, &st);
+    CONF_EXPECT_CODE(code, VK_ALREADY_EXISTS, &st, "CreateVolume of an existing name with another capacity");
 }
 
 static void create_volume_max_length_name(void **state) {
@@ -308,7 +308,7 @@ static void create_volume_snapshot_not_found(void **state) {
     json_t *req = with_snapshot_source(conf_make_create_volume_req(conf_unique("sanity-controller-vol-from-snap")),
                                        "non-existing-snapshot-id");
     vk_status st;
-    CONF_EXPECT_CODE(conf_create_volume(req, NULL, &st), GRPC_STATUS_NOT_FOUND, &st,
+    CONF_EXPECT_CODE(conf_create_volume(req, NULL, &st), VK_NOT_FOUND, &st,
                      "CreateVolume from snapshot \"non-existing-snapshot-id\"");
 }
 
@@ -332,7 +332,7 @@ static void create_volume_source_volume_not_found(void **state) {
     json_t *req =
         with_volume_source(conf_make_create_volume_req(conf_unique("sanity-controller-vol-from-snap")), missing);
     vk_status st;
-    CONF_EXPECT_CODE(conf_create_volume(req, NULL, &st), GRPC_STATUS_NOT_FOUND, &st,
+    CONF_EXPECT_CODE(conf_create_volume(req, NULL, &st), VK_NOT_FOUND, &st,
                      conf_fmt("CreateVolume from volume \"%s\"", missing));
 }
 
@@ -353,7 +353,7 @@ static void create_volume_with_invalid_vac(void **state) {
     json_t *req = conf_make_create_volume_req(conf_unique("sanity-controller-vol-with-mutable-parameters"));
     json_object_set_new(req, "mutable_parameters", json_pack("{s:s}", "XXX_FakeKey", "XXX_FakeValue"));
     vk_status st;
-    CONF_EXPECT_CODE(conf_create_volume(req, NULL, &st), GRPC_STATUS_INVALID_ARGUMENT, &st,
+    CONF_EXPECT_CODE(conf_create_volume(req, NULL, &st), VK_INVALID_ARGUMENT, &st,
                      "CreateVolume with mutable_parameters XXX_FakeKey");
 }
 
@@ -367,7 +367,7 @@ static void delete_volume_no_id(void **state) {
     (void)state;
     delete_volume_gate();
     vk_status st;
-    CONF_EXPECT_CODE(conf_delete_volume("", &st), GRPC_STATUS_INVALID_ARGUMENT, &st, "DeleteVolume without volume_id");
+    CONF_EXPECT_CODE(conf_delete_volume("", &st), VK_INVALID_ARGUMENT, &st, "DeleteVolume without volume_id");
 }
 
 static void delete_volume_invalid_id(void **state) {
@@ -392,7 +392,7 @@ static void delete_volume_appropriate_values(void **state) {
 static void validate_no_volume_id(void **state) {
     (void)state;
     vk_status st;
-    CONF_EXPECT_CODE(conf_call("ValidateVolumeCapabilities", NULL, NULL, &st), GRPC_STATUS_INVALID_ARGUMENT, &st,
+    CONF_EXPECT_CODE(conf_call("ValidateVolumeCapabilities", NULL, NULL, &st), VK_INVALID_ARGUMENT, &st,
                      "ValidateVolumeCapabilities without volume_id");
 }
 
@@ -401,9 +401,9 @@ static void validate_no_capabilities(void **state) {
     Csi__V1__CreateVolumeResponse *vol =
         conf_must_create_volume(conf_make_create_volume_req(conf_unique("sanity-controller-validate-nocaps")));
     vk_status st;
-    grpc_status_code code =
+    vk_code code =
         conf_call("ValidateVolumeCapabilities", json_pack("{s:s}", "volume_id", vol->volume->volume_id), NULL, &st);
-    CONF_EXPECT_CODE(code, GRPC_STATUS_INVALID_ARGUMENT, &st, "ValidateVolumeCapabilities without volume_capabilities");
+    CONF_EXPECT_CODE(code, VK_INVALID_ARGUMENT, &st, "ValidateVolumeCapabilities without volume_capabilities");
 }
 
 static void validate_appropriate_values(void **state) {
@@ -412,7 +412,7 @@ static void validate_appropriate_values(void **state) {
         conf_must_create_volume(conf_make_create_volume_req(conf_unique("sanity-controller-validate")));
     Csi__V1__ValidateVolumeCapabilitiesResponse *res;
     vk_status st;
-    grpc_status_code code = conf_call("ValidateVolumeCapabilities",
+    vk_code code = conf_call("ValidateVolumeCapabilities",
                                       json_pack("{s:s, s:[o]}", "volume_id", vol->volume->volume_id,
                                                 "volume_capabilities", conf_volume_capability("SINGLE_NODE_WRITER")),
                                       &res, &st);
@@ -428,11 +428,11 @@ static void validate_volume_does_not_exist(void **state) {
     (void)state;
     const char *missing = conf_fake_volume_id();
     vk_status st;
-    grpc_status_code code = conf_call("ValidateVolumeCapabilities",
+    vk_code code = conf_call("ValidateVolumeCapabilities",
                                       json_pack("{s:s, s:[o]}", "volume_id", missing, "volume_capabilities",
                                                 conf_volume_capability("SINGLE_NODE_WRITER")),
                                       NULL, &st);
-    CONF_EXPECT_CODE(code, GRPC_STATUS_NOT_FOUND, &st, conf_fmt("ValidateVolumeCapabilities of \"%s\"", missing));
+    CONF_EXPECT_CODE(code, VK_NOT_FOUND, &st, conf_fmt("ValidateVolumeCapabilities of \"%s\"", missing));
 }
 
 /* ---------- ControllerPublishVolume, volume lifecycle, ControllerUnpublishVolume ---------- */
@@ -453,7 +453,7 @@ static void publish_no_volume_id(void **state) {
     (void)state;
     publish_gate();
     vk_status st;
-    CONF_EXPECT_CODE(conf_controller_publish(json_object(), NULL, &st), GRPC_STATUS_INVALID_ARGUMENT, &st,
+    CONF_EXPECT_CODE(conf_controller_publish(json_object(), NULL, &st), VK_INVALID_ARGUMENT, &st,
                      "ControllerPublishVolume without volume_id");
 }
 
@@ -462,7 +462,7 @@ static void publish_no_node_id(void **state) {
     publish_gate();
     vk_status st;
     CONF_EXPECT_CODE(conf_controller_publish(json_pack("{s:s}", "volume_id", conf_fake_volume_id()), NULL, &st),
-                     GRPC_STATUS_INVALID_ARGUMENT, &st, "ControllerPublishVolume without node_id");
+                     VK_INVALID_ARGUMENT, &st, "ControllerPublishVolume without node_id");
 }
 
 static void publish_no_capability(void **state) {
@@ -470,7 +470,7 @@ static void publish_no_capability(void **state) {
     publish_gate();
     vk_status st;
     json_t *req = json_pack("{s:s, s:s}", "volume_id", conf_fake_volume_id(), "node_id", conf_fake_node_id());
-    CONF_EXPECT_CODE(conf_controller_publish(req, NULL, &st), GRPC_STATUS_INVALID_ARGUMENT, &st,
+    CONF_EXPECT_CODE(conf_controller_publish(req, NULL, &st), VK_INVALID_ARGUMENT, &st,
                      "ControllerPublishVolume without volume_capability");
 }
 
@@ -500,7 +500,7 @@ static void publish_volume_does_not_exist(void **state) {
     vk_status st;
     json_t *req = conf_make_controller_publish_req(conf_fake_volume_id(), conf_fake_node_id());
     CONF_EXPECT_CODE(conf_controller_publish(req, NULL, &st),
-                     GRPC_STATUS_NOT_FOUND, &st, "ControllerPublishVolume of a missing volume");
+                     VK_NOT_FOUND, &st, "ControllerPublishVolume of a missing volume");
 }
 
 static void publish_node_does_not_exist(void **state) {
@@ -512,7 +512,7 @@ static void publish_node_does_not_exist(void **state) {
     CONF_EXPECT_CODE(conf_controller_publish(conf_make_controller_publish_req(vol->volume->volume_id,
                                                                               conf_fake_node_id()),
                                              NULL, &st),
-                     GRPC_STATUS_NOT_FOUND, &st, "ControllerPublishVolume to a missing node");
+                     VK_NOT_FOUND, &st, "ControllerPublishVolume to a missing node");
 }
 
 static void publish_incompatible(void **state) {
@@ -528,7 +528,7 @@ static void publish_incompatible(void **state) {
     json_t *req = conf_make_controller_publish_req(vol->volume->volume_id, ni->node_id);
     json_object_set_new(req, "readonly", json_true());
     vk_status st;
-    CONF_EXPECT_CODE(conf_controller_publish(req, NULL, &st), GRPC_STATUS_ALREADY_EXISTS, &st,
+    CONF_EXPECT_CODE(conf_controller_publish(req, NULL, &st), VK_ALREADY_EXISTS, &st,
                      "ControllerPublishVolume again with readonly=true");
 }
 
@@ -563,7 +563,7 @@ static void unpublish_no_volume_id(void **state) {
     (void)state;
     conf_require_controller_cap(CAP(PUBLISH_UNPUBLISH_VOLUME), "ControllerUnpublishVolume not supported");
     vk_status st;
-    CONF_EXPECT_CODE(conf_call("ControllerUnpublishVolume", NULL, NULL, &st), GRPC_STATUS_INVALID_ARGUMENT, &st,
+    CONF_EXPECT_CODE(conf_call("ControllerUnpublishVolume", NULL, NULL, &st), VK_INVALID_ARGUMENT, &st,
                      "ControllerUnpublishVolume without volume_id");
 }
 
@@ -578,7 +578,7 @@ static void expand_no_volume_id(void **state) {
     expand_gate();
     vk_status st;
     CONF_EXPECT_CODE(conf_call("ControllerExpandVolume", conf_make_expand_volume_req(""), NULL, &st),
-                     GRPC_STATUS_INVALID_ARGUMENT, &st, "ControllerExpandVolume without volume_id");
+                     VK_INVALID_ARGUMENT, &st, "ControllerExpandVolume without volume_id");
 }
 
 static void expand_no_capacity_range(void **state) {
@@ -587,7 +587,7 @@ static void expand_no_capacity_range(void **state) {
     vk_status st;
     /* sanity leaves the volume id empty as well */
     CONF_EXPECT_CODE(conf_call("ControllerExpandVolume", json_pack("{s:s}", "volume_id", ""), NULL, &st),
-                     GRPC_STATUS_INVALID_ARGUMENT, &st, "ControllerExpandVolume without capacity_range");
+                     VK_INVALID_ARGUMENT, &st, "ControllerExpandVolume without capacity_range");
 }
 
 static void expand_should_work(void **state) {
@@ -627,7 +627,7 @@ static void modify_no_volume_id(void **state) {
     modify_gate();
     vk_status st;
     CONF_EXPECT_CODE(conf_call("ControllerModifyVolume", conf_make_modify_volume_req(""), NULL, &st),
-                     GRPC_STATUS_INVALID_ARGUMENT, &st, "ControllerModifyVolume without volume_id");
+                     VK_INVALID_ARGUMENT, &st, "ControllerModifyVolume without volume_id");
 }
 
 static void modify_volume_does_not_exist(void **state) {
@@ -636,7 +636,7 @@ static void modify_volume_does_not_exist(void **state) {
     vk_status st;
     CONF_EXPECT_CODE(
         conf_call("ControllerModifyVolume", conf_make_modify_volume_req("non-existing-volume-id"), NULL, &st),
-        GRPC_STATUS_NOT_FOUND, &st, "ControllerModifyVolume of \"non-existing-volume-id\"");
+        VK_NOT_FOUND, &st, "ControllerModifyVolume of \"non-existing-volume-id\"");
 }
 
 static void modify_unsupported_parameters(void **state) {
@@ -646,7 +646,7 @@ static void modify_unsupported_parameters(void **state) {
         conf_must_create_volume(conf_make_create_volume_req(conf_unique("sanity-modify-volume-unsupported")));
     vk_status st;
     CONF_EXPECT_CODE(conf_call("ControllerModifyVolume", fake_mutable_modify_req(vol->volume->volume_id), NULL, &st),
-                     GRPC_STATUS_INVALID_ARGUMENT, &st, "ControllerModifyVolume with XXX_FakeKey");
+                     VK_INVALID_ARGUMENT, &st, "ControllerModifyVolume with XXX_FakeKey");
 }
 
 static void modify_without_vac(void **state) {
@@ -680,7 +680,7 @@ static void modify_with_vac_unsupported(void **state) {
         conf_must_create_volume(create_req_with_vac(conf_unique("sanity-modify-volume-with-vac-not-supported")));
     vk_status st;
     CONF_EXPECT_CODE(conf_call("ControllerModifyVolume", fake_mutable_modify_req(vol->volume->volume_id), NULL, &st),
-                     GRPC_STATUS_INVALID_ARGUMENT, &st, "ControllerModifyVolume with XXX_FakeKey");
+                     VK_INVALID_ARGUMENT, &st, "ControllerModifyVolume with XXX_FakeKey");
 }
 
 int main(void) {

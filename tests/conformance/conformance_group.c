@@ -52,7 +52,7 @@ static void get_capabilities(void **state) {
 }
 
 /* A request with the given fields only; the code sanity expects. */
-static void expect_code(const char *method, json_t *request, grpc_status_code want) {
+static void expect_code(const char *method, json_t *request, vk_code want) {
     ProtobufCMessage *res = NULL;
     vk_status st;
     CONF_EXPECT_CODE(conf_call_msg(method, request, &res, &st), want, &st, method);
@@ -61,33 +61,33 @@ static void expect_code(const char *method, json_t *request, grpc_status_code wa
 static void create_without_name(void **state) {
     (void)state;
     require_group_snapshots();
-    expect_code("CreateVolumeGroupSnapshot", NULL, GRPC_STATUS_INVALID_ARGUMENT);
+    expect_code("CreateVolumeGroupSnapshot", NULL, VK_INVALID_ARGUMENT);
 }
 
 static void get_without_id(void **state) {
     (void)state;
     require_group_snapshots();
-    expect_code("GetVolumeGroupSnapshot", NULL, GRPC_STATUS_INVALID_ARGUMENT);
+    expect_code("GetVolumeGroupSnapshot", NULL, VK_INVALID_ARGUMENT);
 }
 
 static void get_invalid_id(void **state) {
     (void)state;
     require_group_snapshots();
     expect_code("GetVolumeGroupSnapshot", conf_keep_json(json_pack("{s:s}", "group_snapshot_id", "fake-group-id")),
-                GRPC_STATUS_NOT_FOUND);
+                VK_NOT_FOUND);
 }
 
 static void delete_without_id(void **state) {
     (void)state;
     require_group_snapshots();
-    expect_code("DeleteVolumeGroupSnapshot", NULL, GRPC_STATUS_INVALID_ARGUMENT);
+    expect_code("DeleteVolumeGroupSnapshot", NULL, VK_INVALID_ARGUMENT);
 }
 
 static void delete_invalid_id(void **state) {
     (void)state;
     require_group_snapshots();
     expect_code("DeleteVolumeGroupSnapshot", conf_keep_json(json_pack("{s:s}", "group_snapshot_id", "fake-group-id")),
-                GRPC_STATUS_OK);
+                VK_OK);
 }
 
 int main(void) {

@@ -179,7 +179,7 @@ static void publish_no_volume_id(void **state) {
     (void)state;
     before_each();
     vk_status st;
-    CONF_EXPECT_CODE(conf_call("NodePublishVolume", NULL, NULL, &st), GRPC_STATUS_INVALID_ARGUMENT, &st,
+    CONF_EXPECT_CODE(conf_call("NodePublishVolume", NULL, NULL, &st), VK_INVALID_ARGUMENT, &st,
                      "NodePublishVolume without volume_id");
 }
 
@@ -189,7 +189,7 @@ static void publish_no_target_path(void **state) {
     vk_status st;
     CONF_EXPECT_CODE(
         conf_call("NodePublishVolume", json_pack("{s:s}", "volume_id", conf_fake_volume_id()), NULL, &st),
-        GRPC_STATUS_INVALID_ARGUMENT, &st, "NodePublishVolume without target_path");
+        VK_INVALID_ARGUMENT, &st, "NodePublishVolume without target_path");
 }
 
 static void publish_no_volume_capability(void **state) {
@@ -200,7 +200,7 @@ static void publish_no_volume_capability(void **state) {
                                json_pack("{s:s, s:s}", "volume_id", conf_fake_volume_id(), "target_path",
                                          conf.target_path),
                                NULL, &st),
-                     GRPC_STATUS_INVALID_ARGUMENT, &st, "NodePublishVolume without volume_capability");
+                     VK_INVALID_ARGUMENT, &st, "NodePublishVolume without volume_capability");
 }
 
 static void publish_single_node_single_writer(void **state) {
@@ -219,7 +219,7 @@ static void publish_single_node_single_writer(void **state) {
     CONF_EXPECT_CODE(conf_call("NodePublishVolume",
                                make_node_publish_req(vol, conpubvol, mode, conf_fmt("%s/other_target", conf.mount_dir)),
                                NULL, &st),
-                     GRPC_STATUS_FAILED_PRECONDITION, &st,
+                     VK_FAILED_PRECONDITION, &st,
                      "NodePublishVolume of a single-writer volume at a second target");
 }
 
@@ -229,7 +229,7 @@ static void unpublish_no_volume_id(void **state) {
     (void)state;
     before_each();
     vk_status st;
-    CONF_EXPECT_CODE(conf_call("NodeUnpublishVolume", NULL, NULL, &st), GRPC_STATUS_INVALID_ARGUMENT, &st,
+    CONF_EXPECT_CODE(conf_call("NodeUnpublishVolume", NULL, NULL, &st), VK_INVALID_ARGUMENT, &st,
                      "NodeUnpublishVolume without volume_id");
 }
 
@@ -239,7 +239,7 @@ static void unpublish_no_target_path(void **state) {
     vk_status st;
     CONF_EXPECT_CODE(
         conf_call("NodeUnpublishVolume", json_pack("{s:s}", "volume_id", conf_fake_volume_id()), NULL, &st),
-        GRPC_STATUS_INVALID_ARGUMENT, &st, "NodeUnpublishVolume without target_path");
+        VK_INVALID_ARGUMENT, &st, "NodeUnpublishVolume without target_path");
 }
 
 /* sanity's CheckPath without a checkpathcmd: os.Stat, not-exist = PathIsNotFound */
@@ -290,7 +290,7 @@ static void stage_no_volume_id(void **state) {
                                          "volume_capability", conf_volume_capability("SINGLE_NODE_WRITER"),
                                          "publish_context", device_publish_context()),
                                NULL, &st),
-                     GRPC_STATUS_INVALID_ARGUMENT, &st, "NodeStageVolume without volume_id");
+                     VK_INVALID_ARGUMENT, &st, "NodeStageVolume without volume_id");
 }
 
 static void stage_no_staging_target_path(void **state) {
@@ -302,7 +302,7 @@ static void stage_no_staging_target_path(void **state) {
                                          conf_volume_capability("SINGLE_NODE_WRITER"), "publish_context",
                                          device_publish_context()),
                                NULL, &st),
-                     GRPC_STATUS_INVALID_ARGUMENT, &st, "NodeStageVolume without staging_target_path");
+                     VK_INVALID_ARGUMENT, &st, "NodeStageVolume without staging_target_path");
 }
 
 static void stage_no_volume_capability(void **state) {
@@ -316,7 +316,7 @@ static void stage_no_volume_capability(void **state) {
                                          "staging_target_path", conf.staging_dir, "publish_context",
                                          device_publish_context()),
                                NULL, &st),
-                     GRPC_STATUS_INVALID_ARGUMENT, &st, "NodeStageVolume without volume_capability");
+                     VK_INVALID_ARGUMENT, &st, "NodeStageVolume without volume_capability");
 }
 
 /* ---------- NodeUnstageVolume ---------- */
@@ -332,7 +332,7 @@ static void unstage_no_volume_id(void **state) {
     vk_status st;
     CONF_EXPECT_CODE(conf_call("NodeUnstageVolume", json_pack("{s:s}", "staging_target_path", conf.staging_dir),
                                NULL, &st),
-                     GRPC_STATUS_INVALID_ARGUMENT, &st, "NodeUnstageVolume without volume_id");
+                     VK_INVALID_ARGUMENT, &st, "NodeUnstageVolume without volume_id");
 }
 
 static void unstage_no_staging_target_path(void **state) {
@@ -341,7 +341,7 @@ static void unstage_no_staging_target_path(void **state) {
     vk_status st;
     CONF_EXPECT_CODE(
         conf_call("NodeUnstageVolume", json_pack("{s:s}", "volume_id", conf_fake_volume_id()), NULL, &st),
-        GRPC_STATUS_INVALID_ARGUMENT, &st, "NodeUnstageVolume without staging_target_path");
+        VK_INVALID_ARGUMENT, &st, "NodeUnstageVolume without staging_target_path");
 }
 
 /* ---------- NodeGetVolumeStats ---------- */
@@ -356,7 +356,7 @@ static void stats_no_volume_id(void **state) {
     stats_gate();
     vk_status st;
     CONF_EXPECT_CODE(conf_call("NodeGetVolumeStats", json_pack("{s:s}", "volume_path", "some/path"), NULL, &st),
-                     GRPC_STATUS_INVALID_ARGUMENT, &st, "NodeGetVolumeStats without volume_id");
+                     VK_INVALID_ARGUMENT, &st, "NodeGetVolumeStats without volume_id");
 }
 
 static void stats_no_volume_path(void **state) {
@@ -365,7 +365,7 @@ static void stats_no_volume_path(void **state) {
     vk_status st;
     CONF_EXPECT_CODE(
         conf_call("NodeGetVolumeStats", json_pack("{s:s}", "volume_id", conf_fake_volume_id()), NULL, &st),
-        GRPC_STATUS_INVALID_ARGUMENT, &st, "NodeGetVolumeStats without volume_path");
+        VK_INVALID_ARGUMENT, &st, "NodeGetVolumeStats without volume_path");
 }
 
 static void stats_volume_not_found(void **state) {
@@ -375,7 +375,7 @@ static void stats_volume_not_found(void **state) {
     CONF_EXPECT_CODE(conf_call("NodeGetVolumeStats",
                                json_pack("{s:s, s:s}", "volume_id", conf_fake_volume_id(), "volume_path", "some/path"),
                                NULL, &st),
-                     GRPC_STATUS_NOT_FOUND, &st, "NodeGetVolumeStats of an unknown volume");
+                     VK_NOT_FOUND, &st, "NodeGetVolumeStats of an unknown volume");
 }
 
 static void stats_volume_not_on_path(void **state) {
@@ -387,7 +387,7 @@ static void stats_volume_not_on_path(void **state) {
     CONF_EXPECT_CODE(conf_call("NodeGetVolumeStats",
                                json_pack("{s:s, s:s}", "volume_id", vol->volume->volume_id, "volume_path", "some/path"),
                                NULL, &st),
-                     GRPC_STATUS_NOT_FOUND, &st, "NodeGetVolumeStats on a path that does not hold the volume");
+                     VK_NOT_FOUND, &st, "NodeGetVolumeStats on a path that does not hold the volume");
 }
 
 /* ---------- NodeExpandVolume ---------- */
@@ -405,7 +405,7 @@ static void expand_no_volume_id(void **state) {
                                json_pack("{s:s, s:o}", "volume_path", conf.mount_dir, "volume_capability",
                                          conf_volume_capability("SINGLE_NODE_WRITER")),
                                NULL, &st),
-                     GRPC_STATUS_INVALID_ARGUMENT, &st, "NodeExpandVolume without volume_id");
+                     VK_INVALID_ARGUMENT, &st, "NodeExpandVolume without volume_id");
 }
 
 static void expand_no_volume_path(void **state) {
@@ -417,7 +417,7 @@ static void expand_no_volume_path(void **state) {
                                json_pack("{s:s, s:o}", "volume_id", vol->volume->volume_id, "volume_capability",
                                          conf_volume_capability("SINGLE_NODE_WRITER")),
                                NULL, &st),
-                     GRPC_STATUS_INVALID_ARGUMENT, &st, "NodeExpandVolume without volume_path");
+                     VK_INVALID_ARGUMENT, &st, "NodeExpandVolume without volume_path");
 }
 
 static void expand_volume_not_found(void **state) {
@@ -427,7 +427,7 @@ static void expand_volume_not_found(void **state) {
     CONF_EXPECT_CODE(conf_call("NodeExpandVolume",
                                json_pack("{s:s, s:s}", "volume_id", conf_fake_volume_id(), "volume_path", "some/path"),
                                NULL, &st),
-                     GRPC_STATUS_NOT_FOUND, &st, "NodeExpandVolume of an unknown volume");
+                     VK_NOT_FOUND, &st, "NodeExpandVolume of an unknown volume");
 }
 
 static void expand_after_publish(void **state) {

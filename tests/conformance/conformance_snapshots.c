@@ -19,14 +19,14 @@ static void create_snapshot_no_name(void **state) {
     create_gate();
     vk_status st;
     CONF_EXPECT_CODE(conf_create_snapshot(json_pack("{s:s}", "source_volume_id", "testId"), NULL, &st),
-                     GRPC_STATUS_INVALID_ARGUMENT, &st, "CreateSnapshot without name");
+                     VK_INVALID_ARGUMENT, &st, "CreateSnapshot without name");
 }
 
 static void create_snapshot_no_source(void **state) {
     (void)state;
     create_gate();
     vk_status st;
-    CONF_EXPECT_CODE(conf_create_snapshot(json_pack("{s:s}", "name", "name"), NULL, &st), GRPC_STATUS_INVALID_ARGUMENT,
+    CONF_EXPECT_CODE(conf_create_snapshot(json_pack("{s:s}", "name", "name"), NULL, &st), VK_INVALID_ARGUMENT,
                      &st, "CreateSnapshot without source_volume_id");
 }
 
@@ -57,7 +57,7 @@ static void create_snapshot_same_name_other_source(void **state) {
     vk_status st;
     CONF_EXPECT_CODE(
         conf_create_snapshot(conf_make_create_snapshot_req(snapshot_name, volume2->volume->volume_id), NULL, &st),
-        GRPC_STATUS_ALREADY_EXISTS, &st, "CreateSnapshot of an existing name from another volume");
+        VK_ALREADY_EXISTS, &st, "CreateSnapshot of an existing name from another volume");
 }
 
 static void create_snapshot_max_length_name(void **state) {
@@ -80,7 +80,7 @@ static void delete_snapshot_no_id(void **state) {
     (void)state;
     delete_gate();
     vk_status st;
-    CONF_EXPECT_CODE(conf_delete_snapshot("", &st), GRPC_STATUS_INVALID_ARGUMENT, &st,
+    CONF_EXPECT_CODE(conf_delete_snapshot("", &st), VK_INVALID_ARGUMENT, &st,
                      "DeleteSnapshot without snapshot_id");
 }
 

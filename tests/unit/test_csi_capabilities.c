@@ -81,7 +81,7 @@ static void test_block_refused(void **state) {
     };
     vk_status st = {0};
     assert_false(csi_check_capabilities(caps, 2, &st));
-    assert_int_equal(st.code, GRPC_STATUS_INVALID_ARGUMENT);
+    assert_int_equal(st.code, VK_INVALID_ARGUMENT);
     assert_contains(st.message, "NFS");
     assert_contains(st.message, "block");
     assert_contains(st.message, "volume_capabilities[1]"); /* which one */
@@ -94,7 +94,7 @@ static void test_missing_access_type(void **state) {
         capability_init(&c, NO_ACCESS_TYPE, CSI__V1__VOLUME_CAPABILITY__ACCESS_MODE__MODE__SINGLE_NODE_WRITER, NULL);
     vk_status st = {0};
     assert_false(csi_check_capabilities(&cap, 1, &st));
-    assert_int_equal(st.code, GRPC_STATUS_INVALID_ARGUMENT);
+    assert_int_equal(st.code, VK_INVALID_ARGUMENT);
     assert_contains(st.message, "access_type");
     assert_contains(st.message, "volume_capabilities[0]");
 }
@@ -107,7 +107,7 @@ static void test_unknown_access_mode(void **state) {
         Csi__V1__VolumeCapability *cap = capability_init(&c, MOUNT, (access_mode)bad_modes[i], "nfs");
         vk_status st = {0};
         if (csi_check_capabilities(&cap, 1, &st)) fail_msg("access mode %d accepted", bad_modes[i]);
-        assert_int_equal(st.code, GRPC_STATUS_INVALID_ARGUMENT);
+        assert_int_equal(st.code, VK_INVALID_ARGUMENT);
         assert_contains(st.message, "access_mode");
     }
     /* no access_mode message at all */
@@ -137,7 +137,7 @@ static void test_fs_types(void **state) {
             capability_init(&c, MOUNT, CSI__V1__VOLUME_CAPABILITY__ACCESS_MODE__MODE__MULTI_NODE_MULTI_WRITER, bad[i]);
         vk_status st = {0};
         if (csi_check_capabilities(&cap, 1, &st)) fail_msg("fs_type \"%s\" accepted", bad[i]);
-        assert_int_equal(st.code, GRPC_STATUS_INVALID_ARGUMENT);
+        assert_int_equal(st.code, VK_INVALID_ARGUMENT);
         assert_contains(st.message, bad[i]);
         assert_contains(st.message, "fs_type");
     }

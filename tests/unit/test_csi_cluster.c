@@ -65,7 +65,7 @@ static int teardown(void **state) {
 
 /* Expects the secrets to be refused with code, the message holding needle and never
  * the password. */
-static void refused(csi_clusters *cl, const char *const *kv, const char *cluster_name, grpc_status_code code,
+static void refused(csi_clusters *cl, const char *const *kv, const char *cluster_name, vk_code code,
                     const char *needle) {
     secrets_request r;
     vms_client *c = (vms_client *)0x1;
@@ -90,20 +90,20 @@ static vms_client *client_for(csi_clusters *cl, const char *const *kv, const cha
 
 static void test_missing_endpoint(void **state) {
     static const char *const kv[] = {"username", "admin", "password", PASSWORD, NULL};
-    refused(*state, kv, NULL, GRPC_STATUS_INVALID_ARGUMENT, "\"endpoint\"");
+    refused(*state, kv, NULL, VK_INVALID_ARGUMENT, "\"endpoint\"");
     static const char *const empty[] = {"endpoint", "", "username", "admin", "password", PASSWORD, NULL};
-    refused(*state, empty, NULL, GRPC_STATUS_INVALID_ARGUMENT, "\"endpoint\"");
+    refused(*state, empty, NULL, VK_INVALID_ARGUMENT, "\"endpoint\"");
 }
 
 static void test_credentials_required(void **state) {
     static const char *const no_password[] = {"endpoint", "vms.example", "username", "admin", NULL};
-    refused(*state, no_password, NULL, GRPC_STATUS_INVALID_ARGUMENT, "\"password\"");
+    refused(*state, no_password, NULL, VK_INVALID_ARGUMENT, "\"password\"");
     static const char *const no_user[] = {"endpoint", "vms.example", "password", PASSWORD, NULL};
-    refused(*state, no_user, NULL, GRPC_STATUS_INVALID_ARGUMENT, "\"username\"");
+    refused(*state, no_user, NULL, VK_INVALID_ARGUMENT, "\"username\"");
     static const char *const nothing[] = {"endpoint", "vms.example", NULL};
-    refused(*state, nothing, NULL, GRPC_STATUS_INVALID_ARGUMENT, "\"token\"");
+    refused(*state, nothing, NULL, VK_INVALID_ARGUMENT, "\"token\"");
     static const char *const empty_password[] = {"endpoint", "vms.example", "username", "admin", "password", "", NULL};
-    refused(*state, empty_password, NULL, GRPC_STATUS_INVALID_ARGUMENT, "\"password\"");
+    refused(*state, empty_password, NULL, VK_INVALID_ARGUMENT, "\"password\"");
     /* an unusable endpoint is refused by the client's own validation, still without the
      * password */
     static const char *const bad_endpoint[] = {"endpoint", "http://vms.example:80", "username", "admin",
@@ -112,7 +112,7 @@ static void test_credentials_required(void **state) {
     vms_client *c = NULL;
     vk_status st = {0};
     assert_false(csi_clusters_client(*state, secrets_map(&r, bad_endpoint), NULL, &c, &st));
-    assert_int_not_equal(st.code, GRPC_STATUS_OK);
+    assert_int_not_equal(st.code, VK_OK);
     assert_lacks(st.message, PASSWORD);
 }
 
@@ -199,9 +199,9 @@ static void test_multi_cluster_pick(void **state) {
 
 static void test_multi_cluster_errors(void **state) {
     const char *kv[] = {"clusters", clusters_yaml, NULL};
-    refused(*state, kv, NULL, GRPC_STATUS_INVALID_ARGUMENT, "cluster_name");
-    refused(*state, kv, "c", GRPC_STATUS_INVALID_ARGUMENT, "\"c\"");
-    refused(*state, kv, "", GRPC_STATUS_INVALID_ARGUMENT, NULL);
+    refused(*state, kv, NULL, VK_INVALID_ARGUMENT, "cluster_name");
+    refused(*state, kv, "c", VK_INVALID_ARGUMENT, "\"c\"");
+    refused(*state, kv, "", VK_INVALID_ARGUMENT, NULL);
 
     static const char *const malformed[] = {
         "a: [h1, h2]\n",                                   /* a sequence, not settings */
@@ -219,17 +219,17 @@ static void test_multi_cluster_errors(void **state) {
             vms_client_free(c);
             fail_msg("malformed clusters YAML accepted: %s", malformed[i]);
         }
-        assert_int_equal(st.code, GRPC_STATUS_INVALID_ARGUMENT);
+        assert_int_equal(st.code, VK_INVALID_ARGUMENT);
         assert_contains(st.message, "clusters");
     }
 
     /* an entry without credentials: the key is named, the password of another entry is not */
     const char *incomplete[] = {"clusters", "a:\n  endpoint: h1\nb:\n  endpoint: h2\n  password: " PASSWORD "\n",
                                 NULL};
-    refused(*state, incomplete, "a", GRPC_STATUS_INVALID_ARGUMENT, "\"token\"");
-    refused(*state, incomplete, "b", GRPC_STATUS_INVALID_ARGUMENT, "\"username\"");
+    refused(*state, incomplete, "a", VK_INVALID_ARGUMENT, "\"token\"");
+    refused(*state, incomplete, "b", VK_INVALID_ARGUMENT, "\"username\"");
     const char *no_endpoint[] = {"clusters", "a:\n  username: u\n  password: " PASSWORD "\n", NULL};
-    refused(*state, no_endpoint, "a", GRPC_STATUS_INVALID_ARGUMENT, "\"endpoint\"");
+    refused(*state, no_endpoint, "a", VK_INVALID_ARGUMENT, "\"endpoint\"");
 }
 
 /* ---------- default cluster from the secret directory ---------- */
@@ -294,7 +294,7 @@ static void test_default_cluster_from_secret_dir(void **state) {
     char password_file[512];
     snprintf(password_file, sizeof password_file, "%s/password", dir);
     assert_int_equal(unlink(password_file), 0);
-    refused(cl, none, NULL, GRPC_STATUS_FAILED_PRECONDITION, "\"password\"");
+    refused(cl, none, NULL, VK_FAILED_PRECONDITION, "\"password\"");
     csi_clusters_free(cl);
     remove_dir(dir);
 }
@@ -318,8 +318,8 @@ static void test_token_in_secret_dir(void **state) {
 
 static void test_no_default_cluster(void **state) {
     static const char *const none[] = {NULL};
-    refused(*state, none, NULL, GRPC_STATUS_FAILED_PRECONDITION, "--vms-secret-dir");
-    refused(*state, none, "a", GRPC_STATUS_FAILED_PRECONDITION, NULL);
+    refused(*state, none, NULL, VK_FAILED_PRECONDITION, "--vms-secret-dir");
+    refused(*state, none, "a", VK_FAILED_PRECONDITION, NULL);
 }
 
 /* ---------- failures reported through csi_vms_fail ---------- */
@@ -334,8 +334,8 @@ static void test_vms_fail_keeps_code_and_names_the_step(void **state) {
     snprintf(err.endpoint, sizeof err.endpoint, "https://vms.example:443");
     snprintf(err.message, sizeof err.message, "Operation timed out after 500 milliseconds");
     vk_status st = {0};
-    assert_int_equal(csi_vms_fail(&st, &err, "looking up %s \"%s\"", "view policy", "p"), GRPC_STATUS_DEADLINE_EXCEEDED);
-    assert_int_equal(st.code, GRPC_STATUS_DEADLINE_EXCEEDED);
+    assert_int_equal(csi_vms_fail(&st, &err, "looking up %s \"%s\"", "view policy", "p"), VK_DEADLINE_EXCEEDED);
+    assert_int_equal(st.code, VK_DEADLINE_EXCEEDED);
     assert_int_equal(strncmp(st.message, "looking up view policy \"p\": ", 28), 0);
     assert_contains(st.message, "https://vms.example:443");
 
@@ -343,13 +343,13 @@ static void test_vms_fail_keeps_code_and_names_the_step(void **state) {
     err.kind = VMS_ERR_HTTP;
     err.http_status = 404;
     snprintf(err.message, sizeof err.message, "Not found.");
-    assert_int_equal(csi_vms_fail(&st, &err, "reading quota %d", 7), GRPC_STATUS_NOT_FOUND);
+    assert_int_equal(csi_vms_fail(&st, &err, "reading quota %d", 7), VK_NOT_FOUND);
     assert_int_equal(strncmp(st.message, "reading quota 7: ", 17), 0);
 
     vms_error_clear(&err);
     err.kind = VMS_ERR_TRANSPORT;
     snprintf(err.message, sizeof err.message, "Connection refused");
-    assert_int_equal(csi_vms_fail(&st, &err, "creating the view of volume %s", "pvc-1"), GRPC_STATUS_UNAVAILABLE);
+    assert_int_equal(csi_vms_fail(&st, &err, "creating the view of volume %s", "pvc-1"), VK_UNAVAILABLE);
     assert_contains(st.message, "pvc-1");
     assert_contains(st.message, "Connection refused");
 }

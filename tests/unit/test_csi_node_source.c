@@ -141,13 +141,13 @@ static void test_refusals(void **state) {
     csi_node_source src;
     const char *no_pool[] = {"export_path", "/k8s/v", NULL};
     assert_false(csi_node_source_resolve(&o, "vk1::2:/k8s/v", make_context(&c, no_pool), NULL, 0, NULL, &src, &st));
-    assert_int_equal(st.code, GRPC_STATUS_INVALID_ARGUMENT);
+    assert_int_equal(st.code, VK_INVALID_ARGUMENT);
     const char *escape[] = {"export_path", "/k8s/../etc", "vip_pool_ranges", "10.0.0.1", NULL};
     assert_false(csi_node_source_resolve(&o, "vk1::2:/k8s/v", make_context(&c, escape), NULL, 0, NULL, &src, &st));
-    assert_int_equal(st.code, GRPC_STATUS_INVALID_ARGUMENT);
+    assert_int_equal(st.code, VK_INVALID_ARGUMENT);
     const char *none[] = {NULL};
     assert_false(csi_node_source_resolve(&o, "not-a-path", make_context(&c, none), NULL, 0, NULL, &src, &st));
-    assert_int_equal(st.code, GRPC_STATUS_NOT_FOUND);
+    assert_int_equal(st.code, VK_NOT_FOUND);
     char out[32];
     assert_false(csi_pick_vip("nonsense", "v", out, sizeof out));
 }

@@ -92,7 +92,7 @@ static void volume_refused(const char *const *kv, const char *needle1, const cha
     csi_volume_params p;
     vk_status st = {0};
     assert_false(csi_volume_params_parse(CSI_MAP(&r.req, parameters), &p, &st));
-    assert_int_equal(st.code, GRPC_STATUS_INVALID_ARGUMENT);
+    assert_int_equal(st.code, VK_INVALID_ARGUMENT);
     if (needle1) assert_contains(st.message, needle1);
     if (needle2) assert_contains(st.message, needle2);
 }
@@ -231,7 +231,7 @@ static void test_null_value_is_empty(void **state) {
     csi_volume_params p;
     vk_status st = {0};
     assert_false(csi_volume_params_parse(CSI_MAP(&r.req, parameters), &p, &st));
-    assert_int_equal(st.code, GRPC_STATUS_INVALID_ARGUMENT);
+    assert_int_equal(st.code, VK_INVALID_ARGUMENT);
     assert_contains(st.message, "root_export");
 }
 
@@ -279,7 +279,7 @@ static void test_lenient_parse(void **state) {
     static const char *const relative[] = {"root_export", "k8s", NULL};
     volume_request_init(&r, relative);
     assert_false(csi_volume_params_parse_lenient(CSI_MAP(&r.req, parameters), &p, &st));
-    assert_int_equal(st.code, GRPC_STATUS_INVALID_ARGUMENT);
+    assert_int_equal(st.code, VK_INVALID_ARGUMENT);
     assert_contains(st.message, "root_export");
 }
 
@@ -323,7 +323,7 @@ static void test_snapshot_params(void **state) {
     static const char *const volume_key[] = {"root_export", "/k8s", NULL};
     snapshot_request_init(&r, volume_key);
     assert_false(csi_snapshot_params_parse(CSI_MAP(&r.req, parameters), &p, &st));
-    assert_int_equal(st.code, GRPC_STATUS_INVALID_ARGUMENT);
+    assert_int_equal(st.code, VK_INVALID_ARGUMENT);
     assert_contains(st.message, "\"root_export\"");
     assert_contains(st.message, "VolumeSnapshotClass");
 }
@@ -354,7 +354,7 @@ static void test_mutable_params(void **state) {
         const char *kv[] = {"qos_policy", "gold", k[0], k[1], NULL};
         modify_request_init(&r, kv);
         assert_false(csi_mutable_params_parse(CSI_MAP(&r.req, mutable_parameters), &p, &st));
-        assert_int_equal(st.code, GRPC_STATUS_INVALID_ARGUMENT);
+        assert_int_equal(st.code, VK_INVALID_ARGUMENT);
         assert_contains(st.message, k[0]);
         assert_contains(st.message, "only qos_policy");
     }

@@ -26,7 +26,7 @@ static void refuses(const char *text, const char *why) {
     vk_endpoint ep;
     vk_status st;
     assert_false(vk_endpoint_parse(text, &ep, &st));
-    assert_int_equal(st.code, GRPC_STATUS_INVALID_ARGUMENT);
+    assert_int_equal(st.code, VK_INVALID_ARGUMENT);
     assert_non_null(strstr(st.message, why));
 }
 
@@ -130,7 +130,7 @@ static void prepare(const char *name, bool expect_ok, const char *why) {
     bool ok = vk_endpoint_prepare_listen(&ep, &st);
     assert_int_equal(ok, expect_ok);
     if (!expect_ok) {
-        assert_int_equal(st.code, GRPC_STATUS_FAILED_PRECONDITION);
+        assert_int_equal(st.code, VK_FAILED_PRECONDITION);
         assert_non_null(strstr(st.message, why));
     }
 }

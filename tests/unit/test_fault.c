@@ -29,7 +29,7 @@ static void test_error_action(void **state) {
     assert_true(vk_fault_configure("vms.create_view=error:UNAVAILABLE", &st));
     assert_false(vk_fault_point("vms.create_quota", &st));
     assert_true(vk_fault_point("vms.create_view", &st));
-    assert_int_equal(st.code, GRPC_STATUS_UNAVAILABLE);
+    assert_int_equal(st.code, VK_UNAVAILABLE);
     assert_non_null(strstr(st.message, "vms.create_view"));
 }
 
@@ -40,10 +40,10 @@ static void test_nth_hit_only(void **state) {
     assert_false(vk_fault_point("a", &st));
     assert_false(vk_fault_point("a", &st));
     assert_true(vk_fault_point("a", &st));
-    assert_int_equal(st.code, GRPC_STATUS_NOT_FOUND);
+    assert_int_equal(st.code, VK_NOT_FOUND);
     assert_false(vk_fault_point("a", &st));
     assert_true(vk_fault_point("b", &st));
-    assert_int_equal(st.code, GRPC_STATUS_INTERNAL);
+    assert_int_equal(st.code, VK_INTERNAL);
 }
 
 static void test_sleep_action(void **state) {
@@ -89,7 +89,7 @@ static void test_malformed_specs(void **state) {
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         vk_status st;
         if (vk_fault_configure(bad[i], &st)) fail_msg("spec \"%s\" should be refused", bad[i]);
-        assert_int_equal(st.code, GRPC_STATUS_INVALID_ARGUMENT);
+        assert_int_equal(st.code, VK_INVALID_ARGUMENT);
     }
     /* a refused spec leaves no rule behind */
     vk_status st;

@@ -74,7 +74,7 @@ static void refused(const char *flag, const char *value, const char *why) {
     vk_status st;
     char *argv[] = {"vast-csi", (char *)flag, (char *)value, NULL};
     assert_false(parse_args(&o, &st, value ? 3 : 2, argv));
-    assert_int_equal(st.code, GRPC_STATUS_INVALID_ARGUMENT);
+    assert_int_equal(st.code, VK_INVALID_ARGUMENT);
     if (!strstr(st.message, why)) fail_msg("message \"%s\" lacks \"%s\"", st.message, why);
 }
 

@@ -46,27 +46,27 @@ static void gate_wait_for_waiters(int n) {
 }
 
 /* ---- handlers ---- */
-static grpc_status_code probe_ok(vk_rpc_call *call, const ProtobufCMessage *req, ProtobufCMessage **resp) {
+static vk_code probe_ok(vk_rpc_call *call, const ProtobufCMessage *req, ProtobufCMessage **resp) {
     (void)req;
     seen_remaining_ms = vk_rpc_call_remaining_ms(call);
     Csi__V1__ProbeResponse *r = vk_rpc_new_message(call, &csi__v1__probe_response__descriptor);
     *resp = &r->base;
-    return GRPC_STATUS_OK;
+    return VK_OK;
 }
 
-static grpc_status_code info_fails(vk_rpc_call *call, const ProtobufCMessage *req, ProtobufCMessage **resp) {
+static vk_code info_fails(vk_rpc_call *call, const ProtobufCMessage *req, ProtobufCMessage **resp) {
     (void)req, (void)resp;
-    return vk_rpc_fail(call, GRPC_STATUS_NOT_FOUND, "volume %s not found on cluster %s", "v-1", "c-1");
+    return vk_rpc_fail(call, VK_NOT_FOUND, "volume %s not found on cluster %s", "v-1", "c-1");
 }
 
-static grpc_status_code caps_forgets_response(vk_rpc_call *call, const ProtobufCMessage *req,
+static vk_code caps_forgets_response(vk_rpc_call *call, const ProtobufCMessage *req,
                                               ProtobufCMessage **resp) {
     (void)call, (void)req, (void)resp;
-    return GRPC_STATUS_OK;
+    return VK_OK;
 }
 
 /* Controller lane: echoes the volume name after the gate opens. */
-static grpc_status_code slow_create(vk_rpc_call *call, const ProtobufCMessage *req, ProtobufCMessage **resp) {
+static vk_code slow_create(vk_rpc_call *call, const ProtobufCMessage *req, ProtobufCMessage **resp) {
     const Csi__V1__CreateVolumeRequest *r = (const Csi__V1__CreateVolumeRequest *)req;
     pthread_mutex_lock(&gate_lock);
     gate_waiting++;
@@ -78,7 +78,7 @@ static grpc_status_code slow_create(vk_rpc_call *call, const ProtobufCMessage *r
     v->volume_id = vk_rpc_strdup(call, r->name);
     out->volume = v;
     *resp = &out->base;
-    return GRPC_STATUS_OK;
+    return VK_OK;
 }
 
 /* ---- fixture ---- */
@@ -123,10 +123,10 @@ static void stop(fixture *f) {
     free(f);
 }
 
-static grpc_status_code call_path(fixture *f, const char *path, const ProtobufCMessageDescriptor *out_desc,
+static vk_code call_path(fixture *f, const char *path, const ProtobufCMessageDescriptor *out_desc,
                                   int64_t timeout_ms, vk_status *st) {
     ProtobufCMessage *resp = NULL;
-    grpc_status_code code = vk_rpc_client_call(f->client, path, NULL, out_desc, timeout_ms, &resp, st);
+    vk_code code = vk_rpc_client_call(f->client, path, NULL, out_desc, timeout_ms, &resp, st);
     if (resp) protobuf_c_message_free_unpacked(resp, NULL);
     return code;
 }
@@ -136,7 +136,7 @@ static grpc_status_code call_path(fixture *f, const char *path, const ProtobufCM
 typedef struct {
     fixture *f;
     char name[32];
-    grpc_status_code code;
+    vk_code code;
     char message[VK_STATUS_MESSAGE_MAX];
     char volume_id[32];
     pthread_t thread;
@@ -167,10 +167,10 @@ static void test_status_and_message_reach_the_client(void **state) {
     fixture *f = start(2, 1000);
     vk_status st;
     assert_int_equal(call_path(f, "/csi.v1.Identity/Probe", &csi__v1__probe_response__descriptor, 5000, &st),
-                     GRPC_STATUS_OK);
-    assert_int_equal(call_path(f, "/csi.v1.Identity/GetPluginInfo", NULL, 5000, &st), GRPC_STATUS_NOT_FOUND);
+                     VK_OK);
+    assert_int_equal(call_path(f, "/csi.v1.Identity/GetPluginInfo", NULL, 5000, &st), VK_NOT_FOUND);
     assert_string_equal(st.message, "volume v-1 not found on cluster c-1");
-    assert_int_equal(call_path(f, "/csi.v1.Identity/GetPluginCapabilities", NULL, 5000, &st), GRPC_STATUS_INTERNAL);
+    assert_int_equal(call_path(f, "/csi.v1.Identity/GetPluginCapabilities", NULL, 5000, &st), VK_INTERNAL);
     assert_non_null(strstr(st.message, "no response"));
     stop(f);
 }
@@ -179,9 +179,9 @@ static void test_unserved_and_unknown_methods(void **state) {
     (void)state;
     fixture *f = start(1, 1000);
     vk_status st;
-    assert_int_equal(call_path(f, "/csi.v1.Controller/DeleteVolume", NULL, 5000, &st), GRPC_STATUS_UNIMPLEMENTED);
+    assert_int_equal(call_path(f, "/csi.v1.Controller/DeleteVolume", NULL, 5000, &st), VK_UNIMPLEMENTED);
     assert_non_null(strstr(st.message, "/csi.v1.Controller/DeleteVolume"));
-    assert_int_equal(call_path(f, "/x.y.Z/Nope", NULL, 5000, &st), GRPC_STATUS_UNIMPLEMENTED);
+    assert_int_equal(call_path(f, "/x.y.Z/Nope", NULL, 5000, &st), VK_UNIMPLEMENTED);
     assert_non_null(strstr(st.message, "csi.v1.Identity, csi.v1.Controller"));
     stop(f);
 }
@@ -206,13 +206,13 @@ static void test_fast_lane_is_not_blocked_by_workers(void **state) {
     for (int i = 0; i < 2; i++) pthread_create(&calls[i].thread, NULL, run_create, &calls[i]);
     gate_wait_for_waiters(2); /* both workers are inside the slow handler */
     vk_status st;
-    assert_int_equal(call_path(f, "/csi.v1.Identity/Probe", NULL, 2000, &st), GRPC_STATUS_OK);
-    assert_int_equal(call_path(f, "/nope/Nope", NULL, 2000, &st), GRPC_STATUS_UNIMPLEMENTED);
+    assert_int_equal(call_path(f, "/csi.v1.Identity/Probe", NULL, 2000, &st), VK_OK);
+    assert_int_equal(call_path(f, "/nope/Nope", NULL, 2000, &st), VK_UNIMPLEMENTED);
     assert_int_equal(vk_rpc_server_in_flight(f->server) >= 2, 1);
     gate_release();
     for (int i = 0; i < 2; i++) {
         pthread_join(calls[i].thread, NULL);
-        assert_int_equal(calls[i].code, GRPC_STATUS_OK);
+        assert_int_equal(calls[i].code, VK_OK);
         assert_string_equal(calls[i].volume_id, calls[i].name);
     }
     stop(f);
@@ -259,8 +259,8 @@ static void test_shutdown_lets_calls_finish(void **state) {
      * through separate processes and Python's client. */
     for (int i = 0; i < 3; i++) {
         pthread_join(calls[i].thread, NULL);
-        bool client_race = calls[i].code == GRPC_STATUS_UNAVAILABLE && strstr(calls[i].message, "Broken pipe");
-        if (calls[i].code != GRPC_STATUS_OK && !client_race) {
+        bool client_race = calls[i].code == VK_UNAVAILABLE && strstr(calls[i].message, "Broken pipe");
+        if (calls[i].code != VK_OK && !client_race) {
             fail_msg("call %d: %d %s", i, calls[i].code, calls[i].message);
         }
     }
@@ -281,7 +281,7 @@ static void test_grace_expiry_cancels_then_waits_for_handlers(void **state) {
     pthread_t t;
     pthread_create(&t, NULL, run_shutdown, &job);
     pthread_join(call.thread, NULL); /* the client is released by the cancellation */
-    assert_int_not_equal(call.code, GRPC_STATUS_OK);
+    assert_int_not_equal(call.code, VK_OK);
     assert_false(atomic_load(&job.done)); /* the handler still holds its call */
     gate_release();
     pthread_join(t, NULL);
@@ -309,7 +309,7 @@ static void test_queued_calls_skip_their_handler_after_grace(void **state) {
     int handled = gate_waiting;
     pthread_mutex_unlock(&gate_lock);
     assert_int_equal(handled, 1); /* only the call already running reached its handler */
-    for (int i = 0; i < 3; i++) assert_int_not_equal(calls[i].code, GRPC_STATUS_OK);
+    for (int i = 0; i < 3; i++) assert_int_not_equal(calls[i].code, VK_OK);
     stop(f);
 }
 
@@ -328,8 +328,8 @@ static void test_queue_wait_limit_answers_unavailable(void **state) {
     gate_release();
     pthread_join(busy.thread, NULL);
     pthread_join(queued.thread, NULL);
-    assert_int_equal(busy.code, GRPC_STATUS_OK);
-    assert_int_equal(queued.code, GRPC_STATUS_UNAVAILABLE);
+    assert_int_equal(busy.code, VK_OK);
+    assert_int_equal(queued.code, VK_UNAVAILABLE);
     if (!strstr(queued.message, "busy")) fail_msg("message: %s", queued.message);
     pthread_mutex_lock(&gate_lock);
     int handled = gate_waiting;
@@ -350,7 +350,7 @@ static void *run_probes(void *arg) {
     for (int i = 0; i < 50; i++) {
         vk_status st;
         if (call_path(p->f, "/csi.v1.Identity/Probe", &csi__v1__probe_response__descriptor, 5000, &st) !=
-            GRPC_STATUS_OK) {
+            VK_OK) {
             p->failures++;
         }
     }

@@ -10,34 +10,34 @@
 
 static void test_names_match_grpc_codes(void **state) {
     (void)state;
-    assert_string_equal(vk_status_name(GRPC_STATUS_OK), "OK");
-    assert_string_equal(vk_status_name(GRPC_STATUS_INVALID_ARGUMENT), "INVALID_ARGUMENT");
-    assert_string_equal(vk_status_name(GRPC_STATUS_NOT_FOUND), "NOT_FOUND");
-    assert_string_equal(vk_status_name(GRPC_STATUS_FAILED_PRECONDITION), "FAILED_PRECONDITION");
-    assert_string_equal(vk_status_name(GRPC_STATUS_UNIMPLEMENTED), "UNIMPLEMENTED");
-    assert_string_equal(vk_status_name(GRPC_STATUS_UNAUTHENTICATED), "UNAUTHENTICATED");
-    assert_string_equal(vk_status_name((grpc_status_code)17), "UNKNOWN_CODE");
-    assert_string_equal(vk_status_name((grpc_status_code)-1), "UNKNOWN_CODE");
+    assert_string_equal(vk_status_name(VK_OK), "OK");
+    assert_string_equal(vk_status_name(VK_INVALID_ARGUMENT), "INVALID_ARGUMENT");
+    assert_string_equal(vk_status_name(VK_NOT_FOUND), "NOT_FOUND");
+    assert_string_equal(vk_status_name(VK_FAILED_PRECONDITION), "FAILED_PRECONDITION");
+    assert_string_equal(vk_status_name(VK_UNIMPLEMENTED), "UNIMPLEMENTED");
+    assert_string_equal(vk_status_name(VK_UNAUTHENTICATED), "UNAUTHENTICATED");
+    assert_string_equal(vk_status_name((vk_code)17), "UNKNOWN_CODE");
+    assert_string_equal(vk_status_name((vk_code)-1), "UNKNOWN_CODE");
 }
 
 static void test_parse_round_trips_every_code(void **state) {
     (void)state;
     for (int code = 0; code <= 16; code++) {
-        grpc_status_code parsed;
-        assert_true(vk_status_parse(vk_status_name((grpc_status_code)code), &parsed));
+        vk_code parsed;
+        assert_true(vk_status_parse(vk_status_name((vk_code)code), &parsed));
         assert_int_equal(parsed, code);
     }
 }
 
 static void test_parse_loose_forms(void **state) {
     (void)state;
-    grpc_status_code c;
+    vk_code c;
     assert_true(vk_status_parse("NotFound", &c));
-    assert_int_equal(c, GRPC_STATUS_NOT_FOUND);
+    assert_int_equal(c, VK_NOT_FOUND);
     assert_true(vk_status_parse("resource_exhausted", &c));
-    assert_int_equal(c, GRPC_STATUS_RESOURCE_EXHAUSTED);
+    assert_int_equal(c, VK_RESOURCE_EXHAUSTED);
     assert_true(vk_status_parse("14", &c));
-    assert_int_equal(c, GRPC_STATUS_UNAVAILABLE);
+    assert_int_equal(c, VK_UNAVAILABLE);
     assert_false(vk_status_parse("17", &c));
     assert_false(vk_status_parse("NOT_A_CODE", &c));
     assert_false(vk_status_parse("", &c));
@@ -48,16 +48,16 @@ static void test_parse_loose_forms(void **state) {
 static void test_set_formats_and_truncates(void **state) {
     (void)state;
     vk_status st;
-    assert_int_equal(vk_status_set(&st, GRPC_STATUS_NOT_FOUND, "volume %s on %s", "v1", "c1"),
-                     GRPC_STATUS_NOT_FOUND);
+    assert_int_equal(vk_status_set(&st, VK_NOT_FOUND, "volume %s on %s", "v1", "c1"),
+                     VK_NOT_FOUND);
     assert_string_equal(st.message, "volume v1 on c1");
     char big[3000];
     memset(big, 'a', sizeof big - 1);
     big[sizeof big - 1] = '\0';
-    vk_status_set(&st, GRPC_STATUS_INTERNAL, "%s", big);
+    vk_status_set(&st, VK_INTERNAL, "%s", big);
     assert_int_equal(strlen(st.message), VK_STATUS_MESSAGE_MAX - 1);
     vk_status_ok(&st);
-    assert_int_equal(st.code, GRPC_STATUS_OK);
+    assert_int_equal(st.code, VK_OK);
     assert_string_equal(st.message, "");
 }
 

@@ -257,7 +257,7 @@ void assert_vms_code(const vms_error *err, int code) {
     vk_status st;
     vms_error_to_status(err, &st);
     if ((int)st.code != code)
-        print_error("expected %s, got %s: %s\n", vk_status_name((grpc_status_code)code), vk_status_name(st.code),
+        print_error("expected %s, got %s: %s\n", vk_status_name((vk_code)code), vk_status_name(st.code),
                     st.message);
     assert_int_equal(st.code, code);
 }

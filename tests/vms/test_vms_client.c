@@ -124,7 +124,7 @@ static void test_bad_password_is_unauthenticated(void **state) {
     assert_false(vms_get(c, "views/", seconds(10), &answer, &err));
     assert_null(answer);
     assert_int_equal(err.http_status, 401);
-    assert_vms_code(&err, GRPC_STATUS_UNAUTHENTICATED);
+    assert_vms_code(&err, VK_UNAUTHENTICATED);
     vk_status st;
     vms_error_to_status(&err, &st);
     assert_non_null(strstr(st.message, "check the username/password"));
@@ -146,7 +146,7 @@ static void test_permission_denied_is_not_retried(void **state) {
     assert_false(vms_quota_create(c, &spec, NULL, seconds(10), &err));
     assert_int_equal(err.http_status, 403);
     assert_string_equal(err.code, "permission_denied");
-    assert_vms_code(&err, GRPC_STATUS_PERMISSION_DENIED);
+    assert_vms_code(&err, VK_PERMISSION_DENIED);
     assert_int_equal(sim_stat(&sim, "POST quotas/"), 1);
     assert_int_equal(sim_stat(&sim, "POST token/"), 1); /* no refresh for a missing permission */
     /* Reads are allowed. */
@@ -172,7 +172,7 @@ static void test_api_token_needs_no_login(void **state) {
     cfg.api_token = "not-a-token";
     c = sim_client(&cfg);
     assert_false(vms_get(c, "views/", seconds(10), &answer, &err));
-    assert_vms_code(&err, GRPC_STATUS_UNAUTHENTICATED);
+    assert_vms_code(&err, VK_UNAUTHENTICATED);
     assert_int_equal(sim_stat(&sim, "POST token/"), 0); /* an API token is never "refreshed" */
     vms_client_free(c);
 }
@@ -212,7 +212,7 @@ static void test_retries_stop_at_max_attempts(void **state) {
     assert_false(vms_get(c, "views/", seconds(10), &answer, &err));
     assert_int_equal(err.http_status, 503);
     assert_int_equal(err.attempts, 3);
-    assert_vms_code(&err, GRPC_STATUS_UNAVAILABLE);
+    assert_vms_code(&err, VK_UNAVAILABLE);
     assert_int_equal(sim_stat(&sim, "GET views/"), 3);
     vms_client_free(c);
 }
@@ -227,14 +227,14 @@ static void test_400_and_unsafe_writes_are_not_retried(void **state) {
     sim_set_faults(&sim, "{\"method\": \"GET\", \"path\": \"views/\", \"error_status\": 400, \"error_rate\": 1.0, "
                          "\"count\": 1}");
     assert_false(vms_get(c, "views/", seconds(10), &answer, &err));
-    assert_vms_code(&err, GRPC_STATUS_INVALID_ARGUMENT);
+    assert_vms_code(&err, VK_INVALID_ARGUMENT);
     assert_int_equal(sim_stat(&sim, "GET views/"), 1);
     /* A real 400: a quota without a path. */
     json_t *body = json_pack("{s:s}", "name", "no-path");
     assert_false(vms_post(c, "quotas/", body, 0, seconds(10), &answer, &err));
     assert_int_equal(err.http_status, 400);
     assert_string_equal(err.field, "path");
-    assert_vms_code(&err, GRPC_STATUS_INVALID_ARGUMENT);
+    assert_vms_code(&err, VK_INVALID_ARGUMENT);
     assert_int_equal(sim_stat(&sim, "POST quotas/"), 1);
     /* A 503 on a POST that is not marked idempotent: it may have happened, so no resend. */
     sim_set_faults(&sim, "{\"method\": \"POST\", \"path\": \"quotas/\", \"error_status\": 503, \"error_rate\": 1.0, "
@@ -282,7 +282,7 @@ static void test_hang_ends_at_the_deadline(void **state) {
     assert_false(vms_get(c, "views/", vk_deadline_in(500), &answer, &err));
     int64_t elapsed = vk_now_ms() - started;
     assert_int_equal(err.kind, VMS_ERR_DEADLINE);
-    assert_vms_code(&err, GRPC_STATUS_DEADLINE_EXCEEDED);
+    assert_vms_code(&err, VK_DEADLINE_EXCEEDED);
     assert_true(elapsed >= 450);
     assert_true(elapsed < 5000); /* half the 10 s hang it races: a busy machine never decides */
     vms_client_free(c);
@@ -329,7 +329,7 @@ static void test_unreachable_endpoint_is_unavailable(void **state) {
     assert_false(vms_get(c, "views/", seconds(10), &answer, &err));
     assert_int_equal(err.kind, VMS_ERR_TRANSPORT);
     assert_int_equal(err.attempts, 4); /* connection refused: retried, even for the token POST */
-    assert_vms_code(&err, GRPC_STATUS_UNAVAILABLE);
+    assert_vms_code(&err, VK_UNAVAILABLE);
     vk_status st;
     vms_error_to_status(&err, &st);
     assert_non_null(strstr(st.message, "http://127.0.0.1:1"));
@@ -371,7 +371,7 @@ static void test_tenant_header_scopes_requests(void **state) {
     unknown_cfg.tenant = "no-such-tenant";
     vms_client *unknown = sim_client(&unknown_cfg);
     assert_false(vms_list(unknown, VMS_QUOTAS, VMS_NO_FILTERS, seconds(10), &seen, &err));
-    assert_vms_code(&err, GRPC_STATUS_PERMISSION_DENIED);
+    assert_vms_code(&err, VK_PERMISSION_DENIED);
 
     assert_int_equal(vms_quota_delete(admin, in_default.obj.id, seconds(10), &err), VMS_FOUND);
     assert_int_equal(vms_quota_delete(admin, in_tenant.obj.id, seconds(10), &err), VMS_FOUND);

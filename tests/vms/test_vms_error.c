@@ -1,6 +1,6 @@
 /* vms_error: reading VMS error answers and the mapping to gRPC codes, class by class. */
 #include "vk/vms_error.h"
-#include "vk/vms_internal.h"
+#include "vms_internal.h"
 
 #include <setjmp.h>
 #include <stdarg.h>
@@ -32,7 +32,7 @@ static vms_error transport_error(vms_error_kind kind, const char *message) {
     return err;
 }
 
-static grpc_status_code map(const vms_error *err, vk_status *st) { return vms_error_to_status(err, st); }
+static vk_code map(const vms_error *err, vk_status *st) { return vms_error_to_status(err, st); }
 
 static void test_field_errors_are_joined(void **state) {
     (void)state;
@@ -67,7 +67,7 @@ static void test_unique_violation_is_already_exists(void **state) {
     vk_status st;
     vms_error err = http_error(400, "{\"name\": [\"This field must be unique.\"]}");
     assert_true(vms_error_is_unique_violation(&err));
-    assert_int_equal(map(&err, &st), GRPC_STATUS_ALREADY_EXISTS);
+    assert_int_equal(map(&err, &st), VK_ALREADY_EXISTS);
     /* Names the object, the cluster, the request and what VMS said. */
     assert_non_null(strstr(st.message, "quota path=/k8s/pvc-1"));
     assert_non_null(strstr(st.message, "https://vms.example:443"));
@@ -80,7 +80,7 @@ static void test_other_400_is_invalid_argument(void **state) {
     vk_status st;
     vms_error err = http_error(400, "{\"path\": [\"Directory does not exist\"]}");
     assert_false(vms_error_is_unique_violation(&err));
-    assert_int_equal(map(&err, &st), GRPC_STATUS_INVALID_ARGUMENT);
+    assert_int_equal(map(&err, &st), VK_INVALID_ARGUMENT);
     assert_non_null(strstr(st.message, "path: Directory does not exist"));
 }
 
@@ -88,17 +88,17 @@ static void test_auth_failures(void **state) {
     (void)state;
     vk_status st;
     vms_error err = http_error(401, "{\"detail\": \"No active account found with the given credentials\"}");
-    assert_int_equal(map(&err, &st), GRPC_STATUS_UNAUTHENTICATED);
+    assert_int_equal(map(&err, &st), VK_UNAUTHENTICATED);
     assert_non_null(strstr(st.message, "check the username/password"));
     assert_non_null(strstr(st.message, "StorageClass secret"));
 
     err = http_error(403, "{\"detail\": \"Token is invalid or expired\"}");
     assert_true(vms_error_is_token_expiry(&err));
-    assert_int_equal(map(&err, &st), GRPC_STATUS_UNAUTHENTICATED);
+    assert_int_equal(map(&err, &st), VK_UNAUTHENTICATED);
 
     err = http_error(403, "{\"detail\": \"You do not have permission to perform this action.\", "
                           "\"code\": \"permission_denied\"}");
-    assert_int_equal(map(&err, &st), GRPC_STATUS_PERMISSION_DENIED);
+    assert_int_equal(map(&err, &st), VK_PERMISSION_DENIED);
     assert_non_null(strstr(st.message, "role"));
 }
 
@@ -107,34 +107,34 @@ static void test_not_found_conflict_and_server_errors(void **state) {
     vk_status st;
     vms_error err = http_error(404, "{\"detail\": \"Not found.\"}");
     assert_true(vms_error_is_not_found(&err));
-    assert_int_equal(map(&err, &st), GRPC_STATUS_NOT_FOUND);
+    assert_int_equal(map(&err, &st), VK_NOT_FOUND);
     err = http_error(409, "{\"detail\": \"view policy is used by 2 views\"}");
-    assert_int_equal(map(&err, &st), GRPC_STATUS_FAILED_PRECONDITION);
+    assert_int_equal(map(&err, &st), VK_FAILED_PRECONDITION);
     assert_non_null(strstr(st.message, "used by 2 views"));
     for (long status = 500; status <= 504; status++) {
         err = http_error(status, "{\"detail\": \"Service temporarily unavailable, try again later.\"}");
-        assert_int_equal(map(&err, &st), GRPC_STATUS_UNAVAILABLE);
+        assert_int_equal(map(&err, &st), VK_UNAVAILABLE);
     }
     err = http_error(429, "");
-    assert_int_equal(map(&err, &st), GRPC_STATUS_RESOURCE_EXHAUSTED);
+    assert_int_equal(map(&err, &st), VK_RESOURCE_EXHAUSTED);
 }
 
 static void test_transport_classes(void **state) {
     (void)state;
     vk_status st;
     vms_error err = transport_error(VMS_ERR_TRANSPORT, "Failed to connect to vms.example port 443");
-    assert_int_equal(map(&err, &st), GRPC_STATUS_UNAVAILABLE);
+    assert_int_equal(map(&err, &st), VK_UNAVAILABLE);
     assert_non_null(strstr(st.message, "cannot reach VMS"));
     assert_non_null(strstr(st.message, "Failed to connect"));
 
     err = transport_error(VMS_ERR_TIMEOUT, "Operation timed out after 30000 milliseconds");
-    assert_int_equal(map(&err, &st), GRPC_STATUS_UNAVAILABLE);
+    assert_int_equal(map(&err, &st), VK_UNAVAILABLE);
 
     err = transport_error(VMS_ERR_DEADLINE, "Operation timed out after 500 milliseconds");
-    assert_int_equal(map(&err, &st), GRPC_STATUS_DEADLINE_EXCEEDED);
+    assert_int_equal(map(&err, &st), VK_DEADLINE_EXCEEDED);
 
     err = transport_error(VMS_ERR_TLS, "SSL certificate problem: self-signed certificate");
-    assert_int_equal(map(&err, &st), GRPC_STATUS_UNAVAILABLE);
+    assert_int_equal(map(&err, &st), VK_UNAVAILABLE);
     assert_non_null(strstr(st.message, "certificate"));
     assert_non_null(strstr(st.message, "ssl_cert"));
     assert_non_null(strstr(st.message, "https://vms.example:443"));
@@ -144,15 +144,15 @@ static void test_client_side_classes(void **state) {
     (void)state;
     vk_status st;
     vms_error err = transport_error(VMS_ERR_AMBIGUOUS, "more than one quota has path__endswith=/pvc-1");
-    assert_int_equal(map(&err, &st), GRPC_STATUS_FAILED_PRECONDITION);
+    assert_int_equal(map(&err, &st), VK_FAILED_PRECONDITION);
     err = transport_error(VMS_ERR_TASK, "task delete tenant ended FAILED: tenant owns objects");
-    assert_int_equal(map(&err, &st), GRPC_STATUS_FAILED_PRECONDITION);
+    assert_int_equal(map(&err, &st), VK_FAILED_PRECONDITION);
     err = transport_error(VMS_ERR_CONFIG, "the VMS endpoint is empty");
-    assert_int_equal(map(&err, &st), GRPC_STATUS_INVALID_ARGUMENT);
+    assert_int_equal(map(&err, &st), VK_INVALID_ARGUMENT);
     err = transport_error(VMS_ERR_RESPONSE, "HTTP 200 with a body that is not JSON");
-    assert_int_equal(map(&err, &st), GRPC_STATUS_INTERNAL);
+    assert_int_equal(map(&err, &st), VK_INTERNAL);
     vms_error_clear(&err);
-    assert_int_equal(map(&err, &st), GRPC_STATUS_OK);
+    assert_int_equal(map(&err, &st), VK_OK);
 }
 
 static void test_kind_names(void **state) {

@@ -97,7 +97,7 @@ static void test_tenant_lifecycle(void **state) {
     assert_true(t.capacity_soft_limit == (int64_t)1 << 30);
     /* A second create is ALREADY_EXISTS, and the lookup by name finds the first. */
     assert_false(vms_tenant_create(client, body, NULL, soon(), &err));
-    assert_vms_code(&err, GRPC_STATUS_ALREADY_EXISTS);
+    assert_vms_code(&err, VK_ALREADY_EXISTS);
     assert_non_null(strstr(err.object, "tenant ops-tenant"));
     json_decref(body);
     assert_int_equal(vms_tenant_find(client, VMS_FILTERS("name", "ops-tenant"), &again, soon(), &err), VMS_FOUND);
@@ -116,7 +116,7 @@ static void test_tenant_lifecycle(void **state) {
     require(vms_viewpolicy_create(client, policy, &vp, soon(), &err), &err);
     json_decref(policy);
     assert_int_equal(vms_tenant_delete(client, t.obj.id, false, soon(), &err), VMS_FAILED);
-    assert_vms_code(&err, GRPC_STATUS_FAILED_PRECONDITION);
+    assert_vms_code(&err, VK_FAILED_PRECONDITION);
     /* Deleting is asynchronous: the call returns after VMS's task completed. */
     assert_int_equal(vms_tenant_delete(client, t.obj.id, true, soon(), &err), VMS_FOUND);
     assert_int_equal(vms_tenant_get(client, t.obj.id, &again, soon(), &err), VMS_MISSING);
@@ -156,7 +156,7 @@ static void test_viewpolicy_lifecycle(void **state) {
     require(vms_view_create(client, &vs, &v, soon(), &err), &err);
     assert_int_equal(vms_viewpolicy_delete(client, p.obj.id, soon(), &err), VMS_FAILED);
     assert_int_equal(err.http_status, 409);
-    assert_vms_code(&err, GRPC_STATUS_FAILED_PRECONDITION);
+    assert_vms_code(&err, VK_FAILED_PRECONDITION);
     assert_non_null(strstr(err.object, "view policy"));
     assert_int_equal(vms_view_delete(client, v.obj.id, soon(), &err), VMS_FOUND);
     assert_int_equal(vms_viewpolicy_delete(client, p.obj.id, soon(), &err), VMS_FOUND);
@@ -248,7 +248,7 @@ static void test_volume_as_directory_quota_and_view(void **state) {
     assert_false(vms_view_has_protocol(&v, "S3"));
     /* The same path again: ALREADY_EXISTS, naming the view and the path. */
     assert_false(vms_view_create(client, &vs, NULL, soon(), &err));
-    assert_vms_code(&err, GRPC_STATUS_ALREADY_EXISTS);
+    assert_vms_code(&err, VK_ALREADY_EXISTS);
     assert_string_equal(err.object, "view path=/k8s/pvc-1");
 
     assert_int_equal(vms_view_find_by_path(client, "/k8s/pvc-1", tenant, &found_v, soon(), &err), VMS_FOUND);
@@ -280,7 +280,7 @@ static void test_volume_as_directory_quota_and_view(void **state) {
     assert_int_equal(vms_quota_find(client, VMS_FILTERS("path__startswith", "/k8s/pvc-"), &found_q, soon(), &err),
                      VMS_FAILED);
     assert_int_equal(err.kind, VMS_ERR_AMBIGUOUS);
-    assert_vms_code(&err, GRPC_STATUS_FAILED_PRECONDITION);
+    assert_vms_code(&err, VK_FAILED_PRECONDITION);
 
     /* DeleteVolume: data (trash API), view, quota; each repeatable. */
     assert_int_equal(vms_folder_delete(client, "/k8s/pvc-1", tenant, soon(), &err), VMS_FOUND);
@@ -324,7 +324,7 @@ static void test_snapshots_and_clones(void **state) {
     assert_true(*snap.created);
     assert_true(strncmp(snap.expiration_time, "2099-01-01", 10) == 0);
     assert_false(vms_snapshot_create(client, &ss, NULL, soon(), &err));
-    assert_vms_code(&err, GRPC_STATUS_ALREADY_EXISTS);
+    assert_vms_code(&err, VK_ALREADY_EXISTS);
     assert_int_equal(vms_snapshot_find(client, VMS_FILTERS("name", "snap-1"), &found, soon(), &err), VMS_FOUND);
     assert_int_equal(found.obj.id, snap.obj.id);
     vms_object_free(&found.obj);
@@ -342,7 +342,7 @@ static void test_snapshots_and_clones(void **state) {
     /* The destination now exists, so a second clone there is refused (400). */
     cs.name = "strm-pvc-clone-2";
     assert_false(vms_snapshot_clone(client, snap.obj.id, &cs, NULL, soon(), &err));
-    assert_vms_code(&err, GRPC_STATUS_INVALID_ARGUMENT);
+    assert_vms_code(&err, VK_INVALID_ARGUMENT);
     char snap_id[24];
     snprintf(snap_id, sizeof snap_id, "%lld", (long long)snap.obj.id);
     vms_snapstream by_snapshot;
@@ -429,7 +429,7 @@ static void test_task_wait_reports_failure_and_deadline(void **state) {
     vms_error err;
     /* A task id that does not exist is a 404 from vtasks/. */
     assert_false(vms_task_wait(client, 999999, soon(), NULL, &err));
-    assert_vms_code(&err, GRPC_STATUS_NOT_FOUND);
+    assert_vms_code(&err, VK_NOT_FOUND);
     assert_string_equal(err.object, "VMS task 999999");
     /* A response without async_task needs no wait. */
     json_t *plain = json_pack("{s:i}", "id", 3);

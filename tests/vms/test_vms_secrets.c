@@ -125,7 +125,7 @@ static void assert_clean(const char *what, const char *text, const secret_forms 
 typedef struct {
     vms_error err;
     vk_status st;
-    grpc_status_code code;
+    vk_code code;
     char *log;
 } outcome;
 
@@ -163,7 +163,7 @@ static outcome call(const vms_config *cfg, int64_t timeout_ms) {
 }
 
 /* The call failed as expected: code, wording, and no secret anywhere. */
-static void expect(const outcome *o, grpc_status_code code, const char *wording, const secret_forms *f) {
+static void expect(const outcome *o, vk_code code, const char *wording, const secret_forms *f) {
     if (o->code != code || !strstr(o->st.message, wording))
         fail_msg("wanted code %d with \"%s\", got %d: %s", code, wording, o->code, o->st.message);
     assert_clean("the error message", o->err.message, f);
@@ -196,9 +196,9 @@ static void test_echoed_login_never_shows_the_password(void **state) {
             outcome o = call(&cfg, 20000);
             print_message("%s %d: %s\n", format_names[fmt], statuses[s], o.st.message);
             assert_true(listener_requests(l) >= 1);
-            grpc_status_code want = statuses[s] == 502   ? GRPC_STATUS_UNAVAILABLE
-                                    : statuses[s] == 403 ? GRPC_STATUS_UNAUTHENTICATED
-                                                         : GRPC_STATUS_INVALID_ARGUMENT;
+            vk_code want = statuses[s] == 502   ? VK_UNAVAILABLE
+                                    : statuses[s] == 403 ? VK_UNAUTHENTICATED
+                                                         : VK_INVALID_ARGUMENT;
             char wording[32];
             snprintf(wording, sizeof wording, "HTTP %d", statuses[s]);
             expect(&o, want, wording, &f);
@@ -230,7 +230,7 @@ static void test_echoed_request_never_shows_the_tokens(void **state) {
         const char *const secrets[] = {PASSWORD, access, refresh, NULL};
         secret_forms f = forms_of(secrets);
         print_message("%s: %s\n", format_names[fmt], o.st.message);
-        expect(&o, GRPC_STATUS_UNAVAILABLE, "GET views/", &f);
+        expect(&o, VK_UNAVAILABLE, "GET views/", &f);
         assert_non_null(strstr(o.st.message, "HTTP 502"));
         forms_free(&f);
         free(o.log);
@@ -248,7 +248,7 @@ static void test_echoed_api_token_never_shows(void **state) {
         cfg.username = cfg.password = NULL;
         cfg.api_token = API_TOKEN;
         outcome o = call(&cfg, 20000);
-        expect(&o, GRPC_STATUS_UNAUTHENTICATED, "HTTP 403", &f);
+        expect(&o, VK_UNAUTHENTICATED, "HTTP 403", &f);
         free(o.log);
         listener_stop(l);
     }
@@ -265,7 +265,7 @@ static void test_refused(void **state) {
     vms_config cfg = config_for(url);
     outcome o = call(&cfg, 20000);
     assert_int_equal(o.err.cause, VMS_CAUSE_REFUSED);
-    expect(&o, GRPC_STATUS_UNAVAILABLE, "VMS refused the connection (nothing listens on that port)", &f);
+    expect(&o, VK_UNAVAILABLE, "VMS refused the connection (nothing listens on that port)", &f);
     assert_non_null(strstr(o.st.message, url));
     free(o.log);
     forms_free(&f);
@@ -277,7 +277,7 @@ static void test_host_not_found(void **state) {
     vms_config cfg = config_for("https://no-such-vms.invalid");
     outcome o = call(&cfg, 20000);
     assert_int_equal(o.err.cause, VMS_CAUSE_DNS);
-    expect(&o, GRPC_STATUS_UNAVAILABLE, "the VMS host name was not found (DNS)", &f);
+    expect(&o, VK_UNAVAILABLE, "the VMS host name was not found (DNS)", &f);
     free(o.log);
     forms_free(&f);
 }
@@ -297,7 +297,7 @@ static void test_plain_http_peer(void **state) {
     assert_int_equal(o.err.kind, VMS_ERR_TLS);
     assert_int_equal(o.err.cause, VMS_CAUSE_PLAIN_HTTP);
     assert_int_equal(o.err.attempts, 1);
-    expect(&o, GRPC_STATUS_INVALID_ARGUMENT, "the endpoint answered in plain HTTP: use http:// or the HTTPS port", &f);
+    expect(&o, VK_INVALID_ARGUMENT, "the endpoint answered in plain HTTP: use http:// or the HTTPS port", &f);
     assert_null(strstr(o.st.message, "certificate"));
     free(o.log);
     listener_stop(l);
@@ -310,7 +310,7 @@ static void test_untrusted_certificate(void **state) {
     vms_config cfg = config_for(https_other_name);
     outcome o = call(&cfg, 20000);
     assert_int_equal(o.err.cause, VMS_CAUSE_CERT_UNTRUSTED);
-    expect(&o, GRPC_STATUS_UNAVAILABLE, "the VMS TLS certificate is not trusted", &f);
+    expect(&o, VK_UNAVAILABLE, "the VMS TLS certificate is not trusted", &f);
     assert_non_null(strstr(o.st.message, "ssl_cert"));
     assert_non_null(strstr(o.st.message, "--vms-insecure-skip-verify"));
     assert_non_null(strstr(o.st.message, "trusted: the system CAs only"));
@@ -336,7 +336,7 @@ static void test_certificate_for_another_name(void **state) {
     cfg.ca_file = sim.ca_file;
     outcome o = call(&cfg, 20000);
     assert_int_equal(o.err.cause, VMS_CAUSE_CERT_HOSTNAME);
-    expect(&o, GRPC_STATUS_UNAVAILABLE, "the VMS TLS certificate is not issued for this host name", &f);
+    expect(&o, VK_UNAVAILABLE, "the VMS TLS certificate is not issued for this host name", &f);
     assert_non_null(strstr(o.st.message, sim.ca_file));
     assert_non_null(strstr(o.st.message, "--vms-insecure-skip-verify"));
     free(o.log);
@@ -353,7 +353,7 @@ static void test_reset_and_closed_connections(void **state) {
         outcome o = call(&cfg, 20000);
         print_message("%s\n", o.st.message);
         assert_int_equal(o.err.cause, VMS_CAUSE_RESET);
-        expect(&o, GRPC_STATUS_UNAVAILABLE, "the connection to VMS was reset or closed before an answer", &f);
+        expect(&o, VK_UNAVAILABLE, "the connection to VMS was reset or closed before an answer", &f);
         assert_int_equal(o.err.attempts, 2); /* the login may be repeated */
         free(o.log);
         listener_stop(l);
@@ -373,7 +373,7 @@ static void test_timeouts(void **state) {
     outcome o = call(&cfg, 20000);
     assert_int_equal(o.err.kind, VMS_ERR_TIMEOUT);
     assert_int_equal(o.err.cause, VMS_CAUSE_REQUEST_TIMEOUT);
-    expect(&o, GRPC_STATUS_UNAVAILABLE, "VMS accepted the connection but did not answer in time (request timeout)",
+    expect(&o, VK_UNAVAILABLE, "VMS accepted the connection but did not answer in time (request timeout)",
            &f);
     free(o.log);
 
@@ -384,14 +384,14 @@ static void test_timeouts(void **state) {
     o = call(&cfg, 20000);
     assert_int_equal(o.err.kind, VMS_ERR_TIMEOUT);
     assert_int_equal(o.err.cause, VMS_CAUSE_CONNECT_TIMEOUT);
-    expect(&o, GRPC_STATUS_UNAVAILABLE, "VMS did not accept the connection in time (connect timeout)", &f);
+    expect(&o, VK_UNAVAILABLE, "VMS did not accept the connection in time (connect timeout)", &f);
     free(o.log);
 
     /* The caller's deadline, nearer than both timeouts, stays a deadline. */
     cfg = config_for(listener_url(l, false));
     o = call(&cfg, 300);
     assert_int_equal(o.err.kind, VMS_ERR_DEADLINE);
-    expect(&o, GRPC_STATUS_DEADLINE_EXCEEDED, "deadline", &f);
+    expect(&o, VK_DEADLINE_EXCEEDED, "deadline", &f);
     free(o.log);
     listener_stop(l);
     forms_free(&f);
@@ -404,7 +404,7 @@ static void test_working_calls_log_no_secret(void **state) {
     snprintf(url, sizeof url, "http://127.0.0.1:%d", sim.http_port);
     vms_config cfg = config_for(url);
     outcome o = call(&cfg, 20000);
-    assert_int_equal(o.code, GRPC_STATUS_OK);
+    assert_int_equal(o.code, VK_OK);
     assert_non_null(strstr(o.log, "VMS login"));
     assert_non_null(strstr(o.log, "VMS request"));
     secret_forms f = password_forms();

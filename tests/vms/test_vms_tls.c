@@ -51,7 +51,7 @@ static void test_unknown_ca_fails_before_any_request(void **state) {
     assert_false(get_views(&cfg, &err));
     assert_int_equal(err.kind, VMS_ERR_TLS);
     assert_int_equal(err.attempts, 1); /* a certificate problem is not retried */
-    assert_vms_code(&err, GRPC_STATUS_UNAVAILABLE);
+    assert_vms_code(&err, VK_UNAVAILABLE);
     vk_status st;
     vms_error_to_status(&err, &st);
     assert_non_null(strstr(st.message, sim.https_url));

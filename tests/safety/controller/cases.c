@@ -45,26 +45,26 @@ static void undo_create(const char *what, const char *method, const ProtobufCMes
         return;
     }
     vk_status st;
-    grpc_status_code code =
+    vk_code code =
         safety_call(volume ? "DeleteVolume" : "DeleteSnapshot",
                     json_pack("{s:s, s:o}", volume ? "volume_id" : "snapshot_id", id, "secrets", safety_secrets()),
                     NULL, &st);
     print_error("    (%s made %s; deleted again: %s %s)\n", what, id, vk_status_name(code),
-                code == GRPC_STATUS_OK ? "" : st.message);
+                code == VK_OK ? "" : st.message);
 }
 
 void hostile_call_raw(const char *what, const char *method, json_t *request, const safety_raw_field *raw,
-                      size_t n_raw, grpc_status_code want, const char *needle) {
+                      size_t n_raw, vk_code want, const char *needle) {
     vk_status st;
     ProtobufCMessage *response = NULL;
-    grpc_status_code code = safety_call_raw(method, request, raw, n_raw, &response, &st);
+    vk_code code = safety_call_raw(method, request, raw, n_raw, &response, &st);
     safety_expect(what, code, &st, want, needle);
-    if (code == GRPC_STATUS_OK && want != GRPC_STATUS_OK) undo_create(what, method, response);
+    if (code == VK_OK && want != VK_OK) undo_create(what, method, response);
     if (response) protobuf_c_message_free_unpacked(response, NULL);
     foreign_unchanged(what);
 }
 
-void hostile_call(const char *what, const char *method, json_t *request, grpc_status_code want, const char *needle) {
+void hostile_call(const char *what, const char *method, json_t *request, vk_code want, const char *needle) {
     hostile_call_raw(what, method, request, NULL, 0, want, needle);
 }
 
@@ -77,7 +77,7 @@ typedef struct {
 
 static id_list volume_ids, snapshot_ids;
 
-static void add_id(id_list *list, const char *id, grpc_status_code delete_code, const char *delete_needle,
+static void add_id(id_list *list, const char *id, vk_code delete_code, const char *delete_needle,
                    const char *needle) {
     if (list->n == sizeof list->items / sizeof list->items[0]) abort();
     list->items[list->n++] = (hostile_id){id, delete_code, delete_needle, needle};
@@ -86,14 +86,14 @@ static void add_id(id_list *list, const char *id, grpc_status_code delete_code, 
 /* A forged id naming path: gone for the driver (DeleteVolume OK), NOT_FOUND naming
  * the path. */
 static void forged(const char *id, const char *path) {
-    add_id(&volume_ids, id, GRPC_STATUS_OK, NULL, path);
+    add_id(&volume_ids, id, VK_OK, NULL, path);
 }
 
 static void vk1(const char *cluster, long long tenant, const char *path) {
     forged(safety_fmt("vk1:%s:%lld:%s", cluster, tenant, path), path);
 }
 
-static void vendor(const char *id) { add_id(&volume_ids, id, GRPC_STATUS_OK, NULL, id); }
+static void vendor(const char *id) { add_id(&volume_ids, id, VK_OK, NULL, id); }
 
 static void build_ids(void) {
     long long t = (long long)foreign.tenant, o = (long long)foreign.other_tenant;
@@ -126,20 +126,20 @@ static void build_ids(void) {
     vendor(safety_fmt("pvc-%s", foreign.uuid_i));               /* not directly under the root */
     /* R3: a cluster the secret does not hold */
     add_id(&volume_ids, safety_fmt("vk1:nocluster:%lld:%s", t, own.pa),
-           GRPC_STATUS_FAILED_PRECONDITION, "nocluster", own.pa);
-    add_id(&volume_ids, safety_fmt("pvc-%s@x", foreign.uuid_c), GRPC_STATUS_FAILED_PRECONDITION,
+           VK_FAILED_PRECONDITION, "nocluster", own.pa);
+    add_id(&volume_ids, safety_fmt("pvc-%s@x", foreign.uuid_c), VK_FAILED_PRECONDITION,
            "\"x\"", safety_fmt("pvc-%s", foreign.uuid_c));
 
     /* snapshots: R5 (not ours) and R3 (cluster) */
     const char *daily = safety_fmt("%lld", (long long)foreign.daily_snapshot);
     const char *vendor_like = safety_fmt("%lld", (long long)foreign.vendor_like_snapshot);
-    add_id(&snapshot_ids, daily, GRPC_STATUS_OK, NULL, daily);
-    add_id(&snapshot_ids, vendor_like, GRPC_STATUS_OK, NULL, vendor_like);
+    add_id(&snapshot_ids, daily, VK_OK, NULL, daily);
+    add_id(&snapshot_ids, vendor_like, VK_OK, NULL, vendor_like);
     /* named as the external-snapshotter names them, of a vendor-style path that is no
      * vendor volume (its quota's name lacks the id), in another tenant */
     const char *other_snap = safety_fmt("%lld", (long long)foreign.other_tenant_snapshot);
-    add_id(&snapshot_ids, other_snap, GRPC_STATUS_OK, NULL, other_snap);
-    add_id(&snapshot_ids, safety_fmt("%s@x", daily), GRPC_STATUS_FAILED_PRECONDITION, "\"x\"",
+    add_id(&snapshot_ids, other_snap, VK_OK, NULL, other_snap);
+    add_id(&snapshot_ids, safety_fmt("%s@x", daily), VK_FAILED_PRECONDITION, "\"x\"",
            daily);
     const char *ids[] = {
         safety_fmt("vk1s::%lld:%s:/data/team", t, daily),               /* its real path: not a volume */
@@ -151,10 +151,10 @@ static void build_ids(void) {
         "alpha",
     };
     for (size_t i = 0; i < sizeof ids / sizeof ids[0]; i++) {
-        add_id(&snapshot_ids, ids[i], GRPC_STATUS_OK, NULL, ids[i]);
+        add_id(&snapshot_ids, ids[i], VK_OK, NULL, ids[i]);
     }
     add_id(&snapshot_ids, safety_fmt("vk1s:nocluster:%lld:%lld:%s", t, own.snap_a_vast_id, own.pa),
-           GRPC_STATUS_FAILED_PRECONDITION, "nocluster", safety_fmt("%lld", own.snap_a_vast_id));
+           VK_FAILED_PRECONDITION, "nocluster", safety_fmt("%lld", own.snap_a_vast_id));
 }
 
 const hostile_id *hostile_volume_ids(size_t *n) {
@@ -172,9 +172,9 @@ const hostile_id *hostile_snapshot_ids(size_t *n) {
 static bool create_own_volume(const char *name, char *id, size_t size) {
     vk_status st;
     ProtobufCMessage *r = NULL;
-    grpc_status_code code = safety_call("CreateVolume", safety_create_volume_req(name), &r, &st);
+    vk_code code = safety_call("CreateVolume", safety_create_volume_req(name), &r, &st);
     const char *made = created_volume_id(r);
-    if (code != GRPC_STATUS_OK || !made || !safety_id_path(made)) {
+    if (code != VK_OK || !made || !safety_id_path(made)) {
         print_error("CreateVolume %s (a positive control): %s: %s\n", name, vk_status_name(code), st.message);
         if (r) protobuf_c_message_free_unpacked(r, NULL);
         return false;
@@ -197,7 +197,7 @@ static int group_setup(void **state) {
     own.pc = safety_id_path(own.c);
     vk_status st;
     ProtobufCMessage *r = NULL;
-    grpc_status_code code = safety_call(
+    vk_code code = safety_call(
         "CreateSnapshot",
         json_pack("{s:s, s:s, s:o}", "name", "csi-safety-snap-a", "source_volume_id", own.a, "secrets",
                   safety_secrets()),
@@ -205,7 +205,7 @@ static int group_setup(void **state) {
     const char *snap = created_snapshot_id(r);
     /* vk1s:<cluster>:<tenant>:<snapshot id>:<path> */
     const char *p = snap && strncmp(snap, "vk1s:", 5) == 0 ? strchr(snap + 5, ':') : NULL;
-    if (code != GRPC_STATUS_OK || !p || sscanf(p + 1, "%*d:%lld:", &own.snap_a_vast_id) != 1) {
+    if (code != VK_OK || !p || sscanf(p + 1, "%*d:%lld:", &own.snap_a_vast_id) != 1) {
         print_error("CreateSnapshot of %s (a positive control): %s: %s (id %s)\n", own.a, vk_status_name(code),
                     st.message, snap ? snap : "none");
         if (r) protobuf_c_message_free_unpacked(r, NULL);

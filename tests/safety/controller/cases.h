@@ -23,7 +23,7 @@ extern own_objects own;
 /* A forged id and what each kind of call must answer for it. */
 typedef struct {
     const char *id;
-    grpc_status_code delete_code; /* DeleteVolume / DeleteSnapshot */
+    vk_code delete_code; /* DeleteVolume / DeleteSnapshot */
     const char *delete_needle;    /* what a refusal must name (the cluster) */
     const char *needle;           /* what a NOT_FOUND must name */
 } hostile_id;
@@ -38,10 +38,10 @@ const hostile_id *hostile_snapshot_ids(size_t *n);
  * an error, name needle. A create that wrongly succeeds is undone (its volume or
  * snapshot deleted) so the next case starts clean; then the simulator must be
  * unchanged. `what` names the case in failures. */
-void hostile_call(const char *what, const char *method, json_t *request, grpc_status_code want, const char *needle);
+void hostile_call(const char *what, const char *method, json_t *request, vk_code want, const char *needle);
 /* hostile_call with raw fields appended to the request's bytes (harness.h). */
 void hostile_call_raw(const char *what, const char *method, json_t *request, const safety_raw_field *raw,
-                      size_t n_raw, grpc_status_code want, const char *needle);
+                      size_t n_raw, vk_code want, const char *needle);
 
 /* The snapshot id of a CreateSnapshot answer; the volume id of a CreateVolume answer. */
 const char *created_snapshot_id(const ProtobufCMessage *response);

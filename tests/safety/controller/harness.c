@@ -89,7 +89,7 @@ void safety_failf(const char *fmt, ...) {
     safety_failures++;
 }
 
-bool safety_expect(const char *what, grpc_status_code got, const vk_status *st, grpc_status_code want,
+bool safety_expect(const char *what, vk_code got, const vk_status *st, vk_code want,
                    const char *needle) {
     if (strstr(st->message, safety.password)) {
         safety_failf("%s: the message holds the VMS password (%s)", what, vk_status_name(got));
@@ -100,7 +100,7 @@ bool safety_expect(const char *what, grpc_status_code got, const vk_status *st, 
                      st->message);
         return false;
     }
-    if (want != GRPC_STATUS_OK && needle && !strstr(st->message, needle)) {
+    if (want != VK_OK && needle && !strstr(st->message, needle)) {
         safety_failf("%s: %s as expected, but the message does not name \"%s\": \"%s\"", what, vk_status_name(got),
                      needle, st->message);
         return false;
@@ -255,7 +255,7 @@ static void check_raw_decodes(const ProtobufCMessage *req, const safety_raw_fiel
     protobuf_c_message_free_unpacked(back, NULL);
 }
 
-grpc_status_code safety_call_raw(const char *method, json_t *request, const safety_raw_field *raw, size_t n_raw,
+vk_code safety_call_raw(const char *method, json_t *request, const safety_raw_field *raw, size_t n_raw,
                                  ProtobufCMessage **response, vk_status *st) {
     if (response) *response = NULL;
     const ProtobufCMethodDescriptor *m = controller_method(method);
@@ -287,7 +287,7 @@ grpc_status_code safety_call_raw(const char *method, json_t *request, const safe
     char path[160];
     snprintf(path, sizeof path, "/%s/%s", csi__v1__controller__descriptor.name, m->name);
     ProtobufCMessage *resp = NULL;
-    grpc_status_code code = vk_rpc_client_call(run.client, path, req, m->output, CALL_TIMEOUT_MS, &resp, st);
+    vk_code code = vk_rpc_client_call(run.client, path, req, m->output, CALL_TIMEOUT_MS, &resp, st);
     protobuf_c_message_free_unpacked(req, NULL);
     if (response) {
         *response = resp;
@@ -297,7 +297,7 @@ grpc_status_code safety_call_raw(const char *method, json_t *request, const safe
     return code;
 }
 
-grpc_status_code safety_call(const char *method, json_t *request, ProtobufCMessage **response, vk_status *st) {
+vk_code safety_call(const char *method, json_t *request, ProtobufCMessage **response, vk_status *st) {
     return safety_call_raw(method, request, NULL, 0, response, st);
 }
 
@@ -356,7 +356,7 @@ static pid_t spawn_csi(const char *binary, const char *endpoint, const char *sec
  * backs off for a second or more before it tries again). */
 static bool wait_for_probe(void) {
     vk_status st = {0};
-    grpc_status_code code = GRPC_STATUS_UNAVAILABLE;
+    vk_code code = VK_UNAVAILABLE;
     for (int64_t start = vk_now_ms(); vk_now_ms() - start < PROBE_WAIT_MS; sleep_ms(50)) {
         int status;
         if (waitpid(run.csi_pid, &status, WNOHANG) == run.csi_pid) {
@@ -371,7 +371,7 @@ static bool wait_for_probe(void) {
                                   PROBE_TIMEOUT_MS, &resp, &st);
         if (resp) protobuf_c_message_free_unpacked(resp, NULL);
         vk_rpc_client_free(probe);
-        if (code == GRPC_STATUS_OK) return true;
+        if (code == VK_OK) return true;
     }
     print_csi_log_tail();
     print_error("vast-csi did not answer Probe within %d ms: %s: %s\n", PROBE_WAIT_MS, vk_status_name(code),

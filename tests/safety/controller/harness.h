@@ -63,7 +63,7 @@ json_t *safety_multi_cluster_secrets(const char *name);
 /* Calls a Controller method by name ("DeleteVolume") with the request built from JSON
  * (consumed). On OK *response (when not NULL) is the reply: free it with
  * protobuf_c_message_free_unpacked. Returns the gRPC code; st holds the message. */
-grpc_status_code safety_call(const char *method, json_t *request, ProtobufCMessage **response, vk_status *st);
+vk_code safety_call(const char *method, json_t *request, ProtobufCMessage **response, vk_status *st);
 
 /* A length-delimited field the request's JSON cannot hold, appended to the message's
  * wire bytes: protobuf-c packs a string with strlen, so a NUL inside one needs the bytes
@@ -75,7 +75,7 @@ typedef struct {
 } safety_raw_field;
 
 /* safety_call with extra raw fields (the JSON must not also set them). */
-grpc_status_code safety_call_raw(const char *method, json_t *request, const safety_raw_field *raw, size_t n_raw,
+vk_code safety_call_raw(const char *method, json_t *request, const safety_raw_field *raw, size_t n_raw,
                                  ProtobufCMessage **response, vk_status *st);
 
 /* The wire bytes of one length-delimited field (tag, length, bytes), to nest inside a
@@ -100,7 +100,7 @@ extern int safety_failures;
 /* The call answered `want`, and (when want is not OK and needle is not NULL) its
  * message names the object: it contains needle; no message may hold the password.
  * `what` describes the call. */
-bool safety_expect(const char *what, grpc_status_code got, const vk_status *st, grpc_status_code want,
+bool safety_expect(const char *what, vk_code got, const vk_status *st, vk_code want,
                    const char *needle);
 /* Records a failure when the driver's log holds the VMS password or a sanitizer's
  * report (the group teardown checks again after the driver exits, for leaks). */

@@ -18,8 +18,8 @@ static json_t *list_ids(const char *method, json_t *filters) {
         if (*token) json_object_set_new(req, "starting_token", json_string(token));
         vk_status st;
         ProtobufCMessage *r = NULL;
-        grpc_status_code code = safety_call(method, req, &r, &st);
-        if (!safety_expect(method, code, &st, GRPC_STATUS_OK, NULL)) break;
+        vk_code code = safety_call(method, req, &r, &st);
+        if (!safety_expect(method, code, &st, VK_OK, NULL)) break;
         const char *next;
         if (volumes) {
             const Csi__V1__ListVolumesResponse *lv = (const Csi__V1__ListVolumesResponse *)r;
@@ -95,7 +95,7 @@ void test_lists_only_ours(void **state) {
 
 static void expect_ok(const char *what, const char *method, json_t *request) {
     vk_status st;
-    safety_expect(what, safety_call(method, request, NULL, &st), &st, GRPC_STATUS_OK, NULL);
+    safety_expect(what, safety_call(method, request, NULL, &st), &st, VK_OK, NULL);
 }
 
 /* Nothing of the volume at path is left on the simulator: no quota, view or snapshot
@@ -120,11 +120,11 @@ void test_own_objects_still_work(void **state) {
     expect_ok("ControllerGetVolume(own a)", "ControllerGetVolume", json_pack("{s:s}", "volume_id", own.a));
     vk_status st;
     ProtobufCMessage *r = NULL;
-    grpc_status_code code = safety_call("ValidateVolumeCapabilities",
+    vk_code code = safety_call("ValidateVolumeCapabilities",
                                         json_pack("{s:s, s:[o], s:o}", "volume_id", own.a, "volume_capabilities",
                                                   safety_capability(), "secrets", safety_secrets()),
                                         &r, &st);
-    if (safety_expect("ValidateVolumeCapabilities(own a)", code, &st, GRPC_STATUS_OK, NULL) &&
+    if (safety_expect("ValidateVolumeCapabilities(own a)", code, &st, VK_OK, NULL) &&
         !((Csi__V1__ValidateVolumeCapabilitiesResponse *)r)->confirmed) {
         safety_failf("ValidateVolumeCapabilities(own a): not confirmed");
     }
@@ -148,7 +148,7 @@ void test_own_objects_still_work(void **state) {
                                  safety_secrets()),
                        &r, &st);
     const char *snap_b = created_snapshot_id(r);
-    if (safety_expect("CreateSnapshot(own b)", code, &st, GRPC_STATUS_OK, NULL) && snap_b) {
+    if (safety_expect("CreateSnapshot(own b)", code, &st, VK_OK, NULL) && snap_b) {
         expect_ok("DeleteSnapshot(own b's)", "DeleteSnapshot",
                   json_pack("{s:s, s:o}", "snapshot_id", snap_b, "secrets", safety_secrets()));
     }
@@ -163,7 +163,7 @@ void test_own_objects_still_work(void **state) {
     r = NULL;
     code = safety_call("CreateVolume", req, &r, &st);
     const char *ro = created_volume_id(r);
-    if (safety_expect("CreateVolume(read-only, from own a's snapshot)", code, &st, GRPC_STATUS_OK, NULL) && ro) {
+    if (safety_expect("CreateVolume(read-only, from own a's snapshot)", code, &st, VK_OK, NULL) && ro) {
         if (!strstr(ro, "/.snapshot/")) safety_failf("CreateVolume(read-only restore): id %s is not a restore", ro);
         expect_ok(safety_fmt("ControllerGetVolume(%s)", ro), "ControllerGetVolume",
                   json_pack("{s:s}", "volume_id", ro));

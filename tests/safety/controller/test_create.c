@@ -25,13 +25,13 @@ void test_create_volume_forged_source(void **state) {
     for (size_t i = 0; i < n; i++) {
         hostile_call(safety_fmt("CreateVolume(from snapshot %s)", snaps[i].id), "CreateVolume",
                      create_from(safety_fmt("csi-safety-from-snap-%zu", i), "snapshot", snaps[i].id),
-                     GRPC_STATUS_NOT_FOUND, snaps[i].needle);
+                     VK_NOT_FOUND, snaps[i].needle);
     }
     const hostile_id *vols = hostile_volume_ids(&n);
     for (size_t i = 0; i < n; i++) {
         hostile_call(safety_fmt("CreateVolume(from volume %s)", vols[i].id), "CreateVolume",
                      create_from(safety_fmt("csi-safety-from-vol-%zu", i), "volume", vols[i].id),
-                     GRPC_STATUS_NOT_FOUND, vols[i].needle);
+                     VK_NOT_FOUND, vols[i].needle);
     }
     safety_end_case();
 }
@@ -55,7 +55,7 @@ void test_root_export_invalid(void **state) {
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         hostile_call(safety_fmt("CreateVolume(root_export %s)", cases[i].root), "CreateVolume",
-                     with_root(safety_fmt("csi-safety-root-%zu", i), cases[i].root), GRPC_STATUS_INVALID_ARGUMENT,
+                     with_root(safety_fmt("csi-safety-root-%zu", i), cases[i].root), VK_INVALID_ARGUMENT,
                      cases[i].needle);
     }
     safety_end_case();
@@ -68,12 +68,12 @@ void test_root_export_trailing_slash(void **state) {
     (void)state;
     vk_status st;
     ProtobufCMessage *r = NULL;
-    grpc_status_code code = safety_call("CreateVolume", with_root("csi-safety-slash", "/k8s/"), &r, &st);
+    vk_code code = safety_call("CreateVolume", with_root("csi-safety-slash", "/k8s/"), &r, &st);
     const char *made = created_volume_id(r);
     char id[512] = "";
     if (made) snprintf(id, sizeof id, "%s", made);
     if (r) protobuf_c_message_free_unpacked(r, NULL);
-    if (!safety_expect("CreateVolume(root_export /k8s/)", code, &st, GRPC_STATUS_OK, NULL) || !*id) {
+    if (!safety_expect("CreateVolume(root_export /k8s/)", code, &st, VK_OK, NULL) || !*id) {
         safety_end_case();
         return;
     }
@@ -82,15 +82,15 @@ void test_root_export_trailing_slash(void **state) {
         safety_failf("CreateVolume(root_export /k8s/): id %s does not name a canonical /k8s/<dir>", id);
     }
     code = safety_call("ControllerGetVolume", json_pack("{s:s}", "volume_id", id), NULL, &st);
-    safety_expect(safety_fmt("ControllerGetVolume(%s)", id), code, &st, GRPC_STATUS_OK, NULL);
+    safety_expect(safety_fmt("ControllerGetVolume(%s)", id), code, &st, VK_OK, NULL);
     code = safety_call("ControllerExpandVolume",
                        json_pack("{s:s, s:{s:I}, s:o}", "volume_id", id, "capacity_range", "required_bytes",
                                  (json_int_t)2 << 30, "secrets", safety_secrets()),
                        NULL, &st);
-    safety_expect(safety_fmt("ControllerExpandVolume(%s)", id), code, &st, GRPC_STATUS_OK, NULL);
+    safety_expect(safety_fmt("ControllerExpandVolume(%s)", id), code, &st, VK_OK, NULL);
     code = safety_call("DeleteVolume", json_pack("{s:s, s:o}", "volume_id", id, "secrets", safety_secrets()), NULL,
                        &st);
-    safety_expect(safety_fmt("DeleteVolume(%s)", id), code, &st, GRPC_STATUS_OK, NULL);
+    safety_expect(safety_fmt("DeleteVolume(%s)", id), code, &st, VK_OK, NULL);
     foreign_unchanged(safety_fmt("CreateVolume(root_export /k8s/), then DeleteVolume(%s)", id));
     safety_end_case();
 }
@@ -114,7 +114,7 @@ void test_nul_bytes(void **state) {
     json_t *req = safety_create_volume_req("placeholder");
     json_object_del(req, "name");
     safety_raw_field f = {1, (const uint8_t *)name, sizeof name - 1};
-    hostile_call_raw("CreateVolume(name with a NUL)", "CreateVolume", req, &f, 1, GRPC_STATUS_INVALID_ARGUMENT, NULL);
+    hostile_call_raw("CreateVolume(name with a NUL)", "CreateVolume", req, &f, 1, VK_INVALID_ARGUMENT, NULL);
 
     /* a parameter: root_export "/k8s" + NUL + "/../data/team" */
     static const char root[] = "/k8s\0/../data/team";
@@ -123,7 +123,7 @@ void test_nul_bytes(void **state) {
     json_object_del(json_object_get(req, "parameters"), "root_export");
     f = map_field(4, "root_export", root, sizeof root - 1, &entry);
     hostile_call_raw("CreateVolume(root_export with a NUL)", "CreateVolume", req, &f, 1,
-                     GRPC_STATUS_INVALID_ARGUMENT, NULL);
+                     VK_INVALID_ARGUMENT, NULL);
     free(entry);
 
     /* a secret: the password before the NUL is the right one */
@@ -136,7 +136,7 @@ void test_nul_bytes(void **state) {
     json_object_del(json_object_get(req, "secrets"), "password");
     f = map_field(5, "password", password, pw_len + 5, &entry);
     free(password);
-    hostile_call_raw("CreateVolume(secret with a NUL)", "CreateVolume", req, &f, 1, GRPC_STATUS_INVALID_ARGUMENT,
+    hostile_call_raw("CreateVolume(secret with a NUL)", "CreateVolume", req, &f, 1, VK_INVALID_ARGUMENT,
                      NULL);
     free(entry);
 
@@ -148,11 +148,11 @@ void test_nul_bytes(void **state) {
     memcpy(id + c_len, "\0/../../data/team", 17);
     f = (safety_raw_field){1, (const uint8_t *)id, c_len + 17};
     hostile_call_raw("DeleteVolume(own volume c + NUL + more)", "DeleteVolume",
-                     json_pack("{s:o}", "secrets", safety_secrets()), &f, 1, GRPC_STATUS_INVALID_ARGUMENT, NULL);
+                     json_pack("{s:o}", "secrets", safety_secrets()), &f, 1, VK_INVALID_ARGUMENT, NULL);
     hostile_call_raw("ControllerExpandVolume(own volume c + NUL + more)", "ControllerExpandVolume",
                      json_pack("{s:{s:I}, s:o}", "capacity_range", "required_bytes", (json_int_t)1 << 50, "secrets",
                                safety_secrets()),
-                     &f, 1, GRPC_STATUS_INVALID_ARGUMENT, NULL);
+                     &f, 1, VK_INVALID_ARGUMENT, NULL);
     free(id);
 
     /* a snapshot id that is the driver's own snapshot up to the NUL */
@@ -163,7 +163,7 @@ void test_nul_bytes(void **state) {
     memcpy(snap + s_len, "\0x", 2);
     f = (safety_raw_field){1, (const uint8_t *)snap, s_len + 2};
     hostile_call_raw("DeleteSnapshot(own snapshot + NUL + x)", "DeleteSnapshot",
-                     json_pack("{s:o}", "secrets", safety_secrets()), &f, 1, GRPC_STATUS_INVALID_ARGUMENT, NULL);
+                     json_pack("{s:o}", "secrets", safety_secrets()), &f, 1, VK_INVALID_ARGUMENT, NULL);
 
     /* nested: a content source's snapshot id that is the driver's own snapshot up to the
      * NUL (CreateVolumeRequest.volume_content_source = 6, .snapshot = 1, .snapshot_id = 1) */
@@ -172,7 +172,7 @@ void test_nul_bytes(void **state) {
     uint8_t *source = safety_field_bytes(1, inner, inner_len, &source_len);
     f = (safety_raw_field){6, source, source_len};
     hostile_call_raw("CreateVolume(from snapshot: own snapshot + NUL + x)", "CreateVolume",
-                     safety_create_volume_req("csi-safety-nul-source"), &f, 1, GRPC_STATUS_INVALID_ARGUMENT, NULL);
+                     safety_create_volume_req("csi-safety-nul-source"), &f, 1, VK_INVALID_ARGUMENT, NULL);
     free(inner);
     free(source);
     free(snap);
@@ -182,7 +182,7 @@ void test_nul_bytes(void **state) {
     f = (safety_raw_field){2, (const uint8_t *)snap_name, sizeof snap_name - 1};
     hostile_call_raw("CreateSnapshot(name with a NUL)", "CreateSnapshot",
                      json_pack("{s:s, s:o}", "source_volume_id", own.a, "secrets", safety_secrets()), &f, 1,
-                     GRPC_STATUS_INVALID_ARGUMENT, NULL);
+                     VK_INVALID_ARGUMENT, NULL);
     safety_end_case();
 }
 
@@ -200,12 +200,12 @@ void test_hostile_names(void **state) {
         const char *what = safety_fmt("CreateVolume(name %s)", paths[i]);
         vk_status st;
         ProtobufCMessage *r = NULL;
-        grpc_status_code code = safety_call("CreateVolume", safety_create_volume_req(paths[i]), &r, &st);
+        vk_code code = safety_call("CreateVolume", safety_create_volume_req(paths[i]), &r, &st);
         const char *made = created_volume_id(r);
         char id[512] = "";
         if (made) snprintf(id, sizeof id, "%s", made);
         if (r) protobuf_c_message_free_unpacked(r, NULL);
-        if (!safety_expect(what, code, &st, GRPC_STATUS_OK, NULL) || !*id) continue;
+        if (!safety_expect(what, code, &st, VK_OK, NULL) || !*id) continue;
         const char *path = safety_id_path(id);
         if (!path || strncmp(path, "/k8s/", 5) != 0 || !path[5] || path[5] == '.' || strchr(path + 5, '/')) {
             safety_failf("%s: volume %s is not one component under /k8s", what, id);
@@ -213,7 +213,7 @@ void test_hostile_names(void **state) {
         }
         code = safety_call("DeleteVolume", json_pack("{s:s, s:o}", "volume_id", id, "secrets", safety_secrets()),
                            NULL, &st);
-        safety_expect(safety_fmt("DeleteVolume(%s)", id), code, &st, GRPC_STATUS_OK, NULL);
+        safety_expect(safety_fmt("DeleteVolume(%s)", id), code, &st, VK_OK, NULL);
         foreign_unchanged(safety_fmt("%s, then DeleteVolume(%s)", what, id));
     }
     static const struct {
@@ -228,10 +228,10 @@ void test_hostile_names(void **state) {
         const char *what = safety_fmt("CreateVolume(name %s, %d GiB: a foreign directory)", name, taken[i].gib);
         vk_status st;
         ProtobufCMessage *r = NULL;
-        grpc_status_code code = safety_call("CreateVolume", req, &r, &st);
-        safety_expect(what, code, &st, GRPC_STATUS_ALREADY_EXISTS, name);
+        vk_code code = safety_call("CreateVolume", req, &r, &st);
+        safety_expect(what, code, &st, VK_ALREADY_EXISTS, name);
         const char *made = created_volume_id(r);
-        if (code == GRPC_STATUS_OK && made && safety_id_path(made)) {
+        if (code == VK_OK && made && safety_id_path(made)) {
             /* adopted: undone as the administrator, since a DeleteVolume would take the
              * directory's data with it */
             print_error("    (%s made %s: its quota and view are removed again, the data stays)\n", what, made);

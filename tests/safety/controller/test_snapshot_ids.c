@@ -15,7 +15,7 @@ void test_create_snapshot_forged_source(void **state) {
         json_t *req = json_pack("{s:s, s:s, s:o}", "name", safety_fmt("csi-safety-forged-snap-%zu", i),
                                 "source_volume_id", ids[i].id, "secrets", safety_secrets());
         hostile_call(safety_fmt("CreateSnapshot(source %s)", ids[i].id), "CreateSnapshot", req,
-                     GRPC_STATUS_NOT_FOUND, ids[i].needle);
+                     VK_NOT_FOUND, ids[i].needle);
     }
     safety_end_case();
 }
@@ -28,7 +28,7 @@ void test_get_snapshot_forged(void **state) {
     for (size_t i = 0; i < n; i++) {
         hostile_call(safety_fmt("GetSnapshot(%s)", ids[i].id), "GetSnapshot",
                      json_pack("{s:s, s:o}", "snapshot_id", ids[i].id, "secrets", safety_secrets()),
-                     GRPC_STATUS_NOT_FOUND, ids[i].needle);
+                     VK_NOT_FOUND, ids[i].needle);
     }
     safety_end_case();
 }

@@ -14,7 +14,7 @@ static void each_forged_id(const char *method, request_for make, bool delete) {
     size_t n;
     const hostile_id *ids = hostile_volume_ids(&n);
     for (size_t i = 0; i < n; i++) {
-        grpc_status_code want = delete ? ids[i].delete_code : GRPC_STATUS_NOT_FOUND;
+        vk_code want = delete ? ids[i].delete_code : VK_NOT_FOUND;
         const char *needle = delete ? ids[i].delete_needle : ids[i].needle;
         hostile_call(safety_fmt("%s(%s)", method, ids[i].id), method, make(ids[i].id), want, needle);
     }
@@ -83,23 +83,23 @@ void test_multi_cluster_secret(void **state) {
     const char *other = safety_fmt("vk1:other:%lld:%s", t, own.pa);
     hostile_call(safety_fmt("DeleteVolume(%s) with a secret of cluster main", other), "DeleteVolume",
                  json_pack("{s:s, s:o}", "volume_id", other, "secrets", safety_multi_cluster_secrets("main")),
-                 GRPC_STATUS_FAILED_PRECONDITION, "other");
+                 VK_FAILED_PRECONDITION, "other");
     hostile_call(safety_fmt("ControllerExpandVolume(%s) with a secret of cluster main", other),
                  "ControllerExpandVolume",
                  json_pack("{s:s, s:{s:I}, s:o}", "volume_id", other, "capacity_range", "required_bytes",
                            (json_int_t)1 << 50, "secrets", safety_multi_cluster_secrets("main")),
-                 GRPC_STATUS_NOT_FOUND, own.pa);
+                 VK_NOT_FOUND, own.pa);
     /* the id's cluster is "" (a single-cluster secret's); this secret holds only main */
     hostile_call(safety_fmt("DeleteVolume(%s) with a secret of cluster main", own.a), "DeleteVolume",
                  json_pack("{s:s, s:o}", "volume_id", own.a, "secrets", safety_multi_cluster_secrets("main")),
-                 GRPC_STATUS_FAILED_PRECONDITION, NULL);
+                 VK_FAILED_PRECONDITION, NULL);
     const char *team = safety_fmt("vk1:main:%lld:/data/team", t);
     hostile_call(safety_fmt("DeleteVolume(%s) with a secret of cluster main", team), "DeleteVolume",
                  json_pack("{s:s, s:o}", "volume_id", team, "secrets", safety_multi_cluster_secrets("main")),
-                 GRPC_STATUS_OK, NULL);
+                 VK_OK, NULL);
     const char *snap = safety_fmt("vk1s:other:%lld:%lld:%s", t, own.snap_a_vast_id, own.pa);
     hostile_call(safety_fmt("DeleteSnapshot(%s) with a secret of cluster main", snap), "DeleteSnapshot",
                  json_pack("{s:s, s:o}", "snapshot_id", snap, "secrets", safety_multi_cluster_secrets("main")),
-                 GRPC_STATUS_FAILED_PRECONDITION, "other");
+                 VK_FAILED_PRECONDITION, "other");
     safety_end_case();
 }

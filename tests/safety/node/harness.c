@@ -78,13 +78,13 @@ bool node_check(bool ok, const char *fmt, ...) {
     return false;
 }
 
-bool node_expect(const char *what, grpc_status_code got, const vk_status *st, grpc_status_code want,
+bool node_expect(const char *what, vk_code got, const vk_status *st, vk_code want,
                  const char *needle) {
     if (got != want) {
         return node_check(false, "%s: expected %s, got %s: \"%s\"", what, vk_status_name(want), vk_status_name(got),
                           st->message);
     }
-    if (want != GRPC_STATUS_OK && needle && !strstr(st->message, needle)) {
+    if (want != VK_OK && needle && !strstr(st->message, needle)) {
         return node_check(false, "%s: %s as expected, but the message does not name \"%s\": \"%s\"", what,
                           vk_status_name(got), needle, st->message);
     }
@@ -279,7 +279,7 @@ static const ProtobufCMethodDescriptor *node_method(const char *name) {
     return NULL;
 }
 
-grpc_status_code node_call(const char *method, json_t *request, vk_status *st) {
+vk_code node_call(const char *method, json_t *request, vk_status *st) {
     const ProtobufCMethodDescriptor *m = node_method(method);
     char err[512];
     ProtobufCMessage *req = vk_pbjson_to_message(m->input, request, err, sizeof err);
@@ -288,7 +288,7 @@ grpc_status_code node_call(const char *method, json_t *request, vk_status *st) {
     char path[160];
     snprintf(path, sizeof path, "/%s/%s", csi__v1__node__descriptor.name, m->name);
     ProtobufCMessage *resp = NULL;
-    grpc_status_code code = vk_rpc_client_call(run.client, path, req, m->output, CALL_TIMEOUT_MS, &resp, st);
+    vk_code code = vk_rpc_client_call(run.client, path, req, m->output, CALL_TIMEOUT_MS, &resp, st);
     protobuf_c_message_free_unpacked(req, NULL);
     if (resp) protobuf_c_message_free_unpacked(resp, NULL);
     return code;
@@ -374,7 +374,7 @@ static pid_t spawn_csi(const char *binary, const char *endpoint) {
 
 static bool wait_for_probe(void) {
     vk_status st = {0};
-    grpc_status_code code = GRPC_STATUS_UNAVAILABLE;
+    vk_code code = VK_UNAVAILABLE;
     for (int64_t start = vk_now_ms(); vk_now_ms() - start < PROBE_WAIT_MS; sleep_ms(50)) {
         int status;
         if (waitpid(run.csi_pid, &status, WNOHANG) == run.csi_pid) {
@@ -389,7 +389,7 @@ static bool wait_for_probe(void) {
                                   &resp, &st);
         if (resp) protobuf_c_message_free_unpacked(resp, NULL);
         vk_rpc_client_free(probe);
-        if (code == GRPC_STATUS_OK) return true;
+        if (code == VK_OK) return true;
     }
     print_csi_log_tail();
     print_error("vast-csi did not answer Probe within %d ms: %s\n", PROBE_WAIT_MS, st.message);

@@ -48,7 +48,7 @@ int node_case_teardown(void **state);
 
 /* Calls a Node method by name with the request built from JSON (consumed). Returns
  * the gRPC code; st holds the message. */
-grpc_status_code node_call(const char *method, json_t *request, vk_status *st);
+vk_code node_call(const char *method, json_t *request, vk_status *st);
 
 /* Requests for a static volume (volume_id = its VAST path, as a static PV's handle). */
 json_t *node_stage_req(const char *volume_id, const char *staging);
@@ -81,7 +81,7 @@ void node_bind(const char *source, const char *target);
 /* ---- expectations ---- */
 
 extern int node_failures;
-bool node_expect(const char *what, grpc_status_code got, const vk_status *st, grpc_status_code want,
+bool node_expect(const char *what, vk_code got, const vk_status *st, vk_code want,
                  const char *needle);
 bool node_check(bool ok, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void node_end_case(void);

@@ -32,7 +32,7 @@ static const char *host_data(const char *name, const char *text) {
 
 static void stage_ok(const char *what, const char *volume, const char *staging) {
     node_mkdirs(staging);
-    node_expect(what, node_call("NodeStageVolume", node_stage_req(volume, staging), &st), &st, GRPC_STATUS_OK, NULL);
+    node_expect(what, node_call("NodeStageVolume", node_stage_req(volume, staging), &st), &st, VK_OK, NULL);
 }
 
 static void still_mounted(const char *what, const char *path, uint64_t id, const char *data_file, const char *text) {
@@ -58,19 +58,19 @@ static void unpublish_leaves_files_and_foreign_dirs(void **state) {
     for (size_t i = 0; i < sizeof ids / sizeof ids[0]; i++) {
         const char *what = node_fmt("NodeUnpublishVolume(%s) of a regular file", ids[i]);
         node_expect(what, node_call("NodeUnpublishVolume", node_unpublish_req(ids[i], file), &st), &st,
-                    GRPC_STATUS_OK, NULL);
+                    VK_OK, NULL);
         node_check(node_file_is(file, "precious bytes\n"), "%s: the file was changed or removed", what);
         what = node_fmt("NodeUnpublishVolume(%s) of a directory with content", ids[i]);
         node_expect(what, node_call("NodeUnpublishVolume", node_unpublish_req(ids[i], full), &st), &st,
-                    GRPC_STATUS_OK, NULL);
+                    VK_OK, NULL);
         node_check(node_file_is(node_fmt("%s/keep", full), "keep me\n"), "%s: its content is gone", what);
         what = node_fmt("NodeUnpublishVolume(%s) of an empty directory the node did not make", ids[i]);
         node_expect(what, node_call("NodeUnpublishVolume", node_unpublish_req(ids[i], empty), &st), &st,
-                    GRPC_STATUS_OK, NULL);
+                    VK_OK, NULL);
         struct stat sb;
         node_check(stat(empty, &sb) == 0 && S_ISDIR(sb.st_mode), "%s: the directory was removed", what);
         what = node_fmt("NodeUnstageVolume(%s) of a regular file", ids[i]);
-        node_expect(what, node_call("NodeUnstageVolume", node_unstage_req(ids[i], file), &st), &st, GRPC_STATUS_OK,
+        node_expect(what, node_call("NodeUnstageVolume", node_unstage_req(ids[i], file), &st), &st, VK_OK,
                     NULL);
         node_check(node_file_is(file, "precious bytes\n"), "%s: the file was changed or removed", what);
     }
@@ -88,7 +88,7 @@ static void unpublish_unstage_leave_foreign_mounts(void **state) {
     stage_ok("stage volume b", VOL_B, staging);
     node_mkdirs(kubelet_path("pods/foreign-b"));
     node_expect("publish volume b", node_call("NodePublishVolume", node_publish_req(VOL_B, staging, target), &st),
-                &st, GRPC_STATUS_OK, NULL);
+                &st, VK_OK, NULL);
     uint64_t staged = node_mount_id(staging), published = node_mount_id(target);
     node_check(staged && published, "volume b is not mounted at %s and %s", staging, target);
 
@@ -96,11 +96,11 @@ static void unpublish_unstage_leave_foreign_mounts(void **state) {
     for (size_t i = 0; i < sizeof ids / sizeof ids[0]; i++) {
         const char *what = node_fmt("NodeUnpublishVolume(%s) of volume b's target", ids[i]);
         node_expect(what, node_call("NodeUnpublishVolume", node_unpublish_req(ids[i], target), &st), &st,
-                    GRPC_STATUS_FAILED_PRECONDITION, target);
+                    VK_FAILED_PRECONDITION, target);
         still_mounted(what, target, published, node_fmt("%s/data", target), "volume b\n");
         what = node_fmt("NodeUnstageVolume(%s) of volume b's staging path", ids[i]);
         node_expect(what, node_call("NodeUnstageVolume", node_unstage_req(ids[i], staging), &st), &st,
-                    GRPC_STATUS_FAILED_PRECONDITION, staging);
+                    VK_FAILED_PRECONDITION, staging);
         still_mounted(what, staging, staged, node_fmt("%s/data", staging), "volume b\n");
     }
 
@@ -112,7 +112,7 @@ static void unpublish_unstage_leave_foreign_mounts(void **state) {
     uint64_t foreign_id = node_mount_id(foreign);
     node_expect("NodeUnpublishVolume of a host directory's mount",
                 node_call("NodeUnpublishVolume", node_unpublish_req(VOL_A, foreign), &st), &st,
-                GRPC_STATUS_FAILED_PRECONDITION, foreign);
+                VK_FAILED_PRECONDITION, foreign);
     still_mounted("NodeUnpublishVolume of a host directory's mount", foreign, foreign_id,
                   node_fmt("%s/data", foreign), "host data\n");
 
@@ -125,7 +125,7 @@ static void unpublish_unstage_leave_foreign_mounts(void **state) {
     for (size_t i = 0; i < sizeof ids / sizeof ids[0]; i++) {
         const char *what = node_fmt("NodeUnpublishVolume(%s) of a tmpfs", ids[i]);
         node_expect(what, node_call("NodeUnpublishVolume", node_unpublish_req(ids[i], tmpfs), &st), &st,
-                    GRPC_STATUS_FAILED_PRECONDITION, tmpfs);
+                    VK_FAILED_PRECONDITION, tmpfs);
         still_mounted(what, tmpfs, tmpfs_id, node_fmt("%s/data", tmpfs), "tmpfs data\n");
     }
 
@@ -137,21 +137,21 @@ static void unpublish_unstage_leave_foreign_mounts(void **state) {
     uint64_t suffix_id = node_mount_id(suffix);
     node_expect("NodeUnpublishVolume of a directory named like the volume",
                 node_call("NodeUnpublishVolume", node_unpublish_req(VOL_A, suffix), &st), &st,
-                GRPC_STATUS_FAILED_PRECONDITION, suffix);
+                VK_FAILED_PRECONDITION, suffix);
     still_mounted("NodeUnpublishVolume of a directory named like the volume", suffix, suffix_id,
                   node_fmt("%s/data", suffix), "decoy\n");
     node_expect("NodeUnstageVolume of a directory named like the volume",
                 node_call("NodeUnstageVolume", node_unstage_req(VOL_A, suffix), &st), &st,
-                GRPC_STATUS_FAILED_PRECONDITION, suffix);
+                VK_FAILED_PRECONDITION, suffix);
     still_mounted("NodeUnstageVolume of a directory named like the volume", suffix, suffix_id, NULL, NULL);
 
     /* the owner's own calls still work */
     node_expect("volume b's own unpublish", node_call("NodeUnpublishVolume", node_unpublish_req(VOL_B, target), &st),
-                &st, GRPC_STATUS_OK, NULL);
+                &st, VK_OK, NULL);
     node_check(node_mounts_at(target) == 0 && access(target, F_OK) != 0,
                "volume b's own unpublish left %d mount(s) or the directory", node_mounts_at(target));
     node_expect("volume b's own unstage", node_call("NodeUnstageVolume", node_unstage_req(VOL_B, staging), &st), &st,
-                GRPC_STATUS_OK, NULL);
+                VK_OK, NULL);
     node_check(node_mounts_at(staging) == 0, "volume b's own unstage left %d mount(s)", node_mounts_at(staging));
     node_check(access(staging, F_OK) == 0, "unstage removed the kubelet's staging directory");
     node_end_case();
@@ -168,16 +168,16 @@ static void stacked_own_mounts_all_removed(void **state) {
     node_bind(vast_dir(VOL_A), staging); /* a second stage a crashed plugin made */
     node_mkdirs(kubelet_path("pods/stacked"));
     node_expect("publish", node_call("NodePublishVolume", node_publish_req(VOL_A, staging, target), &st), &st,
-                GRPC_STATUS_OK, NULL);
+                VK_OK, NULL);
     node_bind(staging, target);
     node_check(node_mounts_at(staging) == 2 && node_mounts_at(target) == 2, "expected 2+2 stacked mounts, got %d+%d",
                node_mounts_at(staging), node_mounts_at(target));
     node_expect("unpublish of stacked mounts", node_call("NodeUnpublishVolume", node_unpublish_req(VOL_A, target), &st),
-                &st, GRPC_STATUS_OK, NULL);
+                &st, VK_OK, NULL);
     node_check(node_mounts_at(target) == 0, "unpublish left %d of its mounts", node_mounts_at(target));
     node_check(access(target, F_OK) != 0, "unpublish left the target directory it made");
     node_expect("unstage of stacked mounts", node_call("NodeUnstageVolume", node_unstage_req(VOL_A, staging), &st),
-                &st, GRPC_STATUS_OK, NULL);
+                &st, VK_OK, NULL);
     node_check(node_mounts_at(staging) == 0, "unstage left %d of its mounts", node_mounts_at(staging));
     node_check(node_file_is(node_fmt("%s/data", vast_dir(VOL_A)), "volume a\n"), "the volume's data changed");
     node_end_case();
@@ -185,8 +185,8 @@ static void stacked_own_mounts_all_removed(void **state) {
 
 /* ---- '..', symbolic links, paths outside --kubelet-dir ---- */
 
-static void expect_refused(const char *what, grpc_status_code code, const char *needle) {
-    node_expect(what, code, &st, GRPC_STATUS_INVALID_ARGUMENT, needle);
+static void expect_refused(const char *what, vk_code code, const char *needle) {
+    node_expect(what, code, &st, VK_INVALID_ARGUMENT, needle);
 }
 
 static void dots_and_links_refused(void **state) {
@@ -261,7 +261,7 @@ static void dots_and_links_refused(void **state) {
         still_mounted(names[i], node_fmt("%s/%s", node.outside, names[i]), ids[i], NULL, NULL);
         json_t *stats = json_pack("{s:s, s:s}", "volume_id", VOL_A, "volume_path", p);
         node_expect(node_fmt("stats through a link of %s", names[i]), node_call("NodeGetVolumeStats", stats, &st),
-                    &st, GRPC_STATUS_NOT_FOUND, "symbolic link");
+                    &st, VK_NOT_FOUND, "symbolic link");
         /* and straight at it: outside --kubelet-dir */
         p = node_fmt("%s/%s", node.outside, names[i]);
         expect_refused(node_fmt("unpublish outside --kubelet-dir of %s", names[i]),
@@ -289,7 +289,7 @@ static void dots_and_links_refused(void **state) {
     /* two extra mounts: the ones this test made itself */
     node_check(node_mount_count() == mounts + 2, "mounts changed: %d before, %d after (2 made by the test)", mounts,
                node_mount_count());
-    node_expect("unstage", node_call("NodeUnstageVolume", node_unstage_req(VOL_A, staging), &st), &st, GRPC_STATUS_OK,
+    node_expect("unstage", node_call("NodeUnstageVolume", node_unstage_req(VOL_A, staging), &st), &st, VK_OK,
                 NULL);
     node_end_case();
 }
@@ -311,18 +311,18 @@ static void bind_sources_stay_beneath_bind_root(void **state) {
                              VOL_A "/up/etc"};
     for (size_t i = 0; i < sizeof handles / sizeof handles[0]; i++) {
         const char *what = node_fmt("stage of a static volume %s", handles[i]);
-        grpc_status_code code = node_call("NodeStageVolume", node_stage_req(handles[i], staging), &st);
-        node_check(code != GRPC_STATUS_OK, "%s: answered OK", what);
+        vk_code code = node_call("NodeStageVolume", node_stage_req(handles[i], staging), &st);
+        node_check(code != VK_OK, "%s: answered OK", what);
         node_check(node_mount_id(staging) == 0, "%s: something is mounted at the staging path", what);
         /* the same through the volume context's export_path */
         json_t *req = node_stage_req(VOL_A, staging);
         json_object_set_new(req, "volume_context", json_pack("{s:s}", "export_path", handles[i]));
         code = node_call("NodeStageVolume", req, &st);
-        node_check(code != GRPC_STATUS_OK, "%s through export_path: answered OK", what);
+        node_check(code != VK_OK, "%s through export_path: answered OK", what);
         node_check(node_mount_id(staging) == 0, "%s through export_path: something is mounted", what);
     }
     node_expect("a link inside the volume", node_call("NodeStageVolume", node_stage_req(VOL_A "/rootfs", staging), &st),
-                &st, GRPC_STATUS_INVALID_ARGUMENT, "symbolic link");
+                &st, VK_INVALID_ARGUMENT, "symbolic link");
     node_check(node_mount_count() == mounts, "mounts changed: %d before, %d after", mounts, node_mount_count());
     node_check(access(node_fmt("%s/etc", staging), F_OK) != 0, "the host's root shows at the staging path");
     node_end_case();
@@ -369,7 +369,7 @@ static void ephemeral_attributes_from_the_driver(void **state) {
     node_mkdirs(kubelet_path("pods/victim"));
     node_expect("another pod's inline volume (only size set)",
                 node_call("NodePublishVolume", ephemeral_req(victim, victim_target, "victim"), &st), &st,
-                GRPC_STATUS_OK, NULL);
+                VK_OK, NULL);
     node_check(quotas_at(victim_path) == 1, "the inline volume made no quota at %s under the configured root",
                victim_path);
     node_write(node_fmt("%s/pvc-data", victim_target), "victim data\n");
@@ -397,7 +397,7 @@ static void ephemeral_attributes_from_the_driver(void **state) {
         json_t *req = ephemeral_req("csi-0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b", target, "hostile");
         json_object_set_new(json_object_get(req, "volume_context"), hostile[i][0], json_string(hostile[i][1]));
         const char *what = node_fmt("inline volume with %s=%s", hostile[i][0], hostile[i][1]);
-        node_expect(what, node_call("NodePublishVolume", req, &st), &st, GRPC_STATUS_INVALID_ARGUMENT,
+        node_expect(what, node_call("NodePublishVolume", req, &st), &st, VK_INVALID_ARGUMENT,
                     hostile[i][0]);
         char *after = vast_objects();
         node_check(strcmp(before, after) == 0, "%s: VAST's quotas or views changed", what);
@@ -411,7 +411,7 @@ static void ephemeral_attributes_from_the_driver(void **state) {
     for (size_t i = 0; i < sizeof bad_ids / sizeof bad_ids[0]; i++) {
         const char *what = node_fmt("inline volume with the id %s", bad_ids[i]);
         node_expect(what, node_call("NodePublishVolume", ephemeral_req(bad_ids[i], target, "hostile"), &st), &st,
-                    GRPC_STATUS_INVALID_ARGUMENT, "id");
+                    VK_INVALID_ARGUMENT, "id");
         char *after = vast_objects();
         node_check(strcmp(before, after) == 0, "%s: VAST's quotas or views changed", what);
         free(after);
@@ -423,14 +423,14 @@ static void ephemeral_attributes_from_the_driver(void **state) {
     /* an unpublish naming the victim's volume at another path deletes nothing */
     const char *elsewhere = kubelet_path("pods/hostile/elsewhere");
     node_expect("unpublish of the other pod's volume id at another path",
-                node_call("NodeUnpublishVolume", node_unpublish_req(victim, elsewhere), &st), &st, GRPC_STATUS_OK,
+                node_call("NodeUnpublishVolume", node_unpublish_req(victim, elsewhere), &st), &st, VK_OK,
                 NULL);
     node_check(quotas_at(victim_path) == 1, "the other pod's volume was deleted from VAST");
     still_mounted("the other pod's volume", victim_target, victim_mount, node_fmt("%s/pvc-data", victim_target),
                   "victim data\n");
 
     node_expect("the owner's unpublish",
-                node_call("NodeUnpublishVolume", node_unpublish_req(victim, victim_target), &st), &st, GRPC_STATUS_OK,
+                node_call("NodeUnpublishVolume", node_unpublish_req(victim, victim_target), &st), &st, VK_OK,
                 NULL);
     node_check(quotas_at(victim_path) == 0, "the owner's unpublish left the quota");
     node_end_case();
@@ -451,7 +451,7 @@ static void long_staging_path_idempotent(void **state) {
     node_mkdirs(path);
     for (int i = 1; i <= 2; i++) {
         node_expect(node_fmt("stage at a 4,000-byte path (%d)", i),
-                    node_call("NodeStageVolume", node_stage_req(VOL_A, path), &st), &st, GRPC_STATUS_OK, NULL);
+                    node_call("NodeStageVolume", node_stage_req(VOL_A, path), &st), &st, VK_OK, NULL);
     }
     node_check(node_mounts_at(path) == 1, "%d mounts at the long staging path, not 1", node_mounts_at(path));
     /* and a long target: the same path with another last component */
@@ -463,14 +463,14 @@ static void long_staging_path_idempotent(void **state) {
     node_check(strlen(target) == 4000, "the long target is %zu bytes", strlen(target));
     for (int i = 1; i <= 2; i++) {
         node_expect(node_fmt("publish from the long staging path (%d)", i),
-                    node_call("NodePublishVolume", node_publish_req(VOL_A, path, target), &st), &st, GRPC_STATUS_OK,
+                    node_call("NodePublishVolume", node_publish_req(VOL_A, path, target), &st), &st, VK_OK,
                     NULL);
     }
     node_check(node_file_is(node_fmt("%s/data", target), "volume a\n"), "the target does not show the volume");
     node_expect("unpublish", node_call("NodeUnpublishVolume", node_unpublish_req(VOL_A, target), &st), &st,
-                GRPC_STATUS_OK, NULL);
+                VK_OK, NULL);
     node_expect("unstage of the long path", node_call("NodeUnstageVolume", node_unstage_req(VOL_A, path), &st), &st,
-                GRPC_STATUS_OK, NULL);
+                VK_OK, NULL);
     node_check(node_mounts_at(path) == 0, "unstage left %d mount(s) at the long path", node_mounts_at(path));
     node_check(node_mounts_at(target) == 0 && access(target, F_OK) != 0, "unpublish left the long target");
     free(target);
@@ -480,7 +480,7 @@ static void long_staging_path_idempotent(void **state) {
     if (!too_long) abort();
     snprintf(too_long, PATH_MAX + 64, "%s/%0*d", path, PATH_MAX - 4000, 0);
     node_expect("stage at a path of PATH_MAX bytes", node_call("NodeStageVolume", node_stage_req(VOL_A, too_long), &st),
-                &st, GRPC_STATUS_INVALID_ARGUMENT, "bytes");
+                &st, VK_INVALID_ARGUMENT, "bytes");
     free(too_long);
     free(path);
     node_end_case();

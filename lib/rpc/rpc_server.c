@@ -154,7 +154,7 @@ void *vk_rpc_new_message(vk_rpc_call *call, const ProtobufCMessageDescriptor *de
     return msg;
 }
 
-grpc_status_code vk_rpc_fail(vk_rpc_call *call, grpc_status_code code, const char *fmt, ...) {
+vk_code vk_rpc_fail(vk_rpc_call *call, vk_code code, const char *fmt, ...) {
     call->status.code = code;
     va_list ap;
     va_start(ap, fmt);
@@ -163,7 +163,7 @@ grpc_status_code vk_rpc_fail(vk_rpc_call *call, grpc_status_code code, const cha
     return code;
 }
 
-grpc_status_code vk_rpc_fail_status(vk_rpc_call *call, const vk_status *st) {
+vk_code vk_rpc_fail_status(vk_rpc_call *call, const vk_status *st) {
     call->status = *st;
     return st->code;
 }
@@ -198,11 +198,11 @@ static double elapsed_ms(const struct timespec *since) {
 }
 
 static void log_finished_call(const vk_rpc_call *c) {
-    grpc_status_code code = c->status.code;
+    vk_code code = c->status.code;
     vk_log_level level = VK_LOG_INFO;
-    if (code == GRPC_STATUS_INTERNAL || code == GRPC_STATUS_UNKNOWN || code == GRPC_STATUS_DATA_LOSS) {
+    if (code == VK_INTERNAL || code == VK_UNKNOWN || code == VK_DATA_LOSS) {
         level = VK_LOG_ERROR;
-    } else if (code == GRPC_STATUS_OK && c->lane == VK_RPC_LANE_FAST) {
+    } else if (code == VK_OK && c->lane == VK_RPC_LANE_FAST) {
         level = VK_LOG_DEBUG; /* Probe every few seconds from the liveness sidecar is noise */
     }
     if (!vk_log_enabled(level)) return;
@@ -216,7 +216,7 @@ static void log_finished_call(const vk_rpc_call *c) {
 static void call_finished(vk_rpc_call *c) {
     vk_rpc_server *s = c->server;
     log_finished_call(c);
-    bool ok = c->status.code == GRPC_STATUS_OK;
+    bool ok = c->status.code == VK_OK;
     bool gone = c->cancelled != 0;
     call_free(c);
     pthread_mutex_lock(&s->lock);
@@ -238,14 +238,14 @@ static void send_reply(vk_rpc_call *c) {
     ops[n].op = GRPC_OP_SEND_INITIAL_METADATA;
     ops[n].data.send_initial_metadata.count = 0;
     n++;
-    if (c->status.code == GRPC_STATUS_OK && c->response) {
+    if (c->status.code == VK_OK && c->response) {
         ops[n].op = GRPC_OP_SEND_MESSAGE;
         ops[n].data.send_message.send_message = c->response;
         n++;
     }
     if (c->status.message[0]) c->status_details = grpc_slice_from_copied_string(c->status.message);
     ops[n].op = GRPC_OP_SEND_STATUS_FROM_SERVER;
-    ops[n].data.send_status_from_server.status = c->status.code;
+    ops[n].data.send_status_from_server.status = (grpc_status_code)c->status.code; /* same numbers */
     ops[n].data.send_status_from_server.status_details = c->status.message[0] ? &c->status_details : NULL;
     ops[n].data.send_status_from_server.trailing_metadata_count = 0;
     n++;
@@ -280,27 +280,27 @@ static void dispatch(vk_rpc_call *c) {
     ProtobufCMessage *response = NULL;
 
     if (!m) {
-        vk_rpc_fail(c, GRPC_STATUS_UNIMPLEMENTED, "unknown method %s: this plugin serves %s",
+        vk_rpc_fail(c, VK_UNIMPLEMENTED, "unknown method %s: this plugin serves %s",
                     c->unknown_path, c->server->services[0] ? c->server->services : "nothing");
         send_reply(c);
         return;
     }
     if (!c->payload) {
-        vk_rpc_fail(c, GRPC_STATUS_INVALID_ARGUMENT, "%s: the request carries no message", m->path);
+        vk_rpc_fail(c, VK_INVALID_ARGUMENT, "%s: the request carries no message", m->path);
         send_reply(c);
         return;
     }
     char nul_field[160];
     request = vk_rpc_unpack_strict(c->payload, m->desc->input, nul_field, sizeof nul_field);
     if (!request && nul_field[0]) {
-        vk_rpc_fail(c, GRPC_STATUS_INVALID_ARGUMENT,
+        vk_rpc_fail(c, VK_INVALID_ARGUMENT,
                     "%s: field %s holds a NUL byte; names, ids, paths and parameters are text without NUL", m->path,
                     nul_field);
         send_reply(c);
         return;
     }
     if (!request) {
-        vk_rpc_fail(c, GRPC_STATUS_INVALID_ARGUMENT, "%s: the request is not a valid %s message",
+        vk_rpc_fail(c, VK_INVALID_ARGUMENT, "%s: the request is not a valid %s message",
                     m->path, m->desc->input->name);
         send_reply(c);
         return;
@@ -309,27 +309,27 @@ static void dispatch(vk_rpc_call *c) {
 
     char fault_name[128];
     snprintf(fault_name, sizeof fault_name, "rpc.%s", m->name);
-    grpc_status_code code;
+    vk_code code;
     if (atomic_load(&c->server->cancelling)) {
         /* core already told the client "cancelled"; doing the work now would only
          * stretch the shutdown */
-        code = vk_rpc_fail(c, GRPC_STATUS_UNAVAILABLE, "%s: the plugin is shutting down; retry", m->path);
+        code = vk_rpc_fail(c, VK_UNAVAILABLE, "%s: the plugin is shutting down; retry", m->path);
     } else if (vk_fault_point(fault_name, &c->status)) {
         code = c->status.code;
     } else if (!m->handler) {
-        code = vk_rpc_fail(c, GRPC_STATUS_UNIMPLEMENTED, "%s is not implemented by this version of the plugin",
+        code = vk_rpc_fail(c, VK_UNIMPLEMENTED, "%s is not implemented by this version of the plugin",
                            m->path);
     } else {
         code = m->handler(c, request, &response);
         c->status.code = code;
-        if (code == GRPC_STATUS_OK && !response) {
-            code = vk_rpc_fail(c, GRPC_STATUS_INTERNAL, "%s: handler returned no response", m->path);
+        if (code == VK_OK && !response) {
+            code = vk_rpc_fail(c, VK_INTERNAL, "%s: handler returned no response", m->path);
         }
     }
-    if (code == GRPC_STATUS_OK) {
+    if (code == VK_OK) {
         log_message("rpc response", c, response);
         c->response = vk_rpc_pack(response);
-        if (!c->response) vk_rpc_fail(c, GRPC_STATUS_RESOURCE_EXHAUSTED, "out of memory");
+        if (!c->response) vk_rpc_fail(c, VK_RESOURCE_EXHAUSTED, "out of memory");
     } else if (!c->status.message[0]) {
         vk_rpc_fail(c, code, "%s failed with %s", m->path, vk_status_name(code));
     }
@@ -361,12 +361,12 @@ static bool refuse_stale(vk_rpc_call *c) {
     double waited = elapsed_ms(&c->started);
     const char *path = vk_rpc_call_method(c);
     if (vk_rpc_call_remaining_ms(c) <= 0) {
-        vk_rpc_fail(c, GRPC_STATUS_DEADLINE_EXCEEDED, "%s: the deadline passed while the call waited %.0f ms for a worker",
+        vk_rpc_fail(c, VK_DEADLINE_EXCEEDED, "%s: the deadline passed while the call waited %.0f ms for a worker",
                     path, waited);
         return true;
     }
     if (limit > 0 && waited > limit) {
-        vk_rpc_fail(c, GRPC_STATUS_UNAVAILABLE,
+        vk_rpc_fail(c, VK_UNAVAILABLE,
                     "%s: the plugin is busy: the call waited %.0f ms for a worker (limit %d ms); retry later", path,
                     waited, limit);
         return true;
@@ -463,7 +463,7 @@ static bool start_lane(vk_rpc_server *s, vk_rpc_lane id, int n_workers, vk_statu
     int n_threads = 1 + n_workers;
     l->threads = calloc((size_t)n_threads, sizeof(pthread_t));
     if (!l->threads) {
-        vk_status_set(st, GRPC_STATUS_RESOURCE_EXHAUSTED, "out of memory");
+        vk_status_set(st, VK_RESOURCE_EXHAUSTED, "out of memory");
         return false;
     }
     l->n_threads = n_threads;
@@ -481,7 +481,7 @@ static bool start_lane(vk_rpc_server *s, vk_rpc_lane id, int n_workers, vk_statu
             }
         }
         if (rc != 0) {
-            vk_status_set(st, GRPC_STATUS_RESOURCE_EXHAUSTED, "cannot start RPC thread: %s", strerror(rc));
+            vk_status_set(st, VK_RESOURCE_EXHAUSTED, "cannot start RPC thread: %s", strerror(rc));
             return false;
         }
         l->started_threads++;
@@ -529,11 +529,7 @@ vk_rpc_server *vk_rpc_server_new(const vk_rpc_server_config *config) {
         pthread_mutex_init(&s->lanes[i].queue.lock, NULL);
         pthread_cond_init(&s->lanes[i].queue.ready, NULL);
     }
-    pthread_condattr_t attr;
-    pthread_condattr_init(&attr);
-    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-    pthread_cond_init(&s->changed, &attr);
-    pthread_condattr_destroy(&attr);
+    vk_cond_init_monotonic(&s->changed);
     return s;
 }
 
@@ -548,19 +544,19 @@ bool vk_rpc_server_add_service(vk_rpc_server *s, const ProtobufCServiceDescripto
                                const vk_rpc_method_handler *handlers, void *user, vk_rpc_lane lane,
                                vk_status *st) {
     if (s->started) {
-        vk_status_set(st, GRPC_STATUS_FAILED_PRECONDITION, "services must be added before start");
+        vk_status_set(st, VK_FAILED_PRECONDITION, "services must be added before start");
         return false;
     }
     for (const vk_rpc_method_handler *h = handlers; h && h->method; h++) {
         if (!protobuf_c_service_descriptor_get_method_by_name(service, h->method)) {
-            vk_status_set(st, GRPC_STATUS_INVALID_ARGUMENT, "service %s has no method %s",
+            vk_status_set(st, VK_INVALID_ARGUMENT, "service %s has no method %s",
                           service->name, h->method);
             return false;
         }
     }
     method_entry *grown = realloc(s->methods, (s->n_methods + service->n_methods) * sizeof *grown);
     if (!grown) {
-        vk_status_set(st, GRPC_STATUS_RESOURCE_EXHAUSTED, "out of memory");
+        vk_status_set(st, VK_RESOURCE_EXHAUSTED, "out of memory");
         return false;
     }
     s->methods = grown;
@@ -570,7 +566,7 @@ bool vk_rpc_server_add_service(vk_rpc_server *s, const ProtobufCServiceDescripto
         size_t len = strlen(service->name) + strlen(md->name) + 3;
         char *path = malloc(len);
         if (!path) {
-            vk_status_set(st, GRPC_STATUS_RESOURCE_EXHAUSTED, "out of memory");
+            vk_status_set(st, VK_RESOURCE_EXHAUSTED, "out of memory");
             return false;
         }
         snprintf(path, len, "/%s/%s", service->name, md->name);
@@ -598,7 +594,7 @@ static grpc_server *create_grpc_server(void) {
 
 bool vk_rpc_server_start(vk_rpc_server *s, vk_status *st) {
     if (s->started) {
-        vk_status_set(st, GRPC_STATUS_FAILED_PRECONDITION, "server already started");
+        vk_status_set(st, VK_FAILED_PRECONDITION, "server already started");
         return false;
     }
     if (!vk_endpoint_prepare_listen(&s->config.endpoint, st)) return false;
@@ -616,7 +612,7 @@ bool vk_rpc_server_start(vk_rpc_server *s, vk_status *st) {
     int port = grpc_server_add_http2_port(s->grpc, s->config.endpoint.target, creds);
     grpc_server_credentials_release(creds);
     if (port == 0) {
-        vk_status_set(st, GRPC_STATUS_UNAVAILABLE,
+        vk_status_set(st, VK_UNAVAILABLE,
                       "cannot listen on %s (address in use, or no permission on the directory?)",
                       s->config.endpoint.target);
         grpc_server_destroy(s->grpc);
@@ -644,7 +640,7 @@ bool vk_rpc_server_start(vk_rpc_server *s, vk_status *st) {
     }
     for (int k = 0; k < GENERIC_SLOTS && ok; k++) ok = post_request(s, NULL, VK_RPC_LANE_FAST);
     if (!ok) {
-        vk_status_set(st, GRPC_STATUS_INTERNAL, "cannot post requests to gRPC core");
+        vk_status_set(st, VK_INTERNAL, "cannot post requests to gRPC core");
         vk_rpc_server_shutdown(s);
         return false;
     }
@@ -673,17 +669,10 @@ void vk_rpc_server_shutdown(vk_rpc_server *s) {
     atomic_store(&s->shutting_down, true);
     grpc_server_shutdown_and_notify(s->grpc, s->lanes[VK_RPC_LANE_FAST].cq, &s->shutdown_tag);
 
-    struct timespec until;
-    clock_gettime(CLOCK_MONOTONIC, &until);
-    until.tv_sec += s->config.shutdown_grace_ms / 1000;
-    until.tv_nsec += (long)(s->config.shutdown_grace_ms % 1000) * 1000000L;
-    if (until.tv_nsec >= 1000000000L) {
-        until.tv_sec++;
-        until.tv_nsec -= 1000000000L;
-    }
+    int64_t until = vk_deadline_in(s->config.shutdown_grace_ms);
     pthread_mutex_lock(&s->lock);
     while (!drained(s)) {
-        if (pthread_cond_timedwait(&s->changed, &s->lock, &until) == ETIMEDOUT) break;
+        if (!vk_cond_wait_until(&s->changed, &s->lock, until)) break;
     }
     if (!drained(s)) {
         char n[16];

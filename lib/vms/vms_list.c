@@ -1,6 +1,6 @@
 /* vms_list: filters into query strings, and lists that always paginate. */
 #include "vk/vms_list.h"
-#include "vk/vms_internal.h"
+#include "vms_internal.h"
 
 #include <ctype.h>
 #include <stdio.h>

@@ -2,7 +2,7 @@
  * backoff, deadlines, answer parsing). Configuration is vms_config.c. */
 #include "vk/deadline.h"
 #include "vk/log.h"
-#include "vk/vms_internal.h"
+#include "vms_internal.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -10,32 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-
-/* ---- Monotonic waits (deadlines are CLOCK_MONOTONIC milliseconds) ---- */
-
-void vms_cond_init_monotonic(pthread_cond_t *cv) {
-    pthread_condattr_t attr;
-    pthread_condattr_init(&attr);
-    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-    pthread_cond_init(cv, &attr);
-    pthread_condattr_destroy(&attr);
-}
-
-bool vms_cond_wait_until(pthread_cond_t *cv, pthread_mutex_t *mu, int64_t deadline) {
-    if (deadline == VK_DEADLINE_NONE) {
-        pthread_cond_wait(cv, mu);
-        return true;
-    }
-    if (vk_deadline_remaining(deadline) == 0) return false;
-    struct timespec ts = {.tv_sec = deadline / 1000, .tv_nsec = (deadline % 1000) * 1000000};
-    return pthread_cond_timedwait(cv, mu, &ts) != ETIMEDOUT || vk_deadline_remaining(deadline) > 0;
-}
-
-void vms_sleep_ms(int64_t ms) {
-    struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000};
-    while (nanosleep(&ts, &ts) == -1 && errno == EINTR) {
-    }
-}
 
 /* ---- Life cycle ---- */
 
@@ -247,7 +221,7 @@ static bool run(vms_client *c, const request *rq, int64_t deadline, json_t **out
         VK_LOG(VK_LOG_WARN, "retrying VMS request", "endpoint", c->s.endpoint, "method", rq->method, "path",
                err->path, "cause", vms_error_cause_name(err->cause), "error", err->message, "backoff_ms", vk_fmt(ms, sizeof ms, "%lld", (long long)pause));
         atomic_fetch_add(&c->stat_retries, 1);
-        vms_sleep_ms(pause);
+        vk_sleep_ms(pause);
     }
 }
 

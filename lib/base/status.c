@@ -27,7 +27,7 @@ static const char *const status_names[] = {
 };
 #define STATUS_COUNT ((int)(sizeof status_names / sizeof status_names[0]))
 
-grpc_status_code vk_status_set(vk_status *st, grpc_status_code code, const char *fmt, ...) {
+vk_code vk_status_set(vk_status *st, vk_code code, const char *fmt, ...) {
     st->code = code;
     va_list ap;
     va_start(ap, fmt);
@@ -36,7 +36,7 @@ grpc_status_code vk_status_set(vk_status *st, grpc_status_code code, const char 
     return code;
 }
 
-const char *vk_status_name(grpc_status_code code) {
+const char *vk_status_name(vk_code code) {
     if ((int)code < 0 || (int)code >= STATUS_COUNT) return "UNKNOWN_CODE";
     return status_names[code];
 }
@@ -53,18 +53,18 @@ static bool loose_equal(const char *a, const char *b) {
     }
 }
 
-bool vk_status_parse(const char *text, grpc_status_code *out) {
+bool vk_status_parse(const char *text, vk_code *out) {
     if (!text || !*text) return false;
     if (isdigit((unsigned char)text[0])) {
         char *end;
         long v = strtol(text, &end, 10);
         if (*end || v < 0 || v >= STATUS_COUNT) return false;
-        *out = (grpc_status_code)v;
+        *out = (vk_code)v;
         return true;
     }
     for (int i = 0; i < STATUS_COUNT; i++) {
         if (loose_equal(text, status_names[i])) {
-            *out = (grpc_status_code)i;
+            *out = (vk_code)i;
             return true;
         }
     }

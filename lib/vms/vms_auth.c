@@ -8,7 +8,7 @@
  * one POST token/, not 16 (vast-csi 2.5 stampeded; 2.6 serialised with a condvar). */
 #include "vk/deadline.h"
 #include "vk/log.h"
-#include "vk/vms_internal.h"
+#include "vms_internal.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,7 +16,7 @@
 
 void vms_auth_init(vms_client *c) {
     pthread_mutex_init(&c->auth_mu, NULL);
-    vms_cond_init_monotonic(&c->auth_cv);
+    vk_cond_init_monotonic(&c->auth_cv);
     if (c->s.api_token) {
         /* API tokens do not expire by themselves; nothing to fetch. */
         if (asprintf(&c->auth_header, "Authorization: Api-Token %s", c->s.api_token) < 0) abort();
@@ -115,7 +115,7 @@ bool vms_auth_refresh(vms_client *c, uint64_t generation, int64_t deadline, vms_
         if (!c->refreshing) break;
         uint64_t fetches = c->auth_fetches;
         while (c->refreshing) {
-            if (!vms_cond_wait_until(&c->auth_cv, &c->auth_mu, deadline)) {
+            if (!vk_cond_wait_until(&c->auth_cv, &c->auth_mu, deadline)) {
                 pthread_mutex_unlock(&c->auth_mu);
                 vms_error_set(err, VMS_ERR_DEADLINE, "the deadline passed while waiting for a VMS token");
                 return false;

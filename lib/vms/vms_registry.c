@@ -1,6 +1,6 @@
 /* vms_registry: one cached client per VMS configuration. */
 #include "vk/vms_registry.h"
-#include "vk/vms_internal.h"
+#include "vms_internal.h"
 
 #include <pthread.h>
 #include <stdlib.h>

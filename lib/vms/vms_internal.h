@@ -68,12 +68,6 @@ struct vms_client {
     atomic_uint_fast64_t stat_connections;
 };
 
-/* Initializes a condition variable on CLOCK_MONOTONIC, the clock deadlines use. */
-void vms_cond_init_monotonic(pthread_cond_t *cv);
-/* Waits on cv until signalled or deadline; false when the deadline passed. */
-bool vms_cond_wait_until(pthread_cond_t *cv, pthread_mutex_t *mu, int64_t deadline);
-/* Sleeps ms milliseconds (resuming after signals). */
-void vms_sleep_ms(int64_t ms);
 
 /* ---- vms_transport.c ---- */
 

@@ -94,7 +94,7 @@ static grpc_call *create_call(vk_rpc_client *c, const char *path, gpr_timespec d
     return call;
 }
 
-grpc_status_code vk_rpc_client_call(vk_rpc_client *c, const char *path,
+vk_code vk_rpc_client_call(vk_rpc_client *c, const char *path,
                                     const ProtobufCMessage *request,
                                     const ProtobufCMessageDescriptor *response_desc,
                                     int64_t timeout_ms, ProtobufCMessage **response, vk_status *st) {
@@ -102,7 +102,7 @@ grpc_status_code vk_rpc_client_call(vk_rpc_client *c, const char *path,
     vk_status_ok(st);
     gpr_timespec deadline = deadline_after(timeout_ms);
     grpc_call *call = create_call(c, path, deadline);
-    if (!call) return vk_status_set(st, GRPC_STATUS_INTERNAL, "cannot create call to %s", path);
+    if (!call) return vk_status_set(st, VK_INTERNAL, "cannot create call to %s", path);
 
     grpc_byte_buffer *send = NULL;
     if (request) {
@@ -115,7 +115,8 @@ grpc_status_code vk_rpc_client_call(vk_rpc_client *c, const char *path,
     grpc_metadata_array_init(&initial_md);
     grpc_metadata_array_init(&trailing_md);
     grpc_byte_buffer *received = NULL;
-    grpc_status_code code = GRPC_STATUS_UNKNOWN;
+    grpc_status_code wire_code = GRPC_STATUS_UNKNOWN;
+    vk_code code = VK_UNKNOWN;
     grpc_slice details = grpc_empty_slice();
     const char *error_string = NULL;
 
@@ -131,7 +132,7 @@ grpc_status_code vk_rpc_client_call(vk_rpc_client *c, const char *path,
     ops[4].data.recv_message.recv_message = &received;
     ops[5].op = GRPC_OP_RECV_STATUS_ON_CLIENT;
     ops[5].data.recv_status_on_client.trailing_metadata = &trailing_md;
-    ops[5].data.recv_status_on_client.status = &code;
+    ops[5].data.recv_status_on_client.status = &wire_code;
     ops[5].data.recv_status_on_client.status_details = &details;
     ops[5].data.recv_status_on_client.error_string = &error_string;
 
@@ -144,18 +145,19 @@ grpc_status_code vk_rpc_client_call(vk_rpc_client *c, const char *path,
         grpc_completion_queue_pluck(c->cq, call, gpr_inf_future(GPR_CLOCK_REALTIME), NULL);
         sem_post(&c->pluckers);
         char *text = grpc_slice_to_c_string(details);
+        code = (vk_code)wire_code; /* same numbers (vk/status.h) */
         vk_status_set(st, code, "%s", text);
         gpr_free(text);
-        if (code == GRPC_STATUS_OK && response_desc && response) {
+        if (code == VK_OK && response_desc && response) {
             *response = vk_rpc_unpack(received, response_desc);
             if (!*response) {
-                code = vk_status_set(st, GRPC_STATUS_INTERNAL, "%s: the reply is not a valid %s",
+                code = vk_status_set(st, VK_INTERNAL, "%s: the reply is not a valid %s",
                                      path, response_desc->name);
             }
         }
     } else {
         sem_post(&c->pluckers);
-        code = vk_status_set(st, GRPC_STATUS_INTERNAL, "cannot start call to %s (error %d)", path, (int)err);
+        code = vk_status_set(st, VK_INTERNAL, "cannot start call to %s (error %d)", path, (int)err);
     }
 
     if (error_string) gpr_free((void *)error_string);

@@ -2,7 +2,7 @@
  * credentials, trust, defaults - and comparing/hashing them for the registry. */
 #include "vk/hash.h"
 #include "vk/redact.h"
-#include "vk/vms_internal.h"
+#include "vms_internal.h"
 
 #include <ctype.h>
 #include <errno.h>

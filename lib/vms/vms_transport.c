@@ -10,7 +10,7 @@
  * So only DNS and TLS sessions go through the share (safe with lock callbacks). */
 #include "vk/deadline.h"
 #include "vk/log.h"
-#include "vk/vms_internal.h"
+#include "vms_internal.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,7 +40,7 @@ static void share_unlock(CURL *handle, curl_lock_data data, void *userp) {
 bool vms_transport_init(vms_client *c, vms_error *err) {
     for (int i = 0; i < CURL_LOCK_DATA_LAST; i++) pthread_mutex_init(&c->share_locks[i], NULL);
     pthread_mutex_init(&c->pool_mu, NULL);
-    vms_cond_init_monotonic(&c->pool_cv);
+    vk_cond_init_monotonic(&c->pool_cv);
     c->idle = calloc((size_t)c->s.max_connections, sizeof *c->idle);
     c->share = curl_share_init();
     if (!c->idle || !c->share) {
@@ -70,7 +70,7 @@ void vms_transport_cleanup(vms_client *c) {
 static CURL *acquire_handle(vms_client *c, int64_t deadline) {
     pthread_mutex_lock(&c->pool_mu);
     while (c->idle_count == 0 && c->total >= c->s.max_connections) {
-        if (!vms_cond_wait_until(&c->pool_cv, &c->pool_mu, deadline)) {
+        if (!vk_cond_wait_until(&c->pool_cv, &c->pool_mu, deadline)) {
             pthread_mutex_unlock(&c->pool_mu);
             return NULL;
         }

@@ -1,6 +1,6 @@
 /* vms_error: reading VMS error answers and mapping every failure to a gRPC status. */
 #include "vk/vms_error.h"
-#include "vk/vms_internal.h"
+#include "vms_internal.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -265,7 +265,7 @@ void vms_error_from_transport(vms_error *err, const vms_exchange *ex, const vms_
     if (cause == VMS_CAUSE_CERT_UNTRUSTED || cause == VMS_CAUSE_CERT_HOSTNAME || cause == VMS_CAUSE_CA_UNUSABLE)
         describe_trust(c, trust, sizeof trust);
     char text[sizeof err->message];
-    snprintf(text, sizeof text, "%s%s", what, trust);
+    snprintf(text, sizeof text, "%.250s%.250s", what, trust); /* each capped: both fit the message */
     err->kind = kind;
     err->cause = cause;
     err->http_status = 0;
@@ -305,7 +305,7 @@ bool vms_error_is_token_expiry(const vms_error *err) {
 /* ---- Mapping to a gRPC status ---- */
 
 typedef struct {
-    grpc_status_code code;
+    vk_code code;
     const char *summary; /* what happened, in words */
     const char *advice;  /* what to do, or "" */
 } status_class;
@@ -313,21 +313,21 @@ typedef struct {
 static status_class classify_http(const vms_error *err) {
     long s = err->http_status;
     if (s == 400 && vms_error_is_unique_violation(err))
-        return (status_class){GRPC_STATUS_ALREADY_EXISTS, "already exists", ""};
-    if (s == 400) return (status_class){GRPC_STATUS_INVALID_ARGUMENT, "VMS refused the request", ""};
+        return (status_class){VK_ALREADY_EXISTS, "already exists", ""};
+    if (s == 400) return (status_class){VK_INVALID_ARGUMENT, "VMS refused the request", ""};
     if (s == 401 || (s == 403 && strcmp(err->code, "permission_denied") != 0))
-        return (status_class){GRPC_STATUS_UNAUTHENTICATED, "VMS did not accept the credentials",
+        return (status_class){VK_UNAUTHENTICATED, "VMS did not accept the credentials",
                               "; check the username/password (or API token) in the StorageClass secret"};
     if (s == 403)
-        return (status_class){GRPC_STATUS_PERMISSION_DENIED, "the VMS user is not allowed to do this",
+        return (status_class){VK_PERMISSION_DENIED, "the VMS user is not allowed to do this",
                               "; give the VMS user in the StorageClass secret a role that allows it (and check "
                               "its tenant)"};
-    if (s == 404) return (status_class){GRPC_STATUS_NOT_FOUND, "not found", ""};
+    if (s == 404) return (status_class){VK_NOT_FOUND, "not found", ""};
     if (s == 409)
-        return (status_class){GRPC_STATUS_FAILED_PRECONDITION, "VMS refused it in the object's current state", ""};
-    if (s == 429) return (status_class){GRPC_STATUS_RESOURCE_EXHAUSTED, "VMS is limiting requests", "; retry later"};
-    if (s >= 500) return (status_class){GRPC_STATUS_UNAVAILABLE, "VMS failed to answer", "; retry later"};
-    return (status_class){GRPC_STATUS_FAILED_PRECONDITION, "VMS refused the request", ""};
+        return (status_class){VK_FAILED_PRECONDITION, "VMS refused it in the object's current state", ""};
+    if (s == 429) return (status_class){VK_RESOURCE_EXHAUSTED, "VMS is limiting requests", "; retry later"};
+    if (s >= 500) return (status_class){VK_UNAVAILABLE, "VMS failed to answer", "; retry later"};
+    return (status_class){VK_FAILED_PRECONDITION, "VMS refused the request", ""};
 }
 
 #define SKIP_VERIFY_HINT "or, for a test cluster only, start vast-csi with --vms-insecure-skip-verify"
@@ -337,47 +337,47 @@ static status_class classify_http(const vms_error *err) {
 static status_class classify_cause(const vms_error *err) {
     switch (err->cause) {
     case VMS_CAUSE_REFUSED:
-        return (status_class){GRPC_STATUS_UNAVAILABLE, "VMS refused the connection (nothing listens on that port)",
+        return (status_class){VK_UNAVAILABLE, "VMS refused the connection (nothing listens on that port)",
                               "; check the host and port of the endpoint in the StorageClass secret, and that VMS "
                               "is up"};
     case VMS_CAUSE_DNS:
-        return (status_class){GRPC_STATUS_UNAVAILABLE, "the VMS host name was not found (DNS)",
+        return (status_class){VK_UNAVAILABLE, "the VMS host name was not found (DNS)",
                               "; check the host name of the endpoint in the StorageClass secret and the DNS of "
                               "the node running the controller"};
     case VMS_CAUSE_UNREACHABLE:
-        return (status_class){GRPC_STATUS_UNAVAILABLE, "cannot connect to VMS (no route to the host)",
+        return (status_class){VK_UNAVAILABLE, "cannot connect to VMS (no route to the host)",
                               "; check the endpoint in the StorageClass secret and the network to VMS"};
     case VMS_CAUSE_RESET:
-        return (status_class){GRPC_STATUS_UNAVAILABLE, "the connection to VMS was reset or closed before an answer",
+        return (status_class){VK_UNAVAILABLE, "the connection to VMS was reset or closed before an answer",
                               "; a proxy, load balancer or firewall between the driver and VMS may cut it; "
                               "retry later"};
     case VMS_CAUSE_CONNECT_TIMEOUT:
-        return (status_class){GRPC_STATUS_UNAVAILABLE, "VMS did not accept the connection in time (connect timeout)",
+        return (status_class){VK_UNAVAILABLE, "VMS did not accept the connection in time (connect timeout)",
                               "; check the endpoint and that no firewall drops the traffic"};
     case VMS_CAUSE_REQUEST_TIMEOUT:
-        return (status_class){GRPC_STATUS_UNAVAILABLE,
+        return (status_class){VK_UNAVAILABLE,
                               "VMS accepted the connection but did not answer in time (request timeout)",
                               "; VMS may be overloaded: retry later, or raise --vms-timeout"};
     case VMS_CAUSE_TLS_HANDSHAKE:
-        return (status_class){GRPC_STATUS_UNAVAILABLE, "the TLS handshake with VMS failed",
+        return (status_class){VK_UNAVAILABLE, "the TLS handshake with VMS failed",
                               "; check that the endpoint is VMS's HTTPS port and that no proxy intercepts TLS"};
     case VMS_CAUSE_PLAIN_HTTP:
-        return (status_class){GRPC_STATUS_INVALID_ARGUMENT,
+        return (status_class){VK_INVALID_ARGUMENT,
                               "the endpoint answered in plain HTTP: use http:// or the HTTPS port", ""};
     case VMS_CAUSE_CERT_UNTRUSTED:
-        return (status_class){GRPC_STATUS_UNAVAILABLE, "the VMS TLS certificate is not trusted",
+        return (status_class){VK_UNAVAILABLE, "the VMS TLS certificate is not trusted",
                               "; put the CA certificate (PEM) that signed it in the secret's ssl_cert key, "
                               SKIP_VERIFY_HINT};
     case VMS_CAUSE_CERT_HOSTNAME:
-        return (status_class){GRPC_STATUS_UNAVAILABLE, "the VMS TLS certificate is not issued for this host name",
+        return (status_class){VK_UNAVAILABLE, "the VMS TLS certificate is not issued for this host name",
                               "; use in the endpoint a host name the certificate names (its subject alternative "
                               "names), or reissue it with this one, " SKIP_VERIFY_HINT};
     case VMS_CAUSE_CA_UNUSABLE:
-        return (status_class){GRPC_STATUS_INVALID_ARGUMENT, "the VMS CA certificate could not be loaded",
+        return (status_class){VK_INVALID_ARGUMENT, "the VMS CA certificate could not be loaded",
                               "; put a valid PEM certificate in the secret's ssl_cert key (or fix the CA file)"};
     case VMS_CAUSE_NONE: break;
     }
-    return (status_class){GRPC_STATUS_UNKNOWN, NULL, NULL};
+    return (status_class){VK_UNKNOWN, NULL, NULL};
 }
 
 static status_class classify(const vms_error *err) {
@@ -387,36 +387,36 @@ static status_class classify(const vms_error *err) {
     }
     switch (err->kind) {
 
-    case VMS_ERR_NONE: return (status_class){GRPC_STATUS_OK, "", ""};
+    case VMS_ERR_NONE: return (status_class){VK_OK, "", ""};
     case VMS_ERR_HTTP: return classify_http(err);
     case VMS_ERR_TRANSPORT:
-        return (status_class){GRPC_STATUS_UNAVAILABLE, "cannot reach VMS",
+        return (status_class){VK_UNAVAILABLE, "cannot reach VMS",
                               "; check the endpoint in the StorageClass secret and the network"};
     case VMS_ERR_TIMEOUT:
-        return (status_class){GRPC_STATUS_UNAVAILABLE, "VMS did not answer in time", "; retry later"};
+        return (status_class){VK_UNAVAILABLE, "VMS did not answer in time", "; retry later"};
     case VMS_ERR_DEADLINE:
-        return (status_class){GRPC_STATUS_DEADLINE_EXCEEDED, "the deadline passed before VMS answered", ""};
+        return (status_class){VK_DEADLINE_EXCEEDED, "the deadline passed before VMS answered", ""};
     case VMS_ERR_TLS:
-        return (status_class){GRPC_STATUS_UNAVAILABLE, "the VMS TLS certificate could not be verified",
+        return (status_class){VK_UNAVAILABLE, "the VMS TLS certificate could not be verified",
                               "; put the cluster's CA certificate in the secret's ssl_cert (or the CA file), or "
                               "fix the certificate's host name"};
-    case VMS_ERR_RESPONSE: return (status_class){GRPC_STATUS_INTERNAL, "unexpected answer from VMS", ""};
+    case VMS_ERR_RESPONSE: return (status_class){VK_INTERNAL, "unexpected answer from VMS", ""};
     case VMS_ERR_AMBIGUOUS:
-        return (status_class){GRPC_STATUS_FAILED_PRECONDITION, "more than one object matches",
+        return (status_class){VK_FAILED_PRECONDITION, "more than one object matches",
                               "; remove the duplicate or use a more specific name"};
-    case VMS_ERR_TASK: return (status_class){GRPC_STATUS_FAILED_PRECONDITION, "the VMS task failed", ""};
+    case VMS_ERR_TASK: return (status_class){VK_FAILED_PRECONDITION, "the VMS task failed", ""};
     case VMS_ERR_CONFIG:
-        return (status_class){GRPC_STATUS_INVALID_ARGUMENT, "invalid VMS configuration",
+        return (status_class){VK_INVALID_ARGUMENT, "invalid VMS configuration",
                               "; check the StorageClass secret"};
     }
-    return (status_class){GRPC_STATUS_UNKNOWN, "unknown failure", ""};
+    return (status_class){VK_UNKNOWN, "unknown failure", ""};
 }
 
-grpc_status_code vms_error_to_status(const vms_error *err, vk_status *st) {
+vk_code vms_error_to_status(const vms_error *err, vk_status *st) {
     status_class cls = classify(err);
-    if (cls.code == GRPC_STATUS_OK) {
+    if (cls.code == VK_OK) {
         vk_status_ok(st);
-        return GRPC_STATUS_OK;
+        return VK_OK;
     }
     const char *object = err->object[0] ? err->object : "VMS request";
     const char *endpoint = err->endpoint[0] ? err->endpoint : "(no endpoint)";

@@ -33,7 +33,7 @@ static bool parse_long(const char *text, long *out) {
 static bool parse_rule(char *item, fault_rule *rule, vk_status *st) {
     char *eq = strchr(item, '=');
     if (!eq || eq == item || (size_t)(eq - item) >= sizeof rule->name) {
-        vk_status_set(st, GRPC_STATUS_INVALID_ARGUMENT, "fault spec \"%s\": expected NAME=ACTION", item);
+        vk_status_set(st, VK_INVALID_ARGUMENT, "fault spec \"%s\": expected NAME=ACTION", item);
         return false;
     }
     *eq = '\0';
@@ -44,7 +44,7 @@ static bool parse_rule(char *item, fault_rule *rule, vk_status *st) {
     if (at) {
         *at = '\0';
         if (!parse_long(at + 1, &rule->only_on_hit) || rule->only_on_hit == 0) {
-            vk_status_set(st, GRPC_STATUS_INVALID_ARGUMENT, "fault %s: @N needs N >= 1", rule->name);
+            vk_status_set(st, VK_INVALID_ARGUMENT, "fault %s: @N needs N >= 1", rule->name);
             return false;
         }
     }
@@ -55,9 +55,9 @@ static bool parse_rule(char *item, fault_rule *rule, vk_status *st) {
         rule->action = FAULT_SLEEP;
         ok = arg && parse_long(arg, &rule->arg);
     } else if (strcmp(action, "error") == 0) {
-        grpc_status_code code;
+        vk_code code;
         rule->action = FAULT_ERROR;
-        ok = arg && vk_status_parse(arg, &code) && code != GRPC_STATUS_OK;
+        ok = arg && vk_status_parse(arg, &code) && code != VK_OK;
         rule->arg = (long)code;
     } else if (strcmp(action, "exit") == 0) {
         rule->action = FAULT_EXIT;
@@ -67,7 +67,7 @@ static bool parse_rule(char *item, fault_rule *rule, vk_status *st) {
         ok = arg == NULL;
     }
     if (!ok) {
-        vk_status_set(st, GRPC_STATUS_INVALID_ARGUMENT,
+        vk_status_set(st, VK_INVALID_ARGUMENT,
                       "fault %s: unknown action; use sleep:MS, error:CODE, exit:STATUS or kill",
                       rule->name);
     }
@@ -79,7 +79,7 @@ bool vk_fault_configure(const char *spec, vk_status *st) {
     if (!spec || !*spec) return true;
     char *copy = strdup(spec);
     if (!copy) {
-        vk_status_set(st, GRPC_STATUS_RESOURCE_EXHAUSTED, "out of memory");
+        vk_status_set(st, VK_RESOURCE_EXHAUSTED, "out of memory");
         return false;
     }
     int n = 0;
@@ -87,7 +87,7 @@ bool vk_fault_configure(const char *spec, vk_status *st) {
     char *save = NULL;
     for (char *item = strtok_r(copy, ",", &save); item; item = strtok_r(NULL, ",", &save)) {
         if (n == MAX_RULES) {
-            vk_status_set(st, GRPC_STATUS_INVALID_ARGUMENT, "fault spec: more than %d rules", MAX_RULES);
+            vk_status_set(st, VK_INVALID_ARGUMENT, "fault spec: more than %d rules", MAX_RULES);
             ok = false;
             break;
         }
@@ -118,7 +118,7 @@ bool vk_fault_point(const char *name, vk_status *st) {
             break;
         }
         case FAULT_ERROR:
-            vk_status_set(st, (grpc_status_code)rule->arg, "injected fault at %s", name);
+            vk_status_set(st, (vk_code)rule->arg, "injected fault at %s", name);
             return true;
         case FAULT_EXIT:
             _exit((int)rule->arg);

@@ -1,7 +1,7 @@
 /* vms_task: waiting for asynchronous VMS tasks (vtasks/). */
 #include "vk/vms_task.h"
 #include "vk/deadline.h"
-#include "vk/vms_internal.h"
+#include "vms_internal.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -64,7 +64,7 @@ bool vms_task_wait(vms_client *c, int64_t task_id, int64_t deadline, json_t **ta
             vms_error_set_object(err, "VMS task %lld", (long long)task_id);
             return false;
         }
-        vms_sleep_ms(pause < left / 2 ? pause : left / 2);
+        vk_sleep_ms(pause < left / 2 ? pause : left / 2);
         pause = pause * 2 > POLL_MAX_MS ? POLL_MAX_MS : pause * 2;
     }
 }

@@ -1,7 +1,7 @@
 /* vms_objects: typed get/find/create/update/delete for every VMS object type, all
  * through one engine (vms_object_*) parameterised by a vms_kind. */
 #include "vk/vms_objects.h"
-#include "vk/vms_internal.h"
+#include "vms_internal.h"
 #include "vk/vms_task.h"
 
 #include <stdio.h>

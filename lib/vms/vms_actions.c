@@ -1,7 +1,7 @@
 /* vms_actions: VMS operations beyond plain CRUD - clones and their streams, tenant
  * deletion, S3 keys, the trash API, cluster version and capacity - and small helpers
  * on decoded objects. */
-#include "vk/vms_internal.h"
+#include "vms_internal.h"
 #include "vk/vms_objects.h"
 #include "vk/vms_task.h"
 

@@ -2,7 +2,7 @@
  * deadlines honoured. Waiting is proven with threads and gates: a waiter records what
  * it saw when it got the key, so an early acquisition fails the test however the
  * threads are scheduled; sleeps only give a wrong implementation the chance to show. */
-#include "keylock.h"
+#include "vk/keylock.h"
 
 #include "vk/deadline.h"
 
@@ -55,7 +55,7 @@ static void gate_wait(gate *g) {
 }
 
 typedef struct {
-    csi_keylock *locks;
+    vk_keylock *locks;
     const char *key;
     int64_t deadline;
     gate *about_to_acquire;  /* opened just before the waiter calls acquire */
@@ -67,17 +67,17 @@ typedef struct {
 static void *waiter_main(void *arg) {
     waiter *w = arg;
     gate_open(w->about_to_acquire);
-    w->acquired = csi_keylock_acquire(w->locks, w->key, w->deadline);
+    w->acquired = vk_keylock_acquire(w->locks, w->key, w->deadline);
     w->saw_released = atomic_load(w->released);
-    if (w->acquired) csi_keylock_release(w->locks, w->key);
+    if (w->acquired) vk_keylock_release(w->locks, w->key);
     return NULL;
 }
 
 /* The holder keeps key while a second thread asks for it; the second gets it only
  * after the release. */
 static void second_acquirer_waits(int64_t waiter_deadline) {
-    csi_keylock *locks = csi_keylock_new();
-    assert_true(csi_keylock_acquire(locks, "vol:/k8s/pvc-1", VK_DEADLINE_NONE));
+    vk_keylock *locks = vk_keylock_new();
+    assert_true(vk_keylock_acquire(locks, "vol:/k8s/pvc-1", VK_DEADLINE_NONE));
 
     gate ready;
     gate_init(&ready);
@@ -89,16 +89,16 @@ static void second_acquirer_waits(int64_t waiter_deadline) {
     gate_wait(&ready);
     sleep_ms(100); /* time for a broken lock to let the waiter through */
     atomic_store(&released, true);
-    csi_keylock_release(locks, "vol:/k8s/pvc-1");
+    vk_keylock_release(locks, "vol:/k8s/pvc-1");
     pthread_join(t, NULL);
 
     assert_true(w.acquired);
     assert_true(w.saw_released); /* it did not get the key while it was held */
     /* and the waiter released it again: free for the next one */
-    assert_true(csi_keylock_acquire(locks, "vol:/k8s/pvc-1", vk_now_ms() - 1));
-    csi_keylock_release(locks, "vol:/k8s/pvc-1");
+    assert_true(vk_keylock_acquire(locks, "vol:/k8s/pvc-1", vk_now_ms() - 1));
+    vk_keylock_release(locks, "vol:/k8s/pvc-1");
     gate_destroy(&ready);
-    csi_keylock_free(locks);
+    vk_keylock_free(locks);
 }
 
 static void test_same_key_serializes(void **state) {
@@ -115,7 +115,7 @@ static void test_waiter_with_deadline_gets_key_on_release(void **state) {
 enum { THREADS = 8, ROUNDS = 300 };
 
 typedef struct {
-    csi_keylock *locks;
+    vk_keylock *locks;
     gate *start;
     atomic_int inside;
     atomic_int max_inside;
@@ -127,7 +127,7 @@ static void *crowd_main(void *arg) {
     crowd *c = arg;
     gate_wait(c->start);
     for (int i = 0; i < ROUNDS; i++) {
-        if (!csi_keylock_acquire(c->locks, "snap:42", VK_DEADLINE_NONE)) {
+        if (!vk_keylock_acquire(c->locks, "snap:42", VK_DEADLINE_NONE)) {
             atomic_fetch_add(&c->failures, 1);
             continue;
         }
@@ -139,7 +139,7 @@ static void *crowd_main(void *arg) {
         if (i % 50 == 0) sched_yield();
         c->counter = v + 1;
         atomic_fetch_sub(&c->inside, 1);
-        csi_keylock_release(c->locks, "snap:42");
+        vk_keylock_release(c->locks, "snap:42");
     }
     return NULL;
 }
@@ -148,7 +148,7 @@ static void test_mutual_exclusion_under_contention(void **state) {
     (void)state;
     gate start;
     gate_init(&start);
-    crowd c = {.locks = csi_keylock_new(), .start = &start};
+    crowd c = {.locks = vk_keylock_new(), .start = &start};
     atomic_init(&c.inside, 0);
     atomic_init(&c.max_inside, 0);
     atomic_init(&c.failures, 0);
@@ -160,11 +160,11 @@ static void test_mutual_exclusion_under_contention(void **state) {
     assert_int_equal(atomic_load(&c.max_inside), 1);
     assert_int_equal(c.counter, THREADS * ROUNDS);
     gate_destroy(&start);
-    csi_keylock_free(c.locks);
+    vk_keylock_free(c.locks);
 }
 
 typedef struct {
-    csi_keylock *locks;
+    vk_keylock *locks;
     bool acquired;
     int64_t waited_ms;
 } other_key;
@@ -172,20 +172,20 @@ typedef struct {
 static void *other_key_main(void *arg) {
     other_key *o = arg;
     int64_t began = vk_now_ms();
-    o->acquired = csi_keylock_acquire(o->locks, "vol:/k8s/pvc-2", vk_deadline_in(5000));
+    o->acquired = vk_keylock_acquire(o->locks, "vol:/k8s/pvc-2", vk_deadline_in(5000));
     o->waited_ms = vk_now_ms() - began;
-    if (o->acquired) csi_keylock_release(o->locks, "vol:/k8s/pvc-2");
+    if (o->acquired) vk_keylock_release(o->locks, "vol:/k8s/pvc-2");
     return NULL;
 }
 
 static void test_different_keys_do_not_block(void **state) {
     (void)state;
-    csi_keylock *locks = csi_keylock_new();
-    assert_true(csi_keylock_acquire(locks, "vol:/k8s/pvc-1", VK_DEADLINE_NONE));
+    vk_keylock *locks = vk_keylock_new();
+    assert_true(vk_keylock_acquire(locks, "vol:/k8s/pvc-1", VK_DEADLINE_NONE));
     /* a passed deadline still succeeds for a free key: nothing to wait for */
-    assert_true(csi_keylock_acquire(locks, "vol:/k8s/pvc-3", vk_now_ms() - 1000));
+    assert_true(vk_keylock_acquire(locks, "vol:/k8s/pvc-3", vk_now_ms() - 1000));
     /* a key that is a prefix of a held one is a different key */
-    assert_true(csi_keylock_acquire(locks, "vol:/k8s/pvc-", vk_now_ms() - 1000));
+    assert_true(vk_keylock_acquire(locks, "vol:/k8s/pvc-", vk_now_ms() - 1000));
 
     other_key o = {.locks = locks};
     pthread_t t;
@@ -194,52 +194,52 @@ static void test_different_keys_do_not_block(void **state) {
     assert_true(o.acquired);
     assert_true(o.waited_ms < 5000); /* a free key is not waited for; the bound only catches a wait for pvc-1 */
 
-    csi_keylock_release(locks, "vol:/k8s/pvc-3");
-    csi_keylock_release(locks, "vol:/k8s/pvc-");
-    csi_keylock_release(locks, "vol:/k8s/pvc-1");
-    csi_keylock_free(locks);
+    vk_keylock_release(locks, "vol:/k8s/pvc-3");
+    vk_keylock_release(locks, "vol:/k8s/pvc-");
+    vk_keylock_release(locks, "vol:/k8s/pvc-1");
+    vk_keylock_free(locks);
 }
 
 static void test_deadline_while_held(void **state) {
     (void)state;
-    csi_keylock *locks = csi_keylock_new();
-    assert_true(csi_keylock_acquire(locks, "k", VK_DEADLINE_NONE));
+    vk_keylock *locks = vk_keylock_new();
+    assert_true(vk_keylock_acquire(locks, "k", VK_DEADLINE_NONE));
 
     /* a deadline already passed: false at once */
     int64_t began = vk_now_ms();
-    assert_false(csi_keylock_acquire(locks, "k", vk_now_ms() - 1));
+    assert_false(vk_keylock_acquire(locks, "k", vk_now_ms() - 1));
     assert_true(vk_now_ms() - began < 1000);
 
     /* a short deadline: false after waiting for it, not before */
     began = vk_now_ms();
-    assert_false(csi_keylock_acquire(locks, "k", vk_deadline_in(150)));
+    assert_false(vk_keylock_acquire(locks, "k", vk_deadline_in(150)));
     int64_t waited = vk_now_ms() - began;
     assert_true(waited >= 140);
     assert_true(waited < 5000);
 
     /* the failed attempts left the key held by its holder only: after the release it is
      * free, even for a caller whose deadline has passed */
-    csi_keylock_release(locks, "k");
-    assert_true(csi_keylock_acquire(locks, "k", vk_now_ms() - 1));
-    assert_false(csi_keylock_acquire(locks, "k", vk_now_ms() - 1));
-    csi_keylock_release(locks, "k");
-    assert_true(csi_keylock_acquire(locks, "k", vk_now_ms() - 1));
-    csi_keylock_release(locks, "k");
-    csi_keylock_free(locks);
+    vk_keylock_release(locks, "k");
+    assert_true(vk_keylock_acquire(locks, "k", vk_now_ms() - 1));
+    assert_false(vk_keylock_acquire(locks, "k", vk_now_ms() - 1));
+    vk_keylock_release(locks, "k");
+    assert_true(vk_keylock_acquire(locks, "k", vk_now_ms() - 1));
+    vk_keylock_release(locks, "k");
+    vk_keylock_free(locks);
 }
 
 static void test_release_and_free_edge_cases(void **state) {
     (void)state;
-    csi_keylock *locks = csi_keylock_new();
-    csi_keylock_release(locks, "never-held"); /* harmless */
-    assert_true(csi_keylock_acquire(locks, "a", VK_DEADLINE_NONE));
-    assert_true(csi_keylock_acquire(locks, "b", VK_DEADLINE_NONE));
-    csi_keylock_release(locks, "a");
-    assert_false(csi_keylock_acquire(locks, "b", vk_now_ms() - 1)); /* b still held */
-    assert_true(csi_keylock_acquire(locks, "a", vk_now_ms() - 1));
+    vk_keylock *locks = vk_keylock_new();
+    vk_keylock_release(locks, "never-held"); /* harmless */
+    assert_true(vk_keylock_acquire(locks, "a", VK_DEADLINE_NONE));
+    assert_true(vk_keylock_acquire(locks, "b", VK_DEADLINE_NONE));
+    vk_keylock_release(locks, "a");
+    assert_false(vk_keylock_acquire(locks, "b", vk_now_ms() - 1)); /* b still held */
+    assert_true(vk_keylock_acquire(locks, "a", vk_now_ms() - 1));
     /* freeing with keys still held frees them (valgrind checks) */
-    csi_keylock_free(locks);
-    csi_keylock_free(NULL);
+    vk_keylock_free(locks);
+    vk_keylock_free(NULL);
 }
 
 int main(void) {

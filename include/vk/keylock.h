@@ -7,15 +7,15 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-typedef struct csi_keylock csi_keylock;
+typedef struct vk_keylock vk_keylock;
 
-csi_keylock *csi_keylock_new(void);
-void csi_keylock_free(csi_keylock *locks);
+vk_keylock *vk_keylock_new(void);
+void vk_keylock_free(vk_keylock *locks);
 
 /* Waits until no other holder has key, at most until deadline (vk/deadline.h);
  * false when the deadline passed first (the caller answers ABORTED: an operation on
  * this object is in progress). */
-bool csi_keylock_acquire(csi_keylock *locks, const char *key, int64_t deadline);
-void csi_keylock_release(csi_keylock *locks, const char *key);
+bool vk_keylock_acquire(vk_keylock *locks, const char *key, int64_t deadline);
+void vk_keylock_release(vk_keylock *locks, const char *key);
 
 #endif

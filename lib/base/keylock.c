@@ -1,4 +1,4 @@
-#include "keylock.h"
+#include "vk/keylock.h"
 
 #include "vk/deadline.h"
 
@@ -14,25 +14,21 @@ typedef struct held {
     char *key;
 } held;
 
-struct csi_keylock {
+struct vk_keylock {
     pthread_mutex_t lock;
     pthread_cond_t released;
     held *keys;
 };
 
-csi_keylock *csi_keylock_new(void) {
-    csi_keylock *l = calloc(1, sizeof *l);
+vk_keylock *vk_keylock_new(void) {
+    vk_keylock *l = calloc(1, sizeof *l);
     if (!l) abort();
     pthread_mutex_init(&l->lock, NULL);
-    pthread_condattr_t attr;
-    pthread_condattr_init(&attr);
-    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-    pthread_cond_init(&l->released, &attr);
-    pthread_condattr_destroy(&attr);
+    vk_cond_init_monotonic(&l->released);
     return l;
 }
 
-void csi_keylock_free(csi_keylock *l) {
+void vk_keylock_free(vk_keylock *l) {
     if (!l) return;
     for (held *h = l->keys; h;) {
         held *next = h->next;
@@ -45,24 +41,17 @@ void csi_keylock_free(csi_keylock *l) {
     free(l);
 }
 
-static held *find(csi_keylock *l, const char *key) {
+static held *find(vk_keylock *l, const char *key) {
     for (held *h = l->keys; h; h = h->next) {
         if (strcmp(h->key, key) == 0) return h;
     }
     return NULL;
 }
 
-bool csi_keylock_acquire(csi_keylock *l, const char *key, int64_t deadline) {
+bool vk_keylock_acquire(vk_keylock *l, const char *key, int64_t deadline) {
     pthread_mutex_lock(&l->lock);
     while (find(l, key) != NULL) {
-        int rc;
-        if (deadline == VK_DEADLINE_NONE) {
-            rc = pthread_cond_wait(&l->released, &l->lock);
-        } else {
-            struct timespec until = {deadline / 1000, (deadline % 1000) * 1000000L};
-            rc = pthread_cond_timedwait(&l->released, &l->lock, &until);
-        }
-        if (rc == ETIMEDOUT && find(l, key) != NULL) {
+        if (!vk_cond_wait_until(&l->released, &l->lock, deadline) && find(l, key) != NULL) {
             pthread_mutex_unlock(&l->lock);
             return false;
         }
@@ -75,7 +64,7 @@ bool csi_keylock_acquire(csi_keylock *l, const char *key, int64_t deadline) {
     return true;
 }
 
-void csi_keylock_release(csi_keylock *l, const char *key) {
+void vk_keylock_release(vk_keylock *l, const char *key) {
     pthread_mutex_lock(&l->lock);
     for (held **p = &l->keys; *p; p = &(*p)->next) {
         if (strcmp((*p)->key, key) == 0) {

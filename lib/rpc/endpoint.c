@@ -14,7 +14,7 @@ static const char accepted_forms[] =
 
 static bool parse_unix(const char *text, const char *path, vk_endpoint *out, vk_status *st) {
     if (path[0] != '/') {
-        vk_status_set(st, GRPC_STATUS_INVALID_ARGUMENT,
+        vk_status_set(st, VK_INVALID_ARGUMENT,
                       "endpoint %s: the socket path must be absolute; %s", text, accepted_forms);
         return false;
     }
@@ -22,13 +22,13 @@ static bool parse_unix(const char *text, const char *path, vk_endpoint *out, vk_
     while (path[0] == '/' && path[1] == '/') path++;
     size_t n = strlen(path);
     if (n > VK_UNIX_PATH_MAX) {
-        vk_status_set(st, GRPC_STATUS_INVALID_ARGUMENT,
+        vk_status_set(st, VK_INVALID_ARGUMENT,
                       "endpoint %s: socket path is %zu bytes, the limit is %d; choose a shorter directory",
                       text, n, VK_UNIX_PATH_MAX);
         return false;
     }
     if (path[n - 1] == '/') {
-        vk_status_set(st, GRPC_STATUS_INVALID_ARGUMENT,
+        vk_status_set(st, VK_INVALID_ARGUMENT,
                       "endpoint %s: the path names a directory, not a socket file", text);
         return false;
     }
@@ -58,7 +58,7 @@ static bool parse_tcp(const char *text, const char *hostport, vk_endpoint *out, 
     errno = 0;
     long port = strtol(colon + 1, &end, 10);
     if (colon[1] == '\0' || *end || errno || port < 1 || port > 65535) {
-        vk_status_set(st, GRPC_STATUS_INVALID_ARGUMENT,
+        vk_status_set(st, VK_INVALID_ARGUMENT,
                       "endpoint %s: port must be a number from 1 to 65535", text);
         return false;
     }
@@ -73,7 +73,7 @@ static bool parse_tcp(const char *text, const char *hostport, vk_endpoint *out, 
     }
     return true;
 bad:
-    vk_status_set(st, GRPC_STATUS_INVALID_ARGUMENT, "endpoint %s is not understood; %s", text,
+    vk_status_set(st, VK_INVALID_ARGUMENT, "endpoint %s is not understood; %s", text,
                   accepted_forms);
     return false;
 }
@@ -81,7 +81,7 @@ bad:
 bool vk_endpoint_parse(const char *text, vk_endpoint *out, vk_status *st) {
     memset(out, 0, sizeof *out);
     if (!text || !*text) {
-        vk_status_set(st, GRPC_STATUS_INVALID_ARGUMENT, "endpoint is empty; %s", accepted_forms);
+        vk_status_set(st, VK_INVALID_ARGUMENT, "endpoint is empty; %s", accepted_forms);
         return false;
     }
     if (strncmp(text, "unix://", 7) == 0) return parse_unix(text, text + 7, out, st);
@@ -89,7 +89,7 @@ bool vk_endpoint_parse(const char *text, vk_endpoint *out, vk_status *st) {
     if (text[0] == '/') return parse_unix(text, text, out, st);
     if (strncmp(text, "tcp://", 6) == 0) return parse_tcp(text, text + 6, out, st);
     if (strstr(text, "://")) {
-        vk_status_set(st, GRPC_STATUS_INVALID_ARGUMENT, "endpoint %s: unsupported scheme; %s",
+        vk_status_set(st, VK_INVALID_ARGUMENT, "endpoint %s: unsupported scheme; %s",
                       text, accepted_forms);
         return false;
     }
@@ -126,32 +126,32 @@ static bool socket_is_live(const char *path) {
 bool vk_endpoint_prepare_listen(const vk_endpoint *ep, vk_status *st) {
     if (ep->kind != VK_ENDPOINT_UNIX) return true;
     if (mkdir_parents(ep->path) != 0) {
-        vk_status_set(st, GRPC_STATUS_FAILED_PRECONDITION,
+        vk_status_set(st, VK_FAILED_PRECONDITION,
                       "cannot create the directory of socket %s: %s", ep->path, strerror(errno));
         return false;
     }
     struct stat sb;
     if (lstat(ep->path, &sb) != 0) {
         if (errno == ENOENT) return true;
-        vk_status_set(st, GRPC_STATUS_FAILED_PRECONDITION, "cannot inspect socket path %s: %s",
+        vk_status_set(st, VK_FAILED_PRECONDITION, "cannot inspect socket path %s: %s",
                       ep->path, strerror(errno));
         return false;
     }
     if (!S_ISSOCK(sb.st_mode)) {
-        vk_status_set(st, GRPC_STATUS_FAILED_PRECONDITION,
+        vk_status_set(st, VK_FAILED_PRECONDITION,
                       "%s exists and is not a socket; refusing to replace it (remove it or choose "
                       "another endpoint)",
                       ep->path);
         return false;
     }
     if (socket_is_live(ep->path)) {
-        vk_status_set(st, GRPC_STATUS_FAILED_PRECONDITION,
+        vk_status_set(st, VK_FAILED_PRECONDITION,
                       "another process is serving on %s; stop it or choose another endpoint",
                       ep->path);
         return false;
     }
     if (unlink(ep->path) != 0 && errno != ENOENT) {
-        vk_status_set(st, GRPC_STATUS_FAILED_PRECONDITION, "cannot remove stale socket %s: %s",
+        vk_status_set(st, VK_FAILED_PRECONDITION, "cannot remove stale socket %s: %s",
                       ep->path, strerror(errno));
         return false;
     }

@@ -1,4 +1,4 @@
-#include "names.h"
+#include "vk/names.h"
 
 #include "vk/hash.h"
 
@@ -8,16 +8,16 @@
 
 enum { DIR_NAME_MAX = 64 };
 
-uint64_t csi_name_hash(const char *text) { return vk_fnv1a64(VK_FNV1A64_INIT, text, strlen(text)); }
+uint64_t vk_name_hash(const char *text) { return vk_fnv1a64(VK_FNV1A64_INIT, text, strlen(text)); }
 
-void csi_name_shorten(char *text, size_t max) {
+void vk_name_shorten(char *text, size_t max) {
     size_t n = strlen(text);
     if (n <= max || max < 18) return;
-    uint64_t h = csi_name_hash(text);
+    uint64_t h = vk_name_hash(text);
     snprintf(text + max - 17, 18, "-%016" PRIx64, h);
 }
 
-void csi_name_snapshot_safe(char *text) {
+void vk_name_snapshot_safe(char *text) {
     for (char *p = text; *p; p++) {
         if (*p == ':' || *p == '/') *p = '-';
     }
@@ -31,7 +31,7 @@ static bool append(char *out, size_t size, size_t *len, const char *s) {
     return true;
 }
 
-bool csi_name_format(const char *format, const char *name, const char *ns, const char *id, char *out,
+bool vk_name_format(const char *format, const char *name, const char *ns, const char *id, char *out,
                      size_t out_size, char *err, size_t err_size) {
     name = name ? name : "";
     ns = ns ? ns : "";
@@ -88,7 +88,7 @@ static bool plain_name(const char *name) {
     return true;
 }
 
-void csi_volume_dir_name(const char *name, char *out, size_t out_size) {
+void vk_volume_dir_name(const char *name, char *out, size_t out_size) {
     if (plain_name(name)) {
         snprintf(out, out_size, "%s", name);
         return;
@@ -103,13 +103,13 @@ void csi_volume_dir_name(const char *name, char *out, size_t out_size) {
         readable[n++] = safe ? c : '_';
     }
     readable[n] = '\0';
-    snprintf(out, out_size, "%s-%016" PRIx64, readable, csi_name_hash(name));
+    snprintf(out, out_size, "%s-%016" PRIx64, readable, vk_name_hash(name));
 }
 
-void csi_clone_stream_name(const char *dest_path, char *out, size_t out_size) {
-    snprintf(out, out_size, CSI_CLONE_PREFIX "%016" PRIx64, csi_name_hash(dest_path));
+void vk_clone_stream_name(const char *dest_path, char *out, size_t out_size) {
+    snprintf(out, out_size, CSI_CLONE_PREFIX "%016" PRIx64, vk_name_hash(dest_path));
 }
 
-void csi_clone_snapshot_name(const char *dest_path, char *out, size_t out_size) {
-    snprintf(out, out_size, CSI_CLONE_PREFIX "src-%016" PRIx64, csi_name_hash(dest_path));
+void vk_clone_snapshot_name(const char *dest_path, char *out, size_t out_size) {
+    snprintf(out, out_size, CSI_CLONE_PREFIX "src-%016" PRIx64, vk_name_hash(dest_path));
 }
