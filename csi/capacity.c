@@ -10,13 +10,13 @@
 
 static bool tenant_room(csi_driver *driver, vms_client *c, const char *view_policy, int64_t deadline,
                         int64_t *room, vk_status *st) {
-    csi_policy_ref policy;
-    if (!csi_clusters_view_policy(driver->clusters, c, view_policy, deadline, &policy, st)) return false;
+    vms_policy_ref policy;
+    if (!vms_clusters_view_policy(driver->clusters, c, view_policy, deadline, &policy, st)) return false;
     vms_tenant tenant = {0};
     vms_error err;
     vms_lookup found = vms_tenant_get(c, policy.tenant_id, &tenant, deadline, &err);
     if (found == VMS_FAILED) {
-        csi_vms_fail(st, &err, "reading tenant %" PRId64, policy.tenant_id);
+        vms_fail(st, &err, "reading tenant %" PRId64, policy.tenant_id);
         return false;
     }
     int64_t limit = tenant.capacity_hard_limit;
@@ -26,7 +26,7 @@ static bool tenant_room(csi_driver *driver, vms_client *c, const char *view_poli
     snprintf(tenant_text, sizeof tenant_text, "%" PRId64, policy.tenant_id);
     json_t *quotas = NULL;
     if (!vms_list(c, VMS_QUOTAS, VMS_FILTERS("tenant_id", tenant_text), deadline, &quotas, &err)) {
-        csi_vms_fail(st, &err, "listing the quotas of tenant %" PRId64, policy.tenant_id);
+        vms_fail(st, &err, "listing the quotas of tenant %" PRId64, policy.tenant_id);
         return false;
     }
     int64_t used = 0;
@@ -43,8 +43,8 @@ vk_code csi_get_capacity(vk_rpc_call *call, const ProtobufCMessage *request, Pro
     const Csi__V1__GetCapacityRequest *req = (const Csi__V1__GetCapacityRequest *)request;
     csi_driver *driver = vk_rpc_call_user(call);
     vk_status st;
-    csi_volume_params p;
-    if (!csi_volume_params_parse_lenient(CSI_MAP(req, parameters), &p, &st)) {
+    vast_volume_params p;
+    if (!vast_volume_params_parse_lenient(CSI_MAP(req, parameters), &p, &st)) {
         return vk_rpc_fail(call, st.code, "GetCapacity: %s", st.message);
     }
     Csi__V1__GetCapacityResponse *r = vk_rpc_new_message(call, &csi__v1__get_capacity_response__descriptor);
@@ -53,13 +53,13 @@ vk_code csi_get_capacity(vk_rpc_call *call, const ProtobufCMessage *request, Pro
         return VK_OK; /* such volumes cannot be made here: no room for them */
     }
     int64_t deadline = csi_call_deadline(driver, call);
-    csi_string_map none = {0};
+    vk_strmap none = {0};
     vms_client *c = NULL;
     vms_cluster cluster = {0};
     vms_error err;
-    bool ok = csi_clusters_client(driver->clusters, none, p.cluster_name, &c, &st);
+    bool ok = vms_clusters_client(driver->clusters, none, p.cluster_name, &c, &st);
     if (ok && !vms_cluster_get(c, &cluster, deadline, &err)) {
-        csi_vms_fail(&st, &err, "reading the cluster's capacity");
+        vms_fail(&st, &err, "reading the cluster's capacity");
         ok = false;
     }
     int64_t room = cluster.free_usable_capacity;

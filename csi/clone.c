@@ -39,7 +39,7 @@ static void strip_trailing_slash(char *path) {
 
 /* The source snapshot, proven this driver's (or the vendor driver's): a restore never
  * copies a directory the driver does not own into a PVC. */
-static vk_code snapshot_by_id(csi_driver *driver, csi_string_map secrets, const char *dest_cluster,
+static vk_code snapshot_by_id(csi_driver *driver, vk_strmap secrets, const char *dest_cluster,
                                        const char *snapshot_id, int64_t deadline, source_snapshot *out,
                                        vk_status *st) {
     csi_snapshot_target t;
@@ -61,7 +61,7 @@ static vk_code snapshot_by_id(csi_driver *driver, csi_string_map secrets, const 
     return code;
 }
 
-vk_code csi_snapshot_view_path(csi_driver *driver, csi_string_map secrets, const char *dest_cluster,
+vk_code csi_snapshot_view_path(csi_driver *driver, vk_strmap secrets, const char *dest_cluster,
                                         const char *snapshot_id, int64_t deadline, char *path, size_t size,
                                         int64_t *tenant_id, vk_status *st) {
     source_snapshot snap;
@@ -82,7 +82,7 @@ static void iso_time_after(int64_t seconds, char *out, size_t size) {
 /* A volume's current data as a snapshot: the temporary one a volume-to-volume clone
  * copies from (it expires by itself should everything else fail). */
 static vk_code snapshot_of_volume(csi_driver *driver, vms_client *c, const char *volume_id,
-                                           csi_string_map secrets, const char *dest_cluster, const char *dest_path,
+                                           vk_strmap secrets, const char *dest_cluster, const char *dest_path,
                                            int64_t deadline, source_snapshot *out, vk_status *st) {
     csi_volume_target src;
     vk_code code = csi_volume_target_open(driver, volume_id, secrets, deadline, &src, st);
@@ -121,7 +121,7 @@ static vk_code snapshot_of_volume(csi_driver *driver, vms_client *c, const char 
         snprintf(out->path, sizeof out->path, "%s", src.path);
         snprintf(out->name, sizeof out->name, "%s", name);
     } else {
-        code = csi_vms_fail(st, &err, "snapshotting source volume %s", volume_id);
+        code = vms_fail(st, &err, "snapshotting source volume %s", volume_id);
     }
     vms_object_free(&snap.obj);
     csi_volume_target_close(&src);
@@ -137,12 +137,12 @@ static vk_code run_stream(vms_client *c, const source_snapshot *src, const char 
     vms_snapstream stream = {0};
     vms_error err;
     vms_lookup found = vms_snapstream_find(c, VMS_FILTERS("name", name), &stream, deadline, &err);
-    if (found == VMS_FAILED) return csi_vms_fail(st, &err, "looking up clone stream %s", name);
+    if (found == VMS_FAILED) return vms_fail(st, &err, "looking up clone stream %s", name);
     if (found == VMS_MISSING) {
         vms_clone_spec spec = {.name = name, .loanee_root_path = dest_path, .loanee_tenant_id = dest_tenant,
                                .enabled = true};
         if (!vms_snapshot_clone(c, src->id, &spec, &stream, deadline, &err)) {
-            return csi_vms_fail(st, &err, "starting the copy of snapshot %s into %s", src->name, dest_path);
+            return vms_fail(st, &err, "starting the copy of snapshot %s into %s", src->name, dest_path);
         }
         VK_LOG(VK_LOG_INFO, "clone started", "stream", name, "from", src->path, "snapshot", src->name, "into",
                dest_path);
@@ -173,7 +173,7 @@ static vk_code run_stream(vms_client *c, const source_snapshot *src, const char 
         int64_t id = stream.obj.id;
         vms_object_free(&stream.obj);
         if (vms_snapstream_get(c, id, &stream, deadline, &err) != VMS_FOUND) {
-            code = csi_vms_fail(st, &err, "reading clone stream %s", name);
+            code = vms_fail(st, &err, "reading clone stream %s", name);
             break;
         }
     }
@@ -182,7 +182,7 @@ static vk_code run_stream(vms_client *c, const source_snapshot *src, const char 
 }
 
 vk_code csi_clone_into(csi_driver *driver, vms_client *c, const Csi__V1__VolumeContentSource *source,
-                                csi_string_map secrets, const char *dest_cluster, const char *dest_path, int64_t dest_tenant,
+                                vk_strmap secrets, const char *dest_cluster, const char *dest_path, int64_t dest_tenant,
                                 int64_t deadline, vk_status *st) {
     source_snapshot src;
     vk_code code;

@@ -7,6 +7,8 @@
 #define VK_CSI_CONTROLLER_H
 
 #include "driver.h"
+#include "csi_map.h"
+#include "vk/vast_params.h"
 #include "volume_id.h"
 
 #include "csi.pb-c.h"
@@ -32,14 +34,14 @@ vk_code csi_get_snapshot(vk_rpc_call *call, const ProtobufCMessage *req, Protobu
 
 typedef struct {
     const char *name;          /* the CSI name: the directory and {id} */
-    const csi_volume_params *params;
+    const vast_volume_params *params;
     const char *name_format;   /* quota name format (volume_name_fmt or eph_volume_name_fmt) */
     const char *meta_name;     /* {name}: the PVC's (or pod's) name */
     const char *meta_namespace;
     int64_t size;              /* bytes, 0 = no limit */
     const Csi__V1__VolumeContentSource *source;
     bool read_only;            /* every requested access mode is read-only */
-    csi_string_map secrets;    /* for the content source's cluster */
+    vk_strmap secrets;    /* for the content source's cluster */
     /* where the parameters came from, for messages: "the StorageClass" by default; the
      * QoS policy may come from a VolumeAttributesClass instead */
     const char *params_origin;
@@ -78,16 +80,16 @@ vk_code csi_volume_delete_core(csi_driver *driver, vms_client *c, const char *pa
  * directory exists afterwards, before the quota does). The source must be this
  * driver's and on dest_cluster. */
 vk_code csi_clone_into(csi_driver *driver, vms_client *c, const Csi__V1__VolumeContentSource *source,
-                                csi_string_map secrets, const char *dest_cluster, const char *dest_path,
+                                vk_strmap secrets, const char *dest_cluster, const char *dest_path,
                                 int64_t dest_tenant, int64_t deadline, vk_status *st);
 
 /* A read-only restore served from the snapshot directory: its path and tenant. */
-vk_code csi_snapshot_view_path(csi_driver *driver, csi_string_map secrets, const char *dest_cluster,
+vk_code csi_snapshot_view_path(csi_driver *driver, vk_strmap secrets, const char *dest_cluster,
                                         const char *snapshot_id, int64_t deadline, char *path, size_t size,
                                         int64_t *tenant_id, vk_status *st);
 
 /* The volume context CreateVolume returns, as map entries in the call's arena. */
-void **csi_volume_context(vk_rpc_call *call, const csi_volume_params *p, const csi_volume_result *v, size_t *n);
+void **csi_volume_context(vk_rpc_call *call, const vast_volume_params *p, const csi_volume_result *v, size_t *n);
 
 /* ---- helpers (controller.c) ---- */
 
@@ -121,7 +123,7 @@ typedef struct {
  * the root exports, a cluster the secret does not hold, no quota at the path, or a
  * quota without the driver's mark (nothing is written in any of these cases). Close
  * the target whatever the answer. */
-vk_code csi_volume_target_open(csi_driver *driver, const char *id, csi_string_map secrets,
+vk_code csi_volume_target_open(csi_driver *driver, const char *id, vk_strmap secrets,
                                         int64_t deadline, csi_volume_target *out, vk_status *st);
 void csi_volume_target_close(csi_volume_target *t);
 
@@ -136,7 +138,7 @@ typedef struct {
 
 /* As csi_volume_target_open, for snapshots: OK only when VAST's snapshot of that id
  * has the path, tenant and mark the id promises (or is the vendor driver's). */
-vk_code csi_snapshot_target_open(csi_driver *driver, const char *id, csi_string_map secrets,
+vk_code csi_snapshot_target_open(csi_driver *driver, const char *id, vk_strmap secrets,
                                           int64_t deadline, csi_snapshot_target *out, vk_status *st);
 void csi_snapshot_target_close(csi_snapshot_target *t);
 

@@ -7,7 +7,7 @@
 
 void csi_driver_open(csi_driver *driver) {
     const csi_options *o = &driver->options;
-    csi_clusters_options co = {
+    vms_clusters_options co = {
         .secret_dir = o->vms_secret_dir[0] ? o->vms_secret_dir : NULL,
         .insecure_skip_verify = o->vms_insecure_skip_verify,
         .api_version = o->vms_api_version,
@@ -15,13 +15,13 @@ void csi_driver_open(csi_driver *driver) {
         .cache_ttl_ms = o->cache_ttl_ms,
         .max_connections = o->workers,
     };
-    driver->clusters = csi_clusters_new(&co);
+    driver->clusters = vms_clusters_new(&co);
     driver->locks = vk_keylock_new();
     csi_mount_set_bind_root(strcmp(o->mount_mode, "bind") == 0 ? o->bind_root : "");
 }
 
 void csi_driver_close(csi_driver *driver) {
-    csi_clusters_free(driver->clusters);
+    vms_clusters_free(driver->clusters);
     vk_keylock_free(driver->locks);
     driver->clusters = NULL;
     driver->locks = NULL;

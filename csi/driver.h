@@ -2,14 +2,14 @@
 #ifndef VK_CSI_DRIVER_H
 #define VK_CSI_DRIVER_H
 
-#include "cluster.h"
+#include "vk/vms_clusters.h"
 #include "vk/keylock.h"
 #include "options.h"
 #include "vk/rpc_server.h"
 
 typedef struct {
     csi_options options;
-    csi_clusters *clusters; /* VMS clients and cached lookups */
+    vms_clusters *clusters; /* VMS clients and cached lookups */
     vk_keylock *locks;     /* one operation at a time per volume / snapshot */
 } csi_driver;
 

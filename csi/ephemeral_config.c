@@ -5,8 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-csi_string_map csi_ephemeral_config_map(const csi_ephemeral_config *c) {
-    return (csi_string_map){c->list, c->n};
+vk_strmap csi_ephemeral_config_map(const csi_ephemeral_config *c) {
+    return CSI_ENTRIES(c->list, c->n);
 }
 
 bool csi_ephemeral_config_parse(const char *text, csi_ephemeral_config *c, char *why, size_t size) {
@@ -40,9 +40,9 @@ bool csi_ephemeral_config_parse(const char *text, csi_ephemeral_config *c, char 
         c->n++;
         pair = next;
     }
-    csi_volume_params p;
+    vast_volume_params p;
     vk_status st;
-    if (!csi_volume_params_parse(csi_ephemeral_config_map(c), &p, &st)) {
+    if (!vast_volume_params_parse(csi_ephemeral_config_map(c), &p, &st)) {
         snprintf(why, size, "%s", st.message);
         return false;
     }

@@ -7,7 +7,8 @@
 #ifndef VK_CSI_EPHEMERAL_CONFIG_H
 #define VK_CSI_EPHEMERAL_CONFIG_H
 
-#include "params.h"
+#include "vk/vast_params.h"
+#include "csi_map.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -29,6 +30,6 @@ bool csi_ephemeral_config_parse(const char *text, csi_ephemeral_config *out, cha
 bool csi_ephemeral_config_check(const char *text, char *why, size_t size);
 
 /* The pairs as a map the parameter parser reads. */
-csi_string_map csi_ephemeral_config_map(const csi_ephemeral_config *config);
+vk_strmap csi_ephemeral_config_map(const csi_ephemeral_config *config);
 
 #endif

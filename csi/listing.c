@@ -53,7 +53,7 @@ static bool collect_under_roots(csi_driver *driver, vms_client *c, const char *c
         json_t *items = NULL;
         vms_error err;
         if (!vms_list(c, collection, VMS_FILTERS("path__startswith", prefix), deadline, &items, &err)) {
-            csi_vms_fail(st, &err, "listing %s under %s", collection, prefix);
+            vms_fail(st, &err, "listing %s under %s", collection, prefix);
             json_decref(all);
             return false;
         }
@@ -163,10 +163,10 @@ vk_code csi_list_volumes(vk_rpc_call *call, const ProtobufCMessage *request, Pro
     vk_code paging = check_paging(call, "ListVolumes", req->max_entries, req->starting_token, &after);
     if (paging != VK_OK) return paging;
     int64_t deadline = csi_call_deadline(driver, call);
-    csi_string_map none = {0};
+    vk_strmap none = {0};
     vms_client *c = NULL;
     json_t *quotas = NULL, *views = NULL;
-    if (!csi_clusters_client(driver->clusters, none, NULL, &c, &st) ||
+    if (!vms_clusters_client(driver->clusters, none, NULL, &c, &st) ||
         !collect_under_roots(driver, c, VMS_QUOTAS, is_volume_quota, deadline, &quotas, &st) ||
         !collect_under_roots(driver, c, VMS_VIEWS, keep_all, deadline, &views, &st)) {
         json_decref(quotas);
@@ -232,7 +232,7 @@ vk_code csi_list_snapshots(vk_rpc_call *call, const ProtobufCMessage *request, P
     vms_client *c = NULL;
     json_t *snaps = NULL;
     vms_error err;
-    bool ok = csi_clusters_client(driver->clusters, CSI_MAP(req, secrets), *cluster ? cluster : NULL, &c, &st);
+    bool ok = vms_clusters_client(driver->clusters, CSI_MAP(req, secrets), *cluster ? cluster : NULL, &c, &st);
     if (ok && *req->snapshot_id) {
         csi_snapshot_target one;
         vk_code code = csi_snapshot_target_open(driver, req->snapshot_id, CSI_MAP(req, secrets), deadline,
@@ -250,7 +250,7 @@ vk_code csi_list_snapshots(vk_rpc_call *call, const ProtobufCMessage *request, P
             snprintf(snap_path, sizeof snap_path, "%s/", t.path);
             snprintf(tenant, sizeof tenant, "%" PRId64, t.tenant_id);
             ok = vms_list(c, VMS_SNAPSHOTS, VMS_FILTERS("path", snap_path, "tenant_id", tenant), deadline, &snaps, &err);
-            if (!ok) csi_vms_fail(&st, &err, "listing the snapshots of %s", t.path);
+            if (!ok) vms_fail(&st, &err, "listing the snapshots of %s", t.path);
         } else if (code == VK_NOT_FOUND) {
             snaps = json_array();
         } else {

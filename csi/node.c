@@ -150,21 +150,21 @@ static bool ensure_staged(csi_driver *d, const char *volume_id, csi_path *p, con
 /* A static PV names only its VIP pool (CreateVolume never ran to put the pool's
  * addresses in its context): look the pool up, with the request's secrets or the
  * node's default cluster. NULL ranges when nothing needs looking up. */
-static bool static_pv_ranges(csi_driver *d, csi_string_map context, csi_string_map secrets, int64_t deadline,
+static bool static_pv_ranges(csi_driver *d, vk_strmap context, vk_strmap secrets, int64_t deadline,
                              char *ranges, size_t size, bool *found, vk_status *st) {
     *found = false;
-    const char *pool = csi_map_get(context, "vip_pool_name");
-    if (!pool || csi_map_get(context, "vip_pool_ranges") || strcmp(d->options.mount_mode, "bind") == 0 ||
+    const char *pool = vk_strmap_get(context, "vip_pool_name");
+    if (!pool || vk_strmap_get(context, "vip_pool_ranges") || strcmp(d->options.mount_mode, "bind") == 0 ||
         d->options.local_nfs_address[0]) {
         return true;
     }
     vms_client *c = NULL;
     json_t *json = NULL;
-    const char *cluster = csi_map_get(context, "cluster_name");
-    bool ok = csi_clusters_client(d->clusters, secrets, cluster && *cluster ? cluster : NULL, &c, st) &&
-              csi_clusters_vip_pool(d->clusters, c, pool, deadline, &json, st);
+    const char *cluster = vk_strmap_get(context, "cluster_name");
+    bool ok = vms_clusters_client(d->clusters, secrets, cluster && *cluster ? cluster : NULL, &c, st) &&
+              vms_clusters_vip_pool(d->clusters, c, pool, deadline, &json, st);
     if (ok) {
-        csi_vip_pool_ranges(json, ranges, size);
+        vms_vip_pool_ranges(json, ranges, size);
         *found = true;
     }
     json_decref(json);
@@ -172,8 +172,8 @@ static bool static_pv_ranges(csi_driver *d, csi_string_map context, csi_string_m
     return ok;
 }
 
-static bool resolve_source(csi_driver *d, vk_rpc_call *call, const char *volume_id, csi_string_map context,
-                           csi_string_map secrets, const Csi__V1__VolumeCapability__MountVolume *mount,
+static bool resolve_source(csi_driver *d, vk_rpc_call *call, const char *volume_id, vk_strmap context,
+                           vk_strmap secrets, const Csi__V1__VolumeCapability__MountVolume *mount,
                            csi_node_source *src, vk_status *st) {
     char ranges[1024];
     bool looked_up;

@@ -8,6 +8,7 @@
 #include "node_source.h"
 
 #include "vk/log.h"
+#include "vk/parse.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -19,8 +20,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-bool csi_node_is_ephemeral(csi_string_map context) {
-    const char *flag = csi_map_get(context, "csi.storage.k8s.io/ephemeral");
+bool csi_node_is_ephemeral(vk_strmap context) {
+    const char *flag = vk_strmap_get(context, "csi.storage.k8s.io/ephemeral");
     return flag && strcmp(flag, "true") == 0;
 }
 
@@ -48,10 +49,10 @@ static bool write_record(const csi_driver *d, const char *volume_id, json_t *rec
 }
 
 /* The node-publish secret as a map the cluster code reads. */
-static json_t *secrets_json(csi_string_map secrets) {
+static json_t *secrets_json(vk_strmap secrets) {
     json_t *obj = json_object();
     for (size_t i = 0; i < secrets.n; i++) {
-        const csi_string_entry *e = secrets.entries[i];
+        vk_strpair pair = vk_strmap_at(secrets, i), *e = &pair;
         json_object_set_new(obj, e->key, json_string(e->value ? e->value : ""));
     }
     return obj;
@@ -91,12 +92,12 @@ static bool load_config(const csi_driver *d, csi_ephemeral_config *config, vk_st
 
 /* A pod's attribute is taken when the allow-lists name it, or when the configuration
  * holds the same key with the same value (it then changes nothing). */
-static bool check_attributes(const csi_ephemeral_config *config, csi_string_map context, vk_status *st) {
+static bool check_attributes(const csi_ephemeral_config *config, vk_strmap context, vk_status *st) {
     for (size_t i = 0; i < context.n; i++) {
-        const csi_string_entry *e = context.entries[i];
+        vk_strpair pair = vk_strmap_at(context, i), *e = &pair;
         const char *value = e->value ? e->value : "";
         if (listed(pod_keys, e->key) || listed(kubelet_keys, e->key)) continue;
-        const char *configured = csi_map_get(csi_ephemeral_config_map(config), e->key);
+        const char *configured = vk_strmap_get(csi_ephemeral_config_map(config), e->key);
         if (configured && strcmp(configured, value) == 0) continue;
         vk_status_set(st, VK_INVALID_ARGUMENT,
                       "volumeAttribute \"%s\" may not be set by a pod: an inline volume's StorageClass parameters "
@@ -117,7 +118,7 @@ static bool kubelet_volume_id(const char *id) {
     return n >= 16 && n <= 64 && id[4 + n] == '\0';
 }
 
-bool csi_node_ephemeral_check(const csi_driver *d, const char *volume_id, csi_string_map context, vk_status *st) {
+bool csi_node_ephemeral_check(const csi_driver *d, const char *volume_id, vk_strmap context, vk_status *st) {
     if (!kubelet_volume_id(volume_id)) {
         vk_status_set(st, VK_INVALID_ARGUMENT,
                       "an inline volume's id must be the kubelet's (csi- and 16 to 64 lower-case hex digits)");
@@ -132,15 +133,15 @@ bool csi_node_ephemeral_check(const csi_driver *d, const char *volume_id, csi_st
 
 /* The parameters of the volume: the configuration, then what the pod and kubelet may
  * add (a pod's size wins over a configured default). Entries live in the call's arena. */
-static csi_string_map volume_parameters(vk_rpc_call *call, const csi_ephemeral_config *config, csi_string_map context) {
+static vk_strmap volume_parameters(vk_rpc_call *call, const csi_ephemeral_config *config, vk_strmap context) {
     const void **list = vk_rpc_alloc(call, (config->n + context.n + 1) * sizeof *list);
     size_t n = 0;
     for (size_t i = 0; i < config->n; i++) list[n++] = config->list[i];
     for (size_t i = 0; i < context.n; i++) {
-        const csi_string_entry *e = context.entries[i];
-        if (listed(pod_keys, e->key) || listed(kubelet_keys, e->key)) list[n++] = e;
+        const char *key = vk_strmap_at(context, i).key;
+        if (listed(pod_keys, key) || listed(kubelet_keys, key)) list[n++] = context.entries[i];
     }
-    return (csi_string_map){list, n};
+    return CSI_ENTRIES(list, n); /* the configuration's entries are CSI entries too */
 }
 
 vk_code csi_node_publish_ephemeral(csi_driver *d, vk_rpc_call *call,
@@ -148,12 +149,12 @@ vk_code csi_node_publish_ephemeral(csi_driver *d, vk_rpc_call *call,
                                             vk_status *st) {
     csi_ephemeral_config *config = vk_rpc_alloc(call, sizeof *config);
     if (!load_config(d, config, st) || !check_attributes(config, CSI_MAP(req, volume_context), st)) return st->code;
-    csi_volume_params p;
-    if (!csi_volume_params_parse(volume_parameters(call, config, CSI_MAP(req, volume_context)), &p, st)) {
+    vast_volume_params p;
+    if (!vast_volume_params_parse(volume_parameters(call, config, CSI_MAP(req, volume_context)), &p, st)) {
         return st->code;
     }
     int64_t size = 0;
-    if (p.size) csi_parse_quantity(p.size, &size);
+    if (p.size) vk_parse_quantity(p.size, &size);
     int64_t deadline = csi_call_deadline(d, call);
     csi_mount_limits limits = {d->options.mount_timeout_ms, d->options.unmount_timeout_ms, d->options.probe_timeout_ms};
 
@@ -174,7 +175,7 @@ vk_code csi_node_publish_ephemeral(csi_driver *d, vk_rpc_call *call,
     }
 
     vms_client *c = NULL;
-    if (!csi_clusters_client(d->clusters, CSI_MAP(req, secrets), p.cluster_name, &c, st)) return st->code;
+    if (!vms_clusters_client(d->clusters, CSI_MAP(req, secrets), p.cluster_name, &c, st)) return st->code;
     /* The record goes first (an intent), so a publish that fails halfway, leaving a quota
      * or a directory, is still cleaned up by the NodeUnpublishVolume the kubelet sends
      * for it. The tenant is known once the volume exists; until then it is the view
@@ -213,7 +214,7 @@ vk_code csi_node_publish_ephemeral(csi_driver *d, vk_rpc_call *call,
     void **context = csi_volume_context(call, &p, &v, &n_context);
     csi_node_source src;
     const Csi__V1__VolumeCapability__MountVolume *mount = req->volume_capability->mount;
-    if (!csi_node_source_resolve(&d->options, req->volume_id, (csi_string_map){(const void *const *)context, n_context},
+    if (!csi_node_source_resolve(&d->options, req->volume_id, CSI_ENTRIES(context, n_context),
                                  mount->mount_flags, mount->n_mount_flags, NULL, &src, st)) {
         return st->code;
     }
@@ -265,7 +266,7 @@ vk_code csi_node_forget_ephemeral(csi_driver *d, const char *volume_id, const ch
     if (!volume_path) {
         code = vk_status_set(st, VK_INTERNAL, "the record %s of ephemeral volume %s is damaged", path,
                              volume_id);
-    } else if (!csi_clusters_client(d->clusters, (csi_string_map){list, n}, cluster && *cluster ? cluster : NULL, &c,
+    } else if (!vms_clusters_client(d->clusters, CSI_ENTRIES(list, n), cluster && *cluster ? cluster : NULL, &c,
                                     st)) {
         code = st->code;
     } else if (!vk_keylock_acquire(d->locks, lock_key, deadline)) {
@@ -274,9 +275,9 @@ vk_code csi_node_forget_ephemeral(csi_driver *d, const char *volume_id, const ch
     } else {
         /* a publish that failed before the volume existed recorded no tenant yet */
         const char *policy_name = json_string_value(json_object_get(record, "view_policy"));
-        csi_policy_ref policy;
+        vms_policy_ref policy;
         if (tenant_id == 0 && policy_name &&
-            csi_clusters_view_policy(d->clusters, c, policy_name, deadline, &policy, st)) {
+            vms_clusters_view_policy(d->clusters, c, policy_name, deadline, &policy, st)) {
             tenant_id = policy.tenant_id;
         }
         code = tenant_id == 0 ? st->code : csi_volume_delete_core(d, c, volume_path, tenant_id, deadline, st);

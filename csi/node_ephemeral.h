@@ -14,7 +14,7 @@
 #include "node_path.h"
 
 /* True when the volume context marks an inline ephemeral volume. */
-bool csi_node_is_ephemeral(csi_string_map context);
+bool csi_node_is_ephemeral(vk_strmap context);
 
 /* What a pod may say about its inline volume. Everything that decides where the volume
  * lives and whose it is (root_export, view_policy, cluster_name, vip pool, QoS, name
@@ -25,7 +25,7 @@ bool csi_node_is_ephemeral(csi_string_map context);
  * FAILED_PRECONDITION when the node has no --ephemeral-parameters, INVALID_ARGUMENT
  * naming the first key a pod may not set, or for a volume id that is not the kubelet's
  * ("csi-" and hex). */
-bool csi_node_ephemeral_check(const csi_driver *driver, const char *volume_id, csi_string_map context,
+bool csi_node_ephemeral_check(const csi_driver *driver, const char *volume_id, vk_strmap context,
                               vk_status *st);
 
 /* Makes the volume (idempotent) and mounts it at the resolved target. */

@@ -98,11 +98,11 @@ static bool wants_nfs4(const char *options) {
     return strstr(options, "vers=4") != NULL; /* vers=4.x and nfsvers=4.x alike */
 }
 
-bool csi_node_source_resolve(const csi_options *o, const char *volume_id, csi_string_map context,
+bool csi_node_source_resolve(const csi_options *o, const char *volume_id, vk_strmap context,
                              char *const *mount_flags, size_t n_mount_flags, const char *vip_ranges,
                              csi_node_source *out, vk_status *st) {
     memset(out, 0, sizeof *out);
-    const char *export_path = csi_map_get(context, "export_path");
+    const char *export_path = vk_strmap_get(context, "export_path");
     if (export_path && *export_path) {
         if (!csi_path_is_clean(export_path)) {
             vk_status_set(st, VK_INVALID_ARGUMENT,
@@ -122,19 +122,19 @@ bool csi_node_source_resolve(const csi_options *o, const char *volume_id, csi_st
         out->server_choice = "bind mode";
         return true;
     }
-    add_options(out->options, sizeof out->options, csi_map_get(context, "mount_options"));
+    add_options(out->options, sizeof out->options, vk_strmap_get(context, "mount_options"));
     for (size_t i = 0; i < n_mount_flags; i++) add_options(out->options, sizeof out->options, mount_flags[i]);
-    const char *protocol = csi_map_get(context, "protocol");
+    const char *protocol = vk_strmap_get(context, "protocol");
     bool v4 = (protocol && strcmp(protocol, "NFS4") == 0) || wants_nfs4(out->options);
     snprintf(out->fstype, sizeof out->fstype, "%s", v4 ? "nfs4" : "nfs");
 
-    const char *fqdn = csi_map_get(context, "vip_pool_fqdn");
-    const char *ranges = vip_ranges ? vip_ranges : csi_map_get(context, "vip_pool_ranges");
+    const char *fqdn = vk_strmap_get(context, "vip_pool_fqdn");
+    const char *ranges = vip_ranges ? vip_ranges : vk_strmap_get(context, "vip_pool_ranges");
     if (o->local_nfs_address[0]) {
         snprintf(out->server, sizeof out->server, "%s", o->local_nfs_address);
         out->server_choice = "local address";
     } else if (fqdn && *fqdn) {
-        const char *prefix = csi_map_get(context, "vip_pool_fqdn_random_prefix");
+        const char *prefix = vk_strmap_get(context, "vip_pool_fqdn_random_prefix");
         if (!prefix || strcmp(prefix, "false") != 0) {
             /* a random label, so VAST's DNS answers each volume with another VIP */
             static const char alphabet[] = "abcdefghijklmnopqrstuvwxyz234567";

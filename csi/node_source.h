@@ -10,7 +10,8 @@
 #define VK_CSI_NODE_SOURCE_H
 
 #include "options.h"
-#include "params.h"
+#include "vk/vast_params.h"
+#include "csi_map.h"
 
 #include "vk/status.h"
 
@@ -26,7 +27,7 @@ typedef struct {
 /* mount_flags are the capability's flags (the StorageClass's mountOptions). vip_ranges,
  * when not NULL, stands in for the context's vip_pool_ranges (a static PV names only its
  * pool, and the node looked the pool up). */
-bool csi_node_source_resolve(const csi_options *o, const char *volume_id, csi_string_map context,
+bool csi_node_source_resolve(const csi_options *o, const char *volume_id, vk_strmap context,
                              char *const *mount_flags, size_t n_mount_flags, const char *vip_ranges,
                              csi_node_source *out, vk_status *st);
 

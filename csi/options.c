@@ -295,7 +295,7 @@ static bool ephemeral_root_allowed(const csi_options *o, vk_status *st) {
     if (!config) abort();
     char why[VK_STATUS_MESSAGE_MAX], root[VAST_PATH_MAX];
     bool ok = csi_ephemeral_config_parse(o->ephemeral_parameters, config, why, sizeof why);
-    const char *wanted = ok ? csi_map_get(csi_ephemeral_config_map(config), "root_export") : NULL;
+    const char *wanted = ok ? vk_strmap_get(csi_ephemeral_config_map(config), "root_export") : NULL;
     ok = wanted && vast_path_normalize(wanted, root, sizeof root) && vast_roots_find(&o->root_exports, root);
     if (!ok) {
         vk_status_set(st, VK_INVALID_ARGUMENT,

@@ -43,11 +43,11 @@ bool csi_root_export_resolve(const csi_driver *driver, const char *root_export, 
 }
 
 /* Opens the cluster an id names; a cluster the secret does not hold is "unreachable". */
-static vk_code open_cluster(csi_driver *driver, const char *id, const char *cluster, csi_string_map secrets,
+static vk_code open_cluster(csi_driver *driver, const char *id, const char *cluster, vk_strmap secrets,
                                      vms_client **client, bool *unreachable, vk_status *st) {
     *client = NULL;
-    if (csi_clusters_client(driver->clusters, secrets, *cluster ? cluster : NULL, client, st)) return VK_OK;
-    if (!csi_clusters_holds(secrets, cluster)) {
+    if (vms_clusters_client(driver->clusters, secrets, *cluster ? cluster : NULL, client, st)) return VK_OK;
+    if (!vms_clusters_holds(secrets, cluster)) {
         *unreachable = true;
         return *cluster ? vk_status_set(st, VK_NOT_FOUND,
                                         "%s names VAST cluster \"%s\", which this call's secret does not hold: nothing "
@@ -70,7 +70,7 @@ static vk_code open_vendor_volume(csi_driver *driver, const char *id, int64_t de
     json_t *quotas = NULL;
     vms_error err;
     if (!vms_list(t->client, VMS_QUOTAS, VMS_FILTERS("path__endswith", suffix), deadline, &quotas, &err)) {
-        return csi_vms_fail(st, &err, "finding the quota of volume %s", id);
+        return vms_fail(st, &err, "finding the quota of volume %s", id);
     }
     size_t i, matches = 0;
     json_t *item;
@@ -116,7 +116,7 @@ static vk_code open_snapshot_view(csi_driver *driver, const char *id, int64_t de
     vms_error err;
     vms_lookup found = vms_snapshot_find(t->client, VMS_FILTERS("name", at + strlen(marker), "path", source), &snap,
                                          deadline, &err);
-    if (found == VMS_FAILED) return csi_vms_fail(st, &err, "reading the snapshot behind %s", t->path);
+    if (found == VMS_FAILED) return vms_fail(st, &err, "reading the snapshot behind %s", t->path);
     bool ours = false;
     if (found == VMS_FOUND) {
         csi_snapshot_ref ref = {.tenant_id = t->tenant_id, .snapshot_id = snap.obj.id};
@@ -137,7 +137,7 @@ static vk_code open_snapshot_view(csi_driver *driver, const char *id, int64_t de
     return VK_OK;
 }
 
-vk_code csi_volume_target_open(csi_driver *driver, const char *id, csi_string_map secrets,
+vk_code csi_volume_target_open(csi_driver *driver, const char *id, vk_strmap secrets,
                                         int64_t deadline, csi_volume_target *t, vk_status *st) {
     memset(t, 0, sizeof *t);
     if (!csi_volume_id_parse(id, &t->ref)) {
@@ -163,7 +163,7 @@ vk_code csi_volume_target_open(csi_driver *driver, const char *id, csi_string_ma
     vms_error err;
     if (t->kind == VAST_PATH_SNAPSHOT_VIEW) return open_snapshot_view(driver, id, deadline, t, st);
     vms_lookup found = vms_quota_find_by_path(t->client, t->path, t->tenant_id, &t->quota, deadline, &err);
-    if (found == VMS_FAILED) return csi_vms_fail(st, &err, "reading the quota of %s", t->path);
+    if (found == VMS_FAILED) return vms_fail(st, &err, "reading the quota of %s", t->path);
     if (found == VMS_MISSING) {
         t->absent = true;
         return vk_status_set(st, VK_NOT_FOUND, "volume %s does not exist on VAST cluster %s (no quota at %s)",
@@ -200,7 +200,7 @@ vms_lookup csi_vendor_snapshot_volume_is_ours(csi_driver *driver, vms_client *c,
     vms_error err;
     vms_lookup found = vms_quota_find_by_path(c, dir, 0, &quota, deadline, &err);
     if (found == VMS_FAILED) {
-        csi_vms_fail(st, &err, "reading the quota of %s", dir);
+        vms_fail(st, &err, "reading the quota of %s", dir);
         return VMS_FAILED;
     }
     bool ours = found == VMS_FOUND &&
@@ -220,7 +220,7 @@ bool csi_snapshot_is_ours(const csi_driver *driver, const csi_snapshot_ref *ref,
            vast_owner_name_is_ours(VAST_OWNED_SNAPSHOT, 0, NULL, snap->obj.name);
 }
 
-vk_code csi_snapshot_target_open(csi_driver *driver, const char *id, csi_string_map secrets,
+vk_code csi_snapshot_target_open(csi_driver *driver, const char *id, vk_strmap secrets,
                                           int64_t deadline, csi_snapshot_target *t, vk_status *st) {
     memset(t, 0, sizeof *t);
     if (!csi_snapshot_id_parse(id, &t->ref)) {
@@ -238,7 +238,7 @@ vk_code csi_snapshot_target_open(csi_driver *driver, const char *id, csi_string_
     if (code != VK_OK) return code;
     vms_error err;
     vms_lookup found = vms_snapshot_get(t->client, t->ref.snapshot_id, &t->snap, deadline, &err);
-    if (found == VMS_FAILED) return csi_vms_fail(st, &err, "reading snapshot %" PRId64, t->ref.snapshot_id);
+    if (found == VMS_FAILED) return vms_fail(st, &err, "reading snapshot %" PRId64, t->ref.snapshot_id);
     if (found == VMS_MISSING) {
         t->absent = true;
         return vk_status_set(st, VK_NOT_FOUND, "snapshot %s does not exist on VAST cluster %s", id,

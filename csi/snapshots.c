@@ -48,8 +48,8 @@ vk_code csi_create_snapshot(vk_rpc_call *call, const ProtobufCMessage *request, 
         return vk_rpc_fail(call, VK_INVALID_ARGUMENT, "CreateSnapshot %s: source_volume_id is required",
                            req->name);
     }
-    csi_snapshot_params p;
-    if (!csi_snapshot_params_parse(CSI_MAP(req, parameters), &p, &st)) {
+    vast_snapshot_params p;
+    if (!vast_snapshot_params_parse(CSI_MAP(req, parameters), &p, &st)) {
         return vk_rpc_fail(call, st.code, "CreateSnapshot %s: %s", req->name, st.message);
     }
     char base_name[256], vast_name[VAST_NAME_MAX + 1], err_text[256];
@@ -91,10 +91,10 @@ vk_code csi_create_snapshot(vk_rpc_call *call, const ProtobufCMessage *request, 
         vms_snapshot_spec spec = {.name = vast_name, .path = snap_path, .tenant_id = t.tenant_id};
         if (!vms_snapshot_create(t.client, &spec, &snap, deadline, &err)) {
             if (!vms_error_is_unique_violation(&err)) {
-                code = csi_vms_fail(&st, &err, "creating snapshot %s of %s", vast_name, t.path);
+                code = vms_fail(&st, &err, "creating snapshot %s of %s", vast_name, t.path);
             } else if (vms_snapshot_find(t.client, VMS_FILTERS("name", vast_name), &snap, deadline, &err) !=
                        VMS_FOUND) {
-                code = csi_vms_fail(&st, &err, "reading existing snapshot %s", vast_name);
+                code = vms_fail(&st, &err, "reading existing snapshot %s", vast_name);
             } else if (strcmp(snap.path, snap_path) != 0) {
                 code = vk_status_set(&st, VK_ALREADY_EXISTS,
                                      "snapshot %s already exists for another volume (%s)", vast_name, snap.path);
@@ -136,7 +136,7 @@ vk_code csi_delete_snapshot(vk_rpc_call *call, const ProtobufCMessage *request, 
         vms_error err;
         vms_lookup done = vms_snapshot_delete(t.client, t.snap.obj.id, deadline, &err);
         if (done == VMS_FAILED) {
-            code = csi_vms_fail(&st, &err, "deleting snapshot %" PRId64, t.snap.obj.id);
+            code = vms_fail(&st, &err, "deleting snapshot %" PRId64, t.snap.obj.id);
             if (err.http_status == 409) code = st.code = VK_FAILED_PRECONDITION;
         }
     }

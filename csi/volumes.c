@@ -47,13 +47,13 @@ static bool ensure_quota(vms_client *c, const vms_quota_spec *spec, const char *
         return true;
     }
     if (!vms_error_is_unique_violation(&err)) {
-        csi_vms_fail(st, &err, "creating the quota of volume %s", volume);
+        vms_fail(st, &err, "creating the quota of volume %s", volume);
         return false;
     }
     vms_quota existing = {0};
     vms_lookup found = vms_quota_find_by_path(c, spec->path, 0, &existing, deadline, &err);
     if (found == VMS_FAILED) {
-        csi_vms_fail(st, &err, "reading the existing quota of volume %s", volume);
+        vms_fail(st, &err, "reading the existing quota of volume %s", volume);
         return false;
     }
     bool ours = found == VMS_FOUND && existing.obj.name && strcmp(existing.obj.name, spec->name) == 0 &&
@@ -84,7 +84,7 @@ static bool ensure_view(vms_client *c, const vms_view_spec *spec, const char *vo
     vms_error err;
     if (vms_view_create(c, spec, NULL, deadline, &err)) return true;
     if (!vms_error_is_unique_violation(&err)) {
-        csi_vms_fail(st, &err, "creating the view of volume %s", volume);
+        vms_fail(st, &err, "creating the view of volume %s", volume);
         return false;
     }
     vms_view existing = {0};
@@ -92,7 +92,7 @@ static bool ensure_view(vms_client *c, const vms_view_spec *spec, const char *vo
     vms_object_free(&existing.obj);
     if (found == VMS_FOUND) return true;
     if (found == VMS_FAILED) {
-        csi_vms_fail(st, &err, "reading the existing view of volume %s", volume);
+        vms_fail(st, &err, "reading the existing view of volume %s", volume);
     } else {
         vk_status_set(st, VK_ALREADY_EXISTS, "volume %s: VMS refused its view as a duplicate: %s", volume,
                       err.message);
@@ -113,7 +113,7 @@ static bool refuse_foreign_contents(vms_client *c, const char *path, const char 
     json_t *quotas = NULL;
     vms_error err;
     if (!vms_list(c, VMS_QUOTAS, VMS_FILTERS("path__startswith", path), deadline, &quotas, &err)) {
-        csi_vms_fail(st, &err, "checking that %s holds no one else's data", path);
+        vms_fail(st, &err, "checking that %s holds no one else's data", path);
         return false;
     }
     size_t len = strlen(path), i;
@@ -155,24 +155,24 @@ void csi_volume_path(const char *root_export, const char *name, char *out, size_
 
 vk_code csi_volume_create_core(csi_driver *driver, vms_client *c, const csi_volume_spec *spec,
                                         int64_t deadline, csi_volume_result *out, vk_status *st) {
-    const csi_volume_params *p = spec->params;
+    const vast_volume_params *p = spec->params;
     memset(out, 0, sizeof *out);
     char root[CSI_PATH_MAX];
     if (!csi_root_export_resolve(driver, p->root_export, root, sizeof root, st)) return st->code;
-    csi_policy_ref policy;
+    vms_policy_ref policy;
     int64_t qos_id = p->qos_policy_id;
-    if (!csi_clusters_view_policy(driver->clusters, c, p->view_policy, deadline, &policy, st)) {
+    if (!vms_clusters_view_policy(driver->clusters, c, p->view_policy, deadline, &policy, st)) {
         return csi_bad_reference(st, spec->params_origin, "view_policy");
     }
-    if (p->qos_policy && !csi_clusters_qos_policy(driver->clusters, c, p->qos_policy, deadline, &qos_id, st)) {
+    if (p->qos_policy && !vms_clusters_qos_policy(driver->clusters, c, p->qos_policy, deadline, &qos_id, st)) {
         return csi_bad_reference(st, spec->qos_origin ? spec->qos_origin : spec->params_origin, "qos_policy");
     }
     if (p->vip_pool_name) {
         json_t *pool = NULL;
-        if (!csi_clusters_vip_pool(driver->clusters, c, p->vip_pool_name, deadline, &pool, st)) {
+        if (!vms_clusters_vip_pool(driver->clusters, c, p->vip_pool_name, deadline, &pool, st)) {
             return csi_bad_reference(st, spec->params_origin, "vip_pool_name");
         }
-        csi_vip_pool_ranges(pool, out->vip_ranges, sizeof out->vip_ranges);
+        vms_vip_pool_ranges(pool, out->vip_ranges, sizeof out->vip_ranges);
         json_decref(pool);
     }
     const Csi__V1__VolumeContentSource *source = spec->source;
@@ -231,7 +231,7 @@ vk_code csi_volume_create_core(csi_driver *driver, vms_client *c, const csi_volu
     return VK_OK;
 }
 
-void **csi_volume_context(vk_rpc_call *call, const csi_volume_params *p, const csi_volume_result *v, size_t *n) {
+void **csi_volume_context(vk_rpc_call *call, const vast_volume_params *p, const csi_volume_result *v, size_t *n) {
     char tenant_text[24];
     snprintf(tenant_text, sizeof tenant_text, "%" PRId64, v->tenant_id);
     const char *context[] = {
@@ -269,10 +269,10 @@ vk_code csi_create_volume(vk_rpc_call *call, const ProtobufCMessage *request, Pr
         !check_range("CreateVolume", req->capacity_range, &st)) {
         return vk_rpc_fail(call, st.code, "CreateVolume %s: %s", req->name, st.message);
     }
-    csi_volume_params p;
-    csi_mutable_params mutable_params;
-    if (!csi_volume_params_parse(CSI_MAP(req, parameters), &p, &st) ||
-        !csi_mutable_params_parse(CSI_MAP(req, mutable_parameters), &mutable_params, &st)) {
+    vast_volume_params p;
+    vast_mutable_params mutable_params;
+    if (!vast_volume_params_parse(CSI_MAP(req, parameters), &p, &st) ||
+        !vast_mutable_params_parse(CSI_MAP(req, mutable_parameters), &mutable_params, &st)) {
         return vk_rpc_fail(call, st.code, "CreateVolume %s: %s", req->name, st.message);
     }
     const char *qos_origin = NULL;
@@ -306,7 +306,7 @@ vk_code csi_create_volume(vk_rpc_call *call, const ProtobufCMessage *request, Pr
     }
     vms_client *c = NULL;
     csi_volume_result v;
-    vk_code code = csi_clusters_client(driver->clusters, spec.secrets, p.cluster_name, &c, &st)
+    vk_code code = vms_clusters_client(driver->clusters, spec.secrets, p.cluster_name, &c, &st)
                                 ? csi_volume_create_core(driver, c, &spec, deadline, &v, &st)
                                 : st.code;
     if (code == VK_OK) {
@@ -356,7 +356,7 @@ static bool remove_clone_stream(vms_client *c, const char *path, int64_t deadlin
         if (has_temp == VMS_FOUND) ok = vms_snapshot_delete(c, snap.obj.id, deadline, &err) != VMS_FAILED;
         vms_object_free(&snap.obj);
     }
-    if (!ok) csi_vms_fail(st, &err, "removing clone stream %s", name);
+    if (!ok) vms_fail(st, &err, "removing clone stream %s", name);
     vms_object_free(&stream.obj);
     return ok;
 }
@@ -371,7 +371,7 @@ static bool refuse_if_snapshots(vms_client *c, const char *path, int64_t tenant_
     json_t *snaps = NULL;
     vms_error err;
     if (!vms_list(c, VMS_SNAPSHOTS, VMS_FILTERS("path", snap_path, "tenant_id", tenant), deadline, &snaps, &err)) {
-        csi_vms_fail(st, &err, "listing the snapshots of %s", path);
+        vms_fail(st, &err, "listing the snapshots of %s", path);
         return false;
     }
     size_t n = json_array_size(snaps);
@@ -397,14 +397,14 @@ static bool delete_view(vms_client *c, const char *path, int64_t tenant_id, int6
     vms_lookup found = vms_view_find_by_path(c, path, tenant_id, &view, deadline, &err);
     if (found == VMS_FOUND) found = vms_view_delete(c, view.obj.id, deadline, &err);
     vms_object_free(&view.obj);
-    if (found == VMS_FAILED) csi_vms_fail(st, &err, "deleting the view of %s", path);
+    if (found == VMS_FAILED) vms_fail(st, &err, "deleting the view of %s", path);
     return found != VMS_FAILED;
 }
 
 static bool delete_data(csi_driver *driver, vms_client *c, const char *path, int64_t tenant_id, int64_t deadline,
                         vk_status *st) {
     vms_version version;
-    if (!csi_clusters_version(driver->clusters, c, deadline, &version, st)) return false;
+    if (!vms_clusters_version(driver->clusters, c, deadline, &version, st)) return false;
     if (!vms_version_at_least(&version, 4, 7, 0)) {
         vk_status_set(st, VK_FAILED_PRECONDITION,
                       "VAST %s has no trash API (4.7 or newer needed) to delete %s; upgrade VAST or delete the "
@@ -414,7 +414,7 @@ static bool delete_data(csi_driver *driver, vms_client *c, const char *path, int
     }
     vms_error err;
     if (vms_folder_delete(c, path, tenant_id, deadline, &err) == VMS_FAILED) {
-        csi_vms_fail(st, &err, "deleting the data of %s", path);
+        vms_fail(st, &err, "deleting the data of %s", path);
         return false;
     }
     return true;
@@ -430,7 +430,7 @@ static vms_lookup find_own_quota(vms_client *c, const char *path, int64_t tenant
     vms_error err;
     if (!vms_list(c, VMS_QUOTAS, VMS_FILTERS("path__startswith", path, "tenant_id", tenant), deadline, &quotas,
                   &err)) {
-        csi_vms_fail(st, &err, "listing the quotas under %s", path);
+        vms_fail(st, &err, "listing the quotas under %s", path);
         return VMS_FAILED;
     }
     vms_lookup found = VMS_MISSING;
@@ -502,7 +502,7 @@ vk_code csi_volume_delete_core(csi_driver *driver, vms_client *c, const char *pa
               delete_view(c, path, tenant_id, deadline, st) && !fault("controller.delete.after_view", st) &&
               delete_data(driver, c, path, tenant_id, deadline, st) && !fault("controller.delete.after_data", st);
     if (ok && vms_quota_delete(c, quota_id, deadline, &err) == VMS_FAILED) {
-        csi_vms_fail(st, &err, "deleting the quota of %s", path);
+        vms_fail(st, &err, "deleting the quota of %s", path);
         ok = false;
     }
     return ok ? VK_OK : st->code;
@@ -554,7 +554,7 @@ vk_code csi_delete_volume(vk_rpc_call *call, const ProtobufCMessage *request, Pr
 
 /* Opens the volume named by id under its lock; on failure fills st (NOT_FOUND for an
  * unknown id). The caller closes the target and releases lock_key. */
-static vk_code open_locked(csi_driver *driver, const char *id, csi_string_map secrets, int64_t deadline,
+static vk_code open_locked(csi_driver *driver, const char *id, vk_strmap secrets, int64_t deadline,
                                     csi_volume_target *t, char *lock_key, size_t lock_size, vk_status *st) {
     csi_volume_ref ref;
     if (!csi_volume_id_parse(id, &ref)) {
@@ -615,7 +615,7 @@ vk_code csi_expand_volume(vk_rpc_call *call, const ProtobufCMessage *request, Pr
         if (vms_quota_set_hard_limit(t.client, quota.obj.id, size, NULL, deadline, &err)) {
             capacity = size;
         } else {
-            code = csi_vms_fail(&st, &err, "raising the quota of %s", t.path);
+            code = vms_fail(&st, &err, "raising the quota of %s", t.path);
         }
     }
     vms_object_free(&quota.obj);
@@ -705,7 +705,7 @@ static vk_code get_snapshot_view(vk_rpc_call *call, const char *volume_id, const
         vms_snapshot_find(t->client, VMS_FILTERS("name", marker + strlen("/.snapshot/"), "path", source), &snap,
                           deadline, &err);
     vms_object_free(&snap.obj);
-    if (found == VMS_FAILED) return csi_vms_fail(st, &err, "reading the snapshot behind %s", t->path);
+    if (found == VMS_FAILED) return vms_fail(st, &err, "reading the snapshot behind %s", t->path);
     Csi__V1__ControllerGetVolumeResponse *r = vk_rpc_new_message(call, &csi__v1__controller_get_volume_response__descriptor);
     r->volume = vk_rpc_new_message(call, &csi__v1__volume__descriptor);
     r->volume->volume_id = vk_rpc_strdup(call, volume_id);
@@ -727,7 +727,7 @@ vk_code csi_get_volume(vk_rpc_call *call, const ProtobufCMessage *request, Proto
     csi_volume_target t;
     vms_quota quota = {0};
     vms_view view = {0};
-    csi_string_map no_secrets = {0};
+    vk_strmap no_secrets = {0};
     vk_code code = csi_volume_target_open(driver, req->volume_id, no_secrets, deadline, &t, &st);
     if (code == VK_OK && csi_volume_is_snapshot_view(&t.ref)) {
         code = get_snapshot_view(call, req->volume_id, &t, deadline, response, &st);
@@ -740,7 +740,7 @@ vk_code csi_get_volume(vk_rpc_call *call, const ProtobufCMessage *request, Proto
     if (code == VK_OK) {
         vms_error err;
         has_view = vms_view_find_by_path(t.client, t.path, t.tenant_id, &view, deadline, &err);
-        if (has_view == VMS_FAILED) code = csi_vms_fail(&st, &err, "reading the view of %s", t.path);
+        if (has_view == VMS_FAILED) code = vms_fail(&st, &err, "reading the view of %s", t.path);
     }
     if (code == VK_OK) {
         Csi__V1__ControllerGetVolumeResponse *r =
@@ -767,8 +767,8 @@ vk_code csi_modify_volume(vk_rpc_call *call, const ProtobufCMessage *request, Pr
     if (!*req->volume_id) {
         return vk_rpc_fail(call, VK_INVALID_ARGUMENT, "ControllerModifyVolume: volume_id is required");
     }
-    csi_mutable_params m;
-    if (!csi_mutable_params_parse(CSI_MAP(req, mutable_parameters), &m, &st)) {
+    vast_mutable_params m;
+    if (!vast_mutable_params_parse(CSI_MAP(req, mutable_parameters), &m, &st)) {
         return vk_rpc_fail(call, st.code, "ControllerModifyVolume %s: %s", req->volume_id, st.message);
     }
     int64_t deadline = csi_call_deadline(driver, call);
@@ -784,7 +784,7 @@ vk_code csi_modify_volume(vk_rpc_call *call, const ProtobufCMessage *request, Pr
     }
     if (code == VK_OK) {
         vms_lookup found = vms_view_find_by_path(t.client, t.path, t.tenant_id, &view, deadline, &err);
-        if (found == VMS_FAILED) code = csi_vms_fail(&st, &err, "reading the view of %s", t.path);
+        if (found == VMS_FAILED) code = vms_fail(&st, &err, "reading the view of %s", t.path);
         if (found == VMS_MISSING) {
             code = vk_status_set(&st, VK_NOT_FOUND, "volume %s has no view on VAST cluster %s", t.path,
                                  vms_client_endpoint(t.client));
@@ -792,12 +792,12 @@ vk_code csi_modify_volume(vk_rpc_call *call, const ProtobufCMessage *request, Pr
     }
     if (code == VK_OK && m.qos_policy) {
         int64_t qos_id = 0;
-        if (*m.qos_policy && !csi_clusters_qos_policy(driver->clusters, t.client, m.qos_policy, deadline, &qos_id, &st)) {
+        if (*m.qos_policy && !vms_clusters_qos_policy(driver->clusters, t.client, m.qos_policy, deadline, &qos_id, &st)) {
             code = csi_bad_reference(&st, "the VolumeAttributesClass", "qos_policy");
         } else if (qos_id != view.qos_policy_id) {
             json_t *changes = json_pack("{s:o}", "qos_policy_id", qos_id ? json_integer(qos_id) : json_null());
             if (!vms_view_update(t.client, view.obj.id, changes, NULL, deadline, &err)) {
-                code = csi_vms_fail(&st, &err, "setting the QoS policy of %s", t.path);
+                code = vms_fail(&st, &err, "setting the QoS policy of %s", t.path);
             }
             json_decref(changes);
         }

@@ -19,15 +19,15 @@ static void parses_pairs(void **state) {
     char why[256];
     assert_true(csi_ephemeral_config_parse("root_export=/k8s,view_policy=p,vip_pool_name=pool,size=2Gi", &c, why,
                                            sizeof why));
-    csi_string_map m = csi_ephemeral_config_map(&c);
+    vk_strmap m = csi_ephemeral_config_map(&c);
     assert_int_equal(m.n, 4);
-    assert_string_equal(csi_map_get(m, "root_export"), "/k8s");
-    assert_string_equal(csi_map_get(m, "size"), "2Gi");
+    assert_string_equal(vk_strmap_get(m, "root_export"), "/k8s");
+    assert_string_equal(vk_strmap_get(m, "size"), "2Gi");
     /* mount_options, a comma list itself, comes last and takes the rest */
     assert_true(csi_ephemeral_config_parse("root_export=/k8s,view_policy=p,vip_pool_fqdn=vip.example.com,"
                                            "mount_options=vers=4.1,nconnect=8",
                                            &c, why, sizeof why));
-    assert_string_equal(csi_map_get(csi_ephemeral_config_map(&c), "mount_options"), "vers=4.1,nconnect=8");
+    assert_string_equal(vk_strmap_get(csi_ephemeral_config_map(&c), "mount_options"), "vers=4.1,nconnect=8");
 }
 
 static void refuses(void **state) {

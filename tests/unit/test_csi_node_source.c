@@ -21,7 +21,7 @@ typedef struct {
     size_t n;
 } context;
 
-static csi_string_map make_context(context *c, const char *const *kv) {
+static vk_strmap make_context(context *c, const char *const *kv) {
     c->n = 0;
     for (; kv[0]; kv += 2) {
         c->entries[c->n] = (entry)CSI__V1__CREATE_VOLUME_REQUEST__PARAMETERS_ENTRY__INIT;
@@ -30,7 +30,7 @@ static csi_string_map make_context(context *c, const char *const *kv) {
         c->list[c->n] = &c->entries[c->n];
         c->n++;
     }
-    return (csi_string_map){c->list, c->n};
+    return CSI_ENTRIES(c->list, c->n);
 }
 
 static csi_options nfs_options(void) {

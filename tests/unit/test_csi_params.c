@@ -2,7 +2,9 @@
  * every vendor parameter read, unknown and malformed ones refused naming the parameter,
  * required ones and exclusive pairs checked. Maps are built from the generated request
  * types and read through CSI_MAP, as the handlers do. */
-#include "params.h"
+#include "vk/parse.h"
+#include "csi_map.h"
+#include "vk/vast_params.h"
 
 #include <setjmp.h>
 #include <stdarg.h>
@@ -89,9 +91,9 @@ static void assert_contains(const char *haystack, const char *needle) {
 static void volume_refused(const char *const *kv, const char *needle1, const char *needle2) {
     volume_request r;
     volume_request_init(&r, kv);
-    csi_volume_params p;
+    vast_volume_params p;
     vk_status st = {0};
-    assert_false(csi_volume_params_parse(CSI_MAP(&r.req, parameters), &p, &st));
+    assert_false(vast_volume_params_parse(CSI_MAP(&r.req, parameters), &p, &st));
     assert_int_equal(st.code, VK_INVALID_ARGUMENT);
     if (needle1) assert_contains(st.message, needle1);
     if (needle2) assert_contains(st.message, needle2);
@@ -124,9 +126,9 @@ static void test_every_vendor_parameter_is_read(void **state) {
     };
     volume_request r;
     volume_request_init(&r, kv);
-    csi_volume_params p;
+    vast_volume_params p;
     vk_status st = {0};
-    if (!csi_volume_params_parse(CSI_MAP(&r.req, parameters), &p, &st)) fail_msg("refused: %s", st.message);
+    if (!vast_volume_params_parse(CSI_MAP(&r.req, parameters), &p, &st)) fail_msg("refused: %s", st.message);
     assert_string_equal(p.root_export, "/k8s/volumes");
     assert_string_equal(p.view_policy, "vast-k8s-nfs");
     assert_string_equal(p.vip_pool_name, "vast-k8s-pool");
@@ -149,9 +151,9 @@ static void test_defaults_and_fqdn_variant(void **state) {
     static const char *const minimal[] = {BASE, NULL};
     volume_request r;
     volume_request_init(&r, minimal);
-    csi_volume_params p;
+    vast_volume_params p;
     vk_status st = {0};
-    assert_true(csi_volume_params_parse(CSI_MAP(&r.req, parameters), &p, &st));
+    assert_true(vast_volume_params_parse(CSI_MAP(&r.req, parameters), &p, &st));
     assert_true(p.vip_pool_fqdn_random_prefix); /* the vendor's default */
     assert_null(p.qos_policy);
     assert_int_equal(p.qos_policy_id, 0);
@@ -165,7 +167,7 @@ static void test_defaults_and_fqdn_variant(void **state) {
     static const char *const fqdn[] = {"root_export", "/", "view_policy", "p", "vip_pool_fqdn", "pool.vast.example",
                                        "vip_pool_fqdn_random_prefix", "YES", "qos_policy_id", "42", NULL};
     volume_request_init(&r, fqdn);
-    assert_true(csi_volume_params_parse(CSI_MAP(&r.req, parameters), &p, &st));
+    assert_true(vast_volume_params_parse(CSI_MAP(&r.req, parameters), &p, &st));
     assert_string_equal(p.root_export, "/");
     assert_null(p.vip_pool_name);
     assert_string_equal(p.vip_pool_fqdn, "pool.vast.example");
@@ -180,9 +182,9 @@ static void test_empty_optional_values(void **state) {
     static const char *const kv[] = {BASE, "qos_policy", "", "cluster_name", "", "qos_policy_id", "7", NULL};
     volume_request r;
     volume_request_init(&r, kv);
-    csi_volume_params p;
+    vast_volume_params p;
     vk_status st = {0};
-    if (!csi_volume_params_parse(CSI_MAP(&r.req, parameters), &p, &st)) fail_msg("refused: %s", st.message);
+    if (!vast_volume_params_parse(CSI_MAP(&r.req, parameters), &p, &st)) fail_msg("refused: %s", st.message);
     assert_null(p.qos_policy);
     assert_null(p.cluster_name);
     assert_int_equal(p.qos_policy_id, 7); /* not "both set": qos_policy was empty */
@@ -228,9 +230,9 @@ static void test_null_value_is_empty(void **state) {
     static const char *const kv[] = {BASE, "root_export", "/x", NULL};
     volume_request_init(&r, kv);
     r.entries[3].value = NULL; /* root_export's second occurrence */
-    csi_volume_params p;
+    vast_volume_params p;
     vk_status st = {0};
-    assert_false(csi_volume_params_parse(CSI_MAP(&r.req, parameters), &p, &st));
+    assert_false(vast_volume_params_parse(CSI_MAP(&r.req, parameters), &p, &st));
     assert_int_equal(st.code, VK_INVALID_ARGUMENT);
     assert_contains(st.message, "root_export");
 }
@@ -263,22 +265,22 @@ static void test_lenient_parse(void **state) {
     static const char *const some[] = {"qos_policy", "gold", "cluster_name", "west", NULL};
     volume_request r;
     volume_request_init(&r, some);
-    csi_volume_params p;
+    vast_volume_params p;
     vk_status st = {0};
-    assert_true(csi_volume_params_parse_lenient(CSI_MAP(&r.req, parameters), &p, &st));
+    assert_true(vast_volume_params_parse_lenient(CSI_MAP(&r.req, parameters), &p, &st));
     assert_null(p.root_export);
     assert_string_equal(p.cluster_name, "west");
     static const char *const none[] = {NULL};
     volume_request_init(&r, none);
-    assert_true(csi_volume_params_parse_lenient(CSI_MAP(&r.req, parameters), &p, &st));
+    assert_true(vast_volume_params_parse_lenient(CSI_MAP(&r.req, parameters), &p, &st));
     /* ...but unknown keys and malformed values are still refused */
     static const char *const unknown[] = {"colour", "blue", NULL};
     volume_request_init(&r, unknown);
-    assert_false(csi_volume_params_parse_lenient(CSI_MAP(&r.req, parameters), &p, &st));
+    assert_false(vast_volume_params_parse_lenient(CSI_MAP(&r.req, parameters), &p, &st));
     assert_contains(st.message, "colour");
     static const char *const relative[] = {"root_export", "k8s", NULL};
     volume_request_init(&r, relative);
-    assert_false(csi_volume_params_parse_lenient(CSI_MAP(&r.req, parameters), &p, &st));
+    assert_false(vast_volume_params_parse_lenient(CSI_MAP(&r.req, parameters), &p, &st));
     assert_int_equal(st.code, VK_INVALID_ARGUMENT);
     assert_contains(st.message, "root_export");
 }
@@ -298,9 +300,9 @@ static void test_snapshot_params(void **state) {
     };
     snapshot_request r;
     snapshot_request_init(&r, kv);
-    csi_snapshot_params p;
+    vast_snapshot_params p;
     vk_status st = {0};
-    if (!csi_snapshot_params_parse(CSI_MAP(&r.req, parameters), &p, &st)) fail_msg("refused: %s", st.message);
+    if (!vast_snapshot_params_parse(CSI_MAP(&r.req, parameters), &p, &st)) fail_msg("refused: %s", st.message);
     assert_string_equal(p.snapshot_name_fmt, "{namespace}-{name}");
     assert_string_equal(p.cluster_name, "east");
     assert_string_equal(p.snapshot_name, "snap-1");
@@ -308,7 +310,7 @@ static void test_snapshot_params(void **state) {
 
     static const char *const none[] = {NULL};
     snapshot_request_init(&r, none);
-    assert_true(csi_snapshot_params_parse(CSI_MAP(&r.req, parameters), &p, &st));
+    assert_true(vast_snapshot_params_parse(CSI_MAP(&r.req, parameters), &p, &st));
     assert_null(p.snapshot_name_fmt);
     assert_null(p.cluster_name);
     assert_null(p.snapshot_name);
@@ -316,13 +318,13 @@ static void test_snapshot_params(void **state) {
 
     static const char *const empty_cluster[] = {"cluster_name", "", NULL};
     snapshot_request_init(&r, empty_cluster);
-    assert_true(csi_snapshot_params_parse(CSI_MAP(&r.req, parameters), &p, &st));
+    assert_true(vast_snapshot_params_parse(CSI_MAP(&r.req, parameters), &p, &st));
     assert_null(p.cluster_name);
 
     /* a StorageClass parameter is not a VolumeSnapshotClass parameter */
     static const char *const volume_key[] = {"root_export", "/k8s", NULL};
     snapshot_request_init(&r, volume_key);
-    assert_false(csi_snapshot_params_parse(CSI_MAP(&r.req, parameters), &p, &st));
+    assert_false(vast_snapshot_params_parse(CSI_MAP(&r.req, parameters), &p, &st));
     assert_int_equal(st.code, VK_INVALID_ARGUMENT);
     assert_contains(st.message, "\"root_export\"");
     assert_contains(st.message, "VolumeSnapshotClass");
@@ -333,27 +335,27 @@ static void test_mutable_params(void **state) {
     static const char *const qos[] = {"qos_policy", "silver", NULL};
     modify_request r;
     modify_request_init(&r, qos);
-    csi_mutable_params p;
+    vast_mutable_params p;
     vk_status st = {0};
-    assert_true(csi_mutable_params_parse(CSI_MAP(&r.req, mutable_parameters), &p, &st));
+    assert_true(vast_mutable_params_parse(CSI_MAP(&r.req, mutable_parameters), &p, &st));
     assert_string_equal(p.qos_policy, "silver");
 
     static const char *const clear[] = {"qos_policy", "", NULL};
     modify_request_init(&r, clear);
-    assert_true(csi_mutable_params_parse(CSI_MAP(&r.req, mutable_parameters), &p, &st));
+    assert_true(vast_mutable_params_parse(CSI_MAP(&r.req, mutable_parameters), &p, &st));
     assert_non_null(p.qos_policy); /* present and empty: "remove the QoS policy" */
     assert_string_equal(p.qos_policy, "");
 
     static const char *const none[] = {NULL};
     modify_request_init(&r, none);
-    assert_true(csi_mutable_params_parse(CSI_MAP(&r.req, mutable_parameters), &p, &st));
+    assert_true(vast_mutable_params_parse(CSI_MAP(&r.req, mutable_parameters), &p, &st));
     assert_null(p.qos_policy);
 
     static const char *const others[] = {"root_export", "/k8s", "view_policy", "p", "qos_policy_id", "3", NULL};
     for (const char *const *k = others; *k; k += 2) {
         const char *kv[] = {"qos_policy", "gold", k[0], k[1], NULL};
         modify_request_init(&r, kv);
-        assert_false(csi_mutable_params_parse(CSI_MAP(&r.req, mutable_parameters), &p, &st));
+        assert_false(vast_mutable_params_parse(CSI_MAP(&r.req, mutable_parameters), &p, &st));
         assert_int_equal(st.code, VK_INVALID_ARGUMENT);
         assert_contains(st.message, k[0]);
         assert_contains(st.message, "only qos_policy");
@@ -369,17 +371,17 @@ static void test_parse_bool(void **state) {
     static const char *const bad[] = {"", "2", "on", "off", "y", "n", "t", "truex", " true", "true ", "01"};
     for (size_t i = 0; i < sizeof yes / sizeof yes[0]; i++) {
         bool v = false;
-        assert_true(csi_parse_bool(yes[i], &v));
+        assert_true(vk_parse_bool(yes[i], &v));
         assert_true(v);
     }
     for (size_t i = 0; i < sizeof no / sizeof no[0]; i++) {
         bool v = true;
-        assert_true(csi_parse_bool(no[i], &v));
+        assert_true(vk_parse_bool(no[i], &v));
         assert_false(v);
     }
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         bool v = false;
-        if (csi_parse_bool(bad[i], &v)) fail_msg("\"%s\" accepted as a boolean", bad[i]);
+        if (vk_parse_bool(bad[i], &v)) fail_msg("\"%s\" accepted as a boolean", bad[i]);
     }
 }
 
@@ -389,17 +391,17 @@ static void test_map_get(void **state) {
     volume_request r;
     volume_request_init(&r, kv);
     r.entries[3].value = NULL; /* "c" without a value */
-    csi_string_map m = CSI_MAP(&r.req, parameters);
+    vk_strmap m = CSI_MAP(&r.req, parameters);
     assert_int_equal(m.n, 4);
-    assert_string_equal(csi_map_get(m, "a"), "1"); /* the first of duplicates */
-    assert_string_equal(csi_map_get(m, "b"), "");
-    assert_string_equal(csi_map_get(m, "c"), ""); /* NULL value reads as empty, not absent */
-    assert_null(csi_map_get(m, "d"));
-    assert_null(csi_map_get(m, "A"));
-    assert_null(csi_map_get(m, ""));
+    assert_string_equal(vk_strmap_get(m, "a"), "1"); /* the first of duplicates */
+    assert_string_equal(vk_strmap_get(m, "b"), "");
+    assert_string_equal(vk_strmap_get(m, "c"), ""); /* NULL value reads as empty, not absent */
+    assert_null(vk_strmap_get(m, "d"));
+    assert_null(vk_strmap_get(m, "A"));
+    assert_null(vk_strmap_get(m, ""));
     static const char *const none[] = {NULL};
     volume_request_init(&r, none);
-    assert_null(csi_map_get(CSI_MAP(&r.req, parameters), "a"));
+    assert_null(vk_strmap_get(CSI_MAP(&r.req, parameters), "a"));
     /* the map macro works on every generated map field: secrets too */
     Csi__V1__CreateVolumeRequest__SecretsEntry secret = CSI__V1__CREATE_VOLUME_REQUEST__SECRETS_ENTRY__INIT;
     secret.key = "password";
@@ -407,7 +409,7 @@ static void test_map_get(void **state) {
     Csi__V1__CreateVolumeRequest__SecretsEntry *secrets[] = {&secret};
     r.req.secrets = secrets;
     r.req.n_secrets = 1;
-    assert_string_equal(csi_map_get(CSI_MAP(&r.req, secrets), "password"), "pw");
+    assert_string_equal(vk_strmap_get(CSI_MAP(&r.req, secrets), "password"), "pw");
 }
 
 int main(void) {

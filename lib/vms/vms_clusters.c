@@ -1,4 +1,4 @@
-#include "cluster.h"
+#include "vk/vms_clusters.h"
 
 #include "vk/deadline.h"
 #include "vk/log.h"
@@ -24,8 +24,8 @@ typedef struct {
     int64_t expires;
 } cache_entry;
 
-struct csi_clusters {
-    csi_clusters_options options;
+struct vms_clusters {
+    vms_clusters_options options;
     char *secret_dir;
     vms_registry *registry;
     pthread_mutex_t lock;
@@ -151,7 +151,7 @@ static char *read_small_file(const char *dir, const char *name) {
     return buf;
 }
 
-static bool load_default_secret(const csi_clusters *cl, const char *cluster_name, cluster_secret *out,
+static bool load_default_secret(const vms_clusters *cl, const char *cluster_name, cluster_secret *out,
                                 vk_status *st) {
     if (cluster_name && *cluster_name) {
         vk_status_set(st, VK_FAILED_PRECONDITION,
@@ -176,8 +176,8 @@ static bool load_default_secret(const csi_clusters *cl, const char *cluster_name
     return true;
 }
 
-static bool secret_from_map(csi_string_map secrets, const char *cluster_name, cluster_secret *out, vk_status *st) {
-    const char *multi = csi_map_get(secrets, "clusters");
+static bool secret_from_map(vk_strmap secrets, const char *cluster_name, cluster_secret *out, vk_status *st) {
+    const char *multi = vk_strmap_get(secrets, "clusters");
     if (multi) {
         if (!cluster_name) {
             vk_status_set(st, VK_INVALID_ARGUMENT,
@@ -206,7 +206,7 @@ static bool secret_from_map(csi_string_map secrets, const char *cluster_name, cl
     }
     static const char *const keys[] = {"endpoint", "username", "password", "token", "ssl_cert", "tenant"};
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
-        const char *v = csi_map_get(secrets, keys[i]);
+        const char *v = vk_strmap_get(secrets, keys[i]);
         if (v) secret_set(out, keys[i], v, strlen(v));
     }
     return true;
@@ -214,8 +214,8 @@ static bool secret_from_map(csi_string_map secrets, const char *cluster_name, cl
 
 /* ---------- clients ---------- */
 
-csi_clusters *csi_clusters_new(const csi_clusters_options *options) {
-    csi_clusters *cl = calloc(1, sizeof *cl);
+vms_clusters *vms_clusters_new(const vms_clusters_options *options) {
+    vms_clusters *cl = calloc(1, sizeof *cl);
     if (!cl) abort();
     cl->options = *options;
     cl->secret_dir = options->secret_dir ? strdup(options->secret_dir) : NULL;
@@ -226,7 +226,7 @@ csi_clusters *csi_clusters_new(const csi_clusters_options *options) {
     return cl;
 }
 
-void csi_clusters_free(csi_clusters *cl) {
+void vms_clusters_free(vms_clusters *cl) {
     if (!cl) return;
     for (int i = 0; i < cl->n_cache; i++) {
         free(cl->cache[i].key);
@@ -238,7 +238,7 @@ void csi_clusters_free(csi_clusters *cl) {
     free(cl);
 }
 
-bool csi_clusters_client(csi_clusters *cl, csi_string_map secrets, const char *cluster_name, vms_client **out,
+bool vms_clusters_client(vms_clusters *cl, vk_strmap secrets, const char *cluster_name, vms_client **out,
                          vk_status *st) {
     cluster_secret s = {0};
     bool from_request = secrets.n > 0;
@@ -280,8 +280,8 @@ bool csi_clusters_client(csi_clusters *cl, csi_string_map secrets, const char *c
     return ok;
 }
 
-bool csi_clusters_holds(csi_string_map secrets, const char *cluster_name) {
-    const char *multi = csi_map_get(secrets, "clusters");
+bool vms_clusters_holds(vk_strmap secrets, const char *cluster_name) {
+    const char *multi = vk_strmap_get(secrets, "clusters");
     /* an object of no named cluster lives on a single-cluster secret's (or the default) one */
     if (!cluster_name || !*cluster_name) return !multi;
     cluster_secret s = {0};
@@ -290,7 +290,7 @@ bool csi_clusters_holds(csi_string_map secrets, const char *cluster_name) {
     return held;
 }
 
-vk_code csi_vms_fail(vk_status *st, const vms_error *err, const char *fmt, ...) {
+vk_code vms_fail(vk_status *st, const vms_error *err, const char *fmt, ...) {
     vk_status inner;
     vms_error_to_status(err, &inner);
     char what[256];
@@ -311,7 +311,7 @@ static char *cache_key(vms_client *c, const char *kind, const char *name) {
     return key;
 }
 
-static json_t *cache_get(csi_clusters *cl, const char *key) {
+static json_t *cache_get(vms_clusters *cl, const char *key) {
     json_t *value = NULL;
     int64_t now = vk_now_ms();
     pthread_mutex_lock(&cl->lock);
@@ -325,13 +325,13 @@ static json_t *cache_get(csi_clusters *cl, const char *key) {
     return value;
 }
 
-static void cache_drop_locked(csi_clusters *cl, int i) {
+static void cache_drop_locked(vms_clusters *cl, int i) {
     free(cl->cache[i].key);
     json_decref(cl->cache[i].value);
     cl->cache[i] = cl->cache[--cl->n_cache];
 }
 
-static void cache_put(csi_clusters *cl, const char *key, json_t *value) {
+static void cache_put(vms_clusters *cl, const char *key, json_t *value) {
     int64_t now = vk_now_ms();
     pthread_mutex_lock(&cl->lock);
     for (int i = cl->n_cache - 1; i >= 0; i--) {
@@ -342,7 +342,7 @@ static void cache_put(csi_clusters *cl, const char *key, json_t *value) {
     pthread_mutex_unlock(&cl->lock);
 }
 
-void csi_clusters_forget(csi_clusters *cl, vms_client *c, const char *kind, const char *name) {
+void vms_clusters_forget(vms_clusters *cl, vms_client *c, const char *kind, const char *name) {
     char *key = cache_key(c, kind, name);
     pthread_mutex_lock(&cl->lock);
     for (int i = cl->n_cache - 1; i >= 0; i--) {
@@ -353,7 +353,7 @@ void csi_clusters_forget(csi_clusters *cl, vms_client *c, const char *kind, cons
 }
 
 /* One object of `collection` named `name`, through the cache. */
-static bool cached_by_name(csi_clusters *cl, vms_client *c, const char *kind, const char *collection,
+static bool cached_by_name(vms_clusters *cl, vms_client *c, const char *kind, const char *collection,
                            const char *name, int64_t deadline, json_t **out, vk_status *st) {
     char *key = cache_key(c, kind, name);
     json_t *hit = cache_get(cl, key);
@@ -366,7 +366,7 @@ static bool cached_by_name(csi_clusters *cl, vms_client *c, const char *kind, co
     vms_error err;
     bool ok = vms_list(c, collection, VMS_FILTERS("name", name), deadline, &list, &err);
     if (!ok) {
-        csi_vms_fail(st, &err, "looking up %s \"%s\"", kind, name);
+        vms_fail(st, &err, "looking up %s \"%s\"", kind, name);
     } else if (json_array_size(list) != 1) {
         vk_status_set(st, json_array_size(list) == 0 ? VK_NOT_FOUND : VK_FAILED_PRECONDITION,
                       "%s \"%s\" %s on VAST cluster %s", kind, name,
@@ -382,8 +382,8 @@ static bool cached_by_name(csi_clusters *cl, vms_client *c, const char *kind, co
     return ok;
 }
 
-bool csi_clusters_view_policy(csi_clusters *cl, vms_client *c, const char *name, int64_t deadline,
-                              csi_policy_ref *out, vk_status *st) {
+bool vms_clusters_view_policy(vms_clusters *cl, vms_client *c, const char *name, int64_t deadline,
+                              vms_policy_ref *out, vk_status *st) {
     json_t *policy;
     if (!cached_by_name(cl, c, "view policy", VMS_VIEWPOLICIES, name, deadline, &policy, st)) return false;
     out->id = json_integer_value(json_object_get(policy, "id"));
@@ -394,7 +394,7 @@ bool csi_clusters_view_policy(csi_clusters *cl, vms_client *c, const char *name,
     return true;
 }
 
-bool csi_clusters_qos_policy(csi_clusters *cl, vms_client *c, const char *name, int64_t deadline, int64_t *id,
+bool vms_clusters_qos_policy(vms_clusters *cl, vms_client *c, const char *name, int64_t deadline, int64_t *id,
                              vk_status *st) {
     json_t *policy;
     if (!cached_by_name(cl, c, "QoS policy", VMS_QOSPOLICIES, name, deadline, &policy, st)) return false;
@@ -403,12 +403,12 @@ bool csi_clusters_qos_policy(csi_clusters *cl, vms_client *c, const char *name, 
     return true;
 }
 
-bool csi_clusters_vip_pool(csi_clusters *cl, vms_client *c, const char *name, int64_t deadline, json_t **pool,
+bool vms_clusters_vip_pool(vms_clusters *cl, vms_client *c, const char *name, int64_t deadline, json_t **pool,
                            vk_status *st) {
     return cached_by_name(cl, c, "VIP pool", VMS_VIPPOOLS, name, deadline, pool, st);
 }
 
-bool csi_clusters_version(csi_clusters *cl, vms_client *c, int64_t deadline, vms_version *out, vk_status *st) {
+bool vms_clusters_version(vms_clusters *cl, vms_client *c, int64_t deadline, vms_version *out, vk_status *st) {
     char *key = cache_key(c, "version", "");
     json_t *hit = cache_get(cl, key);
     if (hit) {
@@ -428,7 +428,7 @@ bool csi_clusters_version(csi_clusters *cl, vms_client *c, int64_t deadline, vms
         cache_put(cl, key, v);
         json_decref(v);
     } else {
-        csi_vms_fail(st, &err, "reading the VAST version");
+        vms_fail(st, &err, "reading the VAST version");
     }
     free(key);
     return ok;
@@ -436,7 +436,7 @@ bool csi_clusters_version(csi_clusters *cl, vms_client *c, int64_t deadline, vms
 
 /* The pool's addresses as "start-end,start-end" for the volume context: the node picks
  * its VIP from them without asking VMS (nodes never wait on the management API). */
-void csi_vip_pool_ranges(json_t *pool, char *out, size_t size) {
+void vms_vip_pool_ranges(json_t *pool, char *out, size_t size) {
     size_t used = 0;
     out[0] = '\0';
     size_t i;

@@ -11,10 +11,10 @@
  *
  * View policies, QoS policies and VIP pools change rarely and are looked up by name on
  * every create: they are cached per cluster for --cache-ttl (5 minutes by default). */
-#ifndef VK_CSI_CLUSTER_H
-#define VK_CSI_CLUSTER_H
+#ifndef VK_VMS_CLUSTERS_H
+#define VK_VMS_CLUSTERS_H
 
-#include "params.h"
+#include "vk/strmap.h"
 
 #include "vk/status.h"
 #include "vk/vms.h"
@@ -23,7 +23,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-typedef struct csi_clusters csi_clusters;
+typedef struct vms_clusters vms_clusters;
 
 typedef struct {
     const char *secret_dir;     /* default cluster's secret files; NULL = none */
@@ -32,10 +32,10 @@ typedef struct {
     int64_t request_timeout_ms; /* per VMS request */
     int64_t cache_ttl_ms;
     int max_connections;        /* per cluster: as many as calls may run at once */
-} csi_clusters_options;
+} vms_clusters_options;
 
-csi_clusters *csi_clusters_new(const csi_clusters_options *options);
-void csi_clusters_free(csi_clusters *clusters);
+vms_clusters *vms_clusters_new(const vms_clusters_options *options);
+void vms_clusters_free(vms_clusters *clusters);
 
 /* A client for the request: from secrets (with cluster_name picking an entry of a
  * multi-cluster secret), or the default cluster when secrets are empty. A new
@@ -44,39 +44,39 @@ void csi_clusters_free(csi_clusters *clusters);
  * A named cluster is only ever reached through a multi-cluster secret that holds it:
  * a single-cluster secret, or the default cluster, for a named one is refused, so an
  * id naming another cluster never acts on this one. */
-bool csi_clusters_client(csi_clusters *clusters, csi_string_map secrets, const char *cluster_name,
+bool vms_clusters_client(vms_clusters *clusters, vk_strmap secrets, const char *cluster_name,
                          vms_client **out, vk_status *st);
 
 /* True when secrets reach the cluster: a multi-cluster secret holding cluster_name, or
  * for no name, a single-cluster secret (or none: the default cluster). */
-bool csi_clusters_holds(csi_string_map secrets, const char *cluster_name);
+bool vms_clusters_holds(vk_strmap secrets, const char *cluster_name);
 
 /* Cached lookups by name. NOT_FOUND names the object and the cluster. */
 typedef struct {
     int64_t id;
     int64_t tenant_id;
     char tenant_name[128];
-} csi_policy_ref;
+} vms_policy_ref;
 
-bool csi_clusters_view_policy(csi_clusters *clusters, vms_client *c, const char *name, int64_t deadline,
-                              csi_policy_ref *out, vk_status *st);
-bool csi_clusters_qos_policy(csi_clusters *clusters, vms_client *c, const char *name, int64_t deadline,
+bool vms_clusters_view_policy(vms_clusters *clusters, vms_client *c, const char *name, int64_t deadline,
+                              vms_policy_ref *out, vk_status *st);
+bool vms_clusters_qos_policy(vms_clusters *clusters, vms_client *c, const char *name, int64_t deadline,
                              int64_t *id, vk_status *st);
 /* The VIP pool's JSON (new reference), e.g. to check it exists and read its tenant. */
-bool csi_clusters_vip_pool(csi_clusters *clusters, vms_client *c, const char *name, int64_t deadline,
+bool vms_clusters_vip_pool(vms_clusters *clusters, vms_client *c, const char *name, int64_t deadline,
                            json_t **pool, vk_status *st);
-bool csi_clusters_version(csi_clusters *clusters, vms_client *c, int64_t deadline, vms_version *out,
+bool vms_clusters_version(vms_clusters *clusters, vms_client *c, int64_t deadline, vms_version *out,
                           vk_status *st);
 
 /* A VIP pool's addresses as "start-end,start-end" (from its ip_ranges), for the volume
  * context: the node picks its VIP from them without asking VMS. */
-void csi_vip_pool_ranges(json_t *pool, char *out, size_t size);
+void vms_vip_pool_ranges(json_t *pool, char *out, size_t size);
 
 /* Forgets a cached object, after VMS said it no longer exists. */
-void csi_clusters_forget(csi_clusters *clusters, vms_client *c, const char *kind, const char *name);
+void vms_clusters_forget(vms_clusters *clusters, vms_client *c, const char *kind, const char *name);
 
 /* Turns a VMS failure into the request's status, naming what was being done. */
-vk_code csi_vms_fail(vk_status *st, const vms_error *err, const char *fmt, ...)
+vk_code vms_fail(vk_status *st, const vms_error *err, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
 #endif

@@ -1,8 +1,8 @@
-/* Cluster access from secrets (csi/cluster.c): which client a request gets from its
+/* Cluster access from secrets (lib/vms/vms_clusters.c): which client a request gets from its
  * secrets, a multi-cluster secret, or the default cluster's secret directory; errors
  * name the missing key and never a credential's value. No network: clients log in
  * lazily, so creating one sends nothing. */
-#include "cluster.h"
+#include "vk/vms_clusters.h"
 
 #include "vk/vms_error.h"
 
@@ -22,26 +22,20 @@ enum { MAX_ENTRIES = 16 };
 #define PASSWORD "pa55-w0rd-value"
 
 typedef struct {
-    Csi__V1__CreateVolumeRequest__SecretsEntry entries[MAX_ENTRIES];
-    Csi__V1__CreateVolumeRequest__SecretsEntry *ptrs[MAX_ENTRIES];
-    Csi__V1__CreateVolumeRequest req;
+    vk_strpair entries[MAX_ENTRIES];
+    const vk_strpair *ptrs[MAX_ENTRIES];
 } secrets_request;
 
 /* kv: NULL-terminated key/value pairs. */
-static csi_string_map secrets_map(secrets_request *r, const char *const *kv) {
-    r->req = (Csi__V1__CreateVolumeRequest)CSI__V1__CREATE_VOLUME_REQUEST__INIT;
+static vk_strmap secrets_map(secrets_request *r, const char *const *kv) {
     size_t n = 0;
     for (const char *const *p = kv; p[0]; p += 2) {
         assert_true(n < MAX_ENTRIES);
-        r->entries[n] = (Csi__V1__CreateVolumeRequest__SecretsEntry)CSI__V1__CREATE_VOLUME_REQUEST__SECRETS_ENTRY__INIT;
-        r->entries[n].key = (char *)p[0];
-        r->entries[n].value = (char *)p[1];
+        r->entries[n] = (vk_strpair){p[0], p[1]};
         r->ptrs[n] = &r->entries[n];
         n++;
     }
-    r->req.secrets = r->ptrs;
-    r->req.n_secrets = n;
-    return CSI_MAP(&r->req, secrets);
+    return VK_STRMAP_OF(r->ptrs, n);
 }
 
 static void assert_contains(const char *haystack, const char *needle) {
@@ -53,35 +47,35 @@ static void assert_lacks(const char *haystack, const char *needle) {
 }
 
 static int setup(void **state) {
-    csi_clusters_options o = {0};
-    *state = csi_clusters_new(&o);
+    vms_clusters_options o = {0};
+    *state = vms_clusters_new(&o);
     return 0;
 }
 
 static int teardown(void **state) {
-    csi_clusters_free(*state);
+    vms_clusters_free(*state);
     return 0;
 }
 
 /* Expects the secrets to be refused with code, the message holding needle and never
  * the password. */
-static void refused(csi_clusters *cl, const char *const *kv, const char *cluster_name, vk_code code,
+static void refused(vms_clusters *cl, const char *const *kv, const char *cluster_name, vk_code code,
                     const char *needle) {
     secrets_request r;
     vms_client *c = (vms_client *)0x1;
     vk_status st = {0};
-    assert_false(csi_clusters_client(cl, secrets_map(&r, kv), cluster_name, &c, &st));
+    assert_false(vms_clusters_client(cl, secrets_map(&r, kv), cluster_name, &c, &st));
     if (st.code != code) fail_msg("code %s, expected %s: %s", vk_status_name(st.code), vk_status_name(code), st.message);
     if (needle) assert_contains(st.message, needle);
     assert_lacks(st.message, PASSWORD);
     assert_lacks(st.message, "t0ken-value");
 }
 
-static vms_client *client_for(csi_clusters *cl, const char *const *kv, const char *cluster_name) {
+static vms_client *client_for(vms_clusters *cl, const char *const *kv, const char *cluster_name) {
     secrets_request r;
     vms_client *c = NULL;
     vk_status st = {0};
-    if (!csi_clusters_client(cl, secrets_map(&r, kv), cluster_name, &c, &st)) fail_msg("refused: %s", st.message);
+    if (!vms_clusters_client(cl, secrets_map(&r, kv), cluster_name, &c, &st)) fail_msg("refused: %s", st.message);
     assert_non_null(c);
     return c;
 }
@@ -111,7 +105,7 @@ static void test_credentials_required(void **state) {
     secrets_request r;
     vms_client *c = NULL;
     vk_status st = {0};
-    assert_false(csi_clusters_client(*state, secrets_map(&r, bad_endpoint), NULL, &c, &st));
+    assert_false(vms_clusters_client(*state, secrets_map(&r, bad_endpoint), NULL, &c, &st));
     assert_int_not_equal(st.code, VK_OK);
     assert_lacks(st.message, PASSWORD);
 }
@@ -215,7 +209,7 @@ static void test_multi_cluster_errors(void **state) {
         secrets_request r;
         vms_client *c = NULL;
         vk_status st = {0};
-        if (csi_clusters_client(*state, secrets_map(&r, bad), "a", &c, &st)) {
+        if (vms_clusters_client(*state, secrets_map(&r, bad), "a", &c, &st)) {
             vms_client_free(c);
             fail_msg("malformed clusters YAML accepted: %s", malformed[i]);
         }
@@ -267,8 +261,8 @@ static void test_default_cluster_from_secret_dir(void **state) {
     write_file(dir, "username", "admin\n");
     write_file(dir, "password", PASSWORD "\r\n");
 
-    csi_clusters_options o = {.secret_dir = dir};
-    csi_clusters *cl = csi_clusters_new(&o);
+    vms_clusters_options o = {.secret_dir = dir};
+    vms_clusters *cl = vms_clusters_new(&o);
     static const char *const none[] = {NULL};
     vms_client *c = client_for(cl, none, NULL);
     assert_contains(vms_client_endpoint(c), "h3.example:8443");
@@ -295,7 +289,7 @@ static void test_default_cluster_from_secret_dir(void **state) {
     snprintf(password_file, sizeof password_file, "%s/password", dir);
     assert_int_equal(unlink(password_file), 0);
     refused(cl, none, NULL, VK_FAILED_PRECONDITION, "\"password\"");
-    csi_clusters_free(cl);
+    vms_clusters_free(cl);
     remove_dir(dir);
 }
 
@@ -305,14 +299,14 @@ static void test_token_in_secret_dir(void **state) {
     make_temp_dir(dir, sizeof dir);
     write_file(dir, "endpoint", "h5.example\n");
     write_file(dir, "token", "t0ken-value\n");
-    csi_clusters_options o = {.secret_dir = dir};
-    csi_clusters *cl = csi_clusters_new(&o);
+    vms_clusters_options o = {.secret_dir = dir};
+    vms_clusters *cl = vms_clusters_new(&o);
     static const char *const none[] = {NULL};
     vms_client *c = client_for(cl, none, NULL);
     assert_contains(vms_client_endpoint(c), "h5.example");
     assert_string_equal(vms_client_identity(c), "(api token)");
     vms_client_free(c);
-    csi_clusters_free(cl);
+    vms_clusters_free(cl);
     remove_dir(dir);
 }
 
@@ -322,7 +316,7 @@ static void test_no_default_cluster(void **state) {
     refused(*state, none, "a", VK_FAILED_PRECONDITION, NULL);
 }
 
-/* ---------- failures reported through csi_vms_fail ---------- */
+/* ---------- failures reported through vms_fail ---------- */
 
 static void test_vms_fail_keeps_code_and_names_the_step(void **state) {
     (void)state;
@@ -334,7 +328,7 @@ static void test_vms_fail_keeps_code_and_names_the_step(void **state) {
     snprintf(err.endpoint, sizeof err.endpoint, "https://vms.example:443");
     snprintf(err.message, sizeof err.message, "Operation timed out after 500 milliseconds");
     vk_status st = {0};
-    assert_int_equal(csi_vms_fail(&st, &err, "looking up %s \"%s\"", "view policy", "p"), VK_DEADLINE_EXCEEDED);
+    assert_int_equal(vms_fail(&st, &err, "looking up %s \"%s\"", "view policy", "p"), VK_DEADLINE_EXCEEDED);
     assert_int_equal(st.code, VK_DEADLINE_EXCEEDED);
     assert_int_equal(strncmp(st.message, "looking up view policy \"p\": ", 28), 0);
     assert_contains(st.message, "https://vms.example:443");
@@ -343,13 +337,13 @@ static void test_vms_fail_keeps_code_and_names_the_step(void **state) {
     err.kind = VMS_ERR_HTTP;
     err.http_status = 404;
     snprintf(err.message, sizeof err.message, "Not found.");
-    assert_int_equal(csi_vms_fail(&st, &err, "reading quota %d", 7), VK_NOT_FOUND);
+    assert_int_equal(vms_fail(&st, &err, "reading quota %d", 7), VK_NOT_FOUND);
     assert_int_equal(strncmp(st.message, "reading quota 7: ", 17), 0);
 
     vms_error_clear(&err);
     err.kind = VMS_ERR_TRANSPORT;
     snprintf(err.message, sizeof err.message, "Connection refused");
-    assert_int_equal(csi_vms_fail(&st, &err, "creating the view of volume %s", "pvc-1"), VK_UNAVAILABLE);
+    assert_int_equal(vms_fail(&st, &err, "creating the view of volume %s", "pvc-1"), VK_UNAVAILABLE);
     assert_contains(st.message, "pvc-1");
     assert_contains(st.message, "Connection refused");
 }

@@ -1,4 +1,6 @@
-#include "params.h"
+#include "vk/vast_params.h"
+
+#include "vk/parse.h"
 
 #include <errno.h>
 #include <stdint.h>
@@ -6,45 +8,6 @@
 #include <string.h>
 #include <strings.h>
 
-
-const char *csi_map_get(csi_string_map map, const char *key) {
-    for (size_t i = 0; i < map.n; i++) {
-        const csi_string_entry *e = map.entries[i];
-        if (e->key && strcmp(e->key, key) == 0) return e->value ? e->value : "";
-    }
-    return NULL;
-}
-
-bool csi_parse_quantity(const char *text, int64_t *bytes) {
-    static const struct {
-        const char *suffix;
-        int64_t factor;
-    } units[] = {
-        {"Ki", 1LL << 10}, {"Mi", 1LL << 20}, {"Gi", 1LL << 30}, {"Ti", 1LL << 40}, {"Pi", 1LL << 50},
-        {"k", 1000LL}, {"K", 1000LL}, {"M", 1000000LL}, {"G", 1000000000LL}, {"T", 1000000000000LL},
-        {"P", 1000000000000000LL}, {"", 1},
-    };
-    char *end;
-    errno = 0;
-    long long v = strtoll(text, &end, 10);
-    if (end == text || errno || v < 0) return false;
-    for (size_t i = 0; i < sizeof units / sizeof units[0]; i++) {
-        if (strcmp(end, units[i].suffix) != 0) continue;
-        if (v > INT64_MAX / units[i].factor) return false;
-        *bytes = v * units[i].factor;
-        return true;
-    }
-    return false;
-}
-
-bool csi_parse_bool(const char *text, bool *out) {
-    static const char *const yes[] = {"true", "yes", "1"}, *const no[] = {"false", "no", "0"};
-    for (int i = 0; i < 3; i++) {
-        if (strcasecmp(text, yes[i]) == 0) return (*out = true), true;
-        if (strcasecmp(text, no[i]) == 0) return (*out = false), true;
-    }
-    return false;
-}
 
 /* Keys the CO adds or reserves: accepted and, where they carry metadata, read. */
 static bool is_co_key(const char *key) { return strncmp(key, "csi.storage.k8s.io/", 19) == 0; }
@@ -54,11 +17,11 @@ static bool bad_param(vk_status *st, const char *key, const char *value, const c
     return false;
 }
 
-static bool parse_volume_params(csi_string_map map, csi_volume_params *p, vk_status *st) {
+static bool parse_volume_params(vk_strmap map, vast_volume_params *p, vk_status *st) {
     memset(p, 0, sizeof *p);
     p->vip_pool_fqdn_random_prefix = true;
     for (size_t i = 0; i < map.n; i++) {
-        const csi_string_entry *e = map.entries[i];
+        vk_strpair pair = vk_strmap_at(map, i), *e = &pair;
         const char *k = e->key, *v = e->value ? e->value : "";
         if (strcmp(k, "root_export") == 0) {
             if (v[0] != '/') return bad_param(st, k, v, "must be an absolute path on VAST, e.g. /k8s");
@@ -70,7 +33,7 @@ static bool parse_volume_params(csi_string_map map, csi_volume_params *p, vk_sta
         } else if (strcmp(k, "vip_pool_fqdn") == 0) {
             p->vip_pool_fqdn = v;
         } else if (strcmp(k, "vip_pool_fqdn_random_prefix") == 0) {
-            if (!csi_parse_bool(v, &p->vip_pool_fqdn_random_prefix)) return bad_param(st, k, v, "use true or false");
+            if (!vk_parse_bool(v, &p->vip_pool_fqdn_random_prefix)) return bad_param(st, k, v, "use true or false");
         } else if (strcmp(k, "qos_policy") == 0) {
             p->qos_policy = *v ? v : NULL;
         } else if (strcmp(k, "qos_policy_id") == 0) {
@@ -92,7 +55,7 @@ static bool parse_volume_params(csi_string_map map, csi_volume_params *p, vk_sta
              * complete before the volume is reported, so blocking_clones changes nothing */
         } else if (strcmp(k, "size") == 0) {
             int64_t bytes;
-            if (!csi_parse_quantity(v, &bytes)) return bad_param(st, k, v, "must be a quantity such as 1Gi or 500Mi");
+            if (!vk_parse_quantity(v, &bytes)) return bad_param(st, k, v, "must be a quantity such as 1Gi or 500Mi");
             p->size = v;
         } else if (strcmp(k, "csi.storage.k8s.io/pod.name") == 0) {
             p->pod_name = v;
@@ -124,11 +87,11 @@ static bool parse_volume_params(csi_string_map map, csi_volume_params *p, vk_sta
     return true;
 }
 
-bool csi_volume_params_parse_lenient(csi_string_map map, csi_volume_params *out, vk_status *st) {
+bool vast_volume_params_parse_lenient(vk_strmap map, vast_volume_params *out, vk_status *st) {
     return parse_volume_params(map, out, st);
 }
 
-bool csi_volume_params_parse(csi_string_map map, csi_volume_params *p, vk_status *st) {
+bool vast_volume_params_parse(vk_strmap map, vast_volume_params *p, vk_status *st) {
     if (!parse_volume_params(map, p, st)) return false;
     const char *missing = !p->root_export   ? "root_export"
                           : !p->view_policy ? "view_policy"
@@ -142,10 +105,10 @@ bool csi_volume_params_parse(csi_string_map map, csi_volume_params *p, vk_status
     return true;
 }
 
-bool csi_snapshot_params_parse(csi_string_map map, csi_snapshot_params *p, vk_status *st) {
+bool vast_snapshot_params_parse(vk_strmap map, vast_snapshot_params *p, vk_status *st) {
     memset(p, 0, sizeof *p);
     for (size_t i = 0; i < map.n; i++) {
-        const csi_string_entry *e = map.entries[i];
+        vk_strpair pair = vk_strmap_at(map, i), *e = &pair;
         const char *k = e->key, *v = e->value ? e->value : "";
         if (strcmp(k, "snapshot_name_fmt") == 0) {
             p->snapshot_name_fmt = v;
@@ -164,10 +127,10 @@ bool csi_snapshot_params_parse(csi_string_map map, csi_snapshot_params *p, vk_st
     return true;
 }
 
-bool csi_mutable_params_parse(csi_string_map map, csi_mutable_params *p, vk_status *st) {
+bool vast_mutable_params_parse(vk_strmap map, vast_mutable_params *p, vk_status *st) {
     memset(p, 0, sizeof *p);
     for (size_t i = 0; i < map.n; i++) {
-        const csi_string_entry *e = map.entries[i];
+        vk_strpair pair = vk_strmap_at(map, i), *e = &pair;
         if (strcmp(e->key, "qos_policy") == 0) {
             p->qos_policy = e->value ? e->value : "";
         } else {

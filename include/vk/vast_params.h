@@ -1,31 +1,15 @@
 /* StorageClass, VolumeSnapshotClass and VolumeAttributesClass parameters, by the vendor
  * driver's names so existing classes move over unchanged, and the CO's
  * extra-create-metadata keys. Strings point into the request (valid for the call). */
-#ifndef VK_CSI_PARAMS_H
-#define VK_CSI_PARAMS_H
+#ifndef VK_VAST_PARAMS_H
+#define VK_VAST_PARAMS_H
 
-#include "csi.pb-c.h"
+#include "vk/strmap.h"
 #include "vk/status.h"
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-
-/* protoc-c generates one entry type per map<string,string> field, all laid out alike
- * ({ProtobufCMessage base; char *key; char *value;}), so one type and one accessor
- * serve them all. */
-typedef Csi__V1__CreateVolumeRequest__ParametersEntry csi_string_entry;
-
-/* A map<string,string> field of a request. */
-typedef struct {
-    const void *const *entries;
-    size_t n;
-} csi_string_map;
-
-#define CSI_MAP(msg, field) ((csi_string_map){(const void *const *)(msg)->field, (msg)->n_##field})
-
-/* The value for key, or NULL. */
-const char *csi_map_get(csi_string_map map, const char *key);
 
 typedef struct {
     const char *root_export;     /* required: the directory volumes are made under */
@@ -46,36 +30,30 @@ typedef struct {
     const char *size;           /* a Kubernetes quantity: "1Gi", "500M", "1073741824" */
     const char *pod_name;       /* csi.storage.k8s.io/pod.name (podInfoOnMount) */
     const char *pod_namespace;
-} csi_volume_params;
+} vast_volume_params;
 
 /* Parses a CreateVolume's parameters. Unknown keys and malformed values are
  * INVALID_ARGUMENT naming the parameter; required ones missing likewise. */
-bool csi_volume_params_parse(csi_string_map map, csi_volume_params *out, vk_status *st);
+bool vast_volume_params_parse(vk_strmap map, vast_volume_params *out, vk_status *st);
 
 /* The subset GetCapacity and ControllerGetVolume understand (no requirement that
  * root_export and view_policy are present). */
-bool csi_volume_params_parse_lenient(csi_string_map map, csi_volume_params *out, vk_status *st);
+bool vast_volume_params_parse_lenient(vk_strmap map, vast_volume_params *out, vk_status *st);
 
 typedef struct {
     const char *snapshot_name_fmt;
     const char *cluster_name;
     const char *snapshot_name;      /* csi.storage.k8s.io/volumesnapshot/name */
     const char *snapshot_namespace; /* csi.storage.k8s.io/volumesnapshot/namespace */
-} csi_snapshot_params;
+} vast_snapshot_params;
 
-bool csi_snapshot_params_parse(csi_string_map map, csi_snapshot_params *out, vk_status *st);
+bool vast_snapshot_params_parse(vk_strmap map, vast_snapshot_params *out, vk_status *st);
 
 /* VolumeAttributesClass (mutable_parameters): only qos_policy may change. */
 typedef struct {
     const char *qos_policy;
-} csi_mutable_params;
+} vast_mutable_params;
 
-bool csi_mutable_params_parse(csi_string_map map, csi_mutable_params *out, vk_status *st);
-
-/* Parses a Kubernetes quantity ("1Gi", "500Mi", "10G", "1073741824") into bytes. */
-bool csi_parse_quantity(const char *text, int64_t *bytes);
-
-/* True for "true"/"yes"/"1" (any case), false for "false"/"no"/"0"; anything else fails. */
-bool csi_parse_bool(const char *text, bool *out);
+bool vast_mutable_params_parse(vk_strmap map, vast_mutable_params *out, vk_status *st);
 
 #endif
