@@ -11,7 +11,7 @@
 static bool tenant_room(csi_driver *driver, vms_client *c, const char *view_policy, int64_t deadline,
                         int64_t *room, vk_status *st) {
     vms_policy_ref policy;
-    if (!vms_clusters_view_policy(driver->clusters, c, view_policy, deadline, &policy, st)) return false;
+    if (!vms_clusters_view_policy(driver->vast.clusters, c, view_policy, deadline, &policy, st)) return false;
     vms_tenant tenant = {0};
     vms_error err;
     vms_lookup found = vms_tenant_get(c, policy.tenant_id, &tenant, deadline, &err);
@@ -57,7 +57,7 @@ vk_code csi_get_capacity(vk_rpc_call *call, const ProtobufCMessage *request, Pro
     vms_client *c = NULL;
     vms_cluster cluster = {0};
     vms_error err;
-    bool ok = vms_clusters_client(driver->clusters, none, p.cluster_name, &c, &st);
+    bool ok = vms_clusters_client(driver->vast.clusters, none, p.cluster_name, &c, &st);
     if (ok && !vms_cluster_get(c, &cluster, deadline, &err)) {
         vms_fail(&st, &err, "reading the cluster's capacity");
         ok = false;

@@ -118,24 +118,26 @@ bool csi_capabilities_read_only(Csi__V1__VolumeCapability *const *caps, size_t n
     return n > 0;
 }
 
-const char *csi_nfs_protocol(const char *mount_options) {
-    if (!mount_options) return "NFS";
-    /* look for vers=4 / nfsvers=4 (4, 4.0, 4.1, 4.2) as a whole option */
-    for (const char *p = mount_options; (p = strstr(p, "vers=4")) != NULL; p++) {
-        bool starts = p == mount_options || p[-1] == ',' || p[-1] == ' ' ||
-                      (p - mount_options >= 3 && strncmp(p - 3, "nfs", 3) == 0 &&
-                       (p - 3 == mount_options || p[-4] == ',' || p[-4] == ' '));
-        if (starts) return "NFS4";
+bool csi_content_source(const Csi__V1__VolumeContentSource *in, vast_content_source *out, vk_status *st) {
+    *out = (vast_content_source){VAST_SOURCE_NONE, NULL};
+    if (!in) return true;
+    if (in->type_case == CSI__V1__VOLUME_CONTENT_SOURCE__TYPE_VOLUME) {
+        if (!in->volume || !*in->volume->volume_id) {
+            vk_status_set(st, VK_INVALID_ARGUMENT, "volume_content_source.volume.volume_id is required");
+            return false;
+        }
+        *out = (vast_content_source){VAST_SOURCE_VOLUME, in->volume->volume_id};
+    } else if (in->type_case == CSI__V1__VOLUME_CONTENT_SOURCE__TYPE_SNAPSHOT) {
+        if (!in->snapshot || !*in->snapshot->snapshot_id) {
+            vk_status_set(st, VK_INVALID_ARGUMENT, "volume_content_source.snapshot.snapshot_id is required");
+            return false;
+        }
+        *out = (vast_content_source){VAST_SOURCE_SNAPSHOT, in->snapshot->snapshot_id};
+    } else {
+        vk_status_set(st, VK_INVALID_ARGUMENT, "volume_content_source names neither a snapshot nor a volume");
+        return false;
     }
-    return "NFS";
-}
-
-vk_code csi_bad_reference(vk_status *st, const char *origin, const char *key) {
-    if (st->code != VK_NOT_FOUND) return st->code;
-    char inner[VK_STATUS_MESSAGE_MAX];
-    snprintf(inner, sizeof inner, "%s", st->message);
-    return vk_status_set(st, VK_INVALID_ARGUMENT, "%s parameter %s: %s", origin ? origin : "the StorageClass",
-                         key, inner);
+    return true;
 }
 
 /* ---------- response helpers ---------- */

@@ -15,16 +15,16 @@ void csi_driver_open(csi_driver *driver) {
         .cache_ttl_ms = o->cache_ttl_ms,
         .max_connections = o->workers,
     };
-    driver->clusters = vms_clusters_new(&co);
-    driver->locks = vk_keylock_new();
+    driver->vast.clusters = vms_clusters_new(&co);
+    driver->vast.locks = vk_keylock_new();
+    driver->vast.roots = &driver->options.root_exports;
     csi_mount_set_bind_root(strcmp(o->mount_mode, "bind") == 0 ? o->bind_root : "");
 }
 
 void csi_driver_close(csi_driver *driver) {
-    vms_clusters_free(driver->clusters);
-    vk_keylock_free(driver->locks);
-    driver->clusters = NULL;
-    driver->locks = NULL;
+    vms_clusters_free(driver->vast.clusters);
+    vk_keylock_free(driver->vast.locks);
+    driver->vast = (vast_ctx){0};
 }
 
 bool csi_driver_register(csi_driver *driver, vk_rpc_server *server, vk_status *st) {

@@ -2,15 +2,16 @@
 #ifndef VK_CSI_DRIVER_H
 #define VK_CSI_DRIVER_H
 
-#include "vk/vms_clusters.h"
+#include "vk/vast.h"
 #include "vk/keylock.h"
 #include "options.h"
 #include "vk/rpc_server.h"
 
 typedef struct {
     csi_options options;
-    vms_clusters *clusters; /* VMS clients and cached lookups */
-    vk_keylock *locks;     /* one operation at a time per volume / snapshot */
+    /* what the VAST operations share: VMS clients and cached look-ups, one operation
+     * at a time per volume / snapshot, and options.root_exports */
+    vast_ctx vast;
 } csi_driver;
 
 /* Creates the shared state from the parsed options; csi_driver_close releases it. */

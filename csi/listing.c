@@ -84,7 +84,7 @@ static bool quota_volume_id(const csi_driver *driver, json_t *quota, char *id, s
     int64_t tenant = json_integer_value(json_object_get(quota, "tenant_id"));
     if (!path || !name || vast_path_classify(&driver->options.root_exports, path) != VAST_PATH_VOLUME) return false;
     if (vast_owner_name_is_ours(VAST_OWNED_VOLUME, tenant, path, name)) {
-        return csi_volume_id_format("", tenant, path, id, size);
+        return vast_volume_id_format("", tenant, path, id, size);
     }
     const char *dir = strrchr(path, '/') + 1;
     if (!vast_vendor_volume_is_ours(&driver->options.root_exports, dir, path, name)) return false;
@@ -93,7 +93,7 @@ static bool quota_volume_id(const csi_driver *driver, json_t *quota, char *id, s
 }
 
 static bool is_volume_quota(const csi_driver *driver, json_t *quota) {
-    char id[CSI_ID_MAX + 1];
+    char id[VAST_ID_MAX + 1];
     return quota_volume_id(driver, quota, id, sizeof id);
 }
 
@@ -101,13 +101,13 @@ static bool is_volume_quota(const csi_driver *driver, json_t *quota) {
  * temporary ones clones make are not the CO's. */
 static bool snapshot_is_listed(const csi_driver *driver, const vms_snapshot *snap) {
     if (!snap->path || !snap->obj.name) return false;
-    csi_snapshot_ref ref = {.tenant_id = snap->obj.tenant_id, .snapshot_id = snap->obj.id};
+    vast_snapshot_ref ref = {.tenant_id = snap->obj.tenant_id, .snapshot_id = snap->obj.id};
     size_t n = strlen(snap->path);
     if (n < 2 || n >= sizeof ref.volume_path) return false;
     memcpy(ref.volume_path, snap->path, n - 1);
     ref.volume_path[n - 1] = '\0';
-    csi_snapshot_ref vendor = {.snapshot_id = snap->obj.id};
-    return csi_snapshot_is_ours(driver, &ref, snap) || csi_snapshot_is_ours(driver, &vendor, snap);
+    vast_snapshot_ref vendor = {.snapshot_id = snap->obj.id};
+    return vast_snapshot_is_ours(&driver->vast, &ref, snap) || vast_snapshot_is_ours(&driver->vast, &vendor, snap);
 }
 
 /* The vendor driver's snapshots are listed only when their directory is its volume,
@@ -123,7 +123,7 @@ static json_t *vendor_volume_paths(csi_driver *driver, vms_client *c, int64_t de
         const char *name = json_string_value(json_object_get(q, "name"));
         int64_t tenant = json_integer_value(json_object_get(q, "tenant_id"));
         if (path && !vast_owner_name_is_ours(VAST_OWNED_VOLUME, tenant, path, name)) {
-            char key[CSI_PATH_MAX + 2];
+            char key[VAST_PATH_MAX + 2];
             snprintf(key, sizeof key, "%s/", path);
             json_object_set_new(paths, key, json_true());
         }
@@ -166,7 +166,7 @@ vk_code csi_list_volumes(vk_rpc_call *call, const ProtobufCMessage *request, Pro
     vk_strmap none = {0};
     vms_client *c = NULL;
     json_t *quotas = NULL, *views = NULL;
-    if (!vms_clusters_client(driver->clusters, none, NULL, &c, &st) ||
+    if (!vms_clusters_client(driver->vast.clusters, none, NULL, &c, &st) ||
         !collect_under_roots(driver, c, VMS_QUOTAS, is_volume_quota, deadline, &quotas, &st) ||
         !collect_under_roots(driver, c, VMS_VIEWS, keep_all, deadline, &views, &st)) {
         json_decref(quotas);
@@ -189,7 +189,7 @@ vk_code csi_list_volumes(vk_rpc_call *call, const ProtobufCMessage *request, Pro
         }
         const char *path = json_string_value(json_object_get(q, "path"));
         int64_t tenant = json_integer_value(json_object_get(q, "tenant_id"));
-        char volume_id[CSI_ID_MAX + 1];
+        char volume_id[VAST_ID_MAX + 1];
         if (!quota_volume_id(driver, q, volume_id, sizeof volume_id)) continue;
         Csi__V1__ListVolumesResponse__Entry *e = vk_rpc_new_message(call, &csi__v1__list_volumes_response__entry__descriptor);
         e->volume = vk_rpc_new_message(call, &csi__v1__volume__descriptor);
@@ -222,31 +222,31 @@ vk_code csi_list_snapshots(vk_rpc_call *call, const ProtobufCMessage *request, P
     Csi__V1__ListSnapshotsResponse *r = vk_rpc_new_message(call, &csi__v1__list_snapshots_response__descriptor);
     *response = &r->base;
     /* filters that cannot match anything give an empty list, not an error */
-    csi_snapshot_ref snap_ref;
-    csi_volume_ref vol_ref;
-    if (*req->snapshot_id && !csi_snapshot_id_parse(req->snapshot_id, &snap_ref)) return VK_OK;
-    if (*req->source_volume_id && !csi_volume_id_parse(req->source_volume_id, &vol_ref)) return VK_OK;
+    vast_snapshot_ref snap_ref;
+    vast_volume_ref vol_ref;
+    if (*req->snapshot_id && !vast_snapshot_id_parse(req->snapshot_id, &snap_ref)) return VK_OK;
+    if (*req->source_volume_id && !vast_volume_id_parse(req->source_volume_id, &vol_ref)) return VK_OK;
 
     int64_t deadline = csi_call_deadline(driver, call);
     const char *cluster = *req->snapshot_id ? snap_ref.cluster : *req->source_volume_id ? vol_ref.cluster : "";
     vms_client *c = NULL;
     json_t *snaps = NULL;
     vms_error err;
-    bool ok = vms_clusters_client(driver->clusters, CSI_MAP(req, secrets), *cluster ? cluster : NULL, &c, &st);
+    bool ok = vms_clusters_client(driver->vast.clusters, CSI_MAP(req, secrets), *cluster ? cluster : NULL, &c, &st);
     if (ok && *req->snapshot_id) {
-        csi_snapshot_target one;
-        vk_code code = csi_snapshot_target_open(driver, req->snapshot_id, CSI_MAP(req, secrets), deadline,
+        vast_snapshot_target one;
+        vk_code code = vast_snapshot_target_open(&driver->vast, req->snapshot_id, CSI_MAP(req, secrets), deadline,
                                                          &one, &st);
         ok = code == VK_OK || code == VK_NOT_FOUND;
         snaps = json_array();
         if (code == VK_OK) json_array_append(snaps, one.snap.obj.raw);
-        csi_snapshot_target_close(&one);
+        vast_snapshot_target_close(&one);
     } else if (ok && *req->source_volume_id) {
-        csi_volume_target t;
-        vk_code code = csi_volume_target_open(driver, req->source_volume_id, CSI_MAP(req, secrets), deadline,
+        vast_volume_target t;
+        vk_code code = vast_volume_target_open(&driver->vast, req->source_volume_id, CSI_MAP(req, secrets), deadline,
                                                        &t, &st);
         if (code == VK_OK) {
-            char snap_path[CSI_PATH_MAX + 2], tenant[24];
+            char snap_path[VAST_PATH_MAX + 2], tenant[24];
             snprintf(snap_path, sizeof snap_path, "%s/", t.path);
             snprintf(tenant, sizeof tenant, "%" PRId64, t.tenant_id);
             ok = vms_list(c, VMS_SNAPSHOTS, VMS_FILTERS("path", snap_path, "tenant_id", tenant), deadline, &snaps, &err);
@@ -256,7 +256,7 @@ vk_code csi_list_snapshots(vk_rpc_call *call, const ProtobufCMessage *request, P
         } else {
             ok = false;
         }
-        csi_volume_target_close(&t);
+        vast_volume_target_close(&t);
     } else if (ok) {
         ok = collect_under_roots(driver, c, VMS_SNAPSHOTS, is_user_snapshot, deadline, &snaps, &st);
     }

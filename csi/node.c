@@ -10,7 +10,7 @@
 #include "node_source.h"
 #include "node_ephemeral.h"
 #include "node_own.h"
-#include "volume_id.h"
+#include "vk/vast_id.h"
 
 #include "vk/log.h"
 
@@ -161,8 +161,8 @@ static bool static_pv_ranges(csi_driver *d, vk_strmap context, vk_strmap secrets
     vms_client *c = NULL;
     json_t *json = NULL;
     const char *cluster = vk_strmap_get(context, "cluster_name");
-    bool ok = vms_clusters_client(d->clusters, secrets, cluster && *cluster ? cluster : NULL, &c, st) &&
-              vms_clusters_vip_pool(d->clusters, c, pool, deadline, &json, st);
+    bool ok = vms_clusters_client(d->vast.clusters, secrets, cluster && *cluster ? cluster : NULL, &c, st) &&
+              vms_clusters_vip_pool(d->vast.clusters, c, pool, deadline, &json, st);
     if (ok) {
         vms_vip_pool_ranges(json, ranges, size);
         *found = true;
@@ -209,13 +209,13 @@ static vk_code stage(vk_rpc_call *call, const ProtobufCMessage *request, Protobu
     if (!csi_node_resolve(d, "staging_target_path", req->staging_target_path, true, &path, &st)) {
         return vk_rpc_fail(call, st.code, "NodeStageVolume %s: %s", req->volume_id, st.message);
     }
-    if (!vk_keylock_acquire(d->locks, key, csi_call_deadline(d, call))) {
+    if (!vk_keylock_acquire(d->vast.locks, key, csi_call_deadline(d, call))) {
         csi_path_close(&path);
         return vk_rpc_fail(call, VK_ABORTED, "NodeStageVolume %s: another operation on %s is in progress",
                            req->volume_id, req->staging_target_path);
     }
     bool ok = ensure_staged(d, req->volume_id, &path, &src, NULL, &st);
-    vk_keylock_release(d->locks, key);
+    vk_keylock_release(d->vast.locks, key);
     csi_path_close(&path);
     if (!ok) return vk_rpc_fail(call, st.code, "NodeStageVolume %s: %s", req->volume_id, st.message);
     *response = vk_rpc_new_message(call, &csi__v1__node_stage_volume_response__descriptor);
@@ -237,18 +237,18 @@ static vk_code unstage(vk_rpc_call *call, const ProtobufCMessage *request, Proto
     if (!csi_node_resolve(d, "staging_target_path", req->staging_target_path, false, &path, &st)) {
         return vk_rpc_fail(call, st.code, "NodeUnstageVolume %s: %s", req->volume_id, st.message);
     }
-    char volume_path[CSI_PATH_MAX];
+    char volume_path[VAST_PATH_MAX];
     bool known = csi_node_volume_path(req->volume_id, volume_path, sizeof volume_path);
     char key[PATH_MAX + 8];
     snprintf(key, sizeof key, "node:%s", req->staging_target_path);
-    if (!vk_keylock_acquire(d->locks, key, csi_call_deadline(d, call))) {
+    if (!vk_keylock_acquire(d->vast.locks, key, csi_call_deadline(d, call))) {
         csi_path_close(&path);
         return vk_rpc_fail(call, VK_ABORTED, "NodeUnstageVolume %s: another operation on %s is in progress",
                            req->volume_id, req->staging_target_path);
     }
     int unmounted = 0;
     bool ok = path.fd < 0 || csi_node_unmount_own(d, &path, req->volume_id, known ? volume_path : NULL, &unmounted, &st);
-    vk_keylock_release(d->locks, key);
+    vk_keylock_release(d->vast.locks, key);
     csi_path_close(&path);
     if (!ok) return vk_rpc_fail(call, st.code, "NodeUnstageVolume %s: %s", req->volume_id, st.message);
     *response = vk_rpc_new_message(call, &csi__v1__node_unstage_volume_response__descriptor);
@@ -364,7 +364,7 @@ static vk_code publish(vk_rpc_call *call, const ProtobufCMessage *request, Proto
     }
     char key[PATH_MAX + 8];
     snprintf(key, sizeof key, "node:%s", ephemeral ? req->target_path : req->staging_target_path);
-    if (!vk_keylock_acquire(d->locks, key, csi_call_deadline(d, call))) {
+    if (!vk_keylock_acquire(d->vast.locks, key, csi_call_deadline(d, call))) {
         return vk_rpc_fail(call, VK_ABORTED, "NodePublishVolume %s: another operation on it is in progress",
                            req->volume_id);
     }
@@ -379,7 +379,7 @@ static vk_code publish(vk_rpc_call *call, const ProtobufCMessage *request, Proto
         if (code != VK_OK && target.created) csi_node_remove_target(&target, req->volume_id, false);
     }
     csi_path_close(&target);
-    vk_keylock_release(d->locks, key);
+    vk_keylock_release(d->vast.locks, key);
     if (code != VK_OK) {
         return vk_rpc_fail(call, code, "NodePublishVolume %s%s: %s", req->volume_id, ephemeral ? " (inline ephemeral)" : "",
                            st.message);
@@ -404,11 +404,11 @@ static vk_code unpublish(vk_rpc_call *call, const ProtobufCMessage *request, Pro
     if (!csi_node_resolve(d, "target_path", req->target_path, false, &target, &st)) {
         return vk_rpc_fail(call, st.code, "NodeUnpublishVolume %s: %s", req->volume_id, st.message);
     }
-    char volume_path[CSI_PATH_MAX];
+    char volume_path[VAST_PATH_MAX];
     bool known = csi_node_own_volume_path(d, req->volume_id, volume_path, sizeof volume_path);
     char key[PATH_MAX + 8];
     snprintf(key, sizeof key, "node:%s", req->target_path);
-    if (!vk_keylock_acquire(d->locks, key, csi_call_deadline(d, call))) {
+    if (!vk_keylock_acquire(d->vast.locks, key, csi_call_deadline(d, call))) {
         csi_path_close(&target);
         return vk_rpc_fail(call, VK_ABORTED, "NodeUnpublishVolume %s: another operation on %s is in progress",
                            req->volume_id, req->target_path);
@@ -417,7 +417,7 @@ static vk_code unpublish(vk_rpc_call *call, const ProtobufCMessage *request, Pro
     bool ok = target.fd < 0 ||
               csi_node_unmount_own(d, &target, req->volume_id, known ? volume_path : NULL, &unmounted, &st);
     if (ok) csi_node_remove_target(&target, req->volume_id, unmounted > 0);
-    vk_keylock_release(d->locks, key);
+    vk_keylock_release(d->vast.locks, key);
     csi_path_close(&target);
     if (!ok) return vk_rpc_fail(call, st.code, "NodeUnpublishVolume %s: %s", req->volume_id, st.message);
     vk_code code =
@@ -437,7 +437,7 @@ static vk_code unpublish(vk_rpc_call *call, const ProtobufCMessage *request, Pro
  * --kubelet-dir) holds a mount of the volume; *at keeps the resolved path open. */
 static vk_code find_volume_at(const csi_driver *d, const char *volume_id, const char *path, csi_path *at,
                                        vk_status *st) {
-    char volume_path[CSI_PATH_MAX];
+    char volume_path[VAST_PATH_MAX];
     *at = (csi_path)CSI_PATH_INIT;
     if (!csi_node_own_volume_path(d, volume_id, volume_path, sizeof volume_path)) {
         return vk_status_set(st, VK_NOT_FOUND, "volume %s is not a volume of this driver", volume_id);

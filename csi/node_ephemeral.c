@@ -158,8 +158,8 @@ vk_code csi_node_publish_ephemeral(csi_driver *d, vk_rpc_call *call,
     int64_t deadline = csi_call_deadline(d, call);
     csi_mount_limits limits = {d->options.mount_timeout_ms, d->options.unmount_timeout_ms, d->options.probe_timeout_ms};
 
-    char path[CSI_PATH_MAX];
-    csi_volume_path(p.root_export, req->volume_id, path, sizeof path);
+    char path[VAST_PATH_MAX];
+    vast_volume_path(p.root_export, req->volume_id, path, sizeof path);
     csi_mount_info *info = vk_rpc_alloc(call, sizeof *info);
     csi_mount_at(target->fd, info);
     if (info->mounted) {
@@ -175,7 +175,7 @@ vk_code csi_node_publish_ephemeral(csi_driver *d, vk_rpc_call *call,
     }
 
     vms_client *c = NULL;
-    if (!vms_clusters_client(d->clusters, CSI_MAP(req, secrets), p.cluster_name, &c, st)) return st->code;
+    if (!vms_clusters_client(d->vast.clusters, CSI_MAP(req, secrets), p.cluster_name, &c, st)) return st->code;
     /* The record goes first (an intent), so a publish that fails halfway, leaving a quota
      * or a directory, is still cleaned up by the NodeUnpublishVolume the kubelet sends
      * for it. The tenant is known once the volume exists; until then it is the view
@@ -189,7 +189,7 @@ vk_code csi_node_publish_ephemeral(csi_driver *d, vk_rpc_call *call,
         vms_client_free(c);
         return st->code;
     }
-    csi_volume_spec spec = {
+    vast_volume_spec spec = {
         .name = req->volume_id,
         .params = &p,
         .name_format = p.eph_volume_name_fmt,
@@ -200,8 +200,8 @@ vk_code csi_node_publish_ephemeral(csi_driver *d, vk_rpc_call *call,
         .secrets = CSI_MAP(req, secrets),
         .params_origin = "--ephemeral-parameters",
     };
-    csi_volume_result v;
-    vk_code code = csi_volume_create_core(d, c, &spec, deadline, &v, st);
+    vast_volume_result v;
+    vk_code code = vast_volume_create(&d->vast, c, &spec, deadline, &v, st);
     vms_client_free(c);
     if (code == VK_OK) {
         json_object_set_new(record, "tenant_id", json_integer(v.tenant_id));
@@ -261,15 +261,15 @@ vk_code csi_node_forget_ephemeral(csi_driver *d, const char *volume_id, const ch
     int64_t tenant_id = json_integer_value(json_object_get(record, "tenant_id"));
     vms_client *c = NULL;
     vk_code code = VK_OK;
-    char lock_key[CSI_PATH_MAX + 8];
+    char lock_key[VAST_PATH_MAX + 8];
     snprintf(lock_key, sizeof lock_key, "vol:%s", volume_path ? volume_path : "");
     if (!volume_path) {
         code = vk_status_set(st, VK_INTERNAL, "the record %s of ephemeral volume %s is damaged", path,
                              volume_id);
-    } else if (!vms_clusters_client(d->clusters, CSI_ENTRIES(list, n), cluster && *cluster ? cluster : NULL, &c,
+    } else if (!vms_clusters_client(d->vast.clusters, CSI_ENTRIES(list, n), cluster && *cluster ? cluster : NULL, &c,
                                     st)) {
         code = st->code;
-    } else if (!vk_keylock_acquire(d->locks, lock_key, deadline)) {
+    } else if (!vk_keylock_acquire(d->vast.locks, lock_key, deadline)) {
         code = vk_status_set(st, VK_ABORTED, "another operation on ephemeral volume %s is in progress",
                              volume_id);
     } else {
@@ -277,11 +277,11 @@ vk_code csi_node_forget_ephemeral(csi_driver *d, const char *volume_id, const ch
         const char *policy_name = json_string_value(json_object_get(record, "view_policy"));
         vms_policy_ref policy;
         if (tenant_id == 0 && policy_name &&
-            vms_clusters_view_policy(d->clusters, c, policy_name, deadline, &policy, st)) {
+            vms_clusters_view_policy(d->vast.clusters, c, policy_name, deadline, &policy, st)) {
             tenant_id = policy.tenant_id;
         }
-        code = tenant_id == 0 ? st->code : csi_volume_delete_core(d, c, volume_path, tenant_id, deadline, st);
-        vk_keylock_release(d->locks, lock_key);
+        code = tenant_id == 0 ? st->code : vast_volume_delete(&d->vast, c, volume_path, tenant_id, deadline, st);
+        vk_keylock_release(d->vast.locks, lock_key);
     }
     if (c) vms_client_free(c);
     free(entries);

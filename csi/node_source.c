@@ -2,7 +2,7 @@
 
 #include "mounter.h"
 #include "vk/names.h"
-#include "volume_id.h"
+#include "vk/vast_id.h"
 
 #include "vk/log.h"
 
@@ -17,12 +17,12 @@ enum { MAX_VIPS = 256 };
 bool csi_node_volume_path(const char *volume_id, char *path, size_t size) {
     if (volume_id[0] == '/') {
         /* a static PV: the handle is the path on VAST */
-        if (!csi_path_is_clean(volume_id)) return false;
+        if (!vast_path_is_clean(volume_id)) return false;
         snprintf(path, size, "%s", volume_id);
         return true;
     }
-    csi_volume_ref ref;
-    if (!csi_volume_id_parse(volume_id, &ref) || ref.legacy) return false;
+    vast_volume_ref ref;
+    if (!vast_volume_id_parse(volume_id, &ref) || ref.legacy) return false;
     snprintf(path, size, "%s", ref.path);
     return true;
 }
@@ -104,7 +104,7 @@ bool csi_node_source_resolve(const csi_options *o, const char *volume_id, vk_str
     memset(out, 0, sizeof *out);
     const char *export_path = vk_strmap_get(context, "export_path");
     if (export_path && *export_path) {
-        if (!csi_path_is_clean(export_path)) {
+        if (!vast_path_is_clean(export_path)) {
             vk_status_set(st, VK_INVALID_ARGUMENT,
                           "volume %s: export_path \"%s\" must be an absolute path without . or .. components",
                           volume_id, export_path);

@@ -16,7 +16,7 @@
 /* Fills a CSI Snapshot from a VAST one; cluster as in the ids. */
 Csi__V1__Snapshot *csi_snapshot_message(vk_rpc_call *call, const char *cluster, const vms_snapshot *snap,
                                         int64_t size_bytes) {
-    char volume_path[CSI_PATH_MAX], id[CSI_ID_MAX + 1], volume_id[CSI_ID_MAX + 1];
+    char volume_path[VAST_PATH_MAX], id[VAST_ID_MAX + 1], volume_id[VAST_ID_MAX + 1];
     snprintf(volume_path, sizeof volume_path, "%s", snap->path);
     size_t n = strlen(volume_path);
     while (n > 1 && volume_path[n - 1] == '/') volume_path[--n] = '\0';
@@ -28,8 +28,8 @@ Csi__V1__Snapshot *csi_snapshot_message(vk_rpc_call *call, const char *cluster, 
         /* its names are "<prefix>-<uuid>", well under the cap (vast_owner.h) */
         snprintf(volume_id, sizeof volume_id, "%.64s%s%.63s", dir ? dir + 1 : volume_path, *cluster ? "@" : "", cluster);
     } else {
-        csi_snapshot_id_format(cluster, snap->obj.tenant_id, snap->obj.id, volume_path, id, sizeof id);
-        csi_volume_id_format(cluster, snap->obj.tenant_id, volume_path, volume_id, sizeof volume_id);
+        vast_snapshot_id_format(cluster, snap->obj.tenant_id, snap->obj.id, volume_path, id, sizeof id);
+        vast_volume_id_format(cluster, snap->obj.tenant_id, volume_path, volume_id, sizeof volume_id);
     }
     s->snapshot_id = vk_rpc_strdup(call, id);
     s->source_volume_id = vk_rpc_strdup(call, volume_id);
@@ -71,21 +71,21 @@ vk_code csi_create_snapshot(vk_rpc_call *call, const ProtobufCMessage *request, 
     int64_t deadline = csi_call_deadline(driver, call);
     char lock_key[300];
     snprintf(lock_key, sizeof lock_key, "snap:%s", vast_name);
-    if (!vk_keylock_acquire(driver->locks, lock_key, deadline)) {
+    if (!vk_keylock_acquire(driver->vast.locks, lock_key, deadline)) {
         return vk_rpc_fail(call, VK_ABORTED, "CreateSnapshot %s: another operation on it is in progress",
                            req->name);
     }
-    csi_volume_target t;
+    vast_volume_target t;
     vms_snapshot snap = {0};
     vms_error err;
     /* the source must be proven this driver's: a snapshot of a foreign directory would
      * let a restore copy data into a PVC that its owner never gave */
-    vk_code code = csi_volume_target_open(driver, req->source_volume_id, CSI_MAP(req, secrets), deadline,
+    vk_code code = vast_volume_target_open(&driver->vast, req->source_volume_id, CSI_MAP(req, secrets), deadline,
                                                    &t, &st);
-    if (code == VK_OK && csi_volume_is_snapshot_view(&t.ref)) {
+    if (code == VK_OK && vast_volume_is_snapshot_view(&t.ref)) {
         code = vk_status_set(&st, VK_INVALID_ARGUMENT, "a read-only restore cannot be snapshotted again");
     }
-    char snap_path[CSI_PATH_MAX + 2];
+    char snap_path[VAST_PATH_MAX + 2];
     if (code == VK_OK) {
         snprintf(snap_path, sizeof snap_path, "%s/", t.path);
         vms_snapshot_spec spec = {.name = vast_name, .path = snap_path, .tenant_id = t.tenant_id};
@@ -113,8 +113,8 @@ vk_code csi_create_snapshot(vk_rpc_call *call, const ProtobufCMessage *request, 
         VK_LOG(VK_LOG_INFO, "snapshot ready", "snapshot", r->snapshot->snapshot_id, "volume", req->source_volume_id);
     }
     vms_object_free(&snap.obj);
-    csi_volume_target_close(&t);
-    vk_keylock_release(driver->locks, lock_key);
+    vast_volume_target_close(&t);
+    vk_keylock_release(driver->vast.locks, lock_key);
     if (code != VK_OK) return vk_rpc_fail(call, code, "CreateSnapshot %s: %s", req->name, st.message);
     return VK_OK;
 }
@@ -126,8 +126,8 @@ vk_code csi_delete_snapshot(vk_rpc_call *call, const ProtobufCMessage *request, 
     if (!*req->snapshot_id) return vk_rpc_fail(call, VK_INVALID_ARGUMENT, "DeleteSnapshot: snapshot_id is required");
     *response = vk_rpc_new_message(call, &csi__v1__delete_snapshot_response__descriptor);
     int64_t deadline = csi_call_deadline(driver, call);
-    csi_snapshot_target t;
-    vk_code code = csi_snapshot_target_open(driver, req->snapshot_id, CSI_MAP(req, secrets), deadline, &t, &st);
+    vast_snapshot_target t;
+    vk_code code = vast_snapshot_target_open(&driver->vast, req->snapshot_id, CSI_MAP(req, secrets), deadline, &t, &st);
     if (code == VK_NOT_FOUND) {
         /* not this driver's, or gone: no snapshot of ours has this id. Unless the id's
          * cluster is out of reach, when nobody can tell. */
@@ -140,7 +140,7 @@ vk_code csi_delete_snapshot(vk_rpc_call *call, const ProtobufCMessage *request, 
             if (err.http_status == 409) code = st.code = VK_FAILED_PRECONDITION;
         }
     }
-    csi_snapshot_target_close(&t);
+    vast_snapshot_target_close(&t);
     if (code != VK_OK) return vk_rpc_fail(call, code, "DeleteSnapshot %s: %s", req->snapshot_id, st.message);
     return VK_OK;
 }
@@ -150,15 +150,15 @@ vk_code csi_get_snapshot(vk_rpc_call *call, const ProtobufCMessage *request, Pro
     csi_driver *driver = vk_rpc_call_user(call);
     vk_status st;
     if (!*req->snapshot_id) return vk_rpc_fail(call, VK_INVALID_ARGUMENT, "GetSnapshot: snapshot_id is required");
-    csi_snapshot_target t;
-    vk_code code = csi_snapshot_target_open(driver, req->snapshot_id, CSI_MAP(req, secrets),
+    vast_snapshot_target t;
+    vk_code code = vast_snapshot_target_open(&driver->vast, req->snapshot_id, CSI_MAP(req, secrets),
                                                      csi_call_deadline(driver, call), &t, &st);
     if (code == VK_OK) {
         Csi__V1__GetSnapshotResponse *r = vk_rpc_new_message(call, &csi__v1__get_snapshot_response__descriptor);
         r->snapshot = csi_snapshot_message(call, t.ref.cluster, &t.snap, 0);
         *response = &r->base;
     }
-    csi_snapshot_target_close(&t);
+    vast_snapshot_target_close(&t);
     if (code != VK_OK) return vk_rpc_fail(call, code, "GetSnapshot %s: %s", req->snapshot_id, st.message);
     return VK_OK;
 }

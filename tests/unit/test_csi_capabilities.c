@@ -181,16 +181,16 @@ static void test_nfs_protocol(void **state) {
         "hard nfsvers=4.1", "nfsvers=3,vers=4.1",
     };
     for (size_t i = 0; i < sizeof v4 / sizeof v4[0]; i++) {
-        if (strcmp(csi_nfs_protocol(v4[i]), "NFS4") != 0) fail_msg("\"%s\" is not NFS4", v4[i]);
+        if (strcmp(vast_nfs_protocol(v4[i]), "NFS4") != 0) fail_msg("\"%s\" is not NFS4", v4[i]);
     }
     static const char *const v3[] = {
         "vers=3", "", "xvers=4", "nfsvers=3", "hard,nconnect=8", "mountvers=4", "xnfsvers=4", "vers=3,port=2049",
         "version=4",
     };
     for (size_t i = 0; i < sizeof v3 / sizeof v3[0]; i++) {
-        if (strcmp(csi_nfs_protocol(v3[i]), "NFS") != 0) fail_msg("\"%s\" is not plain NFS", v3[i]);
+        if (strcmp(vast_nfs_protocol(v3[i]), "NFS") != 0) fail_msg("\"%s\" is not plain NFS", v3[i]);
     }
-    assert_string_equal(csi_nfs_protocol(NULL), "NFS");
+    assert_string_equal(vast_nfs_protocol(NULL), "NFS");
 }
 
 int main(void) {

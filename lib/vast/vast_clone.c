@@ -3,7 +3,7 @@
  * no pod ever mounts a half-copied volume: while the stream copies, CreateVolume
  * answers ABORTED with the progress and the CO retries; the retry finds the same
  * stream (named from the destination) and picks up where it stands. */
-#include "controller.h"
+#include "vk/vast.h"
 #include "vk/names.h"
 
 #include "vk/deadline.h"
@@ -28,7 +28,7 @@ enum {
 typedef struct {
     int64_t id;
     int64_t tenant_id;
-    char path[CSI_PATH_MAX]; /* the volume directory it was taken of, no trailing slash */
+    char path[VAST_PATH_MAX]; /* the volume directory it was taken of, no trailing slash */
     char name[128];
 } source_snapshot;
 
@@ -39,11 +39,11 @@ static void strip_trailing_slash(char *path) {
 
 /* The source snapshot, proven this driver's (or the vendor driver's): a restore never
  * copies a directory the driver does not own into a PVC. */
-static vk_code snapshot_by_id(csi_driver *driver, vk_strmap secrets, const char *dest_cluster,
+static vk_code snapshot_by_id(vast_ctx *ctx, vk_strmap secrets, const char *dest_cluster,
                                        const char *snapshot_id, int64_t deadline, source_snapshot *out,
                                        vk_status *st) {
-    csi_snapshot_target t;
-    vk_code code = csi_snapshot_target_open(driver, snapshot_id, secrets, deadline, &t, st);
+    vast_snapshot_target t;
+    vk_code code = vast_snapshot_target_open(ctx, snapshot_id, secrets, deadline, &t, st);
     if (code == VK_OK && strcmp(t.ref.cluster, dest_cluster ? dest_cluster : "") != 0) {
         code = vk_status_set(st, VK_INVALID_ARGUMENT,
                              "source snapshot %s lives on cluster \"%s\" and the new volume on \"%s\": restores "
@@ -57,15 +57,15 @@ static vk_code snapshot_by_id(csi_driver *driver, vk_strmap secrets, const char 
         strip_trailing_slash(out->path);
         snprintf(out->name, sizeof out->name, "%s", t.snap.obj.name);
     }
-    csi_snapshot_target_close(&t);
+    vast_snapshot_target_close(&t);
     return code;
 }
 
-vk_code csi_snapshot_view_path(csi_driver *driver, vk_strmap secrets, const char *dest_cluster,
+vk_code vast_snapshot_view_path(vast_ctx *ctx, vk_strmap secrets, const char *dest_cluster,
                                         const char *snapshot_id, int64_t deadline, char *path, size_t size,
                                         int64_t *tenant_id, vk_status *st) {
     source_snapshot snap;
-    vk_code code = snapshot_by_id(driver, secrets, dest_cluster, snapshot_id, deadline, &snap, st);
+    vk_code code = snapshot_by_id(ctx, secrets, dest_cluster, snapshot_id, deadline, &snap, st);
     if (code != VK_OK) return code;
     snprintf(path, size, "%s/.snapshot/%s", snap.path, snap.name);
     *tenant_id = snap.tenant_id;
@@ -81,31 +81,31 @@ static void iso_time_after(int64_t seconds, char *out, size_t size) {
 
 /* A volume's current data as a snapshot: the temporary one a volume-to-volume clone
  * copies from (it expires by itself should everything else fail). */
-static vk_code snapshot_of_volume(csi_driver *driver, vms_client *c, const char *volume_id,
+static vk_code snapshot_of_volume(vast_ctx *ctx, vms_client *c, const char *volume_id,
                                            vk_strmap secrets, const char *dest_cluster, const char *dest_path,
                                            int64_t deadline, source_snapshot *out, vk_status *st) {
-    csi_volume_target src;
-    vk_code code = csi_volume_target_open(driver, volume_id, secrets, deadline, &src, st);
+    vast_volume_target src;
+    vk_code code = vast_volume_target_open(ctx, volume_id, secrets, deadline, &src, st);
     if (code != VK_OK) {
-        csi_volume_target_close(&src);
+        vast_volume_target_close(&src);
         return code == VK_NOT_FOUND
                    ? vk_status_set(st, VK_NOT_FOUND, "source volume %s does not exist", volume_id)
                    : code;
     }
     if (strcmp(src.ref.cluster, dest_cluster ? dest_cluster : "") != 0) {
-        csi_volume_target_close(&src);
+        vast_volume_target_close(&src);
         return vk_status_set(st, VK_INVALID_ARGUMENT,
                              "source volume %s lives on cluster \"%s\" and the new volume on \"%s\": clones copy "
                              "within one VAST cluster",
                              volume_id, src.ref.cluster, dest_cluster ? dest_cluster : "");
     }
     if (src.kind != VAST_PATH_VOLUME) {
-        csi_volume_target_close(&src);
+        vast_volume_target_close(&src);
         return vk_status_set(st, VK_INVALID_ARGUMENT,
                              "source volume %s is a read-only restore; clone its snapshot instead", volume_id);
     }
     vms_error err;
-    char name[64], snap_path[CSI_PATH_MAX + 2], expires[32];
+    char name[64], snap_path[VAST_PATH_MAX + 2], expires[32];
     vk_clone_snapshot_name(dest_path, name, sizeof name);
     snprintf(snap_path, sizeof snap_path, "%s/", src.path);
     iso_time_after(CLONE_SNAPSHOT_LIFETIME_S, expires, sizeof expires);
@@ -124,7 +124,7 @@ static vk_code snapshot_of_volume(csi_driver *driver, vms_client *c, const char 
         code = vms_fail(st, &err, "snapshotting source volume %s", volume_id);
     }
     vms_object_free(&snap.obj);
-    csi_volume_target_close(&src);
+    vast_volume_target_close(&src);
     return code;
 }
 
@@ -181,26 +181,23 @@ static vk_code run_stream(vms_client *c, const source_snapshot *src, const char 
     return code;
 }
 
-vk_code csi_clone_into(csi_driver *driver, vms_client *c, const Csi__V1__VolumeContentSource *source,
+vk_code vast_clone_into(vast_ctx *ctx, vms_client *c, const vast_content_source *source,
                                 vk_strmap secrets, const char *dest_cluster, const char *dest_path, int64_t dest_tenant,
                                 int64_t deadline, vk_status *st) {
     source_snapshot src;
     vk_code code;
-    bool temporary = source->type_case == CSI__V1__VOLUME_CONTENT_SOURCE__TYPE_VOLUME;
+    bool temporary = source->kind == VAST_SOURCE_VOLUME;
+    if (source->kind == VAST_SOURCE_NONE) {
+        return vk_status_set(st, VK_INVALID_ARGUMENT, "the content source names neither a snapshot nor a volume");
+    }
+    if (!source->id || !*source->id) {
+        return vk_status_set(st, VK_INVALID_ARGUMENT, "the content source's %s id is empty",
+                             temporary ? "volume" : "snapshot");
+    }
     if (temporary) {
-        if (!source->volume || !*source->volume->volume_id) {
-            return vk_status_set(st, VK_INVALID_ARGUMENT, "volume_content_source.volume.volume_id is required");
-        }
-        code = snapshot_of_volume(driver, c, source->volume->volume_id, secrets, dest_cluster, dest_path, deadline, &src,
-                                  st);
-    } else if (source->type_case == CSI__V1__VOLUME_CONTENT_SOURCE__TYPE_SNAPSHOT) {
-        if (!source->snapshot || !*source->snapshot->snapshot_id) {
-            return vk_status_set(st, VK_INVALID_ARGUMENT,
-                                 "volume_content_source.snapshot.snapshot_id is required");
-        }
-        code = snapshot_by_id(driver, secrets, dest_cluster, source->snapshot->snapshot_id, deadline, &src, st);
+        code = snapshot_of_volume(ctx, c, source->id, secrets, dest_cluster, dest_path, deadline, &src, st);
     } else {
-        return vk_status_set(st, VK_INVALID_ARGUMENT, "volume_content_source names neither a snapshot nor a volume");
+        code = snapshot_by_id(ctx, secrets, dest_cluster, source->id, deadline, &src, st);
     }
     if (code != VK_OK) return code;
     code = run_stream(c, &src, dest_path, dest_tenant, deadline, st);

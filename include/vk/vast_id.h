@@ -11,46 +11,46 @@
  * Ids from the vendor's driver are understood too: a bare name ("pvc-<uid>", found by
  * its quota's path) and "pvc-<uid>@<cluster>"; its snapshot ids are VAST's numeric ids
  * ("<n>" or "<n>@<cluster>"). */
-#ifndef VK_CSI_VOLUME_ID_H
-#define VK_CSI_VOLUME_ID_H
+#ifndef VK_VAST_ID_H
+#define VK_VAST_ID_H
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
-#define CSI_ID_MAX 128 /* the CSI spec's limit on id strings */
-#define CSI_PATH_MAX 1024
-#define CSI_CLUSTER_NAME_MAX 64
+#define VAST_ID_MAX 128 /* the CSI spec's limit on id strings, kept for every id */
+#define VAST_PATH_MAX 1024
+#define VAST_CLUSTER_NAME_MAX 64
 
 typedef struct {
-    char cluster[CSI_CLUSTER_NAME_MAX];
+    char cluster[VAST_CLUSTER_NAME_MAX];
     int64_t tenant_id; /* 0 for a vendor id: unknown until looked up */
-    char path[CSI_PATH_MAX];
+    char path[VAST_PATH_MAX];
     /* vendor form: the bare name, path empty */
     bool legacy;
-    char legacy_name[CSI_ID_MAX + 1];
-} csi_volume_ref;
+    char legacy_name[VAST_ID_MAX + 1];
+} vast_volume_ref;
 
 typedef struct {
-    char cluster[CSI_CLUSTER_NAME_MAX];
+    char cluster[VAST_CLUSTER_NAME_MAX];
     int64_t tenant_id;
     int64_t snapshot_id;
-    char volume_path[CSI_PATH_MAX]; /* "" for a vendor id */
-} csi_snapshot_ref;
+    char volume_path[VAST_PATH_MAX]; /* "" for a vendor id */
+} vast_snapshot_ref;
 
 /* Both return false when the text is not an id of this driver or the vendor's. */
-bool csi_volume_id_parse(const char *text, csi_volume_ref *out);
-bool csi_snapshot_id_parse(const char *text, csi_snapshot_ref *out);
+bool vast_volume_id_parse(const char *text, vast_volume_ref *out);
+bool vast_snapshot_id_parse(const char *text, vast_snapshot_ref *out);
 
-/* Format into buf; false when the id would exceed CSI_ID_MAX (a path too long). */
-bool csi_volume_id_format(const char *cluster, int64_t tenant_id, const char *path, char *buf, size_t size);
-bool csi_snapshot_id_format(const char *cluster, int64_t tenant_id, int64_t snapshot_id, const char *volume_path,
+/* Format into buf; false when the id would exceed VAST_ID_MAX (a path too long). */
+bool vast_volume_id_format(const char *cluster, int64_t tenant_id, const char *path, char *buf, size_t size);
+bool vast_snapshot_id_format(const char *cluster, int64_t tenant_id, int64_t snapshot_id, const char *volume_path,
                             char *buf, size_t size);
 
 /* An absolute path without empty, "." or ".." components. */
-bool csi_path_is_clean(const char *path);
+bool vast_path_is_clean(const char *path);
 
 /* True for a read-only restore volume (a path inside a snapshot directory). */
-bool csi_volume_is_snapshot_view(const csi_volume_ref *ref);
+bool vast_volume_is_snapshot_view(const vast_volume_ref *ref);
 
 #endif

@@ -1,4 +1,4 @@
-#include "volume_id.h"
+#include "vk/vast_id.h"
 
 #include "vk/vast_owner.h"
 
@@ -48,7 +48,7 @@ static bool copy_cluster(char *dst, size_t size, const char *start, const char *
 
 /* An absolute path with no empty, "." or ".." component: an id can never point
  * outside the directory it names. */
-bool csi_path_is_clean(const char *path) {
+bool vast_path_is_clean(const char *path) {
     if (path[0] != '/') return false;
     for (const char *p = path + 1;;) {
         const char *slash = strchr(p, '/');
@@ -72,16 +72,16 @@ static bool split_colons(const char *text, int n, const char **ends, const char 
     return true;
 }
 
-bool csi_volume_id_parse(const char *text, csi_volume_ref *out) {
+bool vast_volume_id_parse(const char *text, vast_volume_ref *out) {
     memset(out, 0, sizeof *out);
-    if (!text || strlen(text) > CSI_ID_MAX) return false;
+    if (!text || strlen(text) > VAST_ID_MAX) return false;
     if (strncmp(text, "vk1:", 4) == 0) {
         const char *ends[2], *rest;
         const char *body = text + 4;
         if (!split_colons(body, 2, ends, &rest)) return false;
         if (!copy_cluster(out->cluster, sizeof out->cluster, body, ends[0])) return false;
         if (!parse_i64(ends[0] + 1, ends[1], &out->tenant_id)) return false;
-        if (!csi_path_is_clean(rest)) return false;
+        if (!vast_path_is_clean(rest)) return false;
         return copy_field(out->path, sizeof out->path, rest, rest + strlen(rest));
     }
     /* vendor: "pvc-<uid>" or "pvc-<uid>@<cluster>" */
@@ -95,9 +95,9 @@ bool csi_volume_id_parse(const char *text, csi_volume_ref *out) {
     return true;
 }
 
-bool csi_snapshot_id_parse(const char *text, csi_snapshot_ref *out) {
+bool vast_snapshot_id_parse(const char *text, vast_snapshot_ref *out) {
     memset(out, 0, sizeof *out);
-    if (!text || strlen(text) > CSI_ID_MAX) return false;
+    if (!text || strlen(text) > VAST_ID_MAX) return false;
     if (strncmp(text, "vk1s:", 5) == 0) {
         const char *ends[3], *rest;
         const char *body = text + 5;
@@ -105,7 +105,7 @@ bool csi_snapshot_id_parse(const char *text, csi_snapshot_ref *out) {
         if (!copy_cluster(out->cluster, sizeof out->cluster, body, ends[0])) return false;
         if (!parse_i64(ends[0] + 1, ends[1], &out->tenant_id)) return false;
         if (!parse_i64(ends[1] + 1, ends[2], &out->snapshot_id) || out->snapshot_id == 0) return false;
-        if (!csi_path_is_clean(rest)) return false;
+        if (!vast_path_is_clean(rest)) return false;
         return copy_field(out->volume_path, sizeof out->volume_path, rest, rest + strlen(rest));
     }
     /* vendor: VAST's numeric snapshot id, optionally "@<cluster>" */
@@ -116,18 +116,18 @@ bool csi_snapshot_id_parse(const char *text, csi_snapshot_ref *out) {
     return true;
 }
 
-bool csi_volume_id_format(const char *cluster, int64_t tenant_id, const char *path, char *buf, size_t size) {
+bool vast_volume_id_format(const char *cluster, int64_t tenant_id, const char *path, char *buf, size_t size) {
     int n = snprintf(buf, size, "vk1:%s:%lld:%s", cluster ? cluster : "", (long long)tenant_id, path);
-    return n > 0 && (size_t)n < size && n <= CSI_ID_MAX;
+    return n > 0 && (size_t)n < size && n <= VAST_ID_MAX;
 }
 
-bool csi_snapshot_id_format(const char *cluster, int64_t tenant_id, int64_t snapshot_id, const char *volume_path,
+bool vast_snapshot_id_format(const char *cluster, int64_t tenant_id, int64_t snapshot_id, const char *volume_path,
                             char *buf, size_t size) {
     int n = snprintf(buf, size, "vk1s:%s:%lld:%lld:%s", cluster ? cluster : "", (long long)tenant_id,
                      (long long)snapshot_id, volume_path);
-    return n > 0 && (size_t)n < size && n <= CSI_ID_MAX;
+    return n > 0 && (size_t)n < size && n <= VAST_ID_MAX;
 }
 
-bool csi_volume_is_snapshot_view(const csi_volume_ref *ref) {
+bool vast_volume_is_snapshot_view(const vast_volume_ref *ref) {
     return !ref->legacy && strstr(ref->path, "/.snapshot/") != NULL;
 }

@@ -4,7 +4,7 @@
  * operation on an existing volume or snapshot opens it here, so none of them can be
  * pointed at an administrator's directory, another tenant's path, a parent of volumes
  * or a cluster the call's secret does not hold. */
-#include "controller.h"
+#include "vk/vast.h"
 
 #include "vk/log.h"
 #include "vk/vms_list.h"
@@ -14,16 +14,16 @@
 #include <string.h>
 
 /* "a, b" of the configured roots, for messages. */
-static const char *roots_text(const csi_driver *driver, char *buf, size_t size) {
+static const char *roots_text(const vast_ctx *ctx, char *buf, size_t size) {
     size_t used = 0;
     buf[0] = '\0';
-    for (size_t i = 0; i < driver->options.root_exports.n && used < size; i++) {
-        used += (size_t)snprintf(buf + used, size - used, "%s%s", i ? ", " : "", driver->options.root_exports.paths[i]);
+    for (size_t i = 0; i < ctx->roots->n && used < size; i++) {
+        used += (size_t)snprintf(buf + used, size - used, "%s%s", i ? ", " : "", ctx->roots->paths[i]);
     }
     return buf;
 }
 
-bool csi_root_export_resolve(const csi_driver *driver, const char *root_export, char *out, size_t size,
+bool vast_root_export_resolve(const vast_ctx *ctx, const char *root_export, char *out, size_t size,
                              vk_status *st) {
     char roots[512];
     if (!root_export || !vast_path_normalize(root_export, out, size)) {
@@ -32,21 +32,21 @@ bool csi_root_export_resolve(const csi_driver *driver, const char *root_export, 
                       root_export ? root_export : "");
         return false;
     }
-    if (!vast_roots_find(&driver->options.root_exports, out)) {
+    if (!vast_roots_find(ctx->roots, out)) {
         vk_status_set(st, VK_INVALID_ARGUMENT,
                       "parameter root_export \"%s\" is not one of the driver's root exports (%s); add it to "
                       "--root-exports (env X_CSI_ROOT_EXPORTS) of the controller",
-                      out, roots_text(driver, roots, sizeof roots));
+                      out, roots_text(ctx, roots, sizeof roots));
         return false;
     }
     return true;
 }
 
 /* Opens the cluster an id names; a cluster the secret does not hold is "unreachable". */
-static vk_code open_cluster(csi_driver *driver, const char *id, const char *cluster, vk_strmap secrets,
+static vk_code open_cluster(vast_ctx *ctx, const char *id, const char *cluster, vk_strmap secrets,
                                      vms_client **client, bool *unreachable, vk_status *st) {
     *client = NULL;
-    if (vms_clusters_client(driver->clusters, secrets, *cluster ? cluster : NULL, client, st)) return VK_OK;
+    if (vms_clusters_client(ctx->clusters, secrets, *cluster ? cluster : NULL, client, st)) return VK_OK;
     if (!vms_clusters_holds(secrets, cluster)) {
         *unreachable = true;
         return *cluster ? vk_status_set(st, VK_NOT_FOUND,
@@ -63,9 +63,9 @@ static vk_code open_cluster(csi_driver *driver, const char *id, const char *clus
 
 /* A vendor id names the directory's last component: its quota, if one of the vendor
  * driver's, is the only one at <root>/<id> under a configured root. */
-static vk_code open_vendor_volume(csi_driver *driver, const char *id, int64_t deadline,
-                                           csi_volume_target *t, vk_status *st) {
-    char suffix[CSI_ID_MAX + 2];
+static vk_code open_vendor_volume(vast_ctx *ctx, const char *id, int64_t deadline,
+                                           vast_volume_target *t, vk_status *st) {
+    char suffix[VAST_ID_MAX + 2];
     snprintf(suffix, sizeof suffix, "/%s", t->ref.legacy_name);
     json_t *quotas = NULL;
     vms_error err;
@@ -77,7 +77,7 @@ static vk_code open_vendor_volume(csi_driver *driver, const char *id, int64_t de
     json_array_foreach(quotas, i, item) {
         const char *path = json_string_value(json_object_get(item, "path"));
         const char *name = json_string_value(json_object_get(item, "name"));
-        if (!vast_vendor_volume_is_ours(&driver->options.root_exports, t->ref.legacy_name, path, name)) continue;
+        if (!vast_vendor_volume_is_ours(ctx->roots, t->ref.legacy_name, path, name)) continue;
         if (matches++ == 0) {
             vms_quota_from_json(item, &t->quota);
         }
@@ -106,11 +106,11 @@ static vk_code open_vendor_volume(csi_driver *driver, const char *id, int64_t de
 
 /* A read-only restore owns nothing on VAST, but it serves a snapshot: the id is ours
  * only when that snapshot is the driver's (or the vendor driver's) snapshot of a volume. */
-static vk_code open_snapshot_view(csi_driver *driver, const char *id, int64_t deadline,
-                                           csi_volume_target *t, vk_status *st) {
+static vk_code open_snapshot_view(vast_ctx *ctx, const char *id, int64_t deadline,
+                                           vast_volume_target *t, vk_status *st) {
     static const char marker[] = "/.snapshot/";
     const char *at = strstr(t->path, marker);
-    char source[CSI_PATH_MAX + 2];
+    char source[VAST_PATH_MAX + 2];
     snprintf(source, sizeof source, "%.*s/", (int)(at - t->path), t->path);
     vms_snapshot snap = {0};
     vms_error err;
@@ -119,12 +119,12 @@ static vk_code open_snapshot_view(csi_driver *driver, const char *id, int64_t de
     if (found == VMS_FAILED) return vms_fail(st, &err, "reading the snapshot behind %s", t->path);
     bool ours = false;
     if (found == VMS_FOUND) {
-        csi_snapshot_ref ref = {.tenant_id = t->tenant_id, .snapshot_id = snap.obj.id};
+        vast_snapshot_ref ref = {.tenant_id = t->tenant_id, .snapshot_id = snap.obj.id};
         snprintf(ref.volume_path, sizeof ref.volume_path, "%.*s", (int)(at - t->path), t->path);
-        csi_snapshot_ref vendor = {.snapshot_id = snap.obj.id};
-        ours = csi_snapshot_is_ours(driver, &ref, &snap) ||
-               (csi_snapshot_is_ours(driver, &vendor, &snap) &&
-                csi_vendor_snapshot_volume_is_ours(driver, t->client, &snap, deadline, st) == VMS_FOUND);
+        vast_snapshot_ref vendor = {.snapshot_id = snap.obj.id};
+        ours = vast_snapshot_is_ours(ctx, &ref, &snap) ||
+               (vast_snapshot_is_ours(ctx, &vendor, &snap) &&
+                vast_vendor_snapshot_volume_is_ours(ctx, t->client, &snap, deadline, st) == VMS_FOUND);
     }
     vms_object_free(&snap.obj);
     if (found == VMS_MISSING) t->absent = true;
@@ -137,31 +137,31 @@ static vk_code open_snapshot_view(csi_driver *driver, const char *id, int64_t de
     return VK_OK;
 }
 
-vk_code csi_volume_target_open(csi_driver *driver, const char *id, vk_strmap secrets,
-                                        int64_t deadline, csi_volume_target *t, vk_status *st) {
+vk_code vast_volume_target_open(vast_ctx *ctx, const char *id, vk_strmap secrets,
+                                        int64_t deadline, vast_volume_target *t, vk_status *st) {
     memset(t, 0, sizeof *t);
-    if (!csi_volume_id_parse(id, &t->ref)) {
+    if (!vast_volume_id_parse(id, &t->ref)) {
         t->absent = true;
         return vk_status_set(st, VK_NOT_FOUND, "volume %s does not exist: not an id of this driver", id);
     }
     if (!t->ref.legacy) {
-        t->kind = vast_path_classify(&driver->options.root_exports, t->ref.path);
+        t->kind = vast_path_classify(ctx->roots, t->ref.path);
         if (t->kind == VAST_PATH_FOREIGN) {
             char roots[512];
             t->absent = true;
             return vk_status_set(st, VK_NOT_FOUND,
                                  "volume %s does not exist: %s is not a volume path of this driver (volumes are "
                                  "directories directly under the root exports %s)",
-                                 id, t->ref.path, roots_text(driver, roots, sizeof roots));
+                                 id, t->ref.path, roots_text(ctx, roots, sizeof roots));
         }
     }
-    vk_code code = open_cluster(driver, id, t->ref.cluster, secrets, &t->client, &t->unreachable, st);
+    vk_code code = open_cluster(ctx, id, t->ref.cluster, secrets, &t->client, &t->unreachable, st);
     if (code != VK_OK) return code;
-    if (t->ref.legacy) return open_vendor_volume(driver, id, deadline, t, st);
+    if (t->ref.legacy) return open_vendor_volume(ctx, id, deadline, t, st);
     t->tenant_id = t->ref.tenant_id;
     t->path = t->ref.path;
     vms_error err;
-    if (t->kind == VAST_PATH_SNAPSHOT_VIEW) return open_snapshot_view(driver, id, deadline, t, st);
+    if (t->kind == VAST_PATH_SNAPSHOT_VIEW) return open_snapshot_view(ctx, id, deadline, t, st);
     vms_lookup found = vms_quota_find_by_path(t->client, t->path, t->tenant_id, &t->quota, deadline, &err);
     if (found == VMS_FAILED) return vms_fail(st, &err, "reading the quota of %s", t->path);
     if (found == VMS_MISSING) {
@@ -181,7 +181,7 @@ vk_code csi_volume_target_open(csi_driver *driver, const char *id, vk_strmap sec
     return VK_OK;
 }
 
-void csi_volume_target_close(csi_volume_target *t) {
+void vast_volume_target_close(vast_volume_target *t) {
     vms_object_free(&t->quota.obj);
     if (t->client) vms_client_free(t->client);
     t->client = NULL;
@@ -189,9 +189,9 @@ void csi_volume_target_close(csi_volume_target *t) {
 
 /* ---------- snapshots ---------- */
 
-vms_lookup csi_vendor_snapshot_volume_is_ours(csi_driver *driver, vms_client *c, const vms_snapshot *snap,
+vms_lookup vast_vendor_snapshot_volume_is_ours(vast_ctx *ctx, vms_client *c, const vms_snapshot *snap,
                                               int64_t deadline, vk_status *st) {
-    char dir[CSI_PATH_MAX];
+    char dir[VAST_PATH_MAX];
     size_t n = strlen(snap->path);
     if (n < 2 || n > sizeof dir) return VMS_MISSING;
     memcpy(dir, snap->path, n - 1);
@@ -204,14 +204,14 @@ vms_lookup csi_vendor_snapshot_volume_is_ours(csi_driver *driver, vms_client *c,
         return VMS_FAILED;
     }
     bool ours = found == VMS_FOUND &&
-                vast_vendor_volume_is_ours(&driver->options.root_exports, strrchr(dir, '/') + 1, quota.path,
+                vast_vendor_volume_is_ours(ctx->roots, strrchr(dir, '/') + 1, quota.path,
                                            quota.obj.name);
     vms_object_free(&quota.obj);
     return ours ? VMS_FOUND : VMS_MISSING;
 }
 
-bool csi_snapshot_is_ours(const csi_driver *driver, const csi_snapshot_ref *ref, const vms_snapshot *snap) {
-    const vast_roots *roots = &driver->options.root_exports;
+bool vast_snapshot_is_ours(const vast_ctx *ctx, const vast_snapshot_ref *ref, const vms_snapshot *snap) {
+    const vast_roots *roots = ctx->roots;
     if (!snap->path || !snap->obj.name) return false;
     if (!ref->volume_path[0]) return vast_vendor_snapshot_is_ours(roots, snap->path, snap->obj.name);
     size_t len = strlen(ref->volume_path);
@@ -220,21 +220,21 @@ bool csi_snapshot_is_ours(const csi_driver *driver, const csi_snapshot_ref *ref,
            vast_owner_name_is_ours(VAST_OWNED_SNAPSHOT, 0, NULL, snap->obj.name);
 }
 
-vk_code csi_snapshot_target_open(csi_driver *driver, const char *id, vk_strmap secrets,
-                                          int64_t deadline, csi_snapshot_target *t, vk_status *st) {
+vk_code vast_snapshot_target_open(vast_ctx *ctx, const char *id, vk_strmap secrets,
+                                          int64_t deadline, vast_snapshot_target *t, vk_status *st) {
     memset(t, 0, sizeof *t);
-    if (!csi_snapshot_id_parse(id, &t->ref)) {
+    if (!vast_snapshot_id_parse(id, &t->ref)) {
         t->absent = true;
         return vk_status_set(st, VK_NOT_FOUND, "snapshot %s does not exist: not an id of this driver", id);
     }
     if (t->ref.volume_path[0] &&
-        vast_path_classify(&driver->options.root_exports, t->ref.volume_path) != VAST_PATH_VOLUME) {
+        vast_path_classify(ctx->roots, t->ref.volume_path) != VAST_PATH_VOLUME) {
         t->absent = true;
         return vk_status_set(st, VK_NOT_FOUND,
                              "snapshot %s does not exist: %s is not a volume path of this driver", id,
                              t->ref.volume_path);
     }
-    vk_code code = open_cluster(driver, id, t->ref.cluster, secrets, &t->client, &t->unreachable, st);
+    vk_code code = open_cluster(ctx, id, t->ref.cluster, secrets, &t->client, &t->unreachable, st);
     if (code != VK_OK) return code;
     vms_error err;
     vms_lookup found = vms_snapshot_get(t->client, t->ref.snapshot_id, &t->snap, deadline, &err);
@@ -244,10 +244,10 @@ vk_code csi_snapshot_target_open(csi_driver *driver, const char *id, vk_strmap s
         return vk_status_set(st, VK_NOT_FOUND, "snapshot %s does not exist on VAST cluster %s", id,
                              vms_client_endpoint(t->client));
     }
-    bool ours = csi_snapshot_is_ours(driver, &t->ref, &t->snap);
+    bool ours = vast_snapshot_is_ours(ctx, &t->ref, &t->snap);
     if (ours && !t->ref.volume_path[0]) {
         /* the vendor's snapshot: its directory must be the vendor's volume too */
-        vms_lookup vendor = csi_vendor_snapshot_volume_is_ours(driver, t->client, &t->snap, deadline, st);
+        vms_lookup vendor = vast_vendor_snapshot_volume_is_ours(ctx, t->client, &t->snap, deadline, st);
         if (vendor == VMS_FAILED) return st->code;
         ours = vendor == VMS_FOUND;
     }
@@ -263,7 +263,7 @@ vk_code csi_snapshot_target_open(csi_driver *driver, const char *id, vk_strmap s
     return VK_OK;
 }
 
-void csi_snapshot_target_close(csi_snapshot_target *t) {
+void vast_snapshot_target_close(vast_snapshot_target *t) {
     vms_object_free(&t->snap.obj);
     if (t->client) vms_client_free(t->client);
     t->client = NULL;

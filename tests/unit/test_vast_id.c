@@ -1,7 +1,7 @@
 /* Volume and snapshot ids (csi/volume_id.c): this driver's ids round-trip through
  * format and parse, the CSI length limit holds both ways, the vendor driver's ids are
  * understood, and anything else is refused. */
-#include "volume_id.h"
+#include "vk/vast_id.h"
 
 #include <setjmp.h>
 #include <stdarg.h>
@@ -24,12 +24,12 @@ static void path_of_length(char *out, size_t len) {
 
 static void test_volume_round_trip(void **state) {
     (void)state;
-    char id[CSI_ID_MAX + 1];
-    csi_volume_ref ref;
+    char id[VAST_ID_MAX + 1];
+    vast_volume_ref ref;
 
-    assert_true(csi_volume_id_format("", 3, "/k8s/pvc-4f2a", id, sizeof id));
+    assert_true(vast_volume_id_format("", 3, "/k8s/pvc-4f2a", id, sizeof id));
     assert_string_equal(id, "vk1::3:/k8s/pvc-4f2a");
-    assert_true(csi_volume_id_parse(id, &ref));
+    assert_true(vast_volume_id_parse(id, &ref));
     assert_string_equal(ref.cluster, "");
     assert_int_equal(ref.tenant_id, 3);
     assert_string_equal(ref.path, "/k8s/pvc-4f2a");
@@ -37,66 +37,66 @@ static void test_volume_round_trip(void **state) {
     assert_string_equal(ref.legacy_name, "");
 
     /* NULL cluster is the same as "" */
-    assert_true(csi_volume_id_format(NULL, 3, "/k8s/pvc-4f2a", id, sizeof id));
+    assert_true(vast_volume_id_format(NULL, 3, "/k8s/pvc-4f2a", id, sizeof id));
     assert_string_equal(id, "vk1::3:/k8s/pvc-4f2a");
 
-    assert_true(csi_volume_id_format("east", 12, "/k8s/pvc-1", id, sizeof id));
+    assert_true(vast_volume_id_format("east", 12, "/k8s/pvc-1", id, sizeof id));
     assert_string_equal(id, "vk1:east:12:/k8s/pvc-1");
-    assert_true(csi_volume_id_parse(id, &ref));
+    assert_true(vast_volume_id_parse(id, &ref));
     assert_string_equal(ref.cluster, "east");
     assert_int_equal(ref.tenant_id, 12);
     assert_string_equal(ref.path, "/k8s/pvc-1");
 
     /* tenant 0 and a large tenant id */
-    assert_true(csi_volume_id_format("c", 0, "/v", id, sizeof id));
-    assert_true(csi_volume_id_parse(id, &ref));
+    assert_true(vast_volume_id_format("c", 0, "/v", id, sizeof id));
+    assert_true(vast_volume_id_parse(id, &ref));
     assert_int_equal(ref.tenant_id, 0);
-    assert_true(csi_volume_id_format("c", INT64_MAX, "/v", id, sizeof id));
-    assert_true(csi_volume_id_parse(id, &ref));
+    assert_true(vast_volume_id_format("c", INT64_MAX, "/v", id, sizeof id));
+    assert_true(vast_volume_id_parse(id, &ref));
     assert_true(ref.tenant_id == INT64_MAX);
 }
 
 static void test_volume_path_with_colons(void **state) {
     (void)state;
-    char id[CSI_ID_MAX + 1];
-    csi_volume_ref ref;
+    char id[VAST_ID_MAX + 1];
+    vast_volume_ref ref;
     /* the path is the rest after the third colon, whatever it holds */
-    assert_true(csi_volume_id_format("west", 5, "/k8s/csi:shop:data:pvc-1", id, sizeof id));
-    assert_true(csi_volume_id_parse(id, &ref));
+    assert_true(vast_volume_id_format("west", 5, "/k8s/csi:shop:data:pvc-1", id, sizeof id));
+    assert_true(vast_volume_id_parse(id, &ref));
     assert_string_equal(ref.cluster, "west");
     assert_int_equal(ref.tenant_id, 5);
     assert_string_equal(ref.path, "/k8s/csi:shop:data:pvc-1");
-    assert_true(csi_volume_id_parse("vk1::1:/a:b::c:", &ref));
+    assert_true(vast_volume_id_parse("vk1::1:/a:b::c:", &ref));
     assert_string_equal(ref.path, "/a:b::c:");
 }
 
 static void test_volume_length_limit(void **state) {
     (void)state;
     char id[512], path[256];
-    csi_volume_ref ref;
+    vast_volume_ref ref;
     const size_t prefix = strlen("vk1:east:12:");
     /* exactly 128 characters: accepted both ways */
-    path_of_length(path, CSI_ID_MAX - prefix);
-    assert_true(csi_volume_id_format("east", 12, path, id, sizeof id));
-    assert_int_equal(strlen(id), CSI_ID_MAX);
-    assert_true(csi_volume_id_parse(id, &ref));
+    path_of_length(path, VAST_ID_MAX - prefix);
+    assert_true(vast_volume_id_format("east", 12, path, id, sizeof id));
+    assert_int_equal(strlen(id), VAST_ID_MAX);
+    assert_true(vast_volume_id_parse(id, &ref));
     assert_string_equal(ref.path, path);
     /* 129: format refuses even with room in the buffer, parse refuses the text */
-    path_of_length(path, CSI_ID_MAX - prefix + 1);
-    assert_false(csi_volume_id_format("east", 12, path, id, sizeof id));
+    path_of_length(path, VAST_ID_MAX - prefix + 1);
+    assert_false(vast_volume_id_format("east", 12, path, id, sizeof id));
     snprintf(id, sizeof id, "vk1:east:12:%s", path);
-    assert_int_equal(strlen(id), CSI_ID_MAX + 1);
-    assert_false(csi_volume_id_parse(id, &ref));
+    assert_int_equal(strlen(id), VAST_ID_MAX + 1);
+    assert_false(vast_volume_id_parse(id, &ref));
     /* a buffer too small is refused, not overrun */
     char small[10];
-    assert_false(csi_volume_id_format("", 1, "/k8s/pvc-1", small, sizeof small));
+    assert_false(vast_volume_id_format("", 1, "/k8s/pvc-1", small, sizeof small));
 }
 
 static void test_vendor_volume_ids(void **state) {
     (void)state;
-    csi_volume_ref ref;
+    vast_volume_ref ref;
     const char *uid = "pvc-4f2a5e8c-1d2b-4c3d-9e8f-0a1b2c3d4e5f";
-    assert_true(csi_volume_id_parse(uid, &ref));
+    assert_true(vast_volume_id_parse(uid, &ref));
     assert_true(ref.legacy);
     assert_string_equal(ref.legacy_name, uid);
     assert_string_equal(ref.cluster, "");
@@ -105,23 +105,23 @@ static void test_vendor_volume_ids(void **state) {
 
     char with_cluster[128];
     snprintf(with_cluster, sizeof with_cluster, "%s@east", uid);
-    assert_true(csi_volume_id_parse(with_cluster, &ref));
+    assert_true(vast_volume_id_parse(with_cluster, &ref));
     assert_true(ref.legacy);
     assert_string_equal(ref.legacy_name, uid);
     assert_string_equal(ref.cluster, "east");
-    assert_false(csi_volume_is_snapshot_view(&ref));
+    assert_false(vast_volume_is_snapshot_view(&ref));
 
     /* vendor names are plain: no slashes, spaces or colons */
-    assert_false(csi_volume_id_parse("pvc/1", &ref));
-    assert_false(csi_volume_id_parse("pvc 1", &ref));
-    assert_false(csi_volume_id_parse("pvc:1", &ref));
-    assert_false(csi_volume_id_parse("@east", &ref));
+    assert_false(vast_volume_id_parse("pvc/1", &ref));
+    assert_false(vast_volume_id_parse("pvc 1", &ref));
+    assert_false(vast_volume_id_parse("pvc:1", &ref));
+    assert_false(vast_volume_id_parse("@east", &ref));
     /* a cluster name that does not fit is refused, not cut */
-    char long_cluster[CSI_ID_MAX + 1];
+    char long_cluster[VAST_ID_MAX + 1];
     memset(long_cluster, 0, sizeof long_cluster);
     memcpy(long_cluster, "pvc-1@", 6);
-    memset(long_cluster + 6, 'c', CSI_CLUSTER_NAME_MAX);
-    assert_false(csi_volume_id_parse(long_cluster, &ref));
+    memset(long_cluster + 6, 'c', VAST_CLUSTER_NAME_MAX);
+    assert_false(vast_volume_id_parse(long_cluster, &ref));
 }
 
 static void test_garbage_volume_ids(void **state) {
@@ -144,19 +144,19 @@ static void test_garbage_volume_ids(void **state) {
         "vk1::99999999999999999999:/p", /* tenant overflows */
     };
     for (size_t i = 0; i < sizeof garbage / sizeof garbage[0]; i++) {
-        csi_volume_ref ref;
-        if (csi_volume_id_parse(garbage[i], &ref)) fail_msg("volume id \"%s\" accepted", garbage[i]);
+        vast_volume_ref ref;
+        if (vast_volume_id_parse(garbage[i], &ref)) fail_msg("volume id \"%s\" accepted", garbage[i]);
     }
-    csi_volume_ref ref;
-    assert_false(csi_volume_id_parse(NULL, &ref));
+    vast_volume_ref ref;
+    assert_false(vast_volume_id_parse(NULL, &ref));
     /* a cluster field longer than the buffer is refused */
-    char id[CSI_ID_MAX + 1] = "vk1:";
-    memset(id + 4, 'c', CSI_CLUSTER_NAME_MAX);
+    char id[VAST_ID_MAX + 1] = "vk1:";
+    memset(id + 4, 'c', VAST_CLUSTER_NAME_MAX);
     strcat(id, ":1:/p");
-    assert_false(csi_volume_id_parse(id, &ref));
+    assert_false(vast_volume_id_parse(id, &ref));
 }
 
-/* Regression: at d89fd39 the check in csi_volume_id_parse looked for "/../" and "//"
+/* Regression: at d89fd39 the check in vast_volume_id_parse looked for "/../" and "//"
  * only, so a path ending in "/.." or holding "/./" passed, and DeleteVolume of
  * "vk1::1:/k8s/.." went on to delete the data of "/k8s/..". Ids must name a clean
  * absolute path, snapshot ids' volume paths too. */
@@ -165,36 +165,36 @@ static void test_trailing_dot_components_refused(void **state) {
     static const char *const traversal[] = {"vk1::1:/k8s/..", "vk1::1:/..", "vk1::1:/k8s/.", "vk1::1:/k8s/./x",
                                             "vk1::1:/", "vk1::1:/k8s/"};
     for (size_t i = 0; i < sizeof traversal / sizeof traversal[0]; i++) {
-        csi_volume_ref ref;
-        if (csi_volume_id_parse(traversal[i], &ref)) fail_msg("volume id \"%s\" accepted", traversal[i]);
+        vast_volume_ref ref;
+        if (vast_volume_id_parse(traversal[i], &ref)) fail_msg("volume id \"%s\" accepted", traversal[i]);
     }
     static const char *const snapshot_traversal[] = {"vk1s::1:5:/k8s/..", "vk1s::1:5:/k8s/../x", "vk1s::1:5://x",
                                                      "vk1s::1:5:/"};
     for (size_t i = 0; i < sizeof snapshot_traversal / sizeof snapshot_traversal[0]; i++) {
-        csi_snapshot_ref ref;
-        if (csi_snapshot_id_parse(snapshot_traversal[i], &ref)) {
+        vast_snapshot_ref ref;
+        if (vast_snapshot_id_parse(snapshot_traversal[i], &ref)) {
             fail_msg("snapshot id \"%s\" accepted", snapshot_traversal[i]);
         }
     }
     /* dots inside a component are ordinary characters */
-    csi_volume_ref ref;
-    assert_true(csi_volume_id_parse("vk1::1:/k8s/..a/b.c/...", &ref));
+    vast_volume_ref ref;
+    assert_true(vast_volume_id_parse("vk1::1:/k8s/..a/b.c/...", &ref));
     assert_string_equal(ref.path, "/k8s/..a/b.c/...");
 }
 
 static void test_snapshot_view(void **state) {
     (void)state;
-    csi_volume_ref ref;
-    assert_true(csi_volume_id_parse("vk1::3:/k8s/pvc-1/.snapshot/snap-1", &ref));
-    assert_true(csi_volume_is_snapshot_view(&ref));
-    assert_true(csi_volume_id_parse("vk1::3:/k8s/pvc-1", &ref));
-    assert_false(csi_volume_is_snapshot_view(&ref));
-    assert_true(csi_volume_id_parse("vk1::3:/k8s/.snapshots/x", &ref));
-    assert_false(csi_volume_is_snapshot_view(&ref));
-    assert_true(csi_volume_id_parse("vk1::3:/k8s/pvc-1/.snapshot", &ref));
-    assert_false(csi_volume_is_snapshot_view(&ref)); /* the directory itself, not inside a snapshot */
-    assert_true(csi_volume_id_parse("pvc-4f2a5e8c-1d2b-4c3d-9e8f-0a1b2c3d4e5f", &ref));
-    assert_false(csi_volume_is_snapshot_view(&ref));
+    vast_volume_ref ref;
+    assert_true(vast_volume_id_parse("vk1::3:/k8s/pvc-1/.snapshot/snap-1", &ref));
+    assert_true(vast_volume_is_snapshot_view(&ref));
+    assert_true(vast_volume_id_parse("vk1::3:/k8s/pvc-1", &ref));
+    assert_false(vast_volume_is_snapshot_view(&ref));
+    assert_true(vast_volume_id_parse("vk1::3:/k8s/.snapshots/x", &ref));
+    assert_false(vast_volume_is_snapshot_view(&ref));
+    assert_true(vast_volume_id_parse("vk1::3:/k8s/pvc-1/.snapshot", &ref));
+    assert_false(vast_volume_is_snapshot_view(&ref)); /* the directory itself, not inside a snapshot */
+    assert_true(vast_volume_id_parse("pvc-4f2a5e8c-1d2b-4c3d-9e8f-0a1b2c3d4e5f", &ref));
+    assert_false(vast_volume_is_snapshot_view(&ref));
 }
 
 /* Regression (issue 9): any plain word was taken for a vendor volume name and found by
@@ -210,71 +210,71 @@ static void test_vendor_ids_are_uuid_names(void **state) {
         "vk1::03:/k8s/pvc-1", "vk1:a b:3:/k8s/pvc-1", "vk1:a/b:3:/k8s/pvc-1",
     };
     for (size_t i = 0; i < sizeof not_ids / sizeof not_ids[0]; i++) {
-        csi_volume_ref ref;
-        if (csi_volume_id_parse(not_ids[i], &ref)) fail_msg("\"%s\" accepted as a volume id", not_ids[i]);
+        vast_volume_ref ref;
+        if (vast_volume_id_parse(not_ids[i], &ref)) fail_msg("\"%s\" accepted as a volume id", not_ids[i]);
     }
-    csi_volume_ref ref;
-    assert_true(csi_volume_id_parse("snap-4f2a5e8c-1d2b-4c3d-9e8f-0a1b2c3d4e5f@east", &ref));
+    vast_volume_ref ref;
+    assert_true(vast_volume_id_parse("snap-4f2a5e8c-1d2b-4c3d-9e8f-0a1b2c3d4e5f@east", &ref));
     assert_true(ref.legacy);
     assert_string_equal(ref.cluster, "east");
-    assert_true(csi_volume_id_parse("vk1::0:/k8s/pvc-1", &ref));
+    assert_true(vast_volume_id_parse("vk1::0:/k8s/pvc-1", &ref));
 }
 
 /* ---------- snapshots ---------- */
 
 static void test_snapshot_round_trip(void **state) {
     (void)state;
-    char id[CSI_ID_MAX + 1];
-    csi_snapshot_ref ref;
-    assert_true(csi_snapshot_id_format("", 3, 77, "/k8s/pvc-1", id, sizeof id));
+    char id[VAST_ID_MAX + 1];
+    vast_snapshot_ref ref;
+    assert_true(vast_snapshot_id_format("", 3, 77, "/k8s/pvc-1", id, sizeof id));
     assert_string_equal(id, "vk1s::3:77:/k8s/pvc-1");
-    assert_true(csi_snapshot_id_parse(id, &ref));
+    assert_true(vast_snapshot_id_parse(id, &ref));
     assert_string_equal(ref.cluster, "");
     assert_int_equal(ref.tenant_id, 3);
     assert_int_equal(ref.snapshot_id, 77);
     assert_string_equal(ref.volume_path, "/k8s/pvc-1");
 
-    assert_true(csi_snapshot_id_format(NULL, 3, 77, "/k8s/pvc-1", id, sizeof id));
+    assert_true(vast_snapshot_id_format(NULL, 3, 77, "/k8s/pvc-1", id, sizeof id));
     assert_string_equal(id, "vk1s::3:77:/k8s/pvc-1");
 
-    assert_true(csi_snapshot_id_format("east", 9, 123456, "/k8s/csi:ns:name:pvc-2", id, sizeof id));
-    assert_true(csi_snapshot_id_parse(id, &ref));
+    assert_true(vast_snapshot_id_format("east", 9, 123456, "/k8s/csi:ns:name:pvc-2", id, sizeof id));
+    assert_true(vast_snapshot_id_parse(id, &ref));
     assert_string_equal(ref.cluster, "east");
     assert_int_equal(ref.tenant_id, 9);
     assert_int_equal(ref.snapshot_id, 123456);
     assert_string_equal(ref.volume_path, "/k8s/csi:ns:name:pvc-2");
 
     /* a volume id is not a snapshot id and the other way round */
-    csi_volume_ref vref;
-    assert_false(csi_snapshot_id_parse("vk1::3:/k8s/pvc-1", &ref));
-    assert_false(csi_volume_id_parse("vk1s::3:77:/k8s/pvc-1", &vref));
+    vast_volume_ref vref;
+    assert_false(vast_snapshot_id_parse("vk1::3:/k8s/pvc-1", &ref));
+    assert_false(vast_volume_id_parse("vk1s::3:77:/k8s/pvc-1", &vref));
 }
 
 static void test_snapshot_length_limit(void **state) {
     (void)state;
     char id[512], path[256];
-    csi_snapshot_ref ref;
+    vast_snapshot_ref ref;
     const size_t prefix = strlen("vk1s:c:1:42:");
-    path_of_length(path, CSI_ID_MAX - prefix);
-    assert_true(csi_snapshot_id_format("c", 1, 42, path, id, sizeof id));
-    assert_int_equal(strlen(id), CSI_ID_MAX);
-    assert_true(csi_snapshot_id_parse(id, &ref));
+    path_of_length(path, VAST_ID_MAX - prefix);
+    assert_true(vast_snapshot_id_format("c", 1, 42, path, id, sizeof id));
+    assert_int_equal(strlen(id), VAST_ID_MAX);
+    assert_true(vast_snapshot_id_parse(id, &ref));
     assert_string_equal(ref.volume_path, path);
-    path_of_length(path, CSI_ID_MAX - prefix + 1);
-    assert_false(csi_snapshot_id_format("c", 1, 42, path, id, sizeof id));
+    path_of_length(path, VAST_ID_MAX - prefix + 1);
+    assert_false(vast_snapshot_id_format("c", 1, 42, path, id, sizeof id));
     snprintf(id, sizeof id, "vk1s:c:1:42:%s", path);
-    assert_false(csi_snapshot_id_parse(id, &ref));
+    assert_false(vast_snapshot_id_parse(id, &ref));
 }
 
 static void test_vendor_snapshot_ids(void **state) {
     (void)state;
-    csi_snapshot_ref ref;
-    assert_true(csi_snapshot_id_parse("42", &ref));
+    vast_snapshot_ref ref;
+    assert_true(vast_snapshot_id_parse("42", &ref));
     assert_int_equal(ref.snapshot_id, 42);
     assert_string_equal(ref.cluster, "");
     assert_string_equal(ref.volume_path, "");
     assert_int_equal(ref.tenant_id, 0);
-    assert_true(csi_snapshot_id_parse("1234567@east", &ref));
+    assert_true(vast_snapshot_id_parse("1234567@east", &ref));
     assert_int_equal(ref.snapshot_id, 1234567);
     assert_string_equal(ref.cluster, "east");
     assert_string_equal(ref.volume_path, "");
@@ -292,11 +292,11 @@ static void test_garbage_snapshot_ids(void **state) {
         "99999999999999999999",   /* overflows */
     };
     for (size_t i = 0; i < sizeof garbage / sizeof garbage[0]; i++) {
-        csi_snapshot_ref ref;
-        if (csi_snapshot_id_parse(garbage[i], &ref)) fail_msg("snapshot id \"%s\" accepted", garbage[i]);
+        vast_snapshot_ref ref;
+        if (vast_snapshot_id_parse(garbage[i], &ref)) fail_msg("snapshot id \"%s\" accepted", garbage[i]);
     }
-    csi_snapshot_ref ref;
-    assert_false(csi_snapshot_id_parse(NULL, &ref));
+    vast_snapshot_ref ref;
+    assert_false(vast_snapshot_id_parse(NULL, &ref));
 }
 
 int main(void) {

@@ -1,0 +1,231 @@
+/* Making a volume: its directory (with the quota, or by a clone), quota and view.
+ * docs/controller.md gives the order of VMS calls and why each step is safe to retry. */
+#include "vk/vast.h"
+
+#include "vk/deadline.h"
+#include "vk/fault.h"
+#include "vk/log.h"
+#include "vk/names.h"
+#include "vk/vms_list.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+const char *vast_nfs_protocol(const char *mount_options) {
+    if (!mount_options) return "NFS";
+    /* look for vers=4 / nfsvers=4 (4, 4.0, 4.1, 4.2) as a whole option */
+    for (const char *p = mount_options; (p = strstr(p, "vers=4")) != NULL; p++) {
+        bool starts = p == mount_options || p[-1] == ',' || p[-1] == ' ' ||
+                      (p - mount_options >= 3 && strncmp(p - 3, "nfs", 3) == 0 &&
+                       (p - 3 == mount_options || p[-4] == ',' || p[-4] == ' '));
+        if (starts) return "NFS4";
+    }
+    return "NFS";
+}
+
+vk_code vast_bad_reference(vk_status *st, const char *origin, const char *key) {
+    if (st->code != VK_NOT_FOUND) return st->code;
+    char inner[VK_STATUS_MESSAGE_MAX];
+    snprintf(inner, sizeof inner, "%s", st->message);
+    return vk_status_set(st, VK_INVALID_ARGUMENT, "%s parameter %s: %s", origin ? origin : "the StorageClass",
+                         key, inner);
+}
+
+/* Makes the quota, or finds the one an earlier attempt made (same mark, same size). A
+ * quota at the path that the driver did not make (any tenant's: one directory has one
+ * quota), or one of another size, is ALREADY_EXISTS. *created_id is the id of a quota
+ * this call made, else 0. */
+static bool ensure_quota(vms_client *c, const vms_quota_spec *spec, const char *volume, int64_t deadline,
+                         int64_t *created_id, vk_status *st) {
+    vms_error err;
+    vms_quota made = {0};
+    *created_id = 0;
+    if (vms_quota_create(c, spec, &made, deadline, &err)) {
+        *created_id = made.obj.id;
+        vms_object_free(&made.obj);
+        return true;
+    }
+    if (!vms_error_is_unique_violation(&err)) {
+        vms_fail(st, &err, "creating the quota of volume %s", volume);
+        return false;
+    }
+    vms_quota existing = {0};
+    vms_lookup found = vms_quota_find_by_path(c, spec->path, 0, &existing, deadline, &err);
+    if (found == VMS_FAILED) {
+        vms_fail(st, &err, "reading the existing quota of volume %s", volume);
+        return false;
+    }
+    bool ours = found == VMS_FOUND && existing.obj.name && strcmp(existing.obj.name, spec->name) == 0 &&
+                existing.obj.tenant_id == spec->tenant_id;
+    bool ok = ours && existing.hard_limit == spec->hard_limit;
+    if (found == VMS_FOUND && !ours) {
+        vk_status_set(st, VK_ALREADY_EXISTS,
+                      "volume %s: %s on %s already has a quota (\"%s\") that this driver did not make; pick another "
+                      "name or root_export",
+                      volume, spec->path, vms_client_endpoint(c), existing.obj.name ? existing.obj.name : "");
+    } else if (found == VMS_MISSING) {
+        vk_status_set(st, VK_ALREADY_EXISTS,
+                      "volume %s: the quota name \"%s\" is taken by another path on %s; make volume_name_fmt "
+                      "include {id}",
+                      volume, spec->name, vms_client_endpoint(c));
+    } else if (!ok) {
+        vk_status_set(st, VK_ALREADY_EXISTS,
+                      "volume %s exists with capacity %" PRId64 " bytes; %" PRId64 " bytes were requested", volume,
+                      existing.hard_limit, spec->hard_limit);
+    }
+    vms_object_free(&existing.obj);
+    return ok;
+}
+
+/* Makes the view, or accepts the one an earlier attempt made. */
+static bool ensure_view(vms_client *c, const vms_view_spec *spec, const char *volume, int64_t deadline,
+                        vk_status *st) {
+    vms_error err;
+    if (vms_view_create(c, spec, NULL, deadline, &err)) return true;
+    if (!vms_error_is_unique_violation(&err)) {
+        vms_fail(st, &err, "creating the view of volume %s", volume);
+        return false;
+    }
+    vms_view existing = {0};
+    vms_lookup found = vms_view_find_by_path(c, spec->path, spec->tenant_id, &existing, deadline, &err);
+    vms_object_free(&existing.obj);
+    if (found == VMS_FOUND) return true;
+    if (found == VMS_FAILED) {
+        vms_fail(st, &err, "reading the existing view of volume %s", volume);
+    } else {
+        vk_status_set(st, VK_ALREADY_EXISTS, "volume %s: VMS refused its view as a duplicate: %s", volume,
+                      err.message);
+    }
+    return false;
+}
+
+
+/* A new, empty volume's directory must not hold someone else's data: VMS makes the
+ * directory with the quota and has no create-if-absent, so a name that lands on an
+ * existing directory would hand its data to a PVC (and a later DeleteVolume would
+ * destroy it). Another quota on the path (another tenant's) or beneath it is the mark
+ * of such a directory; the quota this call just made on it is taken back (never one an
+ * earlier call made: that may be a live volume another owner has since nested into). */
+static bool refuse_foreign_contents(vms_client *c, const char *path, const char *volume, const char *own_name,
+                                    int64_t created_quota, int64_t deadline, vk_status *st) {
+    json_t *quotas = NULL;
+    vms_error err;
+    if (!vms_list(c, VMS_QUOTAS, VMS_FILTERS("path__startswith", path), deadline, &quotas, &err)) {
+        vms_fail(st, &err, "checking that %s holds no one else's data", path);
+        return false;
+    }
+    size_t len = strlen(path), i;
+    json_t *q;
+    const char *nested = NULL;
+    json_array_foreach(quotas, i, q) {
+        const char *p = json_string_value(json_object_get(q, "path"));
+        const char *name = json_string_value(json_object_get(q, "name"));
+        if (!p || strncmp(p, path, len) != 0) continue;
+        bool own = p[len] == '\0' && name && strcmp(name, own_name) == 0;
+        if ((p[len] == '\0' && !own) || p[len] == '/') {
+            nested = p;
+            break;
+        }
+    }
+    bool clean = nested == NULL;
+    if (!clean) {
+        vk_status_set(st, VK_ALREADY_EXISTS,
+                      "volume %s: %s on %s already holds another owner's data (a quota at %s that this driver did "
+                      "not make); use another name, or move that directory out of the root export",
+                      volume, path, vms_client_endpoint(c), nested ? nested : "?");
+        if (created_quota && vms_quota_delete(c, created_quota, deadline, &err) == VMS_FAILED) {
+            VK_LOG(VK_LOG_WARN, "cannot take back the quota just made on a foreign directory", "path", path,
+                   "error", err.message);
+        }
+    }
+    json_decref(quotas);
+    return clean;
+}
+
+
+void vast_volume_path(const char *root_export, const char *name, char *out, size_t size) {
+    char dir[96], root[VAST_PATH_MAX];
+    vk_volume_dir_name(name, dir, sizeof dir);
+    /* one spelling per directory: "/k8s/" and "/k8s" are the same root */
+    if (!vast_path_normalize(root_export, root, sizeof root)) snprintf(root, sizeof root, "%s", root_export);
+    snprintf(out, size, "%s/%s", strcmp(root, "/") == 0 ? "" : root, dir);
+}
+
+vk_code vast_volume_create(vast_ctx *ctx, vms_client *c, const vast_volume_spec *spec,
+                                        int64_t deadline, vast_volume_result *out, vk_status *st) {
+    const vast_volume_params *p = spec->params;
+    memset(out, 0, sizeof *out);
+    char root[VAST_PATH_MAX];
+    if (!vast_root_export_resolve(ctx, p->root_export, root, sizeof root, st)) return st->code;
+    vms_policy_ref policy;
+    int64_t qos_id = p->qos_policy_id;
+    if (!vms_clusters_view_policy(ctx->clusters, c, p->view_policy, deadline, &policy, st)) {
+        return vast_bad_reference(st, spec->params_origin, "view_policy");
+    }
+    if (p->qos_policy && !vms_clusters_qos_policy(ctx->clusters, c, p->qos_policy, deadline, &qos_id, st)) {
+        return vast_bad_reference(st, spec->qos_origin ? spec->qos_origin : spec->params_origin, "qos_policy");
+    }
+    if (p->vip_pool_name) {
+        json_t *pool = NULL;
+        if (!vms_clusters_vip_pool(ctx->clusters, c, p->vip_pool_name, deadline, &pool, st)) {
+            return vast_bad_reference(st, spec->params_origin, "vip_pool_name");
+        }
+        vms_vip_pool_ranges(pool, out->vip_ranges, sizeof out->vip_ranges);
+        json_decref(pool);
+    }
+    const vast_content_source *source = spec->source.kind != VAST_SOURCE_NONE ? &spec->source : NULL;
+    out->snapshot_view = source && source->kind == VAST_SOURCE_SNAPSHOT && spec->read_only;
+    out->tenant_id = policy.tenant_id;
+    vast_volume_path(root, spec->name, out->path, sizeof out->path);
+    vk_code code;
+    const char *cluster = p->cluster_name ? p->cluster_name : "";
+    if (out->snapshot_view) {
+        /* read-only restore: serve the snapshot directory itself, nothing to create */
+        char view_path[VAST_PATH_MAX];
+        int64_t view_tenant = out->tenant_id;
+        code = vast_snapshot_view_path(ctx, spec->secrets, cluster, source->id, deadline, view_path,
+                                      sizeof view_path,
+                                      &view_tenant, st);
+        if (code != VK_OK) return code;
+        if (vast_volume_id_format(cluster, view_tenant, view_path, out->volume_id, sizeof out->volume_id)) {
+            snprintf(out->path, sizeof out->path, "%s", view_path);
+            out->tenant_id = view_tenant;
+            return VK_OK;
+        }
+        /* a snapshot path too long for an id: fall back to a copy of it, like a
+         * read-write restore */
+        out->snapshot_view = false;
+    }
+    if (!vast_volume_id_format(cluster, out->tenant_id, out->path, out->volume_id, sizeof out->volume_id)) {
+        return vk_status_set(st, VK_INVALID_ARGUMENT,
+                             "the volume id for %s would exceed %d bytes; use a shorter root_export", out->path,
+                             VAST_ID_MAX);
+    }
+    if (source && (code = vast_clone_into(ctx, c, source, spec->secrets, cluster, out->path, out->tenant_id, deadline, st)) !=
+                      VK_OK) {
+        return code;
+    }
+    char base_name[256], quota_name[VAST_NAME_MAX + 1], err_text[256];
+    if (!vk_name_format(spec->name_format, spec->meta_name, spec->meta_namespace, spec->name, base_name,
+                         sizeof base_name, err_text, sizeof err_text)) {
+        return vk_status_set(st, VK_INVALID_ARGUMENT, "volume name format: %s", err_text);
+    }
+    /* the mark is what later proves the volume is this driver's (vk/vast_owner.h) */
+    vast_owner_name(VAST_OWNED_VOLUME, out->tenant_id, out->path, base_name, quota_name, sizeof quota_name);
+    vms_quota_spec quota = {.name = quota_name, .path = out->path, .tenant_id = out->tenant_id,
+                            .hard_limit = spec->size, .create_dir = source == NULL};
+    int64_t created_quota;
+    if (!ensure_quota(c, &quota, spec->name, deadline, &created_quota, st) ||
+        (!source && !refuse_foreign_contents(c, out->path, spec->name, quota_name, created_quota, deadline, st)) ||
+        vk_fault_point("controller.create.after_quota", st)) {
+        return st->code;
+    }
+    const char *protocols[] = {vast_nfs_protocol(p->mount_options), NULL};
+    vms_view_spec view = {.path = out->path, .policy_id = policy.id, .protocols = protocols,
+                          .tenant_id = out->tenant_id, .qos_policy_id = qos_id};
+    if (!ensure_view(c, &view, spec->name, deadline, st) || vk_fault_point("controller.create.after_view", st)) {
+        return st->code;
+    }
+    return VK_OK;
+}

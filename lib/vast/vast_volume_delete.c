@@ -1,0 +1,187 @@
+/* Removing a volume: its clone stream, view, data and quota, each step done when it is
+ * already gone, so a retry after a crash anywhere finishes the job. */
+#include "vk/vast.h"
+
+#include "vk/deadline.h"
+#include "vk/fault.h"
+#include "vk/log.h"
+#include "vk/names.h"
+#include "vk/vms_list.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+/* Removes the clone stream that filled (or is still filling) this volume. An unfinished
+ * one (the PVC was deleted mid-restore) is stopped and removed with the partial copy it
+ * wrote, and the temporary snapshot a volume-to-volume clone copied from goes too. */
+static bool remove_clone_stream(vms_client *c, const char *path, int64_t deadline, vk_status *st) {
+    char name[64];
+    vk_clone_stream_name(path, name, sizeof name);
+    vms_snapstream stream = {0};
+    vms_error err;
+    vms_lookup found = vms_snapstream_find(c, VMS_FILTERS("name", name), &stream, deadline, &err);
+    bool ok = found != VMS_FAILED;
+    if (found == VMS_FOUND) {
+        bool unfinished = strcmp(stream.state, "FINISHED") != 0;
+        if (unfinished && strcmp(stream.state, "STOPPED") != 0) ok = vms_snapstream_stop(c, stream.obj.id, deadline, &err);
+        ok = ok && vms_snapstream_delete(c, stream.obj.id, unfinished, deadline, &err) != VMS_FAILED;
+        char temp[64];
+        vk_clone_snapshot_name(path, temp, sizeof temp);
+        vms_snapshot snap = {0};
+        vms_lookup has_temp = ok ? vms_snapshot_find(c, VMS_FILTERS("name", temp), &snap, deadline, &err) : VMS_MISSING;
+        ok = ok && has_temp != VMS_FAILED;
+        if (has_temp == VMS_FOUND) ok = vms_snapshot_delete(c, snap.obj.id, deadline, &err) != VMS_FAILED;
+        vms_object_free(&snap.obj);
+    }
+    if (!ok) vms_fail(st, &err, "removing clone stream %s", name);
+    vms_object_free(&stream.obj);
+    return ok;
+}
+
+/* VAST's trash API refuses a directory with snapshots, and deleting them with the
+ * volume would destroy VolumeSnapshots the user still has: refuse, naming them. */
+static bool refuse_if_snapshots(vms_client *c, const char *path, int64_t tenant_id, int64_t deadline,
+                                vk_status *st) {
+    char snap_path[VAST_PATH_MAX + 2], tenant[24];
+    snprintf(snap_path, sizeof snap_path, "%s/", path);
+    snprintf(tenant, sizeof tenant, "%" PRId64, tenant_id);
+    json_t *snaps = NULL;
+    vms_error err;
+    if (!vms_list(c, VMS_SNAPSHOTS, VMS_FILTERS("path", snap_path, "tenant_id", tenant), deadline, &snaps, &err)) {
+        vms_fail(st, &err, "listing the snapshots of %s", path);
+        return false;
+    }
+    size_t n = json_array_size(snaps);
+    if (n > 0) {
+        char names[512] = "";
+        size_t used = 0;
+        for (size_t i = 0; i < n && i < 5; i++) {
+            const char *name = json_string_value(json_object_get(json_array_get(snaps, i), "name"));
+            used += (size_t)snprintf(names + used, sizeof names - used, "%s%s", i ? ", " : "", name ? name : "?");
+            if (used >= sizeof names) break;
+        }
+        vk_status_set(st, VK_FAILED_PRECONDITION,
+                      "%s still has %zu snapshot(s) on VAST (%s%s); delete its VolumeSnapshots first", path, n, names,
+                      n > 5 ? ", ..." : "");
+    }
+    json_decref(snaps);
+    return n == 0;
+}
+
+static bool delete_view(vms_client *c, const char *path, int64_t tenant_id, int64_t deadline, vk_status *st) {
+    vms_view view = {0};
+    vms_error err;
+    vms_lookup found = vms_view_find_by_path(c, path, tenant_id, &view, deadline, &err);
+    if (found == VMS_FOUND) found = vms_view_delete(c, view.obj.id, deadline, &err);
+    vms_object_free(&view.obj);
+    if (found == VMS_FAILED) vms_fail(st, &err, "deleting the view of %s", path);
+    return found != VMS_FAILED;
+}
+
+static bool delete_data(vast_ctx *ctx, vms_client *c, const char *path, int64_t tenant_id, int64_t deadline,
+                        vk_status *st) {
+    vms_version version;
+    if (!vms_clusters_version(ctx->clusters, c, deadline, &version, st)) return false;
+    if (!vms_version_at_least(&version, 4, 7, 0)) {
+        vk_status_set(st, VK_FAILED_PRECONDITION,
+                      "VAST %s has no trash API (4.7 or newer needed) to delete %s; upgrade VAST or delete the "
+                      "directory by hand",
+                      version.sys_version, path);
+        return false;
+    }
+    vms_error err;
+    if (vms_folder_delete(c, path, tenant_id, deadline, &err) == VMS_FAILED) {
+        vms_fail(st, &err, "deleting the data of %s", path);
+        return false;
+    }
+    return true;
+}
+
+/* The volume's quota, and whether other volumes' quotas live beneath its path: one
+ * listing by path prefix answers both. */
+static vms_lookup find_own_quota(vms_client *c, const char *path, int64_t tenant_id, int64_t deadline,
+                                 vms_quota *quota, char *nested, size_t nested_size, vk_status *st) {
+    char tenant[24];
+    snprintf(tenant, sizeof tenant, "%" PRId64, tenant_id);
+    json_t *quotas = NULL;
+    vms_error err;
+    if (!vms_list(c, VMS_QUOTAS, VMS_FILTERS("path__startswith", path, "tenant_id", tenant), deadline, &quotas,
+                  &err)) {
+        vms_fail(st, &err, "listing the quotas under %s", path);
+        return VMS_FAILED;
+    }
+    vms_lookup found = VMS_MISSING;
+    size_t len = strlen(path), i;
+    json_t *item;
+    nested[0] = '\0';
+    json_array_foreach(quotas, i, item) {
+        const char *p = json_string_value(json_object_get(item, "path"));
+        if (!p || strncmp(p, path, len) != 0) continue;
+        if (p[len] == '\0' && found == VMS_MISSING) {
+            vms_quota_from_json(item, quota);
+            found = VMS_FOUND;
+        } else if (p[len] == '/' && !nested[0]) {
+            snprintf(nested, nested_size, "%s", p);
+        }
+    }
+    json_decref(quotas);
+    return found;
+}
+
+/* A quota this driver made (its mark), or the vendor driver's own volume quota. */
+static bool quota_is_ours(const vast_ctx *ctx, const vms_quota *quota, int64_t tenant_id) {
+    const char *dir = strrchr(quota->path, '/');
+    return (quota->obj.tenant_id == tenant_id &&
+            vast_owner_name_is_ours(VAST_OWNED_VOLUME, tenant_id, quota->path, quota->obj.name)) ||
+           (dir && vast_vendor_volume_is_ours(ctx->roots, dir + 1, quota->path, quota->obj.name));
+}
+
+vk_code vast_volume_delete(vast_ctx *ctx, vms_client *c, const char *path, int64_t tenant_id,
+                                        int64_t deadline, vk_status *st) {
+    /* The driver's quota is what makes a path a volume of this driver. Without one
+     * nothing is deleted: an id naming another directory (an administrator's, a parent
+     * of volumes, a path outside the root exports) never takes data with it. The quota
+     * also goes last, so its absence after a crash means the deletion had finished. */
+    if (vast_path_classify(ctx->roots, path) != VAST_PATH_VOLUME) {
+        VK_LOG(VK_LOG_WARN, "not a volume path of this driver: nothing deleted", "path", path);
+        return VK_OK;
+    }
+    vms_quota quota = {0};
+    char nested[VAST_PATH_MAX];
+    vms_lookup found = find_own_quota(c, path, tenant_id, deadline, &quota, nested, sizeof nested, st);
+    if (found == VMS_FAILED) return st->code;
+    if (found == VMS_FOUND && !quota_is_ours(ctx, &quota, tenant_id)) {
+        VK_LOG(VK_LOG_WARN, "the quota at the path is not this driver's: nothing deleted", "path", path, "quota",
+               quota.obj.name);
+        vms_object_free(&quota.obj);
+        return VK_OK;
+    }
+    /* a restore still copying has no quota yet: its stream (named from the path, made
+     * only by this driver) and partial copy go first */
+    if (!remove_clone_stream(c, path, deadline, st)) {
+        vms_object_free(&quota.obj);
+        return st->code;
+    }
+    if (found == VMS_MISSING) {
+        VK_LOG(VK_LOG_INFO, "no quota at the volume's path: nothing to delete", "path", path);
+        return VK_OK;
+    }
+    int64_t quota_id = quota.obj.id;
+    vms_object_free(&quota.obj);
+    if (nested[0]) {
+        return vk_status_set(st, VK_FAILED_PRECONDITION,
+                             "%s holds another quota (at %s); refusing to delete its data", path, nested);
+    }
+    /* Then: refuse while snapshots exist; the view (stop serving), the data, and last the
+     * quota. A crash between steps leaves a state the same sequence finishes. */
+    vms_error err;
+    bool ok = refuse_if_snapshots(c, path, tenant_id, deadline, st) &&
+              delete_view(c, path, tenant_id, deadline, st) && !vk_fault_point("controller.delete.after_view", st) &&
+              delete_data(ctx, c, path, tenant_id, deadline, st) && !vk_fault_point("controller.delete.after_data", st);
+    if (ok && vms_quota_delete(c, quota_id, deadline, &err) == VMS_FAILED) {
+        vms_fail(st, &err, "deleting the quota of %s", path);
+        ok = false;
+    }
+    return ok ? VK_OK : st->code;
+}
