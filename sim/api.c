@@ -19,6 +19,7 @@
 /* Releases where VMS gained an endpoint; older --sys-version answers 404 there. */
 #define VERSION_CLONES 4006000       /* snapshots/{id}/clone/ */
 #define VERSION_DELETE_FOLDER 4007000 /* folders/delete_folder/ */
+#define VERSION_PLUGINS_USAGE 5002000 /* plugins/usage/ */
 
 static const char *const api_versions[] = {"v1", "v2", "v3", "v4", "v5", "latest", NULL};
 
@@ -95,6 +96,10 @@ static int route_collection(sim_request *req, sim_response *resp) {
     if (req->n_segments == 2 && strcmp(name, "folders") == 0 && strcmp(req->segments[1], "delete_folder") == 0) {
         if (req->ctx->cfg.sys_version_code < VERSION_DELETE_FOLDER) return sim_reply_not_found(resp);
         return is_method(req, "DELETE") ? folders_delete(req, resp) : method_not_allowed(req, resp);
+    }
+    if (req->n_segments == 2 && strcmp(name, "plugins") == 0 && strcmp(req->segments[1], "usage") == 0) {
+        if (req->ctx->cfg.sys_version_code < VERSION_PLUGINS_USAGE) return sim_reply_not_found(resp);
+        return is_method(req, "POST") ? plugins_usage_report(req, resp) : method_not_allowed(req, resp);
     }
     const sim_collection *coll = collection_find(name);
     if (!coll) return sim_reply_not_found(resp);

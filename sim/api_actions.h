@@ -17,6 +17,8 @@ int streams_stop(sim_request *req, json_t *obj, sim_response *resp);
 /* POST and DELETE users/{id}/access_keys/ */
 int users_add_access_key(sim_request *req, json_t *obj, sim_response *resp);
 int users_remove_access_key(sim_request *req, json_t *obj, sim_response *resp);
+/* POST plugins/usage/: a client's usage report (VMS >= 5.2), accepted and not kept */
+int plugins_usage_report(sim_request *req, sim_response *resp);
 /* PATCH apitokens/{id}/revoke/ */
 int apitokens_revoke(sim_request *req, json_t *obj, sim_response *resp);
 

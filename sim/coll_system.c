@@ -1,6 +1,8 @@
-/* The read-only system collections computed on the fly: versions/ and clusters/. */
+/* The read-only system collections computed on the fly, versions/ and clusters/, and
+ * the plugins/usage/ report clients send after login. */
 #include <stdio.h>
 
+#include "api_actions.h"
 #include "collections.h"
 #include "safepath.h"
 #include "store.h"
@@ -55,3 +57,14 @@ const sim_collection coll_clusters = {
     .name = "clusters",
     .virtual_list = clusters_list,
 };
+
+/* VMS 5.2+ clients (vast-csi among them) report who they are right after login. The
+ * report only feeds VAST's telemetry, so nothing is stored: /_sim/stats counts it
+ * ("POST plugins/usage/"), which is all a test needs to see that it was sent. The
+ * answer is the accepted report, as a DRF create returns the data it took. */
+int plugins_usage_report(sim_request *req, sim_response *resp) {
+    if (req->body && !json_is_object(req->body))
+        return sim_reply(resp, 400, json_pack("{s:[s]}", "non_field_errors",
+                                              "Invalid data. Expected a dictionary, but got a different type."));
+    return sim_ok(resp, 201, req->body ? json_incref(req->body) : json_object());
+}
