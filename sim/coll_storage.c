@@ -9,6 +9,7 @@
 #include "collections.h"
 #include "safepath.h"
 #include "store.h"
+#include "support.h"
 
 /* Usage of the directory a view or quota covers; zero when it is gone. */
 static fsops_usage usage_of(sim_request *req, json_t *obj) {
@@ -33,10 +34,10 @@ static bool has_protocol(json_t *obj, const char *protocol) {
 /* ---- views ---- */
 
 /* "name" (id N) of a tenant, for messages; a tenant that is gone shows as its id. */
-static void tenant_label(sim_ctx *ctx, json_int_t id, char *out, size_t size) {
+static char *tenant_label(sim_ctx *ctx, json_int_t id) {
     const char *name = coll_name_of(ctx, "tenants", id);
-    if (name) snprintf(out, size, "\"%s\" (id %" JSON_INTEGER_FORMAT ")", name, id);
-    else snprintf(out, size, "id %" JSON_INTEGER_FORMAT, id);
+    if (name) return sim_printf("\"%s\" (id %" JSON_INTEGER_FORMAT ")", name, id);
+    return sim_printf("id %" JSON_INTEGER_FORMAT, id);
 }
 
 /* VMS refuses a view whose policy belongs to another tenant: the policy decides who may
@@ -51,14 +52,16 @@ static int view_policy_in_tenant(sim_request *req, json_t *obj, json_t *old, sim
     json_t *policy_tenant = json_object_get(policy, "tenant_id");
     if (!json_is_integer(view_tenant) || !json_is_integer(policy_tenant) || json_equal(view_tenant, policy_tenant))
         return 0;
-    char mine[320], theirs[320];
-    tenant_label(req->ctx, json_integer_value(view_tenant), mine, sizeof mine);
-    tenant_label(req->ctx, json_integer_value(policy_tenant), theirs, sizeof theirs);
+    char *mine = tenant_label(req->ctx, json_integer_value(view_tenant));
+    char *theirs = tenant_label(req->ctx, json_integer_value(policy_tenant));
     const char *policy_name = json_string_value(json_object_get(policy, "name"));
-    return sim_reply_field_error(resp, "policy_id",
-                                 "View policy \"%s\" (id %" JSON_INTEGER_FORMAT ") belongs to tenant %s, "
-                                 "not to the view's tenant %s.",
-                                 policy_name ? policy_name : "", json_integer_value(policy_id), theirs, mine);
+    sim_reply_field_error(resp, "policy_id",
+                          "View policy \"%s\" (id %" JSON_INTEGER_FORMAT ") belongs to tenant %s, not to the "
+                          "view's tenant %s.",
+                          policy_name ? policy_name : "", json_integer_value(policy_id), theirs, mine);
+    free(mine);
+    free(theirs);
+    return -1;
 }
 
 static int view_validate(sim_request *req, json_t *obj, json_t *old, sim_response *resp) {
