@@ -9,6 +9,7 @@
 #include "driver.h"
 #include "csi_map.h"
 #include "vk/vast.h"
+#include "volume_context.h"
 #include "vk/vast_params.h"
 #include "vk/vast_id.h"
 
@@ -31,8 +32,6 @@ vk_code csi_delete_snapshot(vk_rpc_call *call, const ProtobufCMessage *req, Prot
 vk_code csi_list_snapshots(vk_rpc_call *call, const ProtobufCMessage *req, ProtobufCMessage **resp);
 vk_code csi_get_snapshot(vk_rpc_call *call, const ProtobufCMessage *req, ProtobufCMessage **resp);
 
-/* The volume context CreateVolume returns, as map entries in the call's arena. */
-void **csi_volume_context(vk_rpc_call *call, const vast_volume_params *p, const vast_volume_result *v, size_t *n);
 
 /* ---- helpers (controller.c) ---- */
 
@@ -47,9 +46,6 @@ bool csi_capabilities_read_only(Csi__V1__VolumeCapability *const *caps, size_t n
  * missing field. No source is kind VAST_SOURCE_NONE. */
 bool csi_content_source(const Csi__V1__VolumeContentSource *in, vast_content_source *out, vk_status *st);
 
-/* Builds a map<string,string> response field from key/value pairs in the call's arena.
- * desc is the map entry's descriptor; NULL values are left out. */
-void **csi_build_map(vk_rpc_call *call, const ProtobufCMessageDescriptor *desc, size_t *n, const char *const *kv);
 
 /* "2026-11-21T10:00:00Z" (VMS's ISO times) -> Timestamp in the call's arena; NULL if
  * unreadable. */

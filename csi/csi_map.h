@@ -6,6 +6,7 @@
 #define VK_CSI_MAP_H
 
 #include "csi.pb-c.h"
+#include "vk/rpc_server.h"
 #include "vk/strmap.h"
 
 #include <stddef.h>
@@ -20,5 +21,9 @@ _Static_assert(offsetof(csi_string_entry, value) == offsetof(csi_string_entry, k
 
 /* The map field `field` of a request message. */
 #define CSI_MAP(msg, field) CSI_ENTRIES((msg)->field, (msg)->n_##field)
+
+/* Builds a map<string,string> response field from key/value pairs in the call's arena.
+ * desc is the map entry's descriptor; NULL values are left out. */
+void **csi_build_map(vk_rpc_call *call, const ProtobufCMessageDescriptor *desc, size_t *n, const char *const *kv);
 
 #endif

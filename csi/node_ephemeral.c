@@ -1,6 +1,8 @@
 #include "node_ephemeral.h"
 
-#include "controller.h"
+#include "ephemeral_record.h"
+
+#include "volume_context.h"
 #include "ephemeral_config.h"
 #include "mounter.h"
 #include "vk/names.h"
@@ -23,29 +25,6 @@
 bool csi_node_is_ephemeral(vk_strmap context) {
     const char *flag = vk_strmap_get(context, "csi.storage.k8s.io/ephemeral");
     return flag && strcmp(flag, "true") == 0;
-}
-
-static void record_path(const csi_driver *d, const char *volume_id, char *out, size_t size) {
-    snprintf(out, size, "%s/ephemeral-%016" PRIx64 ".json", d->options.state_dir, vk_name_hash(volume_id));
-}
-
-/* Writes the record atomically (temp file, fsync, rename), readable by root only: it
- * may hold the node-publish secret needed to delete the volume later. */
-static bool write_record(const csi_driver *d, const char *volume_id, json_t *record, vk_status *st) {
-    char path[1200], tmp[1300];
-    record_path(d, volume_id, path, sizeof path);
-    snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    mkdir(d->options.state_dir, 0700);
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    bool ok = fd >= 0 && json_dumpfd(record, fd, JSON_COMPACT) == 0 && fsync(fd) == 0;
-    if (fd >= 0) close(fd);
-    ok = ok && rename(tmp, path) == 0;
-    if (!ok) {
-        vk_status_set(st, VK_INTERNAL, "cannot record ephemeral volume %s in %s: %s", volume_id,
-                      d->options.state_dir, strerror(errno));
-        unlink(tmp);
-    }
-    return ok;
 }
 
 /* The node-publish secret as a map the cluster code reads. */
@@ -184,7 +163,7 @@ vk_code csi_node_publish_ephemeral(csi_driver *d, vk_rpc_call *call,
                                "target", req->target_path, "tenant_id", (json_int_t)0, "view_policy", p.view_policy,
                                "cluster_name", p.cluster_name ? p.cluster_name : "", "secrets",
                                secrets_json(CSI_MAP(req, secrets)));
-    if (!write_record(d, req->volume_id, record, st)) {
+    if (!csi_ephemeral_record_write(d, req->volume_id, record, st)) {
         json_decref(record);
         vms_client_free(c);
         return st->code;
@@ -205,7 +184,7 @@ vk_code csi_node_publish_ephemeral(csi_driver *d, vk_rpc_call *call,
     vms_client_free(c);
     if (code == VK_OK) {
         json_object_set_new(record, "tenant_id", json_integer(v.tenant_id));
-        if (!write_record(d, req->volume_id, record, st)) code = st->code;
+        if (!csi_ephemeral_record_write(d, req->volume_id, record, st)) code = st->code;
     }
     json_decref(record);
     if (code != VK_OK) return code;
@@ -231,7 +210,7 @@ vk_code csi_node_publish_ephemeral(csi_driver *d, vk_rpc_call *call,
 vk_code csi_node_forget_ephemeral(csi_driver *d, const char *volume_id, const char *target_path,
                                            int64_t deadline, vk_status *st) {
     char path[1200];
-    record_path(d, volume_id, path, sizeof path);
+    csi_ephemeral_record_path(d, volume_id, path, sizeof path);
     json_error_t jerr;
     json_t *record = json_load_file(path, 0, &jerr);
     if (!record) return VK_OK; /* not an ephemeral volume of this node */
@@ -292,24 +271,4 @@ vk_code csi_node_forget_ephemeral(csi_driver *d, const char *volume_id, const ch
         VK_LOG(VK_LOG_INFO, "ephemeral volume deleted", "volume", volume_id);
     }
     return code;
-}
-
-/* A field of the volume's record; false when there is no record or no such field. */
-static bool record_field(const csi_driver *d, const char *volume_id, const char *field, char *out, size_t size) {
-    char file[1200];
-    record_path(d, volume_id, file, sizeof file);
-    json_error_t jerr;
-    json_t *record = json_load_file(file, 0, &jerr);
-    const char *p = record ? json_string_value(json_object_get(record, field)) : NULL;
-    if (p) snprintf(out, size, "%s", p);
-    json_decref(record);
-    return p != NULL;
-}
-
-bool csi_node_ephemeral_path(const csi_driver *d, const char *volume_id, char *path, size_t size) {
-    return record_field(d, volume_id, "path", path, size);
-}
-
-bool csi_node_ephemeral_target(const csi_driver *d, const char *volume_id, char *target, size_t size) {
-    return record_field(d, volume_id, "target", target, size);
 }

@@ -8,6 +8,7 @@
 #define VK_CSI_NODE_EPHEMERAL_H
 
 #include "driver.h"
+#include "ephemeral_record.h"
 
 #include "csi.pb-c.h"
 
@@ -39,10 +40,6 @@ vk_code csi_node_publish_ephemeral(csi_driver *driver, vk_rpc_call *call,
 vk_code csi_node_forget_ephemeral(csi_driver *driver, const char *volume_id, const char *target_path,
                                            int64_t deadline, vk_status *st);
 
-/* The VAST path of an inline ephemeral volume this node made; false if it made none. */
-bool csi_node_ephemeral_path(const csi_driver *driver, const char *volume_id, char *path, size_t size);
 
-/* The target an inline ephemeral volume this node made was published at. */
-bool csi_node_ephemeral_target(const csi_driver *driver, const char *volume_id, char *target, size_t size);
 
 #endif

@@ -1,7 +1,7 @@
 /* Proof of ownership before unmount and removal: see node_own.h. */
 #include "node_own.h"
 
-#include "node_ephemeral.h"
+#include "ephemeral_record.h"
 
 #include "vk/log.h"
 
