@@ -52,69 +52,18 @@ vk_code csi_create_snapshot(vk_rpc_call *call, const ProtobufCMessage *request, 
     if (!vast_snapshot_params_parse(CSI_MAP(req, parameters), &p, &st)) {
         return vk_rpc_fail(call, st.code, "CreateSnapshot %s: %s", req->name, st.message);
     }
-    char base_name[256], vast_name[VAST_NAME_MAX + 1], err_text[256];
-    if (!vk_name_format(p.snapshot_name_fmt, p.snapshot_name, p.snapshot_namespace, req->name, base_name,
-                         sizeof base_name, err_text, sizeof err_text)) {
-        return vk_rpc_fail(call, VK_INVALID_ARGUMENT, "CreateSnapshot %s: snapshot_name_fmt: %s", req->name,
-                           err_text);
-    }
-    vk_name_snapshot_safe(base_name);
-    if (strlen(base_name) > VAST_NAME_MAX - VAST_MARK_LEN) {
-        /* keep long names apart: the cut part lives on in a hash */
-        vk_name_shorten(base_name, VAST_NAME_MAX - VAST_MARK_LEN);
-    }
-    /* The mark (vk/vast_owner.h) proves the snapshot is this driver's. It depends on the
-     * name alone, so a second CreateSnapshot of this name for another volume meets
-     * VAST's uniqueness and is told apart below. */
-    vast_owner_name(VAST_OWNED_SNAPSHOT, 0, NULL, base_name, vast_name, sizeof vast_name);
-
-    int64_t deadline = csi_call_deadline(driver, call);
-    char lock_key[300];
-    snprintf(lock_key, sizeof lock_key, "snap:%s", vast_name);
-    if (!vk_keylock_acquire(driver->vast.locks, lock_key, deadline)) {
-        return vk_rpc_fail(call, VK_ABORTED, "CreateSnapshot %s: another operation on it is in progress",
-                           req->name);
-    }
-    vast_volume_target t;
-    vms_snapshot snap = {0};
-    vms_error err;
-    /* the source must be proven this driver's: a snapshot of a foreign directory would
-     * let a restore copy data into a PVC that its owner never gave */
-    vk_code code = vast_volume_target_open(&driver->vast, req->source_volume_id, CSI_MAP(req, secrets), deadline,
-                                                   &t, &st);
-    if (code == VK_OK && vast_volume_is_snapshot_view(&t.ref)) {
-        code = vk_status_set(&st, VK_INVALID_ARGUMENT, "a read-only restore cannot be snapshotted again");
-    }
-    char snap_path[VAST_PATH_MAX + 2];
-    if (code == VK_OK) {
-        snprintf(snap_path, sizeof snap_path, "%s/", t.path);
-        vms_snapshot_spec spec = {.name = vast_name, .path = snap_path, .tenant_id = t.tenant_id};
-        if (!vms_snapshot_create(t.client, &spec, &snap, deadline, &err)) {
-            if (!vms_error_is_unique_violation(&err)) {
-                code = vms_fail(&st, &err, "creating snapshot %s of %s", vast_name, t.path);
-            } else if (vms_snapshot_find(t.client, VMS_FILTERS("name", vast_name), &snap, deadline, &err) !=
-                       VMS_FOUND) {
-                code = vms_fail(&st, &err, "reading existing snapshot %s", vast_name);
-            } else if (strcmp(snap.path, snap_path) != 0) {
-                code = vk_status_set(&st, VK_ALREADY_EXISTS,
-                                     "snapshot %s already exists for another volume (%s)", vast_name, snap.path);
-            }
-        }
-    }
-    if (code == VK_OK && vk_fault_point("controller.snapshot.after_create", &st)) code = st.code;
+    vast_snapshot_spec spec = {.name = req->name, .params = &p, .source_volume_id = req->source_volume_id,
+                               .secrets = CSI_MAP(req, secrets)};
+    vast_snapshot_result made;
+    vk_code code = vast_snapshot_create(&driver->vast, &spec, csi_call_deadline(driver, call), &made, &st);
     if (code == VK_OK) {
         Csi__V1__CreateSnapshotResponse *r = vk_rpc_new_message(call, &csi__v1__create_snapshot_response__descriptor);
-        /* size_bytes becomes the VolumeSnapshot's restoreSize, the least a restored PVC
-         * may ask for: the source's capacity (its data when it has no limit) */
-        int64_t size = t.quota.hard_limit > 0 ? t.quota.hard_limit : t.quota.used_capacity;
-        r->snapshot = csi_snapshot_message(call, t.ref.cluster, &snap, size);
-        if (t.ref.legacy) r->snapshot->source_volume_id = vk_rpc_strdup(call, req->source_volume_id);
+        r->snapshot = csi_snapshot_message(call, made.cluster, &made.snap, made.size_bytes);
+        if (made.vendor_source) r->snapshot->source_volume_id = vk_rpc_strdup(call, req->source_volume_id);
         *response = &r->base;
         VK_LOG(VK_LOG_INFO, "snapshot ready", "snapshot", r->snapshot->snapshot_id, "volume", req->source_volume_id);
     }
-    vms_object_free(&snap.obj);
-    vast_volume_target_close(&t);
-    vk_keylock_release(driver->vast.locks, lock_key);
+    vast_snapshot_result_free(&made);
     if (code != VK_OK) return vk_rpc_fail(call, code, "CreateSnapshot %s: %s", req->name, st.message);
     return VK_OK;
 }
@@ -125,22 +74,8 @@ vk_code csi_delete_snapshot(vk_rpc_call *call, const ProtobufCMessage *request, 
     vk_status st;
     if (!*req->snapshot_id) return vk_rpc_fail(call, VK_INVALID_ARGUMENT, "DeleteSnapshot: snapshot_id is required");
     *response = vk_rpc_new_message(call, &csi__v1__delete_snapshot_response__descriptor);
-    int64_t deadline = csi_call_deadline(driver, call);
-    vast_snapshot_target t;
-    vk_code code = vast_snapshot_target_open(&driver->vast, req->snapshot_id, CSI_MAP(req, secrets), deadline, &t, &st);
-    if (code == VK_NOT_FOUND) {
-        /* not this driver's, or gone: no snapshot of ours has this id. Unless the id's
-         * cluster is out of reach, when nobody can tell. */
-        code = t.unreachable ? (st.code = VK_FAILED_PRECONDITION) : VK_OK;
-    } else if (code == VK_OK) {
-        vms_error err;
-        vms_lookup done = vms_snapshot_delete(t.client, t.snap.obj.id, deadline, &err);
-        if (done == VMS_FAILED) {
-            code = vms_fail(&st, &err, "deleting snapshot %" PRId64, t.snap.obj.id);
-            if (err.http_status == 409) code = st.code = VK_FAILED_PRECONDITION;
-        }
-    }
-    vast_snapshot_target_close(&t);
+    vk_code code = vast_snapshot_delete(&driver->vast, req->snapshot_id, CSI_MAP(req, secrets),
+                                        csi_call_deadline(driver, call), &st);
     if (code != VK_OK) return vk_rpc_fail(call, code, "DeleteSnapshot %s: %s", req->snapshot_id, st.message);
     return VK_OK;
 }

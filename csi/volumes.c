@@ -156,41 +156,6 @@ vk_code csi_delete_volume(vk_rpc_call *call, const ProtobufCMessage *request, Pr
 
 /* ---------- operations on an existing volume ---------- */
 
-/* Opens the volume named by id under its lock; on failure fills st (NOT_FOUND for an
- * unknown id). The caller closes the target and releases lock_key. */
-static vk_code open_locked(csi_driver *driver, const char *id, vk_strmap secrets, int64_t deadline,
-                                    vast_volume_target *t, char *lock_key, size_t lock_size, vk_status *st) {
-    vast_volume_ref ref;
-    if (!vast_volume_id_parse(id, &ref)) {
-        memset(t, 0, sizeof *t);
-        lock_key[0] = '\0';
-        return vk_status_set(st, VK_NOT_FOUND, "volume %s does not exist: not an id of this driver", id);
-    }
-    snprintf(lock_key, lock_size, "vol:%s", ref.legacy ? ref.legacy_name : ref.path);
-    if (!vk_keylock_acquire(driver->vast.locks, lock_key, deadline)) {
-        memset(t, 0, sizeof *t);
-        lock_key[0] = '\0';
-        return vk_status_set(st, VK_ABORTED, "another operation on volume %s is in progress", id);
-    }
-    return vast_volume_target_open(&driver->vast, id, secrets, deadline, t, st);
-}
-
-static void close_locked(csi_driver *driver, vast_volume_target *t, const char *lock_key) {
-    vast_volume_target_close(t);
-    if (lock_key[0]) vk_keylock_release(driver->vast.locks, lock_key);
-}
-
-/* The volume's quota, as the open read (and proved) it: a reference of the caller's. */
-static vk_code find_quota(const vast_volume_target *t, int64_t deadline, vms_quota *quota, vk_status *st) {
-    (void)deadline;
-    if (!t->quota.obj.raw) {
-        return vk_status_set(st, VK_NOT_FOUND, "volume %s does not exist on VAST cluster %s (no quota)",
-                             t->path, vms_client_endpoint(t->client));
-    }
-    vms_quota_from_json(t->quota.obj.raw, quota);
-    return VK_OK;
-}
-
 vk_code csi_expand_volume(vk_rpc_call *call, const ProtobufCMessage *request, ProtobufCMessage **response) {
     const Csi__V1__ControllerExpandVolumeRequest *req = (const Csi__V1__ControllerExpandVolumeRequest *)request;
     csi_driver *driver = vk_rpc_call_user(call);
@@ -203,27 +168,8 @@ vk_code csi_expand_volume(vk_rpc_call *call, const ProtobufCMessage *request, Pr
     if (!check_range("ControllerExpandVolume", req->capacity_range, &st)) return vk_rpc_fail_status(call, &st);
     int64_t size = requested_bytes(req->capacity_range);
     int64_t deadline = csi_call_deadline(driver, call);
-    char lock_key[VAST_PATH_MAX + 8];
-    vast_volume_target t;
-    vms_quota quota = {0};
-    vk_code code = open_locked(driver, req->volume_id, CSI_MAP(req, secrets), deadline, &t, lock_key,
-                                        sizeof lock_key, &st);
-    if (code == VK_OK && vast_volume_is_snapshot_view(&t.ref)) {
-        code = vk_status_set(&st, VK_FAILED_PRECONDITION, "a read-only restore from a snapshot cannot grow");
-    }
-    if (code == VK_OK) code = find_quota(&t, deadline, &quota, &st);
-    int64_t capacity = quota.hard_limit;
-    if (code == VK_OK && quota.hard_limit < size) {
-        /* never shrink: a quota already as large (an earlier attempt) is the answer */
-        vms_error err;
-        if (vms_quota_set_hard_limit(t.client, quota.obj.id, size, NULL, deadline, &err)) {
-            capacity = size;
-        } else {
-            code = vms_fail(&st, &err, "raising the quota of %s", t.path);
-        }
-    }
-    vms_object_free(&quota.obj);
-    close_locked(driver, &t, lock_key);
+    int64_t capacity = 0;
+    vk_code code = vast_volume_expand(&driver->vast, req->volume_id, CSI_MAP(req, secrets), size, deadline, &capacity, &st);
     if (code != VK_OK) return vk_rpc_fail(call, code, "ControllerExpandVolume %s: %s", req->volume_id, st.message);
     Csi__V1__ControllerExpandVolumeResponse *r =
         vk_rpc_new_message(call, &csi__v1__controller_expand_volume_response__descriptor);
@@ -249,7 +195,7 @@ vk_code csi_validate_volume_capabilities(vk_rpc_call *call, const ProtobufCMessa
     vast_volume_target t;
     vms_quota quota = {0};
     vk_code code = vast_volume_target_open(&driver->vast, req->volume_id, CSI_MAP(req, secrets), deadline, &t, &st);
-    if (code == VK_OK && !vast_volume_is_snapshot_view(&t.ref)) code = find_quota(&t, deadline, &quota, &st);
+    if (code == VK_OK && !vast_volume_is_snapshot_view(&t.ref)) code = vast_volume_quota(&t, deadline, &quota, &st);
     vms_object_free(&quota.obj);
     vast_volume_target_close(&t);
     if (code != VK_OK) {
@@ -339,7 +285,7 @@ vk_code csi_get_volume(vk_rpc_call *call, const ProtobufCMessage *request, Proto
         if (code != VK_OK) return vk_rpc_fail(call, code, "ControllerGetVolume %s: %s", req->volume_id, st.message);
         return VK_OK;
     }
-    if (code == VK_OK) code = find_quota(&t, deadline, &quota, &st);
+    if (code == VK_OK) code = vast_volume_quota(&t, deadline, &quota, &st);
     vms_lookup has_view = VMS_MISSING;
     if (code == VK_OK) {
         vms_error err;
@@ -379,7 +325,7 @@ vk_code csi_modify_volume(vk_rpc_call *call, const ProtobufCMessage *request, Pr
     char lock_key[VAST_PATH_MAX + 8];
     vast_volume_target t;
     vms_view view = {0};
-    vk_code code = open_locked(driver, req->volume_id, CSI_MAP(req, secrets), deadline, &t, lock_key,
+    vk_code code = vast_volume_open_locked(&driver->vast, req->volume_id, CSI_MAP(req, secrets), deadline, &t, lock_key,
                                         sizeof lock_key, &st);
     vms_error err;
     if (code == VK_OK && vast_volume_is_snapshot_view(&t.ref)) {
@@ -407,7 +353,7 @@ vk_code csi_modify_volume(vk_rpc_call *call, const ProtobufCMessage *request, Pr
         }
     }
     vms_object_free(&view.obj);
-    close_locked(driver, &t, lock_key);
+    vast_volume_close_locked(&driver->vast, &t, lock_key);
     if (code != VK_OK) return vk_rpc_fail(call, code, "ControllerModifyVolume %s: %s", req->volume_id, st.message);
     *response = vk_rpc_new_message(call, &csi__v1__controller_modify_volume_response__descriptor);
     return VK_OK;

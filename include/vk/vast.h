@@ -161,4 +161,48 @@ bool vast_root_export_resolve(const vast_ctx *ctx, const char *root_export, char
  * vers=4 or nfsvers=4 (any minor), else "NFS". */
 const char *vast_nfs_protocol(const char *mount_options);
 
+/* ---- opening under the lock, growing (vast_volume_expand.c) ---- */
+
+/* Opens the volume named by id under its lock ("vol:<path>", into lock_key); on failure
+ * fills st (NOT_FOUND for an id that is not this driver's, ABORTED while another
+ * operation holds it). Close with vast_volume_close_locked whatever the answer. */
+vk_code vast_volume_open_locked(vast_ctx *ctx, const char *id, vk_strmap secrets, int64_t deadline,
+                                vast_volume_target *t, char *lock_key, size_t lock_size, vk_status *st);
+void vast_volume_close_locked(vast_ctx *ctx, vast_volume_target *t, const char *lock_key);
+
+/* The volume's quota, as the open read (and proved) it: a reference of the caller's. */
+vk_code vast_volume_quota(const vast_volume_target *t, int64_t deadline, vms_quota *quota, vk_status *st);
+
+/* Raises the volume's hard limit to size (never lowers it) under its lock; capacity is
+ * the limit afterwards. FAILED_PRECONDITION for a read-only restore. */
+vk_code vast_volume_expand(vast_ctx *ctx, const char *id, vk_strmap secrets, int64_t size, int64_t deadline,
+                           int64_t *capacity, vk_status *st);
+
+/* ---- snapshots (vast_snapshot.c) ---- */
+
+typedef struct {
+    const char *name; /* the CO's name: the idempotency key */
+    const vast_snapshot_params *params;
+    const char *source_volume_id;
+    vk_strmap secrets;
+} vast_snapshot_spec;
+
+typedef struct {
+    vms_snapshot snap; /* owned: vast_snapshot_result_free */
+    char cluster[VAST_CLUSTER_NAME_MAX];
+    int64_t size_bytes; /* the source's capacity: the least a restore may ask for */
+    bool vendor_source; /* the source id is the vendor driver's (answer it back as given) */
+} vast_snapshot_result;
+
+/* Snapshots the source volume (proven this driver's) under the name's lock; a second
+ * call finds the first's snapshot. ALREADY_EXISTS when the name is taken by a snapshot
+ * of another volume. */
+vk_code vast_snapshot_create(vast_ctx *ctx, const vast_snapshot_spec *spec, int64_t deadline,
+                             vast_snapshot_result *out, vk_status *st);
+void vast_snapshot_result_free(vast_snapshot_result *r);
+
+/* Deletes the snapshot named by id when it is this driver's; OK when it is not (or is
+ * gone), FAILED_PRECONDITION when its cluster is out of reach or VAST refuses (in use). */
+vk_code vast_snapshot_delete(vast_ctx *ctx, const char *id, vk_strmap secrets, int64_t deadline, vk_status *st);
+
 #endif
