@@ -138,7 +138,9 @@ vk_code csi_node_publish_ephemeral(csi_driver *d, vk_rpc_call *call,
     csi_mount_limits limits = {d->options.mount_timeout_ms, d->options.unmount_timeout_ms, d->options.probe_timeout_ms};
 
     char path[VAST_PATH_MAX];
-    vast_volume_path(p.root_export, req->volume_id, path, sizeof path);
+    if (!vast_volume_path(p.root_export, req->volume_id, path, sizeof path)) {
+        return vk_status_set(st, VK_INVALID_ARGUMENT, "root_export %s is too long", p.root_export);
+    }
     csi_mount_info *info = vk_rpc_alloc(call, sizeof *info);
     csi_mount_at(target->fd, info);
     if (info->mounted) {

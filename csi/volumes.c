@@ -79,7 +79,9 @@ vk_code csi_create_volume(vk_rpc_call *call, const ProtobufCMessage *request, Pr
     };
     int64_t deadline = csi_call_deadline(driver, call);
     char path[VAST_PATH_MAX], lock_key[VAST_PATH_MAX + 8];
-    vast_volume_path(root, req->name, path, sizeof path);
+    if (!vast_volume_path(root, req->name, path, sizeof path)) {
+        return vk_rpc_fail(call, VK_INVALID_ARGUMENT, "CreateVolume %s: root_export %s is too long", req->name, root);
+    }
     snprintf(lock_key, sizeof lock_key, "vol:%s", path);
     if (!vk_keylock_acquire(driver->vast.locks, lock_key, deadline)) {
         return vk_rpc_fail(call, VK_ABORTED, "CreateVolume %s: another operation on it is in progress",

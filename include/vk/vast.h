@@ -76,8 +76,9 @@ typedef struct {
     bool snapshot_view; /* a read-only restore served from the snapshot directory */
 } vast_volume_result;
 
-/* The directory a volume named `name` gets under root_export (the lock key too). */
-void vast_volume_path(const char *root_export, const char *name, char *out, size_t size);
+/* The directory a volume named `name` gets under root_export (the lock key too); false
+ * when it does not fit in size. */
+bool vast_volume_path(const char *root_export, const char *name, char *out, size_t size);
 
 /* Makes (or finds) the volume; the caller holds its lock ("vol:<path>"). */
 vk_code vast_volume_create(vast_ctx *ctx, vms_client *c, const vast_volume_spec *spec,

@@ -67,6 +67,9 @@ typedef struct {
 } buf;
 
 static void put(buf *b, const char *s, size_t n) {
+    /* a length from a pointer difference gone negative would wrap: never a real size
+     * (and saying so lets the optimiser prove the copy in bounds) */
+    if (n > SIZE_MAX / 4) abort();
     if (b->len + n + 1 > b->cap) {
         size_t cap = b->cap ? b->cap : 256;
         while (cap < b->len + n + 1) cap *= 2;

@@ -144,12 +144,13 @@ static bool refuse_foreign_contents(vms_client *c, const char *path, const char 
 }
 
 
-void vast_volume_path(const char *root_export, const char *name, char *out, size_t size) {
+bool vast_volume_path(const char *root_export, const char *name, char *out, size_t size) {
     char dir[96], root[VAST_PATH_MAX];
     vk_volume_dir_name(name, dir, sizeof dir);
     /* one spelling per directory: "/k8s/" and "/k8s" are the same root */
-    if (!vast_path_normalize(root_export, root, sizeof root)) snprintf(root, sizeof root, "%s", root_export);
-    snprintf(out, size, "%s/%s", strcmp(root, "/") == 0 ? "" : root, dir);
+    if (!vast_path_normalize(root_export, root, sizeof root)) snprintf(root, sizeof root, "%.*s", (int)sizeof root - 1, root_export);
+    int n = snprintf(out, size, "%s/%s", strcmp(root, "/") == 0 ? "" : root, dir);
+    return n >= 0 && (size_t)n < size;
 }
 
 vk_code vast_volume_create(vast_ctx *ctx, vms_client *c, const vast_volume_spec *spec,
@@ -177,7 +178,9 @@ vk_code vast_volume_create(vast_ctx *ctx, vms_client *c, const vast_volume_spec 
     const vast_content_source *source = spec->source.kind != VAST_SOURCE_NONE ? &spec->source : NULL;
     out->snapshot_view = source && source->kind == VAST_SOURCE_SNAPSHOT && spec->read_only;
     out->tenant_id = policy.tenant_id;
-    vast_volume_path(root, spec->name, out->path, sizeof out->path);
+    if (!vast_volume_path(root, spec->name, out->path, sizeof out->path)) {
+        return vk_status_set(st, VK_INVALID_ARGUMENT, "root_export %s is too long for a volume path", root);
+    }
     vk_code code;
     const char *cluster = p->cluster_name ? p->cluster_name : "";
     if (out->snapshot_view) {

@@ -115,7 +115,8 @@ static int remove_scratch(void **state) {
 static int bind_socket(const char *path, int listen_too) {
     int fd = socket(AF_UNIX, SOCK_STREAM, 0);
     struct sockaddr_un addr = {.sun_family = AF_UNIX};
-    snprintf(addr.sun_path, sizeof addr.sun_path, "%s", path);
+    int n = snprintf(addr.sun_path, sizeof addr.sun_path, "%s", path);
+    assert_true(n > 0 && (size_t)n < sizeof addr.sun_path);
     assert_int_equal(bind(fd, (struct sockaddr *)&addr, sizeof addr), 0);
     if (listen_too) assert_int_equal(listen(fd, 1), 0);
     return fd;
