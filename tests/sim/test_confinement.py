@@ -63,8 +63,14 @@ class ConfinementTests(SimTestCase):
     def assertCanaryUnchanged(self):
         self.assertEqual(tree_state(self.canary), self.before, "the directory outside DIR/fs was changed")
 
+    def view_body(self, path, **extra):
+        """A view with the seeded policy, in the policy's tenant (VMS requires both alike)."""
+        body = {"path": path, "policy_id": self.policy["id"], "tenant_id": self.policy["tenant_id"]}
+        body.update(extra)
+        return body
+
     def make_volume(self, path):
-        self.api.post("views/", {"path": path, "policy_id": self.policy["id"], "create_dir": True})
+        self.api.post("views/", self.view_body(path, create_dir=True))
         return self.sim.fs(path)
 
     def plant_link(self, vms_path, target=None):
@@ -92,13 +98,12 @@ class ConfinementTests(SimTestCase):
         self.make_volume("/k8s/vol")
         self.plant_link("/k8s/vol/escape")
         for path in ("/k8s/vol/escape/pvc-1", "/k8s/vol/escape/sub/deeper/still"):
-            self.assertRefused(self.api.call("POST", "views/", {"path": path, "policy_id": self.policy["id"],
-                                                                "create_dir": True}), path)
+            self.assertRefused(self.api.call("POST", "views/", self.view_body(path, create_dir=True)), path)
         self.assertEqual(len(self.api.get("views/?path__startswith=/k8s/vol/")), 0)
         # a link higher up, in place of the volume directory itself
         self.plant_link("/k8s/linked-vol")
-        self.assertRefused(self.api.call("POST", "views/", {"path": "/k8s/linked-vol/x", "policy_id": self.policy["id"],
-                                                            "create_dir": True}), "/k8s/linked-vol/x")
+        self.assertRefused(self.api.call("POST", "views/", self.view_body("/k8s/linked-vol/x", create_dir=True)),
+                           "/k8s/linked-vol/x")
         self.assertCanaryUnchanged()
 
     def test_delete_folder_through_link(self):
@@ -195,7 +200,7 @@ class ConfinementTests(SimTestCase):
         bad = ("/k8s/../..", "/k8s/vol/../../x", "/k8s/./vol", "/k8s//vol", "//", "k8s/vol", "", "/k8s/vol//",
                "/k8s/\u0000x")
         for path in bad:
-            for call in (("POST", "views/", {"path": path, "policy_id": self.policy["id"], "create_dir": True}),
+            for call in (("POST", "views/", self.view_body(path, create_dir=True)),
                          ("POST", "quotas/", {"name": "q", "path": path, "create_dir": True}),
                          ("POST", "snapshots/", {"name": "s", "path": path}),
                          ("DELETE", "folders/delete_folder/", {"path": path})):
@@ -209,7 +214,7 @@ class ConfinementTests(SimTestCase):
         self.assertEqual(sorted(os.listdir(self.sim.fs("/"))), ["k8s"])
         self.assertEqual(sorted(os.listdir(self.sim.fs("/k8s"))), ["vol"])
         # a trailing slash is still fine
-        self.api.post("views/", {"path": "/k8s/vol/", "policy_id": self.policy["id"]})
+        self.api.post("views/", self.view_body("/k8s/vol/"))
         self.assertCanaryUnchanged()
 
 

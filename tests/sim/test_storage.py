@@ -44,16 +44,19 @@ class StorageTests(SimTestCase):
         self.api.ok("DELETE", "views/%d/" % view["id"])
         self.assertTrue(os.path.isdir(self.sim.fs("/k8s/pvc-a/deeper")), "DELETE keeps the directory")
         # without create_dir an existing directory is required
-        view = self.api.post("views/", {"path": "/k8s/pvc-a/deeper", "policy_id": self.policy["id"]})
+        view = self.api.post("views/", {"path": "/k8s/pvc-a/deeper", "policy_id": self.policy["id"],
+                                        "tenant_id": self.policy["tenant_id"]})
         self.assertEqual(view["path"], "/k8s/pvc-a/deeper")
         status, body = self.api.call("POST", "views/", {"path": "/../etc", "policy_id": self.policy["id"],
-                                                        "create_dir": True})
+                                                        "tenant_id": self.policy["tenant_id"], "create_dir": True})
         self.assertEqual(status, 400)
+        self.assertEqual(list(body), ["path"], body)
         qos = self.api.get("qospolicies/")[0]
         s3 = self.make_view("/k8s/bucket-1", protocols=["S3"], bucket="bucket-1", bucket_owner="u",
                             qos_policy="vast-k8s-qos")
         self.assertEqual((s3["qos_policy_id"], s3["qos_policy"]), (qos["id"], "vast-k8s-qos"))
         status, body = self.api.call("POST", "views/", {"path": "/k8s/bucket-2", "policy_id": self.policy["id"],
+                                                        "tenant_id": self.policy["tenant_id"],
                                                         "create_dir": True, "bucket": "bucket-1",
                                                         "protocols": ["S3"]})
         self.assertEqual((status, body), (400, {"bucket": ["This field must be unique."]}))

@@ -25,7 +25,9 @@ class ValgrindTest(unittest.TestCase):
                            "--error-exitcode=99", "--log-file=" + vg_log], timeout=60)
         api = Api(sim)
         policy = api.get("viewpolicies/?name=vast-k8s-nfs")[0]
-        api.post("views/", {"path": "/k8s/v1", "policy_id": policy["id"], "create_dir": True})
+        # a view lives in its policy's tenant, as VMS requires
+        api.post("views/", {"path": "/k8s/v1", "policy_id": policy["id"], "tenant_id": policy["tenant_id"],
+                            "create_dir": True})
         api.post("quotas/", {"name": "q1", "path": "/k8s/v1", "hard_limit": 1000})
         with open(sim.fs("/k8s/v1/data"), "wb") as f:
             f.write(os.urandom(300000))
@@ -49,8 +51,9 @@ class ValgrindTest(unittest.TestCase):
         # a refused link, a delete through the tree, an invalid path
         os.symlink("/", sim.fs("/k8s/v1/up"))
         api.call("POST", "quotas/", {"name": "q2", "path": "/k8s/v1/up/tmp", "create_dir": True})
-        api.call("POST", "views/", {"path": "/k8s//x", "policy_id": policy["id"]})
-        api.post("views/", {"path": "/k8s/gone/d", "policy_id": policy["id"], "create_dir": True})
+        api.call("POST", "views/", {"path": "/k8s//x", "policy_id": policy["id"], "tenant_id": policy["tenant_id"]})
+        api.post("views/", {"path": "/k8s/gone/d", "policy_id": policy["id"], "tenant_id": policy["tenant_id"],
+                            "create_dir": True})
         api.ok("DELETE", "folders/delete_folder/", {"path": "/k8s/gone"})
         sim.request("GET", "/api/v1/views/", basic=("admin", "123456"))
         sim.admin("POST", "tokens/expire")

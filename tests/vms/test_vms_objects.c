@@ -139,10 +139,12 @@ static void test_viewpolicy_lifecycle(void **state) {
     assert_string_equal(seeded.obj.tenant_name, "vast-k8s");
     vms_object_free(&seeded.obj);
 
+    int64_t tenant = seeded_tenant_id();
     json_t *body = json_pack("{s:s, s:s, s:I, s:[s]}", "name", "ops-policy", "flavor", "NFS", "tenant_id",
-                             (json_int_t)seeded_tenant_id(), "nfs_read_write", "*");
+                             (json_int_t)tenant, "nfs_read_write", "*");
     require(vms_viewpolicy_create(client, body, &p, soon(), &err), &err);
     json_decref(body);
+    assert_int_equal(p.obj.tenant_id, tenant);
     json_t *changes = json_pack("{s:[s]}", "nfs_read_write", "10.0.0.0/8");
     require(vms_viewpolicy_update(client, p.obj.id, changes, &again, soon(), &err), &err);
     json_decref(changes);
@@ -150,8 +152,10 @@ static void test_viewpolicy_lifecycle(void **state) {
                         "10.0.0.0/8");
     vms_object_free(&again.obj);
 
-    /* In use by a view: 409 -> FAILED_PRECONDITION, naming the policy. */
-    vms_view_spec vs = {.path = "/k8s/policy-user", .policy_id = p.obj.id, .create_dir = true};
+    /* In use by a view: 409 -> FAILED_PRECONDITION, naming the policy. The view lives in
+     * the policy's tenant, as VMS requires (no tenant_id would mean the default tenant). */
+    vms_view_spec vs = {.path = "/k8s/policy-user", .policy_id = p.obj.id, .tenant_id = p.obj.tenant_id,
+                        .create_dir = true};
     vms_view v;
     require(vms_view_create(client, &vs, &v, soon(), &err), &err);
     assert_int_equal(vms_viewpolicy_delete(client, p.obj.id, soon(), &err), VMS_FAILED);
