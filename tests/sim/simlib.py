@@ -1,9 +1,11 @@
 """Shared helpers for the vms-sim tests: start a simulator on port 0 with its own data
-directory, talk to it over HTTP(S) with the standard library, stop it by PID.
+directory (through vms-sim-launch, the launcher the C and shell tests use too), talk to
+it over HTTP(S) with the standard library, stop it by PID.
 
 These tests are a second implementation of the VMS protocol (Python's http.client and
 json), so the simulator's wire format is checked by someone else's parser.
-Environment: VMS_SIM = path of the vms-sim binary.
+Environment: VMS_SIM = path of the vms-sim binary; VMS_SIM_LAUNCH = the launcher (default:
+vms-sim-launch beside VMS_SIM).
 """
 
 import http.client
@@ -18,17 +20,34 @@ import time
 import unittest
 
 VMS_SIM = os.environ.get("VMS_SIM", "")
+# The one launcher of the C, shell and Python tests (tests/launcher/main.c).
+VMS_SIM_LAUNCH = os.environ.get("VMS_SIM_LAUNCH") or os.path.join(os.path.dirname(VMS_SIM), "vms-sim-launch")
 START_TIMEOUT_S = 20.0
 STOP_TIMEOUT_S = 20.0
 ADMIN = ("admin", "123456")
 
 
+def parse_facts(text):
+    """The launcher's KEY='VALUE' lines as a dict."""
+    facts = {}
+    for line in text.splitlines():
+        key, sep, value = line.partition("=")
+        if sep and len(value) >= 2 and value[0] == value[-1] == "'":
+            facts[key] = value[1:-1]
+    return facts
+
+
 class Sim:
-    """One vms-sim process. Keeps its data directory across restart() until cleanup()."""
+    """One vms-sim, started by vms-sim-launch. Keeps its data directory across restart()
+    until cleanup(). proc is the launcher (the simulator's parent, which ends as the
+    simulator does), pid the simulator's PID."""
 
     def __init__(self, *args, data_dir=None, http=True, https=False, env=None):
         if not VMS_SIM or not os.access(VMS_SIM, os.X_OK):
             raise RuntimeError("set VMS_SIM to the vms-sim binary (got %r)" % VMS_SIM)
+        if not os.access(VMS_SIM_LAUNCH, os.X_OK):
+            raise RuntimeError("no launcher at %r (it is built beside vms-sim; or set VMS_SIM_LAUNCH)"
+                               % VMS_SIM_LAUNCH)
         self.args = list(args)
         self.own_dir = data_dir is None
         self.data_dir = data_dir or tempfile.mkdtemp(prefix="vms-sim-test.")
@@ -36,50 +55,61 @@ class Sim:
         self.use_https = https
         self.env = env
         self.proc = None
+        self.pid = None
+        self.facts = {}
         self.ports = {}
         self.log_path = self.data_dir + ".log"
         self.started_s = None
 
     # -- lifecycle --------------------------------------------------------------
 
-    def command(self, extra=()):
-        port_file = self.data_dir + ".ports"
-        cmd = [VMS_SIM, "--data-dir", self.data_dir, "--port-file", port_file]
+    def command(self, extra=(), wrapper=(), timeout=START_TIMEOUT_S):
+        """The launcher's argv for a start with these extra flags."""
+        cmd = [VMS_SIM_LAUNCH, "--sim", VMS_SIM, "--data-dir", self.data_dir, "--log", self.log_path,
+               "--timeout-ms", str(int(timeout * 1000))]
         if self.use_http:
-            cmd += ["--http", "127.0.0.1:0"]
+            cmd += ["--listen", "http"]
         if self.use_https:
-            cmd += ["--https", "127.0.0.1:0"]
-        return cmd + self.args + list(extra), port_file
+            cmd += ["--listen", "https"]
+        for word in wrapper:
+            cmd += ["--wrapper", word]
+        return cmd + ["--"] + self.args + list(extra)
 
     def start(self, *extra, wrapper=(), timeout=START_TIMEOUT_S):
-        cmd, port_file = self.command(extra)
-        if os.path.exists(port_file):
-            os.unlink(port_file)
         self.log = open(self.log_path, "ab")
         t0 = time.monotonic()
-        self.proc = subprocess.Popen(list(wrapper) + cmd, stdout=self.log, stderr=self.log, env=self.env)
-        deadline = t0 + timeout
-        while not os.path.exists(port_file):
-            if self.proc.poll() is not None:
-                raise RuntimeError("vms-sim exited with %d:\n%s" % (self.proc.returncode, self.read_log()))
-            if time.monotonic() > deadline:
-                raise RuntimeError("vms-sim wrote no port file within %.0f s" % timeout)
-            time.sleep(0.002)
+        # the launcher's own messages go to the simulator's log, where read_log finds them
+        self.proc = subprocess.Popen(self.command(extra, wrapper, timeout), stdout=subprocess.PIPE,
+                                     stderr=self.log, env=self.env)
+        with self.proc.stdout:
+            self.facts = parse_facts(self.proc.stdout.read().decode())  # to EOF: it closes stdout then
+        if "VMS_SIM_PID" not in self.facts:
+            rc = self.proc.wait()
+            self.proc = None
+            self.log.close()
+            raise RuntimeError("vms-sim did not start (launcher exit %d):\n%s" % (rc, self.read_log()))
         self.started_s = time.monotonic() - t0
-        with open(port_file) as f:
-            self.ports = json.load(f)
+        self.pid = int(self.facts["VMS_SIM_PID"])
+        self.ports = {scheme: int(self.facts["VMS_SIM_%s_PORT" % scheme.upper()]) for scheme in ("http", "https")
+                      if self.facts["VMS_SIM_%s_PORT" % scheme.upper()] != "0"}
         return self
 
     def stop(self, sig=signal.SIGTERM):
-        """Stops the process we started (by its PID) and returns its exit status."""
+        """Stops the simulator we started and returns its exit status (negative: the
+        signal that ended it). The signal goes through the launcher, which passes it on;
+        SIGKILL, which nothing can pass on, goes to the simulator's PID (the launcher,
+        our child, is still there: the PID is not reused yet)."""
         if not self.proc:
             return None
         if self.proc.poll() is None:
-            self.proc.send_signal(sig)
+            if sig == signal.SIGKILL:
+                os.kill(self.pid, sig)
+            else:
+                self.proc.send_signal(sig)
             try:
                 self.proc.wait(STOP_TIMEOUT_S)
             except subprocess.TimeoutExpired:
-                self.proc.kill()
+                os.kill(self.pid, signal.SIGKILL)
                 self.proc.wait()
                 raise AssertionError("vms-sim did not stop within %.0f s" % STOP_TIMEOUT_S)
         rc = self.proc.returncode
@@ -110,11 +140,10 @@ class Sim:
             self.stop(signal.SIGKILL)
             if self.own_dir:
                 shutil.rmtree(self.data_dir, ignore_errors=True)
-                for suffix in (".ports", ".log"):
-                    try:
-                        os.unlink(self.data_dir + suffix)
-                    except OSError:
-                        pass
+                try:
+                    os.unlink(self.log_path)
+                except OSError:
+                    pass
 
     def read_log(self, whole=False):
         try:
