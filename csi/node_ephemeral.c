@@ -182,7 +182,7 @@ vk_code csi_node_publish_ephemeral(csi_driver *d, vk_rpc_call *call,
         .params_origin = "--ephemeral-parameters",
     };
     vast_volume_result v;
-    vk_code code = vast_volume_create(&d->vast, c, &spec, deadline, &v, st);
+    vk_code code = vast_volume_create_locked(&d->vast, c, &spec, deadline, &v, st);
     vms_client_free(c);
     if (code == VK_OK) {
         json_object_set_new(record, "tenant_id", json_integer(v.tenant_id));
@@ -261,7 +261,7 @@ vk_code csi_node_forget_ephemeral(csi_driver *d, const char *volume_id, const ch
             vms_clusters_view_policy(d->vast.clusters, c, policy_name, deadline, &policy, st)) {
             tenant_id = policy.tenant_id;
         }
-        code = tenant_id == 0 ? st->code : vast_volume_delete(&d->vast, c, volume_path, tenant_id, deadline, st);
+        code = tenant_id == 0 ? st->code : vast_volume_delete_locked(&d->vast, c, volume_path, tenant_id, deadline, st);
         vk_keylock_release(d->vast.locks, lock_key);
     }
     if (c) vms_client_free(c);

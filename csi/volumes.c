@@ -57,10 +57,6 @@ vk_code csi_create_volume(vk_rpc_call *call, const ProtobufCMessage *request, Pr
         p.qos_policy = *mutable_params.qos_policy ? mutable_params.qos_policy : NULL;
         qos_origin = "the VolumeAttributesClass";
     }
-    char root[VAST_PATH_MAX];
-    if (!vast_root_export_resolve(&driver->vast, p.root_export, root, sizeof root, &st)) {
-        return vk_rpc_fail(call, st.code, "CreateVolume %s: %s", req->name, st.message);
-    }
     vast_content_source source;
     if (!csi_content_source(req->volume_content_source, &source, &st)) {
         return vk_rpc_fail(call, st.code, "CreateVolume %s: %s", req->name, st.message);
@@ -77,21 +73,8 @@ vk_code csi_create_volume(vk_rpc_call *call, const ProtobufCMessage *request, Pr
         .secrets = CSI_MAP(req, secrets),
         .qos_origin = qos_origin,
     };
-    int64_t deadline = csi_call_deadline(driver, call);
-    char path[VAST_PATH_MAX], lock_key[VAST_PATH_MAX + 8];
-    if (!vast_volume_path(root, req->name, path, sizeof path)) {
-        return vk_rpc_fail(call, VK_INVALID_ARGUMENT, "CreateVolume %s: root_export %s is too long", req->name, root);
-    }
-    snprintf(lock_key, sizeof lock_key, "vol:%s", path);
-    if (!vk_keylock_acquire(driver->vast.locks, lock_key, deadline)) {
-        return vk_rpc_fail(call, VK_ABORTED, "CreateVolume %s: another operation on it is in progress",
-                           req->name);
-    }
-    vms_client *c = NULL;
     vast_volume_result v;
-    vk_code code = vms_clusters_client(driver->vast.clusters, spec.secrets, p.cluster_name, &c, &st)
-                                ? vast_volume_create(&driver->vast, c, &spec, deadline, &v, &st)
-                                : st.code;
+    vk_code code = vast_volume_create(&driver->vast, &spec, csi_call_deadline(driver, call), &v, &st);
     if (code == VK_OK) {
         Csi__V1__CreateVolumeResponse *r = vk_rpc_new_message(call, &csi__v1__create_volume_response__descriptor);
         Csi__V1__Volume *vol = vk_rpc_new_message(call, &csi__v1__volume__descriptor);
@@ -104,11 +87,9 @@ vk_code csi_create_volume(vk_rpc_call *call, const ProtobufCMessage *request, Pr
         *response = &r->base;
         char bytes[24];
         VK_LOG(VK_LOG_INFO, "volume ready", "volume", v.volume_id, "name", req->name, "cluster",
-               vms_client_endpoint(c), "bytes", vk_fmt(bytes, sizeof bytes, "%" PRId64, spec.size), "source",
+               v.cluster_endpoint, "bytes", vk_fmt(bytes, sizeof bytes, "%" PRId64, spec.size), "source",
                source.kind == VAST_SOURCE_SNAPSHOT ? "snapshot" : source.kind == VAST_SOURCE_VOLUME ? "volume" : NULL);
     }
-    if (c) vms_client_free(c);
-    vk_keylock_release(driver->vast.locks, lock_key);
     if (code != VK_OK) return vk_rpc_fail(call, code, "CreateVolume %s: %s", req->name, st.message);
     return VK_OK;
 }
@@ -119,39 +100,9 @@ vk_code csi_delete_volume(vk_rpc_call *call, const ProtobufCMessage *request, Pr
     csi_driver *driver = vk_rpc_call_user(call);
     if (!*req->volume_id) return vk_rpc_fail(call, VK_INVALID_ARGUMENT, "DeleteVolume: volume_id is required");
     *response = vk_rpc_new_message(call, &csi__v1__delete_volume_response__descriptor);
-    vast_volume_ref ref;
-    if (!vast_volume_id_parse(req->volume_id, &ref) || vast_volume_is_snapshot_view(&ref)) {
-        /* not an id of ours, or a read-only restore that owns nothing on VAST: no volume
-         * of this driver can have it, so it is gone */
-        return VK_OK;
-    }
-    int64_t deadline = csi_call_deadline(driver, call);
-    char lock_key[VAST_PATH_MAX + 8];
-    snprintf(lock_key, sizeof lock_key, "vol:%s", ref.legacy ? ref.legacy_name : ref.path);
-    if (!vk_keylock_acquire(driver->vast.locks, lock_key, deadline)) {
-        return vk_rpc_fail(call, VK_ABORTED, "DeleteVolume %s: another operation on it is in progress",
-                           req->volume_id);
-    }
     vk_status st;
-    vast_volume_target t;
-    vk_code code = vast_volume_target_open(&driver->vast, req->volume_id, CSI_MAP(req, secrets), deadline, &t, &st);
-    if (code == VK_NOT_FOUND && t.unreachable) {
-        /* the id's cluster is not in the secret: whether the volume is gone cannot be told */
-        code = st.code = VK_FAILED_PRECONDITION;
-    } else if (code == VK_NOT_FOUND) {
-        /* not this driver's, or nothing there; a restore still copying into the path has
-         * no quota yet, and its stream is ours alone */
-        code = t.absent && t.client && !t.ref.legacy ? vast_volume_delete(&driver->vast, t.client, t.path, t.tenant_id,
-                                                                              deadline, &st)
-                                                     : VK_OK;
-    } else if (code == VK_OK) {
-        code = vast_volume_delete(&driver->vast, t.client, t.path, t.tenant_id, deadline, &st);
-        if (code == VK_OK) {
-            VK_LOG(VK_LOG_INFO, "volume deleted", "volume", req->volume_id, "cluster", vms_client_endpoint(t.client));
-        }
-    }
-    vast_volume_target_close(&t);
-    vk_keylock_release(driver->vast.locks, lock_key);
+    vk_code code = vast_volume_delete(&driver->vast, req->volume_id, CSI_MAP(req, secrets),
+                                      csi_call_deadline(driver, call), &st);
     if (code != VK_OK) return vk_rpc_fail(call, code, "DeleteVolume %s: %s", req->volume_id, st.message);
     return VK_OK;
 }

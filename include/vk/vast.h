@@ -74,19 +74,30 @@ typedef struct {
     int64_t tenant_id;
     char vip_ranges[1024];
     bool snapshot_view; /* a read-only restore served from the snapshot directory */
+    char cluster_endpoint[256]; /* the VMS it was made on, for logs */
 } vast_volume_result;
 
 /* The directory a volume named `name` gets under root_export (the lock key too); false
  * when it does not fit in size. */
 bool vast_volume_path(const char *root_export, const char *name, char *out, size_t size);
 
-/* Makes (or finds) the volume; the caller holds its lock ("vol:<path>"). */
-vk_code vast_volume_create(vast_ctx *ctx, vms_client *c, const vast_volume_spec *spec,
+/* Makes the volume, or finds the one an earlier call made: root export checked, the
+ * cluster from the secrets, under the volume's lock. */
+vk_code vast_volume_create(vast_ctx *ctx, const vast_volume_spec *spec, int64_t deadline, vast_volume_result *out,
+                           vk_status *st);
+
+/* Deletes the volume named by id when it is this driver's; OK when it is not or is gone
+ * (and for a read-only restore, which owns nothing), FAILED_PRECONDITION when the id's
+ * cluster is not in the secret (nobody can tell whether it is gone). */
+vk_code vast_volume_delete(vast_ctx *ctx, const char *id, vk_strmap secrets, int64_t deadline, vk_status *st);
+
+/* vast_volume_create's work on a given client; the caller holds the lock ("vol:<path>"). */
+vk_code vast_volume_create_locked(vast_ctx *ctx, vms_client *c, const vast_volume_spec *spec,
                                         int64_t deadline, vast_volume_result *out, vk_status *st);
 
 /* Removes the volume at path: clone stream, (refusal while snapshots exist), view,
  * data, quota; "already gone" is done at every step. The caller holds its lock. */
-vk_code vast_volume_delete(vast_ctx *ctx, vms_client *c, const char *path, int64_t tenant_id,
+vk_code vast_volume_delete_locked(vast_ctx *ctx, vms_client *c, const char *path, int64_t tenant_id,
                                         int64_t deadline, vk_status *st);
 
 /* ---- volumes with content (vast_clone.c) ---- */

@@ -153,7 +153,7 @@ bool vast_volume_path(const char *root_export, const char *name, char *out, size
     return n >= 0 && (size_t)n < size;
 }
 
-vk_code vast_volume_create(vast_ctx *ctx, vms_client *c, const vast_volume_spec *spec,
+vk_code vast_volume_create_locked(vast_ctx *ctx, vms_client *c, const vast_volume_spec *spec,
                                         int64_t deadline, vast_volume_result *out, vk_status *st) {
     const vast_volume_params *p = spec->params;
     memset(out, 0, sizeof *out);
@@ -231,4 +231,28 @@ vk_code vast_volume_create(vast_ctx *ctx, vms_client *c, const vast_volume_spec 
         return st->code;
     }
     return VK_OK;
+}
+
+vk_code vast_volume_create(vast_ctx *ctx, const vast_volume_spec *spec, int64_t deadline, vast_volume_result *out,
+                           vk_status *st) {
+    memset(out, 0, sizeof *out);
+    char root[VAST_PATH_MAX], path[VAST_PATH_MAX], lock_key[VAST_PATH_MAX + 8];
+    if (!vast_root_export_resolve(ctx, spec->params->root_export, root, sizeof root, st)) return st->code;
+    if (!vast_volume_path(root, spec->name, path, sizeof path)) {
+        return vk_status_set(st, VK_INVALID_ARGUMENT, "root_export %s is too long", root);
+    }
+    snprintf(lock_key, sizeof lock_key, "vol:%s", path);
+    if (!vk_keylock_acquire(ctx->locks, lock_key, deadline)) {
+        return vk_status_set(st, VK_ABORTED, "another operation on it is in progress");
+    }
+    vms_client *c = NULL;
+    vk_code code = vms_clusters_client(ctx->clusters, spec->secrets, spec->params->cluster_name, &c, st)
+                       ? vast_volume_create_locked(ctx, c, spec, deadline, out, st)
+                       : st->code;
+    if (c) {
+        snprintf(out->cluster_endpoint, sizeof out->cluster_endpoint, "%s", vms_client_endpoint(c));
+        vms_client_free(c);
+    }
+    vk_keylock_release(ctx->locks, lock_key);
+    return code;
 }

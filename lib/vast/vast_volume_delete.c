@@ -137,7 +137,7 @@ static bool quota_is_ours(const vast_ctx *ctx, const vms_quota *quota, int64_t t
            (dir && vast_vendor_volume_is_ours(ctx->roots, dir + 1, quota->path, quota->obj.name));
 }
 
-vk_code vast_volume_delete(vast_ctx *ctx, vms_client *c, const char *path, int64_t tenant_id,
+vk_code vast_volume_delete_locked(vast_ctx *ctx, vms_client *c, const char *path, int64_t tenant_id,
                                         int64_t deadline, vk_status *st) {
     /* The driver's quota is what makes a path a volume of this driver. Without one
      * nothing is deleted: an id naming another directory (an administrator's, a parent
@@ -184,4 +184,38 @@ vk_code vast_volume_delete(vast_ctx *ctx, vms_client *c, const char *path, int64
         ok = false;
     }
     return ok ? VK_OK : st->code;
+}
+
+vk_code vast_volume_delete(vast_ctx *ctx, const char *id, vk_strmap secrets, int64_t deadline, vk_status *st) {
+    vast_volume_ref ref;
+    if (!vast_volume_id_parse(id, &ref) || vast_volume_is_snapshot_view(&ref)) {
+        /* not an id of ours, or a read-only restore that owns nothing on VAST: no volume
+         * of this driver can have it, so it is gone */
+        return VK_OK;
+    }
+    char lock_key[VAST_PATH_MAX + 8];
+    snprintf(lock_key, sizeof lock_key, "vol:%s", ref.legacy ? ref.legacy_name : ref.path);
+    if (!vk_keylock_acquire(ctx->locks, lock_key, deadline)) {
+        return vk_status_set(st, VK_ABORTED, "another operation on it is in progress");
+    }
+    vast_volume_target t;
+    vk_code code = vast_volume_target_open(ctx, id, secrets, deadline, &t, st);
+    if (code == VK_NOT_FOUND && t.unreachable) {
+        /* the id's cluster is not in the secret: whether the volume is gone cannot be told */
+        code = st->code = VK_FAILED_PRECONDITION;
+    } else if (code == VK_NOT_FOUND) {
+        /* not this driver's, or nothing there; a restore still copying into the path has
+         * no quota yet, and its stream is ours alone */
+        code = t.absent && t.client && !t.ref.legacy ? vast_volume_delete_locked(ctx, t.client, t.path, t.tenant_id,
+                                                                              deadline, st)
+                                                     : VK_OK;
+    } else if (code == VK_OK) {
+        code = vast_volume_delete_locked(ctx, t.client, t.path, t.tenant_id, deadline, st);
+        if (code == VK_OK) {
+            VK_LOG(VK_LOG_INFO, "volume deleted", "volume", id, "cluster", vms_client_endpoint(t.client));
+        }
+    }
+    vast_volume_target_close(&t);
+    vk_keylock_release(ctx->locks, lock_key);
+    return code;
 }
