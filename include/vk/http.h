@@ -195,6 +195,10 @@ typedef struct {
 bool vk_http_stream_lines(vk_http_client *c, const vk_http_request *rq, const vk_http_stream *stream,
                           vk_http_result *res);
 
+/* text percent-encoded for a query value or path segment (all but RFC 3986's
+ * unreserved characters); malloc'd. */
+char *vk_http_escape(const char *text);
+
 /* "answered", "transport", "timeout", "deadline", "tls", "config", "response", "cancelled". */
 const char *vk_http_failure_name(vk_http_failure failure);
 /* "refused", "dns", ..., or NULL for none (an optional log field). */

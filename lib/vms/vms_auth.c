@@ -6,21 +6,27 @@
  * someone else refreshed and the request simply retries; if a fetch is running, it
  * waits for it; otherwise it fetches. So 16 threads hitting the 403 together cause
  * one POST token/, not 16 (vast-csi 2.5 stampeded; 2.6 serialised with a condvar). */
+#include "vms_auth.h"
 #include "vk/deadline.h"
 #include "vk/log.h"
-#include "vms_internal.h"
+#include "vms_error_internal.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-void vms_auth_init(vms_client *c) {
-    pthread_mutex_init(&c->auth_mu, NULL);
-    vk_cond_init_monotonic(&c->auth_cv);
-    if (c->s.api_token) {
+void vms_auth_init(vms_auth *a, const vms_settings *s, vms_plain_request request, void *request_ctx) {
+    memset(a, 0, sizeof *a);
+    a->s = s;
+    a->request = request;
+    a->request_ctx = request_ctx;
+    atomic_init(&a->token_requests, 0);
+    pthread_mutex_init(&a->mu, NULL);
+    vk_cond_init_monotonic(&a->cv);
+    if (s->api_token) {
         /* API tokens do not expire by themselves; nothing to fetch. */
-        if (asprintf(&c->auth_header, "Authorization: Api-Token %s", c->s.api_token) < 0) abort();
-        c->auth_generation = 1;
+        if (asprintf(&a->header, "Authorization: Api-Token %s", s->api_token) < 0) abort();
+        a->generation = 1;
     }
 }
 
@@ -32,42 +38,43 @@ static void wipe(char **text) {
     }
 }
 
-void vms_auth_cleanup(vms_client *c) {
-    wipe(&c->auth_header);
-    wipe(&c->access_token);
-    wipe(&c->refresh_token);
-    pthread_cond_destroy(&c->auth_cv);
-    pthread_mutex_destroy(&c->auth_mu);
+void vms_auth_cleanup(vms_auth *a) {
+    wipe(&a->header);
+    wipe(&a->access_token);
+    wipe(&a->refresh_token);
+    pthread_cond_destroy(&a->cv);
+    pthread_mutex_destroy(&a->mu);
 }
 
-bool vms_auth_refreshable(const vms_client *c) { return c->s.api_token == NULL; }
+bool vms_auth_refreshable(const vms_auth *a) { return a->s->api_token == NULL; }
 
-void vms_auth_secrets_begin(vms_client *c, const char *sent_auth, vk_secrets *out) {
+void vms_auth_secrets_begin(vms_auth *a, const char *sent_auth, vk_secrets *out) {
     memset(out, 0, sizeof *out);
-    pthread_mutex_lock(&c->auth_mu);
-    vk_secrets_add(out, c->s.password);
-    vk_secrets_add(out, c->s.api_token);
-    vk_secrets_add(out, c->access_token);
-    vk_secrets_add(out, c->refresh_token);
+    pthread_mutex_lock(&a->mu);
+    vk_secrets_add(out, a->s->password);
+    vk_secrets_add(out, a->s->api_token);
+    vk_secrets_add(out, a->access_token);
+    vk_secrets_add(out, a->refresh_token);
     /* The token this request sent may be older than the current one. */
     const char *space = sent_auth ? strrchr(sent_auth, ' ') : NULL;
     if (space) vk_secrets_add(out, space + 1);
 }
 
-void vms_auth_secrets_end(vms_client *c) { pthread_mutex_unlock(&c->auth_mu); }
+void vms_auth_secrets_end(vms_auth *a) { pthread_mutex_unlock(&a->mu); }
 
 /* POST token/ with the user's name and password; *header gets "Authorization: Bearer ...",
  * *access and *refresh the answer's tokens (for the redactor; refresh may be NULL). */
-static bool fetch_token(vms_client *c, int64_t deadline, char **header, char **access_out, char **refresh_out,
+static bool fetch_token(vms_auth *a, int64_t deadline, char **header, char **access_out, char **refresh_out,
                         vms_error *err) {
-    json_t *body = json_pack("{s:s, s:s}", "username", c->s.username, "password", c->s.password);
+    const vms_settings *s = a->s;
+    json_t *body = json_pack("{s:s, s:s}", "username", s->username, "password", s->password);
     json_t *answer = NULL;
-    atomic_fetch_add(&c->stat_token_requests, 1);
-    bool ok = vms_request_unauthenticated(c, "POST", "token/", body, VMS_IDEMPOTENT, deadline, &answer, err);
+    atomic_fetch_add(&a->token_requests, 1);
+    bool ok = a->request(a->request_ctx, "POST", "token/", body, VMS_IDEMPOTENT, deadline, &answer, err);
     json_decref(body);
     if (!ok) {
-        vms_error_set_object(err, "login of VMS user %s", c->s.username);
-        VK_LOG(VK_LOG_WARN, "VMS login failed", "endpoint", c->s.endpoint, "user", c->s.username, "error",
+        vms_error_set_object(err, "login of VMS user %s", s->username);
+        VK_LOG(VK_LOG_WARN, "VMS login failed", "endpoint", s->endpoint, "user", s->username, "error",
                err->message);
         return false;
     }
@@ -75,7 +82,7 @@ static bool fetch_token(vms_client *c, int64_t deadline, char **header, char **a
     if (!access || !*access) {
         json_decref(answer);
         vms_error_set(err, VMS_ERR_RESPONSE, "the token answer carries no \"access\" token");
-        vms_error_set_object(err, "login of VMS user %s", c->s.username);
+        vms_error_set_object(err, "login of VMS user %s", s->username);
         return false;
     }
     if (asprintf(header, "Authorization: Bearer %s", access) < 0) abort();
@@ -84,75 +91,75 @@ static bool fetch_token(vms_client *c, int64_t deadline, char **header, char **a
     *refresh_out = refresh && *refresh ? strdup(refresh) : NULL;
     if (!*access_out || (refresh && *refresh && !*refresh_out)) abort();
     json_decref(answer);
-    VK_LOG(VK_LOG_INFO, "VMS login", "endpoint", c->s.endpoint, "user", c->s.username);
+    VK_LOG(VK_LOG_INFO, "VMS login", "endpoint", s->endpoint, "user", s->username);
     return true;
 }
 
-bool vms_auth_current(vms_client *c, int64_t deadline, char **header, uint64_t *generation, vms_error *err) {
+bool vms_auth_current(vms_auth *a, int64_t deadline, char **header, uint64_t *generation, vms_error *err) {
     for (;;) {
-        pthread_mutex_lock(&c->auth_mu);
-        if (c->auth_header) {
-            *header = strdup(c->auth_header);
+        pthread_mutex_lock(&a->mu);
+        if (a->header) {
+            *header = strdup(a->header);
             if (!*header) abort();
-            *generation = c->auth_generation;
-            pthread_mutex_unlock(&c->auth_mu);
+            *generation = a->generation;
+            pthread_mutex_unlock(&a->mu);
             return true;
         }
-        uint64_t seen = c->auth_generation;
-        pthread_mutex_unlock(&c->auth_mu);
+        uint64_t seen = a->generation;
+        pthread_mutex_unlock(&a->mu);
         /* No token yet: fetch one before the first request rather than send one bound to fail. */
-        if (!vms_auth_refresh(c, seen, deadline, err)) return false;
+        if (!vms_auth_refresh(a, seen, deadline, err)) return false;
     }
 }
 
-bool vms_auth_refresh(vms_client *c, uint64_t generation, int64_t deadline, vms_error *err) {
-    pthread_mutex_lock(&c->auth_mu);
+bool vms_auth_refresh(vms_auth *a, uint64_t generation, int64_t deadline, vms_error *err) {
+    pthread_mutex_lock(&a->mu);
     for (;;) {
-        if (c->auth_generation != generation) {
-            pthread_mutex_unlock(&c->auth_mu); /* a newer token is in place already */
+        if (a->generation != generation) {
+            pthread_mutex_unlock(&a->mu); /* a newer token is in place already */
             return true;
         }
-        if (!c->refreshing) break;
-        uint64_t fetches = c->auth_fetches;
-        while (c->refreshing) {
-            if (!vk_cond_wait_until(&c->auth_cv, &c->auth_mu, deadline)) {
-                pthread_mutex_unlock(&c->auth_mu);
+        if (!a->refreshing) break;
+        uint64_t fetches = a->fetches;
+        while (a->refreshing) {
+            if (!vk_cond_wait_until(&a->cv, &a->mu, deadline)) {
+                pthread_mutex_unlock(&a->mu);
                 vms_error_set(err, VMS_ERR_DEADLINE, "the deadline passed while waiting for a VMS token");
                 return false;
             }
         }
         /* The fetch we waited for failed. Share its verdict instead of stampeding VMS with
          * the same bad password - unless it only ran out of its own caller's time. */
-        if (c->auth_generation == generation && c->auth_fetches != fetches && c->fetch_error.kind != VMS_ERR_DEADLINE) {
-            *err = c->fetch_error;
-            pthread_mutex_unlock(&c->auth_mu);
+        if (a->generation == generation && a->fetches != fetches && a->fetch_error.kind != VMS_ERR_DEADLINE) {
+            *err = a->fetch_error;
+            pthread_mutex_unlock(&a->mu);
             return false;
         }
     }
-    c->refreshing = true;
-    pthread_mutex_unlock(&c->auth_mu);
+    a->refreshing = true;
+    pthread_mutex_unlock(&a->mu);
 
     char *header = NULL, *access = NULL, *refresh = NULL;
     vms_error fetch_err;
     vms_error_clear(&fetch_err);
-    bool ok = fetch_token(c, deadline, &header, &access, &refresh, &fetch_err);
+    bool ok = fetch_token(a, deadline, &header, &access, &refresh, &fetch_err);
 
-    pthread_mutex_lock(&c->auth_mu);
-    c->refreshing = false;
-    c->auth_fetches++;
+    pthread_mutex_lock(&a->mu);
+    a->refreshing = false;
+    a->fetches++;
     if (ok) {
-        wipe(&c->auth_header);
-        wipe(&c->access_token);
-        wipe(&c->refresh_token);
-        c->auth_header = header;
-        c->access_token = access;
-        c->refresh_token = refresh;
-        c->auth_generation++;
+        wipe(&a->header);
+        wipe(&a->access_token);
+        wipe(&a->refresh_token);
+        a->header = header;
+        a->access_token = access;
+        a->refresh_token = refresh;
+        a->generation++;
     } else {
-        c->fetch_error = fetch_err;
+        a->fetch_error = fetch_err;
     }
-    pthread_cond_broadcast(&c->auth_cv);
-    pthread_mutex_unlock(&c->auth_mu);
+    pthread_cond_broadcast(&a->cv);
+    pthread_mutex_unlock(&a->mu);
     if (!ok) *err = fetch_err;
     return ok;
 }

@@ -2,7 +2,8 @@
  * credentials, trust, defaults - and comparing/hashing them for the registry. */
 #include "vk/hash.h"
 #include "vk/redact.h"
-#include "vms_internal.h"
+#include "vms_error_internal.h"
+#include "vms_settings.h"
 
 #include <ctype.h>
 #include <errno.h>

@@ -1,9 +1,8 @@
 /* vms_error: reading VMS error answers and mapping every failure to a gRPC status. */
 #include "vk/vms_error.h"
-#include "vms_internal.h"
+#include "vms_error_internal.h"
 
-#include <ctype.h>
-#include <errno.h>
+#include <jansson.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,10 +37,10 @@ void vms_error_set(vms_error *err, vms_error_kind kind, const char *fmt, ...) {
     put_message(err, text, NULL);
 }
 
-void vms_error_set_request(vms_error *err, const vms_client *c, const char *method, const char *path) {
+void vms_error_note_request(vms_error *err, const char *endpoint, const char *method, const char *path) {
     snprintf(err->method, sizeof err->method, "%s", method);
     vk_redact_into(path, NULL, err->path, sizeof err->path); /* a query may name a token */
-    snprintf(err->endpoint, sizeof err->endpoint, "%s", c->s.endpoint);
+    snprintf(err->endpoint, sizeof err->endpoint, "%s", endpoint);
 }
 
 const char *vms_error_kind_name(vms_error_kind kind) {
@@ -60,22 +59,48 @@ const char *vms_error_kind_name(vms_error_kind kind) {
     return "unknown";
 }
 
+/* The causes are the http layer's (vk_http_cause), named as it names them. */
+static const struct {
+    vk_http_cause http;
+    vms_error_cause vms;
+} causes[] = {
+    {VK_HTTP_CAUSE_REFUSED, VMS_CAUSE_REFUSED},
+    {VK_HTTP_CAUSE_DNS, VMS_CAUSE_DNS},
+    {VK_HTTP_CAUSE_UNREACHABLE, VMS_CAUSE_UNREACHABLE},
+    {VK_HTTP_CAUSE_RESET, VMS_CAUSE_RESET},
+    {VK_HTTP_CAUSE_CONNECT_TIMEOUT, VMS_CAUSE_CONNECT_TIMEOUT},
+    {VK_HTTP_CAUSE_REQUEST_TIMEOUT, VMS_CAUSE_REQUEST_TIMEOUT},
+    {VK_HTTP_CAUSE_TLS_HANDSHAKE, VMS_CAUSE_TLS_HANDSHAKE},
+    {VK_HTTP_CAUSE_PLAIN_HTTP, VMS_CAUSE_PLAIN_HTTP},
+    {VK_HTTP_CAUSE_CERT_UNTRUSTED, VMS_CAUSE_CERT_UNTRUSTED},
+    {VK_HTTP_CAUSE_CERT_HOSTNAME, VMS_CAUSE_CERT_HOSTNAME},
+    {VK_HTTP_CAUSE_CA_UNUSABLE, VMS_CAUSE_CA_UNUSABLE},
+};
+
 const char *vms_error_cause_name(vms_error_cause cause) {
-    switch (cause) {
-    case VMS_CAUSE_NONE: return NULL;
-    case VMS_CAUSE_REFUSED: return "refused";
-    case VMS_CAUSE_DNS: return "dns";
-    case VMS_CAUSE_UNREACHABLE: return "unreachable";
-    case VMS_CAUSE_RESET: return "reset";
-    case VMS_CAUSE_CONNECT_TIMEOUT: return "connect-timeout";
-    case VMS_CAUSE_REQUEST_TIMEOUT: return "request-timeout";
-    case VMS_CAUSE_TLS_HANDSHAKE: return "tls-handshake";
-    case VMS_CAUSE_PLAIN_HTTP: return "plain-http";
-    case VMS_CAUSE_CERT_UNTRUSTED: return "cert-untrusted";
-    case VMS_CAUSE_CERT_HOSTNAME: return "cert-hostname";
-    case VMS_CAUSE_CA_UNUSABLE: return "ca-unusable";
-    }
+    for (size_t i = 0; i < sizeof causes / sizeof causes[0]; i++)
+        if (causes[i].vms == cause) return vk_http_cause_name(causes[i].http);
     return NULL;
+}
+
+static vms_error_cause cause_from_http(vk_http_cause cause) {
+    for (size_t i = 0; i < sizeof causes / sizeof causes[0]; i++)
+        if (causes[i].http == cause) return causes[i].vms;
+    return VMS_CAUSE_NONE;
+}
+
+static vms_error_kind kind_from_http(vk_http_failure failure) {
+    switch (failure) {
+    case VK_HTTP_FAIL_TIMEOUT: return VMS_ERR_TIMEOUT;
+    case VK_HTTP_FAIL_DEADLINE: return VMS_ERR_DEADLINE;
+    case VK_HTTP_FAIL_TLS: return VMS_ERR_TLS;
+    case VK_HTTP_FAIL_CONFIG: return VMS_ERR_CONFIG;
+    case VK_HTTP_FAIL_RESPONSE: return VMS_ERR_RESPONSE; /* the answer was too large to keep */
+    case VK_HTTP_ANSWERED:
+    case VK_HTTP_FAIL_TRANSPORT:
+    case VK_HTTP_FAIL_CANCELLED: break;
+    }
+    return VMS_ERR_TRANSPORT;
 }
 
 /* ---- Reading an error answer ---- */
@@ -169,104 +194,27 @@ void vms_error_from_http(vms_error *err, long status, const char *body, size_t l
 
 /* ---- Transport failures ---- */
 
-static bool has_nocase(const char *haystack, const char *needle) {
-    size_t n = strlen(needle);
-    for (; *haystack; haystack++)
-        if (strncasecmp(haystack, needle, n) == 0) return true;
-    return false;
-}
-
-/* What a TLS library says when the peer answered a ClientHello in plain HTTP: OpenSSL
- * "wrong version number" (1.1/3.0) or "packet length too long" / "record layer
- * failure" (3.2+), GnuTLS "unexpected TLS packet" / "unexpected length". */
-static bool says_plain_http(const char *what) {
-    static const char *const words[] = {"wrong version number", "packet length too long", "record layer failure",
-                                        "unexpected TLS packet", "TLS packet with unexpected length", "http request"};
-    for (size_t i = 0; i < sizeof words / sizeof words[0]; i++)
-        if (has_nocase(what, words[i])) return true;
-    return false;
-}
-
 /* Which CAs the client trusted, for certificate messages. */
-static void describe_trust(const vms_client *c, char *out, size_t size) {
-    out[0] = '\0';
-    if (!c) return;
-    if (c->s.ca_file && c->s.ca_pem)
-        snprintf(out, size, "; trusted: the CA file %s and the secret's ssl_cert", c->s.ca_file);
-    else if (c->s.ca_file)
-        snprintf(out, size, "; trusted: the CA file %s", c->s.ca_file);
-    else if (c->s.ca_pem)
+static void describe_trust(const char *ca_file, const char *ca_pem, char *out, size_t size) {
+    if (ca_file && ca_pem)
+        snprintf(out, size, "; trusted: the CA file %s and the secret's ssl_cert", ca_file);
+    else if (ca_file)
+        snprintf(out, size, "; trusted: the CA file %s", ca_file);
+    else if (ca_pem)
         snprintf(out, size, "; trusted: the CA certificate in the secret's ssl_cert");
     else
         snprintf(out, size, "; trusted: the system CAs only (the secret has no ssl_cert)");
 }
 
-static void classify_transport(const vms_exchange *ex, const char *what, vms_error_kind *kind,
-                               vms_error_cause *cause) {
-    *cause = VMS_CAUSE_NONE;
-    *kind = VMS_ERR_TRANSPORT;
-    if (ex->os_errno == ECONNRESET || ex->os_errno == EPIPE) {
-        *cause = VMS_CAUSE_RESET; /* in the handshake or after: the peer cut the connection */
-        return;
-    }
-    switch (ex->curl_code) {
-    case CURLE_COULDNT_RESOLVE_HOST:
-    case CURLE_COULDNT_RESOLVE_PROXY: *cause = VMS_CAUSE_DNS; return;
-    case CURLE_COULDNT_CONNECT:
-        *cause = ex->os_errno == ECONNREFUSED ? VMS_CAUSE_REFUSED : VMS_CAUSE_UNREACHABLE;
-        return;
-    case CURLE_OPERATION_TIMEDOUT: {
-        /* curl's connect timeout covers the TLS handshake as well as TCP. */
-        bool connect_phase = ex->https ? !ex->handshaken : !ex->connected;
-        *cause = connect_phase ? VMS_CAUSE_CONNECT_TIMEOUT : VMS_CAUSE_REQUEST_TIMEOUT;
-        bool deadline = connect_phase ? ex->connect_timeout_was_deadline : ex->timeout_was_deadline;
-        *kind = deadline ? VMS_ERR_DEADLINE : VMS_ERR_TIMEOUT;
-        return;
-    }
-    case CURLE_GOT_NOTHING:
-    case CURLE_PARTIAL_FILE: *cause = VMS_CAUSE_RESET; return;
-    case CURLE_SEND_ERROR:
-    case CURLE_RECV_ERROR:
-        if (has_nocase(what, "reset")) *cause = VMS_CAUSE_RESET;
-        return;
-    case CURLE_SSL_CONNECT_ERROR:
-    case CURLE_SSL_CIPHER:
-    case CURLE_SSL_ENGINE_INITFAILED:
-    case CURLE_SSL_CERTPROBLEM: /* a client certificate: this client sends none */
-        *kind = VMS_ERR_TLS;
-        *cause = says_plain_http(what) ? VMS_CAUSE_PLAIN_HTTP : VMS_CAUSE_TLS_HANDSHAKE;
-        return;
-    case CURLE_PEER_FAILED_VERIFICATION:
-    case CURLE_SSL_ISSUER_ERROR:
-    case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
-    case CURLE_SSL_INVALIDCERTSTATUS:
-        *kind = VMS_ERR_TLS;
-        *cause = has_nocase(what, "host name") || has_nocase(what, "subject name") ? VMS_CAUSE_CERT_HOSTNAME
-                                                                                   : VMS_CAUSE_CERT_UNTRUSTED;
-        return;
-    case CURLE_SSL_CACERT_BADFILE:
-    case CURLE_SSL_CRL_BADFILE:
-        *kind = VMS_ERR_TLS;
-        *cause = VMS_CAUSE_CA_UNUSABLE;
-        return;
-    case CURLE_UNSUPPORTED_PROTOCOL:
-    case CURLE_URL_MALFORMAT: *kind = VMS_ERR_CONFIG; return;
-    case CURLE_WRITE_ERROR: *kind = VMS_ERR_RESPONSE; return; /* the answer was too large to keep */
-    default: return;
-    }
-}
-
-void vms_error_from_transport(vms_error *err, const vms_exchange *ex, const vms_client *c, const vk_secrets *secrets) {
-    const char *what = ex->curl_message[0] ? ex->curl_message : curl_easy_strerror(ex->curl_code);
-    vms_error_kind kind;
-    vms_error_cause cause;
-    classify_transport(ex, what, &kind, &cause);
+void vms_error_from_transport(vms_error *err, const vk_http_result *res, const char *ca_file, const char *ca_pem,
+                              const vk_secrets *secrets) {
+    vms_error_cause cause = cause_from_http(res->cause);
     char trust[400] = "";
     if (cause == VMS_CAUSE_CERT_UNTRUSTED || cause == VMS_CAUSE_CERT_HOSTNAME || cause == VMS_CAUSE_CA_UNUSABLE)
-        describe_trust(c, trust, sizeof trust);
+        describe_trust(ca_file, ca_pem, trust, sizeof trust);
     char text[sizeof err->message];
-    snprintf(text, sizeof text, "%.250s%.250s", what, trust); /* each capped: both fit the message */
-    err->kind = kind;
+    snprintf(text, sizeof text, "%.250s%.250s", res->message, trust); /* each capped: both fit the message */
+    err->kind = kind_from_http(res->failure);
     err->cause = cause;
     err->http_status = 0;
     err->code[0] = err->field[0] = '\0';

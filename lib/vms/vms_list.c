@@ -10,11 +10,9 @@
 /* ---- Query strings ---- */
 
 static void put_escaped(FILE *f, const char *text) {
-    /* curl ignores the handle argument since 7.82; the escaping is RFC 3986 unreserved. */
-    char *escaped = curl_easy_escape(NULL, text, 0);
-    if (!escaped) abort();
+    char *escaped = vk_http_escape(text);
     fputs(escaped, f);
-    curl_free(escaped);
+    free(escaped);
 }
 
 char *vms_path_with_query(const char *path, const char *const *filters) {
