@@ -115,18 +115,10 @@ print("; ".join(problems) if problems else "ok")' "$SIM_FS" "$@")
 sim_ports() { echo "${SIM_ENDPOINT##*:} ${SIM_URL##*:}"; }
 
 # kill_sim: SIGKILL the simulator (a crash; its state on disk must survive).
-kill_sim() {
-  kill -KILL "$SIM_PID"
-  wait "$SIM_PID" 2>/dev/null || true
-  SIM_PID=""
-}
+kill_sim() { sim_launch_stop KILL; }
 
 # stop_sim: SIGTERM, wait.
-stop_sim() {
-  kill -TERM "$SIM_PID"
-  wait "$SIM_PID" 2>/dev/null || true
-  SIM_PID=""
-}
+stop_sim() { sim_launch_stop TERM; }
 
 # restart_sim_same_ports [vms-sim flags...]: starts the simulator again on the ports it
 # had, on the same data directory (state, certificate), so the plugin's sessions and
@@ -134,20 +126,13 @@ stop_sim() {
 restart_sim_same_ports() {
   local https http
   read -r https http < <(sim_ports)
-  rm -f "$WORK/sim.ports"
-  "$VMS_SIM" --data-dir "$WORK/sim" --https "127.0.0.1:$https" --http "127.0.0.1:$http" \
-    --port-file "$WORK/sim.ports" --seed "$@" 2>>"$WORK/sim.log" &
-  SIM_PID=$!
-  for _ in $(seq 1 200); do [[ -s "$WORK/sim.ports" ]] && break; sleep 0.05; done
-  [[ -s "$WORK/sim.ports" ]] || { echo "vms-sim did not come back on ports $https/$http"; tail "$WORK/sim.log"; exit 1; }
+  launch_sim -- --https "127.0.0.1:$https" --http "127.0.0.1:$http" --seed "$@"
 }
 
 # restart_sim [vms-sim flags...]: starts the simulator again on the same data
 # directory with new flags (new ports; the secret in $SECRET_DIR follows).
 restart_sim() {
-  [[ -z "$SIM_PID" ]] || stop_sim
-  cat "$WORK/sim.log" >>"$WORK/sim.all.log" 2>/dev/null || true
-  rm -f "$WORK/sim.ports"
+  stop_sim
   start_sim "$@"
 }
 
@@ -183,19 +168,16 @@ expect_plugin_died() {
 # that no log of any plugin or simulator this test ran holds a sanitizer report
 # (ASan, UBSan, LSan) or a failed assertion.
 stop_and_check() {
-  local status found
+  local found
   if [[ -n "$PLUGIN_PID" ]]; then
     stop_plugin
     expect_eq "vast-csi exits 0 on SIGTERM" 0 "$STOP_STATUS"
   fi
-  if [[ -n "$SIM_PID" ]]; then
-    status=0
-    kill -TERM "$SIM_PID"
-    wait "$SIM_PID" || status=$?
-    SIM_PID=""
-    expect_eq "vms-sim exits 0 on SIGTERM" 0 "$status"
+  if [[ -n ${VMS_SIM_LAUNCHER_PID:-} ]]; then
+    sim_launch_stop TERM
+    expect_eq "vms-sim exits 0 on SIGTERM" 0 "$VMS_SIM_STATUS"
   fi
-  found=$(cat "$WORK"/plugin.all.log "$WORK"/plugin.log "$WORK"/sim.all.log "$WORK"/sim.log 2>/dev/null |
+  found=$(cat "$WORK"/plugin.all.log "$WORK"/plugin.log "$WORK"/sim.log 2>/dev/null |
     grep -E 'Sanitizer|runtime error:|Assertion .* failed' | head -5 || true)
   expect_eq "no sanitizer report or assertion failure in the logs" "" "$found"
 }

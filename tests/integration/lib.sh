@@ -1,8 +1,10 @@
 # Shared helpers for the integration tests, and through tests/controller/helpers.sh and
 # tests/node/helpers.sh for theirs: a scratch directory, starting and stopping vast-csi
-# and vms-sim, the simulator's inventory, and assertions that print what was expected
-# and what came back.
+# and vms-sim (through tests/launcher's vms-sim-launch, as every test does), the
+# simulator's inventory, and assertions that print what was expected and what came back.
 set -euo pipefail
+# shellcheck source=../launcher/sim_launch.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../launcher/sim_launch.sh"
 
 : "${VAST_CSI:?path of the vast-csi binary}"
 : "${CSICTL:?path of the csictl binary}"
@@ -12,7 +14,6 @@ WORK=$(mktemp -d "${TMPDIR:-/tmp}/vk-test.XXXXXX")
 SOCK="$WORK/plugin/csi.sock"
 ENDPOINT="unix://$SOCK"
 PLUGIN_PID=""
-SIM_PID=""
 FAILURES=0
 CHECKS=0
 PY=/usr/bin/python3
@@ -35,10 +36,7 @@ cleanup() {
   if [[ -n "$PLUGIN_PID" ]] && kill -0 "$PLUGIN_PID" 2>/dev/null; then
     kill -KILL "$PLUGIN_PID" 2>/dev/null || true
   fi
-  if [[ -n "$SIM_PID" ]] && kill -0 "$SIM_PID" 2>/dev/null; then
-    kill -TERM "$SIM_PID" 2>/dev/null || true
-    wait "$SIM_PID" 2>/dev/null || true
-  fi
+  sim_launch_stop TERM
   rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -56,26 +54,29 @@ start_plugin() {
 }
 
 # start_sim [vms-sim flags...]: starts a seeded vms-sim on HTTPS and plain HTTP (loopback,
-# free ports), data in $WORK/sim, and writes the default-cluster secret for it into
-# $SECRET_DIR (endpoint, username, password, ssl_cert = the simulator's certificate).
-# Sets SIM_URL (plain HTTP, for the /_sim/ admin API) and SIM_ENDPOINT (host:port).
+# free ports), data in $WORK/sim (kept across restarts), its log appended to
+# $WORK/sim.log, and writes the default-cluster secret for it into $SECRET_DIR (endpoint,
+# username, password, ssl_cert = the simulator's certificate). Sets SIM_URL (plain HTTP,
+# for the /_sim/ admin API) and SIM_ENDPOINT (host:port), and the launcher's VMS_SIM_*.
 SECRET_DIR="$WORK/secret"
 start_sim() {
-  : "${VMS_SIM:?path of the vms-sim binary}"
-  "$VMS_SIM" --data-dir "$WORK/sim" --https 127.0.0.1:0 --http 127.0.0.1:0 --port-file "$WORK/sim.ports" \
-    --seed "$@" >"$WORK/sim.out" 2>"$WORK/sim.log" &
-  SIM_PID=$!
-  for _ in $(seq 1 200); do [[ -s "$WORK/sim.ports" ]] && break; sleep 0.05; done
-  local https http
-  https=$(json_field "$(cat "$WORK/sim.ports")" https)
-  http=$(json_field "$(cat "$WORK/sim.ports")" http)
-  SIM_ENDPOINT="127.0.0.1:$https"
-  SIM_URL="http://127.0.0.1:$http"
+  launch_sim --listen https --listen http -- --seed "$@"
+}
+
+# launch_sim LAUNCHER ARGS...: start_sim with the launcher's arguments as given (the
+# listeners included); exits the test when the simulator does not start.
+launch_sim() {
+  sim_launch --data-dir "$WORK/sim" --log "$WORK/sim.log" "$@" || {
+    echo "vms-sim did not start (the launcher said why above)"
+    exit 1
+  }
+  SIM_ENDPOINT="127.0.0.1:$VMS_SIM_HTTPS_PORT"
+  SIM_URL=$VMS_SIM_HTTP
   mkdir -p "$SECRET_DIR"
   printf '%s' "$SIM_ENDPOINT" >"$SECRET_DIR/endpoint"
   printf 'admin' >"$SECRET_DIR/username"
   printf '123456' >"$SECRET_DIR/password"
-  cp "$WORK/sim/tls/cert.pem" "$SECRET_DIR/ssl_cert"
+  cp "$VMS_SIM_CA" "$SECRET_DIR/ssl_cert"
 }
 
 # sim_admin METHOD PATH [JSON]: calls the simulator's admin API, prints the answer.

@@ -6,6 +6,7 @@
 #   sim_launch_stop [SIGNAL]                                # sets VMS_SIM_STATUS
 #
 # The launcher is $VMS_SIM_LAUNCH, else the vms-sim-launch built beside $VMS_SIM.
+VMS_SIM_LAUNCHER_PID=""
 
 # sim_launch ARGS...: runs the launcher in the background and evals the facts it prints
 # (it closes its stdout after them; a FIFO lets us read them while it keeps running as

@@ -76,11 +76,8 @@ stop_and_check_node() {
     fail "vast-csi died during the run (exit status $status); the end of its log:"
     tail -n 30 "$WORK/plugin.log"
   fi
-  status=0
-  kill -TERM "$SIM_PID"
-  wait "$SIM_PID" || status=$?
-  SIM_PID=""
-  expect_eq "vms-sim exits 0 on SIGTERM" 0 "$status"
+  sim_launch_stop TERM
+  expect_eq "vms-sim exits 0 on SIGTERM" 0 "$VMS_SIM_STATUS"
   found=$(cat "$WORK"/plugin.log "$WORK"/sim.log 2>/dev/null |
     grep -E 'Sanitizer|runtime error:|Assertion .* failed' | head -5 || true)
   expect_eq "no sanitizer report or assertion failure in the logs" "" "$found"

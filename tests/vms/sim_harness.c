@@ -10,19 +10,18 @@
 #include <curl/curl.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 extern char **environ;
 
-#define START_TIMEOUT_MS 20000
+#define READ_TIMEOUT_MS 30000 /* the launcher's own bound for the start is 20 s */
 #define STOP_TIMEOUT_MS 15000
 
 static void sleep_ms(long ms) {
@@ -44,135 +43,124 @@ char *sim_read_file(const char *path) {
     return text;
 }
 
-/* The parent temp directory holds data/ (the simulator's) and sim.log (ours). */
-static void parent_dir(const sim_instance *sim, char *buf, size_t size) {
-    snprintf(buf, size, "%.*s", (int)(strrchr(sim->dir, '/') - sim->dir), sim->dir);
+/* The launcher: $VMS_SIM_LAUNCH, else vms-sim-launch beside $VMS_SIM (as the shell and
+ * Python tests find it). */
+static void launcher_path(const char *sim, char *buf, size_t size) {
+    const char *given = getenv("VMS_SIM_LAUNCH");
+    const char *slash = strrchr(sim, '/');
+    if (given && *given) snprintf(buf, size, "%s", given);
+    else if (slash) snprintf(buf, size, "%.*s/vms-sim-launch", (int)(slash - sim), sim);
+    else snprintf(buf, size, "vms-sim-launch");
 }
 
-static void print_log_tail(const sim_instance *sim) {
-    char parent[256], log[300];
-    parent_dir(sim, parent, sizeof parent);
-    snprintf(log, sizeof log, "%s/sim.log", parent);
-    char *text = sim_read_file(log);
-    if (!text) return;
-    size_t len = strlen(text);
-    print_error("--- vms-sim log (tail) ---\n%s\n", len > 3000 ? text + len - 3000 : text);
-    free(text);
+/* Everything the launcher prints, up to its EOF (it closes stdout once the simulator is
+ * up, or when it gives up); bounded, in case it hangs. */
+static char *read_facts(int fd) {
+    char *text = NULL;
+    size_t len = 0;
+    FILE *out = open_memstream(&text, &len);
+    if (!out) abort();
+    long start = vk_now_ms();
+    struct pollfd p = {.fd = fd, .events = POLLIN};
+    while (vk_now_ms() - start < READ_TIMEOUT_MS) {
+        if (poll(&p, 1, 100) <= 0) continue;
+        char buf[1024];
+        ssize_t n = read(fd, buf, sizeof buf);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) break;
+        fwrite(buf, 1, (size_t)n, out);
+    }
+    fclose(out);
+    return text;
 }
 
-static void make_temp_dir(char *parent, size_t size) {
-    struct stat st;
-    const char *base = stat("/dev/shm", &st) == 0 && access("/dev/shm", W_OK) == 0 ? "/dev/shm" : getenv("TMPDIR");
-    snprintf(parent, size, "%s/vms-sim-test.XXXXXX", base ? base : "/tmp");
-    if (!mkdtemp(parent)) fail_msg("mkdtemp %s: %s", parent, strerror(errno));
-}
-
-static bool read_ports(sim_instance *sim, const char *port_file) {
-    json_t *ports = json_load_file(port_file, 0, NULL);
-    if (!ports) return false;
-    sim->http_port = (int)json_integer_value(json_object_get(ports, "http"));
-    sim->https_port = (int)json_integer_value(json_object_get(ports, "https"));
-    json_decref(ports);
-    return sim->http_port > 0 || sim->https_port > 0;
+/* The value of KEY='VALUE' in the facts, into buf ("" when absent). */
+static const char *fact(const char *facts, const char *key, char *buf, size_t size) {
+    size_t klen = strlen(key);
+    buf[0] = '\0';
+    for (const char *line = facts; line && *line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL) {
+        if (strncmp(line, key, klen) != 0 || line[klen] != '=' || line[klen + 1] != '\'') continue;
+        const char *v = line + klen + 2, *q = strchr(v, '\'');
+        if (q) snprintf(buf, size, "%.*s", (int)(q - v), v);
+        break;
+    }
+    return buf;
 }
 
 void sim_start(sim_instance *sim, const sim_options *options) {
     memset(sim, 0, sizeof *sim);
     const char *binary = getenv("VMS_SIM");
     if (!binary || !*binary) fail_msg("VMS_SIM is not set (CMake sets it to the built vms-sim)");
+    char launcher[512];
+    launcher_path(binary, launcher, sizeof launcher);
 
-    char parent[200], port_file[256], log[256];
-    make_temp_dir(parent, sizeof parent);
-    snprintf(sim->dir, sizeof sim->dir, "%s/data", parent);
-    snprintf(port_file, sizeof port_file, "%s/ports.json", parent);
-    snprintf(log, sizeof log, "%s/sim.log", parent);
-    snprintf(sim->ca_file, sizeof sim->ca_file, "%s/tls/cert.pem", sim->dir);
-
-    const char *argv[64];
+    const char *argv[80];
     int argc = 0;
+    argv[argc++] = launcher;
+    argv[argc++] = "--sim";
     argv[argc++] = binary;
-    argv[argc++] = "--data-dir";
-    argv[argc++] = sim->dir;
-    argv[argc++] = "--port-file";
-    argv[argc++] = port_file;
-    if (options->http) {
-        argv[argc++] = "--http";
-        argv[argc++] = "127.0.0.1:0";
-    }
-    if (options->https) {
-        argv[argc++] = "--https";
-        argv[argc++] = "127.0.0.1:0";
-    }
+    if (options->http) argv[argc++] = "--listen", argv[argc++] = "http";
+    if (options->https) argv[argc++] = "--listen", argv[argc++] = "https";
+    argv[argc++] = "--";
     if (options->seed) argv[argc++] = "--seed";
-    for (size_t i = 0; options->extra_args && options->extra_args[i] && argc < 63; i++)
+    for (size_t i = 0; options->extra_args && options->extra_args[i] && argc < 79; i++)
         argv[argc++] = options->extra_args[i];
     argv[argc] = NULL;
 
+    int out[2];
+    if (pipe2(out, O_CLOEXEC) != 0) fail_msg("pipe: %s", strerror(errno));
     pid_t pid = fork();
     if (pid < 0) fail_msg("fork: %s", strerror(errno));
     if (pid == 0) {
-        int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-        if (fd >= 0) {
-            dup2(fd, STDOUT_FILENO);
-            dup2(fd, STDERR_FILENO);
-            close(fd);
-        }
-        execve(binary, (char *const *)argv, environ);
+        dup2(out[1], STDOUT_FILENO); /* the launcher's stderr stays the test's: its reasons show */
+        execve(launcher, (char *const *)argv, environ);
         _exit(127);
     }
-    sim->pid = pid;
-
-    for (long start = vk_now_ms(); vk_now_ms() - start < START_TIMEOUT_MS; sleep_ms(20)) {
-        int status;
-        if (waitpid(pid, &status, WNOHANG) == pid) {
-            sim->pid = 0;
-            print_log_tail(sim);
-            fail_msg("vms-sim exited during start-up (status %d)", status);
-        }
-        if (access(port_file, R_OK) == 0 && read_ports(sim, port_file)) {
-            snprintf(sim->http_url, sizeof sim->http_url, "http://127.0.0.1:%d", sim->http_port);
-            snprintf(sim->https_url, sizeof sim->https_url, "https://127.0.0.1:%d", sim->https_port);
-            return;
-        }
+    close(out[1]);
+    char *facts = read_facts(out[0]);
+    close(out[0]);
+    char value[320];
+    sim->launcher_pid = pid;
+    sim->pid = (pid_t)atol(fact(facts, "VMS_SIM_PID", value, sizeof value));
+    if (sim->pid <= 0) {
+        free(facts);
+        int status = 0;
+        kill(pid, SIGTERM); /* only if it hung: it exits by itself when it gives up */
+        waitpid(pid, &status, 0);
+        sim->launcher_pid = 0;
+        fail_msg("vms-sim did not start: %s exited with status 0x%x (its reason is above)", launcher, status);
     }
-    print_log_tail(sim);
-    sim_stop(sim);
-    fail_msg("vms-sim did not write its port file within %d ms", START_TIMEOUT_MS);
-}
-
-static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw) {
-    (void)st;
-    (void)flag;
-    (void)ftw;
-    remove(path);
-    return 0;
+    snprintf(sim->dir, sizeof sim->dir, "%s", fact(facts, "VMS_SIM_DIR", value, sizeof value));
+    snprintf(sim->ca_file, sizeof sim->ca_file, "%s/tls/cert.pem", sim->dir);
+    snprintf(sim->http_url, sizeof sim->http_url, "http://127.0.0.1:%s", fact(facts, "VMS_SIM_HTTP_PORT", value, sizeof value));
+    sim->http_port = atoi(value);
+    snprintf(sim->https_url, sizeof sim->https_url, "https://127.0.0.1:%s", fact(facts, "VMS_SIM_HTTPS_PORT", value, sizeof value));
+    sim->https_port = atoi(value);
+    free(facts);
 }
 
 void sim_stop(sim_instance *sim) {
+    pid_t launcher = sim->launcher_pid;
+    sim->pid = sim->launcher_pid = 0;
+    if (launcher <= 0) return;
+    /* to the launcher, which passes it on and ends as the simulator does (and removes the
+     * data directory); it is our child, so its PID cannot have been reused */
+    kill(launcher, SIGTERM);
     int status = 0;
-    bool exited = sim->pid == 0;
-    if (sim->pid > 0) {
-        kill(sim->pid, SIGTERM);
-        for (long start = vk_now_ms(); vk_now_ms() - start < STOP_TIMEOUT_MS; sleep_ms(10)) {
-            if (waitpid(sim->pid, &status, WNOHANG) == sim->pid) {
-                exited = true;
-                break;
-            }
-        }
-        if (!exited) {
-            kill(sim->pid, SIGKILL);
-            waitpid(sim->pid, &status, 0);
+    bool exited = false;
+    for (long start = vk_now_ms(); vk_now_ms() - start < STOP_TIMEOUT_MS; sleep_ms(10)) {
+        if (waitpid(launcher, &status, WNOHANG) == launcher) {
+            exited = true;
+            break;
         }
     }
-    bool clean = exited && (sim->pid == 0 || (WIFEXITED(status) && WEXITSTATUS(status) == 0));
-    if (!clean) print_log_tail(sim);
-    pid_t pid = sim->pid;
-    sim->pid = 0;
-    char parent[256];
-    parent_dir(sim, parent, sizeof parent);
-    nftw(parent, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
-    if (pid > 0 && !exited) fail_msg("vms-sim did not stop within %d ms of SIGTERM", STOP_TIMEOUT_MS);
-    if (pid > 0 && !clean) fail_msg("vms-sim exited with status %d after SIGTERM (expected 0)", status);
+    if (!exited) {
+        kill(launcher, SIGKILL); /* the simulator gets SIGTERM when its launcher dies */
+        waitpid(launcher, &status, 0);
+        fail_msg("vms-sim did not stop within %d ms of SIGTERM", STOP_TIMEOUT_MS);
+    }
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+        fail_msg("vms-sim ended with status 0x%x after SIGTERM (expected exit 0; the launcher printed its log)", status);
 }
 
 /* ---- Admin API ---- */

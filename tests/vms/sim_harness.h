@@ -1,11 +1,11 @@
-/* Starts and stops a real vms-sim for the VMS client tests, and talks to its /_sim/
- * admin API.
+/* Starts and stops a real vms-sim for the C tests, and talks to its /_sim/ admin API.
  *
  * The simulator binary comes from the VMS_SIM environment variable (CMake sets it to
- * the built vms-sim). It runs with its own temporary --data-dir (on /dev/shm when there
- * is one: the simulator fsyncs every change, and thousands of creates should not wait
- * for a disk), listeners on 127.0.0.1 port 0, and --port-file, which the harness waits
- * for. It is started with fork+execve (no shell) and stopped by PID with SIGTERM. */
+ * the built vms-sim); it is started by vms-sim-launch (tests/launcher: the launcher the
+ * shell and Python tests use too; VMS_SIM_LAUNCH, else beside VMS_SIM), run with
+ * fork+execve (no shell): a fresh data directory on /dev/shm when there is one,
+ * listeners on 127.0.0.1 port 0, a bounded wait for the port file, the facts read from
+ * its stdout. Stopped with SIGTERM through the launcher, which removes the directory. */
 #ifndef VK_TESTS_SIM_HARNESS_H
 #define VK_TESTS_SIM_HARNESS_H
 
@@ -23,7 +23,8 @@ typedef struct {
 } sim_options;
 
 typedef struct {
-    pid_t pid;
+    pid_t pid;           /* the simulator's */
+    pid_t launcher_pid;  /* its parent, our child: vms-sim-launch */
     char dir[256];       /* the data directory */
     int http_port;       /* 0 when off */
     int https_port;
@@ -32,9 +33,10 @@ typedef struct {
     char ca_file[320];   /* DIR/tls/cert.pem: the simulator's generated certificate */
 } sim_instance;
 
-/* Starts the simulator and waits (up to 20 s) for its port file. Fails the test on error. */
+/* Starts the simulator and waits (up to 20 s) for its port file. Fails the test on error
+ * (the launcher prints why, with the end of the simulator's log). */
 void sim_start(sim_instance *sim, const sim_options *options);
-/* SIGTERM, wait for exit (asserting exit status 0), remove the data directory. */
+/* SIGTERM, wait for exit (asserting exit status 0); the data directory is removed. */
 void sim_stop(sim_instance *sim);
 
 /* Sends an admin request (path like "/_sim/stats", body JSON text or NULL) and returns
