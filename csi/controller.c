@@ -5,6 +5,7 @@
  * GET_SNAPSHOT is served but advertised only with --advertise-get-snapshot: csi-sanity
  * v5.4.0 rejects the capability. */
 #include "controller.h"
+#include "capability_list.h"
 
 #include "vk/deadline.h"
 #include "vk/vms_objects.h"
@@ -13,7 +14,7 @@
 #include <string.h>
 #include <time.h>
 
-static const Csi__V1__ControllerServiceCapability__RPC__Type advertised[] = {
+static const int advertised[] = {
     CSI__V1__CONTROLLER_SERVICE_CAPABILITY__RPC__TYPE__CREATE_DELETE_VOLUME,
     CSI__V1__CONTROLLER_SERVICE_CAPABILITY__RPC__TYPE__LIST_VOLUMES,
     CSI__V1__CONTROLLER_SERVICE_CAPABILITY__RPC__TYPE__GET_CAPACITY,
@@ -25,27 +26,18 @@ static const Csi__V1__ControllerServiceCapability__RPC__Type advertised[] = {
     CSI__V1__CONTROLLER_SERVICE_CAPABILITY__RPC__TYPE__GET_VOLUME,
     CSI__V1__CONTROLLER_SERVICE_CAPABILITY__RPC__TYPE__SINGLE_NODE_MULTI_WRITER,
     CSI__V1__CONTROLLER_SERVICE_CAPABILITY__RPC__TYPE__MODIFY_VOLUME,
+    CSI__V1__CONTROLLER_SERVICE_CAPABILITY__RPC__TYPE__GET_SNAPSHOT, /* last: only with the flag */
 };
 
 static vk_code get_capabilities(vk_rpc_call *call, const ProtobufCMessage *request,
-                                         ProtobufCMessage **response) {
+                                ProtobufCMessage **response) {
     (void)request;
     const csi_driver *driver = vk_rpc_call_user(call);
     Csi__V1__ControllerGetCapabilitiesResponse *r =
         vk_rpc_new_message(call, &csi__v1__controller_get_capabilities_response__descriptor);
-    size_t n = sizeof advertised / sizeof advertised[0];
-    r->capabilities = vk_rpc_alloc(call, (n + 1) * sizeof *r->capabilities);
-    for (size_t i = 0; i <= n; i++) {
-        if (i == n && !driver->options.advertise_get_snapshot) break;
-        Csi__V1__ControllerServiceCapability *cap =
-            vk_rpc_new_message(call, &csi__v1__controller_service_capability__descriptor);
-        Csi__V1__ControllerServiceCapability__RPC *rpc =
-            vk_rpc_new_message(call, &csi__v1__controller_service_capability__rpc__descriptor);
-        rpc->type = i < n ? advertised[i] : CSI__V1__CONTROLLER_SERVICE_CAPABILITY__RPC__TYPE__GET_SNAPSHOT;
-        cap->type_case = CSI__V1__CONTROLLER_SERVICE_CAPABILITY__TYPE_RPC;
-        cap->rpc = rpc;
-        r->capabilities[r->n_capabilities++] = cap;
-    }
+    size_t n = sizeof advertised / sizeof advertised[0] - !driver->options.advertise_get_snapshot;
+    r->capabilities = (Csi__V1__ControllerServiceCapability **)csi_rpc_capabilities(
+        call, &csi__v1__controller_service_capability__descriptor, advertised, n, &r->n_capabilities);
     *response = &r->base;
     return VK_OK;
 }

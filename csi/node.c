@@ -6,6 +6,7 @@
  * mount table (csi/mounter.h), never from memory. No mount, unmount or probe can block
  * an RPC past its bound. */
 #include "driver.h"
+#include "capability_list.h"
 #include "mounter.h"
 #include "node_source.h"
 #include "node_ephemeral.h"
@@ -29,7 +30,7 @@ static csi_mount_limits limits_of(const csi_driver *d) {
     return (csi_mount_limits){d->options.mount_timeout_ms, d->options.unmount_timeout_ms, d->options.probe_timeout_ms};
 }
 
-static const Csi__V1__NodeServiceCapability__RPC__Type advertised[] = {
+static const int advertised[] = {
     CSI__V1__NODE_SERVICE_CAPABILITY__RPC__TYPE__STAGE_UNSTAGE_VOLUME,
     CSI__V1__NODE_SERVICE_CAPABILITY__RPC__TYPE__GET_VOLUME_STATS,
     CSI__V1__NODE_SERVICE_CAPABILITY__RPC__TYPE__VOLUME_CONDITION,
@@ -38,19 +39,13 @@ static const Csi__V1__NodeServiceCapability__RPC__Type advertised[] = {
 };
 
 static vk_code get_capabilities(vk_rpc_call *call, const ProtobufCMessage *request,
-                                         ProtobufCMessage **response) {
+                                ProtobufCMessage **response) {
     (void)request;
     Csi__V1__NodeGetCapabilitiesResponse *r =
         vk_rpc_new_message(call, &csi__v1__node_get_capabilities_response__descriptor);
-    size_t n = sizeof advertised / sizeof advertised[0];
-    r->capabilities = vk_rpc_alloc(call, n * sizeof *r->capabilities);
-    for (size_t i = 0; i < n; i++) {
-        Csi__V1__NodeServiceCapability *cap = vk_rpc_new_message(call, &csi__v1__node_service_capability__descriptor);
-        cap->rpc = vk_rpc_new_message(call, &csi__v1__node_service_capability__rpc__descriptor);
-        cap->rpc->type = advertised[i];
-        cap->type_case = CSI__V1__NODE_SERVICE_CAPABILITY__TYPE_RPC;
-        r->capabilities[r->n_capabilities++] = cap;
-    }
+    r->capabilities = (Csi__V1__NodeServiceCapability **)csi_rpc_capabilities(
+        call, &csi__v1__node_service_capability__descriptor, advertised, sizeof advertised / sizeof advertised[0],
+        &r->n_capabilities);
     *response = &r->base;
     return VK_OK;
 }
