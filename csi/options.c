@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <stdlib.h>
+#include <stddef.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -130,133 +131,152 @@ static bool parse_int(const char *text, long min, long max, int *out) {
     return true;
 }
 
+/* ---- values that need more than a range or a path ---- */
+
+static bool apply_endpoint(csi_options *o, int opt, const char *value, vk_status *st) {
+    if (vk_endpoint_parse(value, &o->endpoint, st)) return true;
+    char why[VK_STATUS_MESSAGE_MAX]; /* st is about to be rewritten */
+    snprintf(why, sizeof why, "%s", st->message);
+    return bad(st, opt, value, why);
+}
+
+static bool apply_mode(csi_options *o, int opt, const char *value, vk_status *st) {
+    if (strcmp(value, "controller") == 0) {
+        o->mode = CSI_MODE_CONTROLLER;
+    } else if (strcmp(value, "node") == 0) {
+        o->mode = CSI_MODE_NODE;
+    } else if (strcmp(value, "all") == 0 || strcmp(value, "controller_and_node") == 0) {
+        o->mode = CSI_MODE_ALL;
+    } else {
+        return bad(st, opt, value, "use controller, node or all");
+    }
+    return true;
+}
+
+static bool apply_driver_name(csi_options *o, int opt, const char *value, vk_status *st) {
+    if (!csi_driver_name_valid(value)) {
+        return bad(st, opt, value,
+                   "a driver name is 2-63 characters of letters, digits, '-', '.', '_', "
+                   "starting and ending with a letter");
+    }
+    snprintf(o->driver_name, sizeof o->driver_name, "%s", value);
+    return true;
+}
+
+static bool apply_log_level(csi_options *o, int opt, const char *value, vk_status *st) {
+    return vk_log_level_parse(value, &o->log_level) || bad(st, opt, value, "use debug, info, warn or error");
+}
+
+static bool apply_log_format(csi_options *o, int opt, const char *value, vk_status *st) {
+    return vk_log_format_parse(value, &o->log_format) || bad(st, opt, value, "use logfmt or json");
+}
+
+static bool apply_mount_mode(csi_options *o, int opt, const char *value, vk_status *st) {
+    if (strcmp(value, "nfs") != 0 && strcmp(value, "bind") != 0) return bad(st, opt, value, "use nfs or bind");
+    snprintf(o->mount_mode, sizeof o->mount_mode, "%s", value);
+    return true;
+}
+
+static bool apply_topology(csi_options *o, int opt, const char *value, vk_status *st) {
+    if (strlen(value) >= sizeof o->topology || (*value && !strchr(value, '='))) {
+        return bad(st, opt, value, "use key=value,key=value");
+    }
+    snprintf(o->topology, sizeof o->topology, "%s", value);
+    return true;
+}
+
+static bool apply_ephemeral(csi_options *o, int opt, const char *value, vk_status *st) {
+    char why[VK_STATUS_MESSAGE_MAX];
+    if (strlen(value) >= sizeof o->ephemeral_parameters) return bad(st, opt, value, "is too long");
+    if (*value && !csi_ephemeral_config_check(value, why, sizeof why)) return bad(st, opt, value, why);
+    snprintf(o->ephemeral_parameters, sizeof o->ephemeral_parameters, "%s", value);
+    return true;
+}
+
+static bool apply_roots(csi_options *o, int opt, const char *value, vk_status *st) {
+    char why[256];
+    return vast_roots_parse(value, &o->root_exports, why, sizeof why) || bad(st, opt, value, why);
+}
+
+/* ---- the table: how each flag's value is read, and into which field ---- */
+
+typedef enum {
+    VALUE_INT,    /* a number in [min, max] */
+    VALUE_TEXT,   /* a string that fits (empty only when empty_ok) */
+    VALUE_DIR,    /* an absolute path that fits (empty only when empty_ok) */
+    VALUE_BOOL,   /* true or false */
+    VALUE_CUSTOM, /* parse() */
+} value_kind;
+
+typedef struct {
+    value_kind kind;
+    size_t offset; /* of the field in csi_options */
+    size_t size;   /* of a text field */
+    long min, max;
+    bool empty_ok;
+    const char *why; /* what a wrong value is told */
+    bool (*parse)(csi_options *o, int opt, const char *value, vk_status *st);
+} value_rule;
+
+#define FIELD(f) offsetof(csi_options, f), sizeof(((csi_options *)0)->f)
+#define INT_RULE(f, lo, hi, why) {VALUE_INT, offsetof(csi_options, f), 0, lo, hi, false, why, NULL}
+#define CUSTOM_RULE(fn) {VALUE_CUSTOM, 0, 0, 0, 0, false, NULL, fn}
+#define MS_LONG "must be milliseconds from 100 to 86400000"
+#define MS_MOUNT "must be milliseconds from 100 to 3600000"
+#define MS_GRACE "must be a number of milliseconds from 0 to 3600000"
+#define ABS_DIR "must be an absolute directory"
+
+static const value_rule rules[OPT_COUNT] = {
+    [OPT_ENDPOINT] = CUSTOM_RULE(apply_endpoint),
+    [OPT_MODE] = CUSTOM_RULE(apply_mode),
+    [OPT_NODE_ID] = {VALUE_TEXT, FIELD(node_id), 0, 0, false, "must be 1-255 characters", NULL},
+    [OPT_DRIVER_NAME] = CUSTOM_RULE(apply_driver_name),
+    [OPT_LOG_LEVEL] = CUSTOM_RULE(apply_log_level),
+    [OPT_LOG_FORMAT] = CUSTOM_RULE(apply_log_format),
+    [OPT_WORKERS] = INT_RULE(workers, 1, 1024, "must be a number from 1 to 1024"),
+    [OPT_SHUTDOWN_GRACE] = INT_RULE(shutdown_grace_ms, 0, 3600000, MS_GRACE),
+    [OPT_MAX_QUEUE_WAIT] = INT_RULE(max_queue_wait_ms, 0, 3600000, MS_GRACE),
+    [OPT_VMS_SECRET_DIR] = {VALUE_DIR, FIELD(vms_secret_dir), 0, 0, false, ABS_DIR, NULL},
+    [OPT_VMS_INSECURE] = {VALUE_BOOL, offsetof(csi_options, vms_insecure_skip_verify), 0, 0, 0, false, NULL, NULL},
+    [OPT_VMS_API_VERSION] = {VALUE_TEXT, FIELD(vms_api_version), 0, 0, true, "use v1 to v5 or latest", NULL},
+    [OPT_VMS_TIMEOUT] = INT_RULE(vms_timeout_ms, 100, 86400000, MS_LONG),
+    [OPT_OPERATION_TIMEOUT] = INT_RULE(operation_timeout_ms, 100, 86400000, MS_LONG),
+    [OPT_CACHE_TTL] = INT_RULE(cache_ttl_ms, 100, 86400000, MS_LONG),
+    [OPT_ROOT_EXPORTS] = CUSTOM_RULE(apply_roots),
+    [OPT_LIST_ROOTS] = CUSTOM_RULE(apply_roots),
+    [OPT_MOUNT_MODE] = CUSTOM_RULE(apply_mount_mode),
+    [OPT_BIND_ROOT] = {VALUE_DIR, FIELD(bind_root), 0, 0, false, ABS_DIR, NULL},
+    [OPT_LOCAL_NFS_ADDRESS] = {VALUE_TEXT, FIELD(local_nfs_address), 0, 0, false, "must be an address", NULL},
+    [OPT_MOUNT_TIMEOUT] = INT_RULE(mount_timeout_ms, 100, 3600000, MS_MOUNT),
+    [OPT_UNMOUNT_TIMEOUT] = INT_RULE(unmount_timeout_ms, 100, 3600000, MS_MOUNT),
+    [OPT_PROBE_TIMEOUT] = INT_RULE(probe_timeout_ms, 100, 3600000, MS_MOUNT),
+    [OPT_MAX_VOLUMES] = INT_RULE(max_volumes_per_node, 0, 1000000, "must be 0 or more"),
+    [OPT_TOPOLOGY] = CUSTOM_RULE(apply_topology),
+    [OPT_STATE_DIR] = {VALUE_DIR, FIELD(state_dir), 0, 0, false, ABS_DIR, NULL},
+    [OPT_KUBELET_DIR] = {VALUE_DIR, FIELD(kubelet_dir), 0, 0, true, ABS_DIR, NULL},
+    [OPT_EPHEMERAL_PARAMETERS] = CUSTOM_RULE(apply_ephemeral),
+    [OPT_ADVERTISE_GET_SNAPSHOT] = {VALUE_BOOL, offsetof(csi_options, advertise_get_snapshot), 0, 0, 0, false, NULL,
+                                    NULL},
+};
+
 static bool apply(csi_options *o, int opt, const char *value, vk_status *st) {
-    switch (opt) {
-    case OPT_ENDPOINT:
-        if (!vk_endpoint_parse(value, &o->endpoint, st)) {
-            char why[VK_STATUS_MESSAGE_MAX]; /* st is about to be rewritten */
-            snprintf(why, sizeof why, "%s", st->message);
-            return bad(st, opt, value, why);
-        }
-        return true;
-    case OPT_MODE:
-        if (strcmp(value, "controller") == 0) {
-            o->mode = CSI_MODE_CONTROLLER;
-        } else if (strcmp(value, "node") == 0) {
-            o->mode = CSI_MODE_NODE;
-        } else if (strcmp(value, "all") == 0 || strcmp(value, "controller_and_node") == 0) {
-            o->mode = CSI_MODE_ALL;
-        } else {
-            return bad(st, opt, value, "use controller, node or all");
-        }
-        return true;
-    case OPT_NODE_ID:
-        if (!*value || strlen(value) >= sizeof o->node_id) return bad(st, opt, value, "must be 1-255 characters");
-        snprintf(o->node_id, sizeof o->node_id, "%s", value);
-        return true;
-    case OPT_DRIVER_NAME:
-        if (!csi_driver_name_valid(value)) {
-            return bad(st, opt, value,
-                       "a driver name is 2-63 characters of letters, digits, '-', '.', '_', "
-                       "starting and ending with a letter");
-        }
-        snprintf(o->driver_name, sizeof o->driver_name, "%s", value);
-        return true;
-    case OPT_LOG_LEVEL:
-        if (!vk_log_level_parse(value, &o->log_level)) return bad(st, opt, value, "use debug, info, warn or error");
-        return true;
-    case OPT_LOG_FORMAT:
-        if (!vk_log_format_parse(value, &o->log_format)) return bad(st, opt, value, "use logfmt or json");
-        return true;
-    case OPT_WORKERS:
-        if (!parse_int(value, 1, 1024, &o->workers)) return bad(st, opt, value, "must be a number from 1 to 1024");
-        return true;
-    case OPT_SHUTDOWN_GRACE:
-        if (!parse_int(value, 0, 3600000, &o->shutdown_grace_ms)) {
-            return bad(st, opt, value, "must be a number of milliseconds from 0 to 3600000");
-        }
-        return true;
-    case OPT_MAX_QUEUE_WAIT:
-        if (!parse_int(value, 0, 3600000, &o->max_queue_wait_ms)) {
-            return bad(st, opt, value, "must be a number of milliseconds from 0 to 3600000");
-        }
-        return true;
-    case OPT_VMS_SECRET_DIR:
-        if (value[0] != '/' || strlen(value) >= sizeof o->vms_secret_dir) return bad(st, opt, value, "must be an absolute directory");
-        snprintf(o->vms_secret_dir, sizeof o->vms_secret_dir, "%s", value);
-        return true;
-    case OPT_VMS_INSECURE:
+    const value_rule *r = &rules[opt];
+    char *field = (char *)o + r->offset;
+    switch (r->kind) {
+    case VALUE_INT:
+        return parse_int(value, r->min, r->max, (int *)field) || bad(st, opt, value, r->why);
+    case VALUE_BOOL:
         if (strcmp(value, "true") != 0 && strcmp(value, "false") != 0) return bad(st, opt, value, "use true or false");
-        o->vms_insecure_skip_verify = strcmp(value, "true") == 0;
+        *(bool *)field = strcmp(value, "true") == 0;
         return true;
-    case OPT_VMS_API_VERSION:
-        if (strlen(value) >= sizeof o->vms_api_version) return bad(st, opt, value, "use v1 to v5 or latest");
-        snprintf(o->vms_api_version, sizeof o->vms_api_version, "%s", value);
+    case VALUE_DIR:
+    case VALUE_TEXT:
+        if (r->kind == VALUE_DIR && (*value || !r->empty_ok) && value[0] != '/') return bad(st, opt, value, r->why);
+        if ((!*value && !r->empty_ok) || strlen(value) >= r->size) return bad(st, opt, value, r->why);
+        snprintf(field, r->size, "%s", value);
         return true;
-    case OPT_VMS_TIMEOUT:
-    case OPT_OPERATION_TIMEOUT:
-    case OPT_CACHE_TTL: {
-        int *field = opt == OPT_VMS_TIMEOUT ? &o->vms_timeout_ms
-                     : opt == OPT_OPERATION_TIMEOUT ? &o->operation_timeout_ms : &o->cache_ttl_ms;
-        if (!parse_int(value, 100, 86400000, field)) return bad(st, opt, value, "must be milliseconds from 100 to 86400000");
-        return true;
-    }
-    case OPT_MOUNT_MODE:
-        if (strcmp(value, "nfs") != 0 && strcmp(value, "bind") != 0) return bad(st, opt, value, "use nfs or bind");
-        snprintf(o->mount_mode, sizeof o->mount_mode, "%s", value);
-        return true;
-    case OPT_BIND_ROOT:
-        if (value[0] != '/' || strlen(value) >= sizeof o->bind_root) return bad(st, opt, value, "must be an absolute directory");
-        snprintf(o->bind_root, sizeof o->bind_root, "%s", value);
-        return true;
-    case OPT_LOCAL_NFS_ADDRESS:
-        if (!*value || strlen(value) >= sizeof o->local_nfs_address) return bad(st, opt, value, "must be an address");
-        snprintf(o->local_nfs_address, sizeof o->local_nfs_address, "%s", value);
-        return true;
-    case OPT_MOUNT_TIMEOUT:
-    case OPT_UNMOUNT_TIMEOUT:
-    case OPT_PROBE_TIMEOUT: {
-        int *field = opt == OPT_MOUNT_TIMEOUT ? &o->mount_timeout_ms
-                     : opt == OPT_UNMOUNT_TIMEOUT ? &o->unmount_timeout_ms : &o->probe_timeout_ms;
-        if (!parse_int(value, 100, 3600000, field)) return bad(st, opt, value, "must be milliseconds from 100 to 3600000");
-        return true;
-    }
-    case OPT_MAX_VOLUMES:
-        if (!parse_int(value, 0, 1000000, &o->max_volumes_per_node)) return bad(st, opt, value, "must be 0 or more");
-        return true;
-    case OPT_TOPOLOGY:
-        if (strlen(value) >= sizeof o->topology || (*value && !strchr(value, '='))) {
-            return bad(st, opt, value, "use key=value,key=value");
-        }
-        snprintf(o->topology, sizeof o->topology, "%s", value);
-        return true;
-    case OPT_STATE_DIR:
-        if (value[0] != '/' || strlen(value) >= sizeof o->state_dir) return bad(st, opt, value, "must be an absolute directory");
-        snprintf(o->state_dir, sizeof o->state_dir, "%s", value);
-        return true;
-    case OPT_KUBELET_DIR:
-        if ((*value && value[0] != '/') || strlen(value) >= sizeof o->kubelet_dir) {
-            return bad(st, opt, value, "must be an absolute directory");
-        }
-        snprintf(o->kubelet_dir, sizeof o->kubelet_dir, "%s", value);
-        return true;
-    case OPT_EPHEMERAL_PARAMETERS: {
-        char why[VK_STATUS_MESSAGE_MAX];
-        if (strlen(value) >= sizeof o->ephemeral_parameters) return bad(st, opt, value, "is too long");
-        if (*value && !csi_ephemeral_config_check(value, why, sizeof why)) return bad(st, opt, value, why);
-        snprintf(o->ephemeral_parameters, sizeof o->ephemeral_parameters, "%s", value);
-        return true;
-    }
-    case OPT_ADVERTISE_GET_SNAPSHOT:
-        if (strcmp(value, "true") != 0 && strcmp(value, "false") != 0) return bad(st, opt, value, "use true or false");
-        o->advertise_get_snapshot = strcmp(value, "true") == 0;
-        return true;
-    case OPT_ROOT_EXPORTS:
-    case OPT_LIST_ROOTS: {
-        char why[256];
-        if (!vast_roots_parse(value, &o->root_exports, why, sizeof why)) return bad(st, opt, value, why);
-        return true;
-    }
+    case VALUE_CUSTOM:
+        return r->parse(o, opt, value, st);
     }
     return false;
 }
