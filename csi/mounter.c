@@ -90,17 +90,15 @@ static const char *helper_path(void) {
 
 typedef enum { RUN_DONE, RUN_TIMED_OUT, RUN_FAILED } run_result;
 
-/* Runs `vast-csi --mount-helper args...`, collecting its output, for at most
- * timeout_ms. pass[i] (when not -1) becomes the helper's fd 3 + i: the resolved paths
- * it works on (/proc/self/fd/3...). On RUN_DONE, *status is its exit status. */
-static run_result run_helper(const char *const *args, const int *pass, size_t n_pass, int timeout_ms, char *out,
-                             size_t out_size, int *status) {
-    reap_abandoned();
-    out[0] = '\0';
+/* Starts `vast-csi --mount-helper args...` (or the small helper binary) with its
+ * output on a pipe; pass[i] (when not -1) becomes the helper's fd 3 + i. Returns the
+ * pipe's read end, or -1 with the reason in out. */
+static int spawn_helper(const char *const *args, const int *pass, size_t n_pass, pid_t *pid, char *out,
+                        size_t out_size) {
     int fds[2];
     if (pipe2(fds, O_CLOEXEC) != 0) {
         snprintf(out, out_size, "pipe: %s", strerror(errno));
-        return RUN_FAILED;
+        return -1;
     }
     /* copies above the low numbers first, so one dup2 cannot overwrite another's source */
     int high[2] = {-1, -1};
@@ -121,12 +119,11 @@ static run_result run_helper(const char *const *args, const int *pass, size_t n_
     for (int i = 0; i < 2; i++) {
         if (high[i] >= 0) posix_spawn_file_actions_adddup2(&actions, high[i], 3 + i);
     }
-    pid_t pid;
-    int rc = small ? posix_spawn(&pid, helper_path(), &actions, NULL, (char *const *)small_argv, environ)
-                   : posix_spawn(&pid, self_path(), &actions, NULL, (char *const *)argv, environ);
+    int rc = small ? posix_spawn(pid, helper_path(), &actions, NULL, (char *const *)small_argv, environ)
+                   : posix_spawn(pid, self_path(), &actions, NULL, (char *const *)argv, environ);
     if (rc == ENOENT || rc == EACCES || rc == ETXTBSY) {
         /* a binary replaced under us (an upgrade in place): run the one we are */
-        rc = posix_spawn(&pid, "/proc/self/exe", &actions, NULL, (char *const *)argv, environ);
+        rc = posix_spawn(pid, "/proc/self/exe", &actions, NULL, (char *const *)argv, environ);
     }
     posix_spawn_file_actions_destroy(&actions);
     for (int i = 0; i < 2; i++) {
@@ -136,19 +133,23 @@ static run_result run_helper(const char *const *args, const int *pass, size_t n_
     if (rc != 0) {
         close(fds[0]);
         snprintf(out, out_size, "cannot start the mount helper: %s", strerror(rc));
-        return RUN_FAILED;
+        return -1;
     }
-    /* read until the helper closes its output (it exits) or the bound passes */
-    int64_t deadline = vk_deadline_in(timeout_ms);
+    return fds[0];
+}
+
+/* Reads fd into out until the helper closes its output (it exits) or the deadline;
+ * returns the bytes read. */
+static size_t collect_output(int fd, int64_t deadline, char *out, size_t out_size) {
     size_t used = 0;
     for (;;) {
         int64_t left = vk_deadline_remaining(deadline);
         if (left <= 0) break;
-        struct pollfd p = {.fd = fds[0], .events = POLLIN};
+        struct pollfd p = {.fd = fd, .events = POLLIN};
         int ready = poll(&p, 1, (int)(left > 1000 ? 1000 : left));
         if (ready < 0 && errno == EINTR) continue;
         if (ready <= 0) continue;
-        ssize_t got = read(fds[0], out + used, used + 1 < out_size ? out_size - used - 1 : 0);
+        ssize_t got = read(fd, out + used, used + 1 < out_size ? out_size - used - 1 : 0);
         if (got > 0) {
             used += (size_t)got;
             out[used] = '\0';
@@ -156,8 +157,13 @@ static run_result run_helper(const char *const *args, const int *pass, size_t n_
         }
         if (got == 0 || (errno != EINTR && errno != EAGAIN)) break;
     }
-    close(fds[0]);
-    /* the helper closed its output: it is exiting; give it what is left of the bound */
+    close(fd);
+    return used;
+}
+
+/* Waits for the helper's exit until the deadline: false (and the helper abandoned to
+ * the reaper) when it has not exited by then. */
+static bool wait_helper(pid_t pid, int64_t deadline, int *status) {
     for (;;) {
         pid_t done = waitpid(pid, status, WNOHANG);
         if (done == pid) break;
@@ -167,12 +173,29 @@ static run_result run_helper(const char *const *args, const int *pass, size_t n_
         }
         if (vk_deadline_remaining(deadline) <= 0) {
             abandon(pid);
-            return RUN_TIMED_OUT;
+            return false;
         }
         struct timespec pause = {0, 2 * 1000000L};
         nanosleep(&pause, NULL);
     }
     *status = WIFEXITED(*status) ? WEXITSTATUS(*status) : 128 + (WIFSIGNALED(*status) ? WTERMSIG(*status) : 0);
+    return true;
+}
+
+/* Runs the mount helper with args, collecting its output, for at most timeout_ms. pass[i]
+ * (when not -1) becomes the helper's fd 3 + i: the resolved paths it works on
+ * (/proc/self/fd/3...). On RUN_DONE, *status is its exit status. */
+static run_result run_helper(const char *const *args, const int *pass, size_t n_pass, int timeout_ms, char *out,
+                             size_t out_size, int *status) {
+    reap_abandoned();
+    out[0] = '\0';
+    pid_t pid;
+    int fd = spawn_helper(args, pass, n_pass, &pid, out, out_size);
+    if (fd < 0) return RUN_FAILED;
+    int64_t deadline = vk_deadline_in(timeout_ms);
+    size_t used = collect_output(fd, deadline, out, out_size);
+    /* the helper closed its output: it is exiting; give it what is left of the bound */
+    if (!wait_helper(pid, deadline, status)) return RUN_TIMED_OUT;
     while (used > 0 && (out[used - 1] == '\n' || out[used - 1] == '\r')) out[--used] = '\0';
     return RUN_DONE;
 }
