@@ -2,36 +2,26 @@
  * per-spec setup and resource cleanup, requests from JSON, expectations. See
  * conformance.h. */
 #include "conformance.h"
-#include "vk/deadline.h"
 
+#include "../common/mounts.h"
+#include "../common/plugin.h"
+#include "../common/run.h"
+#include "../common/strings.h"
 #include "../vms/sim_harness.h"
-#include "vk/endpoint.h"
 #include "vk/pbjson.h"
 
 #include <grpc/grpc.h>
 
 #include <errno.h>
-#include <fcntl.h>
-#include <ftw.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mount.h>
-#include <sys/prctl.h>
 #include <sys/random.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
-
-extern char **environ;
 
 enum {
     CALL_TIMEOUT_MS = 60000,   /* sanity sets none; ours bounds a hung call */
-    PROBE_WAIT_MS = 30000,     /* sanity waits up to a minute for READY */
-    PROBE_TIMEOUT_MS = 1000,
-    STOP_TIMEOUT_MS = 15000,
 };
 
 conf_context conf;
@@ -47,16 +37,14 @@ typedef struct {
 static struct {
     sim_instance sim;
     bool sim_started;
-    pid_t csi_pid;
-    vk_endpoint endpoint;
+    tc_plugin plugin;
     /* per spec */
     bool node_client;
     resource *resources;
     size_t n_resources, cap_resources;
     ProtobufCMessage **messages;
     size_t n_messages, cap_messages;
-    char **strings;
-    size_t n_strings, cap_strings;
+    tc_strings strings;
     json_t **jsons;
     size_t n_jsons, cap_jsons;
 } run;
@@ -66,11 +54,6 @@ static const char *const default_volume_parameters[] = {
 static const char *const default_mutable_parameters[] = {"qos_policy", "vast-k8s-qos", NULL};
 
 /* ---- small things ---- */
-
-static void sleep_ms(long ms) {
-    struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
-}
 
 #define GROW(array, n, cap)                                                        \
     do {                                                                           \
@@ -82,12 +65,7 @@ static void sleep_ms(long ms) {
         }                                                                          \
     } while (0)
 
-static char *keep_string(char *s) {
-    if (!s) abort();
-    GROW(run.strings, run.n_strings, run.cap_strings);
-    run.strings[run.n_strings++] = s;
-    return s;
-}
+static char *keep_string(char *s) { return tc_strings_keep(&run.strings, s); }
 
 static ProtobufCMessage *keep_message(ProtobufCMessage *m) {
     if (!m) return NULL;
@@ -109,28 +87,25 @@ static void free_spec_memory(void) {
     run.jsons = NULL;
     run.n_jsons = run.cap_jsons = 0;
     for (size_t i = 0; i < run.n_messages; i++) protobuf_c_message_free_unpacked(run.messages[i], NULL);
-    for (size_t i = 0; i < run.n_strings; i++) free(run.strings[i]);
+    tc_strings_free(&run.strings);
     for (size_t i = 0; i < run.n_resources; i++) {
         free(run.resources[i].id);
         free(run.resources[i].node_id);
     }
     free(run.messages);
-    free(run.strings);
     free(run.resources);
     run.messages = NULL;
-    run.strings = NULL;
     run.resources = NULL;
-    run.n_messages = run.cap_messages = run.n_strings = run.cap_strings = 0;
+    run.n_messages = run.cap_messages = 0;
     run.n_resources = run.cap_resources = 0;
 }
 
 const char *conf_fmt(const char *fmt, ...) {
     va_list ap;
     va_start(ap, fmt);
-    char *s = NULL;
-    if (vasprintf(&s, fmt, ap) < 0) abort();
+    const char *s = tc_strings_vfmt(&run.strings, fmt, ap);
     va_end(ap);
-    return keep_string(s);
+    return s;
 }
 
 void conf_fail_at(const char *file, int line, const char *fmt, ...) {
@@ -593,184 +568,13 @@ int conf_spec_teardown(void **state) {
     return errors ? -1 : 0;
 }
 
-/* ---- the run: vms-sim, secret, vast-csi ---- */
+/* ---- the run: vms-sim, secret, vast-csi (tests/common) ---- */
 
-static bool write_file(const char *dir, const char *name, const char *text) {
-    char path[512];
-    snprintf(path, sizeof path, "%s/%s", dir, name);
-    FILE *f = fopen(path, "w");
-    if (!f) return false;
-    bool ok = fputs(text, f) >= 0;
-    return fclose(f) == 0 && ok;
-}
-
-static void print_csi_log_tail(void) {
-    char log[256];
-    snprintf(log, sizeof log, "%s/vast-csi.log", conf.dir);
-    char *text = sim_read_file(log);
-    if (!text) return;
-    size_t len = strlen(text);
-    print_error("--- vast-csi log (tail) ---\n%s\n", len > 4000 ? text + len - 4000 : text);
-    free(text);
-}
-
-static pid_t spawn_csi(const char *binary) {
-    char log[256];
-    snprintf(log, sizeof log, "%s/vast-csi.log", conf.dir);
-    const char *argv[16] = {binary,           "--endpoint", conf.endpoint, "--vms-secret-dir", conf.secret_dir,
-                            "--node-id",      "conformance-node"};
-    size_t argc = 7;
-    if (conf.config.node_bind_mounts) {
-        argv[argc++] = "--mount-mode";
-        argv[argc++] = "bind";
-        argv[argc++] = "--bind-root";
-        argv[argc++] = conf.bind_root;
-        argv[argc++] = "--state-dir";
-        argv[argc++] = conf.state_dir;
-    }
-    argv[argc] = NULL;
-    pid_t pid = fork();
-    if (pid < 0) return -1;
-    if (pid == 0) {
-        prctl(PR_SET_PDEATHSIG, SIGKILL); /* never outlive a killed test */
-        int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-        if (fd >= 0) {
-            dup2(fd, STDOUT_FILENO);
-            dup2(fd, STDERR_FILENO);
-            close(fd);
-        }
-        execve(binary, (char *const *)argv, environ);
-        _exit(127);
-    }
-    return pid;
-}
-
-/* csictl --wait: Probe until OK, each attempt on a fresh channel (a channel that failed
- * to connect backs off for a second or more before it tries again). */
-static bool wait_for_probe(void) {
-    vk_status st = {0};
-    vk_code code = VK_UNAVAILABLE;
-    for (long start = vk_now_ms(); vk_now_ms() - start < PROBE_WAIT_MS; sleep_ms(50)) {
-        int status;
-        if (waitpid(run.csi_pid, &status, WNOHANG) == run.csi_pid) {
-            run.csi_pid = 0;
-            print_csi_log_tail();
-            print_error("vast-csi exited during start-up (status 0x%x)\n", status);
-            return false;
-        }
-        vk_rpc_client *probe = vk_rpc_client_new(&run.endpoint);
-        ProtobufCMessage *resp = NULL;
-        code = vk_rpc_client_call(probe, "/csi.v1.Identity/Probe", NULL, &csi__v1__probe_response__descriptor,
-                                  PROBE_TIMEOUT_MS, &resp, &st);
-        if (resp) protobuf_c_message_free_unpacked(resp, NULL);
-        vk_rpc_client_free(probe);
-        if (code == VK_OK) return true;
-    }
-    print_csi_log_tail();
-    print_error("vast-csi did not answer Probe within %d ms: %s: %s\n", PROBE_WAIT_MS, vk_status_name(code),
-                st.message);
-    return false;
-}
-
-/* SIGTERM, wait; true when it exited 0 as documented. */
-static bool stop_csi(void) {
-    if (run.csi_pid <= 0) return true;
-    kill(run.csi_pid, SIGTERM);
-    int status = 0;
-    bool exited = false;
-    for (long start = vk_now_ms(); vk_now_ms() - start < STOP_TIMEOUT_MS; sleep_ms(10)) {
-        if (waitpid(run.csi_pid, &status, WNOHANG) == run.csi_pid) {
-            exited = true;
-            break;
-        }
-    }
-    if (!exited) {
-        kill(run.csi_pid, SIGKILL);
-        waitpid(run.csi_pid, &status, 0);
-    }
-    run.csi_pid = 0;
-    bool clean = exited && WIFEXITED(status) && WEXITSTATUS(status) == 0;
-    if (!clean) {
-        print_csi_log_tail();
-        print_error("vast-csi %s after SIGTERM (status 0x%x)\n", exited ? "did not exit 0" : "did not stop", status);
-    }
-    return clean;
-}
-
-/* The mount points at or below dir in /proc/self/mountinfo, oldest first, malloc'd
- * (octal escapes decoded); returns how many (at most max). */
-static int mounts_under(const char *dir, char **points, int max) {
-    FILE *f = fopen("/proc/self/mountinfo", "r");
-    if (!f) return 0;
-    char line[8192];
-    int n = 0;
-    size_t len = strlen(dir);
-    while (n < max && fgets(line, sizeof line, f)) {
-        char point[4096];
-        /* fields: id parent major:minor root mount-point ... */
-        if (sscanf(line, "%*s %*s %*s %*s %4095s", point) != 1) continue;
-        char decoded[4096];
-        size_t o = 0;
-        for (const char *p = point; *p && o + 1 < sizeof decoded; p++) {
-            if (p[0] == '\\' && p[1] >= '0' && p[1] <= '7' && p[2] && p[3]) {
-                decoded[o++] = (char)(((p[1] - '0') << 6) | ((p[2] - '0') << 3) | (p[3] - '0'));
-                p += 3;
-            } else {
-                decoded[o++] = *p;
-            }
-        }
-        decoded[o] = '\0';
-        if (strncmp(decoded, dir, len) == 0 && (decoded[len] == '/' || decoded[len] == '\0')) {
-            points[n] = strdup(decoded);
-            if (!points[n]) abort();
-            n++;
-        }
-    }
-    fclose(f);
-    return n;
-}
-
-int conf_mounts_under(const char *dir) {
-    char *points[512];
-    int n = mounts_under(dir, points, 512);
-    for (int i = 0; i < n; i++) {
-        print_error("still mounted: %s\n", points[i]);
-        free(points[i]);
-    }
-    return n;
-}
-
-/* Lazily detaches every mount at or below dir (newest first), so that removing the run
- * directory never reaches into a volume a failed spec left mounted. Returns how many. */
-static int detach_mounts_under(const char *dir) {
-    char *points[512];
-    int n = mounts_under(dir, points, 512);
-    for (int i = n; i-- > 0;) {
-        umount2(points[i], MNT_DETACH);
-        free(points[i]);
-    }
-    return n;
-}
-
-static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw) {
-    (void)st, (void)flag, (void)ftw;
-    remove(path);
-    return 0;
-}
+int conf_mounts_under(const char *dir) { return tc_mounts_under(dir, 1); }
 
 int conf_group_setup(void **state) {
     (void)state;
-    const char *binary = getenv("VAST_CSI");
-    if (!binary || !*binary) {
-        print_error("VAST_CSI is not set (CMake sets it to the built vast-csi)\n");
-        return -1;
-    }
-    /* unix socket paths are short: /tmp, not a long TMPDIR */
-    snprintf(conf.dir, sizeof conf.dir, "/tmp/vk-conformance-XXXXXX");
-    if (!mkdtemp(conf.dir)) {
-        print_error("mkdtemp %s: %s\n", conf.dir, strerror(errno));
-        return -1;
-    }
+    if (!tc_run_dir_make(conf.dir, sizeof conf.dir, "conformance")) return -1;
     snprintf(conf.endpoint, sizeof conf.endpoint, "unix://%s/csi.sock", conf.dir);
     snprintf(conf.secret_dir, sizeof conf.secret_dir, "%s/secret", conf.dir);
     snprintf(conf.mount_dir, sizeof conf.mount_dir, "%s/csi-mount", conf.dir);
@@ -780,38 +584,22 @@ int conf_group_setup(void **state) {
     char hex[20];
     random_hex(hex, 8, true);
     snprintf(conf.suffix, sizeof conf.suffix, "-%.8s-%.8s", hex, hex + 8);
-    vk_status st;
-    if (!vk_endpoint_parse(conf.endpoint, &run.endpoint, &st)) {
-        print_error("endpoint %s: %s\n", conf.endpoint, st.message);
-        return -1;
-    }
 
     sim_options options = {.https = true, .seed = true};
     sim_start(&run.sim, &options); /* fails the group on error */
     run.sim_started = true;
     snprintf(conf.bind_root, sizeof conf.bind_root, "%s/fs", run.sim.dir);
+    if (!tc_write_secret_dir(conf.secret_dir, &run.sim, "admin", "123456")) return -1;
 
-    char endpoint[64];
-    snprintf(endpoint, sizeof endpoint, "127.0.0.1:%d", run.sim.https_port);
-    char *cert = sim_read_file(run.sim.ca_file);
-    bool ok = cert && mkdir(conf.secret_dir, 0700) == 0 && write_file(conf.secret_dir, "endpoint", endpoint) &&
-              write_file(conf.secret_dir, "username", "admin") && write_file(conf.secret_dir, "password", "123456") &&
-              write_file(conf.secret_dir, "ssl_cert", cert);
-    free(cert);
-    if (!ok) {
-        print_error("cannot write the secret directory %s (certificate %s): %s\n", conf.secret_dir, run.sim.ca_file,
-                    strerror(errno));
-        return -1;
+    const char *args[16] = {"--vms-secret-dir", conf.secret_dir, "--node-id", "conformance-node"};
+    size_t argc = 4;
+    if (conf.config.node_bind_mounts) {
+        const char *bind[] = {"--mount-mode", "bind", "--bind-root", conf.bind_root, "--state-dir", conf.state_dir};
+        for (size_t i = 0; i < sizeof bind / sizeof bind[0]; i++) args[argc++] = bind[i];
     }
-
-    run.csi_pid = spawn_csi(binary);
-    if (run.csi_pid < 0) {
-        print_error("fork: %s\n", strerror(errno));
-        run.csi_pid = 0;
-        return -1;
-    }
-    if (!wait_for_probe()) return -1;
-    conf.client = vk_rpc_client_new(&run.endpoint);
+    tc_plugin_options plugin = {.dir = conf.dir, .endpoint = conf.endpoint, .args = args};
+    if (!tc_plugin_start(&run.plugin, &plugin)) return -1;
+    conf.client = vk_rpc_client_new(&run.plugin.endpoint);
     print_message("conformance: vast-csi on %s, vms-sim on https://127.0.0.1:%d, names end in %s\n", conf.endpoint,
                   run.sim.https_port, conf.suffix);
     fflush(stdout);
@@ -823,18 +611,13 @@ int conf_group_teardown(void **state) {
     int rc = 0;
     if (conf.client) vk_rpc_client_free(conf.client);
     conf.client = NULL;
-    if (!stop_csi()) rc = -1;
+    if (!tc_plugin_stop(&run.plugin)) rc = -1;
     /* a mount a failed spec left behind: detached before anything is removed */
-    int left = conf.dir[0] ? detach_mounts_under(conf.dir) : 0;
+    int left = conf.dir[0] ? tc_detach_under(conf.dir) : 0;
     if (left) print_error("conformance: detached %d mount(s) left under %s\n", left, conf.dir);
     if (run.sim_started) sim_stop(&run.sim);
     run.sim_started = false;
-    const char *keep = getenv("CONFORMANCE_KEEP");
-    if (keep && strcmp(keep, "1") == 0) {
-        print_message("conformance: run directory kept: %s (vast-csi.log)\n", conf.dir);
-    } else if (conf.dir[0]) {
-        nftw(conf.dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
-    }
+    tc_run_dir_finish(conf.dir, "CONFORMANCE_KEEP");
     return rc;
 }
 

@@ -1,67 +1,42 @@
 /* The hostile-input suite's harness: see harness.h. */
 #include "harness.h"
 
-#include "vk/deadline.h"
-#include "vk/endpoint.h"
+#include "../../common/plugin.h"
+#include "../../common/run.h"
+#include "../../common/strings.h"
 #include "vk/pbjson.h"
 #include "vk/rpc_client.h"
 
 #include <grpc/grpc.h>
 
 #include <errno.h>
-#include <fcntl.h>
-#include <ftw.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/random.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
-
-extern char **environ;
 
 enum {
     CALL_TIMEOUT_MS = 30000, /* bounds a hung call; the calls here take milliseconds */
-    PROBE_WAIT_MS = 30000,
-    PROBE_TIMEOUT_MS = 1000,
-    STOP_TIMEOUT_MS = 15000,
 };
 
 safety_run safety;
 int safety_failures;
 
 static struct {
-    pid_t csi_pid;
+    tc_plugin plugin;
     bool sim_started;
-    vk_endpoint endpoint;
     vk_rpc_client *client;
-    char **strings;
-    size_t n_strings, cap_strings;
+    tc_strings strings;
 } run;
 
 /* ---- small things ---- */
 
-static void sleep_ms(long ms) {
-    struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
-}
-
 const char *safety_fmt(const char *fmt, ...) {
     va_list ap;
     va_start(ap, fmt);
-    char *s = NULL;
-    if (vasprintf(&s, fmt, ap) < 0) abort();
+    const char *s = tc_strings_vfmt(&run.strings, fmt, ap);
     va_end(ap);
-    if (run.n_strings == run.cap_strings) {
-        run.cap_strings = run.cap_strings ? run.cap_strings * 2 : 64;
-        run.strings = realloc(run.strings, run.cap_strings * sizeof *run.strings);
-        if (!run.strings) abort();
-    }
-    run.strings[run.n_strings++] = s;
     return s;
 }
 
@@ -119,7 +94,7 @@ static const char *sanitizer_report(const char *text) {
 }
 
 void safety_expect_clean_log(void) {
-    const char *log = safety_fmt("%s/vast-csi.log", safety.dir);
+    const char *log = run.plugin.log;
     char *text = sim_read_file(log);
     if (!text) {
         safety_failf("cannot read %s", log);
@@ -301,135 +276,13 @@ vk_code safety_call(const char *method, json_t *request, ProtobufCMessage **resp
     return safety_call_raw(method, request, NULL, 0, response, st);
 }
 
-/* ---- the run ---- */
-
-static bool write_file(const char *dir, const char *name, const char *text) {
-    char path[512];
-    snprintf(path, sizeof path, "%s/%s", dir, name);
-    FILE *f = fopen(path, "w");
-    if (!f) return false;
-    bool ok = fputs(text, f) >= 0;
-    return fclose(f) == 0 && ok;
-}
-
-static void print_csi_log_tail(void) {
-    char *text = sim_read_file(safety_fmt("%s/vast-csi.log", safety.dir));
-    if (!text) return;
-    size_t len = strlen(text);
-    print_error("--- vast-csi log (tail) ---\n%s\n", len > 4000 ? text + len - 4000 : text);
-    free(text);
-}
-
-static pid_t spawn_csi(const char *binary, const char *endpoint, const char *secret_dir) {
-    const char *log = safety_fmt("%s/vast-csi.log", safety.dir);
-    const char *argv[] = {binary,   "--endpoint", endpoint, "--mode", "controller", "--vms-secret-dir", secret_dir,
-                          NULL};
-    /* --root-exports through its variable, which a driver from before the flag ignores
-     * (its root was /k8s too), so the suite also runs against older builds */
-    size_t n_env = 0;
-    while (environ[n_env]) n_env++;
-    const char **envp = calloc(n_env + 2, sizeof *envp);
-    if (!envp) abort();
-    size_t e = 0;
-    for (size_t i = 0; i < n_env; i++) {
-        if (strncmp(environ[i], "X_CSI_ROOT_EXPORTS=", 19) != 0) envp[e++] = environ[i];
-    }
-    envp[e++] = "X_CSI_ROOT_EXPORTS=" SAFETY_ROOT;
-    pid_t pid = fork();
-    if (pid < 0) return -1;
-    if (pid == 0) {
-        prctl(PR_SET_PDEATHSIG, SIGKILL); /* never outlive a killed test */
-        int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-        if (fd >= 0) {
-            dup2(fd, STDOUT_FILENO);
-            dup2(fd, STDERR_FILENO);
-            close(fd);
-        }
-        execve(binary, (char *const *)argv, (char *const *)envp);
-        _exit(127);
-    }
-    free(envp);
-    return pid;
-}
-
-/* Probe until OK, each attempt on a fresh channel (a channel that failed to connect
- * backs off for a second or more before it tries again). */
-static bool wait_for_probe(void) {
-    vk_status st = {0};
-    vk_code code = VK_UNAVAILABLE;
-    for (int64_t start = vk_now_ms(); vk_now_ms() - start < PROBE_WAIT_MS; sleep_ms(50)) {
-        int status;
-        if (waitpid(run.csi_pid, &status, WNOHANG) == run.csi_pid) {
-            run.csi_pid = 0;
-            print_csi_log_tail();
-            print_error("vast-csi exited during start-up (status 0x%x)\n", status);
-            return false;
-        }
-        vk_rpc_client *probe = vk_rpc_client_new(&run.endpoint);
-        ProtobufCMessage *resp = NULL;
-        code = vk_rpc_client_call(probe, "/csi.v1.Identity/Probe", NULL, &csi__v1__probe_response__descriptor,
-                                  PROBE_TIMEOUT_MS, &resp, &st);
-        if (resp) protobuf_c_message_free_unpacked(resp, NULL);
-        vk_rpc_client_free(probe);
-        if (code == VK_OK) return true;
-    }
-    print_csi_log_tail();
-    print_error("vast-csi did not answer Probe within %d ms: %s: %s\n", PROBE_WAIT_MS, vk_status_name(code),
-                st.message);
-    return false;
-}
-
-/* SIGTERM, wait; true when it exited 0 as documented. */
-static bool stop_csi(void) {
-    if (run.csi_pid <= 0) return true;
-    kill(run.csi_pid, SIGTERM);
-    int status = 0;
-    bool exited = false;
-    for (int64_t start = vk_now_ms(); vk_now_ms() - start < STOP_TIMEOUT_MS; sleep_ms(10)) {
-        if (waitpid(run.csi_pid, &status, WNOHANG) == run.csi_pid) {
-            exited = true;
-            break;
-        }
-    }
-    if (!exited) {
-        kill(run.csi_pid, SIGKILL);
-        waitpid(run.csi_pid, &status, 0);
-    }
-    run.csi_pid = 0;
-    bool clean = exited && WIFEXITED(status) && WEXITSTATUS(status) == 0;
-    if (!clean) {
-        print_csi_log_tail();
-        print_error("vast-csi %s after SIGTERM (status 0x%x)\n", exited ? "did not exit 0" : "did not stop", status);
-    }
-    return clean;
-}
-
-static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw) {
-    (void)st, (void)flag, (void)ftw;
-    remove(path);
-    return 0;
-}
+/* ---- the run (tests/common) ---- */
 
 int safety_start(void **state) {
     (void)state;
-    const char *binary = getenv("VAST_CSI");
-    if (!binary || !*binary) {
-        print_error("VAST_CSI is not set (CMake sets it to the built vast-csi)\n");
-        return -1;
-    }
-    /* unix socket paths are short: /tmp, not a long TMPDIR */
-    snprintf(safety.dir, sizeof safety.dir, "/tmp/vk-safety-XXXXXX");
-    if (!mkdtemp(safety.dir)) {
-        print_error("mkdtemp %s: %s\n", safety.dir, strerror(errno));
-        return -1;
-    }
+    if (!tc_run_dir_make(safety.dir, sizeof safety.dir, "safety")) return -1;
     const char *endpoint = safety_fmt("unix://%s/csi.sock", safety.dir);
     const char *secret_dir = safety_fmt("%s/secret", safety.dir);
-    vk_status st;
-    if (!vk_endpoint_parse(endpoint, &run.endpoint, &st)) {
-        print_error("endpoint %s: %s\n", endpoint, st.message);
-        return -1;
-    }
 
     unsigned char random[16];
     if (getrandom(random, sizeof random, 0) != (ssize_t)sizeof random) {
@@ -446,37 +299,31 @@ int safety_start(void **state) {
     run.sim_started = true;
     snprintf(safety.fs, sizeof safety.fs, "%s/fs", safety.sim.dir);
     snprintf(safety.sim_endpoint, sizeof safety.sim_endpoint, "127.0.0.1:%d", safety.sim.https_port);
+    if (!tc_write_secret_dir(secret_dir, &safety.sim, "csi-safety", safety.password)) return -1;
 
+    /* the same secret as a request's map, as the CO's external-provisioner sends it */
     char *cert = sim_read_file(safety.sim.ca_file);
-    bool ok = cert && mkdir(secret_dir, 0700) == 0 && write_file(secret_dir, "endpoint", safety.sim_endpoint) &&
-              write_file(secret_dir, "username", "csi-safety") &&
-              write_file(secret_dir, "password", safety.password) &&
-              write_file(secret_dir, "ssl_cert", cert);
-    if (ok) {
-        json_t *secrets = json_pack("{s:s, s:s, s:s, s:s}", "endpoint", safety.sim_endpoint, "username",
-                                    "csi-safety", "password", safety.password, "ssl_cert", cert);
-        char *text = json_dumps(secrets, JSON_COMPACT);
-        ok = text && strlen(text) < sizeof safety.secret_json;
-        if (ok) snprintf(safety.secret_json, sizeof safety.secret_json, "%s", text);
-        free(text);
-        json_decref(secrets);
-    }
+    json_t *secrets = json_pack("{s:s, s:s, s:s, s:s}", "endpoint", safety.sim_endpoint, "username", "csi-safety",
+                                "password", safety.password, "ssl_cert", cert ? cert : "");
+    char *text = json_dumps(secrets, JSON_COMPACT);
+    bool ok = cert && text && strlen(text) < sizeof safety.secret_json;
+    if (ok) snprintf(safety.secret_json, sizeof safety.secret_json, "%s", text);
+    free(text);
     free(cert);
+    json_decref(secrets);
     if (!ok) {
-        print_error("cannot write the secret %s (certificate %s): %s\n", secret_dir, safety.sim.ca_file,
-                    strerror(errno));
+        print_error("cannot make the request secrets from %s\n", safety.sim.ca_file);
         return -1;
     }
 
     grpc_init();
-    run.csi_pid = spawn_csi(binary, endpoint, secret_dir);
-    if (run.csi_pid < 0) {
-        print_error("fork: %s\n", strerror(errno));
-        run.csi_pid = 0;
-        return -1;
-    }
-    if (!wait_for_probe()) return -1;
-    run.client = vk_rpc_client_new(&run.endpoint);
+    /* --root-exports through its variable, which a driver from before the flag ignores
+     * (its root was /k8s too), so the suite also runs against older builds */
+    const char *const args[] = {"--mode", "controller", "--vms-secret-dir", secret_dir, NULL};
+    const char *const env[] = {"X_CSI_ROOT_EXPORTS=" SAFETY_ROOT, NULL};
+    tc_plugin_options plugin = {.dir = safety.dir, .endpoint = endpoint, .args = args, .env = env};
+    if (!tc_plugin_start(&run.plugin, &plugin)) return -1;
+    run.client = vk_rpc_client_new(&run.plugin.endpoint);
     print_message("safety: vast-csi on %s, vms-sim on https://%s (admin API %s)\n", endpoint, safety.sim_endpoint,
                   safety.sim.http_url);
     fflush(stdout);
@@ -488,9 +335,9 @@ int safety_stop(void **state) {
     int rc = 0;
     if (run.client) vk_rpc_client_free(run.client);
     run.client = NULL;
-    if (!stop_csi()) rc = -1;
+    if (!tc_plugin_stop(&run.plugin)) rc = -1;
     /* a leak is reported when the driver exits */
-    char *text = sim_read_file(safety_fmt("%s/vast-csi.log", safety.dir));
+    char *text = sim_read_file(run.plugin.log);
     const char *report = text ? sanitizer_report(text) : NULL;
     if (report) {
         print_error("vast-csi.log holds a sanitizer report: %.2000s\n", report);
@@ -500,15 +347,7 @@ int safety_stop(void **state) {
     grpc_shutdown_blocking();
     if (run.sim_started) sim_stop(&safety.sim);
     run.sim_started = false;
-    const char *keep = getenv("SAFETY_KEEP");
-    if (keep && strcmp(keep, "1") == 0) {
-        print_message("safety: run directory kept: %s (vast-csi.log)\n", safety.dir);
-    } else if (safety.dir[0]) {
-        nftw(safety.dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
-    }
-    for (size_t i = 0; i < run.n_strings; i++) free(run.strings[i]);
-    free(run.strings);
-    run.strings = NULL;
-    run.n_strings = run.cap_strings = 0;
+    tc_run_dir_finish(safety.dir, "SAFETY_KEEP");
+    tc_strings_free(&run.strings);
     return rc;
 }

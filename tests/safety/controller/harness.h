@@ -12,7 +12,8 @@
  *     --vms-secret-dir, and the same keys as a request's `secrets` map, as the CO's
  *     external-provisioner sends them from the StorageClass's secret;
  *   - vast-csi --mode controller --root-exports /k8s on a scratch unix socket, started
- *     with fork+execve and stopped by PID with SIGTERM (it must exit 0).
+ *     with fork+execve and stopped by PID with SIGTERM (it must exit 0): the run
+ *     directory, the secret and the plugin come from tests/common.
  *
  * Environment: VAST_CSI, VMS_SIM (CMake sets both); SAFETY_KEEP=1 keeps the run
  * directory (vast-csi.log) and prints its path. */
