@@ -69,7 +69,7 @@ static int group_teardown(void **state) {
 
 static void faults(const char *spec) {
     vk_status st;
-    if (!vk_fault_configure(spec, &st)) fail_msg("fault spec %s: %s", spec, st.message);
+    if (!vk_fault_configure(spec, &st)) fail_msg("fault spec %s: %s", spec ? spec : "(none)", st.message);
 }
 
 /* ---- looking at VAST directly ---- */
