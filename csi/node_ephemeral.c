@@ -123,6 +123,69 @@ static vk_strmap volume_parameters(vk_rpc_call *call, const csi_ephemeral_config
     return CSI_ENTRIES(list, n); /* the configuration's entries are CSI entries too */
 }
 
+/* Makes the inline volume on VAST. The record goes first (an intent), so a publish that
+ * fails halfway, leaving a quota or a directory, is still cleaned up by the
+ * NodeUnpublishVolume the kubelet sends for it. The tenant is known once the volume
+ * exists; until then it is the view policy's, looked up again if needed. */
+static vk_code make_volume(csi_driver *d, const Csi__V1__NodePublishVolumeRequest *req, const vast_volume_params *p,
+                           const char *path, int64_t deadline, vast_volume_result *v, vk_status *st) {
+    int64_t size = 0;
+    if (p->size) vk_parse_quantity(p->size, &size);
+    vms_client *c = NULL;
+    if (!vms_clusters_client(d->vast.clusters, CSI_MAP(req, secrets), p->cluster_name, &c, st)) return st->code;
+    json_t *record = json_pack("{s:s, s:s, s:s, s:I, s:s, s:s, s:o}", "volume_id", req->volume_id, "path", path,
+                               "target", req->target_path, "tenant_id", (json_int_t)0, "view_policy", p->view_policy,
+                               "cluster_name", p->cluster_name ? p->cluster_name : "", "secrets",
+                               secrets_json(CSI_MAP(req, secrets)));
+    if (!csi_ephemeral_record_write(d, req->volume_id, record, st)) {
+        json_decref(record);
+        vms_client_free(c);
+        return st->code;
+    }
+    vast_volume_spec spec = {
+        .name = req->volume_id,
+        .params = p,
+        .name_format = p->eph_volume_name_fmt,
+        .meta_name = p->pod_name,
+        .meta_namespace = p->pod_namespace,
+        .size = size,
+        .read_only = req->readonly,
+        .secrets = CSI_MAP(req, secrets),
+        .params_origin = "--ephemeral-parameters",
+    };
+    vk_code code = vast_volume_create_locked(&d->vast, c, &spec, deadline, v, st);
+    vms_client_free(c);
+    if (code == VK_OK) {
+        json_object_set_new(record, "tenant_id", json_integer(v->tenant_id));
+        if (!csi_ephemeral_record_write(d, req->volume_id, record, st)) code = st->code;
+    }
+    json_decref(record);
+    return code;
+}
+
+/* Mounts the volume just made at the target, from its volume context as any volume. */
+static vk_code mount_volume(csi_driver *d, vk_rpc_call *call, const Csi__V1__NodePublishVolumeRequest *req,
+                            const vast_volume_params *p, const vast_volume_result *v, const csi_path *target,
+                            vk_status *st) {
+    csi_mount_limits limits = {d->options.mount_timeout_ms, d->options.unmount_timeout_ms, d->options.probe_timeout_ms};
+    size_t n_context;
+    void **context = csi_volume_context(call, p, v, &n_context);
+    csi_node_source src;
+    const Csi__V1__VolumeCapability__MountVolume *mount = req->volume_capability->mount;
+    if (!csi_node_source_resolve(&d->options, req->volume_id, CSI_ENTRIES(context, n_context),
+                                 mount->mount_flags, mount->n_mount_flags, NULL, &src, st)) {
+        return st->code;
+    }
+    int source_fd;
+    if (!csi_node_open_source(d, &src, &source_fd, st)) return st->code;
+    VK_LOG(VK_LOG_INFO, "mounting ephemeral volume", "volume", req->volume_id, "source", src.source, "target",
+           req->target_path, "chosen_by", src.server_choice);
+    bool ok = csi_mount(&limits, src.fstype, src.source, source_fd, req->target_path, target->fd, src.options,
+                        req->readonly, st);
+    if (source_fd >= 0) close(source_fd);
+    return ok ? VK_OK : st->code;
+}
+
 vk_code csi_node_publish_ephemeral(csi_driver *d, vk_rpc_call *call,
                                             const Csi__V1__NodePublishVolumeRequest *req, const csi_path *target,
                                             vk_status *st) {
@@ -132,11 +195,6 @@ vk_code csi_node_publish_ephemeral(csi_driver *d, vk_rpc_call *call,
     if (!vast_volume_params_parse(volume_parameters(call, config, CSI_MAP(req, volume_context)), &p, st)) {
         return st->code;
     }
-    int64_t size = 0;
-    if (p.size) vk_parse_quantity(p.size, &size);
-    int64_t deadline = csi_call_deadline(d, call);
-    csi_mount_limits limits = {d->options.mount_timeout_ms, d->options.unmount_timeout_ms, d->options.probe_timeout_ms};
-
     char path[VAST_PATH_MAX];
     if (!vast_volume_path(p.root_export, req->volume_id, path, sizeof path)) {
         return vk_status_set(st, VK_INVALID_ARGUMENT, "root_export %s is too long", p.root_export);
@@ -154,59 +212,9 @@ vk_code csi_node_publish_ephemeral(csi_driver *d, vk_rpc_call *call,
         return vk_status_set(st, VK_FAILED_PRECONDITION, "the inline volume is already published at %s",
                              recorded);
     }
-
-    vms_client *c = NULL;
-    if (!vms_clusters_client(d->vast.clusters, CSI_MAP(req, secrets), p.cluster_name, &c, st)) return st->code;
-    /* The record goes first (an intent), so a publish that fails halfway, leaving a quota
-     * or a directory, is still cleaned up by the NodeUnpublishVolume the kubelet sends
-     * for it. The tenant is known once the volume exists; until then it is the view
-     * policy's, looked up again if needed. */
-    json_t *record = json_pack("{s:s, s:s, s:s, s:I, s:s, s:s, s:o}", "volume_id", req->volume_id, "path", path,
-                               "target", req->target_path, "tenant_id", (json_int_t)0, "view_policy", p.view_policy,
-                               "cluster_name", p.cluster_name ? p.cluster_name : "", "secrets",
-                               secrets_json(CSI_MAP(req, secrets)));
-    if (!csi_ephemeral_record_write(d, req->volume_id, record, st)) {
-        json_decref(record);
-        vms_client_free(c);
-        return st->code;
-    }
-    vast_volume_spec spec = {
-        .name = req->volume_id,
-        .params = &p,
-        .name_format = p.eph_volume_name_fmt,
-        .meta_name = p.pod_name,
-        .meta_namespace = p.pod_namespace,
-        .size = size,
-        .read_only = req->readonly,
-        .secrets = CSI_MAP(req, secrets),
-        .params_origin = "--ephemeral-parameters",
-    };
     vast_volume_result v;
-    vk_code code = vast_volume_create_locked(&d->vast, c, &spec, deadline, &v, st);
-    vms_client_free(c);
-    if (code == VK_OK) {
-        json_object_set_new(record, "tenant_id", json_integer(v.tenant_id));
-        if (!csi_ephemeral_record_write(d, req->volume_id, record, st)) code = st->code;
-    }
-    json_decref(record);
-    if (code != VK_OK) return code;
-
-    size_t n_context;
-    void **context = csi_volume_context(call, &p, &v, &n_context);
-    csi_node_source src;
-    const Csi__V1__VolumeCapability__MountVolume *mount = req->volume_capability->mount;
-    if (!csi_node_source_resolve(&d->options, req->volume_id, CSI_ENTRIES(context, n_context),
-                                 mount->mount_flags, mount->n_mount_flags, NULL, &src, st)) {
-        return st->code;
-    }
-    int source_fd;
-    if (!csi_node_open_source(d, &src, &source_fd, st)) return st->code;
-    VK_LOG(VK_LOG_INFO, "mounting ephemeral volume", "volume", req->volume_id, "source", src.source, "target",
-           req->target_path, "chosen_by", src.server_choice);
-    bool ok = csi_mount(&limits, src.fstype, src.source, source_fd, req->target_path, target->fd, src.options,
-                        req->readonly, st);
-    if (source_fd >= 0) close(source_fd);
-    return ok ? VK_OK : st->code;
+    vk_code code = make_volume(d, req, &p, path, csi_call_deadline(d, call), &v, st);
+    return code == VK_OK ? mount_volume(d, call, req, &p, &v, target, st) : code;
 }
 
 vk_code csi_node_forget_ephemeral(csi_driver *d, const char *volume_id, const char *target_path,
