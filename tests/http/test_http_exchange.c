@@ -181,8 +181,10 @@ static void test_reset_is_retried(void **state) {
 static void test_refused_is_undelivered_and_retried(void **state) {
     (void)state;
     vk_http_client *c = client_for(NULL, 3);
+    test_server *gone = test_server_start(scripted, NULL, NULL, NULL);
     char url[64];
-    snprintf(url, sizeof url, "http://127.0.0.1:%d/x", test_closed_port());
+    snprintf(url, sizeof url, "%s/x", test_server_url(gone));
+    test_server_stop(gone); /* its port now refuses */
     vk_http_request rq = {.method = "POST", .url = url, .deadline = vk_deadline_in(10000)};
     vk_http_result res;
     assert_false(vk_http_send(c, &rq, NULL, &res));

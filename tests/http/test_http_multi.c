@@ -121,7 +121,7 @@ static void test_batch_stays_below_the_connection_limit(void **state) {
         assert_int_equal(jobs[i].result.status, 200);
         vk_http_result_free(&jobs[i].result);
     }
-    assert_int_equal(test_server_peak(s), 2);
+    assert_in_range(test_server_peak(s), 1, 2); /* 2 unless the first answer beat the second request */
     vk_http_stats stats;
     vk_http_get_stats(c, &stats);
     assert_int_equal(stats.connections, 2);

@@ -78,7 +78,8 @@ static enum MHD_Result send_reply(struct MHD_Connection *conn, test_server *s, c
     if (r->chunks) {
         chunk_feed *f = calloc(1, sizeof *f);
         if (!f) abort();
-        *f = (chunk_feed){.server = s, .chunks = r->chunks, .delay_ms = r->chunk_delay_ms, .hang_after = r->hang_after_chunks};
+        *f = (chunk_feed){.server = s, .chunks = r->chunks, .delay_ms = r->chunk_delay_ms,
+                          .hang_after = r->hang_after_chunks};
         resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 4096, read_chunk, f, free);
     } else {
         resp = MHD_create_response_from_buffer(strlen(r->body), (void *)r->body, MHD_RESPMEM_MUST_COPY);
@@ -198,16 +199,6 @@ int test_server_connections(const test_server *s) { return atomic_load(&s->conne
 int test_server_requests(const test_server *s) { return atomic_load(&s->requests); }
 int test_server_peak(const test_server *s) { return atomic_load(&s->peak); }
 
-int test_closed_port(void) {
-    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t len = sizeof a;
-    if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof a) != 0 || getsockname(fd, (struct sockaddr *)&a, &len) != 0)
-        abort();
-    close(fd);
-    return ntohs(a.sin_port);
-}
-
 static char *read_file(const char *path) {
     FILE *f = fopen(path, "rb");
     if (!f) return NULL;
@@ -242,7 +233,8 @@ bool test_make_cert(const char *dir, const char *other_name, char **cert_pem, ch
     const char *tag = other_name ? "other" : "local";
     snprintf(cert_path, path_size, "%s/%s-cert.pem", dir, tag);
     snprintf(key_path, sizeof key_path, "%s/%s-key.pem", dir, tag);
-    snprintf(san, sizeof san, "subjectAltName=%s%s", other_name ? "DNS:" : "IP:", other_name ? other_name : "127.0.0.1");
+    snprintf(san, sizeof san, "subjectAltName=%s%s", other_name ? "DNS:" : "IP:",
+             other_name ? other_name : "127.0.0.1");
     char *argv[] = {"openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
                     "-keyout", key_path, "-out", cert_path, "-days", "2", "-subj", "/CN=vk-http-test", "-addext",
                     san, NULL};

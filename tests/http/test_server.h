@@ -43,9 +43,6 @@ int test_server_connections(const test_server *s); /* accepted so far */
 int test_server_requests(const test_server *s);    /* answered or not */
 int test_server_peak(const test_server *s);        /* most requests in flight at once */
 
-/* A 127.0.0.1 port nothing listens on (bound, then closed). */
-int test_closed_port(void);
-
 /* A self-signed certificate for 127.0.0.1 (or, with other_name, only for that DNS
  * name), made by the openssl tool in dir: cert and key as PEM text, and the path of
  * the certificate file. false when openssl is missing or failed. */
