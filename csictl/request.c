@@ -120,6 +120,53 @@ static char *value_of(const char *text, char *err, size_t err_size) {
     return data;
 }
 
+/* The last component of a path: the value goes into field f of obj (into the map, for
+ * a map field whose key is key). */
+static int assign_leaf(json_t *obj, const ProtobufCFieldDescriptor *f, const char *key, long index, const char *value,
+                       const char *path, char *err, size_t err_size) {
+    bool repeated = f->label == PROTOBUF_C_LABEL_REPEATED;
+    if (key) {
+        const ProtobufCMessageDescriptor *entry = f->descriptor;
+        json_t *v = typed_value(&entry->fields[1], value, path, err, err_size);
+        if (!v) return -1;
+        json_object_set_new(child(obj, f->name, json_object), key, v);
+        return 0;
+    }
+    json_t *v = typed_value(f, value, path, err, err_size);
+    if (!v) return -1;
+    if (!repeated) {
+        json_object_set_new(obj, f->name, v);
+        return 0;
+    }
+    json_t *array = child(obj, f->name, json_array);
+    if (index >= 0 && (size_t)index < json_array_size(array)) {
+        json_array_set_new(array, (size_t)index, v);
+    } else {
+        json_array_append_new(array, v);
+    }
+    return 0;
+}
+
+/* A message component the path goes through: the object it names inside obj (the
+ * index-th element of a list), or NULL with err set. */
+static json_t *descend(json_t *obj, const ProtobufCFieldDescriptor *f, const char *name, long index,
+                       const char *path, char *err, size_t err_size) {
+    if (f->label != PROTOBUF_C_LABEL_REPEATED) {
+        json_t *sub = child(obj, f->name, json_object);
+        if (json_is_object(sub)) return sub;
+        fail(err, err_size, "%s: \"%s\" was already set to a plain value", path, name);
+        return NULL;
+    }
+    if (index < 0) {
+        fail(err, err_size, "%s: \"%s\" is a list; write %s[N].", path, name, name);
+        return NULL;
+    }
+    json_t *slot = array_slot(child(obj, f->name, json_array), index, true);
+    if (slot && json_is_object(slot)) return slot;
+    fail(err, err_size, "%s: index %ld skips ahead; fill %s[0..] in order", path, index, name);
+    return NULL;
+}
+
 int csictl_assign(json_t *obj, const ProtobufCMessageDescriptor *desc, const char *assignment,
                   char *err, size_t err_size) {
     const char *eq = strchr(assignment, '=');
@@ -127,10 +174,8 @@ int csictl_assign(json_t *obj, const ProtobufCMessageDescriptor *desc, const cha
     char *value_copy = value_of(eq + 1, err, err_size);
     if (!value_copy) return -1;
     char *path = strndup(assignment, (size_t)(eq - assignment));
-    const char *value = value_copy;
     int rc = -1;
-    char *rest = path;
-    for (;;) {
+    for (char *rest = path; obj;) {
         char *dot = strchr(rest, '.');
         if (dot) *dot = '\0';
         long index;
@@ -140,60 +185,25 @@ int csictl_assign(json_t *obj, const ProtobufCMessageDescriptor *desc, const cha
             fail(err, err_size, "%s: %s has no field \"%s\"", path, desc->name, rest);
             break;
         }
-        bool repeated = f->label == PROTOBUF_C_LABEL_REPEATED;
-        bool is_message = f->type == PROTOBUF_C_TYPE_MESSAGE;
-        const ProtobufCMessageDescriptor *sub = is_message ? f->descriptor : NULL;
-
-        if (repeated && sub && is_map_entry(sub)) {
+        const ProtobufCMessageDescriptor *sub = f->type == PROTOBUF_C_TYPE_MESSAGE ? f->descriptor : NULL;
+        if (f->label == PROTOBUF_C_LABEL_REPEATED && sub && is_map_entry(sub)) {
             /* a map: the rest of the path, dots and all, is the key */
             if (!dot) {
                 fail(err, err_size, "%s: a map field needs a key: %s.KEY=VALUE", path, rest);
                 break;
             }
-            const ProtobufCFieldDescriptor *vf = &sub->fields[1];
-            json_t *v = typed_value(vf, value, path, err, err_size);
-            if (!v) break;
-            json_object_set_new(child(obj, f->name, json_object), dot + 1, v);
-            rc = 0;
+            rc = assign_leaf(obj, f, dot + 1, index, value_copy, path, err, err_size);
             break;
         }
         if (!dot) {
-            json_t *v = typed_value(f, value, path, err, err_size);
-            if (!v) break;
-            if (repeated) {
-                json_t *array = child(obj, f->name, json_array);
-                if (index >= 0 && (size_t)index < json_array_size(array)) {
-                    json_array_set_new(array, (size_t)index, v);
-                } else {
-                    json_array_append_new(array, v);
-                }
-            } else {
-                json_object_set_new(obj, f->name, v);
-            }
-            rc = 0;
+            rc = assign_leaf(obj, f, NULL, index, value_copy, path, err, err_size);
             break;
         }
         if (!sub) {
             fail(err, err_size, "%s: field \"%s\" is not a message; nothing can follow it", path, rest);
             break;
         }
-        if (repeated) {
-            if (index < 0) {
-                fail(err, err_size, "%s: \"%s\" is a list; write %s[N].", path, rest, rest);
-                break;
-            }
-            obj = array_slot(child(obj, f->name, json_array), index, true);
-            if (!obj || !json_is_object(obj)) {
-                fail(err, err_size, "%s: index %ld skips ahead; fill %s[0..] in order", path, index, rest);
-                break;
-            }
-        } else {
-            obj = child(obj, f->name, json_object);
-            if (!json_is_object(obj)) {
-                fail(err, err_size, "%s: \"%s\" was already set to a plain value", path, rest);
-                break;
-            }
-        }
+        obj = descend(obj, f, rest, index, path, err, err_size);
         desc = sub;
         rest = dot + 1;
     }
