@@ -17,7 +17,7 @@
 #include <unistd.h>
 
 #include "fsops.h"
-#include "snapshots.h"
+#include "snapshot_copy.h"
 #include "store.h"
 #include "support.h"
 #include "vk/log.h"

@@ -39,28 +39,6 @@ static bool snapshot_in_use(sim_ctx *ctx, json_int_t snapshot_id) {
     return false;
 }
 
-char *snapshots_copy_path(json_t *snapshot) {
-    json_t *path = json_object_get(snapshot, "path"), *name = json_object_get(snapshot, "name");
-    if (!json_is_string(path) || !safepath_valid(json_string_value(path), json_string_length(path)) ||
-        !json_is_string(name) || !safepath_valid_name(json_string_value(name), json_string_length(name)))
-        return NULL;
-    const char *dir = json_string_value(path);
-    size_t n = strlen(dir);
-    while (n > 0 && dir[n - 1] == '/') n--; /* "/" and "/v/" join as "" and "/v" */
-    return sim_printf("%.*s/%s/%s", (int)n, dir, FSOPS_SNAPSHOT_DIR, json_string_value(name));
-}
-
-int snapshots_stream_open(sim_ctx *ctx, json_t *stream, int *src_fd, int *dst_fd) {
-    json_t *snapshot = store_get(ctx->store, "snapshots", json_integer_value(json_object_get(stream, "loanee_snapshot_id")));
-    json_t *dst = json_object_get(stream, "loanee_root_path");
-    char *src = snapshot ? snapshots_copy_path(snapshot) : NULL;
-    int err = !src || !json_is_string(dst) || !safepath_valid(json_string_value(dst), json_string_length(dst)) ? EINVAL : 0;
-    if (err == 0) err = safepath_open_dir(ctx->fs_fd, src, src_fd);
-    if (err == 0 && (err = safepath_mkdirs(ctx->fs_fd, json_string_value(dst), 0755, dst_fd)) != 0) close(*src_fd);
-    free(src);
-    return err;
-}
-
 /* lstat of path as an errno: a link at the last component is ELOOP, not a file. */
 static int stat_dir(sim_ctx *ctx, const char *path) {
     struct stat st;
