@@ -3,6 +3,7 @@
 #include "driver.h"
 #include "mount_helper.h"
 #include "version.h"
+#include "vk/signals.h"
 
 #include "vk/fault.h"
 #include "vk/log.h"
@@ -15,17 +16,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Blocked before gRPC starts its threads, so they inherit the mask and only main's
- * sigwait sees SIGTERM/SIGINT. */
-static sigset_t block_stop_signals(void) {
-    sigset_t set;
-    sigemptyset(&set);
-    sigaddset(&set, SIGTERM);
-    sigaddset(&set, SIGINT);
-    pthread_sigmask(SIG_BLOCK, &set, NULL);
-    signal(SIGPIPE, SIG_IGN);
-    return set;
-}
 
 static int serve(csi_driver *driver, const sigset_t *stop_signals) {
     const csi_options *o = &driver->options;
@@ -81,7 +71,7 @@ int main(int argc, char **argv) {
         return 2;
     }
 
-    sigset_t stop_signals = block_stop_signals();
+    sigset_t stop_signals = vk_block_stop_signals();
     grpc_init();
     vk_log_capture_grpc();
     csi_driver_open(&driver);

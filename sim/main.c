@@ -22,6 +22,7 @@
 #include "support.h"
 #include "tls.h"
 #include "vk/log.h"
+#include "vk/signals.h"
 
 typedef struct {
     sim_listener *https, *http;
@@ -136,12 +137,7 @@ int main(int argc, char **argv) {
     }
     /* Block the stop signals before any thread starts, so every thread inherits the mask
      * and only sigwait below receives them. */
-    sigset_t stop_signals;
-    sigemptyset(&stop_signals);
-    sigaddset(&stop_signals, SIGTERM);
-    sigaddset(&stop_signals, SIGINT);
-    pthread_sigmask(SIG_BLOCK, &stop_signals, NULL);
-    signal(SIGPIPE, SIG_IGN);
+    sigset_t stop_signals = vk_block_stop_signals();
 
     ctx.started_ms = sim_now_ms();
     ctx.fs_root = sim_printf("%s/fs", ctx.cfg.data_dir);

@@ -114,6 +114,15 @@ typedef enum {
 
 #define VK_HTTP_MESSAGE_MAX 256 /* curl's CURL_ERROR_SIZE */
 
+/* What a zero setting means; backends on this layer (the VMS client) keep the same
+ * defaults by using these. */
+#define VK_HTTP_DEFAULT_REQUEST_TIMEOUT_MS 30000
+#define VK_HTTP_DEFAULT_CONNECT_TIMEOUT_MS 10000
+#define VK_HTTP_DEFAULT_MAX_CONNECTIONS 8
+#define VK_HTTP_DEFAULT_MAX_ATTEMPTS 4
+#define VK_HTTP_DEFAULT_RETRY_INITIAL_MS 100
+#define VK_HTTP_DEFAULT_RETRY_MAX_MS 2000
+
 typedef struct {
     vk_http_failure failure;
     vk_http_cause cause;

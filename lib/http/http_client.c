@@ -9,12 +9,6 @@
 #define VK_HTTP_USER_AGENT "vast-k8s"
 #endif
 
-#define DEFAULT_REQUEST_TIMEOUT_MS 30000
-#define DEFAULT_CONNECT_TIMEOUT_MS 10000
-#define DEFAULT_MAX_CONNECTIONS 8
-#define DEFAULT_MAX_ATTEMPTS 4
-#define DEFAULT_RETRY_INITIAL_MS 100
-#define DEFAULT_RETRY_MAX_MS 2000
 /* A page of 1000 VMS objects is a few MB; more is refused rather than buffered. */
 #define DEFAULT_MAX_BODY_BYTES (64u * 1024 * 1024)
 
@@ -64,13 +58,13 @@ static void copy_settings(vk_http_client *c, const vk_http_settings *s) {
     c->user_agent = dup_or_null(s->user_agent ? s->user_agent : VK_HTTP_USER_AGENT);
     c->insecure_skip_tls_verify = s->insecure_skip_tls_verify;
     c->allow_http = s->allow_http;
-    c->request_timeout_ms = or_default(s->request_timeout_ms, DEFAULT_REQUEST_TIMEOUT_MS);
-    c->connect_timeout_ms = or_default(s->connect_timeout_ms, DEFAULT_CONNECT_TIMEOUT_MS);
-    c->max_connections = (int)or_default(s->max_connections, DEFAULT_MAX_CONNECTIONS);
+    c->request_timeout_ms = or_default(s->request_timeout_ms, VK_HTTP_DEFAULT_REQUEST_TIMEOUT_MS);
+    c->connect_timeout_ms = or_default(s->connect_timeout_ms, VK_HTTP_DEFAULT_CONNECT_TIMEOUT_MS);
+    c->max_connections = (int)or_default(s->max_connections, VK_HTTP_DEFAULT_MAX_CONNECTIONS);
     c->max_body_bytes = s->max_body_bytes ? s->max_body_bytes : DEFAULT_MAX_BODY_BYTES;
-    c->retry.max_attempts = (int)or_default(s->retry.max_attempts, DEFAULT_MAX_ATTEMPTS);
-    c->retry.initial_backoff_ms = or_default(s->retry.initial_backoff_ms, DEFAULT_RETRY_INITIAL_MS);
-    c->retry.max_backoff_ms = or_default(s->retry.max_backoff_ms, DEFAULT_RETRY_MAX_MS);
+    c->retry.max_attempts = (int)or_default(s->retry.max_attempts, VK_HTTP_DEFAULT_MAX_ATTEMPTS);
+    c->retry.initial_backoff_ms = or_default(s->retry.initial_backoff_ms, VK_HTTP_DEFAULT_RETRY_INITIAL_MS);
+    c->retry.max_backoff_ms = or_default(s->retry.max_backoff_ms, VK_HTTP_DEFAULT_RETRY_MAX_MS);
 }
 
 bool vk_http_client_new(const vk_http_settings *settings, vk_http_client **out, vk_status *st) {

@@ -12,12 +12,6 @@
 #include <string.h>
 #include <strings.h>
 
-#define DEFAULT_REQUEST_TIMEOUT_MS 30000
-#define DEFAULT_CONNECT_TIMEOUT_MS 10000
-#define DEFAULT_MAX_CONNECTIONS 8
-#define DEFAULT_MAX_ATTEMPTS 4
-#define DEFAULT_RETRY_INITIAL_MS 100
-#define DEFAULT_RETRY_MAX_MS 2000
 #define DEFAULT_PAGE_SIZE 1000
 #define MAX_PAGE_SIZE 1000 /* VMS clamps larger values */
 
@@ -204,12 +198,12 @@ bool vms_settings_from_config(const vms_config *cfg, vms_settings *s, vms_error 
     s->ca_pem = dup_or_null(cfg->ca_pem);
     s->insecure_skip_tls_verify = cfg->insecure_skip_tls_verify;
     s->allow_http = cfg->allow_http;
-    s->request_timeout_ms = or_default(cfg->request_timeout_ms, DEFAULT_REQUEST_TIMEOUT_MS);
-    s->connect_timeout_ms = or_default(cfg->connect_timeout_ms, DEFAULT_CONNECT_TIMEOUT_MS);
-    s->max_connections = (int)or_default(cfg->max_connections, DEFAULT_MAX_CONNECTIONS);
-    s->max_attempts = (int)or_default(cfg->max_attempts, DEFAULT_MAX_ATTEMPTS);
-    s->retry_initial_ms = or_default(cfg->retry_initial_ms, DEFAULT_RETRY_INITIAL_MS);
-    s->retry_max_ms = or_default(cfg->retry_max_ms, DEFAULT_RETRY_MAX_MS);
+    s->request_timeout_ms = or_default(cfg->request_timeout_ms, VK_HTTP_DEFAULT_REQUEST_TIMEOUT_MS);
+    s->connect_timeout_ms = or_default(cfg->connect_timeout_ms, VK_HTTP_DEFAULT_CONNECT_TIMEOUT_MS);
+    s->max_connections = (int)or_default(cfg->max_connections, VK_HTTP_DEFAULT_MAX_CONNECTIONS);
+    s->max_attempts = (int)or_default(cfg->max_attempts, VK_HTTP_DEFAULT_MAX_ATTEMPTS);
+    s->retry_initial_ms = or_default(cfg->retry_initial_ms, VK_HTTP_DEFAULT_RETRY_INITIAL_MS);
+    s->retry_max_ms = or_default(cfg->retry_max_ms, VK_HTTP_DEFAULT_RETRY_MAX_MS);
     s->list_page_size = (int)or_default(cfg->list_page_size, DEFAULT_PAGE_SIZE);
     if (s->list_page_size > MAX_PAGE_SIZE) s->list_page_size = MAX_PAGE_SIZE;
     return true;
