@@ -1,9 +1,66 @@
 # shellcheck shell=bash
-# Shared pieces of the end-to-end tests that run upstream CSI sidecars on the loopback
-# control plane of lib.sh: starting each sidecar (its PID goes into K8S_PIDS, so k8s_stop
-# and the exit trap stop it), the snapshot CRDs, and the vendor-format Secret,
-# StorageClass and PVC. Sourced after lib.sh and tests/integration/lib.sh (SOCK, WORK,
-# SIM_ENDPOINT, SECRET_DIR), once the plugin and the control plane are up.
+# What the end-to-end tests here share: the libraries they need (lib.sh's loopback
+# control plane, tests/integration/lib.sh's scratch directory, simulator, plugin and
+# checks, tests/sanity/lib.sh's sim_leftovers), the start and end every test has,
+# starting each upstream CSI sidecar (its PID goes into K8S_PIDS, so k8s_stop and the
+# exit trap stop it), the snapshot CRDs, and the vendor-format Secret, StorageClass and
+# PVCs. A test sources this file only:
+#
+#   K8S_TEST_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+#   source "$K8S_TEST_DIR/sidecars.sh"
+#   k8s_test_start csi-provisioner   # + the sidecars it runs: tools checked, all up
+#   ...
+#   k8s_test_end
+: "${K8S_TEST_DIR:?set K8S_TEST_DIR (this directory) before sourcing sidecars.sh}"
+# shellcheck source=lib.sh
+source "$K8S_TEST_DIR/lib.sh"
+# shellcheck source=../integration/lib.sh
+source "$K8S_TEST_DIR/../integration/lib.sh" # WORK, start_sim, start_plugin, checks, finish
+# shellcheck source=../sanity/lib.sh
+source "$K8S_TEST_DIR/../sanity/lib.sh" # sim_leftovers
+
+# the exit trap: the control plane and the sidecars by PID, then lib.sh's cleanup
+k8s_test_cleanup() {
+  k8s_stop
+  cleanup
+}
+trap k8s_test_cleanup EXIT
+
+# k8s_test_start [TOOL...]: the start of every test: the control plane's tools and the
+# given ones (sidecars) are there (a missing one fails, never skips), a seeded vms-sim,
+# vast-csi in controller mode with it as the default cluster (DRIVER: the plugin's
+# name), then the control plane.
+k8s_test_start() {
+  k8s_need_tools etcd kube-apiserver kube-controller-manager kubectl "$@"
+  start_sim
+  start_plugin --mode controller --vms-secret-dir "$SECRET_DIR"
+  DRIVER=$(json_field "$("$CSICTL" -e "$ENDPOINT" GetPluginInfo)" name)
+  k8s_start "$WORK/k8s" || { fail "the control plane came up"; finish; }
+}
+
+# k8s_test_end: the end of every test: the control plane and the sidecars stopped, then
+# vast-csi and vms-sim with SIGTERM (each must exit 0), then the summary.
+k8s_test_end() {
+  k8s_stop
+  stop_plugin
+  expect_eq "vast-csi exits 0 on SIGTERM" 0 "$STOP_STATUS"
+  sim_launch_stop TERM
+  expect_eq "vms-sim exits 0 on SIGTERM" 0 "$VMS_SIM_STATUS"
+  finish
+}
+
+# give_up WHAT: a step the rest depends on failed: the failure, the end of every
+# sidecar's log, the summary.
+SIDECARS=()
+give_up() {
+  fail "$1"
+  local name
+  for name in "${SIDECARS[@]}"; do
+    echo "--- end of $name.log ---"
+    tail -n 15 "$WORK/$name.log" 2>/dev/null || true
+  done
+  finish
+}
 
 # sidecar_start NAME [FLAGS...]: runs $VK_K8S_TOOLS_BIN/NAME against the plugin's socket and
 # the test cluster, logs in $WORK/NAME.log.
@@ -12,6 +69,7 @@ sidecar_start() {
   shift
   "$VK_K8S_TOOLS_BIN/$name" --kubeconfig "$KUBECONFIG" "$@" >"$WORK/$name.log" 2>&1 &
   K8S_PIDS+=($!)
+  SIDECARS+=("$name")
 }
 
 start_provisioner() {
@@ -69,18 +127,11 @@ parameters:
 EOF
 }
 
-# vast_pvc NAME CLASS SIZE [DATASOURCE_KIND DATASOURCE_NAME]: a RWX PVC in namespace default,
-# from a VolumeSnapshot or another PVC when a data source is given.
-vast_pvc() {
-  local source=""
-  if [[ $# -ge 5 ]]; then
-    if [[ $4 == VolumeSnapshot ]]; then
-      source=$'  dataSource:\n    apiGroup: snapshot.storage.k8s.io\n    kind: VolumeSnapshot\n    name: '"$5"
-    else
-      source=$'  dataSource:\n    kind: '"$4"$'\n    name: '"$5"
-    fi
-  fi
-  k apply -f - >/dev/null <<EOF
+# vast_pvc_yaml NAME CLASS SIZE [DATASOURCE_KIND DATASOURCE_NAME]: the manifest of a RWX
+# PVC in namespace default, from a VolumeSnapshot or another PVC when a data source is
+# given.
+vast_pvc_yaml() {
+  cat <<EOF
 apiVersion: v1
 kind: PersistentVolumeClaim
 metadata:
@@ -92,8 +143,26 @@ spec:
   resources:
     requests:
       storage: $3
-$source
 EOF
+  if [[ $# -ge 5 && $4 == VolumeSnapshot ]]; then
+    printf '  dataSource:\n    apiGroup: snapshot.storage.k8s.io\n    kind: VolumeSnapshot\n    name: %s\n' "$5"
+  elif [[ $# -ge 5 ]]; then
+    printf '  dataSource:\n    kind: %s\n    name: %s\n' "$4" "$5"
+  fi
+}
+
+# vast_pvc NAME CLASS SIZE [DATASOURCE_KIND DATASOURCE_NAME]: that PVC, applied.
+vast_pvc() { vast_pvc_yaml "$@" | k apply -f - >/dev/null; }
+
+# vast_pvcs FILE CLASS SIZE NAME...: a PVC per name, one multi-document manifest in
+# FILE, for one `kubectl apply` of them all (a burst).
+vast_pvcs() {
+  local file=$1 class=$2 size=$3 name
+  shift 3
+  for name in "$@"; do
+    echo ---
+    vast_pvc_yaml "$name" "$class" "$size"
+  done >"$file"
 }
 
 # wait_bound PVC TIMEOUT_S: waits for the PVC to be Bound; on failure prints why.
@@ -107,3 +176,16 @@ wait_bound() {
 
 # pv_of PVC: the name of the PV bound to the PVC.
 pv_of() { k get pvc "$1" --namespace default -o jsonpath='{.spec.volumeName}'; }
+
+# sim_leftover_lines: sim_leftovers as three lines of space-separated words: the paths of
+# the views, the paths of the quotas, the names of the snapshots under /k8s.
+sim_leftover_lines() {
+  sim_leftovers | "$PY" -c 'import json, sys
+t = sys.stdin.read().strip()
+dec, i = json.JSONDecoder(), 0
+while i < len(t):
+    words, i = dec.raw_decode(t, i)
+    print(" ".join(words))
+    while i < len(t) and t[i] == " ":
+        i += 1'
+}

@@ -10,60 +10,25 @@
 # simulator adds to every VMS request, default 0; bench/k8s_burst.sh sets it).
 set -euo pipefail
 K8S_TEST_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-# shellcheck source=lib.sh
-source "$K8S_TEST_DIR/lib.sh"
-k8s_need_tools etcd kube-apiserver kube-controller-manager kubectl csi-provisioner
-# shellcheck source=../integration/lib.sh
-source "$K8S_TEST_DIR/../integration/lib.sh" # WORK, start_sim, start_plugin, checks, finish
-# shellcheck source=../sanity/lib.sh
-source "$K8S_TEST_DIR/../sanity/lib.sh" # sim_leftovers
+# shellcheck source=sidecars.sh
+source "$K8S_TEST_DIR/sidecars.sh" # lib.sh, tests/integration/lib.sh, sim_leftovers
 
 N=${VK_BURST_PVCS:-200}
 LATENCY_MS=${VK_BURST_LATENCY_MS:-0}
 BOUND_CEILING_S=240 # generous (85 s seen): 2 busy cores, the provisioner's default 5 QPS to the API
 DELETE_CEILING_S=300 # ~200 s seen; with setup, within ctest's 600 s
 
-k8s_test_cleanup() {
-  k8s_stop
-  cleanup
-}
-trap k8s_test_cleanup EXIT
-
-start_sim
+k8s_test_start csi-provisioner
 if ((LATENCY_MS > 0)); then
   sim_admin POST /_sim/faults "{\"rules\": [{\"latency_ms\": $LATENCY_MS}]}" >/dev/null
 fi
-start_plugin --mode controller --vms-secret-dir "$SECRET_DIR"
-DRIVER=$(json_field "$("$CSICTL" -e "$ENDPOINT" GetPluginInfo)" name)
-k8s_start "$WORK/k8s" || { fail "the control plane came up"; finish; }
-
 # the provisioner as deployed by default: no --worker-threads, --timeout, --kube-api-qps
-"$VK_K8S_TOOLS_BIN/csi-provisioner" --csi-address "$SOCK" --kubeconfig "$KUBECONFIG" \
-  --leader-election=false --extra-create-metadata --v 2 >"$WORK/csi-provisioner.log" 2>&1 &
-K8S_PIDS+=($!)
-
-k create secret generic vast-sim --namespace default \
-  --from-literal "endpoint=$SIM_ENDPOINT" --from-literal username=admin --from-literal password=123456 \
-  --from-file "ssl_cert=$SECRET_DIR/ssl_cert" >/dev/null
-k apply -f - >/dev/null <<EOF
-apiVersion: storage.k8s.io/v1
-kind: StorageClass
-metadata:
-  name: vast
-provisioner: $DRIVER
-reclaimPolicy: Delete
-volumeBindingMode: Immediate
-parameters:
-  root_export: /k8s
-  view_policy: vast-k8s-nfs
-  vip_pool_name: vast-k8s-pool
-  csi.storage.k8s.io/provisioner-secret-name: vast-sim
-  csi.storage.k8s.io/provisioner-secret-namespace: default
-EOF
-
-for ((i = 0; i < N; i++)); do
-  printf -- '---\napiVersion: v1\nkind: PersistentVolumeClaim\nmetadata:\n  name: burst-%03d\n  namespace: default\nspec:\n  storageClassName: vast\n  accessModes: [ReadWriteMany]\n  resources:\n    requests:\n      storage: 1Gi\n' "$i"
-done >"$WORK/pvcs.yaml"
+sidecar_start csi-provisioner --csi-address "$SOCK" --leader-election=false --extra-create-metadata --v 2
+vast_secret
+vast_storageclass vast Delete
+names=()
+for ((i = 0; i < N; i++)); do printf -v name burst-%03d "$i" && names+=("$name"); done
+vast_pvcs "$WORK/pvcs.yaml" vast 1Gi "${names[@]}"
 
 # The watch: one line per change of a PVC ("name phase"), stamped with the time it was
 # read; the stamps are written to $WORK/stamps when every PVC was seen Bound (or at the
@@ -147,14 +112,11 @@ fi
 # every PV is ours, with a view and a quota at its path
 pv_n=$(k get pv --no-headers 2>/dev/null | wc -l)
 expect_eq "$N PVs exist" "$N" "$pv_n"
-inv_counts=$(sim_leftovers | "$PY" -c 'import json,sys
-t=sys.stdin.read().strip()
-dec=json.JSONDecoder(); out=[]; i=0
-while i < len(t):
-    o,j=dec.raw_decode(t,i); out.append(o); i=j
-    while i < len(t) and t[i]==" ": i+=1
-v,q,s=out
-print(len(v), len(set(v)), len(q), len(set(q)), len(s))')
+words() { wc -w <<<"$1"; }
+distinct() { tr ' ' '\n' <<<"$1" | awk NF | sort -u | wc -l; }
+mapfile -t held < <(sim_leftover_lines)
+inv_counts="$(words "${held[0]}") $(distinct "${held[0]}") $(words "${held[1]}") $(distinct "${held[1]}")"
+inv_counts+=" $(words "${held[2]:-}")"
 expect_eq "vms-sim holds $N distinct views and $N distinct quotas under /k8s, no snapshot" "$N $N $N $N 0" "$inv_counts"
 
 t_del=$(now_ms)
@@ -168,7 +130,4 @@ fi
 expect_eq "no PVC left" "" "$(k get pvc --namespace default --no-headers 2>/dev/null)"
 expect_eq "nothing is left on vms-sim under /k8s" "[] [] []" "$(sim_leftovers)"
 
-k8s_stop
-stop_plugin
-expect_eq "vast-csi exits 0 on SIGTERM" 0 "$STOP_STATUS"
-finish
+k8s_test_end

@@ -8,13 +8,8 @@
 # Environment: VK_K8S_TOOLS_BIN, VAST_CSI, CSICTL, VMS_SIM (tests/k8s/CMakeLists.txt).
 set -euo pipefail
 K8S_TEST_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-# shellcheck source=lib.sh
-source "$K8S_TEST_DIR/lib.sh"
-k8s_need_tools etcd kube-apiserver kube-controller-manager kubectl csi-provisioner
-# shellcheck source=../integration/lib.sh
-source "$K8S_TEST_DIR/../integration/lib.sh" # WORK, start_sim, start_plugin, checks, finish
-# shellcheck source=../sanity/lib.sh
-source "$K8S_TEST_DIR/../sanity/lib.sh" # sim_leftovers
+# shellcheck source=sidecars.sh
+source "$K8S_TEST_DIR/sidecars.sh" # lib.sh, tests/integration/lib.sh, sim_leftovers
 
 N=20
 LATENCY_MS=400 # per VMS request while the driver is killed: CreateVolumes are mid-flight
@@ -22,7 +17,7 @@ PROV_PID=""
 
 # the provisioner is outside K8S_PIDS: it may exit when its driver dies (k8s_wait would
 # take that for a failure of the control plane)
-stop_provisioner() {
+stop_own_provisioner() {
   if [[ -n $PROV_PID ]] && kill -0 "$PROV_PID" 2>/dev/null; then
     kill -TERM "$PROV_PID" 2>/dev/null || true
     for _ in $(seq 1 100); do kill -0 "$PROV_PID" 2>/dev/null || break; sleep 0.1; done
@@ -31,59 +26,30 @@ stop_provisioner() {
   [[ -z $PROV_PID ]] || wait "$PROV_PID" 2>/dev/null || true
   PROV_PID=""
 }
-start_provisioner() {
+start_own_provisioner() {
   "$VK_K8S_TOOLS_BIN/csi-provisioner" --csi-address "$SOCK" --kubeconfig "$KUBECONFIG" \
     --leader-election=false --extra-create-metadata --v 3 >>"$WORK/csi-provisioner.log" 2>&1 &
   PROV_PID=$!
 }
-k8s_test_cleanup() {
-  stop_provisioner
-  k8s_stop
-  cleanup
+crash_test_cleanup() {
+  stop_own_provisioner
+  k8s_test_cleanup
 }
-trap k8s_test_cleanup EXIT
+trap crash_test_cleanup EXIT
 
-# what vms-sim holds under /k8s as "views quotas" lines of sorted paths, and the PVs' paths
-sim_paths() {
-  sim_leftovers | "$PY" -c 'import json,sys
-t=sys.stdin.read().strip(); dec=json.JSONDecoder(); out=[]; i=0
-while i < len(t):
-    o,j=dec.raw_decode(t,i); out.append(o); i=j
-    while i < len(t) and t[i]==" ": i+=1
-print(" ".join(out[0])); print(" ".join(out[1]))'
-}
-k8s_quotas() { sim_paths | sed -n 2p | wc -w; }
+# what vms-sim holds under /k8s: the views' and the quotas' paths, and the PVs' paths
+k8s_quotas() { sim_leftover_lines | sed -n 2p | wc -w; }
 pv_paths() {
   k get pv --no-headers -o custom-columns=N:.metadata.name | sed 's|^|/k8s/|' | sort | paste -sd' ' -
 }
 
-start_sim
-start_plugin --mode controller --vms-secret-dir "$SECRET_DIR"
-DRIVER=$(json_field "$("$CSICTL" -e "$ENDPOINT" GetPluginInfo)" name)
-k8s_start "$WORK/k8s" || { fail "the control plane came up"; finish; }
-start_provisioner
-
-k create secret generic vast-sim --namespace default \
-  --from-literal "endpoint=$SIM_ENDPOINT" --from-literal username=admin --from-literal password=123456 \
-  --from-file "ssl_cert=$SECRET_DIR/ssl_cert" >/dev/null
-k apply -f - >/dev/null <<EOF
-apiVersion: storage.k8s.io/v1
-kind: StorageClass
-metadata:
-  name: vast
-provisioner: $DRIVER
-reclaimPolicy: Delete
-volumeBindingMode: Immediate
-parameters:
-  root_export: /k8s
-  view_policy: vast-k8s-nfs
-  vip_pool_name: vast-k8s-pool
-  csi.storage.k8s.io/provisioner-secret-name: vast-sim
-  csi.storage.k8s.io/provisioner-secret-namespace: default
-EOF
-for ((i = 0; i < N; i++)); do
-  printf -- '---\napiVersion: v1\nkind: PersistentVolumeClaim\nmetadata:\n  name: crash-%02d\n  namespace: default\nspec:\n  storageClassName: vast\n  accessModes: [ReadWriteMany]\n  resources:\n    requests:\n      storage: 1Gi\n' "$i"
-done >"$WORK/pvcs.yaml"
+k8s_test_start csi-provisioner
+start_own_provisioner
+vast_secret
+vast_storageclass vast Delete
+names=()
+for ((i = 0; i < N; i++)); do printf -v name crash-%02d "$i" && names+=("$name"); done
+vast_pvcs "$WORK/pvcs.yaml" vast 1Gi "${names[@]}"
 
 sim_admin POST /_sim/faults "{\"rules\": [{\"latency_ms\": $LATENCY_MS}]}" >/dev/null
 k apply -f "$WORK/pvcs.yaml" >/dev/null
@@ -111,7 +77,7 @@ pass "vast-csi started again on the same socket"
 if [[ -n $PROV_PID ]] && ! kill -0 "$PROV_PID" 2>/dev/null; then
   wait "$PROV_PID" 2>/dev/null || true
   echo "# csi-provisioner exited when its driver died (as upstream does): started again"
-  start_provisioner
+  start_own_provisioner
 fi
 
 t0=$(now_ms)
@@ -125,7 +91,7 @@ fi
 
 expect_eq "$N PVs" "$N" "$(k get pv --no-headers 2>/dev/null | wc -l)"
 PVS=$(pv_paths)
-mapfile -t held < <(sim_paths)
+mapfile -t held < <(sim_leftover_lines)
 expect_eq "exactly one view per PV, at its path, none orphaned" "$PVS" "${held[0]:-}"
 expect_eq "exactly one quota per PV, at its path, none orphaned" "$PVS" "${held[1]:-}"
 
@@ -138,8 +104,5 @@ else
 fi
 expect_eq "nothing is left on vms-sim under /k8s" "[] [] []" "$(sim_leftovers)"
 
-stop_provisioner
-k8s_stop
-stop_plugin
-expect_eq "vast-csi exits 0 on SIGTERM" 0 "$STOP_STATUS"
-finish
+stop_own_provisioner
+k8s_test_end

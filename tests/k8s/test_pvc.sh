@@ -6,76 +6,21 @@
 # Environment: VK_K8S_TOOLS_BIN, VAST_CSI, CSICTL, VMS_SIM (tests/k8s/CMakeLists.txt).
 set -euo pipefail
 K8S_TEST_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-# shellcheck source=lib.sh
-source "$K8S_TEST_DIR/lib.sh"
-k8s_need_tools etcd kube-apiserver kube-controller-manager kubectl csi-provisioner
-# shellcheck source=../integration/lib.sh
-source "$K8S_TEST_DIR/../integration/lib.sh" # WORK, start_sim, start_plugin, checks, finish
-# shellcheck source=../sanity/lib.sh
-source "$K8S_TEST_DIR/../sanity/lib.sh" # sim_leftovers
+# shellcheck source=sidecars.sh
+source "$K8S_TEST_DIR/sidecars.sh" # lib.sh, tests/integration/lib.sh, sim_leftovers
 
-# the exit trap: the control plane and the sidecar by PID, then lib.sh's cleanup
-k8s_test_cleanup() {
-  k8s_stop
-  cleanup
-}
-trap k8s_test_cleanup EXIT
-
-start_sim
-start_plugin --mode controller --vms-secret-dir "$SECRET_DIR"
-DRIVER=$(json_field "$("$CSICTL" -e "$ENDPOINT" GetPluginInfo)" name)
-k8s_start "$WORK/k8s" || { fail "the control plane came up"; finish; }
-
-"$VK_K8S_TOOLS_BIN/csi-provisioner" --csi-address "$SOCK" --kubeconfig "$KUBECONFIG" \
-  --leader-election=false --extra-create-metadata --timeout 30s --v 3 >"$WORK/csi-provisioner.log" 2>&1 &
-K8S_PIDS+=($!)
-
+k8s_test_start csi-provisioner
+start_provisioner
 # The Secret and StorageClass as a platform engineer writes them for the vendor's driver.
-k create secret generic vast-sim --namespace default \
-  --from-literal "endpoint=$SIM_ENDPOINT" --from-literal username=admin --from-literal password=123456 \
-  --from-file "ssl_cert=$SECRET_DIR/ssl_cert" >/dev/null
-k apply -f - >/dev/null <<EOF
-apiVersion: storage.k8s.io/v1
-kind: StorageClass
-metadata:
-  name: vast
-provisioner: $DRIVER
-reclaimPolicy: Delete
-volumeBindingMode: Immediate
-allowVolumeExpansion: true
-parameters:
-  root_export: /k8s
-  view_policy: vast-k8s-nfs
-  vip_pool_name: vast-k8s-pool
-  csi.storage.k8s.io/provisioner-secret-name: vast-sim
-  csi.storage.k8s.io/provisioner-secret-namespace: default
-  csi.storage.k8s.io/controller-expand-secret-name: vast-sim
-  csi.storage.k8s.io/controller-expand-secret-namespace: default
-EOF
+vast_secret
+vast_storageclass vast Delete
 
 t0=$(now_ms)
-k apply -f - >/dev/null <<'EOF'
-apiVersion: v1
-kind: PersistentVolumeClaim
-metadata:
-  name: data
-  namespace: default
-spec:
-  storageClassName: vast
-  accessModes: [ReadWriteMany]
-  resources:
-    requests:
-      storage: 1Gi
-EOF
-if k wait --namespace default --for=jsonpath='{.status.phase}'=Bound pvc/data --timeout=120s >/dev/null; then
-  pass "kubectl apply of a PVC: Bound in $(($(now_ms) - t0)) ms"
-else
-  fail "PVC data is not Bound within 120 s: $(k describe pvc data 2>&1 | tail -n 8)"
-  tail -n 30 "$WORK/csi-provisioner.log"
-  finish
-fi
+vast_pvc data vast 1Gi
+wait_bound data 120 || give_up "PVC data is not Bound within 120 s"
+pass "kubectl apply of a PVC: Bound in $(($(now_ms) - t0)) ms"
 
-PV=$(k get pvc data -o jsonpath='{.spec.volumeName}')
+PV=$(pv_of data)
 expect_eq "the PV's volume context names its export on VAST" "/k8s/$PV" \
   "$(k get pv "$PV" -o jsonpath='{.spec.csi.volumeAttributes.export_path}')"
 expect_eq "the PV's capacity is the PVC's request" 1Gi "$(k get pv "$PV" -o jsonpath='{.spec.capacity.storage}')"
@@ -93,7 +38,4 @@ else
 fi
 expect_eq "nothing is left on vms-sim under /k8s" "[] [] []" "$(sim_leftovers)"
 
-k8s_stop
-stop_plugin
-expect_eq "vast-csi exits 0 on SIGTERM" 0 "$STOP_STATUS"
-finish
+k8s_test_end

@@ -7,36 +7,10 @@
 # Environment: VK_K8S_TOOLS_BIN, VAST_CSI, CSICTL, VMS_SIM (tests/k8s/CMakeLists.txt).
 set -euo pipefail
 K8S_TEST_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-# shellcheck source=lib.sh
-source "$K8S_TEST_DIR/lib.sh"
-k8s_need_tools etcd kube-apiserver kube-controller-manager kubectl csi-provisioner csi-resizer
-# shellcheck source=../integration/lib.sh
-source "$K8S_TEST_DIR/../integration/lib.sh" # WORK, start_sim, start_plugin, checks, finish
-# shellcheck source=../sanity/lib.sh
-source "$K8S_TEST_DIR/../sanity/lib.sh" # sim_leftovers
 # shellcheck source=sidecars.sh
-source "$K8S_TEST_DIR/sidecars.sh"
+source "$K8S_TEST_DIR/sidecars.sh" # lib.sh, tests/integration/lib.sh, sim_leftovers
 
-k8s_test_cleanup() {
-  k8s_stop
-  cleanup
-}
-trap k8s_test_cleanup EXIT
-
-give_up() {
-  fail "$1"
-  local log
-  for log in csi-provisioner csi-resizer; do
-    echo "--- end of $log.log ---"
-    tail -n 15 "$WORK/$log.log" 2>/dev/null || true
-  done
-  finish
-}
-
-start_sim
-start_plugin --mode controller --vms-secret-dir "$SECRET_DIR"
-DRIVER=$(json_field "$("$CSICTL" -e "$ENDPOINT" GetPluginInfo)" name)
-k8s_start "$WORK/k8s" || { fail "the control plane came up"; finish; }
+k8s_test_start csi-provisioner csi-resizer
 start_provisioner
 start_resizer
 vast_secret
@@ -71,7 +45,4 @@ else
 fi
 expect_eq "nothing is left on vms-sim under /k8s" "[] [] []" "$(sim_leftovers)"
 
-k8s_stop
-stop_plugin
-expect_eq "vast-csi exits 0 on SIGTERM" 0 "$STOP_STATUS"
-finish
+k8s_test_end

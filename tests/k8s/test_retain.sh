@@ -8,33 +8,10 @@
 # Environment: VK_K8S_TOOLS_BIN, VAST_CSI, CSICTL, VMS_SIM (tests/k8s/CMakeLists.txt).
 set -euo pipefail
 K8S_TEST_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-# shellcheck source=lib.sh
-source "$K8S_TEST_DIR/lib.sh"
-k8s_need_tools etcd kube-apiserver kube-controller-manager kubectl csi-provisioner
-# shellcheck source=../integration/lib.sh
-source "$K8S_TEST_DIR/../integration/lib.sh" # WORK, start_sim, start_plugin, checks, finish
-# shellcheck source=../sanity/lib.sh
-source "$K8S_TEST_DIR/../sanity/lib.sh" # sim_leftovers
 # shellcheck source=sidecars.sh
-source "$K8S_TEST_DIR/sidecars.sh"
+source "$K8S_TEST_DIR/sidecars.sh" # lib.sh, tests/integration/lib.sh, sim_leftovers
 
-k8s_test_cleanup() {
-  k8s_stop
-  cleanup
-}
-trap k8s_test_cleanup EXIT
-
-give_up() {
-  fail "$1"
-  echo "--- end of csi-provisioner.log ---"
-  tail -n 15 "$WORK/csi-provisioner.log" 2>/dev/null || true
-  finish
-}
-
-start_sim
-start_plugin --mode controller --vms-secret-dir "$SECRET_DIR"
-DRIVER=$(json_field "$("$CSICTL" -e "$ENDPOINT" GetPluginInfo)" name)
-k8s_start "$WORK/k8s" || { fail "the control plane came up"; finish; }
+k8s_test_start csi-provisioner
 start_provisioner
 vast_secret
 vast_storageclass vast-retain Retain
@@ -82,8 +59,5 @@ expect_eq "PVC bad stays Pending" Pending "$(k get pvc bad --namespace default -
 expect_eq "no view or quota was made for it" "[\"/k8s/$PV\"] [\"/k8s/$PV\"] []" "$(sim_leftovers)"
 k delete pvc bad --namespace default --wait=true --timeout=60s >/dev/null
 
-k8s_stop
-stop_plugin
-expect_eq "vast-csi exits 0 on SIGTERM" 0 "$STOP_STATUS"
-# the retained volume is the administrator's to remove; the simulator goes with $WORK
-finish
+# the retained volume is the administrator's to remove
+k8s_test_end

@@ -8,37 +8,10 @@
 # Environment: VK_K8S_TOOLS_BIN, VAST_CSI, CSICTL, VMS_SIM (tests/k8s/CMakeLists.txt).
 set -euo pipefail
 K8S_TEST_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-# shellcheck source=lib.sh
-source "$K8S_TEST_DIR/lib.sh"
-k8s_need_tools etcd kube-apiserver kube-controller-manager kubectl csi-provisioner csi-snapshotter snapshot-controller
-# shellcheck source=../integration/lib.sh
-source "$K8S_TEST_DIR/../integration/lib.sh" # WORK, start_sim, start_plugin, checks, finish
-# shellcheck source=../sanity/lib.sh
-source "$K8S_TEST_DIR/../sanity/lib.sh" # sim_leftovers
 # shellcheck source=sidecars.sh
-source "$K8S_TEST_DIR/sidecars.sh"
+source "$K8S_TEST_DIR/sidecars.sh" # lib.sh, tests/integration/lib.sh, sim_leftovers
 
-k8s_test_cleanup() {
-  k8s_stop
-  cleanup
-}
-trap k8s_test_cleanup EXIT
-
-# on a failed wait: the ends of the sidecars' logs, then the summary
-give_up() {
-  fail "$1"
-  local log
-  for log in csi-provisioner csi-snapshotter snapshot-controller; do
-    echo "--- end of $log.log ---"
-    tail -n 15 "$WORK/$log.log" 2>/dev/null || true
-  done
-  finish
-}
-
-start_sim
-start_plugin --mode controller --vms-secret-dir "$SECRET_DIR"
-DRIVER=$(json_field "$("$CSICTL" -e "$ENDPOINT" GetPluginInfo)" name)
-k8s_start "$WORK/k8s" || { fail "the control plane came up"; finish; }
+k8s_test_start csi-provisioner csi-snapshotter snapshot-controller
 install_snapshot_crds
 start_snapshot_controller
 start_snapshotter
@@ -145,7 +118,4 @@ end=$((SECONDS + 60))
 until [[ $(sim_leftovers) == "[] [] []" ]] || ((SECONDS >= end)); do sleep 0.5; done
 expect_eq "nothing is left on vms-sim under /k8s (views, quotas, snapshots)" "[] [] []" "$(sim_leftovers)"
 
-k8s_stop
-stop_plugin
-expect_eq "vast-csi exits 0 on SIGTERM" 0 "$STOP_STATUS"
-finish
+k8s_test_end
