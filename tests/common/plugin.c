@@ -131,10 +131,14 @@ bool tc_plugin_start(tc_plugin *p, const tc_plugin_options *o) {
         p->pid = 0;
         return false;
     }
-    return wait_for_probe(p);
+    if (!wait_for_probe(p)) return false;
+    p->client = vk_rpc_client_new(&p->endpoint);
+    return true;
 }
 
 bool tc_plugin_stop(tc_plugin *p) {
+    if (p->client) vk_rpc_client_free(p->client);
+    p->client = NULL;
     if (p->pid <= 0) return true;
     kill(p->pid, SIGTERM);
     int status = 0;

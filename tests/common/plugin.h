@@ -6,6 +6,7 @@
 #define VK_TESTS_COMMON_PLUGIN_H
 
 #include "vk/endpoint.h"
+#include "vk/rpc_client.h"
 
 #include <stdbool.h>
 #include <sys/types.h>
@@ -20,18 +21,20 @@ typedef struct {
 
 typedef struct {
     pid_t pid;               /* 0 when not running */
-    vk_endpoint endpoint;    /* for vk_rpc_client_new */
+    vk_endpoint endpoint;
+    vk_rpc_client *client;   /* one for the run (csi-sanity reuses one connection too) */
     char log[256];
 } tc_plugin;
 
 /* Starts the plugin (it gets SIGKILL if this process dies: it never outlives a killed
- * test) and waits up to 30 s until Probe answers OK, each attempt on a fresh channel (a
- * channel that failed to connect backs off for a second or more). False, having printed
- * why and the end of its log, when it did not come up. */
+ * test), waits up to 30 s until Probe answers OK, each attempt on a fresh channel (a
+ * channel that failed to connect backs off for a second or more), and makes the client.
+ * False, having printed why and the end of its log, when it did not come up. */
 bool tc_plugin_start(tc_plugin *p, const tc_plugin_options *o);
 
-/* SIGTERM and a wait of up to 15 s (then SIGKILL). True when it exited 0, as documented;
- * otherwise prints how it ended and the end of its log. True when it was not running. */
+/* Frees the client, then SIGTERM and a wait of up to 15 s (then SIGKILL). True when it
+ * exited 0, as documented; otherwise prints how it ended and the end of its log. True
+ * when it was not running. */
 bool tc_plugin_stop(tc_plugin *p);
 
 /* The end of the plugin's log on stderr. */

@@ -3,6 +3,7 @@
  * conformance.h. */
 #include "conformance.h"
 
+#include "../common/csi_call.h"
 #include "../common/mounts.h"
 #include "../common/plugin.h"
 #include "../common/run.h"
@@ -219,28 +220,13 @@ static const ProtobufCServiceDescriptor *const services[] = {
 
 static const ProtobufCMethodDescriptor *find_method(const char *name, const ProtobufCServiceDescriptor **service) {
     for (size_t i = 0; i < sizeof services / sizeof services[0]; i++) {
-        for (unsigned m = 0; m < services[i]->n_methods; m++) {
-            if (strcmp(services[i]->methods[m].name, name) == 0) {
-                *service = services[i];
-                return &services[i]->methods[m];
-            }
+        const ProtobufCMethodDescriptor *m = tc_csi_find(services[i], name);
+        if (m) {
+            *service = services[i];
+            return m;
         }
     }
     return NULL;
-}
-
-static ProtobufCMessage *message_from_json(const ProtobufCMessageDescriptor *desc, json_t *json) {
-    if (!json) json = json_object();
-    char err[512];
-    ProtobufCMessage *msg = vk_pbjson_to_message(desc, json, err, sizeof err);
-    if (!msg) {
-        char *text = json_dumps(json, JSON_COMPACT);
-        print_error("cannot build %s from %s: %s\n", desc->name, text ? text : "?", err);
-        free(text);
-    }
-    json_decref(json);
-    if (!msg) fail_msg("bad request JSON in the spec");
-    return msg;
 }
 
 vk_code conf_call_msg(const char *method, json_t *request, ProtobufCMessage **response, vk_status *st) {
@@ -251,12 +237,8 @@ vk_code conf_call_msg(const char *method, json_t *request, ProtobufCMessage **re
         json_decref(request);
         fail_msg("no CSI method %s", method);
     }
-    ProtobufCMessage *req = message_from_json(m->input, request);
-    char path[160];
-    snprintf(path, sizeof path, "/%s/%s", service->name, m->name);
     ProtobufCMessage *resp = NULL;
-    vk_code code = vk_rpc_client_call(conf.client, path, req, m->output, CALL_TIMEOUT_MS, &resp, st);
-    protobuf_c_message_free_unpacked(req, NULL);
+    vk_code code = tc_csi_send(conf.client, service, m, tc_csi_request(m, request), CALL_TIMEOUT_MS, &resp, st);
     keep_message(resp);
     if (response) *response = resp;
     return code;
@@ -599,7 +581,7 @@ int conf_group_setup(void **state) {
     }
     tc_plugin_options plugin = {.dir = conf.dir, .endpoint = conf.endpoint, .args = args};
     if (!tc_plugin_start(&run.plugin, &plugin)) return -1;
-    conf.client = vk_rpc_client_new(&run.plugin.endpoint);
+    conf.client = run.plugin.client;
     print_message("conformance: vast-csi on %s, vms-sim on https://127.0.0.1:%d, names end in %s\n", conf.endpoint,
                   run.sim.https_port, conf.suffix);
     fflush(stdout);
@@ -609,8 +591,7 @@ int conf_group_setup(void **state) {
 int conf_group_teardown(void **state) {
     (void)state;
     int rc = 0;
-    if (conf.client) vk_rpc_client_free(conf.client);
-    conf.client = NULL;
+    conf.client = NULL; /* the plugin's: freed with it */
     if (!tc_plugin_stop(&run.plugin)) rc = -1;
     /* a mount a failed spec left behind: detached before anything is removed */
     int left = conf.dir[0] ? tc_detach_under(conf.dir) : 0;

@@ -57,13 +57,7 @@ create_snapshot() {
 # without the driver's ownership mark), paths(coll) (the sorted paths of a collection's
 # objects under /k8s/).
 inv() {
-  sim_admin GET /_sim/inventory | "$PY" -c '
-import json, re, sys
-inv = json.load(sys.stdin)
-for objs in inv.values():
-    for o in objs if isinstance(objs, list) else []:
-        if isinstance(o, dict) and isinstance(o.get("name"), str):
-            o["base_name"] = re.sub(r"~[0-9a-f]{12}$", "", o["name"])
+  sim_admin GET /_sim/inventory | "$PY" -c "$INV_PY"'
 def by(coll, **kw):
     return [o for o in inv.get(coll, []) if all(o.get(k) == v for k, v in kw.items())]
 def paths(coll):

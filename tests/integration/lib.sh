@@ -113,19 +113,25 @@ with urllib.request.urlopen(req, timeout=10) as r:
 PY
 }
 
-# inv_count COLL FIELD=VALUE...: how many objects of COLL in /_sim/inventory have those
-# fields (values compared as JSON when they parse as JSON, e.g. tenant_id=2, else as text).
-# base_name is the name without the driver's ownership mark ("~" and 12 hex digits).
-inv_count() {
-  local coll=$1
-  shift
-  sim_admin GET /_sim/inventory | "$PY" -c '
+# The start of the Python that reads /_sim/inventory from stdin (inv_count here, inv in
+# tests/controller/helpers.sh): inv, the inventory, with a base_name on every named
+# object - its name without the driver's ownership mark ("~" and 12 hex digits).
+INV_PY='
 import json, re, sys
 inv = json.load(sys.stdin)
 for objs in inv.values():
     for o in objs if isinstance(objs, list) else []:
         if isinstance(o, dict) and isinstance(o.get("name"), str):
             o["base_name"] = re.sub(r"~[0-9a-f]{12}$", "", o["name"])
+'
+
+# inv_count COLL FIELD=VALUE...: how many objects of COLL in /_sim/inventory have those
+# fields (values compared as JSON when they parse as JSON, e.g. tenant_id=2, else as text).
+# base_name is the name without the driver's ownership mark ("~" and 12 hex digits).
+inv_count() {
+  local coll=$1
+  shift
+  sim_admin GET /_sim/inventory | "$PY" -c "$INV_PY"'
 want = {}
 for a in sys.argv[2:]:
     k, v = a.split("=", 1)

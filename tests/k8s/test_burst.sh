@@ -24,7 +24,6 @@ if ((LATENCY_MS > 0)); then
 fi
 # the provisioner as deployed by default: no --worker-threads, --timeout, --kube-api-qps
 sidecar_start csi-provisioner --csi-address "$SOCK" --leader-election=false --extra-create-metadata --v 2
-vast_secret
 vast_storageclass vast Delete
 names=()
 for ((i = 0; i < N; i++)); do printf -v name burst-%03d "$i" && names+=("$name"); done

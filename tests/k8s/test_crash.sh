@@ -45,7 +45,6 @@ pv_paths() {
 
 k8s_test_start csi-provisioner
 start_own_provisioner
-vast_secret
 vast_storageclass vast Delete
 names=()
 for ((i = 0; i < N; i++)); do printf -v name crash-%02d "$i" && names+=("$name"); done

@@ -11,8 +11,8 @@ source "$K8S_TEST_DIR/sidecars.sh" # lib.sh, tests/integration/lib.sh, sim_lefto
 
 k8s_test_start csi-provisioner
 start_provisioner
-# The Secret and StorageClass as a platform engineer writes them for the vendor's driver.
-vast_secret
+# The StorageClass (and Secret, from k8s_test_start) as a platform engineer writes them
+# for the vendor's driver.
 vast_storageclass vast Delete
 
 t0=$(now_ms)

@@ -13,7 +13,6 @@ source "$K8S_TEST_DIR/sidecars.sh" # lib.sh, tests/integration/lib.sh, sim_lefto
 k8s_test_start csi-provisioner csi-resizer
 start_provisioner
 start_resizer
-vast_secret
 vast_storageclass vast Delete
 
 vast_pvc data vast 1Gi

@@ -13,7 +13,6 @@ source "$K8S_TEST_DIR/sidecars.sh" # lib.sh, tests/integration/lib.sh, sim_lefto
 
 k8s_test_start csi-provisioner
 start_provisioner
-vast_secret
 vast_storageclass vast-retain Retain
 vast_storageclass vast-badpolicy Delete no-such-policy
 

@@ -16,7 +16,6 @@ install_snapshot_crds
 start_snapshot_controller
 start_snapshotter
 start_provisioner
-vast_secret
 vast_storageclass vast Delete
 k apply -f - >/dev/null <<EOF
 apiVersion: snapshot.storage.k8s.io/v1

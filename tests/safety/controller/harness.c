@@ -1,10 +1,10 @@
 /* The hostile-input suite's harness: see harness.h. */
 #include "harness.h"
 
+#include "../../common/csi_call.h"
 #include "../../common/plugin.h"
 #include "../../common/run.h"
 #include "../../common/strings.h"
-#include "vk/pbjson.h"
 #include "vk/rpc_client.h"
 
 #include <grpc/grpc.h>
@@ -26,7 +26,6 @@ int safety_failures;
 static struct {
     tc_plugin plugin;
     bool sim_started;
-    vk_rpc_client *client;
     tc_strings strings;
 } run;
 
@@ -164,15 +163,6 @@ json_t *safety_create_volume_req(const char *name) {
 
 /* ---- calls ---- */
 
-static const ProtobufCMethodDescriptor *controller_method(const char *name) {
-    const ProtobufCServiceDescriptor *s = &csi__v1__controller__descriptor;
-    for (unsigned m = 0; m < s->n_methods; m++) {
-        if (strcmp(s->methods[m].name, name) == 0) return &s->methods[m];
-    }
-    fail_msg("no Controller method %s", name);
-    return NULL;
-}
-
 static void put_varint(uint8_t *buf, size_t *at, uint64_t v) {
     do {
         uint8_t b = v & 0x7f;
@@ -233,12 +223,9 @@ static void check_raw_decodes(const ProtobufCMessage *req, const safety_raw_fiel
 vk_code safety_call_raw(const char *method, json_t *request, const safety_raw_field *raw, size_t n_raw,
                                  ProtobufCMessage **response, vk_status *st) {
     if (response) *response = NULL;
-    const ProtobufCMethodDescriptor *m = controller_method(method);
-    if (!request) request = json_object();
-    char err[512];
-    ProtobufCMessage *req = vk_pbjson_to_message(m->input, request, err, sizeof err);
-    json_decref(request);
-    if (!req) fail_msg("cannot build %s: %s", m->input->name, err);
+    const ProtobufCServiceDescriptor *service = &csi__v1__controller__descriptor;
+    const ProtobufCMethodDescriptor *m = tc_csi_method(service, method);
+    ProtobufCMessage *req = tc_csi_request(m, request);
     /* protobuf-c packs unknown fields after the known ones, byte for byte (the data of a
      * length-delimited one starts with its length); the server, which knows the number,
      * decodes them as that field */
@@ -259,17 +246,7 @@ vk_code safety_call_raw(const char *method, json_t *request, const safety_raw_fi
         req->n_unknown_fields = (unsigned)n_raw;
         check_raw_decodes(req, raw, n_raw);
     }
-    char path[160];
-    snprintf(path, sizeof path, "/%s/%s", csi__v1__controller__descriptor.name, m->name);
-    ProtobufCMessage *resp = NULL;
-    vk_code code = vk_rpc_client_call(run.client, path, req, m->output, CALL_TIMEOUT_MS, &resp, st);
-    protobuf_c_message_free_unpacked(req, NULL);
-    if (response) {
-        *response = resp;
-    } else if (resp) {
-        protobuf_c_message_free_unpacked(resp, NULL);
-    }
-    return code;
+    return tc_csi_send(run.plugin.client, service, m, req, CALL_TIMEOUT_MS, response, st);
 }
 
 vk_code safety_call(const char *method, json_t *request, ProtobufCMessage **response, vk_status *st) {
@@ -323,7 +300,6 @@ int safety_start(void **state) {
     const char *const env[] = {"X_CSI_ROOT_EXPORTS=" SAFETY_ROOT, NULL};
     tc_plugin_options plugin = {.dir = safety.dir, .endpoint = endpoint, .args = args, .env = env};
     if (!tc_plugin_start(&run.plugin, &plugin)) return -1;
-    run.client = vk_rpc_client_new(&run.plugin.endpoint);
     print_message("safety: vast-csi on %s, vms-sim on https://%s (admin API %s)\n", endpoint, safety.sim_endpoint,
                   safety.sim.http_url);
     fflush(stdout);
@@ -333,8 +309,6 @@ int safety_start(void **state) {
 int safety_stop(void **state) {
     (void)state;
     int rc = 0;
-    if (run.client) vk_rpc_client_free(run.client);
-    run.client = NULL;
     if (!tc_plugin_stop(&run.plugin)) rc = -1;
     /* a leak is reported when the driver exits */
     char *text = sim_read_file(run.plugin.log);

@@ -1,11 +1,11 @@
 /* The node's hostile-input suite: harness (see harness.h). */
 #include "harness.h"
 
+#include "../../common/csi_call.h"
 #include "../../common/mounts.h"
 #include "../../common/plugin.h"
 #include "../../common/run.h"
 #include "../../common/strings.h"
-#include "vk/pbjson.h"
 #include "vk/rpc_client.h"
 
 #include <grpc/grpc.h>
@@ -30,7 +30,6 @@ static struct {
     pid_t janitor_pid;
     int janitor_pipe;
     bool sim_started;
-    vk_rpc_client *client;
     tc_strings strings;
 } run = {.janitor_pipe = -1};
 
@@ -182,28 +181,10 @@ void node_make_volume(const char *vast_path, const char *text) {
 
 /* ---- calls ---- */
 
-static const ProtobufCMethodDescriptor *node_method(const char *name) {
-    const ProtobufCServiceDescriptor *s = &csi__v1__node__descriptor;
-    for (unsigned m = 0; m < s->n_methods; m++) {
-        if (strcmp(s->methods[m].name, name) == 0) return &s->methods[m];
-    }
-    fail_msg("no Node method %s", name);
-    return NULL;
-}
-
 vk_code node_call(const char *method, json_t *request, vk_status *st) {
-    const ProtobufCMethodDescriptor *m = node_method(method);
-    char err[512];
-    ProtobufCMessage *req = vk_pbjson_to_message(m->input, request, err, sizeof err);
-    json_decref(request);
-    if (!req) fail_msg("cannot build %s: %s", m->input->name, err);
-    char path[160];
-    snprintf(path, sizeof path, "/%s/%s", csi__v1__node__descriptor.name, m->name);
-    ProtobufCMessage *resp = NULL;
-    vk_code code = vk_rpc_client_call(run.client, path, req, m->output, CALL_TIMEOUT_MS, &resp, st);
-    protobuf_c_message_free_unpacked(req, NULL);
-    if (resp) protobuf_c_message_free_unpacked(resp, NULL);
-    return code;
+    const ProtobufCServiceDescriptor *service = &csi__v1__node__descriptor;
+    const ProtobufCMethodDescriptor *m = tc_csi_method(service, method);
+    return tc_csi_send(run.plugin.client, service, m, tc_csi_request(m, request), CALL_TIMEOUT_MS, NULL, st);
 }
 
 static json_t *capability(void) {
@@ -259,14 +240,11 @@ int node_start(void **state) {
                                "X_CSI_EPHEMERAL_PARAMETERS=" NODE_EPHEMERAL_PARAMETERS, NULL};
     tc_plugin_options plugin = {.dir = node.dir, .endpoint = endpoint, .args = args, .env = env, .cwd = node.dir};
     if (!tc_plugin_start(&run.plugin, &plugin)) return -1;
-    run.client = vk_rpc_client_new(&run.plugin.endpoint);
     return 0;
 }
 
 int node_stop(void **state) {
     (void)state;
-    if (run.client) vk_rpc_client_free(run.client);
-    run.client = NULL;
     bool clean = tc_plugin_stop(&run.plugin);
     tc_detach_under(node.dir);
     if (run.sim_started) sim_stop(&node.sim);
