@@ -7,8 +7,9 @@
  * simulator's parent instead of leaving it to init, so that the simulator's exit status
  * reaches the test (a leak under ASan, valgrind's error code, "exits 0 on SIGTERM"),
  * the run directory is removed in one place, and a test that dies takes its simulator
- * with it (the launcher gets SIGTERM when its parent dies and passes it on).
- * `vms-sim-launch --help` lists the options. */
+ * with it (the launcher gets SIGTERM when its parent dies and passes it on - as
+ * PR_SET_PDEATHSIG goes, when the *thread* that started it ends: start it from one that
+ * lives as long as the simulator should). `vms-sim-launch --help` lists the options. */
 #include "facts.h"
 #include "options.h"
 #include "rundir.h"
