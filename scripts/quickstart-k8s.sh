@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # Quickstart on Kubernetes: builds, brings up a local control plane on loopback (etcd,
-# kube-apiserver, kube-controller-manager: tests/k8s/lib.sh), a seeded vms-sim, vast-csi in
-# controller mode and the upstream csi-provisioner, then shows a PVC going from
-# `kubectl apply` to Bound with kubectl's own output, what it made on the simulator, and
-# its deletion. Everything it started is stopped by PID and its scratch directory removed.
-# No kubelet runs (no container runtime): the PVC is provisioned and bound, not mounted.
+# kube-apiserver, kube-controller-manager), a seeded vms-sim, vast-csi in controller mode
+# and the upstream sidecars (csi-provisioner, csi-snapshotter, snapshot-controller), then
+# shows with kubectl's own output a PVC going from `kubectl apply` to Bound, a snapshot of
+# it, a PVC restored from that snapshot with its data, what each made on the simulator,
+# and their deletion. It runs on the end-to-end tests' own helpers (tests/k8s/sidecars.sh),
+# so what it shows is what they check. Everything it started is stopped by PID and its
+# scratch directory removed. No kubelet runs (no container runtime): volumes are
+# provisioned and bound, not mounted.
 #   bash scripts/quickstart-k8s.sh        # VK_BUILD: the build directory (default build)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -18,88 +21,83 @@ cmake -S . -B "$BUILD" -DVK_K8S_TOOLS_BIN="$VK_K8S_TOOLS_BIN" >/dev/null
 cmake --build "$BUILD" -j "$(nproc)" >/dev/null
 export VK_K8S_TOOLS_BIN VAST_CSI="$ROOT/$BUILD/csi/vast-csi" CSICTL="$ROOT/$BUILD/csictl/csictl" VMS_SIM="$ROOT/$BUILD/sim/vms-sim"
 
-# shellcheck source=../tests/k8s/lib.sh
-source tests/k8s/lib.sh
-k8s_need_tools etcd kube-apiserver kube-controller-manager kubectl csi-provisioner
-# shellcheck source=../tests/integration/lib.sh
-source tests/integration/lib.sh # WORK, start_sim, start_plugin, cleanup (the exit trap)
-# shellcheck source=../tests/sanity/lib.sh
-source tests/sanity/lib.sh # sim_leftovers
-quickstart_stop() {
-  k8s_stop
-  cleanup
-}
-trap quickstart_stop EXIT
+K8S_TEST_DIR=$ROOT/tests/k8s
+# shellcheck source=../tests/k8s/sidecars.sh
+source "$K8S_TEST_DIR/sidecars.sh" # the control plane, sidecars, Secret, StorageClass, PVCs
 step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 show() { printf '$ %s\n' "$*"; "$@"; }
 kubectl() { k "$@"; } # so that the commands on screen read as a user types them
+on_sim() { echo "on vms-sim (views, quotas, snapshots under /k8s): $(sim_leftovers)"; }
 
-step "vms-sim (the VAST management API simulator) and vast-csi (controller)"
-start_sim
-start_plugin --mode controller --vms-secret-dir "$SECRET_DIR"
-DRIVER=$(json_field "$("$CSICTL" -e "$ENDPOINT" GetPluginInfo)" name)
+step "vms-sim, vast-csi (controller) and a Kubernetes control plane on loopback"
+k8s_test_start csi-provisioner csi-snapshotter snapshot-controller
 echo "vms-sim at $SIM_ENDPOINT, $DRIVER on $SOCK"
-
-step "a Kubernetes control plane on loopback, and csi-provisioner"
-k8s_start "$WORK/k8s"
-"$VK_K8S_TOOLS_BIN/csi-provisioner" --csi-address "$SOCK" --kubeconfig "$KUBECONFIG" \
-  --leader-election=false --extra-create-metadata >"$WORK/csi-provisioner.log" 2>&1 &
-K8S_PIDS+=($!)
+install_snapshot_crds
+start_snapshot_controller
+start_snapshotter
+start_provisioner
 show kubectl get namespaces
 
-step "the Secret and StorageClass for the driver"
-k create secret generic vast-sim --namespace default \
-  --from-literal "endpoint=$SIM_ENDPOINT" --from-literal username=admin --from-literal password=123456 \
-  --from-file "ssl_cert=$SECRET_DIR/ssl_cert"
-cat >"$WORK/storageclass.yaml" <<YAML
-apiVersion: storage.k8s.io/v1
-kind: StorageClass
+step "the StorageClass and VolumeSnapshotClass (the vendor driver's parameters)"
+vast_storageclass vast Delete
+show kubectl get storageclass vast -o yaml
+kubectl apply -f - <<EOF
+apiVersion: snapshot.storage.k8s.io/v1
+kind: VolumeSnapshotClass
 metadata:
-  name: vast
-provisioner: $DRIVER
-reclaimPolicy: Delete
-volumeBindingMode: Immediate
+  name: vast-snap
+driver: $DRIVER
+deletionPolicy: Delete
 parameters:
-  root_export: /k8s
-  view_policy: vast-k8s-nfs
-  vip_pool_name: vast-k8s-pool
-  csi.storage.k8s.io/provisioner-secret-name: vast-sim
-  csi.storage.k8s.io/provisioner-secret-namespace: default
-YAML
-show kubectl apply -f "$WORK/storageclass.yaml"
+  csi.storage.k8s.io/snapshotter-secret-name: vast-sim
+  csi.storage.k8s.io/snapshotter-secret-namespace: default
+EOF
 
 step "kubectl apply of a PVC"
-cat >"$WORK/pvc.yaml" <<'YAML'
-apiVersion: v1
-kind: PersistentVolumeClaim
-metadata:
-  name: data
-  namespace: default
-spec:
-  storageClassName: vast
-  accessModes: [ReadWriteMany]
-  resources:
-    requests:
-      storage: 1Gi
-YAML
+vast_pvc_yaml data vast 1Gi >"$WORK/pvc.yaml"
 cat "$WORK/pvc.yaml"
 t0=$(now_ms)
 show kubectl apply -f "$WORK/pvc.yaml"
-show kubectl get pvc data
 show kubectl wait --for=jsonpath='{.status.phase}'=Bound pvc/data --timeout=120s
 echo "Bound in $(($(now_ms) - t0)) ms"
 show kubectl get pvc data
 show kubectl get pv
-PV=$(k get pvc data -o jsonpath='{.spec.volumeName}')
-echo "on vms-sim (views, quotas, snapshots under /k8s): $(sim_leftovers)"
+on_sim
+DATA_DIR="$SIM_FS/k8s/$(pv_of data)"
+printf 'written before the snapshot\n' >"$DATA_DIR/hello.txt"
+echo "wrote hello.txt into the volume (the simulator's directory $DATA_DIR)"
 
-step "kubectl delete of the PVC"
-show kubectl delete pvc data --wait=true --timeout=60s
-show kubectl wait --for=delete "pv/$PV" --timeout=120s
+step "a VolumeSnapshot of it"
+kubectl apply -f - <<'EOF'
+apiVersion: snapshot.storage.k8s.io/v1
+kind: VolumeSnapshot
+metadata:
+  name: data-snap
+  namespace: default
+spec:
+  volumeSnapshotClassName: vast-snap
+  source:
+    persistentVolumeClaimName: data
+EOF
+show kubectl wait --for=jsonpath='{.status.readyToUse}'=true volumesnapshot/data-snap --timeout=120s
+show kubectl get volumesnapshot data-snap
+on_sim
+
+step "a PVC restored from the snapshot"
+vast_pvc_yaml restored vast 1Gi VolumeSnapshot data-snap >"$WORK/restored.yaml"
+cat "$WORK/restored.yaml"
+show kubectl apply -f "$WORK/restored.yaml"
+show kubectl wait --for=jsonpath='{.status.phase}'=Bound pvc/restored --timeout=120s
+show kubectl get pvc
+echo "restored/hello.txt: $(cat "$SIM_FS/k8s/$(pv_of restored)/hello.txt")"
+
+step "kubectl delete of the snapshot and the PVCs"
+PVS=$(k get pv -o jsonpath='{.items[*].metadata.name}')
+show kubectl delete volumesnapshot data-snap --wait=true --timeout=60s
+show kubectl delete pvc data restored --wait=true --timeout=60s
+for pv in $PVS; do k wait --for=delete "pv/$pv" --timeout=120s >/dev/null 2>&1 || true; done
 show kubectl get pv
-echo "on vms-sim (views, quotas, snapshots under /k8s): $(sim_leftovers)"
+on_sim
 
 step "stopping everything"
-k8s_stop
-stop_plugin
-echo "quickstart-k8s: done; nothing left running"
+k8s_test_end
