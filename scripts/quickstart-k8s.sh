@@ -41,17 +41,7 @@ show kubectl get namespaces
 step "the StorageClass and VolumeSnapshotClass (the vendor driver's parameters)"
 vast_storageclass vast Delete
 show kubectl get storageclass vast -o yaml
-kubectl apply -f - <<EOF
-apiVersion: snapshot.storage.k8s.io/v1
-kind: VolumeSnapshotClass
-metadata:
-  name: vast-snap
-driver: $DRIVER
-deletionPolicy: Delete
-parameters:
-  csi.storage.k8s.io/snapshotter-secret-name: vast-sim
-  csi.storage.k8s.io/snapshotter-secret-namespace: default
-EOF
+vast_snapshotclass vast-snap
 
 step "kubectl apply of a PVC"
 vast_pvc_yaml data vast 1Gi >"$WORK/pvc.yaml"

@@ -128,6 +128,22 @@ parameters:
 EOF
 }
 
+# vast_snapshotclass NAME: a VolumeSnapshotClass of the driver (Delete policy) with the
+# Secret for the snapshotter's calls.
+vast_snapshotclass() {
+  k apply -f - <<EOF
+apiVersion: snapshot.storage.k8s.io/v1
+kind: VolumeSnapshotClass
+metadata:
+  name: $1
+driver: $DRIVER
+deletionPolicy: Delete
+parameters:
+  csi.storage.k8s.io/snapshotter-secret-name: vast-sim
+  csi.storage.k8s.io/snapshotter-secret-namespace: default
+EOF
+}
+
 # vast_pvc_yaml NAME CLASS SIZE [DATASOURCE_KIND DATASOURCE_NAME]: the manifest of a RWX
 # PVC in namespace default, from a VolumeSnapshot or another PVC when a data source is
 # given.

@@ -17,17 +17,7 @@ start_snapshot_controller
 start_snapshotter
 start_provisioner
 vast_storageclass vast Delete
-k apply -f - >/dev/null <<EOF
-apiVersion: snapshot.storage.k8s.io/v1
-kind: VolumeSnapshotClass
-metadata:
-  name: vast-snap
-driver: $DRIVER
-deletionPolicy: Delete
-parameters:
-  csi.storage.k8s.io/snapshotter-secret-name: vast-sim
-  csi.storage.k8s.io/snapshotter-secret-namespace: default
-EOF
+vast_snapshotclass vast-snap >/dev/null
 
 # the source PVC and its data, written where the simulator keeps the volume's directory
 vast_pvc src vast 1Gi
