@@ -178,4 +178,4 @@ printf '{"bench": "controller", "round_trips": {"create_volume": %s, "delete_vol
 # ---------- stop ----------
 
 stop_or_die CSI_PID vast-csi
-stop_or_die SIM_PID vms-sim
+stop_sim

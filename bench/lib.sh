@@ -1,11 +1,15 @@
 # shellcheck shell=bash disable=SC2034 # SIM_HTTP_PORT and the like are for the scripts that source this
 # Shared by the benchmark scripts (bench/*.sh) and scripts/valgrind.sh: the paths of the
 # built tools, a scratch directory, starting vms-sim and vast-csi on loopback and stopping
-# them again. Every process started here is stopped by its PID (SIM_PID, CSI_PID; empty
-# when none runs), never by name. Source it after setting BUILD (the build directory).
+# them again (vms-sim through the tests' one launcher, tests/launcher/sim_launch.sh).
+# Every process started here is stopped by its PID (SIM_PID, CSI_PID; empty when none
+# runs), never by name. Source it after setting BUILD (the build directory).
 
 : "${BUILD:?set BUILD (the build directory) before sourcing bench/lib.sh}"
 SIM="$BUILD/sim/vms-sim"
+VMS_SIM=$SIM
+# shellcheck source=../tests/launcher/sim_launch.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../tests/launcher/sim_launch.sh"
 CSI="$BUILD/csi/vast-csi"
 CSICTL="$BUILD/csictl/csictl"
 ME=$(basename "$0") # how the script's messages begin
@@ -53,20 +57,21 @@ die() {
 }
 
 # start_sim [vms-sim flags...]: a seeded vms-sim on free loopback ports, HTTPS and plain
-# HTTP, data in $WORK/sim, log in $WORK/sim.log; waits for its port file and sets
-# SIM_HTTPS_PORT and SIM_HTTP_PORT.
+# HTTP, data in $WORK/sim, log in $WORK/sim.log, through the tests' launcher (which
+# waits for its port file); sets SIM_HTTPS_PORT, SIM_HTTP_PORT and SIM_PID.
 start_sim() {
-  "$SIM" --data-dir "$WORK/sim" --https 127.0.0.1:0 --http 127.0.0.1:0 --port-file "$WORK/ports.json" \
-    --seed --log-level warn "$@" 2>"$WORK/sim.log" &
-  SIM_PID=$!
-  for _ in $(seq 200); do
-    [[ -s "$WORK/ports.json" ]] && break
-    kill -0 "$SIM_PID" 2>/dev/null || die "vms-sim exited"
-    sleep 0.05
-  done
-  [[ -s "$WORK/ports.json" ]] || die "vms-sim wrote no port file"
-  SIM_HTTPS_PORT=$(sed -E 's/.*"https": *([0-9]+).*/\1/' "$WORK/ports.json")
-  SIM_HTTP_PORT=$(sed -E 's/.*"http": *([0-9]+).*/\1/' "$WORK/ports.json")
+  sim_launch --listen https --listen http --data-dir "$WORK/sim" --log "$WORK/sim.log" -- \
+    --seed --log-level warn "$@" || die "vms-sim did not start"
+  SIM_PID=$VMS_SIM_PID
+  SIM_HTTPS_PORT=$VMS_SIM_HTTPS_PORT
+  SIM_HTTP_PORT=$VMS_SIM_HTTP_PORT
+}
+
+# stop_sim: SIGTERM through the launcher; dies unless vms-sim exited 0.
+stop_sim() {
+  sim_launch_stop TERM
+  SIM_PID=""
+  [[ $VMS_SIM_STATUS -eq 0 ]] || die "vms-sim exited with $VMS_SIM_STATUS after SIGTERM"
 }
 
 # write_sim_secret: the simulator as vast-csi's default cluster, in $WORK/secret (for

@@ -75,4 +75,4 @@ cat "$WORK/bench.out"
 # ---------- stop ----------
 
 stop_or_die CSI_PID vast-csi
-stop_or_die SIM_PID vms-sim
+stop_sim

@@ -24,4 +24,4 @@ echo "http:  $("$BENCH" --url "http://127.0.0.1:$SIM_HTTP_PORT" --requests "$REQ
 echo "https: $("$BENCH" --url "https://127.0.0.1:$SIM_HTTPS_PORT" --ca "$WORK/sim/tls/cert.pem" \
   --requests "$REQUESTS" --threads "$THREADS")"
 
-stop_or_die SIM_PID vms-sim
+stop_sim
