@@ -51,6 +51,7 @@ static const struct {
     {"snapshots", "clone", "POST", VERSION_CLONES, snapshots_clone},
     {"globalsnapstreams", "stop", "PATCH", 0, streams_stop},
     {"users", "access_keys", "POST", 0, users_add_access_key},
+    {"users", "access_keys", "PATCH", 0, users_update_access_key},
     {"users", "access_keys", "DELETE", 0, users_remove_access_key},
     {"apitokens", "revoke", "PATCH", 0, apitokens_revoke},
 };

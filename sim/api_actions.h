@@ -14,8 +14,9 @@ int folders_delete(sim_request *req, sim_response *resp);
 int snapshots_clone(sim_request *req, json_t *obj, sim_response *resp);
 /* PATCH globalsnapstreams/{id}/stop/ */
 int streams_stop(sim_request *req, json_t *obj, sim_response *resp);
-/* POST and DELETE users/{id}/access_keys/ */
+/* POST, PATCH and DELETE users/{id}/access_keys/ (s3keys.c) */
 int users_add_access_key(sim_request *req, json_t *obj, sim_response *resp);
+int users_update_access_key(sim_request *req, json_t *obj, sim_response *resp);
 int users_remove_access_key(sim_request *req, json_t *obj, sim_response *resp);
 /* POST plugins/usage/: a client's usage report (VMS >= 5.2), accepted and not kept */
 int plugins_usage_report(sim_request *req, sim_response *resp);

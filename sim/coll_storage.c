@@ -1,5 +1,6 @@
 /* Rules of the storage collections: views and quotas over directories of DIR/fs, and
  * folders/delete_folder/ (VAST's trash API) that removes a tree. */
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -64,6 +65,40 @@ static int view_policy_in_tenant(sim_request *req, json_t *obj, json_t *old, sim
     return -1;
 }
 
+/* S3's rules for a bucket name that can be a DNS label: 3-63 lowercase letters, digits,
+ * '.' and '-', a letter or digit at both ends, no "..", not shaped like an IP address. */
+static bool valid_bucket_name(const char *name) {
+    size_t n = strlen(name);
+    if (n < 3 || n > 63 || strspn(name, "abcdefghijklmnopqrstuvwxyz0123456789.-") != n) return false;
+    if (!isalnum((unsigned char)name[0]) || !isalnum((unsigned char)name[n - 1]) || strstr(name, "..")) return false;
+    unsigned a, b, c, d;
+    char tail;
+    return sscanf(name, "%u.%u.%u.%u%c", &a, &b, &c, &d, &tail) != 4;
+}
+
+/* A view with S3 in protocols is a bucket: it needs the bucket's name (unique across the
+ * cluster, checked with the other unique fields) and its owner, a user of the local
+ * provider of the view's tenant. Every missing field is named in one answer. */
+static int view_validate_bucket(sim_request *req, json_t *obj, sim_response *resp) {
+    const char *bucket = json_string_value(json_object_get(obj, "bucket"));
+    const char *owner = json_string_value(json_object_get(obj, "bucket_owner"));
+    json_t *missing = json_object();
+    if (!bucket || !*bucket) json_object_set_new(missing, "bucket", json_pack("[s]", "This field is required."));
+    if (!owner || !*owner) json_object_set_new(missing, "bucket_owner", json_pack("[s]", "This field is required."));
+    if (json_object_size(missing) > 0) return sim_reply(resp, 400, missing);
+    json_decref(missing);
+    if (!valid_bucket_name(bucket))
+        return sim_reply_field_error(resp, "bucket",
+                                     "Bucket name \"%s\" is not valid: 3-63 lowercase letters, digits, '.' and '-', "
+                                     "starting and ending with a letter or digit.",
+                                     bucket);
+    json_int_t provider = tenants_local_provider(req->ctx, json_integer_value(json_object_get(obj, "tenant_id")));
+    if (!users_find(req->ctx, provider, owner))
+        return sim_reply_field_error(resp, "bucket_owner", "User \"%s\" does not exist in the tenant's local provider.",
+                                     owner);
+    return 0;
+}
+
 static int view_validate(sim_request *req, json_t *obj, json_t *old, sim_response *resp) {
     if (!json_is_string(json_object_get(obj, "path")))
         return sim_reply_field_error(resp, "path", "Not a valid string.");
@@ -74,10 +109,7 @@ static int view_validate(sim_request *req, json_t *obj, json_t *old, sim_respons
     if (!old) coll_default(obj, "protocols", json_pack("[s]", "NFS"));
     if (!json_is_array(json_object_get(obj, "protocols")))
         return sim_reply_field_error(resp, "protocols", "Expected a list of items.");
-    json_t *bucket = json_object_get(obj, "bucket");
-    if (has_protocol(obj, "S3") && (!json_is_string(bucket) || !*json_string_value(bucket)))
-        return sim_reply_field_error(resp, "bucket", "This field is required.");
-    return 0;
+    return has_protocol(obj, "S3") ? view_validate_bucket(req, obj, resp) : 0;
 }
 
 /* VMS names a view "view-<id>" when the client does not. */

@@ -68,6 +68,12 @@ void tenants_ensure_default(sim_ctx *ctx) {
     store_add(ctx->store, "tenants", json_pack("{s:s, s:[]}", "name", SIM_DEFAULT_TENANT_NAME, "client_ip_ranges"));
 }
 
+/* A tenant takes its local users from one local provider (S3 keys and bucket owners). */
+static int tenant_validate(sim_request *req, json_t *obj, json_t *old, sim_response *resp) {
+    (void)old;
+    return coll_check_reference(req, obj, "local_provider_id", "localproviders", true, resp);
+}
+
 static const char *const name_only[] = {"name", NULL};
 
 const sim_collection coll_tenants = {
@@ -78,6 +84,7 @@ const sim_collection coll_tenants = {
     .unique = name_only,
     .immutable = name_only,
     .patch_status = 200,
+    .validate = tenant_validate,
     .delete_request = tenant_delete_request,
 };
 

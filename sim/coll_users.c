@@ -1,96 +1,106 @@
-/* Rules of users (with their S3 access keys) and API tokens. */
+/* Rules of local users (in local providers, with S3 policies attached; their S3 keys
+ * are in s3keys.c) and of API tokens. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "api_actions.h"
 #include "collections.h"
+#include "s3keys.h"
 #include "store.h"
 #include "support.h"
 
 /* ---- users ---- */
 
-static int user_validate(sim_request *req, json_t *obj, json_t *old, sim_response *resp) {
-    (void)req;
-    if (!json_is_string(json_object_get(obj, "name"))) return sim_reply_field_error(resp, "name", "Not a valid string.");
-    /* Keys are made through access_keys/ only. */
-    if (!old) json_object_set_new(obj, "access_keys", json_array());
+/* s3_policies_ids: a list of ids of existing S3 policies (attaching is a read-modify-write
+ * of this list, as VMS clients do it). */
+static int check_policy_ids(sim_request *req, json_t *obj, sim_response *resp) {
+    json_t *ids = json_object_get(obj, "s3_policies_ids");
+    if (!ids || json_is_null(ids)) {
+        json_object_set_new(obj, "s3_policies_ids", json_array());
+        return 0;
+    }
+    if (!json_is_array(ids)) return sim_reply_field_error(resp, "s3_policies_ids", "Expected a list of items.");
+    size_t i;
+    json_t *id;
+    json_array_foreach(ids, i, id) {
+        if (json_is_integer(id) && store_get(req->ctx->store, "s3policies", json_integer_value(id))) continue;
+        char *text = json_dumps(id, JSON_ENCODE_ANY);
+        sim_reply_field_error(resp, "s3_policies_ids", "Invalid pk \"%s\" - object does not exist.", text ? text : "?");
+        free(text);
+        return -1;
+    }
     return 0;
 }
 
-static json_t *find_key(json_t *user, const char *access_key, size_t *index) {
+static int user_validate(sim_request *req, json_t *obj, json_t *old, sim_response *resp) {
+    if (!json_is_string(json_object_get(obj, "name"))) return sim_reply_field_error(resp, "name", "Not a valid string.");
+    /* Optional in VMS 5.3 (vast-csi leaves it out): the cluster's built-in provider. A
+     * user stored before providers existed gets it on its next change. */
+    coll_default(obj, "local_provider_id", json_integer(SIM_DEFAULT_PROVIDER_ID));
+    if (coll_check_reference(req, obj, "local_provider_id", "localproviders", false, resp) != 0) return -1;
+    if (check_policy_ids(req, obj, resp) != 0) return -1;
+    static const char *const flags[] = {"allow_create_bucket", "allow_delete_bucket", "s3_superuser"};
+    for (size_t i = 0; i < sizeof flags / sizeof flags[0]; i++) {
+        json_t *v = json_object_get(obj, flags[i]);
+        if (v && !json_is_boolean(v)) return sim_reply_field_error(resp, flags[i], "Must be a valid boolean.");
+        if (!old) coll_default(obj, flags[i], json_false());
+    }
+    json_object_del(obj, "access_keys"); /* derived now; kept by states from before locals3keys/ */
+    return 0;
+}
+
+/* access_keys (never a secret), s3_policies [{id, name}] and local_provider {id, name}. */
+static void user_render(sim_request *req, json_t *out) {
+    json_int_t id = json_integer_value(json_object_get(out, "id"));
+    json_object_set_new(out, "access_keys", s3keys_of_user(req->ctx, id));
+    json_t *policies = json_array();
     size_t i;
-    json_t *key;
-    json_array_foreach(json_object_get(user, "access_keys"), i, key) {
-        const char *have = json_string_value(json_object_get(key, "access_key"));
-        if (have && strcmp(have, access_key) == 0) {
-            if (index) *index = i;
-            return key;
-        }
+    json_t *pid;
+    json_array_foreach(json_object_get(out, "s3_policies_ids"), i, pid) {
+        const char *name = coll_name_of(req->ctx, "s3policies", json_integer_value(pid));
+        if (name) json_array_append_new(policies, json_pack("{s:O, s:s}", "id", pid, "name", name));
+    }
+    json_object_set_new(out, "s3_policies", policies);
+    json_t *provider = json_object_get(out, "local_provider_id");
+    const char *provider_name = coll_name_of(req->ctx, "localproviders", json_integer_value(provider));
+    json_object_set_new(out, "local_provider",
+                        provider_name ? json_pack("{s:O, s:s}", "id", provider, "name", provider_name) : json_null());
+}
+
+static void user_removed(sim_ctx *ctx, json_t *user) {
+    s3keys_remove_user(ctx, json_integer_value(json_object_get(user, "id")));
+}
+
+json_t *users_find(sim_ctx *ctx, json_int_t provider, const char *name) {
+    size_t i;
+    json_t *user;
+    json_array_foreach(store_list(ctx->store, "users"), i, user) {
+        json_t *have_provider = json_object_get(user, "local_provider_id");
+        json_int_t p = have_provider ? json_integer_value(have_provider) : SIM_DEFAULT_PROVIDER_ID;
+        const char *have = json_string_value(json_object_get(user, "name"));
+        if (p == provider && have && strcmp(have, name) == 0) return user;
     }
     return NULL;
 }
 
-static bool key_in_use(sim_ctx *ctx, const char *access_key) {
-    size_t i;
-    json_t *user;
-    json_array_foreach(store_list(ctx->store, "users"), i, user) {
-        if (find_key(user, access_key, NULL)) return true;
-    }
-    return false;
-}
-
-/* The secret is answered once and never stored: VMS never shows it again either. */
-int users_add_access_key(sim_request *req, json_t *user, sim_response *resp) {
-    json_t *body = json_is_object(req->body) ? req->body : NULL;
-    json_t *tenant = body ? json_object_get(body, "tenant_id") : NULL;
-    json_int_t tenant_id = req->scope_tenant ? req->scope_tenant : SIM_DEFAULT_TENANT_ID;
-    if (tenant && !json_is_null(tenant)) {
-        if (coll_check_reference(req, body, "tenant_id", "tenants", false, resp) != 0) return -1;
-        tenant_id = json_integer_value(tenant);
-    }
-    char access_key[21], secret_key[41];
-    const char *chosen_key = body ? json_string_value(json_object_get(body, "access_key")) : NULL;
-    const char *chosen_secret = body ? json_string_value(json_object_get(body, "secret_key")) : NULL;
-    if (chosen_key && chosen_secret) { /* caller-chosen keys, as VMS >= 5.4 accepts */
-        if (key_in_use(req->ctx, chosen_key)) return sim_reply_field_error(resp, "access_key", "access_key_in_use");
-        snprintf(access_key, sizeof access_key, "%s", chosen_key);
-        snprintf(secret_key, sizeof secret_key, "%s", chosen_secret);
-    } else {
-        do sim_random_alnum(access_key, 20);
-        while (key_in_use(req->ctx, access_key));
-        sim_random_alnum(secret_key, 40);
-    }
-    char now[SIM_ISO_MAX];
-    sim_iso8601(now, sim_now_ms());
-    json_array_append_new(json_object_get(user, "access_keys"),
-                          json_pack("{s:s, s:b, s:I, s:s}", "access_key", access_key, "enabled", 1, "tenant_id",
-                                    tenant_id, "creation_time", now));
-    store_touch(req->ctx->store);
-    return sim_ok(resp, 200, json_pack("{s:s, s:s}", "access_key", access_key, "secret_key", secret_key));
-}
-
-int users_remove_access_key(sim_request *req, json_t *user, sim_response *resp) {
-    const char *access_key = json_string_value(json_object_get(req->body, "access_key"));
-    if (!access_key) return sim_reply_field_error(resp, "access_key", "This field is required.");
-    size_t index;
-    if (!find_key(user, access_key, &index)) return sim_reply_not_found(resp);
-    json_array_remove(json_object_get(user, "access_keys"), index);
-    store_touch(req->ctx->store);
-    return sim_ok(resp, 204, NULL);
-}
-
 static const char *const name_only[] = {"name", NULL};
-static const char *const user_immutable[] = {"name", "access_keys", NULL};
+static const char *const user_unique_set[] = {"local_provider_id", "name", NULL};
+static const char *const user_immutable[] = {"name", "local_provider_id", NULL};
+static const char *const user_derived[] = {"access_keys", "s3_policies", "local_provider", NULL};
 
 const sim_collection coll_users = {
     .name = "users",
     .creatable = true,
     .writable = true,
     .required = name_only,
-    .unique = name_only,
+    .unique_together = user_unique_set,
     .immutable = user_immutable,
+    .derived = user_derived,
     .patch_status = 200,
     .validate = user_validate,
+    .render = user_render,
+    .removed = user_removed,
 };
 
 /* ---- API tokens ---- */

@@ -12,9 +12,10 @@
 #include "support.h"
 
 const sim_collection *const sim_collections[] = {
-    &coll_tenants, &coll_viewpolicies, &coll_qospolicies, &coll_vippools,   &coll_views,
-    &coll_quotas,  &coll_snapshots,    &coll_globalsnapstreams, &coll_users, &coll_apitokens,
-    &coll_vtasks,  &coll_versions,     &coll_clusters,     NULL,
+    &coll_tenants,   &coll_viewpolicies,   &coll_qospolicies, &coll_vippools,  &coll_views,
+    &coll_quotas,    &coll_snapshots,      &coll_globalsnapstreams, &coll_localproviders, &coll_users,
+    &coll_s3policies, &coll_locals3keys,   &coll_apitokens,   &coll_vtasks,    &coll_versions,
+    &coll_clusters,  NULL,
 };
 
 const sim_collection *collection_find(const char *name) {
@@ -127,5 +128,6 @@ int coll_prepare_directory(sim_request *req, json_t *obj, sim_response *resp) {
 
 void collections_ensure_builtin(sim_ctx *ctx) {
     tenants_ensure_default(ctx);
+    localproviders_ensure_default(ctx);
     clusters_ensure_identity(ctx);
 }

@@ -12,6 +12,9 @@
 /* The tenant that always exists and that objects belong to when no tenant is named. */
 #define SIM_DEFAULT_TENANT_ID 1
 #define SIM_DEFAULT_TENANT_NAME "default"
+/* The local provider that always exists: users and tenants that name none use it. */
+#define SIM_DEFAULT_PROVIDER_ID 1
+#define SIM_DEFAULT_PROVIDER_NAME "local"
 
 typedef struct sim_collection sim_collection;
 
@@ -24,6 +27,7 @@ struct sim_collection {
     const char *const *required;         /* NULL-terminated lists, may be NULL */
     const char *const *unique;           /* unique across the cluster */
     const char *const *unique_in_tenant; /* unique together with tenant_id */
+    const char *const *unique_together;  /* these fields make a unique set (users: provider, name) */
     const char *const *immutable;        /* silently ignored by PATCH (read-only in VMS) */
     const char *const *derived;          /* computed on output, ignored on input */
     const char *const *expensive;        /* derived too, and they walk the file system */
@@ -53,6 +57,7 @@ struct sim_collection {
 extern const sim_collection coll_tenants, coll_viewpolicies, coll_qospolicies, coll_vippools;
 extern const sim_collection coll_views, coll_quotas, coll_snapshots, coll_globalsnapstreams;
 extern const sim_collection coll_users, coll_apitokens, coll_vtasks, coll_versions, coll_clusters;
+extern const sim_collection coll_localproviders, coll_s3policies, coll_locals3keys;
 
 const sim_collection *collection_find(const char *name);
 /* NULL-terminated list of every collection. */
@@ -95,6 +100,11 @@ bool vippools_finish_delete(sim_ctx *ctx, json_t *action, char *message, size_t 
  * Call under the store lock (start-up, reset). */
 void collections_ensure_builtin(sim_ctx *ctx);
 void tenants_ensure_default(sim_ctx *ctx);
+void localproviders_ensure_default(sim_ctx *ctx);
+/* The local provider a tenant's users come from (its local_provider_id, else the default). */
+json_int_t tenants_local_provider(sim_ctx *ctx, json_int_t tenant_id);
+/* The user named name in a local provider, or NULL (borrowed). */
+json_t *users_find(sim_ctx *ctx, json_int_t provider, const char *name);
 void clusters_ensure_identity(sim_ctx *ctx);
 
 #endif

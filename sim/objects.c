@@ -127,6 +127,27 @@ static int require_object_body(sim_request *req, sim_response *resp) {
                                           "Invalid data. Expected a dictionary, but got a different type."));
 }
 
+/* DRF's unique-together body: "The fields a, b must make a unique set." */
+static int unique_set_error(sim_response *resp, const char *const *fields) {
+    char text[256] = "The fields ";
+    for (size_t f = 0; fields[f]; f++) {
+        size_t n = strlen(text);
+        snprintf(text + n, sizeof text - n, "%s%s", f ? ", " : "", fields[f]);
+    }
+    size_t n = strlen(text);
+    snprintf(text + n, sizeof text - n, " must make a unique set.");
+    return sim_reply(resp, 400, json_pack("{s:[s]}", "non_field_errors", text));
+}
+
+/* Whether obj and other agree on every field of the set (an absent field is null). */
+static bool same_set(json_t *obj, json_t *other, const char *const *fields) {
+    for (size_t f = 0; fields[f]; f++) {
+        json_t *mine = json_object_get(obj, fields[f]), *theirs = json_object_get(other, fields[f]);
+        if (!json_equal(mine ? mine : json_null(), theirs ? theirs : json_null())) return false;
+    }
+    return true;
+}
+
 int objects_check_unique(sim_request *req, const sim_collection *coll, json_t *obj, json_int_t exclude_id,
                          sim_response *resp) {
     json_t *items = store_list(req->ctx->store, coll->name);
@@ -140,6 +161,8 @@ int objects_check_unique(sim_request *req, const sim_collection *coll, json_t *o
             if (mine && !json_is_null(mine) && json_equal(mine, json_object_get(other, coll->unique[f])))
                 return sim_reply_field_error(resp, coll->unique[f], "This field must be unique.");
         }
+        if (coll->unique_together && same_set(obj, other, coll->unique_together))
+            return unique_set_error(resp, coll->unique_together);
         if (json_integer_value(json_object_get(other, "tenant_id")) != tenant) continue;
         for (size_t f = 0; coll->unique_in_tenant && coll->unique_in_tenant[f]; f++) {
             const char *field = coll->unique_in_tenant[f];

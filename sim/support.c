@@ -90,13 +90,23 @@ void sim_random_hex(char *out, size_t nbytes) {
     out[2 * nbytes] = '\0';
 }
 
-void sim_random_alnum(char *out, size_t len) {
-    static const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+static void random_from(char *out, size_t len, const char *alphabet, size_t n) {
     unsigned char raw[128];
     if (len > sizeof raw) len = sizeof raw;
     sim_random_bytes(raw, len);
-    for (size_t i = 0; i < len; i++) out[i] = alphabet[raw[i] % (sizeof alphabet - 1)];
+    for (size_t i = 0; i < len; i++) out[i] = alphabet[raw[i] % n];
     out[len] = '\0';
+    explicit_bzero(raw, sizeof raw); /* secrets come from here too */
+}
+
+void sim_random_alnum(char *out, size_t len) {
+    static const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+    random_from(out, len, alphabet, sizeof alphabet - 1);
+}
+
+void sim_random_secret(char *out, size_t len) {
+    static const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    random_from(out, len, alphabet, sizeof alphabet - 1);
 }
 
 void sim_uuid4(char out[37]) {

@@ -28,6 +28,8 @@ void sim_random_bytes(void *buf, size_t len);
 void sim_random_hex(char *out, size_t nbytes);
 /* Random uppercase letters and digits, len characters plus NUL. */
 void sim_random_alnum(char *out, size_t len);
+/* Random letters, digits, '+' and '/' (the alphabet of AWS secret keys), len plus NUL. */
+void sim_random_secret(char *out, size_t len);
 void sim_uuid4(char out[37]);
 /* Uniform in [0, 1). */
 double sim_random_unit(void);

@@ -52,13 +52,14 @@ class StorageTests(SimTestCase):
         self.assertEqual(status, 400)
         self.assertEqual(list(body), ["path"], body)
         qos = self.api.get("qospolicies/")[0]
+        self.api.post("users/", {"name": "u"})  # a bucket's owner must exist
         s3 = self.make_view("/k8s/bucket-1", protocols=["S3"], bucket="bucket-1", bucket_owner="u",
                             qos_policy="vast-k8s-qos")
         self.assertEqual((s3["qos_policy_id"], s3["qos_policy"]), (qos["id"], "vast-k8s-qos"))
         status, body = self.api.call("POST", "views/", {"path": "/k8s/bucket-2", "policy_id": self.policy["id"],
                                                         "tenant_id": self.policy["tenant_id"],
                                                         "create_dir": True, "bucket": "bucket-1",
-                                                        "protocols": ["S3"]})
+                                                        "bucket_owner": "u", "protocols": ["S3"]})
         self.assertEqual((status, body), (400, {"bucket": ["This field must be unique."]}))
 
     def test_quota_reports_used_capacity(self):
