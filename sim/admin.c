@@ -90,7 +90,9 @@ void admin_serve(sim_ctx *ctx, const char *method, const char *path, const char 
     memcpy(route, path, n);
     route[n] = '\0';
     bool get = strcmp(method, "GET") == 0, post = strcmp(method, "POST") == 0, del = strcmp(method, "DELETE") == 0;
-    if (strcmp(route, "/stats") == 0 && get) {
+    if (strcmp(route, "/listeners") == 0 && get) {
+        sim_ok(resp, 200, sim_ports(ctx));
+    } else if (strcmp(route, "/stats") == 0 && get) {
         sim_ok(resp, 200, stats_snapshot(ctx->stats));
     } else if (strcmp(route, "/stats/reset") == 0 && post) {
         stats_reset(ctx->stats);

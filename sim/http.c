@@ -281,8 +281,7 @@ static void on_mhd_log(void *cls, const char *fmt, va_list ap) {
     VK_LOG(VK_LOG_DEBUG, "libmicrohttpd", "detail", text);
 }
 
-/* Parses HOST:PORT or [HOST]:PORT into addr; only loopback addresses are accepted. */
-static bool parse_loopback(const char *text, struct sockaddr_storage *addr, bool *ipv6, char *err, size_t errlen) {
+bool http_parse_loopback(const char *text, struct sockaddr_storage *addr, bool *ipv6, char *err, size_t errlen) {
     char host[128];
     const char *colon = strrchr(text, ':');
     char *end = NULL;
@@ -319,7 +318,7 @@ sim_listener *http_start(sim_ctx *ctx, const char *addr, const char *cert_pem, c
                          size_t errlen) {
     struct sockaddr_storage sa;
     bool ipv6;
-    if (!parse_loopback(addr, &sa, &ipv6, err, errlen)) return NULL;
+    if (!http_parse_loopback(addr, &sa, &ipv6, err, errlen)) return NULL;
     sim_listener *l = calloc(1, sizeof *l);
     if (!l) abort();
     l->ctx = ctx;
@@ -336,12 +335,12 @@ sim_listener *http_start(sim_ctx *ctx, const char *addr, const char *cert_pem, c
     };
     l->held = held_create();
     l->daemon = MHD_start_daemon(
-        flags, 0, NULL, NULL, on_access, l, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa, MHD_OPTION_NOTIFY_COMPLETED,
-        on_completed, l, MHD_OPTION_NOTIFY_CONNECTION, on_connection, l, MHD_OPTION_THREAD_POOL_SIZE,
-        (unsigned)ctx->cfg.threads, MHD_OPTION_CONNECTION_LIMIT, ctx->cfg.max_connections + OVERFLOW_SLOTS,
-        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)ctx->cfg.idle_timeout_s, MHD_OPTION_LISTEN_BACKLOG_SIZE,
-        (unsigned)LISTEN_BACKLOG, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, l, MHD_OPTION_ARRAY, tls_options,
-        MHD_OPTION_END);
+        /* the logger first, so that MHD reports nothing through its own before it */
+        flags, 0, NULL, NULL, on_access, l, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, l, MHD_OPTION_SOCK_ADDR,
+        (struct sockaddr *)&sa, MHD_OPTION_NOTIFY_COMPLETED, on_completed, l, MHD_OPTION_NOTIFY_CONNECTION,
+        on_connection, l, MHD_OPTION_THREAD_POOL_SIZE, (unsigned)ctx->cfg.threads, MHD_OPTION_CONNECTION_LIMIT,
+        ctx->cfg.max_connections + OVERFLOW_SLOTS, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)ctx->cfg.idle_timeout_s,
+        MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)LISTEN_BACKLOG, MHD_OPTION_ARRAY, tls_options, MHD_OPTION_END);
     if (!l->daemon) {
         snprintf(err, errlen, "cannot listen on %s (in use, or TLS setup failed)", addr);
         held_release_all(l->held);

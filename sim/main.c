@@ -15,6 +15,7 @@
 #include "fsops.h"
 #include "http.h"
 #include "options.h"
+#include "s3_listener.h"
 #include "safepath.h"
 #include "seed.h"
 #include "stats.h"
@@ -26,6 +27,7 @@
 
 typedef struct {
     sim_listener *https, *http;
+    s3_listener *s3, *s3_https; /* the S3 data plane */
     char *cert_pem, *key_pem; /* libmicrohttpd may refer to them while it runs */
 } listeners;
 
@@ -86,10 +88,11 @@ static void raise_fd_limit(void) {
 
 static int start_listeners(sim_ctx *ctx, listeners *ls, char *err, size_t errlen) {
     raise_fd_limit();
+    if ((ctx->cfg.https_addr || ctx->cfg.s3_https_addr) &&
+        tls_load_or_generate(ctx->cfg.data_dir, ctx->cfg.tls_cert, ctx->cfg.tls_key, &ls->cert_pem, &ls->key_pem, err,
+                             errlen) != 0)
+        return -1;
     if (ctx->cfg.https_addr) {
-        if (tls_load_or_generate(ctx->cfg.data_dir, ctx->cfg.tls_cert, ctx->cfg.tls_key, &ls->cert_pem, &ls->key_pem,
-                                 err, errlen) != 0)
-            return -1;
         ls->https = http_start(ctx, ctx->cfg.https_addr, ls->cert_pem, ls->key_pem, err, errlen);
         if (!ls->https) return -1;
     }
@@ -97,13 +100,32 @@ static int start_listeners(sim_ctx *ctx, listeners *ls, char *err, size_t errlen
         ls->http = http_start(ctx, ctx->cfg.http_addr, NULL, NULL, err, errlen);
         if (!ls->http) return -1;
     }
+    if (ctx->cfg.s3_addr && !(ls->s3 = s3_listener_start(ctx, ctx->cfg.s3_addr, NULL, NULL, err, errlen))) return -1;
+    if (ctx->cfg.s3_https_addr &&
+        !(ls->s3_https = s3_listener_start(ctx, ctx->cfg.s3_https_addr, ls->cert_pem, ls->key_pem, err, errlen)))
+        return -1;
+    ctx->ports.https = ls->https ? http_port(ls->https) : 0;
+    ctx->ports.http = ls->http ? http_port(ls->http) : 0;
+    ctx->ports.s3 = ls->s3 ? s3_listener_port(ls->s3) : 0;
+    ctx->ports.s3_https = ls->s3_https ? s3_listener_port(ls->s3_https) : 0;
     return 0;
 }
 
-static int write_port_file(const sim_ctx *ctx, const listeners *ls) {
+/* {"https": PORT, ...} of the listeners that are on (new ref). */
+json_t *sim_ports(sim_ctx *ctx) {
     json_t *ports = json_object();
-    if (ls->https) json_object_set_new(ports, "https", json_integer(http_port(ls->https)));
-    if (ls->http) json_object_set_new(ports, "http", json_integer(http_port(ls->http)));
+    const struct {
+        const char *name;
+        unsigned port;
+    } all[] = {{"https", ctx->ports.https}, {"http", ctx->ports.http}, {"s3", ctx->ports.s3}, {"s3_https", ctx->ports.s3_https}};
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) {
+        if (all[i].port) json_object_set_new(ports, all[i].name, json_integer(all[i].port));
+    }
+    return ports;
+}
+
+static int write_port_file(sim_ctx *ctx) {
+    json_t *ports = sim_ports(ctx);
     char *text = json_dumps(ports, JSON_COMPACT);
     json_decref(ports);
     int rc = -1;
@@ -120,6 +142,8 @@ static int write_port_file(const sim_ctx *ctx, const listeners *ls) {
 static void stop_listeners(listeners *ls) {
     http_stop(ls->https);
     http_stop(ls->http);
+    s3_listener_stop(ls->s3);
+    s3_listener_stop(ls->s3_https);
     free(ls->cert_pem);
     free(ls->key_pem);
 }
@@ -151,7 +175,7 @@ int main(int argc, char **argv) {
     listeners ls = {0};
     int status = 0;
     if (open_state(&ctx, err, sizeof err) != 0 || start_listeners(&ctx, &ls, err, sizeof err) != 0 ||
-        write_port_file(&ctx, &ls) != 0) {
+        write_port_file(&ctx) != 0) {
         VK_LOG(VK_LOG_ERROR, "vms-sim cannot start", "error", err[0] ? err : "cannot write the port file");
         status = 1;
     } else {

@@ -47,8 +47,13 @@ static const char help_text[] =
     "  --https ADDR            HTTPS listener on HOST:PORT or [::1]:PORT\n"
     "                          (default " DEFAULT_HTTPS " when neither --https nor --http)\n"
     "  --http ADDR             plain HTTP listener (default: off)\n"
-    "  --port-file FILE        once listening, write {\"https\": PORT, \"http\": PORT} to FILE\n"
-    "                          atomically (default: none)\n"
+    "  --s3 ADDR               the S3 data plane (path-style, SigV4) over plain HTTP\n"
+    "                          (default: off); buckets are views with S3 in protocols\n"
+    "  --s3-https ADDR         the S3 data plane over HTTPS with the certificate below\n"
+    "                          (default: off)\n"
+    "  --port-file FILE        once listening, write {\"https\": PORT, \"http\": PORT, \"s3\": PORT,\n"
+    "                          \"s3_https\": PORT} (the listeners on) to FILE atomically\n"
+    "                          (default: none)\n"
     "  --tls-cert FILE         PEM certificate of the HTTPS listener; with --tls-key\n"
     "  --tls-key FILE          its PEM private key (default for both: a self-signed\n"
     "                          certificate for localhost/127.0.0.1, made once in DIR/tls)\n"
@@ -93,6 +98,7 @@ static const char help_text[] =
     "  --help                  print this help and exit\n"
     "\n"
     "Admin API (no authentication, on every listener, trailing slash optional):\n"
+    "  GET  /_sim/listeners       the ports bound: {\"https\", \"http\", \"s3\", \"s3_https\"}\n"
     "  GET  /_sim/stats           request counters (\"METHOD path\" keys), connections, tokens\n"
     "  POST /_sim/stats/reset     zero the counters\n"
     "  GET|POST|DELETE /_sim/faults\n"
@@ -111,7 +117,7 @@ static const char help_text[] =
     "2 for a bad command line.\n";
 
 enum {
-    OPT_DATA_DIR = 256, OPT_HTTPS, OPT_HTTP, OPT_PORT_FILE, OPT_RESET, OPT_SEED, OPT_USER, OPT_API_TOKEN,
+    OPT_DATA_DIR = 256, OPT_HTTPS, OPT_HTTP, OPT_S3, OPT_S3_HTTPS, OPT_PORT_FILE, OPT_RESET, OPT_SEED, OPT_USER, OPT_API_TOKEN,
     OPT_TOKEN_LIFETIME, OPT_UNPAGED_LIMIT, OPT_SYS_VERSION, OPT_CAPACITY, OPT_CLONE_RATE, OPT_TASK_DELAY,
     OPT_TLS_CERT, OPT_TLS_KEY, OPT_FAULTS, OPT_THREADS, OPT_MAX_CONNECTIONS, OPT_IDLE_TIMEOUT, OPT_LOG_LEVEL, OPT_LOG_FORMAT, OPT_HELP, OPT_VERSION,
 };
@@ -120,6 +126,8 @@ static const struct option long_options[] = {
     {"data-dir", required_argument, NULL, OPT_DATA_DIR},
     {"https", required_argument, NULL, OPT_HTTPS},
     {"http", required_argument, NULL, OPT_HTTP},
+    {"s3", required_argument, NULL, OPT_S3},
+    {"s3-https", required_argument, NULL, OPT_S3_HTTPS},
     {"port-file", required_argument, NULL, OPT_PORT_FILE},
     {"reset", no_argument, NULL, OPT_RESET},
     {"seed", no_argument, NULL, OPT_SEED},
@@ -204,6 +212,8 @@ static options_result apply_option(int opt, char *arg, sim_config *cfg, char *er
     case OPT_DATA_DIR: cfg->data_dir = arg; break;
     case OPT_HTTPS: cfg->https_addr = arg; break;
     case OPT_HTTP: cfg->http_addr = arg; break;
+    case OPT_S3: cfg->s3_addr = arg; break;
+    case OPT_S3_HTTPS: cfg->s3_https_addr = arg; break;
     case OPT_PORT_FILE: cfg->port_file = arg; break;
     case OPT_RESET: cfg->reset = true; break;
     case OPT_SEED: cfg->seed = true; break;

@@ -21,6 +21,8 @@ typedef struct {
     const char *data_dir;
     const char *https_addr; /* NULL = no HTTPS listener */
     const char *http_addr;  /* NULL = no plain HTTP listener */
+    const char *s3_addr;       /* NULL = no S3 data plane over HTTP */
+    const char *s3_https_addr; /* NULL = no S3 data plane over HTTPS */
     const char *port_file;
     bool reset;
     bool seed;
@@ -58,6 +60,11 @@ typedef struct sim_ctx {
     struct sim_faults *faults;
     struct sim_clones *clones;
     int64_t started_ms;
+    /* The ports bound (0 = off), for the port file and GET /_sim/listeners; set once by
+     * main before the port file is written. */
+    struct {
+        _Atomic unsigned https, http, s3, s3_https;
+    } ports;
     /* Set once on SIGTERM/SIGINT: long sleeps (latency, hang, clone pacing) watch it so
      * shutdown is never held up by an injected fault. */
     atomic_bool stopping;
@@ -101,6 +108,10 @@ typedef struct {
      * because rendered objects share nested values with stored ones. */
     char *text;
 } sim_response;
+
+/* {"https": PORT, "http": PORT, "s3": PORT, "s3_https": PORT} of the listeners that are
+ * on (new ref; main.c). */
+json_t *sim_ports(sim_ctx *ctx);
 
 /* Serializes body into text (and drops body); call under the lock the body was built in. */
 void sim_response_finish(sim_response *resp);
