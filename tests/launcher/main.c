@@ -51,6 +51,21 @@ static const char *describe(int status, char *buf, size_t size) {
     return buf;
 }
 
+/* wrapper..., vms-sim, its data and port file, the listeners, the caller's flags
+ * (malloc'd; the strings are borrowed) */
+static char **sim_command(const launch_options *o, char *data, char *ports) {
+    size_t n = 0;
+    char **sim_argv = calloc(o->n_wrapper + o->n_sim_args + 12, sizeof *sim_argv);
+    if (!sim_argv) abort();
+    for (size_t i = 0; i < o->n_wrapper; i++) sim_argv[n++] = (char *)o->wrapper[i];
+    char *fixed[] = {(char *)o->sim, "--data-dir", data, "--port-file", ports};
+    for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++) sim_argv[n++] = fixed[i];
+    if (o->http) sim_argv[n++] = "--http", sim_argv[n++] = "127.0.0.1:0";
+    if (o->https) sim_argv[n++] = "--https", sim_argv[n++] = "127.0.0.1:0";
+    for (size_t i = 0; i < o->n_sim_args; i++) sim_argv[n++] = o->sim_args[i];
+    return sim_argv;
+}
+
 int main(int argc, char **argv) {
     /* a caller that dies stops its simulator: SIGTERM, passed on like any other */
     pid_t parent = getppid();
@@ -63,8 +78,14 @@ int main(int argc, char **argv) {
     launch_options o;
     char err[512] = "";
     switch (launch_options_parse(argc, argv, &o, err, sizeof err)) {
-    case LAUNCH_OPTIONS_HELP: fputs(launch_usage, stdout); return 0;
-    case LAUNCH_OPTIONS_ERROR: fprintf(stderr, "vms-sim-launch: %s\n%s", err, launch_usage); return EXIT_USAGE;
+    case LAUNCH_OPTIONS_HELP:
+        launch_options_free(&o);
+        fputs(launch_usage, stdout);
+        return 0;
+    case LAUNCH_OPTIONS_ERROR:
+        launch_options_free(&o);
+        fprintf(stderr, "vms-sim-launch: %s\n%s", err, launch_usage);
+        return EXIT_USAGE;
     default: break;
     }
     if (!rundir_make(run_dir, sizeof run_dir)) {
@@ -77,16 +98,7 @@ int main(int argc, char **argv) {
     join(ports, sizeof ports, NULL, run_dir, "/ports.json");
     join(ca, sizeof ca, launch_sim_flag(&o, "--tls-cert"), data, "/tls/cert.pem");
 
-    /* wrapper..., vms-sim, its data and port file, the listeners, the caller's flags */
-    size_t n = 0;
-    char **sim_argv = calloc(o.n_wrapper + o.n_sim_args + 12, sizeof *sim_argv);
-    if (!sim_argv) abort();
-    for (size_t i = 0; i < o.n_wrapper; i++) sim_argv[n++] = (char *)o.wrapper[i];
-    char *fixed[] = {(char *)o.sim, "--data-dir", data, "--port-file", ports};
-    for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++) sim_argv[n++] = fixed[i];
-    if (o.http) sim_argv[n++] = "--http", sim_argv[n++] = "127.0.0.1:0";
-    if (o.https) sim_argv[n++] = "--https", sim_argv[n++] = "127.0.0.1:0";
-    for (size_t i = 0; i < o.n_sim_args; i++) sim_argv[n++] = o.sim_args[i];
+    char **sim_argv = sim_command(&o, data, ports);
 
     int log_fd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
     if (log_fd < 0) give_up(EXIT_USAGE, NULL, "cannot open the log: %s", strerror(errno));
