@@ -12,6 +12,7 @@ packages=(
   libcurl4-openssl-dev libjansson-dev libmount-dev libmicrohttpd-dev libgnutls28-dev libyaml-dev
   # tests
   libcmocka-dev valgrind python3 python3-grpcio python3-grpc-tools procps
+  nettle-dev python3-boto3 # vms-sim's S3 data plane (SHA-256/HMAC/MD5) and its S3 client tests
   # the loopback Kubernetes control plane of tests/k8s (certificates)
   openssl
 )
