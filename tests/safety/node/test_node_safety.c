@@ -189,14 +189,7 @@ static void expect_refused(const char *what, vk_code code, const char *needle) {
     node_expect(what, code, &st, VK_INVALID_ARGUMENT, needle);
 }
 
-static void dots_and_links_refused(void **state) {
-    (void)state;
-    node_make_volume(VOL_A, "volume a\n");
-    const char *staging = kubelet_path("plugins/links/globalmount");
-    stage_ok("stage", VOL_A, staging);
-    int mounts = node_mount_count();
-    node_mkdirs(kubelet_path("pods/links"));
-
+static void dotted_paths_refused(const char *staging) {
     /* '..' and other non-canonical forms, on every path-taking call */
     const char *dotted[] = {
         kubelet_path("pods/links/../../../outside/escaped"),
@@ -217,6 +210,9 @@ static void dots_and_links_refused(void **state) {
     }
     node_check(access(node_fmt("%s/escaped", node.outside), F_OK) != 0, "a '..' target was created outside");
 
+}
+
+static void links_refused(const char *staging) {
     /* a link in the middle, and a link as the last component */
     node_mkdirs(node_fmt("%s/linked", node.outside));
     if (symlink(node.outside, kubelet_path("pods/links/via")) != 0 ||
@@ -241,6 +237,9 @@ static void dots_and_links_refused(void **state) {
                    "symbolic link");
     node_check(access(node_fmt("%s/globalmount", node.outside), F_OK) != 0, "a staging path was made through the link");
 
+}
+
+static void mounts_behind_links_untouched(void) {
     /* unpublish/unstage through a link at mounts that are there: a foreign one and even
      * one of this volume */
     const char *host = host_data("links-host", "host data\n");
@@ -272,6 +271,9 @@ static void dots_and_links_refused(void **state) {
     }
     node_check(node_file_is(node_fmt("%s/data", host), "host data\n"), "the host directory's data changed");
 
+}
+
+static void outside_kubelet_dir_refused(const char *staging) {
     /* outside --kubelet-dir, also behind a name that merely starts like it */
     const char *sibling = node_fmt("%s-evil/pods/x/mount", node.kubelet);
     expect_refused("publish outside --kubelet-dir",
@@ -286,6 +288,19 @@ static void dots_and_links_refused(void **state) {
                    access(sibling, F_OK) != 0,
                "a refused path was created");
 
+}
+
+static void dots_and_links_refused(void **state) {
+    (void)state;
+    node_make_volume(VOL_A, "volume a\n");
+    const char *staging = kubelet_path("plugins/links/globalmount");
+    stage_ok("stage", VOL_A, staging);
+    int mounts = node_mount_count();
+    node_mkdirs(kubelet_path("pods/links"));
+    dotted_paths_refused(staging);
+    links_refused(staging);
+    mounts_behind_links_untouched();
+    outside_kubelet_dir_refused(staging);
     /* two extra mounts: the ones this test made itself */
     node_check(node_mount_count() == mounts + 2, "mounts changed: %d before, %d after (2 made by the test)", mounts,
                node_mount_count());
