@@ -73,11 +73,25 @@ typedef struct {
     const char *policy_type; /* VIEW, USER, VOLUME */
 } vms_qospolicy;
 
+/* One entry of a pool's ip_ranges: [start, end], or a lone address (start == end). */
+typedef struct {
+    const char *start, *end;
+} vms_ip_range;
+
+/* The first VMS_IP_RANGES_MAX entries of ip_ranges; more would not fit a volume
+ * context's vip_pool_ranges anyway (1 KiB). Entries of another shape are skipped. */
+#define VMS_IP_RANGES_MAX 64
+typedef struct {
+    size_t n;
+    vms_ip_range at[VMS_IP_RANGES_MAX];
+} vms_ip_ranges;
+
 typedef struct {
     vms_object obj;
     const char *role;        /* PROTOCOLS, REPLICATION */
     const char *domain_name; /* VAST-DNS label, "" when unset */
     int64_t subnet_cidr;
+    vms_ip_ranges ip_ranges;
 } vms_vippool;
 
 typedef struct {
@@ -99,6 +113,7 @@ typedef struct {
     int64_t soft_limit;
     int64_t used_capacity;
     int64_t used_inodes;
+    const char *state; /* OK, SOFT_EXCEEDED, HARD_EXCEEDED, ... ("" when unset) */
 } vms_quota;
 
 typedef struct {
@@ -145,6 +160,39 @@ void vms_quota_from_json(json_t *json, vms_quota *out);
 void vms_snapshot_from_json(json_t *json, vms_snapshot *out);
 void vms_snapstream_from_json(json_t *json, vms_snapstream *out);
 void vms_user_from_json(json_t *json, vms_user *out);
+
+/* ---- Lists ----
+ * Every object of the collection matching filters (as for vms_list), decoded and
+ * appended to *items (an array of *n; start from NULL, 0): a second call adds the
+ * next filter's matches, e.g. one per root export. Release with
+ * vms_<type>_list_free(items, n); on failure the array holds what was read before. */
+bool vms_tenant_list(vms_client *c, const char *const *filters, vms_tenant **items, size_t *n, int64_t deadline,
+                     vms_error *err);
+bool vms_viewpolicy_list(vms_client *c, const char *const *filters, vms_viewpolicy **items, size_t *n,
+                         int64_t deadline, vms_error *err);
+bool vms_qospolicy_list(vms_client *c, const char *const *filters, vms_qospolicy **items, size_t *n,
+                        int64_t deadline, vms_error *err);
+bool vms_vippool_list(vms_client *c, const char *const *filters, vms_vippool **items, size_t *n, int64_t deadline,
+                      vms_error *err);
+bool vms_view_list(vms_client *c, const char *const *filters, vms_view **items, size_t *n, int64_t deadline,
+                   vms_error *err);
+bool vms_quota_list(vms_client *c, const char *const *filters, vms_quota **items, size_t *n, int64_t deadline,
+                    vms_error *err);
+bool vms_snapshot_list(vms_client *c, const char *const *filters, vms_snapshot **items, size_t *n,
+                       int64_t deadline, vms_error *err);
+bool vms_snapstream_list(vms_client *c, const char *const *filters, vms_snapstream **items, size_t *n,
+                         int64_t deadline, vms_error *err);
+bool vms_user_list(vms_client *c, const char *const *filters, vms_user **items, size_t *n, int64_t deadline,
+                   vms_error *err);
+void vms_tenant_list_free(vms_tenant *items, size_t n);
+void vms_viewpolicy_list_free(vms_viewpolicy *items, size_t n);
+void vms_qospolicy_list_free(vms_qospolicy *items, size_t n);
+void vms_vippool_list_free(vms_vippool *items, size_t n);
+void vms_view_list_free(vms_view *items, size_t n);
+void vms_quota_list_free(vms_quota *items, size_t n);
+void vms_snapshot_list_free(vms_snapshot *items, size_t n);
+void vms_snapstream_list_free(vms_snapstream *items, size_t n);
+void vms_user_list_free(vms_user *items, size_t n);
 
 /* ---- Get by id / find by natural key ---- */
 vms_lookup vms_tenant_get(vms_client *c, int64_t id, vms_tenant *out, int64_t deadline, vms_error *err);
@@ -306,6 +354,8 @@ typedef struct {
 
 /* The newest successful entry of versions/ (status=success). */
 bool vms_version_get(vms_client *c, vms_version *out, int64_t deadline, vms_error *err);
+/* "5.3.0[.123]" into out (numbers VAST left out read 0). */
+void vms_version_parse(const char *sys_version, vms_version *out);
 bool vms_version_at_least(const vms_version *v, int major, int minor, int patch);
 
 /* The first (only) entry of clusters/: version, state and capacity for GetCapacity. */
@@ -318,5 +368,9 @@ bool vms_view_has_protocol(const vms_view *view, const char *protocol);
 size_t vms_vippool_ip_count(const vms_vippool *pool);
 /* The index-th address (0-based) into buf; false when index is out of range. */
 bool vms_vippool_ip_at(const vms_vippool *pool, size_t index, char *buf, size_t size);
+/* The pool's ranges as "start-end,start-end" (a lone address as "a-a"), for a volume
+ * context: the node picks its VIP from them without asking VMS. Cut at the last range
+ * that fits. */
+void vms_vippool_ranges_text(const vms_vippool *pool, char *out, size_t size);
 
 #endif

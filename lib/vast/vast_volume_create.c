@@ -168,12 +168,12 @@ vk_code vast_volume_create_locked(vast_ctx *ctx, vms_client *c, const vast_volum
         return vast_bad_reference(st, spec->qos_origin ? spec->qos_origin : spec->params_origin, "qos_policy");
     }
     if (p->vip_pool_name) {
-        json_t *pool = NULL;
-        if (!vms_clusters_vip_pool(ctx->clusters, c, p->vip_pool_name, deadline, &pool, st)) {
+        vms_vippool pool;
+        if (!vms_clusters_vippool(ctx->clusters, c, p->vip_pool_name, deadline, &pool, st)) {
             return vast_bad_reference(st, spec->params_origin, "vip_pool_name");
         }
-        vms_vip_pool_ranges(pool, out->vip_ranges, sizeof out->vip_ranges);
-        json_decref(pool);
+        vms_vippool_ranges_text(&pool, out->vip_ranges, sizeof out->vip_ranges);
+        vms_object_free(&pool.obj);
     }
     const vast_content_source *source = spec->source.kind != VAST_SOURCE_NONE ? &spec->source : NULL;
     out->snapshot_view = source && source->kind == VAST_SOURCE_SNAPSHOT && spec->read_only;

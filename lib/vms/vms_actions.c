@@ -143,8 +143,7 @@ bool vms_version_get(vms_client *c, vms_version *out, int64_t deadline, vms_erro
     }
     bool ok = newest != NULL;
     if (ok) {
-        snprintf(out->sys_version, sizeof out->sys_version, "%s", vms_json_text(newest, "sys_version"));
-        sscanf(out->sys_version, "%d.%d.%d", &out->major, &out->minor, &out->patch);
+        vms_version_parse(vms_json_text(newest, "sys_version"), out);
     } else {
         vms_error_set(err, VMS_ERR_RESPONSE, "versions/ lists no successful version");
         vms_error_set_request(err, c, "GET", "versions/?status=success");
@@ -152,6 +151,12 @@ bool vms_version_get(vms_client *c, vms_version *out, int64_t deadline, vms_erro
     }
     json_decref(versions);
     return ok;
+}
+
+void vms_version_parse(const char *sys_version, vms_version *out) {
+    memset(out, 0, sizeof *out);
+    snprintf(out->sys_version, sizeof out->sys_version, "%s", sys_version ? sys_version : "");
+    sscanf(out->sys_version, "%d.%d.%d", &out->major, &out->minor, &out->patch);
 }
 
 bool vms_version_at_least(const vms_version *v, int major, int minor, int patch) {
@@ -170,19 +175,7 @@ bool vms_cluster_get(vms_client *c, vms_cluster *out, int64_t deadline, vms_erro
     json_t *first = json_array_get(clusters, 0);
     bool ok = json_is_object(first);
     if (ok) {
-        out->obj.raw = json_incref(first);
-        out->obj.id = vms_json_number(first, "id");
-        out->obj.name = vms_json_text(first, "name");
-        out->obj.guid = vms_json_text(first, "guid");
-        out->obj.tenant_name = "";
-        out->sw_version = vms_json_text(first, "sw_version");
-        out->state = vms_json_text(first, "state");
-        out->usable_capacity_bytes = vms_json_number(first, "usable_capacity_bytes");
-        out->free_usable_capacity = vms_json_number(first, "free_usable_capacity");
-        out->logical_space = vms_json_number(first, "logical_space");
-        out->logical_space_in_use = vms_json_number(first, "logical_space_in_use");
-        out->physical_space = vms_json_number(first, "physical_space");
-        out->physical_space_in_use = vms_json_number(first, "physical_space_in_use");
+        vms_kind_decode(&vms_kind_cluster, first, &out->obj);
     } else {
         vms_error_set(err, VMS_ERR_RESPONSE, "clusters/ lists no cluster");
         vms_error_set_request(err, c, "GET", "clusters/");
@@ -209,45 +202,39 @@ typedef struct {
     uint32_t first, last;
     bool is_v6;
     const char *v6;
-} ip_range;
+} ip_span;
 
-static bool read_range(const json_t *entry, ip_range *r) {
-    const char *start = json_is_string(entry) ? json_string_value(entry) : json_string_value(json_array_get(entry, 0));
-    const char *end = json_is_string(entry) ? start : json_string_value(json_array_get(entry, 1));
-    if (!start || !end) return false;
+static bool read_span(const vms_ip_range *range, ip_span *r) {
     struct in_addr a, b;
-    if (inet_pton(AF_INET, start, &a) == 1 && inet_pton(AF_INET, end, &b) == 1) {
-        *r = (ip_range){.first = ntohl(a.s_addr), .last = ntohl(b.s_addr)};
+    if (inet_pton(AF_INET, range->start, &a) == 1 && inet_pton(AF_INET, range->end, &b) == 1) {
+        *r = (ip_span){.first = ntohl(a.s_addr), .last = ntohl(b.s_addr)};
         return r->last >= r->first;
     }
     struct in6_addr a6;
-    if (strcmp(start, end) == 0 && inet_pton(AF_INET6, start, &a6) == 1) {
-        *r = (ip_range){.is_v6 = true, .v6 = start};
+    if (strcmp(range->start, range->end) == 0 && inet_pton(AF_INET6, range->start, &a6) == 1) {
+        *r = (ip_span){.is_v6 = true, .v6 = range->start};
         return true;
     }
     return false;
 }
 
-static size_t range_size(const ip_range *r) { return r->is_v6 ? 1 : (size_t)(r->last - r->first) + 1; }
+static size_t span_size(const ip_span *r) { return r->is_v6 ? 1 : (size_t)(r->last - r->first) + 1; }
 
 size_t vms_vippool_ip_count(const vms_vippool *pool) {
-    size_t n = 0, i;
-    const json_t *entry;
-    ip_range r;
-    json_array_foreach(json_object_get(pool->obj.raw, "ip_ranges"), i, entry) {
-        if (read_range(entry, &r)) n += range_size(&r);
+    size_t n = 0;
+    ip_span r;
+    for (size_t i = 0; i < pool->ip_ranges.n; i++) {
+        if (read_span(&pool->ip_ranges.at[i], &r)) n += span_size(&r);
     }
     return n;
 }
 
 bool vms_vippool_ip_at(const vms_vippool *pool, size_t index, char *buf, size_t size) {
-    size_t i;
-    const json_t *entry;
-    ip_range r;
-    json_array_foreach(json_object_get(pool->obj.raw, "ip_ranges"), i, entry) {
-        if (!read_range(entry, &r)) continue;
-        if (index >= range_size(&r)) {
-            index -= range_size(&r);
+    ip_span r;
+    for (size_t i = 0; i < pool->ip_ranges.n; i++) {
+        if (!read_span(&pool->ip_ranges.at[i], &r)) continue;
+        if (index >= span_size(&r)) {
+            index -= span_size(&r);
             continue;
         }
         if (r.is_v6) return snprintf(buf, size, "%s", r.v6) < (int)size;
@@ -255,4 +242,18 @@ bool vms_vippool_ip_at(const vms_vippool *pool, size_t index, char *buf, size_t 
         return inet_ntop(AF_INET, &a, buf, (socklen_t)size) != NULL;
     }
     return false;
+}
+
+void vms_vippool_ranges_text(const vms_vippool *pool, char *out, size_t size) {
+    size_t used = 0;
+    out[0] = '\0';
+    for (size_t i = 0; i < pool->ip_ranges.n; i++) {
+        const vms_ip_range *r = &pool->ip_ranges.at[i];
+        int n = snprintf(out + used, size - used, "%s%s-%s", used ? "," : "", r->start, r->end);
+        if (n < 0 || (size_t)n >= size - used) {
+            out[used] = '\0'; /* no half range: the node would read a wrong address */
+            break;
+        }
+        used += (size_t)n;
+    }
 }

@@ -5,6 +5,7 @@
 #include "vk/redact.h"
 #include "vk/vms_list.h"
 #include "vk/vms_registry.h"
+#include "vms_internal.h"
 
 #include <fcntl.h>
 #include <inttypes.h>
@@ -352,70 +353,74 @@ void vms_clusters_forget(vms_clusters *cl, vms_client *c, const char *kind, cons
     free(key);
 }
 
-/* One object of `collection` named `name`, through the cache. */
-static bool cached_by_name(vms_clusters *cl, vms_client *c, const char *kind, const char *collection,
-                           const char *name, int64_t deadline, json_t **out, vk_status *st) {
-    char *key = cache_key(c, kind, name);
+/* The one object of kind k named `name`, decoded into out (the caller's to free),
+ * through the cache. The cache keeps the object's JSON: one reference shared by every
+ * hit, decoded again by k's table for each caller. */
+static bool cached_by_name(vms_clusters *cl, vms_client *c, const vms_kind *k, const char *name, int64_t deadline,
+                           vms_object *out, vk_status *st) {
+    char *key = cache_key(c, k->noun, name);
     json_t *hit = cache_get(cl, key);
     if (hit) {
+        vms_kind_decode(k, hit, out);
+        json_decref(hit);
         free(key);
-        *out = hit;
         return true;
     }
-    json_t *list = NULL;
     vms_error err;
-    bool ok = vms_list(c, collection, VMS_FILTERS("name", name), deadline, &list, &err);
-    if (!ok) {
-        vms_fail(st, &err, "looking up %s \"%s\"", kind, name);
-    } else if (json_array_size(list) != 1) {
-        vk_status_set(st, json_array_size(list) == 0 ? VK_NOT_FOUND : VK_FAILED_PRECONDITION,
-                      "%s \"%s\" %s on VAST cluster %s", kind, name,
-                      json_array_size(list) == 0 ? "does not exist" : "matches several objects",
+    vms_lookup found = vms_object_find(c, k, VMS_FILTERS("name", name), out, deadline, &err);
+    if (found == VMS_FOUND) {
+        cache_put(cl, key, out->raw);
+    } else if (found == VMS_MISSING || err.kind == VMS_ERR_AMBIGUOUS) {
+        vk_status_set(st, found == VMS_MISSING ? VK_NOT_FOUND : VK_FAILED_PRECONDITION, "%s \"%s\" %s on VAST cluster %s",
+                      k->noun, name, found == VMS_MISSING ? "does not exist" : "matches several objects",
                       vms_client_endpoint(c));
-        ok = false;
     } else {
-        *out = json_incref(json_array_get(list, 0));
-        cache_put(cl, key, *out);
+        vms_fail(st, &err, "looking up %s \"%s\"", k->noun, name);
     }
-    json_decref(list);
     free(key);
-    return ok;
+    return found == VMS_FOUND;
 }
 
 bool vms_clusters_view_policy(vms_clusters *cl, vms_client *c, const char *name, int64_t deadline,
                               vms_policy_ref *out, vk_status *st) {
-    json_t *policy;
-    if (!cached_by_name(cl, c, "view policy", VMS_VIEWPOLICIES, name, deadline, &policy, st)) return false;
-    out->id = json_integer_value(json_object_get(policy, "id"));
-    out->tenant_id = json_integer_value(json_object_get(policy, "tenant_id"));
-    const char *tn = json_string_value(json_object_get(policy, "tenant_name"));
-    snprintf(out->tenant_name, sizeof out->tenant_name, "%s", tn ? tn : "");
-    json_decref(policy);
+    vms_viewpolicy policy;
+    if (!cached_by_name(cl, c, &vms_kind_viewpolicy, name, deadline, &policy.obj, st)) return false;
+    out->id = policy.obj.id;
+    out->tenant_id = policy.obj.tenant_id;
+    snprintf(out->tenant_name, sizeof out->tenant_name, "%s", policy.obj.tenant_name);
+    vms_object_free(&policy.obj);
     return true;
 }
 
 bool vms_clusters_qos_policy(vms_clusters *cl, vms_client *c, const char *name, int64_t deadline, int64_t *id,
                              vk_status *st) {
-    json_t *policy;
-    if (!cached_by_name(cl, c, "QoS policy", VMS_QOSPOLICIES, name, deadline, &policy, st)) return false;
-    *id = json_integer_value(json_object_get(policy, "id"));
-    json_decref(policy);
+    vms_qospolicy policy;
+    if (!cached_by_name(cl, c, &vms_kind_qospolicy, name, deadline, &policy.obj, st)) return false;
+    *id = policy.obj.id;
+    vms_object_free(&policy.obj);
     return true;
+}
+
+bool vms_clusters_vippool(vms_clusters *cl, vms_client *c, const char *name, int64_t deadline, vms_vippool *out,
+                          vk_status *st) {
+    return cached_by_name(cl, c, &vms_kind_vippool, name, deadline, &out->obj, st);
 }
 
 bool vms_clusters_vip_pool(vms_clusters *cl, vms_client *c, const char *name, int64_t deadline, json_t **pool,
                            vk_status *st) {
-    return cached_by_name(cl, c, "VIP pool", VMS_VIPPOOLS, name, deadline, pool, st);
+    vms_vippool typed;
+    if (!vms_clusters_vippool(cl, c, name, deadline, &typed, st)) return false;
+    *pool = json_incref(typed.obj.raw);
+    vms_object_free(&typed.obj);
+    return true;
 }
 
+/* The version is cached as its text; vms_version_parse reads the numbers again. */
 bool vms_clusters_version(vms_clusters *cl, vms_client *c, int64_t deadline, vms_version *out, vk_status *st) {
     char *key = cache_key(c, "version", "");
     json_t *hit = cache_get(cl, key);
     if (hit) {
-        snprintf(out->sys_version, sizeof out->sys_version, "%s", json_string_value(json_object_get(hit, "v")));
-        out->major = (int)json_integer_value(json_object_get(hit, "major"));
-        out->minor = (int)json_integer_value(json_object_get(hit, "minor"));
-        out->patch = (int)json_integer_value(json_object_get(hit, "patch"));
+        vms_version_parse(json_string_value(hit), out);
         json_decref(hit);
         free(key);
         return true;
@@ -423,8 +428,7 @@ bool vms_clusters_version(vms_clusters *cl, vms_client *c, int64_t deadline, vms
     vms_error err;
     bool ok = vms_version_get(c, out, deadline, &err);
     if (ok) {
-        json_t *v = json_pack("{s:s, s:i, s:i, s:i}", "v", out->sys_version, "major", out->major, "minor", out->minor,
-                              "patch", out->patch);
+        json_t *v = json_string(out->sys_version);
         cache_put(cl, key, v);
         json_decref(v);
     } else {
@@ -434,19 +438,9 @@ bool vms_clusters_version(vms_clusters *cl, vms_client *c, int64_t deadline, vms
     return ok;
 }
 
-/* The pool's addresses as "start-end,start-end" for the volume context: the node picks
- * its VIP from them without asking VMS (nodes never wait on the management API). */
 void vms_vip_pool_ranges(json_t *pool, char *out, size_t size) {
-    size_t used = 0;
-    out[0] = '\0';
-    size_t i;
-    json_t *range;
-    json_array_foreach(json_object_get(pool, "ip_ranges"), i, range) {
-        const char *start = json_string_value(json_array_get(range, 0));
-        const char *end = json_string_value(json_array_get(range, 1));
-        if (!start || !end) continue;
-        int n = snprintf(out + used, size - used, "%s%s-%s", used ? "," : "", start, end);
-        if (n < 0 || (size_t)n >= size - used) break;
-        used += (size_t)n;
-    }
+    vms_vippool typed;
+    vms_vippool_from_json(pool, &typed);
+    vms_vippool_ranges_text(&typed, out, size);
+    vms_object_free(&typed.obj);
 }

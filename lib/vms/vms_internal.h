@@ -36,18 +36,43 @@ static inline void vms_error_set_request(vms_error *err, const vms_client *c, co
     vms_error_note_request(err, c->s.endpoint, method, path);
 }
 
-/* ---- vms_objects.c: the typed layer's engine, shared by vms_actions.c ---- */
+/* ---- vms_decode.c: how each object type reads from VMS's JSON ---- */
 
-/* One object type: where it lives and how to decode it into its typed struct (whose
- * first member is the vms_object header). */
+/* What a field of a typed struct holds. Text points into the object's raw JSON. */
+typedef enum {
+    VMS_FIELD_TEXT,      /* const char *: "" when absent */
+    VMS_FIELD_NUMBER,    /* int64_t: 0 when absent (VMS sometimes sends "123") */
+    VMS_FIELD_INT,       /* int */
+    VMS_FIELD_IP_RANGES, /* vms_ip_ranges */
+} vms_field_type;
+
+/* One field: the JSON key (inside the sub-object `in` when not NULL, e.g.
+ * capacity_rules.hard_limit) and where it goes in the typed struct. */
+typedef struct {
+    const char *in;
+    const char *key;
+    size_t offset;
+    vms_field_type type;
+} vms_field;
+
+/* One object type: where it lives, what it is called in messages, and its fields
+ * after the vms_object header every type starts with. Decoding is one loop over the
+ * table (vms_kind_decode), so a new field is a line in vms_decode.c. */
 typedef struct {
     const char *collection; /* "views/" */
     const char *noun;       /* "view", for messages */
-    void (*decode)(json_t *json, vms_object *out);
+    size_t size;            /* sizeof the typed struct */
+    const vms_field *fields; /* ends with a NULL key */
 } vms_kind;
 
 extern const vms_kind vms_kind_tenant, vms_kind_viewpolicy, vms_kind_qospolicy, vms_kind_vippool, vms_kind_view,
-    vms_kind_quota, vms_kind_snapshot, vms_kind_snapstream, vms_kind_user;
+    vms_kind_quota, vms_kind_snapshot, vms_kind_snapstream, vms_kind_user, vms_kind_cluster;
+
+/* Zeroes the k->size bytes at out, then fills the header and k's fields from json
+ * (a new reference, kept in out->raw). Never fails. */
+void vms_kind_decode(const vms_kind *k, json_t *json, vms_object *out);
+
+/* ---- vms_objects.c: the typed layer's engine, shared by vms_actions.c ---- */
 
 vms_lookup vms_object_get(vms_client *c, const vms_kind *k, int64_t id, vms_object *out, int64_t deadline,
                           vms_error *err);
@@ -62,7 +87,12 @@ bool vms_object_update(vms_client *c, const vms_kind *k, int64_t id, json_t *cha
 /* DELETE collection/id/ + query (may be NULL) with body (may be NULL); waits for an async task. */
 vms_lookup vms_object_delete(vms_client *c, const vms_kind *k, int64_t id, const char *query, json_t *body,
                              int64_t deadline, vms_error *err);
-/* Field readers: "" / 0 when absent. */
+/* Appends every object of k matching filters to (*items, *n), decoded. */
+bool vms_object_list(vms_client *c, const vms_kind *k, const char *const *filters, void **items, size_t *n,
+                     int64_t deadline, vms_error *err);
+/* vms_object_free on each of n objects of k->size bytes, then free(items). */
+void vms_object_list_free(const vms_kind *k, void *items, size_t n);
+/* Field readers (vms_decode.c): "" / 0 when absent. */
 const char *vms_json_text(const json_t *json, const char *key);
 int64_t vms_json_number(const json_t *json, const char *key);
 

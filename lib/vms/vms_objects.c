@@ -1,5 +1,6 @@
-/* vms_objects: typed get/find/create/update/delete for every VMS object type, all
- * through one engine (vms_object_*) parameterised by a vms_kind. */
+/* vms_objects: typed get/find/list/create/update/delete for every VMS object type,
+ * all through one engine (vms_object_*) parameterised by a vms_kind (vms_decode.c has
+ * the kinds and their field tables). */
 #include "vk/vms_objects.h"
 #include "vms_internal.h"
 #include "vk/vms_task.h"
@@ -7,134 +8,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-/* ---- Reading fields ---- */
-
-const char *vms_json_text(const json_t *json, const char *key) {
-    const char *s = json_string_value(json_object_get(json, key));
-    return s ? s : "";
-}
-
-int64_t vms_json_number(const json_t *json, const char *key) {
-    const json_t *v = json_object_get(json, key);
-    if (json_is_integer(v)) return json_integer_value(v);
-    if (json_is_real(v)) return (int64_t)json_real_value(v);
-    if (json_is_string(v)) return strtoll(json_string_value(v), NULL, 10); /* some versions send "123" */
-    return 0;
-}
-
-void vms_object_free(vms_object *obj) {
-    if (!obj) return;
-    json_decref(obj->raw);
-    memset(obj, 0, sizeof *obj);
-}
-
-static void decode_header(json_t *json, vms_object *obj) {
-    obj->raw = json_incref(json);
-    obj->id = vms_json_number(json, "id");
-    obj->name = vms_json_text(json, "name");
-    obj->guid = vms_json_text(json, "guid");
-    obj->tenant_id = vms_json_number(json, "tenant_id");
-    obj->tenant_name = vms_json_text(json, "tenant_name");
-}
-
-/* ---- Decoders, one per type ---- */
-
-static void decode_tenant(json_t *json, vms_object *obj) {
-    vms_tenant *t = (vms_tenant *)obj;
-    memset(t, 0, sizeof *t);
-    decode_header(json, &t->obj);
-    const json_t *rules = json_object_get(json, "capacity_rules");
-    t->capacity_soft_limit = vms_json_number(rules, "soft_limit");
-    t->capacity_hard_limit = vms_json_number(rules, "hard_limit");
-}
-
-static void decode_viewpolicy(json_t *json, vms_object *obj) {
-    vms_viewpolicy *p = (vms_viewpolicy *)obj;
-    memset(p, 0, sizeof *p);
-    decode_header(json, &p->obj);
-    p->flavor = vms_json_text(json, "flavor");
-}
-
-static void decode_qospolicy(json_t *json, vms_object *obj) {
-    vms_qospolicy *p = (vms_qospolicy *)obj;
-    memset(p, 0, sizeof *p);
-    decode_header(json, &p->obj);
-    p->mode = vms_json_text(json, "mode");
-    p->policy_type = vms_json_text(json, "policy_type");
-}
-
-static void decode_vippool(json_t *json, vms_object *obj) {
-    vms_vippool *p = (vms_vippool *)obj;
-    memset(p, 0, sizeof *p);
-    decode_header(json, &p->obj);
-    p->role = vms_json_text(json, "role");
-    p->domain_name = vms_json_text(json, "domain_name");
-    p->subnet_cidr = vms_json_number(json, "subnet_cidr");
-}
-
-static void decode_view(json_t *json, vms_object *obj) {
-    vms_view *v = (vms_view *)obj;
-    memset(v, 0, sizeof *v);
-    decode_header(json, &v->obj);
-    v->path = vms_json_text(json, "path");
-    v->alias = vms_json_text(json, "alias");
-    v->bucket = vms_json_text(json, "bucket");
-    v->bucket_owner = vms_json_text(json, "bucket_owner");
-    v->policy = vms_json_text(json, "policy");
-    v->policy_id = vms_json_number(json, "policy_id");
-    v->qos_policy_id = vms_json_number(json, "qos_policy_id");
-    v->logical_capacity = vms_json_number(json, "logical_capacity");
-}
-
-static void decode_quota(json_t *json, vms_object *obj) {
-    vms_quota *q = (vms_quota *)obj;
-    memset(q, 0, sizeof *q);
-    decode_header(json, &q->obj);
-    q->path = vms_json_text(json, "path");
-    q->hard_limit = vms_json_number(json, "hard_limit");
-    q->soft_limit = vms_json_number(json, "soft_limit");
-    q->used_capacity = vms_json_number(json, "used_capacity");
-    q->used_inodes = vms_json_number(json, "used_inodes");
-}
-
-static void decode_snapshot(json_t *json, vms_object *obj) {
-    vms_snapshot *s = (vms_snapshot *)obj;
-    memset(s, 0, sizeof *s);
-    decode_header(json, &s->obj);
-    s->path = vms_json_text(json, "path");
-    s->created = vms_json_text(json, "created");
-    s->expiration_time = vms_json_text(json, "expiration_time");
-}
-
-static void decode_snapstream(json_t *json, vms_object *obj) {
-    vms_snapstream *s = (vms_snapstream *)obj;
-    memset(s, 0, sizeof *s);
-    decode_header(json, &s->obj);
-    const json_t *status = json_object_get(json, "status");
-    s->state = vms_json_text(status, "state");
-    s->progress = (int)vms_json_number(status, "progress");
-    s->loanee_root_path = vms_json_text(json, "loanee_root_path");
-    s->loanee_snapshot_id = vms_json_number(json, "loanee_snapshot_id");
-    s->source_path = vms_json_text(json, "source_path");
-}
-
-static void decode_user(json_t *json, vms_object *obj) {
-    vms_user *u = (vms_user *)obj;
-    memset(u, 0, sizeof *u);
-    decode_header(json, &u->obj);
-    u->uid = vms_json_number(json, "uid");
-}
-
-const vms_kind vms_kind_tenant = {VMS_TENANTS, "tenant", decode_tenant};
-const vms_kind vms_kind_viewpolicy = {VMS_VIEWPOLICIES, "view policy", decode_viewpolicy};
-const vms_kind vms_kind_qospolicy = {VMS_QOSPOLICIES, "QoS policy", decode_qospolicy};
-const vms_kind vms_kind_vippool = {VMS_VIPPOOLS, "VIP pool", decode_vippool};
-const vms_kind vms_kind_view = {VMS_VIEWS, "view", decode_view};
-const vms_kind vms_kind_quota = {VMS_QUOTAS, "quota", decode_quota};
-const vms_kind vms_kind_snapshot = {VMS_SNAPSHOTS, "snapshot", decode_snapshot};
-const vms_kind vms_kind_snapstream = {VMS_SNAPSTREAMS, "snapshot stream", decode_snapstream};
-const vms_kind vms_kind_user = {VMS_USERS, "user", decode_user};
 
 /* ---- The engine ---- */
 
@@ -168,7 +41,7 @@ vms_lookup vms_object_get(vms_client *c, const vms_kind *k, int64_t id, vms_obje
         vms_error_clear(err);
         return VMS_MISSING;
     }
-    k->decode(json, out);
+    vms_kind_decode(k, json, out);
     json_decref(json);
     return VMS_FOUND;
 }
@@ -205,9 +78,46 @@ vms_lookup vms_object_find(vms_client *c, const vms_kind *k, const char *const *
         vms_error_set_object(err, "%s %s", k->noun, what);
         return VMS_FAILED;
     }
-    k->decode(m.first, out);
+    vms_kind_decode(k, m.first, out);
     json_decref(m.first);
     return VMS_FOUND;
+}
+
+typedef struct {
+    const vms_kind *k;
+    char *items;
+    size_t n, cap;
+} collected;
+
+static bool collect_item(json_t *item, void *ctx) {
+    collected *list = ctx;
+    if (list->n == list->cap) {
+        list->cap = list->cap ? 2 * list->cap : 16;
+        list->items = realloc(list->items, list->cap * list->k->size);
+        if (!list->items) abort();
+    }
+    vms_kind_decode(list->k, item, (vms_object *)(list->items + list->n++ * list->k->size));
+    return true;
+}
+
+bool vms_object_list(vms_client *c, const vms_kind *k, const char *const *filters, void **items, size_t *n,
+                     int64_t deadline, vms_error *err) {
+    /* the capacity is not kept between calls: start from exactly what is there */
+    collected list = {k, *items, *n, *n};
+    bool ok = vms_list_each(c, k->collection, filters, collect_item, &list, deadline, err);
+    *items = list.items;
+    *n = list.n;
+    if (!ok) {
+        char what[400];
+        describe_filters(filters, what, sizeof what);
+        vms_error_set_object(err, "%ss %s", k->noun, what);
+    }
+    return ok;
+}
+
+void vms_object_list_free(const vms_kind *k, void *items, size_t n) {
+    for (size_t i = 0; i < n; i++) vms_object_free((vms_object *)((char *)items + i * k->size));
+    free(items);
 }
 
 /* Decodes an answer that must be an object of kind k (or leaves out alone when the
@@ -220,7 +130,7 @@ static bool decode_answer(vms_client *c, const vms_kind *k, json_t *answer, vms_
         vms_error_set_request(err, c, method, path);
         return false;
     }
-    k->decode(answer, out);
+    vms_kind_decode(k, answer, out);
     return true;
 }
 
@@ -278,14 +188,22 @@ vms_lookup vms_object_delete(vms_client *c, const vms_kind *k, int64_t id, const
 /* ---- The typed API: thin, generated wrappers over the engine ---- */
 
 #define DEFINE_READS(type)                                                                                        \
-    void vms_##type##_from_json(json_t *json, vms_##type *out) { vms_kind_##type.decode(json, &out->obj); }      \
+    void vms_##type##_from_json(json_t *json, vms_##type *out) { vms_kind_decode(&vms_kind_##type, json, &out->obj); } \
     vms_lookup vms_##type##_get(vms_client *c, int64_t id, vms_##type *out, int64_t deadline, vms_error *err) {   \
         return vms_object_get(c, &vms_kind_##type, id, &out->obj, deadline, err);                                 \
     }                                                                                                             \
     vms_lookup vms_##type##_find(vms_client *c, const char *const *filters, vms_##type *out, int64_t deadline,    \
                                  vms_error *err) {                                                                \
         return vms_object_find(c, &vms_kind_##type, filters, &out->obj, deadline, err);                           \
-    }
+    }                                                                                                             \
+    bool vms_##type##_list(vms_client *c, const char *const *filters, vms_##type **items, size_t *n,              \
+                           int64_t deadline, vms_error *err) {                                                    \
+        void *all = *items;                                                                                       \
+        bool ok = vms_object_list(c, &vms_kind_##type, filters, &all, n, deadline, err);                          \
+        *items = all;                                                                                             \
+        return ok;                                                                                                \
+    }                                                                                                             \
+    void vms_##type##_list_free(vms_##type *items, size_t n) { vms_object_list_free(&vms_kind_##type, items, n); }
 
 #define DEFINE_UPDATE(type)                                                                                       \
     bool vms_##type##_update(vms_client *c, int64_t id, json_t *changes, vms_##type *out, int64_t deadline,       \
@@ -355,92 +273,6 @@ vms_lookup vms_view_find_by_path(vms_client *c, const char *path, int64_t tenant
 vms_lookup vms_quota_find_by_path(vms_client *c, const char *path, int64_t tenant_id, vms_quota *out,
                                   int64_t deadline, vms_error *err) {
     return find_by_path(c, &vms_kind_quota, path, tenant_id, &out->obj, deadline, err);
-}
-
-/* ---- Creates from specs ---- */
-
-/* The body every spec starts from: a copy of extra, so explicit fields win. */
-static json_t *body_from_extra(json_t *extra) {
-    json_t *body = json_is_object(extra) ? json_deep_copy(extra) : json_object();
-    if (!body) abort();
-    return body;
-}
-
-static void set_text(json_t *body, const char *key, const char *value) {
-    if (value && *value) json_object_set_new(body, key, json_string(value));
-}
-
-static void set_number(json_t *body, const char *key, int64_t value) {
-    if (value) json_object_set_new(body, key, json_integer(value));
-}
-
-static void set_true(json_t *body, const char *key, bool value) {
-    if (value) json_object_set_new(body, key, json_true());
-}
-
-bool vms_view_create(vms_client *c, const vms_view_spec *spec, vms_view *out, int64_t deadline, vms_error *err) {
-    json_t *body = body_from_extra(spec->extra);
-    set_text(body, "path", spec->path);
-    set_number(body, "policy_id", spec->policy_id);
-    json_t *protocols = json_array();
-    if (spec->protocols) {
-        for (size_t i = 0; spec->protocols[i]; i++) json_array_append_new(protocols, json_string(spec->protocols[i]));
-    } else {
-        json_array_append_new(protocols, json_string("NFS"));
-    }
-    json_object_set_new(body, "protocols", protocols);
-    set_true(body, "create_dir", spec->create_dir);
-    set_number(body, "tenant_id", spec->tenant_id);
-    set_number(body, "qos_policy_id", spec->qos_policy_id);
-    set_text(body, "alias", spec->alias);
-    set_text(body, "bucket", spec->bucket);
-    set_text(body, "bucket_owner", spec->bucket_owner);
-    char label[300];
-    snprintf(label, sizeof label, "path=%s", spec->path ? spec->path : "");
-    bool ok = vms_object_create(c, &vms_kind_view, VMS_VIEWS, body, label, out ? &out->obj : NULL, deadline, err);
-    json_decref(body);
-    return ok;
-}
-
-bool vms_quota_create(vms_client *c, const vms_quota_spec *spec, vms_quota *out, int64_t deadline, vms_error *err) {
-    json_t *body = body_from_extra(spec->extra);
-    set_text(body, "name", spec->name);
-    set_text(body, "path", spec->path);
-    set_number(body, "tenant_id", spec->tenant_id);
-    set_number(body, "hard_limit", spec->hard_limit);
-    set_number(body, "soft_limit", spec->soft_limit);
-    set_true(body, "create_dir", spec->create_dir);
-    char label[300];
-    snprintf(label, sizeof label, "path=%s", spec->path ? spec->path : "");
-    bool ok = vms_object_create(c, &vms_kind_quota, VMS_QUOTAS, body, label, out ? &out->obj : NULL, deadline, err);
-    json_decref(body);
-    return ok;
-}
-
-bool vms_snapshot_create(vms_client *c, const vms_snapshot_spec *spec, vms_snapshot *out, int64_t deadline,
-                         vms_error *err) {
-    json_t *body = body_from_extra(spec->extra);
-    set_text(body, "name", spec->name);
-    set_text(body, "path", spec->path);
-    set_number(body, "tenant_id", spec->tenant_id);
-    set_text(body, "expiration_time", spec->expiration_time);
-    bool ok = vms_object_create(c, &vms_kind_snapshot, VMS_SNAPSHOTS, body, spec->name ? spec->name : "",
-                                out ? &out->obj : NULL, deadline, err);
-    json_decref(body);
-    return ok;
-}
-
-bool vms_user_create(vms_client *c, const vms_user_spec *spec, vms_user *out, int64_t deadline, vms_error *err) {
-    json_t *body = body_from_extra(spec->extra);
-    set_text(body, "name", spec->name);
-    set_number(body, "uid", spec->uid);
-    set_number(body, "local_provider_id", spec->local_provider_id);
-    set_true(body, "allow_create_bucket", spec->allow_create_bucket);
-    set_true(body, "allow_delete_bucket", spec->allow_delete_bucket);
-    bool ok = vms_object_create(c, &vms_kind_user, VMS_USERS, body, spec->name ? spec->name : "",
-                                out ? &out->obj : NULL, deadline, err);
-    json_decref(body);
-    return ok;
 }
 
 bool vms_quota_set_hard_limit(vms_client *c, int64_t id, int64_t hard_limit, vms_quota *out, int64_t deadline,

@@ -74,6 +74,11 @@ static void test_cluster_version_and_capacity(void **state) {
     assert_true(vms_version_at_least(&v, 5, 3, 0));
     assert_false(vms_version_at_least(&v, 5, 3, 1));
     assert_false(vms_version_at_least(&v, 6, 0, 0));
+    vms_version_parse("5.4.1.123", &v);
+    assert_string_equal(v.sys_version, "5.4.1.123");
+    assert_int_equal(v.major * 100 + v.minor * 10 + v.patch, 541);
+    vms_version_parse("5", &v);
+    assert_int_equal(v.major * 100 + v.minor * 10 + v.patch, 500);
 
     vms_cluster cl;
     require(vms_cluster_get(client, &cl, soon(), &err), &err);
@@ -216,6 +221,13 @@ static void test_vippool_lifecycle_and_addresses(void **state) {
     require(vms_vippool_create(client, body, &pool, soon(), &err), &err);
     json_decref(body);
     assert_int_equal(pool.subnet_cidr, 24);
+    assert_int_equal(pool.ip_ranges.n, 2);
+    assert_string_equal(pool.ip_ranges.at[1].start, "10.3.0.1");
+    char text[64];
+    vms_vippool_ranges_text(&pool, text, sizeof text);
+    assert_string_equal(text, "10.2.0.1-10.2.0.2,10.3.0.1-10.3.0.1");
+    vms_vippool_ranges_text(&pool, text, 24); /* no half range when the second does not fit */
+    assert_string_equal(text, "10.2.0.1-10.2.0.2");
     assert_int_equal(vms_vippool_ip_count(&pool), 3);
     assert_true(vms_vippool_ip_at(&pool, 2, ip, sizeof ip));
     assert_string_equal(ip, "10.3.0.1");
@@ -441,6 +453,31 @@ static void test_task_wait_reports_failure_and_deadline(void **state) {
     json_decref(plain);
 }
 
+/* A typed list appends: two filters, one array, each object decoded with its fields. */
+static void test_typed_lists_append(void **state) {
+    (void)state;
+    vms_error err;
+    vms_viewpolicy *policies = NULL;
+    size_t n = 0;
+    require(vms_viewpolicy_list(client, VMS_FILTERS("name", "vast-k8s-nfs"), &policies, &n, soon(), &err), &err);
+    assert_int_equal(n, 1);
+    require(vms_viewpolicy_list(client, VMS_FILTERS("name", "no-such-policy"), &policies, &n, soon(), &err), &err);
+    assert_int_equal(n, 1);
+    require(vms_viewpolicy_list(client, VMS_FILTERS("name", "vast-k8s-nfs"), &policies, &n, soon(), &err), &err);
+    assert_int_equal(n, 2);
+    assert_int_equal(policies[1].obj.id, seeded_policy_id());
+    assert_string_equal(policies[1].obj.name, "vast-k8s-nfs");
+    assert_int_equal(policies[0].obj.tenant_id, seeded_tenant_id());
+    vms_viewpolicy_list_free(policies, n);
+
+    vms_vippool *pools = NULL;
+    n = 0;
+    require(vms_vippool_list(client, VMS_FILTERS("name", "vast-k8s-pool"), &pools, &n, soon(), &err), &err);
+    assert_int_equal(n, 1);
+    assert_int_equal(vms_vippool_ip_count(&pools[0]), 4);
+    vms_vippool_list_free(pools, n);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_cluster_version_and_capacity),
@@ -452,6 +489,7 @@ int main(void) {
         cmocka_unit_test(test_snapshots_and_clones),
         cmocka_unit_test(test_users_and_access_keys),
         cmocka_unit_test(test_task_wait_reports_failure_and_deadline),
+        cmocka_unit_test(test_typed_lists_append),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
