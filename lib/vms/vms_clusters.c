@@ -371,9 +371,9 @@ static bool cached_by_name(vms_clusters *cl, vms_client *c, const vms_kind *k, c
     if (found == VMS_FOUND) {
         cache_put(cl, key, out->raw);
     } else if (found == VMS_MISSING || err.kind == VMS_ERR_AMBIGUOUS) {
-        vk_status_set(st, found == VMS_MISSING ? VK_NOT_FOUND : VK_FAILED_PRECONDITION, "%s \"%s\" %s on VAST cluster %s",
-                      k->noun, name, found == VMS_MISSING ? "does not exist" : "matches several objects",
-                      vms_client_endpoint(c));
+        bool none = found == VMS_MISSING;
+        vk_status_set(st, none ? VK_NOT_FOUND : VK_FAILED_PRECONDITION, "%s \"%s\" %s on VAST cluster %s", k->noun,
+                      name, none ? "does not exist" : "matches several objects", vms_client_endpoint(c));
     } else {
         vms_fail(st, &err, "looking up %s \"%s\"", k->noun, name);
     }
