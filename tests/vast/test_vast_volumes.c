@@ -4,10 +4,8 @@
  * short) and must converge to exactly one quota and one view per volume, one snapshot
  * per name, and nothing left after a delete. Objects the driver did not make are never
  * touched, whatever id names them. */
-#include "sim_harness.h"
+#include "vast_fixture.h"
 #include "vk/deadline.h"
-#include "vk/fault.h"
-#include "vk/vast.h"
 #include "vk/vms_list.h"
 
 #include <setjmp.h>
@@ -20,129 +18,20 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define GIB (1LL << 30)
-#define DEADLINE_MS 20000
-
-static sim_instance sim;
-static char *ca_pem;
-static vms_clusters *clusters;
-static vk_keylock *locks;
-static vast_roots roots;
-static vast_ctx ctx;
-static vms_client *inspector; /* the admin over plain HTTP, to look at VAST directly */
-
-static vk_strpair secret_pairs[4];
-static const vk_strpair *secret_ptrs[4];
-static vk_strmap secrets;
-
-static int group_setup(void **state) {
-    (void)state;
-    sim_start(&sim, &(sim_options){.http = true, .https = true, .seed = true});
-    ca_pem = sim_read_file(sim.ca_file);
-    assert_non_null(ca_pem);
-    secret_pairs[0] = (vk_strpair){"endpoint", sim.https_url};
-    secret_pairs[1] = (vk_strpair){"username", "admin"};
-    secret_pairs[2] = (vk_strpair){"password", "123456"};
-    secret_pairs[3] = (vk_strpair){"ssl_cert", ca_pem};
-    for (int i = 0; i < 4; i++) secret_ptrs[i] = &secret_pairs[i];
-    secrets = VK_STRMAP_OF(secret_ptrs, 4);
-    clusters = vms_clusters_new(
-        &(vms_clusters_options){.request_timeout_ms = 10000, .cache_ttl_ms = 60000, .max_connections = 4});
-    locks = vk_keylock_new();
-    char err[128];
-    assert_true(vast_roots_parse("/k8s", &roots, err, sizeof err));
-    ctx = (vast_ctx){.clusters = clusters, .locks = locks, .roots = &roots};
-    vms_config cfg = sim_client_config(&sim);
-    inspector = sim_client(&cfg);
-    return 0;
-}
-
-static int group_teardown(void **state) {
-    (void)state;
-    vms_client_free(inspector);
-    vms_clusters_free(clusters);
-    vk_keylock_free(locks);
-    free(ca_pem);
-    sim_stop(&sim);
-    return 0;
-}
-
-static void faults(const char *spec) {
-    vk_status st;
-    if (!vk_fault_configure(spec, &st)) fail_msg("fault spec %s: %s", spec ? spec : "(none)", st.message);
-}
-
-/* ---- looking at VAST directly ---- */
-
-static size_t count_at(const char *collection, const char *path) {
-    json_t *items = NULL;
-    vms_error err;
-    if (!vms_list(inspector, collection, VMS_FILTERS("path", path), vk_deadline_in(DEADLINE_MS), &items, &err)) {
-        fail_msg("listing %s at %s: %s", collection, path, err.message);
-    }
-    size_t n = json_array_size(items);
-    json_decref(items);
-    return n;
-}
-
-static int64_t quota_limit(const char *path) {
-    vms_quota q;
-    vms_error err;
-    if (vms_quota_find_by_path(inspector, path, 0, &q, vk_deadline_in(DEADLINE_MS), &err) != VMS_FOUND) return -1;
-    int64_t limit = q.hard_limit;
-    vms_object_free(&q.obj);
-    return limit;
-}
-
-/* ---- making volumes ---- */
-
-typedef struct {
-    vk_strpair pairs[3];
-    const vk_strpair *ptrs[3];
-    vast_volume_params params;
-    vast_volume_spec spec;
-} volume_request;
-
-static void volume_request_init(volume_request *r, const char *name, const char *root_export, int64_t size) {
-    r->pairs[0] = (vk_strpair){"root_export", root_export};
-    r->pairs[1] = (vk_strpair){"view_policy", "vast-k8s-nfs"};
-    r->pairs[2] = (vk_strpair){"vip_pool_name", "vast-k8s-pool"};
-    for (int i = 0; i < 3; i++) r->ptrs[i] = &r->pairs[i];
-    vk_status st;
-    if (!vast_volume_params_parse(VK_STRMAP_OF(r->ptrs, 3), &r->params, &st)) fail_msg("params: %s", st.message);
-    r->spec = (vast_volume_spec){.name = name, .params = &r->params, .name_format = r->params.volume_name_fmt,
-                                 .size = size, .secrets = secrets};
-}
-
-static vk_code create(volume_request *r, vast_volume_result *out, vk_status *st) {
-    return vast_volume_create(&ctx, &r->spec, vk_deadline_in(DEADLINE_MS), out, st);
-}
-
-static void create_ok(const char *name, int64_t size, vast_volume_result *out) {
-    volume_request r;
-    volume_request_init(&r, name, "/k8s", size);
-    vk_status st;
-    if (create(&r, out, &st) != VK_OK) fail_msg("create %s: %s", name, st.message);
-}
-
-static vk_code delete_volume(const char *id, vk_status *st) {
-    return vast_volume_delete(&ctx, id, secrets, vk_deadline_in(DEADLINE_MS), st);
-}
-
 /* ---- cases ---- */
 
 static void test_create_twice_is_one_volume(void **state) {
     (void)state;
     vast_volume_result a, b;
-    create_ok("pvc-twice", GIB, &a);
-    create_ok("pvc-twice", GIB, &b);
+    fx_create_ok("pvc-twice", GIB, &a);
+    fx_create_ok("pvc-twice", GIB, &b);
     assert_string_equal(a.volume_id, b.volume_id);
-    assert_int_equal(count_at(VMS_QUOTAS, a.path), 1);
-    assert_int_equal(count_at(VMS_VIEWS, a.path), 1);
-    assert_int_equal(quota_limit(a.path), GIB);
+    assert_int_equal(fx_count_at(VMS_QUOTAS, a.path), 1);
+    assert_int_equal(fx_count_at(VMS_VIEWS, a.path), 1);
+    assert_int_equal(fx_quota_limit(a.path), GIB);
     assert_non_null(strstr(a.vip_ranges, "-")); /* the pool's ranges, for the node */
     vk_status st;
-    assert_int_equal(delete_volume(a.volume_id, &st), VK_OK);
+    assert_int_equal(fx_delete_volume(a.volume_id, &st), VK_OK);
 }
 
 /* A failure at each fault point of a create, then the retry: one quota, one view. */
@@ -153,18 +42,18 @@ static void test_create_converges_after_each_fault_point(void **state) {
         char name[32], spec[96];
         snprintf(name, sizeof name, "pvc-crash-%zu", i);
         snprintf(spec, sizeof spec, "%s=error:UNAVAILABLE@1", points[i]);
-        faults(spec);
-        volume_request r;
-        volume_request_init(&r, name, "/k8s", GIB);
+        fx_faults(spec);
+        fx_volume_request r;
+        fx_volume_request_init(&r, name, "/k8s", GIB);
         vast_volume_result v;
         vk_status st;
-        assert_int_equal(create(&r, &v, &st), VK_UNAVAILABLE);
+        assert_int_equal(fx_create(&r, &v, &st), VK_UNAVAILABLE);
         assert_non_null(strstr(st.message, points[i]));
-        assert_int_equal(create(&r, &v, &st), VK_OK);
-        faults(NULL);
-        assert_int_equal(count_at(VMS_QUOTAS, v.path), 1);
-        assert_int_equal(count_at(VMS_VIEWS, v.path), 1);
-        assert_int_equal(delete_volume(v.volume_id, &st), VK_OK);
+        assert_int_equal(fx_create(&r, &v, &st), VK_OK);
+        fx_faults(NULL);
+        assert_int_equal(fx_count_at(VMS_QUOTAS, v.path), 1);
+        assert_int_equal(fx_count_at(VMS_VIEWS, v.path), 1);
+        assert_int_equal(fx_delete_volume(v.volume_id, &st), VK_OK);
     }
 }
 
@@ -172,33 +61,34 @@ static void test_create_converges_after_each_fault_point(void **state) {
 static void test_delete_converges(void **state) {
     (void)state;
     vast_volume_result v;
-    create_ok("pvc-delete", GIB, &v);
-    faults("controller.delete.after_view=error:UNAVAILABLE@1");
+    fx_create_ok("pvc-delete", GIB, &v);
+    fx_faults("controller.delete.after_view=error:UNAVAILABLE@1");
     vk_status st;
-    assert_int_equal(delete_volume(v.volume_id, &st), VK_UNAVAILABLE);
-    assert_int_equal(count_at(VMS_VIEWS, v.path), 0);
-    assert_int_equal(count_at(VMS_QUOTAS, v.path), 1);
-    assert_int_equal(delete_volume(v.volume_id, &st), VK_OK);
-    faults(NULL);
-    assert_int_equal(count_at(VMS_QUOTAS, v.path), 0);
-    assert_int_equal(delete_volume(v.volume_id, &st), VK_OK);
+    assert_int_equal(fx_delete_volume(v.volume_id, &st), VK_UNAVAILABLE);
+    assert_int_equal(fx_count_at(VMS_VIEWS, v.path), 0);
+    assert_int_equal(fx_count_at(VMS_QUOTAS, v.path), 1);
+    assert_int_equal(fx_delete_volume(v.volume_id, &st), VK_OK);
+    fx_faults(NULL);
+    assert_int_equal(fx_count_at(VMS_QUOTAS, v.path), 0);
+    assert_int_equal(fx_delete_volume(v.volume_id, &st), VK_OK);
 }
 
 static void test_expand_never_shrinks(void **state) {
     (void)state;
     vast_volume_result v;
-    create_ok("pvc-grow", GIB, &v);
+    fx_create_ok("pvc-grow", GIB, &v);
     vk_status st;
     int64_t capacity = 0;
-    assert_int_equal(vast_volume_expand(&ctx, v.volume_id, secrets, 2 * GIB, vk_deadline_in(DEADLINE_MS), &capacity,
-                                        &st),
-                     VK_OK);
+    assert_int_equal(
+        vast_volume_expand(&fx.ctx, v.volume_id, fx.secrets, 2 * GIB, vk_deadline_in(DEADLINE_MS), &capacity, &st),
+        VK_OK);
     assert_int_equal(capacity, 2 * GIB);
-    assert_int_equal(vast_volume_expand(&ctx, v.volume_id, secrets, GIB, vk_deadline_in(DEADLINE_MS), &capacity, &st),
-                     VK_OK);
+    assert_int_equal(
+        vast_volume_expand(&fx.ctx, v.volume_id, fx.secrets, GIB, vk_deadline_in(DEADLINE_MS), &capacity, &st),
+        VK_OK);
     assert_int_equal(capacity, 2 * GIB);
-    assert_int_equal(quota_limit(v.path), 2 * GIB);
-    assert_int_equal(delete_volume(v.volume_id, &st), VK_OK);
+    assert_int_equal(fx_quota_limit(v.path), 2 * GIB);
+    assert_int_equal(fx_delete_volume(v.volume_id, &st), VK_OK);
 }
 
 /* An administrator's quota in the root export, named by a well-formed id: delete
@@ -206,66 +96,67 @@ static void test_expand_never_shrinks(void **state) {
 static void test_foreign_quota_is_never_touched(void **state) {
     (void)state;
     vast_volume_result mine;
-    create_ok("pvc-neighbour", GIB, &mine); /* its tenant is the policy's */
+    fx_create_ok("pvc-neighbour", GIB, &mine); /* its tenant is the policy's */
     const char *path = "/k8s/admin-data";
     vms_quota q;
     vms_error err;
     vms_quota_spec spec = {.name = "admin-data", .path = path, .tenant_id = mine.tenant_id, .hard_limit = GIB,
                            .create_dir = true};
-    assert_true(vms_quota_create(inspector, &spec, &q, vk_deadline_in(DEADLINE_MS), &err));
+    assert_true(vms_quota_create(fx.inspector, &spec, &q, vk_deadline_in(DEADLINE_MS), &err));
     vms_object_free(&q.obj);
     char forged[VAST_ID_MAX + 1];
     assert_true(vast_volume_id_format("", mine.tenant_id, path, forged, sizeof forged));
     vk_status st;
-    assert_int_equal(delete_volume(forged, &st), VK_OK);
-    assert_int_equal(count_at(VMS_QUOTAS, path), 1);
+    assert_int_equal(fx_delete_volume(forged, &st), VK_OK);
+    assert_int_equal(fx_count_at(VMS_QUOTAS, path), 1);
     int64_t capacity;
-    assert_int_equal(vast_volume_expand(&ctx, forged, secrets, 1024 * GIB, vk_deadline_in(DEADLINE_MS), &capacity, &st),
-                     VK_NOT_FOUND);
-    assert_int_equal(quota_limit(path), GIB);
-    assert_int_equal(delete_volume(mine.volume_id, &st), VK_OK);
+    assert_int_equal(
+        vast_volume_expand(&fx.ctx, forged, fx.secrets, 1024 * GIB, vk_deadline_in(DEADLINE_MS), &capacity, &st),
+        VK_NOT_FOUND);
+    assert_int_equal(fx_quota_limit(path), GIB);
+    assert_int_equal(fx_delete_volume(mine.volume_id, &st), VK_OK);
 }
 
 static void test_root_export_must_be_configured(void **state) {
     (void)state;
-    volume_request r;
-    volume_request_init(&r, "pvc-elsewhere", "/data", GIB);
+    fx_volume_request r;
+    fx_volume_request_init(&r, "pvc-elsewhere", "/data", GIB);
     vast_volume_result v;
     vk_status st;
-    assert_int_equal(create(&r, &v, &st), VK_INVALID_ARGUMENT);
+    assert_int_equal(fx_create(&r, &v, &st), VK_INVALID_ARGUMENT);
     assert_non_null(strstr(st.message, "/data"));
-    assert_int_equal(count_at(VMS_QUOTAS, "/data/pvc-elsewhere"), 0);
+    assert_int_equal(fx_count_at(VMS_QUOTAS, "/data/pvc-elsewhere"), 0);
 }
 
 static void test_snapshot_converges_and_deletes(void **state) {
     (void)state;
     vast_volume_result v;
-    create_ok("pvc-snapped", GIB, &v);
+    fx_create_ok("pvc-snapped", GIB, &v);
     vast_snapshot_params p = {0};
-    vast_snapshot_spec spec = {.name = "snap-1", .params = &p, .source_volume_id = v.volume_id, .secrets = secrets};
-    faults("controller.snapshot.after_create=error:UNAVAILABLE@1");
+    vast_snapshot_spec spec = {.name = "snap-1", .params = &p, .source_volume_id = v.volume_id, .secrets = fx.secrets};
+    fx_faults("controller.snapshot.after_create=error:UNAVAILABLE@1");
     vast_snapshot_result a, b;
     vk_status st;
-    assert_int_equal(vast_snapshot_create(&ctx, &spec, vk_deadline_in(DEADLINE_MS), &a, &st), VK_UNAVAILABLE);
+    assert_int_equal(vast_snapshot_create(&fx.ctx, &spec, vk_deadline_in(DEADLINE_MS), &a, &st), VK_UNAVAILABLE);
     vast_snapshot_result_free(&a);
-    assert_int_equal(vast_snapshot_create(&ctx, &spec, vk_deadline_in(DEADLINE_MS), &a, &st), VK_OK);
-    faults(NULL);
-    assert_int_equal(vast_snapshot_create(&ctx, &spec, vk_deadline_in(DEADLINE_MS), &b, &st), VK_OK);
+    assert_int_equal(vast_snapshot_create(&fx.ctx, &spec, vk_deadline_in(DEADLINE_MS), &a, &st), VK_OK);
+    fx_faults(NULL);
+    assert_int_equal(vast_snapshot_create(&fx.ctx, &spec, vk_deadline_in(DEADLINE_MS), &b, &st), VK_OK);
     assert_int_equal(a.snap.obj.id, b.snap.obj.id);
     assert_int_equal(a.size_bytes, GIB);
     char snap_path[VAST_PATH_MAX + 2];
     snprintf(snap_path, sizeof snap_path, "%s/", v.path);
-    assert_int_equal(count_at(VMS_SNAPSHOTS, snap_path), 1);
+    assert_int_equal(fx_count_at(VMS_SNAPSHOTS, snap_path), 1);
     /* a volume with a snapshot is not deleted under it */
-    assert_int_not_equal(delete_volume(v.volume_id, &st), VK_OK);
+    assert_int_not_equal(fx_delete_volume(v.volume_id, &st), VK_OK);
     char id[VAST_ID_MAX + 1];
     assert_true(vast_snapshot_id_format("", a.snap.obj.tenant_id, a.snap.obj.id, v.path, id, sizeof id));
-    assert_int_equal(vast_snapshot_delete(&ctx, id, secrets, vk_deadline_in(DEADLINE_MS), &st), VK_OK);
-    assert_int_equal(count_at(VMS_SNAPSHOTS, snap_path), 0);
-    assert_int_equal(vast_snapshot_delete(&ctx, id, secrets, vk_deadline_in(DEADLINE_MS), &st), VK_OK);
+    assert_int_equal(vast_snapshot_delete(&fx.ctx, id, fx.secrets, vk_deadline_in(DEADLINE_MS), &st), VK_OK);
+    assert_int_equal(fx_count_at(VMS_SNAPSHOTS, snap_path), 0);
+    assert_int_equal(vast_snapshot_delete(&fx.ctx, id, fx.secrets, vk_deadline_in(DEADLINE_MS), &st), VK_OK);
     vast_snapshot_result_free(&a);
     vast_snapshot_result_free(&b);
-    assert_int_equal(delete_volume(v.volume_id, &st), VK_OK);
+    assert_int_equal(fx_delete_volume(v.volume_id, &st), VK_OK);
 }
 
 /* A volume from a snapshot: the clone stream fills it, one quota and view result, and
@@ -273,28 +164,28 @@ static void test_snapshot_converges_and_deletes(void **state) {
 static void test_restore_from_snapshot(void **state) {
     (void)state;
     vast_volume_result src;
-    create_ok("pvc-source", GIB, &src);
+    fx_create_ok("pvc-source", GIB, &src);
     vast_snapshot_params p = {0};
     vast_snapshot_spec sspec = {.name = "snap-src", .params = &p, .source_volume_id = src.volume_id,
-                                .secrets = secrets};
+                                .secrets = fx.secrets};
     vast_snapshot_result snap;
     vk_status st;
-    assert_int_equal(vast_snapshot_create(&ctx, &sspec, vk_deadline_in(DEADLINE_MS), &snap, &st), VK_OK);
+    assert_int_equal(vast_snapshot_create(&fx.ctx, &sspec, vk_deadline_in(DEADLINE_MS), &snap, &st), VK_OK);
     char snap_id[VAST_ID_MAX + 1];
     assert_true(vast_snapshot_id_format("", snap.snap.obj.tenant_id, snap.snap.obj.id, src.path, snap_id,
                                         sizeof snap_id));
-    volume_request r;
-    volume_request_init(&r, "pvc-restored", "/k8s", GIB);
+    fx_volume_request r;
+    fx_volume_request_init(&r, "pvc-restored", "/k8s", GIB);
     r.spec.source = (vast_content_source){VAST_SOURCE_SNAPSHOT, snap_id};
     vast_volume_result copy;
-    if (create(&r, &copy, &st) != VK_OK) fail_msg("restore: %s", st.message);
-    assert_int_equal(count_at(VMS_QUOTAS, copy.path), 1);
-    assert_int_equal(count_at(VMS_VIEWS, copy.path), 1);
-    assert_int_equal(delete_volume(copy.volume_id, &st), VK_OK);
-    assert_int_equal(count_at(VMS_QUOTAS, src.path), 1);
-    assert_int_equal(vast_snapshot_delete(&ctx, snap_id, secrets, vk_deadline_in(DEADLINE_MS), &st), VK_OK);
+    if (fx_create(&r, &copy, &st) != VK_OK) fail_msg("restore: %s", st.message);
+    assert_int_equal(fx_count_at(VMS_QUOTAS, copy.path), 1);
+    assert_int_equal(fx_count_at(VMS_VIEWS, copy.path), 1);
+    assert_int_equal(fx_delete_volume(copy.volume_id, &st), VK_OK);
+    assert_int_equal(fx_count_at(VMS_QUOTAS, src.path), 1);
+    assert_int_equal(vast_snapshot_delete(&fx.ctx, snap_id, fx.secrets, vk_deadline_in(DEADLINE_MS), &st), VK_OK);
     vast_snapshot_result_free(&snap);
-    assert_int_equal(delete_volume(src.volume_id, &st), VK_OK);
+    assert_int_equal(fx_delete_volume(src.volume_id, &st), VK_OK);
 }
 
 int main(void) {
@@ -308,5 +199,5 @@ int main(void) {
         cmocka_unit_test(test_snapshot_converges_and_deletes),
         cmocka_unit_test(test_restore_from_snapshot),
     };
-    return cmocka_run_group_tests(tests, group_setup, group_teardown);
+    return cmocka_run_group_tests(tests, fx_setup, fx_teardown);
 }

@@ -1,0 +1,46 @@
+/* Private to lib/vast/vast_list*.c: what ListVolumes and ListSnapshots share - the
+ * pager, listing under every root export, and which quotas are volumes. */
+#ifndef VK_VAST_LIST_INTERNAL_H
+#define VK_VAST_LIST_INTERNAL_H
+
+#include "vk/vast_list.h"
+
+/* Walks items in ascending id order: each one listed is either before the page (its
+ * id is at most the token's, or a repeat of the last taken: a volume under two nested
+ * roots is listed twice by VMS), taken, or the first past a full page, which says
+ * there is a next page. */
+typedef enum { VAST_PAGE_BEFORE, VAST_PAGE_TAKE, VAST_PAGE_FULL } vast_page_step;
+
+typedef struct {
+    const vast_page *page;
+    size_t taken;
+    int64_t last; /* the id last taken */
+    bool more;
+} vast_pager;
+
+vast_page_step vast_pager_step(vast_pager *p, int64_t id);
+/* The next page's token: the last id taken when there is more, else "". */
+void vast_pager_token(const vast_pager *p, char *token, size_t size);
+
+/* qsort comparator for an array of any typed VMS object (its vms_object first). */
+int vast_by_object_id(const void *a, const void *b);
+
+/* Lists under every root export: fn appends the matches of filters to acc. */
+typedef bool (*vast_root_list_fn)(vms_client *c, const char *const *filters, void *acc, int64_t deadline,
+                                  vms_error *err);
+bool vast_list_under_roots(const vast_ctx *ctx, vms_client *c, const char *collection, vast_root_list_fn fn,
+                           void *acc, int64_t deadline, vk_status *st);
+
+/* Every quota under the roots, sorted by id: the caller frees them with vms_quota_list_free. */
+typedef struct {
+    vms_quota *items;
+    size_t n;
+} vast_quotas;
+bool vast_quotas_under_roots(const vast_ctx *ctx, vms_client *c, int64_t deadline, vast_quotas *out,
+                             vk_status *st);
+
+/* The volume id of a quota this driver made (vk1, on the default cluster) or the
+ * vendor driver made (its directory's name); false for any other quota. */
+bool vast_quota_volume_id(const vast_roots *roots, const vms_quota *quota, char *id, size_t size);
+
+#endif
