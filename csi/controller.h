@@ -9,6 +9,7 @@
 #include "driver.h"
 #include "csi_map.h"
 #include "vk/vast.h"
+#include "vk/vast_list.h"
 #include "volume_context.h"
 #include "vk/vast_params.h"
 #include "vk/vast_id.h"
@@ -46,6 +47,10 @@ bool csi_capabilities_read_only(Csi__V1__VolumeCapability *const *caps, size_t n
  * missing field. No source is kind VAST_SOURCE_NONE. */
 bool csi_content_source(const Csi__V1__VolumeContentSource *in, vast_content_source *out, vk_status *st);
 
+
+/* A snapshot entry of the vast layer (vk/vast_list.h) as CSI's, in the call's arena
+ * (snapshots.c; CreateSnapshot, GetSnapshot and ListSnapshots answer with it). */
+Csi__V1__Snapshot *csi_snapshot_message(vk_rpc_call *call, const vast_snapshot_entry *entry);
 
 /* "2026-11-21T10:00:00Z" (VMS's ISO times) -> Timestamp in the call's arena; NULL if
  * unreadable. */

@@ -13,30 +13,22 @@
 #include <stdio.h>
 #include <string.h>
 
-/* Fills a CSI Snapshot from a VAST one; cluster as in the ids. */
-Csi__V1__Snapshot *csi_snapshot_message(vk_rpc_call *call, const char *cluster, const vms_snapshot *snap,
-                                        int64_t size_bytes) {
-    char volume_path[VAST_PATH_MAX], id[VAST_ID_MAX + 1], volume_id[VAST_ID_MAX + 1];
-    snprintf(volume_path, sizeof volume_path, "%s", snap->path);
-    size_t n = strlen(volume_path);
-    while (n > 1 && volume_path[n - 1] == '/') volume_path[--n] = '\0';
+Csi__V1__Snapshot *csi_snapshot_message(vk_rpc_call *call, const vast_snapshot_entry *e) {
     Csi__V1__Snapshot *s = vk_rpc_new_message(call, &csi__v1__snapshot__descriptor);
-    if (!vast_owner_name_is_ours(VAST_OWNED_SNAPSHOT, 0, NULL, snap->obj.name)) {
-        /* the vendor driver's snapshot of its volume: its own id forms */
-        const char *dir = strrchr(volume_path, '/');
-        snprintf(id, sizeof id, "%" PRId64 "%s%s", snap->obj.id, *cluster ? "@" : "", cluster);
-        /* its names are "<prefix>-<uuid>", well under the cap (vast_owner.h) */
-        snprintf(volume_id, sizeof volume_id, "%.64s%s%.63s", dir ? dir + 1 : volume_path, *cluster ? "@" : "", cluster);
-    } else {
-        vast_snapshot_id_format(cluster, snap->obj.tenant_id, snap->obj.id, volume_path, id, sizeof id);
-        vast_volume_id_format(cluster, snap->obj.tenant_id, volume_path, volume_id, sizeof volume_id);
-    }
-    s->snapshot_id = vk_rpc_strdup(call, id);
-    s->source_volume_id = vk_rpc_strdup(call, volume_id);
-    s->size_bytes = size_bytes;
-    s->creation_time = csi_timestamp(call, snap->created);
-    s->ready_to_use = 1;
+    s->snapshot_id = vk_rpc_strdup(call, e->snapshot_id);
+    s->source_volume_id = vk_rpc_strdup(call, e->source_volume_id);
+    s->size_bytes = e->size_bytes;
+    s->creation_time = csi_timestamp(call, e->created);
+    s->ready_to_use = e->ready;
     return s;
+}
+
+/* A snapshot at hand (made or opened) as CSI's; cluster as in the ids. */
+static Csi__V1__Snapshot *snapshot_message(vk_rpc_call *call, const char *cluster, const vms_snapshot *snap,
+                                           int64_t size_bytes) {
+    vast_snapshot_entry e;
+    vast_snapshot_entry_of(cluster, snap, size_bytes, &e);
+    return csi_snapshot_message(call, &e);
 }
 
 vk_code csi_create_snapshot(vk_rpc_call *call, const ProtobufCMessage *request, ProtobufCMessage **response) {
@@ -58,7 +50,7 @@ vk_code csi_create_snapshot(vk_rpc_call *call, const ProtobufCMessage *request, 
     vk_code code = vast_snapshot_create(&driver->vast, &spec, csi_call_deadline(driver, call), &made, &st);
     if (code == VK_OK) {
         Csi__V1__CreateSnapshotResponse *r = vk_rpc_new_message(call, &csi__v1__create_snapshot_response__descriptor);
-        r->snapshot = csi_snapshot_message(call, made.cluster, &made.snap, made.size_bytes);
+        r->snapshot = snapshot_message(call, made.cluster, &made.snap, made.size_bytes);
         if (made.vendor_source) r->snapshot->source_volume_id = vk_rpc_strdup(call, req->source_volume_id);
         *response = &r->base;
         VK_LOG(VK_LOG_INFO, "snapshot ready", "snapshot", r->snapshot->snapshot_id, "volume", req->source_volume_id);
@@ -90,7 +82,7 @@ vk_code csi_get_snapshot(vk_rpc_call *call, const ProtobufCMessage *request, Pro
                                                      csi_call_deadline(driver, call), &t, &st);
     if (code == VK_OK) {
         Csi__V1__GetSnapshotResponse *r = vk_rpc_new_message(call, &csi__v1__get_snapshot_response__descriptor);
-        r->snapshot = csi_snapshot_message(call, t.ref.cluster, &t.snap, 0);
+        r->snapshot = snapshot_message(call, t.ref.cluster, &t.snap, 0);
         *response = &r->base;
     }
     vast_snapshot_target_close(&t);

@@ -176,23 +176,12 @@ vk_code csi_validate_volume_capabilities(vk_rpc_call *call, const ProtobufCMessa
     return VK_OK;
 }
 
-/* The volume's health as the CO sees it: abnormal when its export or quota is gone or
- * the quota is full. */
+/* The volume's health as the CO sees it (vast_volume_condition decides it). */
 static Csi__V1__VolumeCondition *volume_condition(vk_rpc_call *call, const vms_quota *quota, bool has_view) {
     Csi__V1__VolumeCondition *cond = vk_rpc_new_message(call, &csi__v1__volume_condition__descriptor);
-    const char *state = quota ? json_string_value(json_object_get(quota->obj.raw, "state")) : NULL;
-    if (!quota) {
-        cond->abnormal = 1;
-        cond->message = "the volume's quota is missing on VAST";
-    } else if (!has_view) {
-        cond->abnormal = 1;
-        cond->message = "the volume has no NFS export (view) on VAST: pods cannot mount it";
-    } else if (state && strstr(state, "HARD_EXCEEDED")) {
-        cond->abnormal = 1;
-        cond->message = vk_rpc_strdup(call, "the volume is full (quota hard limit reached); expand it");
-    } else {
-        cond->message = "healthy";
-    }
+    bool abnormal;
+    cond->message = (char *)vast_volume_condition(quota, has_view, &abnormal); /* static text */
+    cond->abnormal = abnormal;
     return cond;
 }
 
