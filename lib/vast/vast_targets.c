@@ -67,22 +67,16 @@ static vk_code open_vendor_volume(vast_ctx *ctx, const char *id, int64_t deadlin
                                            vast_volume_target *t, vk_status *st) {
     char suffix[VAST_ID_MAX + 2];
     snprintf(suffix, sizeof suffix, "/%s", t->ref.legacy_name);
-    json_t *quotas = NULL;
+    vms_quota *quotas = NULL;
+    size_t n = 0, matches = 0;
     vms_error err;
-    if (!vms_list(t->client, VMS_QUOTAS, VMS_FILTERS("path__endswith", suffix), deadline, &quotas, &err)) {
-        return vms_fail(st, &err, "finding the quota of volume %s", id);
+    bool listed = vms_quota_list(t->client, VMS_FILTERS("path__endswith", suffix), &quotas, &n, deadline, &err);
+    for (size_t i = 0; listed && i < n; i++) {
+        if (!vast_vendor_volume_is_ours(ctx->roots, t->ref.legacy_name, quotas[i].path, quotas[i].obj.name)) continue;
+        if (matches++ == 0) vms_quota_from_json(quotas[i].obj.raw, &t->quota);
     }
-    size_t i, matches = 0;
-    json_t *item;
-    json_array_foreach(quotas, i, item) {
-        const char *path = json_string_value(json_object_get(item, "path"));
-        const char *name = json_string_value(json_object_get(item, "name"));
-        if (!vast_vendor_volume_is_ours(ctx->roots, t->ref.legacy_name, path, name)) continue;
-        if (matches++ == 0) {
-            vms_quota_from_json(item, &t->quota);
-        }
-    }
-    json_decref(quotas);
+    vms_quota_list_free(quotas, n);
+    if (!listed) return vms_fail(st, &err, "finding the quota of volume %s", id);
     if (matches == 0) {
         t->absent = true;
         return vk_status_set(st, VK_NOT_FOUND,

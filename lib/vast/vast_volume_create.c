@@ -109,24 +109,21 @@ static bool ensure_view(vms_client *c, const vms_view_spec *spec, const char *vo
  * earlier call made: that may be a live volume another owner has since nested into). */
 static bool refuse_foreign_contents(vms_client *c, const char *path, const char *volume, const char *own_name,
                                     int64_t created_quota, int64_t deadline, vk_status *st) {
-    json_t *quotas = NULL;
+    vms_quota *quotas = NULL;
+    size_t n = 0;
     vms_error err;
-    if (!vms_list(c, VMS_QUOTAS, VMS_FILTERS("path__startswith", path), deadline, &quotas, &err)) {
+    if (!vms_quota_list(c, VMS_FILTERS("path__startswith", path), &quotas, &n, deadline, &err)) {
+        vms_quota_list_free(quotas, n);
         vms_fail(st, &err, "checking that %s holds no one else's data", path);
         return false;
     }
-    size_t len = strlen(path), i;
-    json_t *q;
+    size_t len = strlen(path);
     const char *nested = NULL;
-    json_array_foreach(quotas, i, q) {
-        const char *p = json_string_value(json_object_get(q, "path"));
-        const char *name = json_string_value(json_object_get(q, "name"));
-        if (!p || strncmp(p, path, len) != 0) continue;
-        bool own = p[len] == '\0' && name && strcmp(name, own_name) == 0;
-        if ((p[len] == '\0' && !own) || p[len] == '/') {
-            nested = p;
-            break;
-        }
+    for (size_t i = 0; i < n && !nested; i++) {
+        const char *p = quotas[i].path;
+        if (strncmp(p, path, len) != 0) continue;
+        bool own = p[len] == '\0' && strcmp(quotas[i].obj.name, own_name) == 0;
+        if ((p[len] == '\0' && !own) || p[len] == '/') nested = p;
     }
     bool clean = nested == NULL;
     if (!clean) {
@@ -139,7 +136,7 @@ static bool refuse_foreign_contents(vms_client *c, const char *path, const char 
                    "error", err.message);
         }
     }
-    json_decref(quotas);
+    vms_quota_list_free(quotas, n);
     return clean;
 }
 

@@ -46,26 +46,27 @@ static bool refuse_if_snapshots(vms_client *c, const char *path, int64_t tenant_
     char snap_path[VAST_PATH_MAX + 2], tenant[24];
     snprintf(snap_path, sizeof snap_path, "%s/", path);
     snprintf(tenant, sizeof tenant, "%" PRId64, tenant_id);
-    json_t *snaps = NULL;
+    vms_snapshot *snaps = NULL;
+    size_t n = 0;
     vms_error err;
-    if (!vms_list(c, VMS_SNAPSHOTS, VMS_FILTERS("path", snap_path, "tenant_id", tenant), deadline, &snaps, &err)) {
+    if (!vms_snapshot_list(c, VMS_FILTERS("path", snap_path, "tenant_id", tenant), &snaps, &n, deadline, &err)) {
+        vms_snapshot_list_free(snaps, n);
         vms_fail(st, &err, "listing the snapshots of %s", path);
         return false;
     }
-    size_t n = json_array_size(snaps);
     if (n > 0) {
         char names[512] = "";
         size_t used = 0;
         for (size_t i = 0; i < n && i < 5; i++) {
-            const char *name = json_string_value(json_object_get(json_array_get(snaps, i), "name"));
-            used += (size_t)snprintf(names + used, sizeof names - used, "%s%s", i ? ", " : "", name ? name : "?");
+            const char *name = *snaps[i].obj.name ? snaps[i].obj.name : "?";
+            used += (size_t)snprintf(names + used, sizeof names - used, "%s%s", i ? ", " : "", name);
             if (used >= sizeof names) break;
         }
         vk_status_set(st, VK_FAILED_PRECONDITION,
                       "%s still has %zu snapshot(s) on VAST (%s%s); delete its VolumeSnapshots first", path, n, names,
                       n > 5 ? ", ..." : "");
     }
-    json_decref(snaps);
+    vms_snapshot_list_free(snaps, n);
     return n == 0;
 }
 
@@ -104,28 +105,28 @@ static vms_lookup find_own_quota(vms_client *c, const char *path, int64_t tenant
                                  vms_quota *quota, char *nested, size_t nested_size, vk_status *st) {
     char tenant[24];
     snprintf(tenant, sizeof tenant, "%" PRId64, tenant_id);
-    json_t *quotas = NULL;
+    vms_quota *quotas = NULL;
+    size_t n = 0;
     vms_error err;
-    if (!vms_list(c, VMS_QUOTAS, VMS_FILTERS("path__startswith", path, "tenant_id", tenant), deadline, &quotas,
-                  &err)) {
+    if (!vms_quota_list(c, VMS_FILTERS("path__startswith", path, "tenant_id", tenant), &quotas, &n, deadline, &err)) {
+        vms_quota_list_free(quotas, n);
         vms_fail(st, &err, "listing the quotas under %s", path);
         return VMS_FAILED;
     }
     vms_lookup found = VMS_MISSING;
-    size_t len = strlen(path), i;
-    json_t *item;
+    size_t len = strlen(path);
     nested[0] = '\0';
-    json_array_foreach(quotas, i, item) {
-        const char *p = json_string_value(json_object_get(item, "path"));
-        if (!p || strncmp(p, path, len) != 0) continue;
+    for (size_t i = 0; i < n; i++) {
+        const char *p = quotas[i].path;
+        if (strncmp(p, path, len) != 0) continue;
         if (p[len] == '\0' && found == VMS_MISSING) {
-            vms_quota_from_json(item, quota);
+            vms_quota_from_json(quotas[i].obj.raw, quota); /* its own reference: the list goes */
             found = VMS_FOUND;
         } else if (p[len] == '/' && !nested[0]) {
             snprintf(nested, nested_size, "%s", p);
         }
     }
-    json_decref(quotas);
+    vms_quota_list_free(quotas, n);
     return found;
 }
 
