@@ -113,8 +113,8 @@ static bool refuse_foreign_contents(vms_client *c, const char *path, const char 
     size_t n = 0;
     vms_error err;
     if (!vms_quota_list(c, VMS_FILTERS("path__startswith", path), &quotas, &n, deadline, &err)) {
-        vms_quota_list_free(quotas, n);
         vms_fail(st, &err, "checking that %s holds no one else's data", path);
+        vms_quota_list_free(quotas, n);
         return false;
     }
     size_t len = strlen(path);

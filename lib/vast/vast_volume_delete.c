@@ -39,6 +39,16 @@ static bool remove_clone_stream(vms_client *c, const char *path, int64_t deadlin
     return ok;
 }
 
+/* "a, b, c" of the first five snapshots' names, for the refusal. */
+static void snapshot_names(const vms_snapshot *snaps, size_t n, char *names, size_t size) {
+    size_t used = 0;
+    names[0] = '\0';
+    for (size_t i = 0; i < n && i < 5 && used < size; i++) {
+        const char *name = *snaps[i].obj.name ? snaps[i].obj.name : "?";
+        used += (size_t)snprintf(names + used, size - used, "%s%s", i ? ", " : "", name);
+    }
+}
+
 /* VAST's trash API refuses a directory with snapshots, and deleting them with the
  * volume would destroy VolumeSnapshots the user still has: refuse, naming them. */
 static bool refuse_if_snapshots(vms_client *c, const char *path, int64_t tenant_id, int64_t deadline,
@@ -49,25 +59,18 @@ static bool refuse_if_snapshots(vms_client *c, const char *path, int64_t tenant_
     vms_snapshot *snaps = NULL;
     size_t n = 0;
     vms_error err;
-    if (!vms_snapshot_list(c, VMS_FILTERS("path", snap_path, "tenant_id", tenant), &snaps, &n, deadline, &err)) {
-        vms_snapshot_list_free(snaps, n);
+    bool ok = vms_snapshot_list(c, VMS_FILTERS("path", snap_path, "tenant_id", tenant), &snaps, &n, deadline, &err);
+    if (!ok) {
         vms_fail(st, &err, "listing the snapshots of %s", path);
-        return false;
-    }
-    if (n > 0) {
-        char names[512] = "";
-        size_t used = 0;
-        for (size_t i = 0; i < n && i < 5; i++) {
-            const char *name = *snaps[i].obj.name ? snaps[i].obj.name : "?";
-            used += (size_t)snprintf(names + used, sizeof names - used, "%s%s", i ? ", " : "", name);
-            if (used >= sizeof names) break;
-        }
+    } else if (n > 0) {
+        char names[512];
+        snapshot_names(snaps, n, names, sizeof names);
         vk_status_set(st, VK_FAILED_PRECONDITION,
                       "%s still has %zu snapshot(s) on VAST (%s%s); delete its VolumeSnapshots first", path, n, names,
                       n > 5 ? ", ..." : "");
     }
     vms_snapshot_list_free(snaps, n);
-    return n == 0;
+    return ok && n == 0;
 }
 
 static bool delete_view(vms_client *c, const char *path, int64_t tenant_id, int64_t deadline, vk_status *st) {
@@ -99,6 +102,26 @@ static bool delete_data(vast_ctx *ctx, vms_client *c, const char *path, int64_t 
     return true;
 }
 
+/* Of the quotas at and under path: the one at path (a new reference into quota) and
+ * the first beneath it (into nested, "" when none). */
+static vms_lookup own_and_nested(const vms_quota *quotas, size_t n, const char *path, vms_quota *quota,
+                                 char *nested, size_t nested_size) {
+    vms_lookup found = VMS_MISSING;
+    size_t len = strlen(path);
+    nested[0] = '\0';
+    for (size_t i = 0; i < n; i++) {
+        const char *p = quotas[i].path;
+        if (strncmp(p, path, len) != 0) continue;
+        if (p[len] == '\0' && found == VMS_MISSING) {
+            vms_quota_from_json(quotas[i].obj.raw, quota);
+            found = VMS_FOUND;
+        } else if (p[len] == '/' && !nested[0]) {
+            snprintf(nested, nested_size, "%s", p);
+        }
+    }
+    return found;
+}
+
 /* The volume's quota, and whether other volumes' quotas live beneath its path: one
  * listing by path prefix answers both. */
 static vms_lookup find_own_quota(vms_client *c, const char *path, int64_t tenant_id, int64_t deadline,
@@ -108,23 +131,11 @@ static vms_lookup find_own_quota(vms_client *c, const char *path, int64_t tenant
     vms_quota *quotas = NULL;
     size_t n = 0;
     vms_error err;
-    if (!vms_quota_list(c, VMS_FILTERS("path__startswith", path, "tenant_id", tenant), &quotas, &n, deadline, &err)) {
-        vms_quota_list_free(quotas, n);
+    vms_lookup found = VMS_FAILED;
+    if (vms_quota_list(c, VMS_FILTERS("path__startswith", path, "tenant_id", tenant), &quotas, &n, deadline, &err)) {
+        found = own_and_nested(quotas, n, path, quota, nested, nested_size);
+    } else {
         vms_fail(st, &err, "listing the quotas under %s", path);
-        return VMS_FAILED;
-    }
-    vms_lookup found = VMS_MISSING;
-    size_t len = strlen(path);
-    nested[0] = '\0';
-    for (size_t i = 0; i < n; i++) {
-        const char *p = quotas[i].path;
-        if (strncmp(p, path, len) != 0) continue;
-        if (p[len] == '\0' && found == VMS_MISSING) {
-            vms_quota_from_json(quotas[i].obj.raw, quota); /* its own reference: the list goes */
-            found = VMS_FOUND;
-        } else if (p[len] == '/' && !nested[0]) {
-            snprintf(nested, nested_size, "%s", p);
-        }
     }
     vms_quota_list_free(quotas, n);
     return found;
