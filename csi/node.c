@@ -154,15 +154,15 @@ static bool static_pv_ranges(csi_driver *d, vk_strmap context, vk_strmap secrets
         return true;
     }
     vms_client *c = NULL;
-    json_t *json = NULL;
+    vms_vippool vip = {0};
     const char *cluster = vk_strmap_get(context, "cluster_name");
     bool ok = vms_clusters_client(d->vast.clusters, secrets, cluster && *cluster ? cluster : NULL, &c, st) &&
-              vms_clusters_vip_pool(d->vast.clusters, c, pool, deadline, &json, st);
+              vms_clusters_vippool(d->vast.clusters, c, pool, deadline, &vip, st);
     if (ok) {
-        vms_vip_pool_ranges(json, ranges, size);
+        vms_vippool_ranges_text(&vip, ranges, size);
         *found = true;
+        vms_object_free(&vip.obj);
     }
-    json_decref(json);
     if (c) vms_client_free(c);
     return ok;
 }

@@ -66,15 +66,8 @@ bool vms_clusters_qos_policy(vms_clusters *clusters, vms_client *c, const char *
  * vms_object_free(&out->obj). */
 bool vms_clusters_vippool(vms_clusters *clusters, vms_client *c, const char *name, int64_t deadline,
                           vms_vippool *out, vk_status *st);
-/* The same pool as its raw JSON (new reference). Kept for csi/node.c until it takes
- * vms_clusters_vippool and vms_vippool_ranges_text; new callers use those. */
-bool vms_clusters_vip_pool(vms_clusters *clusters, vms_client *c, const char *name, int64_t deadline,
-                           json_t **pool, vk_status *st);
 bool vms_clusters_version(vms_clusters *clusters, vms_client *c, int64_t deadline, vms_version *out,
                           vk_status *st);
-
-/* vms_vippool_ranges_text of a pool's raw JSON (the companion of vms_clusters_vip_pool). */
-void vms_vip_pool_ranges(json_t *pool, char *out, size_t size);
 
 /* Forgets a cached object, after VMS said it no longer exists. */
 void vms_clusters_forget(vms_clusters *clusters, vms_client *c, const char *kind, const char *name);

@@ -406,15 +406,6 @@ bool vms_clusters_vippool(vms_clusters *cl, vms_client *c, const char *name, int
     return cached_by_name(cl, c, &vms_kind_vippool, name, deadline, &out->obj, st);
 }
 
-bool vms_clusters_vip_pool(vms_clusters *cl, vms_client *c, const char *name, int64_t deadline, json_t **pool,
-                           vk_status *st) {
-    vms_vippool typed;
-    if (!vms_clusters_vippool(cl, c, name, deadline, &typed, st)) return false;
-    *pool = json_incref(typed.obj.raw);
-    vms_object_free(&typed.obj);
-    return true;
-}
-
 /* The version is cached as its text; vms_version_parse reads the numbers again. */
 bool vms_clusters_version(vms_clusters *cl, vms_client *c, int64_t deadline, vms_version *out, vk_status *st) {
     char *key = cache_key(c, "version", "");
@@ -436,11 +427,4 @@ bool vms_clusters_version(vms_clusters *cl, vms_client *c, int64_t deadline, vms
     }
     free(key);
     return ok;
-}
-
-void vms_vip_pool_ranges(json_t *pool, char *out, size_t size) {
-    vms_vippool typed;
-    vms_vippool_from_json(pool, &typed);
-    vms_vippool_ranges_text(&typed, out, size);
-    vms_object_free(&typed.obj);
 }
