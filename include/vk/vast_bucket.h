@@ -60,6 +60,28 @@ bool vast_bucket_params_parse(vk_strmap map, vast_bucket_params *out, vk_status 
  * one). False when nothing usable can be made (an empty name). */
 bool vast_bucket_name_from_cosi(const char *cosi_name, char *out, size_t size);
 
+/* True for a name S3 accepts for a bucket: 3-63 of [a-z0-9.-], a letter or digit at
+ * both ends, no "..", not an IPv4 address. */
+bool vast_bucket_name_valid(const char *name);
+
+/* A bucket id, parsed: where the bucket is, and where grants find its endpoint. */
+typedef struct {
+    char cluster[VAST_CLUSTER_NAME_MAX];
+    int64_t tenant_id;
+    char path[VAST_PATH_MAX];               /* <root>/<bucket> */
+    char bucket[VAST_BUCKET_NAME_MAX + 1];  /* the path's last component */
+    char pool[VAST_NAME_MAX + 1];           /* the VIP pool, or */
+    char url[512];                          /* a fixed endpoint */
+    char scheme[8];                         /* with pool: http | https */
+    int port;                               /* with pool: 0 = the scheme's default */
+    char region[64];
+} vast_bucket_ref;
+
+/* False for text that is not a well-formed id of this driver (nothing of ours has it). */
+bool vast_bucket_id_parse(const char *text, vast_bucket_ref *out);
+/* False when it does not fit. */
+bool vast_bucket_id_format(const vast_bucket_ref *ref, char *buf, size_t size);
+
 typedef struct {
     char bucket_id[VAST_BUCKET_ID_MAX + 1];
     char bucket[VAST_BUCKET_NAME_MAX + 1]; /* the S3 bucket name */

@@ -39,7 +39,9 @@
 typedef enum {
     VAST_OWNED_VOLUME = 'v',   /* a quota: the object a volume is found by */
     VAST_OWNED_SNAPSHOT = 's', /* a VAST snapshot of a volume */
-    VAST_OWNED_BUCKET = 'b',   /* reserved for COSI */
+    VAST_OWNED_BUCKET = 'b',   /* a bucket's quota (COSI) */
+    VAST_OWNED_BUCKET_OWNER = 'o', /* the user a bucket view names as bucket_owner */
+    VAST_OWNED_ACCESS = 'a',   /* a bucket access: its user and its S3 policy */
 } vast_owned_kind;
 
 /* The root exports volumes are made under, canonical and without duplicates. */
@@ -89,6 +91,12 @@ void vast_owner_name(vast_owned_kind kind, int64_t tenant_id, const char *path, 
 
 /* True when name carries the mark of an object of kind at (tenant_id, path). */
 bool vast_owner_name_is_ours(vast_owned_kind kind, int64_t tenant_id, const char *path, const char *name);
+
+/* Identities (users, S3 policies) take the mark after a '-' instead of '~', the
+ * characters user names allow everywhere: "<base>-<12 hex>". */
+void vast_owner_identity_name(vast_owned_kind kind, int64_t tenant_id, const char *path, const char *base,
+                              char *out, size_t size);
+bool vast_owner_identity_is_ours(vast_owned_kind kind, int64_t tenant_id, const char *path, const char *name);
 
 /* ---- the vendor driver's objects ---- */
 

@@ -43,6 +43,7 @@ typedef enum {
 #define VMS_SNAPSHOTS "snapshots/"
 #define VMS_SNAPSTREAMS "globalsnapstreams/"
 #define VMS_USERS "users/"
+#define VMS_S3POLICIES "s3policies/"
 
 typedef struct {
     json_t *raw;             /* the object as VMS returned it (owned reference) */
@@ -60,6 +61,7 @@ typedef struct {
     vms_object obj;
     int64_t capacity_soft_limit; /* capacity_rules: the tenant-wide quota, 0 = none */
     int64_t capacity_hard_limit;
+    int64_t local_provider_id;   /* where the tenant's local users live (0: the built-in one) */
 } vms_tenant;
 
 typedef struct {
@@ -136,7 +138,15 @@ typedef struct {
 typedef struct {
     vms_object obj;
     int64_t uid;
+    int64_t local_provider_id; /* local_provider.id */
 } vms_user;
+
+/* An S3 identity policy: an IAM-style document (as a string) attached to users by
+ * their s3_policies_ids. */
+typedef struct {
+    vms_object obj;
+    const char *policy;
+} vms_s3policy;
 
 typedef struct {
     vms_object obj;
@@ -160,6 +170,7 @@ void vms_quota_from_json(json_t *json, vms_quota *out);
 void vms_snapshot_from_json(json_t *json, vms_snapshot *out);
 void vms_snapstream_from_json(json_t *json, vms_snapstream *out);
 void vms_user_from_json(json_t *json, vms_user *out);
+void vms_s3policy_from_json(json_t *json, vms_s3policy *out);
 
 /* ---- Lists ----
  * Every object of the collection matching filters (as for vms_list), decoded and
@@ -184,6 +195,8 @@ bool vms_snapstream_list(vms_client *c, const char *const *filters, vms_snapstre
                          int64_t deadline, vms_error *err);
 bool vms_user_list(vms_client *c, const char *const *filters, vms_user **items, size_t *n, int64_t deadline,
                    vms_error *err);
+bool vms_s3policy_list(vms_client *c, const char *const *filters, vms_s3policy **items, size_t *n,
+                       int64_t deadline, vms_error *err);
 void vms_tenant_list_free(vms_tenant *items, size_t n);
 void vms_viewpolicy_list_free(vms_viewpolicy *items, size_t n);
 void vms_qospolicy_list_free(vms_qospolicy *items, size_t n);
@@ -193,6 +206,7 @@ void vms_quota_list_free(vms_quota *items, size_t n);
 void vms_snapshot_list_free(vms_snapshot *items, size_t n);
 void vms_snapstream_list_free(vms_snapstream *items, size_t n);
 void vms_user_list_free(vms_user *items, size_t n);
+void vms_s3policy_list_free(vms_s3policy *items, size_t n);
 
 /* ---- Get by id / find by natural key ---- */
 vms_lookup vms_tenant_get(vms_client *c, int64_t id, vms_tenant *out, int64_t deadline, vms_error *err);
@@ -204,6 +218,7 @@ vms_lookup vms_quota_get(vms_client *c, int64_t id, vms_quota *out, int64_t dead
 vms_lookup vms_snapshot_get(vms_client *c, int64_t id, vms_snapshot *out, int64_t deadline, vms_error *err);
 vms_lookup vms_snapstream_get(vms_client *c, int64_t id, vms_snapstream *out, int64_t deadline, vms_error *err);
 vms_lookup vms_user_get(vms_client *c, int64_t id, vms_user *out, int64_t deadline, vms_error *err);
+vms_lookup vms_s3policy_get(vms_client *c, int64_t id, vms_s3policy *out, int64_t deadline, vms_error *err);
 
 /* filters as for vms_list, e.g. VMS_FILTERS("name", "vast-k8s-nfs"). */
 vms_lookup vms_tenant_find(vms_client *c, const char *const *filters, vms_tenant *out, int64_t deadline,
@@ -222,6 +237,8 @@ vms_lookup vms_snapshot_find(vms_client *c, const char *const *filters, vms_snap
 vms_lookup vms_snapstream_find(vms_client *c, const char *const *filters, vms_snapstream *out, int64_t deadline,
                                vms_error *err);
 vms_lookup vms_user_find(vms_client *c, const char *const *filters, vms_user *out, int64_t deadline, vms_error *err);
+vms_lookup vms_s3policy_find(vms_client *c, const char *const *filters, vms_s3policy *out, int64_t deadline,
+                              vms_error *err);
 
 /* A volume's view / quota by directory; tenant_id 0 = any tenant (the request's scope). */
 vms_lookup vms_view_find_by_path(vms_client *c, const char *path, int64_t tenant_id, vms_view *out, int64_t deadline,
@@ -284,6 +301,7 @@ bool vms_tenant_create(vms_client *c, json_t *body, vms_tenant *out, int64_t dea
 bool vms_viewpolicy_create(vms_client *c, json_t *body, vms_viewpolicy *out, int64_t deadline, vms_error *err);
 bool vms_qospolicy_create(vms_client *c, json_t *body, vms_qospolicy *out, int64_t deadline, vms_error *err);
 bool vms_vippool_create(vms_client *c, json_t *body, vms_vippool *out, int64_t deadline, vms_error *err);
+bool vms_s3policy_create(vms_client *c, json_t *body, vms_s3policy *out, int64_t deadline, vms_error *err);
 
 /* ---- Update (PATCH, changes borrowed) ---- */
 bool vms_tenant_update(vms_client *c, int64_t id, json_t *changes, vms_tenant *out, int64_t deadline,
@@ -297,6 +315,8 @@ bool vms_vippool_update(vms_client *c, int64_t id, json_t *changes, vms_vippool 
 bool vms_view_update(vms_client *c, int64_t id, json_t *changes, vms_view *out, int64_t deadline, vms_error *err);
 bool vms_quota_update(vms_client *c, int64_t id, json_t *changes, vms_quota *out, int64_t deadline, vms_error *err);
 bool vms_user_update(vms_client *c, int64_t id, json_t *changes, vms_user *out, int64_t deadline, vms_error *err);
+bool vms_s3policy_update(vms_client *c, int64_t id, json_t *changes, vms_s3policy *out, int64_t deadline,
+                         vms_error *err);
 
 /* ControllerExpandVolume: PATCH {"hard_limit": bytes}. */
 bool vms_quota_set_hard_limit(vms_client *c, int64_t id, int64_t hard_limit, vms_quota *out, int64_t deadline,
@@ -310,6 +330,7 @@ vms_lookup vms_view_delete(vms_client *c, int64_t id, int64_t deadline, vms_erro
 vms_lookup vms_quota_delete(vms_client *c, int64_t id, int64_t deadline, vms_error *err);
 vms_lookup vms_snapshot_delete(vms_client *c, int64_t id, int64_t deadline, vms_error *err);
 vms_lookup vms_user_delete(vms_client *c, int64_t id, int64_t deadline, vms_error *err);
+vms_lookup vms_s3policy_delete(vms_client *c, int64_t id, int64_t deadline, vms_error *err);
 /* force_remove: delete even while the tenant owns objects (VMS refuses with 409 otherwise). */
 vms_lookup vms_tenant_delete(vms_client *c, int64_t id, bool force_remove, int64_t deadline, vms_error *err);
 
@@ -341,6 +362,14 @@ bool vms_access_key_create(vms_client *c, int64_t user_id, int64_t tenant_id, vm
 vms_lookup vms_access_key_delete(vms_client *c, int64_t user_id, const char *access_key, int64_t deadline,
                                  vms_error *err);
 void vms_access_key_clear(vms_access_key *key);
+
+/* The access keys a user object lists (never secrets) in tenant_id (0: any tenant):
+ * up to max of them into keys (pointers into user's raw JSON); returns how many there
+ * are in all. */
+size_t vms_user_access_keys(const vms_user *user, int64_t tenant_id, const char **keys, size_t max);
+
+/* True when the user's s3_policies_ids holds policy_id. */
+bool vms_user_has_s3_policy(const vms_user *user, int64_t policy_id);
 
 /* ---- Directories (the trash API, VAST >= 4.7) ---- */
 /* Deletes the tree at path. VMS_MISSING when there was no such directory. */

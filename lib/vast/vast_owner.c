@@ -174,6 +174,23 @@ bool vast_owner_name_is_ours(vast_owned_kind kind, int64_t tenant_id, const char
     return strcmp(mark, tilde) == 0;
 }
 
+void vast_owner_identity_name(vast_owned_kind kind, int64_t tenant_id, const char *path, const char *base,
+                              char *out, size_t size) {
+    vast_owner_name(kind, tenant_id, path, base, out, size);
+    char *tilde = strrchr(out, '~');
+    if (tilde) *tilde = '-';
+}
+
+bool vast_owner_identity_is_ours(vast_owned_kind kind, int64_t tenant_id, const char *path, const char *name) {
+    char copy[VAST_NAME_MAX + 1];
+    if (!name || strlen(name) > VAST_NAME_MAX || strchr(name, '~')) return false;
+    snprintf(copy, sizeof copy, "%s", name);
+    char *dash = strrchr(copy, '-');
+    if (!dash) return false;
+    *dash = '~';
+    return vast_owner_name_is_ours(kind, tenant_id, path, copy);
+}
+
 /* ---------- the vendor driver's objects ---------- */
 
 static bool hex_lower(char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); }

@@ -1,6 +1,7 @@
 /* Making a volume: its directory (with the quota, or by a clone), quota and view.
  * docs/controller.md gives the order of VMS calls and why each step is safe to retry. */
 #include "vk/vast.h"
+#include "vast_make.h"
 
 #include "vk/deadline.h"
 #include "vk/fault.h"
@@ -31,115 +32,6 @@ vk_code vast_bad_reference(vk_status *st, const char *origin, const char *key) {
     return vk_status_set(st, VK_INVALID_ARGUMENT, "%s parameter %s: %s", origin ? origin : "the StorageClass",
                          key, inner);
 }
-
-/* Makes the quota, or finds the one an earlier attempt made (same mark, same size). A
- * quota at the path that the driver did not make (any tenant's: one directory has one
- * quota), or one of another size, is ALREADY_EXISTS. *created_id is the id of a quota
- * this call made, else 0. */
-static bool ensure_quota(vms_client *c, const vms_quota_spec *spec, const char *volume, int64_t deadline,
-                         int64_t *created_id, vk_status *st) {
-    vms_error err;
-    vms_quota made = {0};
-    *created_id = 0;
-    if (vms_quota_create(c, spec, &made, deadline, &err)) {
-        *created_id = made.obj.id;
-        vms_object_free(&made.obj);
-        return true;
-    }
-    if (!vms_error_is_unique_violation(&err)) {
-        vms_fail(st, &err, "creating the quota of volume %s", volume);
-        return false;
-    }
-    vms_quota existing = {0};
-    vms_lookup found = vms_quota_find_by_path(c, spec->path, 0, &existing, deadline, &err);
-    if (found == VMS_FAILED) {
-        vms_fail(st, &err, "reading the existing quota of volume %s", volume);
-        return false;
-    }
-    bool ours = found == VMS_FOUND && existing.obj.name && strcmp(existing.obj.name, spec->name) == 0 &&
-                existing.obj.tenant_id == spec->tenant_id;
-    bool ok = ours && existing.hard_limit == spec->hard_limit;
-    if (found == VMS_FOUND && !ours) {
-        vk_status_set(st, VK_ALREADY_EXISTS,
-                      "volume %s: %s on %s already has a quota (\"%s\") that this driver did not make; pick another "
-                      "name or root_export",
-                      volume, spec->path, vms_client_endpoint(c), existing.obj.name ? existing.obj.name : "");
-    } else if (found == VMS_MISSING) {
-        vk_status_set(st, VK_ALREADY_EXISTS,
-                      "volume %s: the quota name \"%s\" is taken by another path on %s; make volume_name_fmt "
-                      "include {id}",
-                      volume, spec->name, vms_client_endpoint(c));
-    } else if (!ok) {
-        vk_status_set(st, VK_ALREADY_EXISTS,
-                      "volume %s exists with capacity %" PRId64 " bytes; %" PRId64 " bytes were requested", volume,
-                      existing.hard_limit, spec->hard_limit);
-    }
-    vms_object_free(&existing.obj);
-    return ok;
-}
-
-/* Makes the view, or accepts the one an earlier attempt made. */
-static bool ensure_view(vms_client *c, const vms_view_spec *spec, const char *volume, int64_t deadline,
-                        vk_status *st) {
-    vms_error err;
-    if (vms_view_create(c, spec, NULL, deadline, &err)) return true;
-    if (!vms_error_is_unique_violation(&err)) {
-        vms_fail(st, &err, "creating the view of volume %s", volume);
-        return false;
-    }
-    vms_view existing = {0};
-    vms_lookup found = vms_view_find_by_path(c, spec->path, spec->tenant_id, &existing, deadline, &err);
-    vms_object_free(&existing.obj);
-    if (found == VMS_FOUND) return true;
-    if (found == VMS_FAILED) {
-        vms_fail(st, &err, "reading the existing view of volume %s", volume);
-    } else {
-        vk_status_set(st, VK_ALREADY_EXISTS, "volume %s: VMS refused its view as a duplicate: %s", volume,
-                      err.message);
-    }
-    return false;
-}
-
-
-/* A new, empty volume's directory must not hold someone else's data: VMS makes the
- * directory with the quota and has no create-if-absent, so a name that lands on an
- * existing directory would hand its data to a PVC (and a later DeleteVolume would
- * destroy it). Another quota on the path (another tenant's) or beneath it is the mark
- * of such a directory; the quota this call just made on it is taken back (never one an
- * earlier call made: that may be a live volume another owner has since nested into). */
-static bool refuse_foreign_contents(vms_client *c, const char *path, const char *volume, const char *own_name,
-                                    int64_t created_quota, int64_t deadline, vk_status *st) {
-    vms_quota *quotas = NULL;
-    size_t n = 0;
-    vms_error err;
-    if (!vms_quota_list(c, VMS_FILTERS("path__startswith", path), &quotas, &n, deadline, &err)) {
-        vms_fail(st, &err, "checking that %s holds no one else's data", path);
-        vms_quota_list_free(quotas, n);
-        return false;
-    }
-    size_t len = strlen(path);
-    const char *nested = NULL;
-    for (size_t i = 0; i < n && !nested; i++) {
-        const char *p = quotas[i].path;
-        if (strncmp(p, path, len) != 0) continue;
-        bool own = p[len] == '\0' && strcmp(quotas[i].obj.name, own_name) == 0;
-        if ((p[len] == '\0' && !own) || p[len] == '/') nested = p;
-    }
-    bool clean = nested == NULL;
-    if (!clean) {
-        vk_status_set(st, VK_ALREADY_EXISTS,
-                      "volume %s: %s on %s already holds another owner's data (a quota at %s that this driver did "
-                      "not make); use another name, or move that directory out of the root export",
-                      volume, path, vms_client_endpoint(c), nested ? nested : "?");
-        if (created_quota && vms_quota_delete(c, created_quota, deadline, &err) == VMS_FAILED) {
-            VK_LOG(VK_LOG_WARN, "cannot take back the quota just made on a foreign directory", "path", path,
-                   "error", err.message);
-        }
-    }
-    vms_quota_list_free(quotas, n);
-    return clean;
-}
-
 
 bool vast_volume_path(const char *root_export, const char *name, char *out, size_t size) {
     char dir[96], root[VAST_PATH_MAX];
@@ -206,7 +98,8 @@ vk_code vast_volume_create_locked(vast_ctx *ctx, vms_client *c, const vast_volum
                       VK_OK) {
         return code;
     }
-    char base_name[256], quota_name[VAST_NAME_MAX + 1], err_text[256];
+    char base_name[256], quota_name[VAST_NAME_MAX + 1], err_text[256], what[VAST_ID_MAX + 16];
+    snprintf(what, sizeof what, "volume %s", spec->name);
     if (!vk_name_format(spec->name_format, spec->meta_name, spec->meta_namespace, spec->name, base_name,
                          sizeof base_name, err_text, sizeof err_text)) {
         return vk_status_set(st, VK_INVALID_ARGUMENT, "volume name format: %s", err_text);
@@ -216,15 +109,15 @@ vk_code vast_volume_create_locked(vast_ctx *ctx, vms_client *c, const vast_volum
     vms_quota_spec quota = {.name = quota_name, .path = out->path, .tenant_id = out->tenant_id,
                             .hard_limit = spec->size, .create_dir = source == NULL};
     int64_t created_quota;
-    if (!ensure_quota(c, &quota, spec->name, deadline, &created_quota, st) ||
-        (!source && !refuse_foreign_contents(c, out->path, spec->name, quota_name, created_quota, deadline, st)) ||
+    if (!vast_ensure_quota(c, &quota, what, deadline, &created_quota, st) ||
+        (!source && !vast_refuse_foreign_contents(c, out->path, what, quota_name, created_quota, deadline, st)) ||
         vk_fault_point("controller.create.after_quota", st)) {
         return st->code;
     }
     const char *protocols[] = {vast_nfs_protocol(p->mount_options), NULL};
     vms_view_spec view = {.path = out->path, .policy_id = policy.id, .protocols = protocols,
                           .tenant_id = out->tenant_id, .qos_policy_id = qos_id};
-    if (!ensure_view(c, &view, spec->name, deadline, st) || vk_fault_point("controller.create.after_view", st)) {
+    if (!vast_ensure_view(c, &view, what, deadline, st) || vk_fault_point("controller.create.after_view", st)) {
         return st->code;
     }
     return VK_OK;

@@ -1,6 +1,7 @@
 /* Removing a volume: its clone stream, view, data and quota, each step done when it is
  * already gone, so a retry after a crash anywhere finishes the job. */
 #include "vk/vast.h"
+#include "vast_make.h"
 
 #include "vk/deadline.h"
 #include "vk/fault.h"
@@ -141,16 +142,24 @@ static vms_lookup find_own_quota(vms_client *c, const char *path, int64_t tenant
     return found;
 }
 
-/* A quota this driver made (its mark), or the vendor driver's own volume quota. */
-static bool quota_is_ours(const vast_ctx *ctx, const vms_quota *quota, int64_t tenant_id) {
+/* A quota this driver made for an object of kind (its mark), or for a volume, the
+ * vendor driver's own volume quota. The kind is part of the proof: a volume id naming
+ * a bucket's path (or the reverse) finds a quota that is not a volume's. */
+static bool quota_is_ours(const vast_ctx *ctx, const vms_quota *quota, int64_t tenant_id, vast_owned_kind kind) {
     const char *dir = strrchr(quota->path, '/');
     return (quota->obj.tenant_id == tenant_id &&
-            vast_owner_name_is_ours(VAST_OWNED_VOLUME, tenant_id, quota->path, quota->obj.name)) ||
-           (dir && vast_vendor_volume_is_ours(ctx->roots, dir + 1, quota->path, quota->obj.name));
+            vast_owner_name_is_ours(kind, tenant_id, quota->path, quota->obj.name)) ||
+           (kind == VAST_OWNED_VOLUME && dir && vast_vendor_volume_is_ours(ctx->roots, dir + 1, quota->path,
+                                                                            quota->obj.name));
 }
 
 vk_code vast_volume_delete_locked(vast_ctx *ctx, vms_client *c, const char *path, int64_t tenant_id,
                                         int64_t deadline, vk_status *st) {
+    return vast_marked_path_delete_locked(ctx, c, path, tenant_id, VAST_OWNED_VOLUME, deadline, st);
+}
+
+vk_code vast_marked_path_delete_locked(vast_ctx *ctx, vms_client *c, const char *path, int64_t tenant_id,
+                                       vast_owned_kind kind, int64_t deadline, vk_status *st) {
     /* The driver's quota is what makes a path a volume of this driver. Without one
      * nothing is deleted: an id naming another directory (an administrator's, a parent
      * of volumes, a path outside the root exports) never takes data with it. The quota
@@ -163,7 +172,7 @@ vk_code vast_volume_delete_locked(vast_ctx *ctx, vms_client *c, const char *path
     char nested[VAST_PATH_MAX];
     vms_lookup found = find_own_quota(c, path, tenant_id, deadline, &quota, nested, sizeof nested, st);
     if (found == VMS_FAILED) return st->code;
-    if (found == VMS_FOUND && !quota_is_ours(ctx, &quota, tenant_id)) {
+    if (found == VMS_FOUND && !quota_is_ours(ctx, &quota, tenant_id, kind)) {
         VK_LOG(VK_LOG_WARN, "the quota at the path is not this driver's: nothing deleted", "path", path, "quota",
                quota.obj.name);
         vms_object_free(&quota.obj);

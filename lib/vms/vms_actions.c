@@ -104,6 +104,27 @@ vms_lookup vms_access_key_delete(vms_client *c, int64_t user_id, const char *acc
 
 void vms_access_key_clear(vms_access_key *key) { explicit_bzero(key, sizeof *key); }
 
+size_t vms_user_access_keys(const vms_user *user, int64_t tenant_id, const char **keys, size_t max) {
+    size_t n = 0, i;
+    const json_t *entry;
+    json_array_foreach(json_object_get(user->obj.raw, "access_keys"), i, entry) {
+        const char *key = json_string_value(json_object_get(entry, "access_key"));
+        if (!key || (tenant_id > 0 && vms_json_number(entry, "tenant_id") != tenant_id)) continue;
+        if (n < max) keys[n] = key;
+        n++;
+    }
+    return n;
+}
+
+bool vms_user_has_s3_policy(const vms_user *user, int64_t policy_id) {
+    size_t i;
+    const json_t *id;
+    json_array_foreach(json_object_get(user->obj.raw, "s3_policies_ids"), i, id) {
+        if (json_is_integer(id) && json_integer_value(id) == policy_id) return true;
+    }
+    return false;
+}
+
 /* ---- Trash API ---- */
 
 vms_lookup vms_folder_delete(vms_client *c, const char *path, int64_t tenant_id, int64_t deadline, vms_error *err) {

@@ -152,8 +152,30 @@ static char *read_small_file(const char *dir, const char *name) {
     return buf;
 }
 
+/* A named cluster of the default secret: its directory holds a file "clusters", the
+ * same YAML map a multi-cluster secret holds (COSI calls carry no secrets, so a COSI
+ * driver on several clusters names them there). */
+static bool load_default_named(const vms_clusters *cl, const char *cluster_name, cluster_secret *out,
+                               vk_status *st) {
+    char *multi = read_small_file(cl->secret_dir, "clusters");
+    int found = multi ? yaml_find_cluster(multi, cluster_name, out) : 0;
+    free(multi);
+    if (found > 0) return true;
+    vk_status_set(st, found < 0 ? VK_FAILED_PRECONDITION : VK_INVALID_ARGUMENT,
+                  found < 0 ? "the default secret's file \"clusters\" (--vms-secret-dir) is not a YAML map of "
+                              "cluster name -> settings"
+                            : "cluster \"%s\" is not in the default secret's file \"clusters\" (--vms-secret-dir)",
+                  cluster_name);
+    return false;
+}
+
 static bool load_default_secret(const vms_clusters *cl, const char *cluster_name, cluster_secret *out,
                                 vk_status *st) {
+    if (cluster_name && *cluster_name && cl->secret_dir) {
+        char probe[4096];
+        snprintf(probe, sizeof probe, "%s/clusters", cl->secret_dir);
+        if (access(probe, R_OK) == 0) return load_default_named(cl, cluster_name, out, st);
+    }
     if (cluster_name && *cluster_name) {
         vk_status_set(st, VK_FAILED_PRECONDITION,
                       "cluster \"%s\" is asked for by a request without secrets, and the driver's default cluster "

@@ -84,6 +84,7 @@ void vms_kind_decode(const vms_kind *k, json_t *json, vms_object *out) {
 static const vms_field tenant_fields[] = {
     FIELD_IN(vms_tenant, "capacity_rules", "soft_limit", capacity_soft_limit, NUMBER),
     FIELD_IN(vms_tenant, "capacity_rules", "hard_limit", capacity_hard_limit, NUMBER),
+    FIELD(vms_tenant, local_provider_id, NUMBER),
     END,
 };
 
@@ -127,7 +128,10 @@ static const vms_field snapstream_fields[] = {
     END,
 };
 
-static const vms_field user_fields[] = {FIELD(vms_user, uid, NUMBER), END};
+static const vms_field user_fields[] = {
+    FIELD(vms_user, uid, NUMBER), FIELD_IN(vms_user, "local_provider", "id", local_provider_id, NUMBER), END};
+
+static const vms_field s3policy_fields[] = {FIELD(vms_s3policy, policy, TEXT), END};
 
 static const vms_field cluster_fields[] = {
     FIELD(vms_cluster, sw_version, TEXT),
@@ -152,4 +156,5 @@ const vms_kind vms_kind_quota = KIND(quota, VMS_QUOTAS, "quota");
 const vms_kind vms_kind_snapshot = KIND(snapshot, VMS_SNAPSHOTS, "snapshot");
 const vms_kind vms_kind_snapstream = KIND(snapstream, VMS_SNAPSTREAMS, "snapshot stream");
 const vms_kind vms_kind_user = KIND(user, VMS_USERS, "user");
+const vms_kind vms_kind_s3policy = KIND(s3policy, VMS_S3POLICIES, "S3 policy");
 const vms_kind vms_kind_cluster = KIND(cluster, "clusters/", "cluster");

@@ -66,7 +66,7 @@ typedef struct {
 } vms_kind;
 
 extern const vms_kind vms_kind_tenant, vms_kind_viewpolicy, vms_kind_qospolicy, vms_kind_vippool, vms_kind_view,
-    vms_kind_quota, vms_kind_snapshot, vms_kind_snapstream, vms_kind_user, vms_kind_cluster;
+    vms_kind_quota, vms_kind_snapshot, vms_kind_snapstream, vms_kind_user, vms_kind_s3policy, vms_kind_cluster;
 
 /* Zeroes the k->size bytes at out, then fills the header and k's fields from json
  * (a new reference, kept in out->raw). Never fails. */

@@ -232,11 +232,13 @@ DEFINE_READS(quota)
 DEFINE_READS(snapshot)
 DEFINE_READS(snapstream)
 DEFINE_READS(user)
+DEFINE_READS(s3policy)
 
 DEFINE_CREATE_FROM_JSON(tenant)
 DEFINE_CREATE_FROM_JSON(viewpolicy)
 DEFINE_CREATE_FROM_JSON(qospolicy)
 DEFINE_CREATE_FROM_JSON(vippool)
+DEFINE_CREATE_FROM_JSON(s3policy)
 
 DEFINE_UPDATE(tenant)
 DEFINE_UPDATE(viewpolicy)
@@ -245,6 +247,7 @@ DEFINE_UPDATE(vippool)
 DEFINE_UPDATE(view)
 DEFINE_UPDATE(quota)
 DEFINE_UPDATE(user)
+DEFINE_UPDATE(s3policy)
 
 DEFINE_DELETE(viewpolicy)
 DEFINE_DELETE(qospolicy)
@@ -253,6 +256,7 @@ DEFINE_DELETE(view)
 DEFINE_DELETE(quota)
 DEFINE_DELETE(snapshot)
 DEFINE_DELETE(user)
+DEFINE_DELETE(s3policy)
 
 /* ---- Lookups by directory ---- */
 
