@@ -45,35 +45,6 @@ start_csi --mode controller --vms-secret-dir "$WORK/secret" --workers "$WORKERS"
 
 # ---------- helpers ----------
 
-# sim_admin METHOD PATH [JSON]: the simulator's admin API; prints the answer.
-sim_admin() {
-  /usr/bin/python3 - "$SIM_URL" "$@" <<'PY'
-import sys, urllib.request
-url, method, path = sys.argv[1], sys.argv[2], sys.argv[3]
-body = sys.argv[4].encode() if len(sys.argv) > 4 else None
-req = urllib.request.Request(url + path, data=body, method=method, headers={"Content-Type": "application/json"})
-with urllib.request.urlopen(req, timeout=10) as r:
-    sys.stdout.write(r.read().decode())
-PY
-}
-
-# per_op N LABEL: requests since the last reset divided by N, as "total/N" plus the
-# breakdown by request, e.g. "4.00  (GET viewpolicies/ 0.00, POST quotas/ 1.00, ...)".
-# Writes the figure to $WORK/rt.LABEL.
-per_op() {
-  sim_admin GET /_sim/stats | /usr/bin/python3 -c '
-import json, sys
-n, label, out = int(sys.argv[1]), sys.argv[2], sys.argv[3]
-s = json.load(sys.stdin)
-total = s["requests_total"] / n
-open(out, "w").write("%.2f" % total)
-parts = ", ".join("%s %.2f" % (k, v / n) for k, v in sorted(s["requests"].items()))
-print("  %-16s %5.2f VMS requests each  (%s)" % (label, total, parts))
-' "$1" "$2" "$WORK/rt.$2"
-}
-
-reset_stats() { sim_admin POST /_sim/stats/reset >/dev/null; }
-
 load() { "$LOAD" --endpoint "$ENDPOINT" "$@"; }
 
 # Open TCP connections to the simulator's HTTPS port: the driver's VMS connection pool
@@ -82,8 +53,6 @@ vms_connections() {
   command -v ss >/dev/null || { echo "?"; return; }
   ss -Htn state established "( dport = :$SIM_HTTPS_PORT )" | wc -l
 }
-
-json_get() { /usr/bin/python3 -c 'import json,sys; print(json.loads(sys.argv[1])[sys.argv[2]])' "$1" "$2"; }
 
 snapshot_all() { # snapshot_all IDS_FILE PREFIX OUT_FILE: one CreateSnapshot per volume, sequential
   local i=0 id out

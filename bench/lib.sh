@@ -85,12 +85,47 @@ write_sim_secret() {
 }
 
 # start_csi [vast-csi flags...]: vast-csi on $ENDPOINT, log in $WORK/csi.log; waits (up
-# to 10 s) until it answers Probe.
+# to 10 s) until it answers $CSI_READY_CALL (Probe; DriverGetInfo in COSI mode).
 start_csi() {
   "$CSI" --endpoint "$ENDPOINT" "$@" 2>"$WORK/csi.log" &
   CSI_PID=$!
-  "$CSICTL" -e "$ENDPOINT" -w 10000 -q Probe || die "vast-csi did not come up"
+  "$CSICTL" -e "$ENDPOINT" -w 10000 -q "${CSI_READY_CALL:-Probe}" || die "vast-csi did not come up"
 }
+
+# ---------- the simulator's counters (SIM_URL: its plain-HTTP address) ----------
+
+# sim_admin METHOD PATH [JSON]: the simulator's admin API; prints the answer.
+sim_admin() {
+  /usr/bin/python3 - "$SIM_URL" "$@" <<'PY'
+import sys, urllib.request
+url, method, path = sys.argv[1], sys.argv[2], sys.argv[3]
+body = sys.argv[4].encode() if len(sys.argv) > 4 else None
+req = urllib.request.Request(url + path, data=body, method=method, headers={"Content-Type": "application/json"})
+with urllib.request.urlopen(req, timeout=10) as r:
+    sys.stdout.write(r.read().decode())
+PY
+}
+
+# per_op N LABEL: requests since the last reset divided by N, as "total/N" plus the
+# breakdown by request, e.g. "4.00  (GET viewpolicies/ 0.00, POST quotas/ 1.00, ...)".
+# Writes the figure to $WORK/rt.LABEL.
+per_op() {
+  sim_admin GET /_sim/stats | /usr/bin/python3 -c '
+import json, sys
+n, label, out = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+s = json.load(sys.stdin)
+total = s["requests_total"] / n
+open(out, "w").write("%.2f" % total)
+parts = ", ".join("%s %.2f" % (k, v / n) for k, v in sorted(s["requests"].items()))
+print("  %-16s %5.2f VMS requests each  (%s)" % (label, total, parts))
+' "$1" "$2" "$WORK/rt.$2"
+}
+
+reset_stats() { sim_admin POST /_sim/stats/reset >/dev/null; }
+
+json_get() { /usr/bin/python3 -c 'import json,sys; print(json.loads(sys.argv[1])[sys.argv[2]])' "$1" "$2"; }
+
+
 
 # stop_process PID_VAR: SIGTERM to the process whose PID is in the variable PID_VAR
 # (CSI_PID, SIM_PID), waits for it and empties the variable; its exit status in STOP_STATUS.

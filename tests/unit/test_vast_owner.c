@@ -122,6 +122,31 @@ static void test_mark(void **state) {
     assert_true(vast_owner_name_is_ours(VAST_OWNED_SNAPSHOT, 0, NULL, name));
 }
 
+/* Users and S3 policies carry the mark after a '-': the same proof, in user-name characters. */
+static void test_identity_mark(void **state) {
+    (void)state;
+    char name[VAST_NAME_MAX + 1];
+    vast_owner_identity_name(VAST_OWNED_ACCESS, 3, "/k8s/bucket-1", "ba-1234", name, sizeof name);
+    assert_int_equal(strncmp(name, "ba-1234-", 8), 0);
+    assert_int_equal(strlen(name), 8 + 12);
+    assert_null(strchr(name, '~'));
+    assert_true(vast_owner_identity_is_ours(VAST_OWNED_ACCESS, 3, "/k8s/bucket-1", name));
+    assert_false(vast_owner_identity_is_ours(VAST_OWNED_ACCESS, 3, "/k8s/bucket-2", name));
+    assert_false(vast_owner_identity_is_ours(VAST_OWNED_ACCESS, 4, "/k8s/bucket-1", name));
+    assert_false(vast_owner_identity_is_ours(VAST_OWNED_BUCKET_OWNER, 3, "/k8s/bucket-1", name));
+    static const char *const foreign[] = {"admin", "ba-1234", "ba-1234-", "", "ba-1234-0123456789ab", "-"};
+    for (size_t i = 0; i < sizeof foreign / sizeof foreign[0]; i++) {
+        if (vast_owner_identity_is_ours(VAST_OWNED_ACCESS, 3, "/k8s/bucket-1", foreign[i])) {
+            fail_msg("\"%s\" taken for the driver's", foreign[i]);
+        }
+    }
+    assert_false(vast_owner_identity_is_ours(VAST_OWNED_ACCESS, 3, "/k8s/bucket-1", NULL));
+    /* a '~' spelling of the same mark is not the identity's */
+    char tilde[VAST_NAME_MAX + 1];
+    vast_owner_name(VAST_OWNED_ACCESS, 3, "/k8s/bucket-1", "ba-1234", tilde, sizeof tilde);
+    assert_false(vast_owner_identity_is_ours(VAST_OWNED_ACCESS, 3, "/k8s/bucket-1", tilde));
+}
+
 static void test_vendor(void **state) {
     (void)state;
     vast_roots r = roots_of("/k8s");
@@ -157,7 +182,7 @@ static void test_vendor(void **state) {
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_normalize), cmocka_unit_test(test_roots), cmocka_unit_test(test_classify),
-        cmocka_unit_test(test_mark),      cmocka_unit_test(test_vendor),
+        cmocka_unit_test(test_mark),      cmocka_unit_test(test_identity_mark), cmocka_unit_test(test_vendor),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
