@@ -18,7 +18,7 @@
  * Latency percentiles are over successful operations; errors are counted and the first
  * is printed on stderr. Exits 1 when any call failed, 64 on a usage error. It measures,
  * never judges. */
-#include "bench_util.h"
+#include "bench_calls.h"
 #include "vk/endpoint.h"
 #include "vk/rpc_client.h"
 #include "vk/status.h"
@@ -29,8 +29,6 @@
 #include <getopt.h>
 #include <grpc/grpc.h>
 #include <inttypes.h>
-#include <pthread.h>
-#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -66,31 +64,24 @@ typedef struct {
 
 typedef struct {
     const options *o;
-    long n;
     bucket_state *state;
-    uint64_t *latency_ns; /* per bucket; UINT64_MAX when a call of it failed */
-    atomic_long next;
-    atomic_long errors;
-    atomic_flag first_error;
-    pthread_barrier_t start_line;
 } phase;
 
-static void report_error(phase *p, const char *what, vk_code code, const char *message) {
-    atomic_fetch_add(&p->errors, 1);
-    if (!atomic_flag_test_and_set(&p->first_error)) {
-        fprintf(stderr, "cosi_load: %s: %s: %s\n", what, vk_status_name(code), message);
-    }
+/* A failure of the call for `what`: st says so, naming it. */
+static vk_code failed(vk_status *st, vk_code code, const char *what, const char *message) {
+    char inner[VK_STATUS_MESSAGE_MAX];
+    snprintf(inner, sizeof inner, "%s", message);
+    return vk_status_set(st, code, "%s: %s", what, inner);
 }
 
-static bool call(vk_rpc_client *client, phase *p, const char *method, ProtobufCMessage *req,
-                 const ProtobufCMessageDescriptor *reply, ProtobufCMessage **resp, const char *what) {
-    vk_status st;
-    vk_code code = vk_rpc_client_call(client, method, req, reply, p->o->timeout_ms, resp, &st);
-    if (code != VK_OK) report_error(p, what, code, st.message);
-    return code == VK_OK;
+static vk_code call(vk_rpc_client *client, phase *p, const char *method, ProtobufCMessage *req,
+                    const ProtobufCMessageDescriptor *reply, ProtobufCMessage **resp, const char *what,
+                    vk_status *st) {
+    vk_code code = vk_rpc_client_call(client, method, req, reply, p->o->timeout_ms, resp, st);
+    return code == VK_OK ? VK_OK : failed(st, code, what, st->message);
 }
 
-static bool create_one(vk_rpc_client *client, phase *p, long i, const char *name) {
+static vk_code create_one(vk_rpc_client *client, phase *p, long i, const char *name, vk_status *st) {
     Cosi__V1alpha1__DriverCreateBucketRequest__ParametersEntry entries[MAX_PAIRS];
     Cosi__V1alpha1__DriverCreateBucketRequest__ParametersEntry *ptrs[MAX_PAIRS];
     for (size_t k = 0; k < p->o->n_params; k++) {
@@ -105,23 +96,21 @@ static bool create_one(vk_rpc_client *client, phase *p, long i, const char *name
     req.parameters = ptrs;
     req.n_parameters = p->o->n_params;
     ProtobufCMessage *resp = NULL;
-    if (!call(client, p, "/cosi.v1alpha1.Provisioner/DriverCreateBucket", &req.base,
-              &cosi__v1alpha1__driver_create_bucket_response__descriptor, &resp, name)) {
-        return false;
-    }
+    vk_code code = call(client, p, "/cosi.v1alpha1.Provisioner/DriverCreateBucket", &req.base,
+                        &cosi__v1alpha1__driver_create_bucket_response__descriptor, &resp, name, st);
+    if (code != VK_OK) return code;
     Cosi__V1alpha1__DriverCreateBucketResponse *r = (Cosi__V1alpha1__DriverCreateBucketResponse *)resp;
-    bool ok = r->bucket_id && *r->bucket_id;
-    if (ok) {
+    if (r->bucket_id && *r->bucket_id) {
         free(p->state[i].bucket_id);
         p->state[i].bucket_id = strdup(r->bucket_id);
     } else {
-        report_error(p, name, VK_INTERNAL, "the reply has no bucket_id");
+        code = failed(st, VK_INTERNAL, name, "the reply has no bucket_id");
     }
     protobuf_c_message_free_unpacked(resp, NULL);
-    return ok;
+    return code;
 }
 
-static bool grant_one(vk_rpc_client *client, phase *p, long i, const char *name) {
+static vk_code grant_one(vk_rpc_client *client, phase *p, long i, const char *name, vk_status *st) {
     char account[300];
     snprintf(account, sizeof account, "ba-%s", name);
     Cosi__V1alpha1__DriverGrantBucketAccessRequest req = COSI__V1ALPHA1__DRIVER_GRANT_BUCKET_ACCESS_REQUEST__INIT;
@@ -129,17 +118,15 @@ static bool grant_one(vk_rpc_client *client, phase *p, long i, const char *name)
     req.name = account;
     req.authentication_type = COSI__V1ALPHA1__AUTHENTICATION_TYPE__Key;
     ProtobufCMessage *resp = NULL;
-    if (!call(client, p, "/cosi.v1alpha1.Provisioner/DriverGrantBucketAccess", &req.base,
-              &cosi__v1alpha1__driver_grant_bucket_access_response__descriptor, &resp, account)) {
-        return false;
-    }
+    vk_code code = call(client, p, "/cosi.v1alpha1.Provisioner/DriverGrantBucketAccess", &req.base,
+                        &cosi__v1alpha1__driver_grant_bucket_access_response__descriptor, &resp, account, st);
+    if (code != VK_OK) return code;
     Cosi__V1alpha1__DriverGrantBucketAccessResponse *r = (Cosi__V1alpha1__DriverGrantBucketAccessResponse *)resp;
-    bool ok = r->account_id && *r->account_id && r->n_credentials == 1;
-    if (ok) {
+    if (r->account_id && *r->account_id && r->n_credentials == 1) {
         free(p->state[i].account_id);
         p->state[i].account_id = strdup(r->account_id);
     } else {
-        report_error(p, account, VK_INTERNAL, "the reply lacks account_id or its one credentials entry");
+        code = failed(st, VK_INTERNAL, account, "the reply lacks account_id or its one credentials entry");
     }
     /* the unpacked reply holds the secret: protobuf-c frees it without wiping, so wipe */
     for (size_t k = 0; k < r->n_credentials; k++) {
@@ -149,56 +136,40 @@ static bool grant_one(vk_rpc_client *client, phase *p, long i, const char *name)
         }
     }
     protobuf_c_message_free_unpacked(resp, NULL);
-    return ok;
+    return code;
 }
 
-static bool revoke_one(vk_rpc_client *client, phase *p, long i, const char *name) {
+static vk_code revoke_one(vk_rpc_client *client, phase *p, long i, const char *name, vk_status *st) {
     Cosi__V1alpha1__DriverRevokeBucketAccessRequest req = COSI__V1ALPHA1__DRIVER_REVOKE_BUCKET_ACCESS_REQUEST__INIT;
     req.bucket_id = p->state[i].bucket_id;
     req.account_id = p->state[i].account_id;
-    return call(client, p, "/cosi.v1alpha1.Provisioner/DriverRevokeBucketAccess", &req.base, NULL, NULL, name);
+    return call(client, p, "/cosi.v1alpha1.Provisioner/DriverRevokeBucketAccess", &req.base, NULL, NULL, name, st);
 }
 
-static bool delete_one(vk_rpc_client *client, phase *p, long i, const char *name) {
+static vk_code delete_one(vk_rpc_client *client, phase *p, long i, const char *name, vk_status *st) {
     Cosi__V1alpha1__DriverDeleteBucketRequest req = COSI__V1ALPHA1__DRIVER_DELETE_BUCKET_REQUEST__INIT;
     req.bucket_id = p->state[i].bucket_id;
-    return call(client, p, "/cosi.v1alpha1.Provisioner/DriverDeleteBucket", &req.base, NULL, NULL, name);
+    return call(client, p, "/cosi.v1alpha1.Provisioner/DriverDeleteBucket", &req.base, NULL, NULL, name, st);
 }
 
-static bool run_ops(vk_rpc_client *client, phase *p, long i) {
+static vk_code run_ops(vk_rpc_client *client, void *ctx, long i, vk_status *st) {
+    phase *p = ctx;
     char name[256];
     snprintf(name, sizeof name, "%s-%ld", p->o->prefix, i);
-    for (size_t k = 0; k < p->o->n_ops; k++) {
+    vk_code code = VK_OK;
+    for (size_t k = 0; k < p->o->n_ops && code == VK_OK; k++) {
         bool needs_bucket = p->o->ops[k] != OP_CREATE, needs_account = p->o->ops[k] == OP_REVOKE;
         if ((needs_bucket && !p->state[i].bucket_id) || (needs_account && !p->state[i].account_id)) {
-            report_error(p, name, VK_FAILED_PRECONDITION, "no bucket_id/account_id for it (an earlier phase failed)");
-            return false;
+            return failed(st, VK_FAILED_PRECONDITION, name, "no bucket_id/account_id for it (an earlier phase failed)");
         }
-        bool ok;
         switch (p->o->ops[k]) {
-        case OP_CREATE: ok = create_one(client, p, i, name); break;
-        case OP_GRANT: ok = grant_one(client, p, i, name); break;
-        case OP_REVOKE: ok = revoke_one(client, p, i, name); break;
-        default: ok = delete_one(client, p, i, name); break;
+        case OP_CREATE: code = create_one(client, p, i, name, st); break;
+        case OP_GRANT: code = grant_one(client, p, i, name, st); break;
+        case OP_REVOKE: code = revoke_one(client, p, i, name, st); break;
+        default: code = delete_one(client, p, i, name, st); break;
         }
-        if (!ok) return false;
     }
-    return true;
-}
-
-static void *worker_main(void *arg) {
-    phase *p = arg;
-    vk_rpc_client *client = vk_rpc_client_new(&p->o->endpoint);
-    pthread_barrier_wait(&p->start_line);
-    for (;;) {
-        long i = atomic_fetch_add(&p->next, 1);
-        if (i >= p->n) break;
-        uint64_t began = bench_monotonic_ns();
-        bool ok = run_ops(client, p, i);
-        p->latency_ns[i] = ok ? bench_monotonic_ns() - began : UINT64_MAX;
-    }
-    vk_rpc_client_free(client);
-    return NULL;
+    return code;
 }
 
 /* ---------- state files ---------- */
@@ -323,19 +294,16 @@ int main(int argc, char **argv) {
     int rc = parse_options(argc, argv, &o);
     if (rc != 0) return rc;
     grpc_init();
-    phase p = {.o = &o, .n = o.buckets, .first_error = ATOMIC_FLAG_INIT};
-    atomic_init(&p.next, 0);
-    atomic_init(&p.errors, 0);
+    phase p = {.o = &o};
     p.state = calloc((size_t)o.buckets, sizeof *p.state);
-    p.latency_ns = calloc((size_t)o.buckets, sizeof *p.latency_ns);
-    if (!p.state || !p.latency_ns) {
+    if (!p.state) {
         fprintf(stderr, "cosi_load: out of memory\n");
         return 1;
     }
     if (o.state_in) read_state(o.state_in, p.state, o.buckets);
-    long threads = o.concurrency < o.buckets ? o.concurrency : o.buckets;
-    double seconds = bench_run_workers("cosi_load", threads, worker_main, &p, 0, &p.start_line);
-    bench_figures f = bench_figures_of(p.latency_ns, o.buckets, atomic_load(&p.errors), seconds);
+    bench_calls calls = {.tool = "cosi_load", .endpoint = &o.endpoint, .n = o.buckets, .concurrency = o.concurrency,
+                         .call = run_ops, .ctx = &p};
+    bench_figures f = bench_calls_run(&calls, NULL);
     if (o.state_out) write_state(o.state_out, p.state, o.buckets);
     printf("{\"ops\": \"");
     for (size_t k = 0; k < o.n_ops; k++) printf("%s%s", k ? "," : "", op_names[o.ops[k]]);
@@ -347,7 +315,6 @@ int main(int argc, char **argv) {
         free(p.state[i].account_id);
     }
     free(p.state);
-    free(p.latency_ns);
     for (size_t k = 0; k < o.n_params; k++) {
         free(o.params[k].key);
         free(o.params[k].value);

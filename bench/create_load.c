@@ -18,7 +18,7 @@
  * Latency percentiles are over successful calls; errors are counted, the first one is
  * printed on stderr. Exits 1 when any call failed, 64 on a usage error. A benchmark:
  * it never judges the figures. */
-#include "bench_util.h"
+#include "bench_calls.h"
 #include "vk/endpoint.h"
 #include "vk/rpc_client.h"
 #include "vk/status.h"
@@ -29,8 +29,6 @@
 #include <getopt.h>
 #include <grpc/grpc.h>
 #include <inttypes.h>
-#include <pthread.h>
-#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -64,13 +62,7 @@ typedef enum { OP_CREATE, OP_DELETE } op_kind;
 typedef struct {
     const options *o;
     op_kind op;
-    long n;
-    char **ids;             /* create: filled per volume (NULL on failure); delete: read */
-    uint64_t *latency_ns;   /* per call; UINT64_MAX for a failed call */
-    atomic_long next;
-    atomic_long errors;
-    atomic_flag first_error;
-    pthread_barrier_t start_line;
+    char **ids; /* create: filled per volume (NULL on failure); delete: read */
 } phase;
 
 /* ---------- requests ---------- */
@@ -98,14 +90,14 @@ DEFINE_MAP(create_secrets, Csi__V1__CreateVolumeRequest__SecretsEntry,
 DEFINE_MAP(delete_secrets, Csi__V1__DeleteVolumeRequest__SecretsEntry,
            CSI__V1__DELETE_VOLUME_REQUEST__SECRETS_ENTRY__INIT)
 
-static void report_error(phase *p, const char *what, vk_code code, const char *message) {
-    atomic_fetch_add(&p->errors, 1);
-    if (!atomic_flag_test_and_set(&p->first_error)) {
-        fprintf(stderr, "create_load: %s: %s: %s\n", what, vk_status_name(code), message);
-    }
+/* A failure of the call for `what`: st says so, naming it. */
+static vk_code failed(vk_status *st, vk_code code, const char *what, const char *message) {
+    char inner[VK_STATUS_MESSAGE_MAX];
+    snprintf(inner, sizeof inner, "%s", message);
+    return vk_status_set(st, code, "%s: %s", what, inner);
 }
 
-static bool create_one(vk_rpc_client *client, phase *p, long i) {
+static vk_code create_one(vk_rpc_client *client, phase *p, long i, vk_status *st) {
     const options *o = p->o;
     char name[256];
     snprintf(name, sizeof name, "%s-%ld", o->prefix, i);
@@ -134,74 +126,43 @@ static bool create_one(vk_rpc_client *client, phase *p, long i) {
     req.n_secrets = o->n_secrets;
 
     ProtobufCMessage *resp = NULL;
-    vk_status st;
     vk_code code = vk_rpc_client_call(client, "/csi.v1.Controller/CreateVolume", &req.base,
-                                               &csi__v1__create_volume_response__descriptor, o->timeout_ms, &resp, &st);
-    if (code != VK_OK) {
-        report_error(p, name, code, st.message);
-        return false;
-    }
+                                      &csi__v1__create_volume_response__descriptor, o->timeout_ms, &resp, st);
+    if (code != VK_OK) return failed(st, code, name, st->message);
     Csi__V1__CreateVolumeResponse *r = (Csi__V1__CreateVolumeResponse *)resp;
     if (!r->volume || !r->volume->volume_id || !*r->volume->volume_id) {
-        report_error(p, name, VK_INTERNAL, "the reply has no volume_id");
-        protobuf_c_message_free_unpacked(resp, NULL);
-        return false;
+        code = failed(st, VK_INTERNAL, name, "the reply has no volume_id");
+    } else if (!(p->ids[i] = strdup(r->volume->volume_id))) {
+        code = failed(st, VK_RESOURCE_EXHAUSTED, name, "out of memory");
     }
-    p->ids[i] = strdup(r->volume->volume_id);
     protobuf_c_message_free_unpacked(resp, NULL);
-    return p->ids[i] != NULL;
+    return code;
 }
 
-static bool delete_one(vk_rpc_client *client, phase *p, long i) {
+static vk_code delete_one(vk_rpc_client *client, phase *p, long i, vk_status *st) {
     const options *o = p->o;
     delete_secrets_storage secrets;
     Csi__V1__DeleteVolumeRequest req = CSI__V1__DELETE_VOLUME_REQUEST__INIT;
     req.volume_id = p->ids[i];
     req.secrets = delete_secrets(&secrets, o->secrets, o->n_secrets);
     req.n_secrets = o->n_secrets;
-    vk_status st;
     vk_code code =
-        vk_rpc_client_call(client, "/csi.v1.Controller/DeleteVolume", &req.base, NULL, o->timeout_ms, NULL, &st);
-    if (code != VK_OK) {
-        report_error(p, p->ids[i], code, st.message);
-        return false;
-    }
-    return true;
+        vk_rpc_client_call(client, "/csi.v1.Controller/DeleteVolume", &req.base, NULL, o->timeout_ms, NULL, st);
+    return code == VK_OK ? VK_OK : failed(st, code, p->ids[i], st->message);
 }
 
 /* ---------- phases ---------- */
 
-static void *worker_main(void *arg) {
-    phase *p = arg;
-    vk_rpc_client *client = vk_rpc_client_new(&p->o->endpoint);
-    pthread_barrier_wait(&p->start_line);
-    for (;;) {
-        long i = atomic_fetch_add(&p->next, 1);
-        if (i >= p->n) break;
-        uint64_t began = bench_monotonic_ns();
-        bool ok = p->op == OP_CREATE ? create_one(client, p, i) : delete_one(client, p, i);
-        p->latency_ns[i] = ok ? bench_monotonic_ns() - began : UINT64_MAX;
-    }
-    vk_rpc_client_free(client);
-    return NULL;
+static vk_code call_one(vk_rpc_client *client, void *ctx, long i, vk_status *st) {
+    phase *p = ctx;
+    return p->op == OP_CREATE ? create_one(client, p, i, st) : delete_one(client, p, i, st);
 }
 
 static bench_figures run_phase(const options *o, op_kind op, char **ids, long n) {
-    phase p = {.o = o, .op = op, .n = n, .ids = ids, .first_error = ATOMIC_FLAG_INIT};
-    atomic_init(&p.next, 0);
-    atomic_init(&p.errors, 0);
-    p.latency_ns = calloc((size_t)(n ? n : 1), sizeof *p.latency_ns);
-    if (!p.latency_ns) {
-        fprintf(stderr, "create_load: out of memory\n");
-        exit(1);
-    }
-    long threads = o->concurrency < n ? o->concurrency : n;
-    if (threads < 1) threads = 1;
-    double seconds = bench_run_workers("create_load", threads, worker_main, &p, 0, &p.start_line);
-
-    bench_figures f = bench_figures_of(p.latency_ns, n, atomic_load(&p.errors), seconds);
-    free(p.latency_ns);
-    return f;
+    phase p = {.o = o, .op = op, .ids = ids};
+    bench_calls calls = {.tool = "create_load", .endpoint = &o->endpoint, .n = n, .concurrency = o->concurrency,
+                         .call = call_one, .ctx = &p};
+    return bench_calls_run(&calls, NULL);
 }
 
 /* ---------- options ---------- */

@@ -19,7 +19,7 @@
  * Percentiles are nearest-rank over successful calls; errors are counted, the first one
  * printed on stderr. Exits 1 when any call failed, 64 on a usage error. A benchmark: it
  * never judges the figures. */
-#include "bench_util.h"
+#include "bench_calls.h"
 #include "vk/endpoint.h"
 #include "vk/rpc_client.h"
 #include "vk/status.h"
@@ -28,8 +28,6 @@
 
 #include <getopt.h>
 #include <grpc/grpc.h>
-#include <pthread.h>
-#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -54,12 +52,6 @@ typedef enum { OP_PUBLISH, OP_UNPUBLISH } op_kind;
 typedef struct {
     const options *o;
     op_kind op;
-    long n;
-    uint64_t *latency_ns; /* per call; UINT64_MAX for a failed call */
-    atomic_long next;
-    atomic_long errors;
-    atomic_flag first_error;
-    pthread_barrier_t start_line;
 } phase;
 
 static void target_of(const options *o, long i, char *out, size_t size) {
@@ -184,30 +176,16 @@ static long count_export_mounts(const options *o) {
 
 /* ---------- phases ---------- */
 
-static void report_error(phase *p, long i, vk_code code, const char *message) {
-    atomic_fetch_add(&p->errors, 1);
-    if (!atomic_flag_test_and_set(&p->first_error)) {
-        fprintf(stderr, "node_publish: %s of target %ld: %s: %s\n",
-                p->op == OP_PUBLISH ? "NodePublishVolume" : "NodeUnpublishVolume", i, vk_status_name(code), message);
+static vk_code call_one(vk_rpc_client *client, void *ctx, long i, vk_status *st) {
+    phase *p = ctx;
+    vk_code code = p->op == OP_PUBLISH ? publish_one(client, p->o, i, st) : unpublish_one(client, p->o, i, st);
+    if (code != VK_OK) {
+        char inner[VK_STATUS_MESSAGE_MAX];
+        snprintf(inner, sizeof inner, "%s", st->message);
+        vk_status_set(st, code, "%s of target %ld: %s",
+                      p->op == OP_PUBLISH ? "NodePublishVolume" : "NodeUnpublishVolume", i, inner);
     }
-}
-
-static void *worker_main(void *arg) {
-    phase *p = arg;
-    vk_rpc_client *client = vk_rpc_client_new(&p->o->endpoint);
-    pthread_barrier_wait(&p->start_line);
-    for (;;) {
-        long i = atomic_fetch_add(&p->next, 1);
-        if (i >= p->n) break;
-        vk_status st = {0};
-        uint64_t began = bench_monotonic_ns();
-        vk_code code =
-            p->op == OP_PUBLISH ? publish_one(client, p->o, i, &st) : unpublish_one(client, p->o, i, &st);
-        p->latency_ns[i] = code == VK_OK ? bench_monotonic_ns() - began : UINT64_MAX;
-        if (code != VK_OK) report_error(p, i, code, st.message);
-    }
-    vk_rpc_client_free(client);
-    return NULL;
+    return code;
 }
 
 typedef struct {
@@ -232,23 +210,16 @@ static double slice_p50_ms(const uint64_t *latency, long from, long to) {
 
 static figures run_phase(const options *o, op_kind op) {
     long n = o->publishes;
-    phase p = {.o = o, .op = op, .n = n, .first_error = ATOMIC_FLAG_INIT};
-    atomic_init(&p.next, 0);
-    atomic_init(&p.errors, 0);
-    p.latency_ns = calloc((size_t)n, sizeof *p.latency_ns);
-    if (!p.latency_ns) {
-        fprintf(stderr, "node_publish: out of memory\n");
-        exit(1);
-    }
-    long threads = o->concurrency < n ? o->concurrency : n;
-    double seconds = bench_run_workers("node_publish", threads, worker_main, &p, 0, &p.start_line);
-
+    phase p = {.o = o, .op = op};
+    bench_calls calls = {.tool = "node_publish", .endpoint = &o->endpoint, .n = n, .concurrency = o->concurrency,
+                         .call = call_one, .ctx = &p};
+    uint64_t *latency_ns = NULL;
     figures f;
+    f.all = bench_calls_run(&calls, &latency_ns);
     long tenth = n / 10 ? n / 10 : 1;
-    f.first_tenth_p50_ms = slice_p50_ms(p.latency_ns, 0, tenth); /* before the sort: in call order */
-    f.last_tenth_p50_ms = slice_p50_ms(p.latency_ns, n - tenth, n);
-    f.all = bench_figures_of(p.latency_ns, n, atomic_load(&p.errors), seconds);
-    free(p.latency_ns);
+    f.first_tenth_p50_ms = slice_p50_ms(latency_ns, 0, tenth); /* in call order */
+    f.last_tenth_p50_ms = slice_p50_ms(latency_ns, n - tenth, n);
+    free(latency_ns);
     return f;
 }
 

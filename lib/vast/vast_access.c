@@ -226,10 +226,7 @@ vk_code vast_access_grant(vast_ctx *ctx, const char *bucket_id, const char *name
         return vk_status_set(st, VK_NOT_FOUND, "\"%s\" is not a bucket id of this driver", bucket_id);
     }
     char lock_key[VAST_PATH_MAX + 8];
-    vast_bucket_lock_key(ref.path, lock_key, sizeof lock_key);
-    if (!vk_keylock_acquire(ctx->locks, lock_key, deadline)) {
-        return vk_status_set(st, VK_ABORTED, "another operation on bucket %s is in progress", ref.bucket);
-    }
+    if (!vast_bucket_lock(ctx, &ref, deadline, lock_key, sizeof lock_key, st)) return st->code;
     vast_bucket_target t;
     vk_code code = vast_bucket_target_open(ctx, bucket_id, secrets, deadline, &t, st);
     if (code == VK_OK) code = grant_locked(ctx, &t, name, p.read_only, deadline, out, st);
@@ -286,10 +283,9 @@ vk_code vast_access_revoke(vast_ctx *ctx, const char *bucket_id, const char *acc
                              account_id, ref.cluster, st->message);
     }
     char lock_key[VAST_PATH_MAX + 8];
-    vast_bucket_lock_key(ref.path, lock_key, sizeof lock_key);
     vk_code code;
-    if (!vk_keylock_acquire(ctx->locks, lock_key, deadline)) {
-        code = vk_status_set(st, VK_ABORTED, "another operation on bucket %s is in progress", ref.bucket);
+    if (!vast_bucket_lock(ctx, &ref, deadline, lock_key, sizeof lock_key, st)) {
+        code = st->code;
     } else {
         code = revoke_on(c, &ref, account_id, deadline, st);
         vk_keylock_release(ctx->locks, lock_key);

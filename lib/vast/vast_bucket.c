@@ -13,7 +13,13 @@
 #include <stdio.h>
 #include <string.h>
 
-void vast_bucket_lock_key(const char *path, char *out, size_t size) { snprintf(out, size, "vol:%s", path); }
+bool vast_bucket_lock(vast_ctx *ctx, const vast_bucket_ref *ref, int64_t deadline, char *key, size_t size,
+                      vk_status *st) {
+    snprintf(key, size, "vol:%s", ref->path);
+    if (vk_keylock_acquire(ctx->locks, key, deadline)) return true;
+    vk_status_set(st, VK_ABORTED, "another operation on bucket %s is in progress", ref->bucket);
+    return false;
+}
 
 bool vast_tenant_provider(vms_client *c, int64_t tenant_id, int64_t deadline, int64_t *provider_id, vk_status *st) {
     vms_tenant tenant = {0};
@@ -216,9 +222,8 @@ vk_code vast_bucket_create(vast_ctx *ctx, const char *name, vk_strmap params, vk
                              VAST_BUCKET_ID_MAX);
     } else {
         char lock_key[VAST_PATH_MAX + 8];
-        vast_bucket_lock_key(ref.path, lock_key, sizeof lock_key);
-        if (!vk_keylock_acquire(ctx->locks, lock_key, deadline)) {
-            code = vk_status_set(st, VK_ABORTED, "another operation on bucket %s is in progress", bucket);
+        if (!vast_bucket_lock(ctx, &ref, deadline, lock_key, sizeof lock_key, st)) {
+            code = st->code;
         } else {
             code = create_locked(c, what, &p, &policy, &ref, deadline, st);
             vk_keylock_release(ctx->locks, lock_key);
@@ -242,10 +247,7 @@ vk_code vast_bucket_delete(vast_ctx *ctx, const char *bucket_id, vk_strmap secre
         return VK_OK;
     }
     char lock_key[VAST_PATH_MAX + 8];
-    vast_bucket_lock_key(ref.path, lock_key, sizeof lock_key);
-    if (!vk_keylock_acquire(ctx->locks, lock_key, deadline)) {
-        return vk_status_set(st, VK_ABORTED, "another operation on bucket %s is in progress", ref.bucket);
-    }
+    if (!vast_bucket_lock(ctx, &ref, deadline, lock_key, sizeof lock_key, st)) return st->code;
     vast_bucket_target t;
     vk_code code = vast_bucket_target_open(ctx, bucket_id, secrets, deadline, &t, st);
     if (code == VK_NOT_FOUND && t.unreachable) {

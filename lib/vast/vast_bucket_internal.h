@@ -33,8 +33,9 @@ bool vast_user_ensure(vms_client *c, const char *name, int64_t provider_id, json
  * already gone. */
 bool vast_user_remove(vms_client *c, const char *name, int64_t provider_id, int64_t deadline, vk_status *st);
 
-/* The lock key of a bucket's path (the volume's key: a PVC and a bucket of one path
- * are one directory). */
-void vast_bucket_lock_key(const char *path, char *out, size_t size);
+/* Takes the lock of the bucket's path (the volume's key: a PVC and a bucket of one path
+ * are one directory) into key; ABORTED while another operation holds it. */
+bool vast_bucket_lock(vast_ctx *ctx, const vast_bucket_ref *ref, int64_t deadline, char *key, size_t size,
+                      vk_status *st);
 
 #endif
