@@ -26,10 +26,16 @@ enum { OPT_ENDPOINT, OPT_MODE, OPT_NODE_ID, OPT_DRIVER_NAME, OPT_LOG_LEVEL, OPT_
 
 static const setting settings[OPT_COUNT] = {
     [OPT_ENDPOINT] = {"endpoint", "CSI_ENDPOINT",
-                      "where to listen: unix:///path.sock (default " CSI_DEFAULT_ENDPOINT ") or tcp://host:port"},
-    [OPT_MODE] = {"mode", "X_CSI_MODE", "controller | node | all (default all; controller_and_node is accepted)"},
+                      "where to listen: unix:///path.sock (default " CSI_DEFAULT_ENDPOINT ") or tcp://host:port; "
+                      "cosi mode: a unix socket only, default $" COSI_ENDPOINT_ENV ", else " COSI_DEFAULT_ENDPOINT},
+    [OPT_MODE] = {"mode", "X_CSI_MODE",
+                  "controller | node | all | cosi (default all; controller_and_node and the vendor's cosi_plugin "
+                  "are accepted). cosi serves the COSI v1alpha1 Identity and Provisioner services and no CSI "
+                  "service"},
     [OPT_NODE_ID] = {"node-id", "X_CSI_NODE_ID", "this node's id for NodeGetInfo (default: the host name)"},
-    [OPT_DRIVER_NAME] = {"driver-name", "X_CSI_PLUGIN_NAME", "CSI driver name (default " CSI_DEFAULT_DRIVER_NAME ")"},
+    [OPT_DRIVER_NAME] = {"driver-name", "X_CSI_PLUGIN_NAME",
+                         "CSI driver name (default " CSI_DEFAULT_DRIVER_NAME "); cosi mode: the COSI driver name "
+                         "BucketClasses name (default " COSI_DEFAULT_DRIVER_NAME ")"},
     [OPT_LOG_LEVEL] = {"log-level", "X_CSI_LOG_LEVEL", "debug | info | warn | error (default info)"},
     [OPT_LOG_FORMAT] = {"log-format", "X_CSI_LOG_FORMAT", "logfmt | json (default logfmt)"},
     [OPT_WORKERS] = {"workers", "X_CSI_WORKER_THREADS", "threads serving Controller and Node calls (default 16, 1-1024)"},
@@ -40,7 +46,8 @@ static const setting settings[OPT_COUNT] = {
                             "backs off instead of piling up (default 10000, 0 = no limit)"},
     [OPT_VMS_SECRET_DIR] = {"vms-secret-dir", "X_CSI_VMS_SECRET_DIR",
                             "directory of the default cluster's secret (files endpoint, username, password or "
-                            "token, ssl_cert), for requests that carry none"},
+                            "token, ssl_cert), for requests that carry none; required in cosi mode (COSI calls "
+                            "carry no secrets)"},
     [OPT_VMS_INSECURE] = {"vms-insecure-skip-verify", "X_CSI_VMS_INSECURE_SKIP_VERIFY",
                           "true to skip TLS verification of VMS (default false: verified)"},
     [OPT_VMS_API_VERSION] = {"vms-api-version", "X_CSI_VMS_API_VERSION", "VMS API version (default v1)"},
@@ -88,10 +95,14 @@ static const setting settings[OPT_COUNT] = {
 
 void csi_options_usage(FILE *out) {
     fprintf(out, "usage: vast-csi [options]\n\n"
-                 "VAST Data CSI driver: Identity, Controller and Node services on one endpoint.\n\n");
+                 "VAST Data CSI driver: Identity, Controller and Node services on one endpoint; with --mode cosi,\n"
+                 "the COSI provisioner instead (Identity and Provisioner of cosi.v1alpha1, for the objectstorage\n"
+                 "sidecar).\n\n");
     for (int i = 0; i < OPT_COUNT; i++) {
         fprintf(out, "  --%-24s %s\n  %26s env %s\n", settings[i].flag, settings[i].help, "", settings[i].env);
     }
+    fprintf(out, "  %-26s %s\n", "env " COSI_ENDPOINT_ENV,
+            "cosi mode: where to listen when neither --endpoint nor CSI_ENDPOINT is set");
     fprintf(out, "  --%-24s %s\n  --%-24s %s\n", "version", "print the version and exit", "help",
             "print this help and exit");
 }
@@ -101,6 +112,7 @@ const char *csi_mode_name(csi_mode mode) {
     case CSI_MODE_CONTROLLER: return "controller";
     case CSI_MODE_NODE: return "node";
     case CSI_MODE_ALL: return "all";
+    case CSI_MODE_COSI: return "cosi";
     }
     return "unknown";
 }
@@ -112,6 +124,17 @@ bool csi_driver_name_valid(const char *name) {
     for (size_t i = 1; i + 1 < n; i++) {
         unsigned char ch = (unsigned char)name[i];
         if (!isalnum(ch) && ch != '-' && ch != '.' && ch != '_') return false;
+    }
+    return true;
+}
+
+bool cosi_driver_name_valid(const char *name) {
+    size_t n = strlen(name);
+    if (n < 1 || n > CSI_DRIVER_NAME_MAX) return false;
+    if (!isalnum((unsigned char)name[0]) || !isalnum((unsigned char)name[n - 1])) return false;
+    for (size_t i = 1; i + 1 < n; i++) {
+        unsigned char ch = (unsigned char)name[i];
+        if (!isalnum(ch) && ch != '-' && ch != '.') return false;
     }
     return true;
 }
@@ -134,6 +157,7 @@ static bool parse_int(const char *text, long min, long max, int *out) {
 /* ---- values that need more than a range or a path ---- */
 
 static bool apply_endpoint(csi_options *o, int opt, const char *value, vk_status *st) {
+    o->endpoint_given = true;
     if (vk_endpoint_parse(value, &o->endpoint, st)) return true;
     char why[VK_STATUS_MESSAGE_MAX]; /* st is about to be rewritten */
     snprintf(why, sizeof why, "%s", st->message);
@@ -147,19 +171,67 @@ static bool apply_mode(csi_options *o, int opt, const char *value, vk_status *st
         o->mode = CSI_MODE_NODE;
     } else if (strcmp(value, "all") == 0 || strcmp(value, "controller_and_node") == 0) {
         o->mode = CSI_MODE_ALL;
+    } else if (strcmp(value, "cosi") == 0 || strcmp(value, "cosi_plugin") == 0) {
+        o->mode = CSI_MODE_COSI;
     } else {
-        return bad(st, opt, value, "use controller, node or all");
+        return bad(st, opt, value, "use controller, node or all (or cosi for the COSI provisioner)");
     }
     return true;
 }
 
+/* Kept as given: which rule it must follow (CSI's or COSI's) depends on --mode, which
+ * may come later; driver_name_check says once everything is read. */
 static bool apply_driver_name(csi_options *o, int opt, const char *value, vk_status *st) {
-    if (!csi_driver_name_valid(value)) {
-        return bad(st, opt, value,
-                   "a driver name is 2-63 characters of letters, digits, '-', '.', '_', "
-                   "starting and ending with a letter");
-    }
+    if (strlen(value) > CSI_DRIVER_NAME_MAX) return bad(st, opt, value, "a driver name is at most 63 characters");
     snprintf(o->driver_name, sizeof o->driver_name, "%s", value);
+    o->driver_name_given = true;
+    return true;
+}
+
+static bool driver_name_check(csi_options *o, vk_status *st) {
+    if (o->mode == CSI_MODE_COSI) {
+        if (!o->driver_name_given) snprintf(o->driver_name, sizeof o->driver_name, "%s", COSI_DEFAULT_DRIVER_NAME);
+        if (cosi_driver_name_valid(o->driver_name)) return true;
+        return bad(st, OPT_DRIVER_NAME, o->driver_name,
+                   "a COSI driver name is 1-63 characters of letters, digits, '-' and '.', starting and ending "
+                   "with a letter or digit");
+    }
+    if (csi_driver_name_valid(o->driver_name)) return true;
+    return bad(st, OPT_DRIVER_NAME, o->driver_name,
+               "a driver name is 2-63 characters of letters, digits, '-', '.', '_', "
+               "starting and ending with a letter");
+}
+
+/* Cosi mode: the sidecar's socket unless told otherwise, never TCP (the COSI spec allows
+ * unix sockets only), and the default cluster's secret, since COSI calls carry none. */
+static bool cosi_mode_check(csi_options *o, vk_status *st) {
+    if (o->mode != CSI_MODE_COSI) return true;
+    const char *source = "--endpoint (env CSI_ENDPOINT)";
+    if (!o->endpoint_given) {
+        const char *env = getenv(COSI_ENDPOINT_ENV);
+        const char *text = env && *env ? env : COSI_DEFAULT_ENDPOINT;
+        source = env && *env ? "env " COSI_ENDPOINT_ENV : "the default COSI endpoint";
+        if (!vk_endpoint_parse(text, &o->endpoint, st)) {
+            char why[VK_STATUS_MESSAGE_MAX];
+            snprintf(why, sizeof why, "%s", st->message);
+            vk_status_set(st, VK_INVALID_ARGUMENT, "%s = \"%s\": %s", source, text, why);
+            return false;
+        }
+    }
+    if (o->endpoint.kind != VK_ENDPOINT_UNIX) {
+        vk_status_set(st, VK_INVALID_ARGUMENT,
+                      "%s = \"%s\" is a TCP endpoint: COSI endpoints are unix sockets only (the objectstorage sidecar dials "
+                      "unix://...); use e.g. %s",
+                      source, o->endpoint.target, COSI_DEFAULT_ENDPOINT);
+        return false;
+    }
+    if (!o->vms_secret_dir[0]) {
+        vk_status_set(st, VK_INVALID_ARGUMENT,
+                      "--mode cosi needs --vms-secret-dir (env X_CSI_VMS_SECRET_DIR): COSI calls carry no "
+                      "secrets, so every bucket is made on the cluster of that secret directory (files endpoint, "
+                      "username, password or token, ssl_cert)");
+        return false;
+    }
     return true;
 }
 
@@ -363,6 +435,9 @@ bool csi_options_parse(int argc, char **argv, csi_options *o, vk_status *st) {
         vk_status_set(st, VK_INVALID_ARGUMENT, "unexpected argument \"%s\" (see --help)", argv[optind]);
         return false;
     }
+    /* --help and --version answer whatever the rest says */
+    bool answers_only = o->show_help || o->show_version;
+    if (!answers_only && (!driver_name_check(o, st) || !cosi_mode_check(o, st))) return false;
     if (strcmp(o->mount_mode, "bind") == 0 && !o->bind_root[0]) {
         vk_status_set(st, VK_INVALID_ARGUMENT, "--mount-mode bind needs --bind-root (env X_CSI_BIND_ROOT)");
         return false;

@@ -15,11 +15,18 @@
 #define CSI_DEFAULT_DRIVER_NAME "csi.vast-k8s.io"
 #define CSI_DEFAULT_ENDPOINT "unix:///csi/csi.sock"
 #define CSI_DRIVER_NAME_MAX 63
+/* COSI mode: the provisioner sidecar's defaults (it dials unix:///var/lib/cosi/cosi.sock
+ * unless told otherwise; the COSI spec names COSI_ENDPOINT for the plugin's address). */
+#define COSI_DEFAULT_DRIVER_NAME "cosi.vast-k8s.io"
+#define COSI_DEFAULT_ENDPOINT "unix:///var/lib/cosi/cosi.sock"
+#define COSI_ENDPOINT_ENV "COSI_ENDPOINT"
 
 typedef enum {
     CSI_MODE_CONTROLLER = 1,
     CSI_MODE_NODE = 2,
     CSI_MODE_ALL = CSI_MODE_CONTROLLER | CSI_MODE_NODE,
+    /* the COSI v1alpha1 Identity and Provisioner services, and no CSI service */
+    CSI_MODE_COSI = 4,
 } csi_mode;
 
 typedef struct {
@@ -53,6 +60,10 @@ typedef struct {
     bool advertise_get_snapshot; /* controller: list GET_SNAPSHOT among the capabilities */
     bool show_help;
     bool show_version;
+    /* set by the parser: --endpoint / CSI_ENDPOINT and --driver-name / X_CSI_PLUGIN_NAME
+     * were given (else cosi mode puts its own defaults there) */
+    bool endpoint_given;
+    bool driver_name_given;
 } csi_options;
 
 /* Fills *out from argv and the environment. Returns false with INVALID_ARGUMENT and a
@@ -67,5 +78,9 @@ const char *csi_mode_name(csi_mode mode);
 /* The plugin-name rule csi-sanity enforces: ^[a-zA-Z][A-Za-z0-9-._]{0,61}[a-zA-Z]$
  * (2-63 characters, letters at both ends). */
 bool csi_driver_name_valid(const char *name);
+
+/* COSI's rule for DriverGetInfo's name: 1-63 characters, a letter or digit at both
+ * ends, letters, digits, '-' and '.' inside. */
+bool cosi_driver_name_valid(const char *name);
 
 #endif
