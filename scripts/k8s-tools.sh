@@ -2,14 +2,16 @@
 # Builds the upstream Kubernetes test tools from their released Go modules, at the
 # versions pinned in scripts/k8s-tools.versions: csi-sanity (two versions), the CSI
 # sidecars, snapshot-controller and its CRDs, kube-apiserver, kube-controller-manager,
-# kubectl and etcd. Nothing is installed system-wide and nothing lands in the tree:
+# kubectl, etcd, and the COSI controller and objectstorage sidecar with their CRDs.
+# Nothing is installed system-wide and nothing lands in the tree:
 # everything lives under ${XDG_CACHE_HOME:-$HOME/.cache}/vast-k8s/ (module cache, build
 # cache, one directory per tool@version). A tool whose stamp matches its recipe is not
 # built again, so a second run takes seconds.
 #
-#   scripts/k8s-tools.sh [GROUP...]   build (all groups, or: sanity sidecars kubernetes etcd)
+#   scripts/k8s-tools.sh [GROUP...]   build (all groups, or: sanity sidecars kubernetes etcd cosi)
 #   scripts/k8s-tools.sh --print-bin  print the bin directory of this version set
 #   scripts/k8s-tools.sh --print-crd  print the directory of the snapshot CRD yamls
+#   scripts/k8s-tools.sh --print-cosi-crd  print the directory of the COSI v1alpha1 CRD yamls
 #   scripts/k8s-tools.sh --check      exit 0 when every tool of the set is built
 #
 # Needs only Go (PATH or /usr/local/go) and the Go module proxy. Why each version:
@@ -29,6 +31,11 @@ SET_ID=$(grep -E '^[A-Z_]+=' "$VERSIONS" | sha256sum | cut -c1-12)
 SET_DIR="$CACHE/set-$SET_ID"
 BIN="$SET_DIR/bin"
 CRD="$SET_DIR/crd"
+COSI_CRD="$SET_DIR/cosi-crd"
+# The COSI monorepo's controller and sidecar import a module of the same repository that
+# was never tagged (.../internal): this project's stand-in for it, built in as a replace
+COSI_MODULE=sigs.k8s.io/container-object-storage-interface
+COSI_INTERNAL_DIR="$HERE/cosi-internal"
 
 # the staging modules of k8s.io/kubernetes vX.Y.Z are released as v0.Y.Z
 K8S_STAGING_VERSION="v0.${KUBERNETES_VERSION#v1.}"
@@ -66,8 +73,14 @@ tool_lines() {
       etcd)
         echo "etcd go.etcd.io/etcd/server/v3 $ETCD_VERSION $ETCD_VERSION etcd=go.etcd.io/etcd/server/v3"
         ;;
+      cosi)
+        # one module (the repository's root) holds both commands at this release; its
+        # client and proto modules are tagged client/vX and proto/vX with the same version
+        echo "cosi $COSI_MODULE $COSI_VERSION $COSI_VERSION" \
+          "cosi-controller=$COSI_MODULE/controller/cmd objectstorage-sidecar=$COSI_MODULE/sidecar/cmd"
+        ;;
       *)
-        echo "k8s-tools: unknown group '$g' (groups: sanity sidecars kubernetes etcd)" >&2
+        echo "k8s-tools: unknown group '$g' (groups: sanity sidecars kubernetes etcd cosi)" >&2
         return 2
         ;;
     esac
@@ -89,6 +102,21 @@ tool_ldflags() {
   echo "${flags# }"
 }
 
+# tool_local_replaces NAME: -replace flags to a directory of this tree, after the carried
+# ones (the later flag wins): the COSI stand-in for the untagged internal module.
+tool_local_replaces() {
+  [[ $1 == cosi ]] && echo "-replace=$COSI_MODULE/internal=$COSI_INTERNAL_DIR"
+  return 0
+}
+
+# tool_local_hash NAME: a hash of the tree's files that go into the tool (its recipe
+# changes with them, so an edited stand-in is built again).
+tool_local_hash() {
+  [[ $1 == cosi ]] || return 0
+  (cd "$COSI_INTERNAL_DIR" && find . -type f -name '*.go' -o -type f -name go.mod | LC_ALL=C sort | xargs sha256sum) |
+    sha256sum | cut -c1-16
+}
+
 die() {
   echo "k8s-tools: ERROR: $*" >&2
   exit 1
@@ -104,20 +132,22 @@ for arg in "$@"; do
   case $arg in
     --print-bin) MODE=print-bin ;;
     --print-crd) MODE=print-crd ;;
+    --print-cosi-crd) MODE=print-cosi-crd ;;
     --check) MODE=check ;;
     -h | --help)
-      sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'
+      sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'
       exit 0
       ;;
     -*) die "unknown option $arg (see --help)" ;;
     *) GROUPS_WANTED+=("$arg") ;;
   esac
 done
-((${#GROUPS_WANTED[@]})) || GROUPS_WANTED=(sanity sidecars kubernetes etcd)
+((${#GROUPS_WANTED[@]})) || GROUPS_WANTED=(sanity sidecars kubernetes etcd cosi)
 
 case $MODE in
   print-bin) echo "$BIN" && exit 0 ;;
   print-crd) echo "$CRD" && exit 0 ;;
+  print-cosi-crd) echo "$COSI_CRD" && exit 0 ;;
 esac
 
 # stamp_ok DIR RECIPE BINARY...: the tool was built from exactly this recipe.
@@ -141,6 +171,7 @@ if [[ $MODE == check ]]; then
     done
   done < <(tool_lines)
   [[ -f "$CRD/snapshot.storage.k8s.io_volumesnapshots.yaml" ]] || { echo "missing: snapshot CRDs"; missing=1; }
+  [[ -f "$COSI_CRD/objectstorage.k8s.io_bucketclaims.yaml" ]] || { echo "missing: COSI CRDs"; missing=1; }
   exit $missing
 fi
 
@@ -154,7 +185,7 @@ export GOFLAGS="-modcacherw"
 # a module that needs a newer Go fails with a clear message rather than fetching a
 # toolchain behind the user's back; set GOTOOLCHAIN yourself to allow it
 export GOTOOLCHAIN="${GOTOOLCHAIN:-local}"
-mkdir -p "$TOOLS" "$BIN" "$CRD"
+mkdir -p "$TOOLS" "$BIN" "$CRD" "$COSI_CRD"
 
 # One run at a time: a second one waits for the first and then finds its stamps.
 exec 9>"$CACHE/.lock"
@@ -193,15 +224,16 @@ for r in m.get("Replace") or []:
         print("-replace=%s=%s@%s" % (lhs, old["Path"], companion))' "$2"
 }
 
-# build_steps MODULE VERSION COMPANION LDFLAGS BINDIR BINARY=PACKAGE...: in an empty
-# directory, the throwaway module and the builds; stops at the first failing step (each
-# checked: set -e does not apply where a caller tests the status).
+# build_steps MODULE VERSION COMPANION LDFLAGS LOCAL_REPLACES BINDIR BINARY=PACKAGE...: in
+# an empty directory, the throwaway module and the builds; stops at the first failing step
+# (each checked: set -e does not apply where a caller tests the status).
 build_steps() {
-  local module=$1 version=$2 companion=$3 ldflags=$4 bindir=$5 gomod spec flags
-  shift 5
+  local module=$1 version=$2 companion=$3 ldflags=$4 local_replaces=$5 bindir=$6 gomod spec flags
+  shift 6
   "$GO" mod init vast-k8s.tools/build || return 1
   gomod=$(go_json_field "$module@$version" GoMod) || return 1
   flags=$(replace_flags "$gomod" "$companion") || return 1
+  flags+=" $local_replaces"
   # shellcheck disable=SC2086 # one -replace flag a word, no spaces inside
   "$GO" mod edit "-require=$module@$version" $flags || return 1
   for spec in "$@"; do
@@ -219,10 +251,13 @@ build_steps() {
 build_tool() {
   local name=$1 module=$2 version=$3 companion=$4
   shift 4
-  local ldflags
+  local ldflags local_replaces local_hash
   ldflags=$(tool_ldflags "$name" "$version")
+  local_replaces=$(tool_local_replaces "$name")
+  local_hash=$(tool_local_hash "$name")
   local dir="$TOOLS/$name@$version" recipe="$module@$version companion=$companion $*"
   [[ -z $ldflags ]] || recipe+=" ldflags=[$ldflags]"
+  [[ -z $local_hash ]] || recipe+=" local=$local_hash"
   local t0 log bins
   t0=$(now)
   mapfile -t bins < <(binaries_of "$@")
@@ -234,7 +269,7 @@ build_tool() {
   rm -rf "$dir"
   mkdir -p "$dir/src" "$dir/bin"
   log="$dir/build.log"
-  if ! (cd "$dir/src" && build_steps "$module" "$version" "$companion" "$ldflags" "$dir/bin" "$@") >"$log" 2>&1; then
+  if ! (cd "$dir/src" && build_steps "$module" "$version" "$companion" "$ldflags" "$local_replaces" "$dir/bin" "$@") >"$log" 2>&1; then
     echo "k8s-tools: ERROR: building $name $version failed after $(since "$t0"); the end of $log:" >&2
     tail -n 25 "$log" >&2
     exit 1
@@ -275,6 +310,24 @@ snapshot_crds() {
   echo "k8s-tools: snapshot CRDs $EXTERNAL_SNAPSHOTTER_VERSION: $(find "$dir" -name '*.yaml' | wc -l) files ($(since "$t0"))"
 }
 
+# cosi_crds: the v1alpha1 CRD yamls of the COSI client module, as released with COSI_VERSION.
+cosi_crds() {
+  local t0 dir src f
+  t0=$(now)
+  dir="$TOOLS/cosi-crds@$COSI_VERSION"
+  if [[ ! -f "$dir/stamp" ]]; then
+    src=$(go_json_field "$COSI_MODULE/client@$COSI_VERSION" Dir) ||
+      die "cannot download the COSI client module (the COSI CRDs)"
+    rm -rf "$dir"
+    mkdir -p "$dir"
+    cp "$src"/config/crd/objectstorage.k8s.io_*.yaml "$dir/"
+    chmod u+w "$dir"/*.yaml
+    : >"$dir/stamp"
+  fi
+  for f in "$dir"/*.yaml; do ln -sfn "$f" "$COSI_CRD/$(basename "$f")"; done
+  echo "k8s-tools: COSI CRDs $COSI_VERSION: $(find "$dir" -name '*.yaml' | wc -l) files ($(since "$t0"))"
+}
+
 T_ALL=$(now)
 echo "k8s-tools: $("$GO" version), cache $CACHE"
 while read -r name module version companion specs; do
@@ -284,5 +337,6 @@ while read -r name module version companion specs; do
   mapfile -t bins < <(binaries_of $specs)
   link_tool "$name" "$version" "${bins[@]}"
   if [[ $name == external-snapshotter ]]; then snapshot_crds; fi
+  if [[ $name == cosi ]]; then cosi_crds; fi
 done < <(tool_lines)
 echo "k8s-tools: done in $(since "$T_ALL"); bin directory $BIN"
