@@ -220,8 +220,8 @@ static bool cosi_mode_check(csi_options *o, vk_status *st) {
     }
     if (o->endpoint.kind != VK_ENDPOINT_UNIX) {
         vk_status_set(st, VK_INVALID_ARGUMENT,
-                      "%s = \"%s\" is a TCP endpoint: COSI endpoints are unix sockets only (the objectstorage sidecar dials "
-                      "unix://...); use e.g. %s",
+                      "%s = \"%s\" is a TCP endpoint: COSI endpoints are unix sockets only (the objectstorage "
+                      "sidecar dials unix://...); use e.g. %s",
                       source, o->endpoint.target, COSI_DEFAULT_ENDPOINT);
         return false;
     }

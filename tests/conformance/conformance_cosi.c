@@ -182,6 +182,11 @@ static void expect_same_state(json_t *before, const char *what) {
 /* ---- COSI calls ---- */
 
 typedef Cosi__V1alpha1__DriverCreateBucketRequest__ParametersEntry map_entry;
+typedef Cosi__V1alpha1__DriverGrantBucketAccessResponse grant_reply;
+typedef Cosi__V1alpha1__DriverGrantBucketAccessRequest__ParametersEntry grant_entry;
+#define AUTH_KEY COSI__V1ALPHA1__AUTHENTICATION_TYPE__Key
+#define AUTH_IAM COSI__V1ALPHA1__AUTHENTICATION_TYPE__IAM
+#define AUTH_UNKNOWN COSI__V1ALPHA1__AUTHENTICATION_TYPE__UnknownAuthenticationType
 
 /* kv (key, value, ..., NULL) as map entries kept for the spec. */
 static map_entry **entries_of(const char *const *kv, size_t *n) {
@@ -279,7 +284,7 @@ static vk_code delete_bucket(const char *bucket_id, vk_status *st) {
                 NULL, st);
 }
 
-static void remember_secrets(const Cosi__V1alpha1__DriverGrantBucketAccessResponse *r) {
+static void remember_secrets(const grant_reply *r) {
     for (size_t i = 0; r && i < r->n_credentials; i++) {
         const Cosi__V1alpha1__CredentialDetails *d = r->credentials[i]->value;
         for (size_t j = 0; d && j < d->n_secrets; j++) {
@@ -292,16 +297,16 @@ static void remember_secrets(const Cosi__V1alpha1__DriverGrantBucketAccessRespon
 }
 
 static vk_code grant(const char *bucket_id, const char *name, Cosi__V1alpha1__AuthenticationType auth,
-                     const char *const *kv, Cosi__V1alpha1__DriverGrantBucketAccessResponse **out, vk_status *st) {
+                     const char *const *kv, grant_reply **out, vk_status *st) {
     Cosi__V1alpha1__DriverGrantBucketAccessRequest req = COSI__V1ALPHA1__DRIVER_GRANT_BUCKET_ACCESS_REQUEST__INIT;
     req.bucket_id = (char *)bucket_id;
     req.name = (char *)name;
     req.authentication_type = auth;
-    req.parameters = (Cosi__V1alpha1__DriverGrantBucketAccessRequest__ParametersEntry **)entries_of(kv, &req.n_parameters);
+    req.parameters = (grant_entry **)entries_of(kv, &req.n_parameters);
     ProtobufCMessage *r = NULL;
     vk_code code = call(PROVISIONER "DriverGrantBucketAccess", &req.base,
                         &cosi__v1alpha1__driver_grant_bucket_access_response__descriptor, &r, st);
-    Cosi__V1alpha1__DriverGrantBucketAccessResponse *resp = (Cosi__V1alpha1__DriverGrantBucketAccessResponse *)r;
+    grant_reply *resp = (grant_reply *)r;
     if (code == VK_OK && resp) {
         remember_secrets(resp);
         if (resp->account_id && *resp->account_id) track(bucket_id, resp->account_id);
@@ -310,11 +315,11 @@ static vk_code grant(const char *bucket_id, const char *name, Cosi__V1alpha1__Au
     return code;
 }
 
-static Cosi__V1alpha1__DriverGrantBucketAccessResponse *must_grant_at(const char *bucket_id, const char *name,
+static grant_reply *must_grant_at(const char *bucket_id, const char *name,
                                                                       const char *file, int line) {
-    Cosi__V1alpha1__DriverGrantBucketAccessResponse *r = NULL;
+    grant_reply *r = NULL;
     vk_status st;
-    conf_expect_code_at(grant(bucket_id, name, COSI__V1ALPHA1__AUTHENTICATION_TYPE__Key, NULL, &r, &st), VK_OK, &st,
+    conf_expect_code_at(grant(bucket_id, name, AUTH_KEY, NULL, &r, &st), VK_OK, &st,
                         fmt("DriverGrantBucketAccess %s", name), file, line);
     if (!r || !r->account_id || !*r->account_id) conf_fail_at(file, line, "grant %s: empty account_id", name);
     return r;
@@ -330,9 +335,13 @@ static vk_code revoke_access(const char *bucket_id, const char *account_id, vk_s
 }
 
 /* The secrets map of credentials["s3"], or a failed spec. */
-static const Cosi__V1alpha1__CredentialDetails *s3_credentials(const Cosi__V1alpha1__DriverGrantBucketAccessResponse *r) {
-    if (r->n_credentials != 1) CONF_FAIL("grant: %zu credentials entries, the sidecar wants exactly one", r->n_credentials);
-    if (strcmp(r->credentials[0]->key, "s3") != 0) CONF_FAIL("grant: credentials entry \"%s\", not \"s3\"", r->credentials[0]->key);
+static const Cosi__V1alpha1__CredentialDetails *s3_credentials(const grant_reply *r) {
+    if (r->n_credentials != 1) {
+        CONF_FAIL("grant: %zu credentials entries, the sidecar wants exactly one", r->n_credentials);
+    }
+    if (strcmp(r->credentials[0]->key, "s3") != 0) {
+        CONF_FAIL("grant: credentials entry \"%s\", not \"s3\"", r->credentials[0]->key);
+    }
     if (!r->credentials[0]->value) CONF_FAIL("grant: credentials[\"s3\"] has no details");
     return r->credentials[0]->value;
 }
@@ -494,12 +503,12 @@ static void grant_requires_fields(void **state) {
     (void)state;
     Cosi__V1alpha1__DriverCreateBucketResponse *made = must_create(unique("bucket"), NULL);
     vk_status st;
-    CONF_EXPECT_CODE(grant("", unique("ba"), COSI__V1ALPHA1__AUTHENTICATION_TYPE__Key, NULL, NULL, &st),
+    CONF_EXPECT_CODE(grant("", unique("ba"), AUTH_KEY, NULL, NULL, &st),
                      VK_INVALID_ARGUMENT, &st, "grant without bucket_id");
-    CONF_EXPECT_CODE(grant(made->bucket_id, "", COSI__V1ALPHA1__AUTHENTICATION_TYPE__Key, NULL, NULL, &st),
+    CONF_EXPECT_CODE(grant(made->bucket_id, "", AUTH_KEY, NULL, NULL, &st),
                      VK_INVALID_ARGUMENT, &st, "grant without name");
     const char *const unknown[] = {"colour", "blue", NULL};
-    CONF_EXPECT_CODE(grant(made->bucket_id, unique("ba"), COSI__V1ALPHA1__AUTHENTICATION_TYPE__Key, unknown, NULL, &st),
+    CONF_EXPECT_CODE(grant(made->bucket_id, unique("ba"), AUTH_KEY, unknown, NULL, &st),
                      VK_INVALID_ARGUMENT, &st, "grant with an unknown parameter");
 }
 
@@ -508,12 +517,12 @@ static void grant_iam_and_unknown_auth_invalid(void **state) {
     Cosi__V1alpha1__DriverCreateBucketResponse *made = must_create(unique("bucket"), NULL);
     json_t *before = state_of(cosi_collections);
     vk_status st;
-    CONF_EXPECT_CODE(grant(made->bucket_id, unique("ba"), COSI__V1ALPHA1__AUTHENTICATION_TYPE__IAM, NULL, NULL, &st),
+    CONF_EXPECT_CODE(grant(made->bucket_id, unique("ba"), AUTH_IAM, NULL, NULL, &st),
                      VK_INVALID_ARGUMENT, &st, "IAM");
     if (!strstr(st.message, "IAM authentication is not supported") || !strstr(st.message, "authenticationType Key")) {
         CONF_FAIL("the IAM refusal does not say what to do: %s", st.message);
     }
-    CONF_EXPECT_CODE(grant(made->bucket_id, unique("ba"), COSI__V1ALPHA1__AUTHENTICATION_TYPE__UnknownAuthenticationType,
+    CONF_EXPECT_CODE(grant(made->bucket_id, unique("ba"), AUTH_UNKNOWN,
                            NULL, NULL, &st),
                      VK_INVALID_ARGUMENT, &st, "UnknownAuthenticationType");
     expect_same_state(before, "refused grants");
@@ -524,12 +533,12 @@ static void grant_forged_bucket_not_found(void **state) {
     const char *admin = admin_bucket();
     json_t *before = state_of(cosi_collections);
     vk_status st;
-    CONF_EXPECT_CODE(grant(bucket_id_for(admin), unique("ba"), COSI__V1ALPHA1__AUTHENTICATION_TYPE__Key, NULL, NULL, &st),
+    CONF_EXPECT_CODE(grant(bucket_id_for(admin), unique("ba"), AUTH_KEY, NULL, NULL, &st),
                      VK_NOT_FOUND, &st, "grant on an administrator's bucket");
     CONF_EXPECT_CODE(grant(bucket_id_for(fmt("/k8s/%s", unique("bucket-never-made"))), unique("ba"),
-                           COSI__V1ALPHA1__AUTHENTICATION_TYPE__Key, NULL, NULL, &st),
+                           AUTH_KEY, NULL, NULL, &st),
                      VK_NOT_FOUND, &st, "grant on a bucket that does not exist");
-    CONF_EXPECT_CODE(grant("not-a-bucket-id", unique("ba"), COSI__V1ALPHA1__AUTHENTICATION_TYPE__Key, NULL, NULL, &st),
+    CONF_EXPECT_CODE(grant("not-a-bucket-id", unique("ba"), AUTH_KEY, NULL, NULL, &st),
                      VK_NOT_FOUND, &st, "grant on a malformed bucket id");
     expect_same_state(before, "grants on forged bucket ids");
 }
@@ -538,7 +547,7 @@ static void grant_replay_one_key(void **state) {
     (void)state;
     Cosi__V1alpha1__DriverCreateBucketResponse *made = must_create(unique("bucket"), NULL);
     const char *name = unique("ba");
-    Cosi__V1alpha1__DriverGrantBucketAccessResponse *last = NULL;
+    grant_reply *last = NULL;
     const char *account = NULL;
     for (int i = 0; i <= REPLAYS; i++) {
         last = must_grant(made->bucket_id, name);
@@ -553,6 +562,12 @@ static void grant_replay_one_key(void **state) {
             if (!v || !*v) CONF_FAIL("grant: credentials[\"s3\"] lacks %s", keys[k]);
         }
         if (s3->n_secrets != 4) CONF_FAIL("grant: credentials[\"s3\"] has %zu entries, want 4", s3->n_secrets);
+        /* the seeded pool (127.0.0.10-13) with scheme https, and the default region */
+        const char *endpoint = secret_of(s3, "endpoint");
+        if (strncmp(endpoint, "https://127.0.0.1", 17) != 0) {
+            CONF_FAIL("grant: endpoint %s is not a VIP of the pool", endpoint);
+        }
+        if (strcmp(secret_of(s3, "region"), "us-east-1") != 0) CONF_FAIL("grant: region %s", secret_of(s3, "region"));
     }
     int64_t user = id_of_named("users", account);
     if (!user) CONF_FAIL("no VMS user named %s after the grant", account);
@@ -563,6 +578,26 @@ static void grant_replay_one_key(void **state) {
     json_decref(keys);
     if (n != 1) CONF_FAIL("user %s has %zu S3 keys after %d replayed grants, want 1", account, n, REPLAYS);
     if (!latest) CONF_FAIL("user %s's one key is not the one the last grant answered", account);
+}
+
+/* The same account asked again with another access mode: a real conflict. */
+static void grant_other_mode_already_exists(void **state) {
+    (void)state;
+    Cosi__V1alpha1__DriverCreateBucketResponse *made = must_create(unique("bucket"), NULL);
+    const char *name = unique("ba");
+    const char *const read_only[] = {"access_mode", "ReadOnly", NULL};
+    const char *const read_write[] = {"access_mode", "ReadWrite", NULL};
+    grant_reply *g = NULL;
+    vk_status st;
+    CONF_EXPECT_OK(grant(made->bucket_id, name, AUTH_KEY, read_only, &g, &st), &st,
+                   "grant ReadOnly");
+    CONF_EXPECT_CODE(grant(made->bucket_id, name, AUTH_KEY, read_write, NULL, &st),
+                     VK_ALREADY_EXISTS, &st, "the same account again, ReadWrite");
+    CONF_EXPECT_OK(grant(made->bucket_id, name, AUTH_KEY, read_only, NULL, &st), &st,
+                   "the same account again, ReadOnly");
+    const char *const bad_mode[] = {"access_mode", "WriteOnly", NULL};
+    CONF_EXPECT_CODE(grant(made->bucket_id, unique("ba"), AUTH_KEY, bad_mode, NULL, &st),
+                     VK_INVALID_ARGUMENT, &st, "access_mode=WriteOnly");
 }
 
 static void revoke_requires_fields(void **state) {
@@ -576,12 +611,14 @@ static void revoke_requires_fields(void **state) {
 static void revoke_twice_ok(void **state) {
     (void)state;
     Cosi__V1alpha1__DriverCreateBucketResponse *made = must_create(unique("bucket"), NULL);
-    Cosi__V1alpha1__DriverGrantBucketAccessResponse *g = must_grant(made->bucket_id, unique("ba"));
+    grant_reply *g = must_grant(made->bucket_id, unique("ba"));
     vk_status st;
     CONF_EXPECT_OK(revoke_access(made->bucket_id, g->account_id, &st), &st, "DriverRevokeBucketAccess");
     CONF_EXPECT_OK(revoke_access(made->bucket_id, g->account_id, &st), &st, "DriverRevokeBucketAccess again");
     if (id_of_named("users", g->account_id)) CONF_FAIL("user %s is still there after the revoke", g->account_id);
-    if (id_of_named("s3policies", g->account_id)) CONF_FAIL("S3 policy %s is still there after the revoke", g->account_id);
+    if (id_of_named("s3policies", g->account_id)) {
+        CONF_FAIL("S3 policy %s is still there after the revoke", g->account_id);
+    }
 }
 
 static void revoke_foreign_account_ok_and_untouched(void **state) {
@@ -601,10 +638,10 @@ static void revoke_foreign_account_ok_and_untouched(void **state) {
 static void revoke_after_delete_ok(void **state) {
     (void)state;
     Cosi__V1alpha1__DriverCreateBucketResponse *made = must_create(unique("bucket"), NULL);
-    Cosi__V1alpha1__DriverGrantBucketAccessResponse *g = must_grant(made->bucket_id, unique("ba"));
+    grant_reply *g = must_grant(made->bucket_id, unique("ba"));
     vk_status st;
     CONF_EXPECT_OK(delete_bucket(made->bucket_id, &st), &st, "DriverDeleteBucket with an access left");
-    CONF_EXPECT_CODE(grant(made->bucket_id, unique("ba"), COSI__V1ALPHA1__AUTHENTICATION_TYPE__Key, NULL, NULL, &st),
+    CONF_EXPECT_CODE(grant(made->bucket_id, unique("ba"), AUTH_KEY, NULL, NULL, &st),
                      VK_NOT_FOUND, &st, "grant on a deleted bucket");
     CONF_EXPECT_OK(revoke_access(made->bucket_id, g->account_id, &st), &st, "revoke after the bucket's delete");
     if (id_of_named("users", g->account_id)) CONF_FAIL("user %s is still there after the revoke", g->account_id);
@@ -758,11 +795,13 @@ static int spec_teardown(void **state) {
     vk_status st;
     for (size_t i = run.n_resources; i-- > 0;) {
         const resource *r = &run.resources[i];
-        vk_code code = r->account_id ? revoke_access(r->bucket_id, r->account_id, &st) : delete_bucket(r->bucket_id, &st);
+        vk_code code =
+            r->account_id ? revoke_access(r->bucket_id, r->account_id, &st) : delete_bucket(r->bucket_id, &st);
         if (code != VK_OK) {
-            print_error("cleanup: %s %s%s%s: %s: %s\n", r->account_id ? "DriverRevokeBucketAccess" : "DriverDeleteBucket",
-                        r->bucket_id, r->account_id ? " account " : "", r->account_id ? r->account_id : "",
-                        vk_status_name(code), st.message);
+            print_error("cleanup: %s %s%s%s: %s: %s\n",
+                        r->account_id ? "DriverRevokeBucketAccess" : "DriverDeleteBucket", r->bucket_id,
+                        r->account_id ? " account " : "", r->account_id ? r->account_id : "", vk_status_name(code),
+                        st.message);
             errors++;
         }
     }
@@ -909,7 +948,8 @@ static bool plugin_stop(void) {
     bool clean = exited && WIFEXITED(status) && WEXITSTATUS(status) == 0;
     if (!clean) {
         print_log_tail();
-        fprintf(stderr, "vast-csi %s after SIGTERM (status 0x%x)\n", exited ? "did not exit 0" : "did not stop", status);
+        fprintf(stderr, "vast-csi %s after SIGTERM (status 0x%x)\n", exited ? "did not exit 0" : "did not stop",
+                status);
     }
     return clean;
 }
@@ -1008,6 +1048,8 @@ int main(void) {
                   grant_forged_bucket_not_found),
         COSI_SPEC("DriverGrantBucketAccess replayed is OK, one s3 credential, and the user keeps one key",
                   grant_replay_one_key),
+        COSI_SPEC("DriverGrantBucketAccess of an account with another access_mode is ALREADY_EXISTS",
+                  grant_other_mode_already_exists),
         COSI_SPEC("DriverRevokeBucketAccess without bucket_id or account_id is INVALID_ARGUMENT",
                   revoke_requires_fields),
         COSI_SPEC("DriverRevokeBucketAccess twice is OK and removes user and policy", revoke_twice_ok),

@@ -209,10 +209,11 @@ class CosiInteropTest(unittest.TestCase):
         return self.plugin.provisioner.DriverDeleteBucket(
             cosi_pb2.DriverDeleteBucketRequest(bucket_id=bucket_id), timeout=CALL_TIMEOUT_S)
 
-    def grant(self, bucket_id, name, auth=None):
+    def grant(self, bucket_id, name, auth=None, parameters=None):
         auth = cosi_pb2.Key if auth is None else auth
         return self.plugin.provisioner.DriverGrantBucketAccess(
-            cosi_pb2.DriverGrantBucketAccessRequest(bucket_id=bucket_id, name=name, authentication_type=auth),
+            cosi_pb2.DriverGrantBucketAccessRequest(bucket_id=bucket_id, name=name, authentication_type=auth,
+                                                    parameters=parameters or {}),
             timeout=CALL_TIMEOUT_S)
 
     def revoke(self, bucket_id, account_id):
@@ -305,6 +306,21 @@ class CosiInteropTest(unittest.TestCase):
             key = grant.credentials["s3"].secrets["accessKeyID"]
             self.assertNotIn(secret, log, "a secret key reached the plugin's log")
             self.assertNotIn(key, log, "an access key reached the plugin's log")
+
+    def test_read_only_access(self):
+        bucket = self.name("bucket-interop-ro")
+        made = self.create(bucket)
+        self.addCleanup(self.delete, made.bucket_id)
+        writer = self.grant(made.bucket_id, self.name("ba-interop-rw"))
+        self.addCleanup(self.revoke, made.bucket_id, writer.account_id)
+        reader = self.grant(made.bucket_id, self.name("ba-interop-ro"), parameters={"access_mode": "ReadOnly"})
+        self.addCleanup(self.revoke, made.bucket_id, reader.account_id)
+        self.s3_client(writer.credentials).put_object(Bucket=bucket, Key="k", Body=b"written")
+        ro = self.s3_client(reader.credentials)
+        self.assertEqual(ro.get_object(Bucket=bucket, Key="k")["Body"].read(), b"written")
+        self.assertEqual([o["Key"] for o in ro.list_objects_v2(Bucket=bucket)["Contents"]], ["k"])
+        self.assertS3Error("AccessDenied", ro.put_object, Bucket=bucket, Key="k2", Body=b"no")
+        self.assertS3Error("AccessDenied", ro.delete_object, Bucket=bucket, Key="k")
 
     def test_iam_and_unknown_authentication_refused(self):
         made = self.create(self.name("bucket-interop-iam"))
