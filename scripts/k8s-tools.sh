@@ -310,19 +310,43 @@ snapshot_crds() {
   echo "k8s-tools: snapshot CRDs $EXTERNAL_SNAPSHOTTER_VERSION: $(find "$dir" -name '*.yaml' | wc -l) files ($(since "$t0"))"
 }
 
-# cosi_crds: the v1alpha1 CRD yamls of the COSI client module, as released with COSI_VERSION.
+# cosi_crds: the v1alpha1 CRD yamls of the COSI client module, as released with
+# COSI_VERSION, with the annotations the release's root kustomization.yaml adds to them
+# (commonAnnotations; among them api-approved.kubernetes.io, without which the API server
+# refuses a CRD of a *.k8s.io group), so that `kubectl apply -f DIR` installs them.
 cosi_crds() {
-  local t0 dir src f
+  local t0 dir src root f recipe="annotated from kustomization.yaml"
   t0=$(now)
   dir="$TOOLS/cosi-crds@$COSI_VERSION"
-  if [[ ! -f "$dir/stamp" ]]; then
+  if [[ ! -f "$dir/stamp" || "$(cat "$dir/stamp")" != "$recipe" ]]; then
     src=$(go_json_field "$COSI_MODULE/client@$COSI_VERSION" Dir) ||
       die "cannot download the COSI client module (the COSI CRDs)"
+    root=$(go_json_field "$COSI_MODULE@$COSI_VERSION" Dir) ||
+      die "cannot download the COSI root module (its kustomization.yaml)"
     rm -rf "$dir"
     mkdir -p "$dir"
-    cp "$src"/config/crd/objectstorage.k8s.io_*.yaml "$dir/"
-    chmod u+w "$dir"/*.yaml
-    : >"$dir/stamp"
+    for f in "$src"/config/crd/objectstorage.k8s.io_*.yaml; do
+      "$PY" - "$root/kustomization.yaml" "$f" "$dir/$(basename "$f")" <<'PY' || die "annotating $f failed"
+import re, sys
+kust, crd, out = sys.argv[1:4]
+notes, inside = [], False
+for line in open(kust, encoding="utf-8"):
+    if re.match(r"commonAnnotations:\s*$", line):
+        inside = True
+    elif inside and re.match(r"\s+\S", line):
+        notes.append("    " + line.strip() + "\n")
+    elif inside and line.strip():
+        inside = False
+if not any(n.strip().startswith("api-approved.kubernetes.io:") for n in notes):
+    sys.exit("no api-approved.kubernetes.io in the commonAnnotations of " + kust)
+text = open(crd, encoding="utf-8").read()
+head = "metadata:\n  annotations:\n"
+if head not in text:
+    sys.exit("no metadata.annotations in " + crd)
+open(out, "w", encoding="utf-8").write(text.replace(head, head + "".join(notes), 1))
+PY
+    done
+    printf '%s' "$recipe" >"$dir/stamp"
   fi
   for f in "$dir"/*.yaml; do ln -sfn "$f" "$COSI_CRD/$(basename "$f")"; done
   echo "k8s-tools: COSI CRDs $COSI_VERSION: $(find "$dir" -name '*.yaml' | wc -l) files ($(since "$t0"))"
