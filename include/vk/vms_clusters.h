@@ -66,6 +66,10 @@ bool vms_clusters_qos_policy(vms_clusters *clusters, vms_client *c, const char *
  * vms_object_free(&out->obj). */
 bool vms_clusters_vippool(vms_clusters *clusters, vms_client *c, const char *name, int64_t deadline,
                           vms_vippool *out, vk_status *st);
+/* The tenant of that id (its local provider rarely changes), decoded: release with
+ * vms_object_free(&out->obj). NOT_FOUND when there is none. */
+bool vms_clusters_tenant(vms_clusters *clusters, vms_client *c, int64_t id, int64_t deadline, vms_tenant *out,
+                         vk_status *st);
 bool vms_clusters_version(vms_clusters *clusters, vms_client *c, int64_t deadline, vms_version *out,
                           vk_status *st);
 

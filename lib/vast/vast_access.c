@@ -182,7 +182,7 @@ static vk_code grant_locked(vast_ctx *ctx, const vast_bucket_target *t, const ch
     vms_client *c = t->client;
     const vast_bucket_ref *ref = &t->ref;
     int64_t provider, policy_id = 0;
-    if (!vast_tenant_provider(c, ref->tenant_id, deadline, &provider, st)) return st->code;
+    if (!vast_tenant_provider(ctx, c, ref->tenant_id, deadline, &provider, st)) return st->code;
     vast_owner_identity_name(VAST_OWNED_ACCESS, ref->tenant_id, ref->path, account, out->account_id,
                              sizeof out->account_id);
     char *document = policy_document(ref->bucket, read_only);
@@ -243,10 +243,10 @@ vk_code vast_access_grant(vast_ctx *ctx, const char *bucket_id, const char *name
 
 /* ---- revoke ---- */
 
-static vk_code revoke_on(vms_client *c, const vast_bucket_ref *ref, const char *account_id, int64_t deadline,
+static vk_code revoke_on(vast_ctx *ctx, vms_client *c, const vast_bucket_ref *ref, const char *account_id, int64_t deadline,
                          vk_status *st) {
     int64_t provider;
-    if (!vast_tenant_provider(c, ref->tenant_id, deadline, &provider, st)) {
+    if (!vast_tenant_provider(ctx, c, ref->tenant_id, deadline, &provider, st)) {
         return st->code == VK_NOT_FOUND ? VK_OK : st->code; /* the tenant is gone, and all in it */
     }
     if (!vast_user_remove(c, account_id, provider, deadline, st) || vk_fault_point("cosi.revoke.after_user", st)) {
@@ -287,7 +287,7 @@ vk_code vast_access_revoke(vast_ctx *ctx, const char *bucket_id, const char *acc
     if (!vast_bucket_lock(ctx, &ref, deadline, lock_key, sizeof lock_key, st)) {
         code = st->code;
     } else {
-        code = revoke_on(c, &ref, account_id, deadline, st);
+        code = revoke_on(ctx, c, &ref, account_id, deadline, st);
         vk_keylock_release(ctx->locks, lock_key);
     }
     if (code == VK_OK) VK_LOG(VK_LOG_INFO, "bucket access revoked", "bucket", ref.bucket, "account", account_id);

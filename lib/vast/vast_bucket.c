@@ -21,20 +21,12 @@ bool vast_bucket_lock(vast_ctx *ctx, const vast_bucket_ref *ref, int64_t deadlin
     return false;
 }
 
-bool vast_tenant_provider(vms_client *c, int64_t tenant_id, int64_t deadline, int64_t *provider_id, vk_status *st) {
-    vms_tenant tenant = {0};
-    vms_error err;
-    vms_lookup found = vms_tenant_get(c, tenant_id, &tenant, deadline, &err);
-    *provider_id = found == VMS_FOUND && tenant.local_provider_id > 0 ? tenant.local_provider_id : 1;
+bool vast_tenant_provider(vast_ctx *ctx, vms_client *c, int64_t tenant_id, int64_t deadline, int64_t *provider_id,
+                          vk_status *st) {
+    vms_tenant tenant;
+    if (!vms_clusters_tenant(ctx->clusters, c, tenant_id, deadline, &tenant, st)) return false;
+    *provider_id = tenant.local_provider_id > 0 ? tenant.local_provider_id : 1; /* 1: VMS's built-in provider */
     vms_object_free(&tenant.obj);
-    if (found == VMS_FAILED) {
-        vms_fail(st, &err, "reading tenant %" PRId64 " (where its users live)", tenant_id);
-        return false;
-    }
-    if (found == VMS_MISSING) {
-        vk_status_set(st, VK_NOT_FOUND, "tenant %" PRId64 " does not exist on %s", tenant_id, vms_client_endpoint(c));
-        return false;
-    }
     return true;
 }
 
@@ -165,7 +157,7 @@ static bool refuse_taken_name(vms_client *c, const char *what, const vast_bucket
 /* Quota (which makes the directory), owner, view: each made or found, under the
  * path's lock. The quota goes first so that a directory someone else holds is refused
  * before anything of the bucket exists. */
-static vk_code create_locked(vms_client *c, const char *what, const vast_bucket_params *p,
+static vk_code create_locked(vast_ctx *ctx, vms_client *c, const char *what, const vast_bucket_params *p,
                              const vms_policy_ref *policy, const vast_bucket_ref *ref, int64_t deadline,
                              vk_status *st) {
     if (!refuse_taken_name(c, what, ref, deadline, st)) return st->code;
@@ -180,7 +172,7 @@ static vk_code create_locked(vms_client *c, const char *what, const vast_bucket_
         return st->code;
     }
     int64_t provider;
-    if (!vast_tenant_provider(c, ref->tenant_id, deadline, &provider, st)) return st->code;
+    if (!vast_tenant_provider(ctx, c, ref->tenant_id, deadline, &provider, st)) return st->code;
     char owner[VAST_NAME_MAX + 1];
     owner_name(ref, owner, sizeof owner);
     vms_user user = {0};
@@ -225,7 +217,7 @@ vk_code vast_bucket_create(vast_ctx *ctx, const char *name, vk_strmap params, vk
         if (!vast_bucket_lock(ctx, &ref, deadline, lock_key, sizeof lock_key, st)) {
             code = st->code;
         } else {
-            code = create_locked(c, what, &p, &policy, &ref, deadline, st);
+            code = create_locked(ctx, c, what, &p, &policy, &ref, deadline, st);
             vk_keylock_release(ctx->locks, lock_key);
         }
     }
@@ -269,7 +261,7 @@ vk_code vast_bucket_delete(vast_ctx *ctx, const char *bucket_id, vk_strmap secre
         vms_object_free(&view.obj);
         if (viewed == VMS_FAILED) {
             code = vms_fail(st, &err, "looking up the view of bucket %s", t.ref.bucket);
-        } else if (!named && (!vast_tenant_provider(t.client, t.ref.tenant_id, deadline, &provider, st) ||
+        } else if (!named && (!vast_tenant_provider(ctx, t.client, t.ref.tenant_id, deadline, &provider, st) ||
                               !vast_user_remove(t.client, owner, provider, deadline, st))) {
             code = st->code == VK_NOT_FOUND ? VK_OK : st->code;
         }
@@ -280,7 +272,7 @@ vk_code vast_bucket_delete(vast_ctx *ctx, const char *bucket_id, vk_strmap secre
         char owner[VAST_NAME_MAX + 1];
         owner_name(&t.ref, owner, sizeof owner);
         if (code == VK_OK && (vk_fault_point("cosi.delete.after_quota", st) ||
-                              !vast_tenant_provider(t.client, t.ref.tenant_id, deadline, &provider, st) ||
+                              !vast_tenant_provider(ctx, t.client, t.ref.tenant_id, deadline, &provider, st) ||
                               !vast_user_remove(t.client, owner, provider, deadline, st))) {
             code = st->code;
         }

@@ -21,8 +21,10 @@ vk_code vast_bucket_target_open(vast_ctx *ctx, const char *bucket_id, vk_strmap 
                                 vast_bucket_target *t, vk_status *st);
 void vast_bucket_target_close(vast_bucket_target *t);
 
-/* The local provider the tenant's users live in (VMS's built-in one when unset). */
-bool vast_tenant_provider(vms_client *c, int64_t tenant_id, int64_t deadline, int64_t *provider_id, vk_status *st);
+/* The local provider the tenant's users live in (VMS's built-in one when unset),
+ * cached for --cache-ttl. */
+bool vast_tenant_provider(vast_ctx *ctx, vms_client *c, int64_t tenant_id, int64_t deadline, int64_t *provider_id,
+                          vk_status *st);
 
 /* Makes the local user `name` in the provider, or finds the one an earlier call made;
  * extra (borrowed, may be NULL) adds fields to the POST. out: the user as VMS has it. */

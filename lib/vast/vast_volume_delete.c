@@ -179,8 +179,8 @@ vk_code vast_marked_path_delete_locked(vast_ctx *ctx, vms_client *c, const char 
         return VK_OK;
     }
     /* a restore still copying has no quota yet: its stream (named from the path, made
-     * only by this driver) and partial copy go first */
-    if (!remove_clone_stream(c, path, deadline, st)) {
+     * only by this driver) and partial copy go first; only volumes are ever cloned into */
+    if (kind == VAST_OWNED_VOLUME && !remove_clone_stream(c, path, deadline, st)) {
         vms_object_free(&quota.obj);
         return st->code;
     }

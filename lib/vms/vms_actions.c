@@ -96,7 +96,8 @@ vms_lookup vms_access_key_delete(vms_client *c, int64_t user_id, const char *acc
     json_decref(body);
     json_decref(answer);
     if (ok) return VMS_FOUND;
-    vms_error_set_object(err, "S3 access key %s of user %lld", access_key, (long long)user_id);
+    /* the key's id stays out of messages too: it is half a credential */
+    vms_error_set_object(err, "an S3 access key of user %lld", (long long)user_id);
     if (!vms_error_is_not_found(err)) return VMS_FAILED;
     vms_error_clear(err);
     return VMS_MISSING;

@@ -428,6 +428,32 @@ bool vms_clusters_vippool(vms_clusters *cl, vms_client *c, const char *name, int
     return cached_by_name(cl, c, &vms_kind_vippool, name, deadline, &out->obj, st);
 }
 
+bool vms_clusters_tenant(vms_clusters *cl, vms_client *c, int64_t id, int64_t deadline, vms_tenant *out,
+                         vk_status *st) {
+    char name[24];
+    snprintf(name, sizeof name, "%" PRId64, id);
+    char *key = cache_key(c, "tenant by id", name);
+    json_t *hit = cache_get(cl, key);
+    if (hit) {
+        vms_tenant_from_json(hit, out);
+        json_decref(hit);
+        free(key);
+        return true;
+    }
+    vms_error err;
+    vms_lookup found = vms_tenant_get(c, id, out, deadline, &err);
+    if (found == VMS_FOUND) {
+        cache_put(cl, key, out->obj.raw);
+    } else if (found == VMS_MISSING) {
+        vk_status_set(st, VK_NOT_FOUND, "tenant %" PRId64 " does not exist on VAST cluster %s", id,
+                      vms_client_endpoint(c));
+    } else {
+        vms_fail(st, &err, "reading tenant %" PRId64, id);
+    }
+    free(key);
+    return found == VMS_FOUND;
+}
+
 /* The version is cached as its text; vms_version_parse reads the numbers again. */
 bool vms_clusters_version(vms_clusters *cl, vms_client *c, int64_t deadline, vms_version *out, vk_status *st) {
     char *key = cache_key(c, "version", "");

@@ -42,11 +42,11 @@ cleanup() {
 trap cleanup EXIT
 
 # start_plugin [vast-csi flags...]: starts vast-csi on $ENDPOINT, logs in $WORK/plugin.log,
-# and waits until it answers Probe.
+# and waits until it answers $PLUGIN_READY_CALL (Probe; DriverGetInfo for --mode cosi).
 start_plugin() {
   "$VAST_CSI" --endpoint "$ENDPOINT" "$@" >"$WORK/plugin.out" 2>"$WORK/plugin.log" &
   PLUGIN_PID=$!
-  if ! "$CSICTL" -e "$ENDPOINT" -w 10000 -q Probe; then
+  if ! "$CSICTL" -e "$ENDPOINT" -w 10000 -q "${PLUGIN_READY_CALL:-Probe}"; then
     echo "vast-csi did not come up; its log:"
     cat "$WORK/plugin.log"
     exit 1
