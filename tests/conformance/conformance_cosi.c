@@ -158,6 +158,32 @@ static json_t *state_of(const char *const *collections) {
     return out;
 }
 
+/* JSON text for a failure message, without key ids (the simulator never answers
+ * secrets, but an access key is not printed either). Free with free(). */
+static void strip_keys(json_t *j) {
+    if (json_is_array(j)) {
+        size_t i;
+        json_t *v;
+        json_array_foreach(j, i, v) strip_keys(v);
+    } else if (json_is_object(j)) {
+        const char *k;
+        json_t *v;
+        void *tmp;
+        json_object_foreach_safe(j, tmp, k, v) {
+            if (strstr(k, "access_key") || strstr(k, "secret")) json_object_set_new(j, k, json_string("(not shown)"));
+            else strip_keys(v);
+        }
+    }
+}
+
+static char *printable(const json_t *j) {
+    json_t *copy = json_deep_copy(j);
+    strip_keys(copy);
+    char *text = json_dumps(copy, JSON_COMPACT);
+    json_decref(copy);
+    return text;
+}
+
 static const char *const cosi_collections[] = {"views", "quotas", "users", "s3policies", "locals3keys", NULL};
 
 static void expect_same_state(json_t *before, const char *what) {
@@ -168,7 +194,7 @@ static void expect_same_state(json_t *before, const char *what) {
         json_t *value;
         json_object_foreach(before, name, value) {
             if (json_equal(value, json_object_get(after, name))) continue;
-            char *b = json_dumps(value, JSON_COMPACT), *a = json_dumps(json_object_get(after, name), JSON_COMPACT);
+            char *b = printable(value), *a = printable(json_object_get(after, name));
             print_error("%s: %s changed:\n  before %s\n  after  %s\n", what, name, b ? b : "?", a ? a : "?");
             free(b);
             free(a);
@@ -647,6 +673,55 @@ static void revoke_after_delete_ok(void **state) {
     if (id_of_named("users", g->account_id)) CONF_FAIL("user %s is still there after the revoke", g->account_id);
 }
 
+/* ---- failures that must leave nothing behind and say what happened ---- */
+
+/* A spec that shows a known defect of the backend: skipped (with why) unless
+ * CONFORMANCE_RUN_PENDING=1, so the suite stays a gate while the fix is pending. */
+static void known_defect(const char *what) {
+    const char *run_pending = getenv("CONFORMANCE_RUN_PENDING");
+    if (run_pending && strcmp(run_pending, "1") == 0) return;
+    conf_skip("known defect of the bucket backend (%s); CONFORMANCE_RUN_PENDING=1 runs it", what);
+}
+
+/* A grant refused after the account's user was made (here: the bucket's VIP pool does
+ * not exist) must not leave the user, its policy or an active key whose secret nobody
+ * was told: the sidecar never revokes an access it was not granted. */
+static void grant_failure_leaves_nothing(void **state) {
+    (void)state;
+    known_defect("vast_access_grant resolves the endpoint after it made the user, policy and key");
+    const char *const kv[] = {"root_export", "/k8s", "vip_pool_name", "nope-pool", "scheme", "https", NULL};
+    Cosi__V1alpha1__DriverCreateBucketResponse *made = must_create(unique("bucket"), kv);
+    static const char *const access_collections[] = {"users", "s3policies", "locals3keys", NULL};
+    json_t *before = state_of(access_collections);
+    vk_status st;
+    CONF_EXPECT_CODE(grant(made->bucket_id, unique("ba"), AUTH_KEY, NULL, NULL, &st), VK_FAILED_PRECONDITION, &st,
+                     "grant with the bucket's VIP pool missing");
+    json_t *after = state_of(access_collections);
+    bool same = json_equal(before, after);
+    json_decref(after);
+    json_decref(before);
+    if (!same) CONF_FAIL("the refused grant left a user, S3 policy or key on VMS");
+}
+
+/* Text a lower layer quoted must come through once and whole. */
+static void expect_readable(const vk_status *st, const char *what) {
+    const char *first = strstr(st->message, "cannot be reached");
+    if (!first) CONF_FAIL("%s: the message does not say the cluster cannot be reached: %s", what, st->message);
+    if (strstr(first + 1, "cannot be reached")) CONF_FAIL("%s: the message is garbled: %s", what, st->message);
+}
+
+static void unreachable_cluster_message_readable(void **state) {
+    (void)state;
+    known_defect("vast_bucket_target_open formats st->message into itself");
+    const char *id = "vb1:other:2:/k8s/bucket-elsewhere?pool=p&scheme=https&region=us-east-1";
+    vk_status st;
+    CONF_EXPECT_CODE(delete_bucket(id, &st), VK_FAILED_PRECONDITION, &st, "delete on a cluster the driver cannot reach");
+    expect_readable(&st, "DriverDeleteBucket");
+    CONF_EXPECT_CODE(grant(id, unique("ba"), AUTH_KEY, NULL, NULL, &st), VK_NOT_FOUND, &st,
+                     "grant on a cluster the driver cannot reach");
+    expect_readable(&st, "DriverGrantBucketAccess");
+}
+
 /* ---- concurrent duplicates ---- */
 
 typedef struct {
@@ -751,7 +826,7 @@ static void nothing_left(void **state) {
         json_t *obj;
         json_array_foreach(json_object_get(now, by_path[c]), i, obj) {
             if (!under_root(json_string_value(json_object_get(obj, "path")))) continue;
-            char *text = json_dumps(obj, JSON_COMPACT);
+            char *text = printable(obj);
             print_error("left on VMS: %s %s\n", by_path[c], text ? text : "?");
             free(text);
             left++;
@@ -761,7 +836,7 @@ static void nothing_left(void **state) {
     for (size_t c = 0; c < 3; c++) {
         json_t *then = json_object_get(run.before, by_set[c]), *after = json_object_get(now, by_set[c]);
         if (json_equal(then, after)) continue;
-        char *text = json_dumps(after, JSON_COMPACT);
+        char *text = printable(after);
         print_error("left on VMS: %s differ from the start of the run: %s\n", by_set[c], text ? text : "?");
         free(text);
         left++;
@@ -1056,6 +1131,8 @@ int main(void) {
         COSI_SPEC("DriverRevokeBucketAccess of an account the driver did not make is OK and changes nothing",
                   revoke_foreign_account_ok_and_untouched),
         COSI_SPEC("DriverRevokeBucketAccess after the bucket's delete is OK", revoke_after_delete_ok),
+        COSI_SPEC("DriverGrantBucketAccess refused midway leaves no user, policy or key", grant_failure_leaves_nothing),
+        COSI_SPEC("Messages about an unreachable cluster are whole", unreachable_cluster_message_readable),
         COSI_SPEC("(conformance) no bucket, quota, user, policy or key of the run is left; no key in the log",
                   nothing_left),
     };
