@@ -59,7 +59,8 @@ static const setting settings[OPT_COUNT] = {
     [OPT_ROOT_EXPORTS] = {"root-exports", "X_CSI_ROOT_EXPORTS",
                           "comma-separated VAST directories volumes are made under (a StorageClass's root_export "
                           "must be one of them) and the only places the driver deletes, lists or changes "
-                          "volumes (default /k8s)"},
+                          "volumes (default /k8s); in cosi mode the same for buckets and a BucketClass's "
+                          "root_export"},
     [OPT_LIST_ROOTS] = {"list-roots", "X_CSI_LIST_ROOTS", "former name of --root-exports"},
     [OPT_MOUNT_MODE] = {"mount-mode", "X_CSI_MOUNT_MODE",
                         "nfs (default): kernel NFS mounts; bind: bind-mount VAST paths from --bind-root, for "

@@ -40,6 +40,10 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "sim"))
 from simlib import Api, Sim  # noqa: E402  (the simulator's launcher and VMS client)
 
+# Everything stays on loopback: no proxy may take boto3's or grpcio's connections elsewhere.
+for _proxy in ("http_proxy", "https_proxy", "all_proxy", "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY"):
+    os.environ.pop(_proxy, None)
+
 VAST_CSI = os.environ.get("VAST_CSI", "")
 PROTO_DIR = os.environ.get("VK_PROTO_DIR") or os.path.join(HERE, "..", "..", "proto")
 
