@@ -3,6 +3,9 @@
 # management API simulator) and vast-csi (controller + node), and walks a volume's life
 # with csictl, printing each step: create, stage and publish into a directory, write and
 # read a file, snapshot, restore into a new volume, expand, stats, unpublish, delete.
+# Then a bucket's life through the COSI provisioner (vast-csi --mode cosi): create a
+# bucket, grant an access, put and get an object with boto3 using exactly the
+# credentials granted, revoke (the key is refused from then on), delete.
 # It leaves nothing mounted or running: everything it started is stopped by PID and its
 # scratch directory removed. Needs root (mounts).
 #
@@ -22,11 +25,11 @@ if [[ $(id -u) -ne 0 ]]; then
 fi
 work=$(mktemp -d "${TMPDIR:-/tmp}/vast-quickstart.XXXXXX")
 endpoint="unix://$work/csi.sock"
-plugin_pid="" sim_pid=""
+plugin_pid="" sim_pid="" cosi_pid=""
 stop() {
   # never leave a mount behind, even when a step failed
   { grep -o " $work/[^ ]*" /proc/self/mounts || true; } | sort -r | while read -r m; do umount -l "$m" || true; done
-  for pid in $plugin_pid $sim_pid; do
+  for pid in $cosi_pid $plugin_pid $sim_pid; do
     if kill -0 "$pid" 2>/dev/null; then
       kill -TERM "$pid"
       wait "$pid" || true
@@ -43,12 +46,14 @@ json() { /usr/bin/python3 -c 'import json,sys; v=json.load(sys.stdin)
 for k in sys.argv[1].split("."): v=v[int(k)] if isinstance(v,list) else v[k]
 print(v)' "$1"; }
 
-bold "Start vms-sim, seeded with a tenant, a view policy, a VIP pool and a QoS policy"
-build/sim/vms-sim --data-dir "$work/sim" --https 127.0.0.1:0 --port-file "$work/ports" --seed 2>"$work/sim.log" &
+bold "Start vms-sim, seeded with a tenant, a view policy, a VIP pool and a QoS policy, with its S3 data plane"
+build/sim/vms-sim --data-dir "$work/sim" --https 127.0.0.1:0 --s3 127.0.0.1:0 --port-file "$work/ports" --seed \
+  2>"$work/sim.log" &
 sim_pid=$!
 for _ in $(seq 100); do [[ -s "$work/ports" ]] && break; sleep 0.05; done
 port=$(json https <"$work/ports")
-echo "VMS simulator on https://127.0.0.1:$port (state in $work/sim)"
+s3_port=$(json s3 <"$work/ports")
+echo "VMS simulator on https://127.0.0.1:$port (state in $work/sim), S3 on http://127.0.0.1:$s3_port"
 
 # The default cluster's secret, as a Kubernetes Secret would be mounted: one file per key.
 mkdir -p "$work/secret"
@@ -129,13 +134,68 @@ step "Delete both volumes" "${ctl[@]}" DeleteVolume "volume_id=$volume_id"
 "${ctl[@]}" DeleteVolume "volume_id=$restored_id"
 step "Nothing is left" "${ctl[@]}" ListVolumes
 
-bold "Stop the plugin and the simulator with SIGTERM"
-for pid in $plugin_pid $sim_pid; do
+bold "Start the COSI provisioner (vast-csi --mode cosi) on unix://$work/cosi.sock"
+build/csi/vast-csi --mode cosi --endpoint "unix://$work/cosi.sock" --vms-secret-dir "$work/secret" \
+  2>"$work/vast-cosi.log" &
+cosi_pid=$!
+cosi=(build/csictl/csictl -e "unix://$work/cosi.sock")
+# A BucketClass's parameters: the simulator's S3 port is not that of a real VIP pool, so
+# the endpoint is given as a fixed URL (s3_endpoint) instead of vip_pool_name.
+bc=(parameters.root_export=/k8s "parameters.s3_endpoint=http://127.0.0.1:$s3_port")
+step "Wait until it answers DriverGetInfo" "${cosi[@]}" --wait 10000 DriverGetInfo
+step "Create a bucket (a VAST directory, quota, owner and S3 view)" \
+  "${cosi[@]}" DriverCreateBucket name=bucket-quickstart "${bc[@]}" | tee "$work/bucket.json"
+bucket_id=$(json bucket_id <"$work/bucket.json")
+bold "Grant an access to it (a user with a policy for this bucket alone, and one S3 key)"
+printf '$ %s\n' "${cosi[*]} DriverGrantBucketAccess bucket_id=$bucket_id name=ba-quickstart authentication_type=Key" >&2
+# kept in a shell variable and handed to Python on stdin: the secret never lands in a file
+access=$("${cosi[@]}" DriverGrantBucketAccess "bucket_id=$bucket_id" name=ba-quickstart authentication_type=Key)
+# shown without the secret key: it belongs in the pod's Secret, not on a terminal
+/usr/bin/python3 -c 'import json,sys; a=json.load(sys.stdin)
+a["credentials"]["s3"]["secrets"]["accessSecretKey"]="(hidden)"; print(json.dumps(a, indent=2))' <<<"$access"
+account_id=$(json account_id <<<"$access")
+s3_client() { # s3_client put|get|list: boto3 with exactly the granted credentials (on stdin)
+  /usr/bin/python3 -c '
+import json, sys
+import boto3, botocore.config, botocore.exceptions
+c = json.load(sys.stdin)["credentials"]["s3"]["secrets"]
+s3 = boto3.client("s3", endpoint_url=c["endpoint"], region_name=c["region"], aws_access_key_id=c["accessKeyID"],
+                  aws_secret_access_key=c["accessSecretKey"],
+                  config=botocore.config.Config(s3={"addressing_style": "path"}, retries={"max_attempts": 1}))
+try:
+    if sys.argv[1] == "put":
+        s3.put_object(Bucket="bucket-quickstart", Key="hello.txt", Body=b"hello from a pod S3 client\n")
+        print("put hello.txt")
+    elif sys.argv[1] == "get":
+        print(s3.get_object(Bucket="bucket-quickstart", Key="hello.txt")["Body"].read().decode(), end="")
+    else:
+        print([o["Key"] for o in s3.list_objects_v2(Bucket="bucket-quickstart").get("Contents", [])])
+except botocore.exceptions.ClientError as e:
+    print("refused:", e.response["Error"]["Code"])
+' "$1" <<<"$access"
+}
+bold "Put, list and get an object with boto3, using the granted credentials"
+s3_client put
+s3_client list
+s3_client get
+echo "(on VAST it is $work/sim/fs/k8s/bucket-quickstart/hello.txt)"
+step "Revoke the access (the user and its key go)" \
+  "${cosi[@]}" DriverRevokeBucketAccess "bucket_id=$bucket_id" "account_id=$account_id"
+bold "The revoked key is refused"
+s3_client get
+access=""
+step "Delete the bucket (view, data, quota, owner)" "${cosi[@]}" DriverDeleteBucket "bucket_id=$bucket_id"
+step "Deleting it again is fine: it is gone" "${cosi[@]}" DriverDeleteBucket "bucket_id=$bucket_id"
+
+bold "Stop the plugins and the simulator with SIGTERM"
+for pid in $cosi_pid $plugin_pid $sim_pid; do
   kill -TERM "$pid"
   rc=0
   wait "$pid" || rc=$?
   echo "process $pid exited with status $rc"
 done
-plugin_pid="" sim_pid=""
+plugin_pid="" sim_pid="" cosi_pid=""
 echo "vast-csi's log:"
 cat "$work/vast-csi.log"
+echo "the COSI provisioner's log:"
+cat "$work/vast-cosi.log"

@@ -36,6 +36,9 @@ void vk_arena_free(vk_arena *arena) {
     if (!arena) return;
     for (block *b = arena->head; b;) {
         block *next = b->next;
+        /* a call's arena may have held a credential (a granted secret key): wipe it
+         * rather than hand it to the next malloc */
+        explicit_bzero(b->data, b->used);
         free(b);
         b = next;
     }

@@ -154,8 +154,8 @@ static bool endpoint_for(vast_ctx *ctx, vms_client *c, const vast_bucket_ref *re
     if (!vms_clusters_vippool(ctx->clusters, c, ref->pool, deadline, &pool, st)) {
         if (st->code == VK_NOT_FOUND) {
             vk_status_set(st, VK_FAILED_PRECONDITION,
-                          "bucket %s: its VIP pool %s is gone from %s; create it again or move the bucket's class "
-                          "to another pool",
+                          "bucket %s: its VIP pool %s is not on %s (it was when the bucket was made); create it "
+                          "again, or give the bucket's class another pool",
                           ref->bucket, ref->pool, vms_client_endpoint(c));
         }
         return false;
@@ -182,7 +182,12 @@ static vk_code grant_locked(vast_ctx *ctx, const vast_bucket_target *t, const ch
     vms_client *c = t->client;
     const vast_bucket_ref *ref = &t->ref;
     int64_t provider, policy_id = 0;
-    if (!vast_tenant_provider(ctx, c, ref->tenant_id, deadline, &provider, st)) return st->code;
+    /* everything that can refuse the grant comes before anything is made: a refused
+     * grant hands the sidecar no account to revoke, so it must leave nothing behind */
+    if (!endpoint_for(ctx, c, ref, account, deadline, out->endpoint, sizeof out->endpoint, st) ||
+        !vast_tenant_provider(ctx, c, ref->tenant_id, deadline, &provider, st)) {
+        return st->code;
+    }
     vast_owner_identity_name(VAST_OWNED_ACCESS, ref->tenant_id, ref->path, account, out->account_id,
                              sizeof out->account_id);
     char *document = policy_document(ref->bucket, read_only);
@@ -204,10 +209,7 @@ static vk_code grant_locked(vast_ctx *ctx, const vast_bucket_target *t, const ch
     snprintf(out->access_key, sizeof out->access_key, "%s", key.access_key);
     snprintf(out->secret_key, sizeof out->secret_key, "%s", key.secret_key);
     vms_access_key_clear(&key);
-    if (vk_fault_point("cosi.grant.after_key", st) ||
-        !endpoint_for(ctx, c, ref, account, deadline, out->endpoint, sizeof out->endpoint, st)) {
-        return st->code;
-    }
+    if (vk_fault_point("cosi.grant.after_key", st)) return st->code;
     snprintf(out->region, sizeof out->region, "%s", ref->region);
     return VK_OK;
 }
@@ -279,8 +281,10 @@ vk_code vast_access_revoke(vast_ctx *ctx, const char *bucket_id, const char *acc
      * bucket deleted first must still let its accesses go */
     vms_client *c = NULL;
     if (!vms_clusters_client(ctx->clusters, secrets, ref.cluster[0] ? ref.cluster : NULL, &c, st)) {
+        char why[VK_STATUS_MESSAGE_MAX];
+        snprintf(why, sizeof why, "%s", st->message);
         return vk_status_set(st, VK_FAILED_PRECONDITION, "account %s: cluster \"%s\" cannot be reached: %s",
-                             account_id, ref.cluster, st->message);
+                             account_id, ref.cluster, why);
     }
     char lock_key[VAST_PATH_MAX + 8];
     vk_code code;

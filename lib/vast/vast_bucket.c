@@ -87,8 +87,10 @@ vk_code vast_bucket_target_open(vast_ctx *ctx, const char *bucket_id, vk_strmap 
     if (!vms_clusters_client(ctx->clusters, secrets, t->ref.cluster[0] ? t->ref.cluster : NULL, &t->client, st)) {
         t->unreachable = true;
         t->client = NULL;
+        char why[VK_STATUS_MESSAGE_MAX];
+        snprintf(why, sizeof why, "%s", st->message);
         return vk_status_set(st, VK_NOT_FOUND, "bucket %s: cluster \"%s\" cannot be reached: %s", t->ref.bucket,
-                             t->ref.cluster, st->message);
+                             t->ref.cluster, why);
     }
     vms_quota quota = {0};
     vms_error err;
@@ -205,8 +207,12 @@ vk_code vast_bucket_create(vast_ctx *ctx, const char *name, vk_strmap params, vk
     vms_policy_ref policy;
     vast_bucket_ref ref;
     vk_code code;
+    vms_vippool pool = {0};
     if (!vms_clusters_view_policy(ctx->clusters, c, p.view_policy, deadline, &policy, st)) {
         code = vast_bad_reference(st, "the BucketClass", "view_policy");
+    } else if (p.vip_pool_name && !vms_clusters_vippool(ctx->clusters, c, p.vip_pool_name, deadline, &pool, st)) {
+        /* grants take their endpoint from it: a pool that is not there is the class's mistake */
+        code = vast_bad_reference(st, "the BucketClass", "vip_pool_name");
     } else if (!bucket_ref_from_params(ctx, bucket, &p, policy.tenant_id, &ref, st)) {
         code = st->code;
     } else if (!vast_bucket_id_format(&ref, out->bucket_id, sizeof out->bucket_id)) {
@@ -221,6 +227,7 @@ vk_code vast_bucket_create(vast_ctx *ctx, const char *name, vk_strmap params, vk
             vk_keylock_release(ctx->locks, lock_key);
         }
     }
+    vms_object_free(&pool.obj);
     if (code == VK_OK) {
         snprintf(out->bucket, sizeof out->bucket, "%s", bucket);
         snprintf(out->region, sizeof out->region, "%s", p.region);
