@@ -27,12 +27,14 @@ k8s_test_cleanup() {
 trap k8s_test_cleanup EXIT
 
 # k8s_test_start [TOOL...]: the start of every test: the control plane's tools and the
-# given ones (sidecars) are there (a missing one fails, never skips), a seeded vms-sim,
-# vast-csi in controller mode with it as the default cluster (DRIVER: the plugin's
-# name), the control plane, and the Secret the StorageClasses name (vast_secret).
+# given ones (sidecars) are there (a missing one fails, never skips), a seeded vms-sim
+# (with the flags in K8S_SIM_FLAGS, e.g. cosi.sh's S3 listener), vast-csi in controller
+# mode with it as the default cluster (DRIVER: the plugin's name), the control plane, and
+# the Secret the StorageClasses name (vast_secret).
+K8S_SIM_FLAGS=()
 k8s_test_start() {
   k8s_need_tools etcd kube-apiserver kube-controller-manager kubectl "$@"
-  start_sim
+  start_sim ${K8S_SIM_FLAGS[@]+"${K8S_SIM_FLAGS[@]}"}
   start_plugin --mode controller --vms-secret-dir "$SECRET_DIR"
   DRIVER=$(json_field "$("$CSICTL" -e "$ENDPOINT" GetPluginInfo)" name)
   k8s_start "$WORK/k8s" || { fail "the control plane came up"; finish; }

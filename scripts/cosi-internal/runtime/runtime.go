@@ -8,7 +8,8 @@
 // NewDefaultObjectStorageController, listeners registered with Add*Listener, and Run, which
 // takes a Lease (leader election) and then watches the objects of each registered kind and
 // hands them to the listener's Add, Update and Delete, one call at a time per object, a
-// failed call retried with an exponential backoff (100 ms doubling up to 30 s). What the
+// failed Add or Update retried with an exponential backoff (100 ms doubling up to 30 s), a
+// Delete called once. The client's rate limits are client-go's defaults. What the
 // listeners do (the controller's and sidecar's logic) is upstream's code, unchanged.
 package runtime
 
@@ -388,8 +389,14 @@ func (c *ObjectStorageController) next(ctx context.Context) bool {
 		c.seen[uid] = cur.obj
 	}
 	replaced := c.pending[uid] == nil || c.pending[uid].seq != cur.seq
-	if err == nil && !replaced {
+	if (err == nil || cur.typ == opDelete) && !replaced {
+		// a Delete is called once, as upstream's runtime does: the object is gone, and a
+		// listener that fails on it (a sidecar whose claim went first) would fail forever
 		delete(c.pending, uid)
+		if err != nil {
+			klog.V(3).InfoS("delete call failed, not retried", "resource", cur.k.resource, "uid", uid, "err", err)
+			err = nil
+		}
 	}
 	c.mu.Unlock()
 	switch {
