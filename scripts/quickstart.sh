@@ -147,9 +147,10 @@ step "Create a bucket (a VAST directory, quota, owner and S3 view)" \
   "${cosi[@]}" DriverCreateBucket name=bucket-quickstart "${bc[@]}" | tee "$work/bucket.json"
 bucket_id=$(json bucket_id <"$work/bucket.json")
 bold "Grant an access to it (a user with a policy for this bucket alone, and one S3 key)"
-printf '$ %s\n' "${cosi[*]} DriverGrantBucketAccess bucket_id=$bucket_id name=ba-quickstart authentication_type=Key" >&2
-# kept in a shell variable and handed to Python on stdin: the secret never lands in a file
-access=$("${cosi[@]}" DriverGrantBucketAccess "bucket_id=$bucket_id" name=ba-quickstart authentication_type=Key)
+printf '$ %s\n' "${cosi[*]} --show-secrets DriverGrantBucketAccess bucket_id=$bucket_id name=ba-quickstart authentication_type=Key" >&2
+# --show-secrets: csictl redacts credentials unless told; the answer is kept in a shell
+# variable and handed to Python on stdin, so the secret never lands in a file or on screen
+access=$("${cosi[@]}" --show-secrets DriverGrantBucketAccess "bucket_id=$bucket_id" name=ba-quickstart authentication_type=Key)
 # shown without the secret key: it belongs in the pod's Secret, not on a terminal
 /usr/bin/python3 -c 'import json,sys; a=json.load(sys.stdin)
 a["credentials"]["s3"]["secrets"]["accessSecretKey"]="(hidden)"; print(json.dumps(a, indent=2))' <<<"$access"
