@@ -53,6 +53,14 @@ typedef struct {
     const char *ca_file;
     const char *ca_pem;
     bool insecure_skip_tls_verify;
+    /* Who we are, for a server that authenticates clients by certificate (the
+     * Kubernetes API): a certificate and its key, each a PEM file or PEM text (text wins
+     * over its file twin); both or neither. The key text is wiped when the client is
+     * freed. */
+    const char *client_cert_file;
+    const char *client_cert_pem;
+    const char *client_key_file;
+    const char *client_key_pem;
     bool allow_http;            /* http:// URLs work only with this */
     int64_t request_timeout_ms; /* 30000: the most one buffered attempt may take */
     int64_t connect_timeout_ms; /* 10000: TCP and TLS handshake */
@@ -63,7 +71,8 @@ typedef struct {
 } vk_http_settings;
 
 /* Fails with VK_INVALID_ARGUMENT for settings no request could use (no connections,
- * a line break in the user agent); sends nothing. */
+ * a line break in the user agent, a client certificate without its key or the
+ * reverse); sends nothing. */
 bool vk_http_client_new(const vk_http_settings *settings, vk_http_client **out, vk_status *st);
 void vk_http_client_free(vk_http_client *c);
 
@@ -139,6 +148,9 @@ typedef struct {
     bool stopped;      /* a stream's line callback ended it (not a failure) */
     int attempts;      /* sends so far, this one included */
     int64_t elapsed_ms; /* of this attempt */
+    /* The answer's Retry-After in seconds (delay-seconds, or an HTTP-date made relative
+     * to now, at least 0); -1 when there was none or it was unreadable. */
+    int64_t retry_after_s;
     /* curl's words for a failure, or ours; may quote the URL: redact before showing. */
     char message[VK_HTTP_MESSAGE_MAX];
     char *body;        /* NUL-terminated answer body, never NULL after a call (may be "") */

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 static bool has_scheme(const char *url) {
     return strncasecmp(url, "https://", 8) == 0 || strncasecmp(url, "http://", 7) == 0;
@@ -24,7 +25,29 @@ static char *full_url(const vk_http_client *c, const char *url) {
     return full;
 }
 
+/* The PEM texts live as long as the client, so curl need not copy them per request. */
+static struct curl_blob pem_blob(char *pem) {
+    return (struct curl_blob){.data = pem, .len = strlen(pem), .flags = CURL_BLOB_NOCOPY};
+}
+
+/* Sent whether or not the peer is verified: it is who we are, not whom we trust. */
+static void apply_client_certificate(const vk_http_client *c, CURL *h) {
+    if (c->client_cert_pem) {
+        struct curl_blob blob = pem_blob(c->client_cert_pem);
+        curl_easy_setopt(h, CURLOPT_SSLCERT_BLOB, &blob);
+    } else if (c->client_cert_file) {
+        curl_easy_setopt(h, CURLOPT_SSLCERT, c->client_cert_file);
+    }
+    if (c->client_key_pem) {
+        struct curl_blob blob = pem_blob(c->client_key_pem);
+        curl_easy_setopt(h, CURLOPT_SSLKEY_BLOB, &blob);
+    } else if (c->client_key_file) {
+        curl_easy_setopt(h, CURLOPT_SSLKEY, c->client_key_file);
+    }
+}
+
 static void apply_tls_options(const vk_http_client *c, CURL *h) {
+    apply_client_certificate(c, h);
     if (c->insecure_skip_tls_verify) {
         curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 0L);
         curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 0L);
@@ -34,8 +57,7 @@ static void apply_tls_options(const vk_http_client *c, CURL *h) {
     curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L);
     if (c->ca_file) curl_easy_setopt(h, CURLOPT_CAINFO, c->ca_file);
     if (c->ca_pem) {
-        /* The PEM lives as long as the client, so curl need not copy it per request. */
-        struct curl_blob blob = {.data = c->ca_pem, .len = strlen(c->ca_pem), .flags = CURL_BLOB_NOCOPY};
+        struct curl_blob blob = pem_blob(c->ca_pem);
         curl_easy_setopt(h, CURLOPT_CAINFO_BLOB, &blob);
     }
 }
@@ -113,6 +135,24 @@ void http_attempt_start(vk_http_client *c, http_attempt *a, http_slot *slot, con
     if (curl_multi_add_handle(slot->multi, h) != CURLM_OK) abort(); /* only misuse fails here */
 }
 
+/* Retry-After as seconds from now: delay-seconds, or an HTTP-date (RFC 9110 10.2.3),
+ * which curl_getdate reads; -1 when absent or unreadable. */
+static int64_t read_retry_after(CURL *h) {
+    struct curl_header *header;
+    if (curl_easy_header(h, "Retry-After", 0, CURLH_HEADER, -1, &header) != CURLHE_OK) return -1;
+    const char *v = header->value;
+    if (*v >= '0' && *v <= '9') {
+        char *end;
+        long long s = strtoll(v, &end, 10);
+        while (*end == ' ' || *end == '\t') end++;
+        return *end == '\0' ? (int64_t)s : -1;
+    }
+    time_t at = curl_getdate(v, NULL);
+    if (at == (time_t)-1) return -1;
+    time_t now = time(NULL);
+    return at > now ? (int64_t)(at - now) : 0;
+}
+
 /* How far the attempt got, so a failure can say what failed. */
 static void read_progress(CURL *h, vk_http_result *res) {
     curl_off_t connect_us = 0, handshake_us = 0;
@@ -128,6 +168,7 @@ void http_attempt_finish(http_attempt *a, CURLcode code, vk_http_result *res) {
     curl_multi_remove_handle(a->slot->multi, h);
     if (code == CURLE_OK) http_sink_finish(&a->sink);
     curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &res->status);
+    res->retry_after_s = res->status ? read_retry_after(h) : -1;
     res->stopped = a->sink.stopped;
     if (res->stopped) code = CURLE_OK; /* the caller ended its stream: not a failure */
     if (a->sink.line_too_long) code = CURLE_WRITE_ERROR; /* a last line, too, after a complete answer */

@@ -49,6 +49,13 @@ static char *dup_or_null(const char *s) {
     return copy;
 }
 
+static bool given(const char *s) { return s && *s; }
+
+static void free_secret(char *s) {
+    if (s) explicit_bzero(s, strlen(s));
+    free(s);
+}
+
 static int64_t or_default(int64_t value, int64_t fallback) { return value > 0 ? value : fallback; }
 
 static void copy_settings(vk_http_client *c, const vk_http_settings *s) {
@@ -56,6 +63,11 @@ static void copy_settings(vk_http_client *c, const vk_http_settings *s) {
     c->ca_file = dup_or_null(s->ca_file);
     c->ca_pem = dup_or_null(s->ca_pem);
     c->user_agent = dup_or_null(s->user_agent ? s->user_agent : VK_HTTP_USER_AGENT);
+    /* Text wins over its file twin, so only one of each pair reaches curl. */
+    c->client_cert_pem = dup_or_null(s->client_cert_pem);
+    c->client_cert_file = c->client_cert_pem ? NULL : dup_or_null(s->client_cert_file);
+    c->client_key_pem = dup_or_null(s->client_key_pem);
+    c->client_key_file = c->client_key_pem ? NULL : dup_or_null(s->client_key_file);
     c->insecure_skip_tls_verify = s->insecure_skip_tls_verify;
     c->allow_http = s->allow_http;
     c->request_timeout_ms = or_default(s->request_timeout_ms, VK_HTTP_DEFAULT_REQUEST_TIMEOUT_MS);
@@ -71,6 +83,12 @@ bool vk_http_client_new(const vk_http_settings *settings, vk_http_client **out, 
     *out = NULL;
     if (settings->user_agent && strpbrk(settings->user_agent, "\r\n")) {
         vk_status_set(st, VK_INVALID_ARGUMENT, "the HTTP user agent contains a line break");
+        return false;
+    }
+    bool has_cert = given(settings->client_cert_pem) || given(settings->client_cert_file);
+    bool has_key = given(settings->client_key_pem) || given(settings->client_key_file);
+    if (has_cert != has_key) {
+        vk_status_set(st, VK_INVALID_ARGUMENT, "a client certificate needs its key, and a key its certificate");
         return false;
     }
     pthread_once(&curl_once, curl_global_setup);
@@ -98,6 +116,10 @@ void vk_http_client_free(vk_http_client *c) {
     free(c->ca_file);
     free(c->ca_pem);
     free(c->user_agent);
+    free(c->client_cert_file);
+    free(c->client_cert_pem);
+    free(c->client_key_file);
+    free_secret(c->client_key_pem);
     free(c);
 }
 

@@ -35,6 +35,7 @@ typedef struct {
 struct vk_http_client {
     /* Settings, owned copies with defaults applied. */
     char *base_url, *ca_file, *ca_pem, *user_agent;
+    char *client_cert_file, *client_cert_pem, *client_key_file, *client_key_pem;
     bool insecure_skip_tls_verify, allow_http;
     int64_t request_timeout_ms, connect_timeout_ms;
     int max_connections;

@@ -72,6 +72,7 @@ static void result_reset(vk_http_result *res) {
     vk_http_result_free(res);
     memset(res, 0, sizeof *res);
     res->attempts = attempts;
+    res->retry_after_s = -1;
 }
 
 static void finish(batch *b, task *t) {
@@ -263,6 +264,7 @@ void vk_http_send_all(vk_http_client *c, vk_http_job *jobs, size_t count) {
     b.limit = count == 1 || c->max_connections <= 1 ? 1 : (size_t)c->max_connections - 1;
     for (size_t i = 0; i < count; i++) {
         memset(&jobs[i].result, 0, sizeof jobs[i].result);
+        jobs[i].result.retry_after_s = -1;
         b.tasks[i] = (task){.job = &jobs[i], .state = TASK_WAITING};
     }
     run(&b);

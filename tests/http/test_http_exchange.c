@@ -1,6 +1,7 @@
 /* The http layer's buffered requests against local servers: what goes out and comes
  * back, connections kept alive, retries with backoff (503, resets, refused), what is
- * never retried, deadlines against a server that hangs, the connection limit, hooks. */
+ * never retried, deadlines against a server that hangs, the connection limit, hooks,
+ * an answer's Retry-After. */
 #include "test_server.h"
 #include "vk/deadline.h"
 #include "vk/http.h"
@@ -14,6 +15,7 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 /* What the server does, by request number: the first `failing` requests get `fail`. */
 typedef struct {
@@ -374,6 +376,52 @@ static void test_hooks_prepare_and_judge(void **state) {
     test_server_stop(s);
 }
 
+/* 429 with the X-Test header's text as its Retry-After ("-": none). */
+static test_reply throttled(void *ctx, const test_request *rq) {
+    (void)ctx;
+    return (test_reply){.status = 429, .retry_after = strcmp(rq->x_test, "-") == 0 ? NULL : rq->x_test};
+}
+
+static int64_t retry_after_of(vk_http_client *c, const char *value) {
+    char header[128];
+    snprintf(header, sizeof header, "X-Test: %s", value);
+    const char *const headers[] = {header, NULL};
+    vk_http_request rq = get("/busy", 10000);
+    rq.headers = headers;
+    vk_http_result res;
+    assert_true(vk_http_exchange(c, &rq, &res));
+    assert_int_equal(res.status, 429);
+    int64_t s = res.retry_after_s;
+    vk_http_result_free(&res);
+    return s;
+}
+
+static void test_retry_after(void **state) {
+    (void)state;
+    test_server *s = test_server_start(throttled, NULL, NULL, NULL);
+    vk_http_client *c = client_for(s, 1);
+    assert_int_equal(retry_after_of(c, "-"), -1);
+    assert_int_equal(retry_after_of(c, "7"), 7);
+    assert_int_equal(retry_after_of(c, "0"), 0);
+    assert_int_equal(retry_after_of(c, "soon"), -1);
+    assert_int_equal(retry_after_of(c, "12x"), -1);
+    assert_int_equal(retry_after_of(c, "Sun, 06 Nov 1994 08:49:37 GMT"), 0); /* passed: at once */
+    char date[64];
+    time_t later = time(NULL) + 120;
+    struct tm tm;
+    strftime(date, sizeof date, "%a, %d %b %Y %H:%M:%S GMT", gmtime_r(&later, &tm));
+    int64_t left = retry_after_of(c, date);
+    assert_true(left >= 100 && left <= 120); /* whole seconds, and the clock moved on */
+    /* no answer, no header */
+    vk_http_result res;
+    vk_http_request rq = get("http://127.0.0.1:1/", 10000);
+    assert_false(vk_http_exchange(c, &rq, &res));
+    assert_int_equal(res.retry_after_s, -1);
+    vk_http_result_free(&res);
+    vk_http_client_free(c);
+    test_server_stop(s);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_buffered_exchange),
@@ -389,6 +437,7 @@ int main(void) {
         cmocka_unit_test(test_request_timeout_is_not_the_deadline),
         cmocka_unit_test(test_connection_wait_ends_at_the_deadline),
         cmocka_unit_test(test_hooks_prepare_and_judge),
+        cmocka_unit_test(test_retry_after),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,8 +1,8 @@
 /* TLS against a local HTTPS server with certificates the openssl tool makes for the
  * run: verified by default (an unknown CA fails before any request is read), the CA
  * from a file or as PEM text, a certificate for another name, an unusable CA, the
- * verification switched off, a plain-HTTP peer behind https://, and kept-alive TLS
- * connections. Skipped when openssl is not installed. */
+ * verification switched off, a plain-HTTP peer behind https://, kept-alive TLS
+ * connections, and client certificates (PEM text or files) that the server verifies. Skipped when openssl is not installed. */
 #include "test_server.h"
 #include "vk/deadline.h"
 #include "vk/http.h"
@@ -121,6 +121,58 @@ static void test_unusable_ca(void **state) {
     test_server_stop(s);
 }
 
+static test_reply who(void *ctx, const test_request *rq) {
+    (void)ctx;
+    test_reply r = {.status = rq->client_verified ? 200 : 401};
+    snprintf(r.body, sizeof r.body, "%s", rq->client_verified ? "verified" : "anonymous");
+    return r;
+}
+
+static void write_file(const char *path, const char *text) {
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    assert_int_equal(fputs(text, f) >= 0, 1);
+    assert_int_equal(fclose(f), 0);
+}
+
+/* The server trusts the "other" certificate as a client's: sent as PEM text or as
+ * files it is verified; no certificate, or one the server does not trust, is not. */
+static void test_client_certificate(void **state) {
+    (void)state;
+    if (!have_certs) skip();
+    test_server *s = test_server_start_mtls(who, NULL, cert, key, other_cert);
+    vk_http_result res = get(s, (vk_http_settings){.ca_pem = cert});
+    assert_int_equal(res.status, 401);
+    vk_http_result_free(&res);
+    res = get(s, (vk_http_settings){.ca_pem = cert, .client_cert_pem = other_cert, .client_key_pem = other_key});
+    assert_int_equal(res.status, 200);
+    assert_string_equal(res.body, "verified");
+    vk_http_result_free(&res);
+    char key_path[300];
+    snprintf(key_path, sizeof key_path, "%s/client-key.pem", dir);
+    write_file(key_path, other_key);
+    res = get(s, (vk_http_settings){.ca_pem = cert, .client_cert_file = other_path, .client_key_file = key_path});
+    assert_int_equal(res.status, 200);
+    vk_http_result_free(&res);
+    unlink(key_path);
+    /* a certificate the server does not trust (the server's own, self-signed) */
+    res = get(s, (vk_http_settings){.ca_pem = cert, .client_cert_pem = cert, .client_key_pem = key});
+    assert_int_equal(res.status, 401);
+    vk_http_result_free(&res);
+    test_server_stop(s);
+}
+
+static void test_client_certificate_needs_its_key(void **state) {
+    (void)state;
+    vk_http_client *c;
+    vk_status st;
+    assert_false(vk_http_client_new(&(vk_http_settings){.client_cert_file = "/nonexistent/cert.pem"}, &c, &st));
+    assert_int_equal(st.code, VK_INVALID_ARGUMENT);
+    assert_null(c);
+    assert_false(vk_http_client_new(&(vk_http_settings){.client_key_pem = "key"}, &c, &st));
+    assert_int_equal(st.code, VK_INVALID_ARGUMENT);
+}
+
 /* https:// to a plain-HTTP server: no answer, whichever of its 400 or its reset wins. */
 static void test_plain_http_peer(void **state) {
     (void)state;
@@ -168,6 +220,8 @@ int main(void) {
         cmocka_unit_test(test_unusable_ca),
         cmocka_unit_test(test_plain_http_peer),
         cmocka_unit_test(test_tls_connections_are_kept_alive),
+        cmocka_unit_test(test_client_certificate),
+        cmocka_unit_test(test_client_certificate_needs_its_key),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

@@ -4,6 +4,7 @@
 
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <gnutls/gnutls.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
 #include <pthread.h>
@@ -24,6 +25,7 @@ struct test_server {
     test_handler handler;
     void *ctx;
     int port;
+    bool trust; /* clients' certificates are asked for and verified */
     char url[64];
     atomic_bool stop;
     atomic_int connections, requests, in_flight, peak;
@@ -85,6 +87,7 @@ static enum MHD_Result send_reply(struct MHD_Connection *conn, test_server *s, c
         resp = MHD_create_response_from_buffer(strlen(r->body), (void *)r->body, MHD_RESPMEM_MUST_COPY);
     }
     MHD_add_response_header(resp, "Content-Type", "application/json");
+    if (r->retry_after) MHD_add_response_header(resp, "Retry-After", r->retry_after);
     enum MHD_Result ok = MHD_queue_response(conn, r->status ? (unsigned)r->status : 200u, resp);
     MHD_destroy_response(resp);
     return ok;
@@ -97,11 +100,22 @@ static void arm_reset(struct MHD_Connection *conn) {
     if (info) setsockopt(info->connect_fd, SOL_SOCKET, SO_LINGER, &l, sizeof l);
 }
 
+/* GnuTLS verified the client's certificate chain against the server's trust. */
+static bool client_verified(struct MHD_Connection *conn) {
+    const union MHD_ConnectionInfo *info = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_GNUTLS_SESSION);
+    if (!info || !info->tls_session) return false;
+    gnutls_session_t session = (gnutls_session_t)info->tls_session;
+    unsigned int peers = 0, status = 1;
+    if (!gnutls_certificate_get_peers(session, &peers) || peers == 0) return false;
+    return gnutls_certificate_verify_peers2(session, &status) == 0 && status == 0;
+}
+
 static enum MHD_Result answer(test_server *s, struct MHD_Connection *conn, const char *url, const char *method,
                               upload *up) {
     test_request rq = {.method = method, .url = url, .body = up->body ? up->body : "", .body_len = up->len,
                        .x_test = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-Test"),
-                       .number = atomic_fetch_add(&s->requests, 1) + 1};
+                       .number = atomic_fetch_add(&s->requests, 1) + 1,
+                       .client_verified = s->trust && client_verified(conn)};
     int now = atomic_fetch_add(&s->in_flight, 1) + 1;
     for (int peak = atomic_load(&s->peak); now > peak && !atomic_compare_exchange_weak(&s->peak, &peak, now);) {}
     test_reply r = s->handler(s->ctx, &rq);
@@ -161,11 +175,13 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
     if (toe == MHD_CONNECTION_NOTIFY_STARTED) atomic_fetch_add(&s->connections, 1);
 }
 
-test_server *test_server_start(test_handler handler, void *ctx, const char *tls_cert_pem, const char *tls_key_pem) {
+test_server *test_server_start_mtls(test_handler handler, void *ctx, const char *tls_cert_pem, const char *tls_key_pem,
+                                    const char *trust_pem) {
     test_server *s = calloc(1, sizeof *s);
     if (!s) abort();
     s->handler = handler;
     s->ctx = ctx;
+    s->trust = trust_pem != NULL;
     struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
     bool tls = tls_cert_pem != NULL;
     unsigned flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD |
@@ -173,6 +189,7 @@ test_server *test_server_start(test_handler handler, void *ctx, const char *tls_
     struct MHD_OptionItem tls_options[] = {
         {tls ? MHD_OPTION_HTTPS_MEM_KEY : MHD_OPTION_END, 0, (void *)tls_key_pem},
         {MHD_OPTION_HTTPS_MEM_CERT, 0, (void *)tls_cert_pem},
+        {trust_pem ? MHD_OPTION_HTTPS_MEM_TRUST : MHD_OPTION_END, 0, (void *)trust_pem},
         {MHD_OPTION_END, 0, NULL},
     };
     s->daemon = MHD_start_daemon(flags, 0, NULL, NULL, on_access, s, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
@@ -185,6 +202,10 @@ test_server *test_server_start(test_handler handler, void *ctx, const char *tls_
     s->port = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_BIND_PORT)->port;
     snprintf(s->url, sizeof s->url, "%s://127.0.0.1:%d", tls ? "https" : "http", s->port);
     return s;
+}
+
+test_server *test_server_start(test_handler handler, void *ctx, const char *tls_cert_pem, const char *tls_key_pem) {
+    return test_server_start_mtls(handler, ctx, tls_cert_pem, tls_key_pem, NULL);
 }
 
 void test_server_stop(test_server *s) {

@@ -16,6 +16,7 @@ typedef struct {
     size_t body_len;
     const char *x_test;  /* the X-Test header, or NULL */
     int number;          /* 1 for the server's first request */
+    bool client_verified; /* a client certificate that the server's trust verifies came */
 } test_request;
 
 typedef struct {
@@ -27,6 +28,7 @@ typedef struct {
     const char *const *chunks; /* a body streamed in these pieces (chunked), NULL-terminated */
     int chunk_delay_ms;        /* between pieces */
     bool hang_after_chunks;    /* then keep the stream open */
+    const char *retry_after;   /* a Retry-After header with this value (may be NULL) */
 } test_reply;
 
 typedef test_reply (*test_handler)(void *ctx, const test_request *rq);
@@ -35,6 +37,11 @@ typedef struct test_server test_server;
 
 /* tls_cert_pem / tls_key_pem NULL: plain HTTP. */
 test_server *test_server_start(test_handler handler, void *ctx, const char *tls_cert_pem, const char *tls_key_pem);
+/* TLS that asks clients for a certificate and verifies it against trust_pem (a CA, or
+ * a self-signed client certificate itself); test_request.client_verified says whether
+ * one passed. A client without one is still served, so the handler decides. */
+test_server *test_server_start_mtls(test_handler handler, void *ctx, const char *tls_cert_pem, const char *tls_key_pem,
+                                    const char *trust_pem);
 void test_server_stop(test_server *s);
 /* "http://127.0.0.1:PORT" or "https://127.0.0.1:PORT". */
 const char *test_server_url(const test_server *s);
