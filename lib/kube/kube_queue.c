@@ -9,6 +9,7 @@
 #include "vk/deadline.h"
 #include "vk/kube_ratelimit.h"
 
+#include <limits.h>
 #include <pthread.h>
 #include <stdlib.h>
 
@@ -140,7 +141,7 @@ void vk_kube_queue_add_rate_limited(vk_kube_queue *q, const char *key) {
          * even when the backoff is longer), the longer wait wins. */
         int64_t backoff = vk_backoff_exponential(q->base_delay_ms, q->max_delay_ms, k->failures);
         int64_t bucket = vk_token_bucket_reserve(&q->bucket, now);
-        if (k->failures < UINT32_MAX) k->failures++;
+        if (k->failures < UINT_MAX) k->failures++;
         q->stats.retries++;
         add_after_locked(q, k, now, backoff > bucket ? backoff : bucket);
     }
@@ -186,9 +187,9 @@ static qkey *take_head(vk_kube_queue *q, int64_t now) {
 static int64_t next_delay_wake(vk_kube_queue *q, int64_t now, int64_t deadline) {
     qkey *k = qdelay_top(&q->delays);
     if (!k) return deadline;
-    int64_t left = k->ready_at - now;
-    if (left >= vk_deadline_remaining(deadline)) return deadline;
-    return vk_now_ms() + left;
+    int64_t left = k->ready_at - now, real_now = vk_now_ms();
+    if (left >= vk_deadline_remaining(deadline) || left > INT64_MAX - real_now) return deadline;
+    return real_now + left;
 }
 
 vk_code vk_kube_queue_get(vk_kube_queue *q, int64_t deadline, const char **key) {

@@ -375,7 +375,6 @@ static void counters(void **state) {
 
 typedef struct {
     vk_kube_queue *q;
-    int64_t deadline;
     atomic_int returned;
     atomic_int codes[4];
     const char *keys[4];
@@ -384,12 +383,13 @@ typedef struct {
 typedef struct {
     getters *g;
     int i;
+    int64_t deadline;
 } getter_arg;
 
 static void *blocked_get(void *arg) {
     getter_arg *a = arg;
     const char *key = NULL;
-    vk_code c = vk_kube_queue_get(a->g->q, a->g->deadline, &key);
+    vk_code c = vk_kube_queue_get(a->g->q, a->deadline, &key);
     a->g->keys[a->i] = key;
     atomic_store(&a->g->codes[a->i], (int)c);
     atomic_fetch_add(&a->g->returned, 1);
@@ -408,11 +408,12 @@ static void shutdown_wakes_getters(void **state) {
     static getters g;
     memset(&g, 0, sizeof g);
     g.q = vk_kube_queue_new(NULL);
-    g.deadline = vk_deadline_in(40000); /* far beyond the 10 s the test allows */
+    vk_kube_queue_add_after(g.q, "far", INT64_MAX); /* a delay that never ends */
     pthread_t t[4];
     getter_arg args[4];
     for (int i = 0; i < 4; i++) {
-        args[i] = (getter_arg){&g, i};
+        /* Half wait without a bound, half far beyond the 10 s this test allows. */
+        args[i] = (getter_arg){&g, i, i % 2 ? VK_DEADLINE_NONE : vk_deadline_in(40000)};
         assert_int_equal(pthread_create(&t[i], NULL, blocked_get, &args[i]), 0);
     }
     vk_sleep_ms(50);
@@ -443,9 +444,8 @@ static void blocked_get_wakes_for_delay(void **state) {
     static getters g;
     memset(&g, 0, sizeof g);
     g.q = vk_kube_queue_new(NULL);
-    g.deadline = vk_deadline_in(40000);
     pthread_t t;
-    getter_arg arg = {&g, 0};
+    getter_arg arg = {&g, 0, vk_deadline_in(40000)};
     assert_int_equal(pthread_create(&t, NULL, blocked_get, &arg), 0);
     vk_sleep_ms(20);
     int64_t start = vk_now_ms();
@@ -460,6 +460,7 @@ static void blocked_get_wakes_for_delay(void **state) {
     vk_kube_queue_done(g.q, "later");
 
     const char *key;
+    vk_kube_queue_add_after(g.q, "far", INT64_MAX);
     assert_int_equal(vk_kube_queue_get(g.q, vk_deadline_in(20), &key), VK_DEADLINE_EXCEEDED);
     assert_null(key);
     vk_kube_queue_free(g.q);
