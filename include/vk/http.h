@@ -119,6 +119,7 @@ typedef enum {
     VK_HTTP_CAUSE_CERT_UNTRUSTED,  /* the certificate does not chain to a trusted CA */
     VK_HTTP_CAUSE_CERT_HOSTNAME,   /* the certificate is for another host name */
     VK_HTTP_CAUSE_CA_UNUSABLE,     /* the configured CA could not be loaded */
+    VK_HTTP_CAUSE_STALLED,         /* a stream sent no byte for its idle_timeout_ms */
 } vk_http_cause;
 
 #define VK_HTTP_MESSAGE_MAX 256 /* curl's CURL_ERROR_SIZE */
@@ -208,6 +209,12 @@ typedef struct {
     void *ctx;
     size_t max_line;           /* 1 MiB: a longer line fails (VK_HTTP_FAIL_RESPONSE) */
     const atomic_bool *cancel; /* set from another thread: the stream ends (may be NULL) */
+    /* No byte of the answer (headers or body) for this long ends the stream with
+     * VK_HTTP_FAIL_TIMEOUT, cause VK_HTTP_CAUSE_STALLED: a peer or a middlebox that
+     * froze without closing the connection, which TCP alone would not notice for
+     * hours. 0: no bound. Keep it above the gap the server may leave on purpose (a
+     * Kubernetes watch's bookmarks). */
+    int64_t idle_timeout_ms;
 } vk_http_stream;
 
 /* One attempt whose 2xx answer goes to stream->on_line as it arrives (a non-2xx

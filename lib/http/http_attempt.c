@@ -112,7 +112,8 @@ void http_attempt_start(vk_http_client *c, http_attempt *a, http_slot *slot, con
     CURL *h = slot->easy;
     *a = (http_attempt){.slot = slot, .headers = header_list(rq), .url = full_url(c, rq->url), .started = vk_now_ms()};
     a->sink = (http_sink){.easy = h, .res = res, .stream = stream, .max_body = c->max_body_bytes,
-                          .max_line = stream && stream->max_line ? stream->max_line : HTTP_DEFAULT_MAX_LINE};
+                          .max_line = stream && stream->max_line ? stream->max_line : HTTP_DEFAULT_MAX_LINE,
+                          .last_byte_ms = a->started};
     res->https = strncasecmp(a->url, "https://", 8) == 0;
     /* Reset forgets the previous request's options but keeps the live connection. */
     curl_easy_reset(h);
@@ -128,6 +129,8 @@ void http_attempt_start(vk_http_client *c, http_attempt *a, http_slot *slot, con
     curl_easy_setopt(h, CURLOPT_HTTPHEADER, a->headers);
     curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, http_sink_write);
     curl_easy_setopt(h, CURLOPT_WRITEDATA, &a->sink);
+    curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, http_sink_header);
+    curl_easy_setopt(h, CURLOPT_HEADERDATA, &a->sink);
     curl_easy_setopt(h, CURLOPT_ERRORBUFFER, res->message);
     apply_tls_options(c, h);
     apply_method(h, rq);
@@ -179,10 +182,17 @@ void http_attempt_finish(http_attempt *a, CURLcode code, vk_http_result *res) {
     if (a->sink.line_too_long)
         snprintf(res->message, sizeof res->message, "a line of the answer is longer than %zu bytes",
                  a->sink.max_line);
+    if (a->sink.stalled)
+        snprintf(res->message, sizeof res->message, "the stream sent nothing for %lld ms (stalled)",
+                 (long long)a->sink.stream->idle_timeout_ms);
     /* The error buffer belongs to res, which the caller may free before the handle's next use. */
     curl_easy_setopt(h, CURLOPT_ERRORBUFFER, NULL);
     res->elapsed_ms = vk_now_ms() - a->started;
     http_failure_classify(res);
+    if (a->sink.stalled) { /* curl saw no error of its own: the stream was ended here */
+        res->failure = VK_HTTP_FAIL_TIMEOUT;
+        res->cause = VK_HTTP_CAUSE_STALLED;
+    }
     if (!res->body) {
         res->body = calloc(1, 1);
         if (!res->body) abort();

@@ -126,6 +126,7 @@ const char *vk_http_cause_name(vk_http_cause cause) {
     case VK_HTTP_CAUSE_CERT_UNTRUSTED: return "cert-untrusted";
     case VK_HTTP_CAUSE_CERT_HOSTNAME: return "cert-hostname";
     case VK_HTTP_CAUSE_CA_UNUSABLE: return "ca-unusable";
+    case VK_HTTP_CAUSE_STALLED: return "stalled";
     }
     return NULL;
 }

@@ -90,10 +90,16 @@ typedef struct {
     size_t line_len, line_cap;
     bool decided, lines; /* whether the status was looked at, and it was a 2xx stream */
     bool too_large, line_too_long, stopped;
+    bool stalled;         /* ended by the stream's idle timeout */
+    int64_t last_byte_ms; /* when the last byte came (the attempt's start before any) */
 } http_sink;
 
 /* CURLOPT_WRITEFUNCTION, with the sink as its data. */
 size_t http_sink_write(char *data, size_t size, size_t count, void *userp);
+/* CURLOPT_HEADERFUNCTION: header bytes count as life too. */
+size_t http_sink_header(char *data, size_t size, size_t count, void *userp);
+/* When a stream with an idle timeout stalls (VK_DEADLINE_NONE: never). */
+int64_t http_sink_stalls_at(const http_sink *sink);
 /* After a complete answer: hands a last line without a newline to the stream. */
 void http_sink_finish(http_sink *sink);
 void http_sink_free(http_sink *sink);

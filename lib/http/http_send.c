@@ -157,8 +157,9 @@ static int64_t next_wake(const batch *b) {
         if (t->state == TASK_WAITING) {
             wake = vk_deadline_min(wake, t->not_before > now ? t->not_before : t->job->request.deadline);
             if (t->not_before <= now) wake = vk_deadline_min(wake, now + SLOT_POLL_MS);
-        } else if (t->state == TASK_RUNNING && t->job->stream && t->job->stream->cancel) {
-            wake = vk_deadline_min(wake, now + CANCEL_POLL_MS);
+        } else if (t->state == TASK_RUNNING && t->job->stream) {
+            if (t->job->stream->cancel) wake = vk_deadline_min(wake, now + CANCEL_POLL_MS);
+            wake = vk_deadline_min(wake, http_sink_stalls_at(&t->attempt.sink));
         }
     }
     return wake;
@@ -232,6 +233,10 @@ static void step(batch *b) {
         if (http_loop_finished(t->attempt.slot, &code)) complete(b, t, code);
         else if (stream && stream->cancel && atomic_load(stream->cancel))
             complete(b, t, CURLE_ABORTED_BY_CALLBACK); /* removing the handle ends the transfer */
+        else if (stream && vk_now_ms() >= http_sink_stalls_at(&t->attempt.sink)) {
+            t->attempt.sink.stalled = true;
+            complete(b, t, CURLE_OPERATION_TIMEDOUT);
+        }
     }
 }
 

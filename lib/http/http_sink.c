@@ -1,6 +1,7 @@
 /* http_sink: where an answer's bytes go - into the result's body, capped, or, for a
  * stream answered 2xx, cut into lines for the caller's callback. */
 #include "http_internal.h"
+#include "vk/deadline.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -75,9 +76,22 @@ static size_t cut_lines(http_sink *sink, const char *data, size_t n) {
     return n;
 }
 
+size_t http_sink_header(char *data, size_t size, size_t count, void *userp) {
+    (void)data;
+    http_sink *sink = userp;
+    sink->last_byte_ms = vk_now_ms();
+    return size * count;
+}
+
+int64_t http_sink_stalls_at(const http_sink *sink) {
+    if (!sink->stream || sink->stream->idle_timeout_ms <= 0) return VK_DEADLINE_NONE;
+    return sink->last_byte_ms + sink->stream->idle_timeout_ms;
+}
+
 size_t http_sink_write(char *data, size_t size, size_t count, void *userp) {
     http_sink *sink = userp;
     size_t n = size * count;
+    sink->last_byte_ms = vk_now_ms();
     if (!sink->decided) {
         /* The headers are in before the first byte of body: an error answer is kept
          * whole, for the caller to read, rather than fed to the line callback. */

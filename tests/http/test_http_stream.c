@@ -1,7 +1,8 @@
 /* Streamed answers cut into lines, as a Kubernetes watch sends them: lines split
  * across chunks and several in one, CRLF, a last line without a newline; a line over
  * the bound fails; the callback can stop the stream; cancel and the deadline end one
- * that stays open; an error answer is kept whole. */
+ * that stays open; an idle timeout ends one that stalls, not one that trickles; an
+ * error answer is kept whole. */
 #include "test_server.h"
 #include "vk/deadline.h"
 #include "vk/http.h"
@@ -170,6 +171,52 @@ static void test_deadline_ends_an_open_stream(void **state) {
     test_server_stop(s);
 }
 
+static bool stream_idle(test_server *s, collected *col, int64_t idle_ms, vk_http_result *res) {
+    vk_http_client *c = client_for(s);
+    vk_http_request rq = {.method = "GET", .url = "/watch", .deadline = vk_deadline_in(30000)};
+    vk_http_stream sink = {.on_line = on_line, .ctx = col, .idle_timeout_ms = idle_ms};
+    bool answered = vk_http_stream_lines(c, &rq, &sink, res);
+    vk_http_client_free(c);
+    return answered;
+}
+
+static void test_idle_timeout_ends_a_stalled_stream(void **state) {
+    (void)state;
+    static const char *const chunks[] = {"first\n", NULL};
+    feed f = {.chunks = chunks, .hang_after = true};
+    test_server *s = test_server_start(streamed, &f, NULL, NULL);
+    collected col = {0};
+    vk_http_result res;
+    int64_t started = vk_now_ms();
+    assert_false(stream_idle(s, &col, 300, &res));
+    int64_t took = vk_now_ms() - started;
+    assert_true(took >= 300);   /* never before the bound */
+    assert_true(took < 20000);  /* long before the 30 s deadline */
+    assert_int_equal(res.failure, VK_HTTP_FAIL_TIMEOUT);
+    assert_int_equal(res.cause, VK_HTTP_CAUSE_STALLED);
+    assert_string_equal(vk_http_cause_name(res.cause), "stalled");
+    assert_non_null(strstr(res.message, "stalled"));
+    assert_int_equal(col.count, 1);
+    vk_http_result_free(&res);
+    test_server_stop(s);
+}
+
+static void test_idle_timeout_spares_a_trickling_stream(void **state) {
+    (void)state;
+    /* 6 chunks 50 ms apart: every gap far below the 3 s bound, the whole stream above
+     * the 50 ms any single gap takes - the bound is per gap, not per stream. */
+    static const char *const chunks[] = {"1\n", "2\n", "3\n", "4\n", "5\n", "6\n", NULL};
+    feed f = {.chunks = chunks, .delay_ms = 50};
+    test_server *s = test_server_start(streamed, &f, NULL, NULL);
+    collected col = {0};
+    vk_http_result res;
+    assert_true(stream_idle(s, &col, 3000, &res));
+    assert_int_equal(res.failure, VK_HTTP_ANSWERED);
+    assert_int_equal(col.count, 6);
+    vk_http_result_free(&res);
+    test_server_stop(s);
+}
+
 static void test_error_answer_is_buffered(void **state) {
     (void)state;
     feed f = {.status = 410};
@@ -191,6 +238,8 @@ int main(void) {
         cmocka_unit_test(test_callback_stops_the_stream),
         cmocka_unit_test(test_cancel_ends_an_open_stream),
         cmocka_unit_test(test_deadline_ends_an_open_stream),
+        cmocka_unit_test(test_idle_timeout_ends_a_stalled_stream),
+        cmocka_unit_test(test_idle_timeout_spares_a_trickling_stream),
         cmocka_unit_test(test_error_answer_is_buffered),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
