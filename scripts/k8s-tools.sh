@@ -33,9 +33,13 @@ BIN="$SET_DIR/bin"
 CRD="$SET_DIR/crd"
 COSI_CRD="$SET_DIR/cosi-crd"
 # The COSI monorepo's controller and sidecar import a module of the same repository that
-# was never tagged (.../internal): this project's stand-in for it, built in as a replace
+# was never tagged (.../internal, holding internal/runtime). Upstream's released ancestor of
+# that package is the controller package of container-object-storage-interface-api
+# (COSI_RUNTIME_API_VERSION): cosi_runtime_module relocates it, unchanged but for its import
+# paths, into a module of that name under the cache, built in as a replace.
 COSI_MODULE=sigs.k8s.io/container-object-storage-interface
-COSI_INTERNAL_DIR="$HERE/cosi-internal"
+COSI_RUNTIME_API=sigs.k8s.io/container-object-storage-interface-api
+COSI_RUNTIME_DIR="$TOOLS/cosi-runtime@$COSI_RUNTIME_API_VERSION"
 
 # the staging modules of k8s.io/kubernetes vX.Y.Z are released as v0.Y.Z
 K8S_STAGING_VERSION="v0.${KUBERNETES_VERSION#v1.}"
@@ -102,18 +106,18 @@ tool_ldflags() {
   echo "${flags# }"
 }
 
-# tool_local_replaces NAME: -replace flags to a directory of this tree, after the carried
-# ones (the later flag wins): the COSI stand-in for the untagged internal module.
+# tool_local_replaces NAME: -replace flags to a directory made here, after the carried
+# ones (the later flag wins): the relocated COSI runtime for the untagged internal module.
 tool_local_replaces() {
-  [[ $1 == cosi ]] && echo "-replace=$COSI_MODULE/internal=$COSI_INTERNAL_DIR"
+  [[ $1 == cosi ]] && echo "-replace=$COSI_MODULE/internal=$COSI_RUNTIME_DIR"
   return 0
 }
 
-# tool_local_hash NAME: a hash of the tree's files that go into the tool (its recipe
-# changes with them, so an edited stand-in is built again).
+# tool_local_hash NAME: a hash of what goes into the tool from such a directory (its
+# recipe changes with it, so a changed relocation is built again).
 tool_local_hash() {
   [[ $1 == cosi ]] || return 0
-  (cd "$COSI_INTERNAL_DIR" && find . -type f -name '*.go' -o -type f -name go.mod | LC_ALL=C sort | xargs sha256sum) |
+  (cd "$COSI_RUNTIME_DIR" && find . -type f \( -name '*.go' -o -name go.mod \) | LC_ALL=C sort | xargs sha256sum) |
     sha256sum | cut -c1-16
 }
 
@@ -352,9 +356,68 @@ PY
   echo "k8s-tools: COSI CRDs $COSI_VERSION: $(find "$dir" -name '*.yaml' | wc -l) files ($(since "$t0"))"
 }
 
+# cosi_runtime_module: the module sigs.k8s.io/container-object-storage-interface/internal
+# that the COSI v0.2.x controller and sidecar import (package runtime: leader election,
+# informers, a work queue calling the listeners), made from its released ancestor, the
+# controller package of $COSI_RUNTIME_API@$COSI_RUNTIME_API_VERSION. The code is upstream's;
+# what changes is where it lives: its package name and import paths (the api module's
+# apis/ and client/ became the monorepo's client module), and the one signature client-go
+# changed since (a workqueue ProcessFunc takes an isInInitialList flag). Each rewrite is
+# checked to have applied, so a different upstream text fails here, not at build time.
+cosi_runtime_module() {
+  local recipe="relocated from $COSI_RUNTIME_API@$COSI_RUNTIME_API_VERSION for $COSI_MODULE@$COSI_VERSION"
+  [[ -f "$COSI_RUNTIME_DIR/stamp" && "$(cat "$COSI_RUNTIME_DIR/stamp")" == "$recipe" ]] && return 0
+  local src
+  src=$(go_json_field "$COSI_RUNTIME_API@$COSI_RUNTIME_API_VERSION" Dir) ||
+    die "cannot download $COSI_RUNTIME_API@$COSI_RUNTIME_API_VERSION (the COSI runtime)"
+  rm -rf "$COSI_RUNTIME_DIR"
+  mkdir -p "$COSI_RUNTIME_DIR/runtime"
+  "$PY" - "$src/controller" "$COSI_RUNTIME_DIR/runtime" "$COSI_RUNTIME_API" "$COSI_MODULE" <<'PY' || die "relocating the COSI runtime failed"
+import os, sys
+src, out, api, mono = sys.argv[1:5]
+rewrites = [  # each must change something somewhere in the package
+    ('"%s/apis/' % api, '"%s/client/apis/' % mono),
+    ('"%s/client/' % api, '"%s/client/' % mono),
+    ("package controller\n", "package runtime\n"),
+    ("Process: func(obj interface{}) error {", "Process: func(obj interface{}, _ bool) error {"),
+]
+used = [0] * len(rewrites)
+names = sorted(n for n in os.listdir(src) if n.endswith(".go") and not n.endswith("_test.go"))
+if not names:
+    sys.exit("no Go files in " + src)
+for n in names:
+    text = open(os.path.join(src, n), encoding="utf-8").read()
+    for i, (old, new) in enumerate(rewrites):
+        used[i] += text.count(old)
+        text = text.replace(old, new)
+    open(os.path.join(out, n), "w", encoding="utf-8").write(text)
+missing = [rewrites[i][0] for i, u in enumerate(used) if not u]
+if missing:
+    sys.exit("these rewrites found nothing to change (upstream text differs): %r" % missing)
+PY
+  # the versions the v0.2.x commands are built with (their go.mod), so the build list is theirs
+  cat >"$COSI_RUNTIME_DIR/go.mod" <<EOF
+module $COSI_MODULE/internal
+
+go 1.23.0
+
+require (
+	github.com/spf13/viper v1.19.0
+	k8s.io/api v0.32.3
+	k8s.io/apimachinery v0.32.3
+	k8s.io/client-go v0.32.3
+	k8s.io/klog/v2 v2.130.1
+	$COSI_MODULE/client $COSI_VERSION
+)
+EOF
+  printf '%s' "$recipe" >"$COSI_RUNTIME_DIR/stamp"
+  echo "k8s-tools: COSI runtime relocated from $COSI_RUNTIME_API@$COSI_RUNTIME_API_VERSION"
+}
+
 T_ALL=$(now)
 echo "k8s-tools: $("$GO" version), cache $CACHE"
 while read -r name module version companion specs; do
+  if [[ $name == cosi ]]; then cosi_runtime_module; fi
   # shellcheck disable=SC2086 # specs is a word list by construction
   build_tool "$name" "$module" "$version" "$companion" $specs
   # shellcheck disable=SC2086
