@@ -6,7 +6,8 @@
 # collection, service-account tokens). No kubelet: Pods never run.
 #
 #   source tests/k8s/lib.sh
-#   k8s_start DIR          # everything under DIR; sets KUBECONFIG, K8S_ADMIN_TOKEN, K8S_SERVER
+#   k8s_start DIR          # everything under DIR; sets KUBECONFIG, K8S_ADMIN_TOKEN, K8S_SERVER,
+#                          # K8S_USER_TOKEN (user vast-k8s-user: no rights until a test binds some)
 #   k get ns               # kubectl as the admin (KUBECONFIG is exported as well)
 #   k8s_stop               # SIGTERM by PID, then SIGKILL after a grace; nothing left
 #
@@ -39,7 +40,7 @@ for s in socks: s.close()' "$1"
 }
 
 # k8s_certs DIR: a CA, the API server's serving certificate (loopback and the in-cluster
-# names), the service-account key pair, and two random bearer tokens in a token file.
+# names), the service-account key pair, and three random bearer tokens in a token file.
 k8s_certs() {
   local d=$1
   mkdir -p "$d"
@@ -55,10 +56,13 @@ k8s_certs() {
   ) >"$d/openssl.log" 2>&1 || { echo "k8s: making certificates failed:"; cat "$d/openssl.log"; return 1; }
   K8S_ADMIN_TOKEN=$(openssl rand -hex 24)
   K8S_KCM_TOKEN=$(openssl rand -hex 24)
+  K8S_USER_TOKEN=$(openssl rand -hex 24)
   # token,user,uid,"groups": the admin is in system:masters; the controller manager is the
-  # user the bootstrap RBAC policy binds system:kube-controller-manager to
+  # user the bootstrap RBAC policy binds system:kube-controller-manager to; the user is
+  # an ordinary one (not system:masters, so API Priority and Fairness does not exempt it)
   printf '%s\n' "$K8S_ADMIN_TOKEN,vast-k8s-admin,uid-admin,\"system:masters\"" \
-    "$K8S_KCM_TOKEN,system:kube-controller-manager,uid-kcm" >"$d/tokens.csv"
+    "$K8S_KCM_TOKEN,system:kube-controller-manager,uid-kcm" \
+    "$K8S_USER_TOKEN,vast-k8s-user,uid-user,\"vast-k8s-users\"" >"$d/tokens.csv"
   chmod 600 "$d/tokens.csv" "$d"/*.key
 }
 
