@@ -4,8 +4,12 @@
 # and the upstream sidecars (csi-provisioner, csi-snapshotter, snapshot-controller), then
 # shows with kubectl's own output a PVC going from `kubectl apply` to Bound, a snapshot of
 # it, a PVC restored from that snapshot with its data, what each made on the simulator,
-# and their deletion. It runs on the end-to-end tests' own helpers (tests/k8s/sidecars.sh),
-# so what it shows is what they check. Everything it started is stopped by PID and its
+# and their deletion. Then a bucket's life through COSI (the upstream COSI controller and
+# objectstorage sidecar, vast-csi --mode cosi, vms-sim's S3 data plane): a BucketClaim and
+# a BucketAccess, the credentials Secret's fields (the secret hidden), an object put and
+# read back with boto3 from that Secret alone, and the deletion. It runs on the end-to-end
+# tests' own helpers (tests/k8s/sidecars.sh, tests/k8s/cosi.sh), so what it shows is what
+# they check. Everything it started is stopped by PID and its
 # scratch directory removed. No kubelet runs (no container runtime): volumes are
 # provisioned and bound, not mounted.
 #   bash scripts/quickstart-k8s.sh        # VK_BUILD: the build directory (default build)
@@ -24,13 +28,15 @@ export VK_K8S_TOOLS_BIN VAST_CSI="$ROOT/$BUILD/csi/vast-csi" CSICTL="$ROOT/$BUIL
 K8S_TEST_DIR=$ROOT/tests/k8s
 # shellcheck source=../tests/k8s/sidecars.sh
 source "$K8S_TEST_DIR/sidecars.sh" # the control plane, sidecars, Secret, StorageClass, PVCs
+# shellcheck source=../tests/k8s/cosi.sh
+source "$K8S_TEST_DIR/cosi.sh" # vms-sim's S3 listener, the COSI controller, driver, sidecar
 step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 show() { printf '$ %s\n' "$*"; "$@"; }
 kubectl() { k "$@"; } # so that the commands on screen read as a user types them
 on_sim() { echo "on vms-sim (views, quotas, snapshots under /k8s): $(sim_leftovers)"; }
 
 step "vms-sim, vast-csi (controller) and a Kubernetes control plane on loopback"
-k8s_test_start csi-provisioner csi-snapshotter snapshot-controller
+k8s_test_start csi-provisioner csi-snapshotter snapshot-controller cosi-controller objectstorage-sidecar
 echo "vms-sim at $SIM_ENDPOINT, $DRIVER on $SOCK"
 install_snapshot_crds
 start_snapshot_controller
@@ -88,6 +94,53 @@ show kubectl delete pvc data restored --wait=true --timeout=60s
 for pv in $PVS; do k wait --for=delete "pv/$pv" --timeout=120s >/dev/null 2>&1 || true; done
 show kubectl get pv
 on_sim
+
+# a bucket's life, as tests/k8s/test_cosi.sh lives it
+step "vast-csi --mode cosi, the COSI controller and the objectstorage sidecar"
+cosi_start
+echo "vms-sim's S3 at 127.0.0.1:$S3_PORT, $COSI_DRIVER (COSI) on $COSI_SOCK"
+# as in tests/k8s/test_cosi.sh: VMS answers as over a network, so that the released COSI
+# controller finishes its own writes to the claim before the sidecar's (its known race)
+sim_admin POST /_sim/faults '{"rules": [{"latency_ms": 150}]}' >/dev/null
+echo "vms-sim answers every VMS request after 150 ms, as a VAST cluster across a network"
+
+step "a BucketClass and a BucketAccessClass (the driver's parameters)"
+cosi_bucketclass vast-s3 Delete
+cosi_accessclass vast-s3-key
+show kubectl get bucketclass vast-s3 -o yaml
+show kubectl get bucketaccessclass vast-s3-key
+
+step "kubectl apply of a BucketClaim and a BucketAccess"
+{ cosi_claim_yaml media vast-s3 && echo --- && cosi_access_yaml media-rw media vast-s3-key media-creds; } >"$WORK/bucket.yaml"
+cat "$WORK/bucket.yaml"
+t0=$(now_ms)
+show kubectl apply -f "$WORK/bucket.yaml"
+show kubectl wait --for=jsonpath='{.status.bucketReady}'=true bucketclaim/media --timeout=180s
+echo "ready in $(($(now_ms) - t0)) ms"
+show kubectl wait --for=jsonpath='{.status.accessGranted}'=true bucketaccess/media-rw --timeout=180s
+show kubectl get bucketclaim media -o jsonpath='{.status}{"\n"}'
+show kubectl get buckets
+BUCKET=$(cosi_bucket_of media)
+echo "on vms-sim: $(cosi_views_of "$BUCKET") S3 view for bucket $BUCKET"
+
+step "the credentials Secret: one key, BucketInfo (its secret shown as a length only)"
+show kubectl get secret media-creds
+cosi_bucket_info media-creds "$WORK/media.json"
+cosi_s3 "$WORK/media.json" keys
+
+step "an object put, listed and read back with boto3, from that Secret alone"
+echo "put notes.txt: ETag $(cosi_s3 "$WORK/media.json" put notes.txt 'stored through COSI')"
+echo "list: $(cosi_s3 "$WORK/media.json" list)"
+echo "get notes.txt: $(cosi_s3 "$WORK/media.json" get notes.txt)"
+
+step "kubectl delete of the BucketAccess (the key is revoked) and the BucketClaim (Delete policy)"
+show kubectl delete bucketaccess media-rw --wait=true --timeout=120s
+echo "the old key now: $(cosi_s3 "$WORK/media.json" list || true)"
+show kubectl delete bucketclaim media --wait=true --timeout=120s
+k wait --for=delete "bucket/$BUCKET" --timeout=120s >/dev/null 2>&1 || true
+show kubectl get buckets
+echo "on vms-sim: $(cosi_views_of "$BUCKET") S3 view for bucket $BUCKET"
+cosi_stop
 
 step "stopping everything"
 k8s_test_end
