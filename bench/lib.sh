@@ -94,17 +94,7 @@ start_csi() {
 
 # ---------- the simulator's counters (SIM_URL: its plain-HTTP address) ----------
 
-# sim_admin METHOD PATH [JSON]: the simulator's admin API; prints the answer.
-sim_admin() {
-  /usr/bin/python3 - "$SIM_URL" "$@" <<'PY'
-import sys, urllib.request
-url, method, path = sys.argv[1], sys.argv[2], sys.argv[3]
-body = sys.argv[4].encode() if len(sys.argv) > 4 else None
-req = urllib.request.Request(url + path, data=body, method=method, headers={"Content-Type": "application/json"})
-with urllib.request.urlopen(req, timeout=10) as r:
-    sys.stdout.write(r.read().decode())
-PY
-}
+# sim_admin: tests/launcher/sim_launch.sh
 
 # per_op N LABEL: requests since the last reset divided by N, as "total/N" plus the
 # breakdown by request, e.g. "4.00  (GET viewpolicies/ 0.00, POST quotas/ 1.00, ...)".

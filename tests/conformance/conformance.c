@@ -56,15 +56,6 @@ static const char *const default_mutable_parameters[] = {"qos_policy", "vast-k8s
 
 /* ---- small things ---- */
 
-#define GROW(array, n, cap)                                                        \
-    do {                                                                           \
-        if ((n) == (cap)) {                                                        \
-            (cap) = (cap) ? (cap) * 2 : 16;                                        \
-            void *grown_ = realloc((array), (cap) * sizeof *(array));              \
-            if (!grown_) abort();                                                  \
-            (array) = grown_;                                                      \
-        }                                                                          \
-    } while (0)
 
 static char *keep_string(char *s) { return tc_strings_keep(&run.strings, s); }
 

@@ -38,6 +38,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <cmocka.h>
 
 #include "csi.pb-c.h"
@@ -215,5 +216,17 @@ int conf_mounts_under(const char *dir);
 /* Fails the spec with a message (printf-style) at the caller's line. */
 #define CONF_FAIL(...) conf_fail_at(__FILE__, __LINE__, __VA_ARGS__)
 void conf_fail_at(const char *file, int line, const char *fmt, ...) __attribute__((format(printf, 3, 4), noreturn));
+
+/* Grows array (n used of cap) for one more element, doubling from 16; the suites keep
+ * what a run saw in such arrays. Out of memory ends the run. */
+#define GROW(array, n, cap)                                                \
+    do {                                                                   \
+        if ((n) == (cap)) {                                                \
+            (cap) = (cap) ? (cap) * 2 : 16;                                \
+            void *grown_ = realloc((array), (cap) * sizeof *(array));      \
+            if (!grown_) abort();                                          \
+            (array) = grown_;                                              \
+        }                                                                  \
+    } while (0)
 
 #endif

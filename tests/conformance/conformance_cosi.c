@@ -44,15 +44,6 @@ enum { CALL_TIMEOUT_MS = 60000, READY_WAIT_MS = 30000, STOP_WAIT_MS = 15000, RAC
 
 #define IDENTITY "/cosi.v1alpha1.Identity/"
 #define PROVISIONER "/cosi.v1alpha1.Provisioner/"
-#define GROW(array, n, cap)                                                \
-    do {                                                                   \
-        if ((n) == (cap)) {                                                \
-            (cap) = (cap) ? (cap) * 2 : 16;                                \
-            void *grown_ = realloc((array), (cap) * sizeof *(array));      \
-            if (!grown_) abort();                                          \
-            (array) = grown_;                                              \
-        }                                                                  \
-    } while (0)
 
 /* ---- the run ---- */
 

@@ -79,17 +79,7 @@ launch_sim() {
   cp "$VMS_SIM_CA" "$SECRET_DIR/ssl_cert"
 }
 
-# sim_admin METHOD PATH [JSON]: calls the simulator's admin API, prints the answer.
-sim_admin() {
-  /usr/bin/python3 - "$SIM_URL" "$@" <<'PY'
-import json, sys, urllib.request
-url, method, path = sys.argv[1], sys.argv[2], sys.argv[3]
-body = sys.argv[4].encode() if len(sys.argv) > 4 else None
-req = urllib.request.Request(url + path, data=body, method=method, headers={"Content-Type": "application/json"})
-with urllib.request.urlopen(req, timeout=10) as r:
-    sys.stdout.write(r.read().decode())
-PY
-}
+# sim_admin METHOD PATH [JSON]: tests/launcher/sim_launch.sh
 
 # sim_stat KEY: a request counter of the simulator ("POST quotas/"), or a top-level one.
 sim_stat() {

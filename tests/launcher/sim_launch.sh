@@ -54,3 +54,16 @@ sim_launch_stop() {
   wait "$VMS_SIM_LAUNCHER_PID" 2>/dev/null || VMS_SIM_STATUS=$? # (no "Killed" job notice)
   VMS_SIM_LAUNCHER_PID=""
 }
+
+# sim_admin METHOD PATH [JSON]: the simulator's admin API (SIM_URL: its plain-HTTP
+# address, set by the caller), the answer printed.
+sim_admin() {
+  /usr/bin/python3 - "$SIM_URL" "$@" <<'PY'
+import sys, urllib.request
+url, method, path = sys.argv[1], sys.argv[2], sys.argv[3]
+body = sys.argv[4].encode() if len(sys.argv) > 4 else None
+req = urllib.request.Request(url + path, data=body, method=method, headers={"Content-Type": "application/json"})
+with urllib.request.urlopen(req, timeout=10) as r:
+    sys.stdout.write(r.read().decode())
+PY
+}
