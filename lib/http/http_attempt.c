@@ -192,6 +192,7 @@ void http_attempt_finish(http_attempt *a, CURLcode code, vk_http_result *res) {
     if (a->sink.stalled) { /* curl saw no error of its own: the stream was ended here */
         res->failure = VK_HTTP_FAIL_TIMEOUT;
         res->cause = VK_HTTP_CAUSE_STALLED;
+        a->slot->doomed = true;
     }
     if (!res->body) {
         res->body = calloc(1, 1);

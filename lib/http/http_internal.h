@@ -30,6 +30,10 @@ typedef struct {
     http_socket *sockets; /* what curl wants watched (CURLMOPT_SOCKETFUNCTION) */
     int socket_count, socket_cap;
     int64_t timer_at; /* when curl wants CURL_SOCKET_TIMEOUT, VK_DEADLINE_NONE for never */
+    /* Its connection must not serve again: a stream stalled on it. curl keeps an HTTP/2
+     * connection after a stream of it is aborted, and the next request would go down
+     * the same silent pipe. */
+    bool doomed;
 } http_slot;
 
 struct vk_http_client {
@@ -63,6 +67,7 @@ void http_pool_cleanup(vk_http_client *c);
 /* An idle slot, a new one while below max_connections, or NULL: at once when wait is
  * false, else when none became free before `until`. */
 http_slot *http_pool_take(vk_http_client *c, bool wait, int64_t until);
+/* Back to the pool, or closed when it is doomed. */
 void http_pool_give(vk_http_client *c, http_slot *s);
 
 /* ---- http_loop.c ---- */

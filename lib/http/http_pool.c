@@ -71,7 +71,9 @@ http_slot *http_pool_take(vk_http_client *c, bool wait, int64_t until) {
 
 void http_pool_give(vk_http_client *c, http_slot *s) {
     pthread_mutex_lock(&c->pool_mu);
-    c->idle[c->idle_count++] = s;
+    if (s->doomed) c->total--; /* its place goes to a new connection */
+    else c->idle[c->idle_count++] = s;
     pthread_cond_signal(&c->pool_cv);
     pthread_mutex_unlock(&c->pool_mu);
+    if (s->doomed) slot_free(s);
 }
