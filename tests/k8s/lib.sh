@@ -109,6 +109,23 @@ k8s_wait() {
 # k ARGS...: kubectl against the test cluster as the admin.
 k() { "$VK_K8S_TOOLS_BIN/kubectl" --kubeconfig "$KUBECONFIG" "$@"; }
 
+# k8s_launch_apiserver: kube-apiserver on K8S_SERVER's port over K8S_ETCD_URL, in the
+# background (its log appended to, so a restart keeps the first run's); $! is its PID.
+k8s_launch_apiserver() {
+  # --endpoint-reconciler-type none: the API server refuses a loopback address as the
+  # endpoint of the in-cluster "kubernetes" Service, and no Pod here would use it
+  "$VK_K8S_TOOLS_BIN/kube-apiserver" --etcd-servers "$K8S_ETCD_URL" \
+    --bind-address 127.0.0.1 --advertise-address 127.0.0.1 --secure-port "${K8S_SERVER##*:}" \
+    --endpoint-reconciler-type none \
+    --tls-cert-file "$K8S_DIR/pki/apiserver.crt" --tls-private-key-file "$K8S_DIR/pki/apiserver.key" \
+    --client-ca-file "$K8S_DIR/pki/ca.crt" --token-auth-file "$K8S_DIR/pki/tokens.csv" \
+    --authorization-mode Node,RBAC \
+    --service-account-issuer https://kubernetes.default.svc \
+    --service-account-key-file "$K8S_DIR/pki/sa.pub" --service-account-signing-key-file "$K8S_DIR/pki/sa.key" \
+    --service-cluster-ip-range 10.0.0.0/24 --cert-dir "$K8S_DIR/apiserver-certs" \
+    --profiling=false --v 1 >>"$K8S_DIR/kube-apiserver.log" 2>&1 &
+}
+
 # k8s_start DIR: etcd, kube-apiserver, kube-controller-manager; returns once the API server
 # is ready and the controller manager has made the default namespace's service account.
 k8s_start() {
@@ -119,6 +136,8 @@ k8s_start() {
   mapfile -t ports < <(k8s_free_ports 4)
   etcd_client=${ports[0]} etcd_peer=${ports[1]} api=${ports[2]} kcm=${ports[3]}
   K8S_SERVER="https://127.0.0.1:$api"
+  # etcd's client URL, for tests too (its v3 HTTP/JSON gateway: /v3/kv/range, /v3/kv/compaction)
+  K8S_ETCD_URL="http://127.0.0.1:$etcd_client"
 
   "$bin/etcd" --name default --data-dir "$K8S_DIR/etcd" \
     --listen-client-urls "http://127.0.0.1:$etcd_client" --advertise-client-urls "http://127.0.0.1:$etcd_client" \
@@ -127,18 +146,8 @@ k8s_start() {
     --unsafe-no-fsync >"$K8S_DIR/etcd.log" 2>&1 &
   K8S_PIDS+=($!)
 
-  # --endpoint-reconciler-type none: the API server refuses a loopback address as the
-  # endpoint of the in-cluster "kubernetes" Service, and no Pod here would use it
-  "$bin/kube-apiserver" --etcd-servers "http://127.0.0.1:$etcd_client" \
-    --bind-address 127.0.0.1 --advertise-address 127.0.0.1 --secure-port "$api" \
-    --endpoint-reconciler-type none \
-    --tls-cert-file "$K8S_DIR/pki/apiserver.crt" --tls-private-key-file "$K8S_DIR/pki/apiserver.key" \
-    --client-ca-file "$K8S_DIR/pki/ca.crt" --token-auth-file "$K8S_DIR/pki/tokens.csv" \
-    --authorization-mode Node,RBAC \
-    --service-account-issuer https://kubernetes.default.svc \
-    --service-account-key-file "$K8S_DIR/pki/sa.pub" --service-account-signing-key-file "$K8S_DIR/pki/sa.key" \
-    --service-cluster-ip-range 10.0.0.0/24 --cert-dir "$K8S_DIR/apiserver-certs" \
-    --profiling=false --v 1 >"$K8S_DIR/kube-apiserver.log" 2>&1 &
+  k8s_launch_apiserver
+  K8S_APISERVER_PID=$!
   K8S_PIDS+=($!)
 
   export KUBECONFIG="$K8S_DIR/admin.kubeconfig"
@@ -175,4 +184,20 @@ k8s_stop() {
     wait "$pid" 2>/dev/null || true
   done
   K8S_PIDS=()
+}
+
+# k8s_restart_apiserver: stops kube-apiserver alone (SIGTERM, SIGKILL after 20 s) and
+# starts it again on the same port and etcd, for tests of clients that must survive a
+# server restart; returns once it is ready. etcd and the controller manager run on.
+k8s_restart_apiserver() {
+  local i old=${K8S_APISERVER_PID:-}
+  [[ -n $old ]] || { echo "k8s: no kube-apiserver to restart (k8s_start first)"; return 1; }
+  kill -TERM "$old" 2>/dev/null || true
+  for ((i = 0; i < 200; i++)); do kill -0 "$old" 2>/dev/null || break; sleep 0.1; done
+  kill -KILL "$old" 2>/dev/null || true
+  wait "$old" 2>/dev/null || true
+  k8s_launch_apiserver
+  K8S_APISERVER_PID=$!
+  for i in "${!K8S_PIDS[@]}"; do [[ ${K8S_PIDS[i]} == "$old" ]] && K8S_PIDS[i]=$K8S_APISERVER_PID; done
+  k8s_wait "kube-apiserver ready again" 120 k get --raw /readyz || { tail -n 20 "$K8S_DIR/kube-apiserver.log"; return 1; }
 }
