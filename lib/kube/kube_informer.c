@@ -13,9 +13,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* A watch that ends sooner than this without a line did not really run (client-go's
- * "very short watch"): it counts as a failure, so a server that closes at once is not
- * hammered. */
+/* A watch that ends without a line sooner than this (or than half the timeoutSeconds
+ * it asked for, when that is shorter) did not really run (client-go's "very short
+ * watch"): it counts as a failure, so a server that closes at once is not hammered. */
 #define SHORT_WATCH_MS 1000
 #define KEY_MAX 512
 
@@ -197,6 +197,9 @@ static bool list_all(vk_kube_informer *inf, vk_status *st) {
 
 static bool watch_event(void *ctx, vk_kube_watch_type type, json_t *object) {
     vk_kube_informer *inf = ctx;
+    pthread_mutex_lock(&inf->mu);
+    inf->stats.events[type]++; /* as they come; bookmarks and errors when the watch ends */
+    pthread_mutex_unlock(&inf->mu);
     kube_informer_apply_event(inf, type, object);
     return !atomic_load(&inf->cancel);
 }
@@ -234,8 +237,10 @@ static vk_code watch_once(vk_kube_informer *inf, int64_t next_resync, bool *deli
     char *rv = dup_or_null(inf->rv);
     inf->stats.watches++;
     pthread_mutex_unlock(&inf->mu);
+    int64_t timeout_s = watch_timeout_s(inf, next_resync);
+    int64_t short_ms = timeout_s * 500 < SHORT_WATCH_MS ? timeout_s * 500 : SHORT_WATCH_MS;
     vk_kube_watch_options wo = {.ref = &inf->ref, .resource_version = rv, .label_selector = inf->label_selector,
-                                .field_selector = inf->field_selector, .timeout_s = watch_timeout_s(inf, next_resync),
+                                .field_selector = inf->field_selector, .timeout_s = timeout_s,
                                 .stall_ms = inf->o.stall_ms, .cancel = &inf->cancel, .on_event = watch_event,
                                 .ctx = inf};
     vk_kube_watch_result r;
@@ -245,16 +250,15 @@ static vk_code watch_once(vk_kube_informer *inf, int64_t next_resync, bool *deli
     set_rv(inf, r.resource_version);
     uint64_t lines = 0;
     pthread_mutex_lock(&inf->mu);
-    for (int i = 0; i < VK_KUBE_WATCH_TYPE_COUNT; i++) {
-        inf->stats.events[i] += r.events[i];
-        lines += r.events[i];
-    }
+    for (int i = 0; i < VK_KUBE_WATCH_TYPE_COUNT; i++) lines += r.events[i];
+    inf->stats.events[VK_KUBE_WATCH_BOOKMARK] += r.events[VK_KUBE_WATCH_BOOKMARK];
+    inf->stats.events[VK_KUBE_WATCH_ERROR] += r.events[VK_KUBE_WATCH_ERROR];
     if (r.stalled) inf->stats.stalls++;
     if (st.code == VK_OUT_OF_RANGE) inf->stats.expired++;
     pthread_mutex_unlock(&inf->mu);
     free(r.resource_version);
     *delivered = lines > 0;
-    if (st.code == VK_OK && lines == 0 && r.elapsed_ms < SHORT_WATCH_MS && !atomic_load(&inf->cancel))
+    if (st.code == VK_OK && lines == 0 && r.elapsed_ms < short_ms && !atomic_load(&inf->cancel))
         vk_status_set(&st, VK_UNAVAILABLE, "watch %s: closed after %lld ms without an event", inf->what,
                       (long long)r.elapsed_ms);
     if (st.code != VK_OK && st.code != VK_CANCELLED && st.code != VK_OUT_OF_RANGE) {

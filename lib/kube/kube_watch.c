@@ -141,8 +141,11 @@ bool vk_kube_watch(vk_kube_client *c, const vk_kube_watch_options *o, vk_kube_wa
     bool answered = vk_kube_stream_lines(c, &rq, &stream, &res, NULL, st);
     if (w.has_failed) {
         *st = w.failed;
+    } else if (o->cancel && atomic_load(o->cancel)) {
+        vk_status_set(st, VK_CANCELLED, "%s: cancelled", what);
     } else if (!answered && res.cause == VK_HTTP_CAUSE_STALLED) {
-        out->stalled = true; /* st says so already: UNAVAILABLE, "stalled" */
+        out->stalled = true; /* the message says so; the code is not the deadline's: watch again */
+        st->code = VK_UNAVAILABLE;
     } else if (!answered && res.failure == VK_HTTP_FAIL_DEADLINE) {
         vk_status_ok(st); /* our bound past timeoutSeconds: as if the server had closed it */
     }
