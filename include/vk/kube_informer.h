@@ -33,11 +33,12 @@
  * for the call. A handler must not stop or free its own informer. The objects are
  * shared with the cache: never modify one (json_deep_copy it first).
  *
- * Memory: the cache keeps each object as jansson parsed it (the whole object,
- * managedFields included: a small ConfigMap of the API server costs ~2-3 KB as a
- * json_t tree, ~3x its JSON text; docs/kube-client.md has the measured figure), plus
- * ~80 bytes of entry and hash slot and its key, and with an index ~40 bytes per label
- * value. Lists arrive a page at a time, so a relist holds one page beyond the cache. */
+ * Memory: the cache keeps each object as jansson parsed it, the whole object with its
+ * managedFields, plus an entry (~60 bytes, its key and a hash slot) and, with an
+ * index, a link into its label value's list. Measured (docs/kube-client.md): a
+ * 377-byte ConfigMap grows RSS by ~6 KB in a cache of 10,000 - jansson's tree and hash
+ * tables are ~15x the JSON text. Lists arrive a page at a time, so a relist holds one
+ * page beyond the cache. */
 #ifndef VK_KUBE_INFORMER_H
 #define VK_KUBE_INFORMER_H
 
