@@ -62,14 +62,20 @@ static vk_http_client *client_for(const test_server *s) {
     return c;
 }
 
-static bool stream(test_server *s, collected *col, size_t max_line, const atomic_bool *cancel, int64_t ms,
-                   vk_http_result *res) {
+static bool stream_idle(test_server *s, collected *col, size_t max_line, const atomic_bool *cancel, int64_t ms,
+                        int64_t idle_ms, vk_http_result *res) {
     vk_http_client *c = client_for(s);
     vk_http_request rq = {.method = "GET", .url = "/watch", .deadline = vk_deadline_in(ms)};
-    vk_http_stream sink = {.on_line = on_line, .ctx = col, .max_line = max_line, .cancel = cancel};
+    vk_http_stream sink = {.on_line = on_line, .ctx = col, .max_line = max_line, .cancel = cancel,
+                           .idle_timeout_ms = idle_ms};
     bool answered = vk_http_stream_lines(c, &rq, &sink, res);
     vk_http_client_free(c);
     return answered;
+}
+
+static bool stream(test_server *s, collected *col, size_t max_line, const atomic_bool *cancel, int64_t ms,
+                   vk_http_result *res) {
+    return stream_idle(s, col, max_line, cancel, ms, 0, res);
 }
 
 static void test_lines_across_chunks(void **state) {
@@ -171,15 +177,6 @@ static void test_deadline_ends_an_open_stream(void **state) {
     test_server_stop(s);
 }
 
-static bool stream_idle(test_server *s, collected *col, int64_t idle_ms, vk_http_result *res) {
-    vk_http_client *c = client_for(s);
-    vk_http_request rq = {.method = "GET", .url = "/watch", .deadline = vk_deadline_in(30000)};
-    vk_http_stream sink = {.on_line = on_line, .ctx = col, .idle_timeout_ms = idle_ms};
-    bool answered = vk_http_stream_lines(c, &rq, &sink, res);
-    vk_http_client_free(c);
-    return answered;
-}
-
 static void test_idle_timeout_ends_a_stalled_stream(void **state) {
     (void)state;
     static const char *const chunks[] = {"first\n", NULL};
@@ -188,7 +185,7 @@ static void test_idle_timeout_ends_a_stalled_stream(void **state) {
     collected col = {0};
     vk_http_result res;
     int64_t started = vk_now_ms();
-    assert_false(stream_idle(s, &col, 300, &res));
+    assert_false(stream_idle(s, &col, 0, NULL, 30000, 300, &res));
     int64_t took = vk_now_ms() - started;
     assert_true(took >= 300);   /* never before the bound */
     assert_true(took < 20000);  /* long before the 30 s deadline */
@@ -210,7 +207,7 @@ static void test_idle_timeout_spares_a_trickling_stream(void **state) {
     test_server *s = test_server_start(streamed, &f, NULL, NULL);
     collected col = {0};
     vk_http_result res;
-    assert_true(stream_idle(s, &col, 3000, &res));
+    assert_true(stream_idle(s, &col, 0, NULL, 30000, 3000, &res));
     assert_int_equal(res.failure, VK_HTTP_ANSWERED);
     assert_int_equal(col.count, 6);
     vk_http_result_free(&res);
