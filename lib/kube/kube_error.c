@@ -46,10 +46,19 @@ void vk_kube_error_from_answer(long status, const char *body, const char *what, 
     json_array_foreach(json_object_get(details, "causes"), i, c) {
         const char *f = json_string_value(json_object_get(c, "field"));
         const char *m = json_string_value(json_object_get(c, "message"));
+        /* the API server's message often lists the causes already: each is said once */
+        if (m && msg && strstr(msg, m)) continue;
         if (used < sizeof causes)
             used += (size_t)snprintf(causes + used, sizeof causes - used, "; %s: %s", f ? f : "?", m ? m : "?");
     }
-    vk_status_set(st, code_of(err->kind), "%s: HTTP %ld %s: %s%s", what ? what : "kubernetes", status,
-                  reason ? reason : "", msg ? msg : "(no Status object)", causes);
+    /* what to check, where the server's words ("Unauthorized") do not say it */
+    const char *hint = err->kind == VK_KUBE_ERR_UNAUTHORIZED
+                           ? " (the API server did not accept these credentials: an expired or revoked token or "
+                             "client certificate, or credentials of another cluster)"
+                       : err->kind == VK_KUBE_ERR_FORBIDDEN
+                           ? " (authenticated, but RBAC does not allow it: check the roles bound to this identity)"
+                           : "";
+    vk_status_set(st, code_of(err->kind), "%s: HTTP %ld %s: %s%s%s", what ? what : "kubernetes", status,
+                  reason ? reason : "", msg ? msg : "(no Status object)", causes, hint);
     json_decref(j);
 }

@@ -6,6 +6,7 @@
  *                                          a tokenFile rewritten with another valid token,
  *                                          then a wrong one (401)
  *   kube_client_real cert KUBECONFIG       a client certificate (no token) is enough
+ *   kube_client_real expired KUBECONFIG    an expired client certificate is refused (401)
  *   kube_client_real storm KUBECONFIG      many concurrent lists from a user that API
  *                                          Priority and Fairness holds to a tiny share
  *
@@ -449,6 +450,21 @@ static int phase_cert(const char *kubeconfig) {
     return failures ? 1 : 0;
 }
 
+/* A certificate of the cluster's CA whose validity has ended: the server refuses it, and
+ * the answer says so at once (no resend: nothing the client holds could cure it). */
+static int phase_expired(const char *kubeconfig) {
+    vk_kube_client *c = client(kubeconfig, NULL);
+    vk_status st;
+    bool ok = get_default_ns(c, &st);
+    vk_kube_stats s;
+    vk_kube_get_stats(c, &s);
+    check(!ok && st.code == VK_UNAUTHENTICATED && strstr(st.message, "401"),
+          "an expired client certificate -> %s (%s)", vk_status_name(st.code), st.message);
+    check(s.attempts == 1, "refused once, not resent (%llu attempts)", (unsigned long long)s.attempts);
+    vk_kube_client_free(c);
+    return failures ? 1 : 0;
+}
+
 /* ---- 429 storm ---- */
 
 typedef struct {
@@ -539,7 +555,8 @@ int main(int argc, char **argv) {
     if (argc >= 3 && strcmp(argv[1], "verbs") == 0) return phase_verbs(argv[2]);
     if (argc >= 5 && strcmp(argv[1], "rotate") == 0) return phase_rotate(argv[2], argv[3], argv[4]);
     if (argc >= 3 && strcmp(argv[1], "cert") == 0) return phase_cert(argv[2]);
+    if (argc >= 3 && strcmp(argv[1], "expired") == 0) return phase_expired(argv[2]);
     if (argc >= 3 && strcmp(argv[1], "storm") == 0) return phase_storm(argv[2]);
-    fprintf(stderr, "usage: kube_client_real verbs|cert|storm KUBECONFIG | rotate KUBECONFIG TOKEN_FILE TOKEN\n");
+    fprintf(stderr, "usage: kube_client_real verbs|cert|expired|storm KUBECONFIG | rotate KUBECONFIG TOKEN_FILE TOKEN\n");
     return 2;
 }

@@ -1,6 +1,7 @@
 # The Kubernetes client (vk/kube_client.h) against the real kube-apiserver and
 # kube-controller-manager of tests/k8s/lib.sh: every verb and its errors, a tokenFile
-# rotated under a running client, a client certificate signed by the cluster's CA; then
+# rotated under a running client, a client certificate signed by the cluster's CA and an
+# expired one; then
 # kubectl reads back what the C client wrote. Without the tool cache it fails saying
 # what to run, as the k8s tests do.
 set -euo pipefail
@@ -80,5 +81,21 @@ kubeconfig_for "$dir/cert.kubeconfig" "{client-certificate: \"$K8S_DIR/pki/clien
 expect "the certificate's user, as the server sees it" "vk-cert-user" \
   "$("$VK_K8S_TOOLS_BIN/kubectl" --kubeconfig "$dir/cert.kubeconfig" auth whoami -o jsonpath='{.status.userInfo.username}')"
 expect "configmap by-cert's manager" "vk-cert-user" "$(k -n $n get cm by-cert -o jsonpath='{.metadata.managedFields[*].manager}')"
+
+# Expired credentials: a certificate of the same CA whose validity ended in 2020 (openssl
+# ca, since x509 -req cannot date a certificate in the past).
+(
+  cd "$dir/pki"
+  openssl req -newkey rsa:2048 -nodes -keyout expired.key -out expired.csr -subj "/O=system:masters/CN=vk-expired-user"
+  : >index.txt
+  echo 01 >serial.txt
+  printf '%s\n' '[ca]' 'default_ca = test' '[test]' 'database = index.txt' 'new_certs_dir = .' \
+    'serial = serial.txt' 'default_md = sha256' 'policy = any' 'x509_extensions = client' \
+    '[any]' 'organizationName = optional' 'commonName = supplied' '[client]' 'extendedKeyUsage = clientAuth' >ca.cnf
+  openssl ca -batch -config ca.cnf -cert ca.crt -keyfile ca.key -in expired.csr -out expired.crt \
+    -startdate 20200101000000Z -enddate 20200102000000Z -notext
+) >"$dir/expired-cert.log" 2>&1 || { echo "FAIL: making the expired certificate:"; cat "$dir/expired-cert.log"; exit 1; }
+kubeconfig_for "$dir/expired.kubeconfig" "{client-certificate: \"$K8S_DIR/pki/expired.crt\", client-key: \"$K8S_DIR/pki/expired.key\"}"
+"$KUBE_CLIENT_REAL" expired "$dir/expired.kubeconfig" || fail=1
 
 exit $fail

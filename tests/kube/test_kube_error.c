@@ -41,7 +41,40 @@ static void causes(void **state) {
     assert_non_null(strstr(st.message, "metadata.name: must be lowercase; data: too big"));
 }
 
+/* A cause the server's message already states is not repeated; one it does not is added. */
+static void causes_said_once(void **state) {
+    (void)state;
+    vk_kube_error e;
+    vk_status st;
+    vk_kube_error_from_answer(422, "{\"reason\":\"Invalid\",\"message\":\"ConfigMap \\\"X\\\" is invalid: "
+                              "metadata.name: Invalid value: \\\"X\\\": a lowercase RFC 1123 subdomain\","
+                              "\"details\":{\"causes\":[{\"field\":\"metadata.name\",\"message\":"
+                              "\"Invalid value: \\\"X\\\": a lowercase RFC 1123 subdomain\"},"
+                              "{\"field\":\"data\",\"message\":\"too big\"}]}}", "create", &e, &st);
+    const char *first = strstr(st.message, "a lowercase RFC 1123 subdomain");
+    assert_non_null(first);
+    assert_null(strstr(first + 1, "a lowercase RFC 1123 subdomain"));
+    assert_non_null(strstr(st.message, "; data: too big"));
+}
+
+/* 401 and 403 say what to check: the server's own word is just "Unauthorized". */
+static void credentials_hints(void **state) {
+    (void)state;
+    vk_kube_error e;
+    vk_status st;
+    vk_kube_error_from_answer(401, "{\"reason\":\"Unauthorized\",\"message\":\"Unauthorized\"}", "get x", &e, &st);
+    assert_int_equal(st.code, VK_UNAUTHENTICATED);
+    assert_non_null(strstr(st.message, "expired or revoked token or client certificate"));
+    vk_kube_error_from_answer(403, "{\"reason\":\"Forbidden\",\"message\":\"forbidden\"}", "get x", &e, &st);
+    assert_int_equal(st.code, VK_PERMISSION_DENIED);
+    assert_non_null(strstr(st.message, "RBAC"));
+    vk_kube_error_from_answer(404, "{\"reason\":\"NotFound\",\"message\":\"gone\"}", "get x", &e, &st);
+    assert_null(strstr(st.message, "RBAC"));
+    assert_null(strstr(st.message, "credentials"));
+}
+
 int main(void) {
-    const struct CMUnitTest tests[] = {cmocka_unit_test(mapping), cmocka_unit_test(causes)};
+    const struct CMUnitTest tests[] = {cmocka_unit_test(mapping), cmocka_unit_test(causes),
+                                       cmocka_unit_test(causes_said_once), cmocka_unit_test(credentials_hints)};
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
