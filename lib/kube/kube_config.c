@@ -3,6 +3,8 @@
  * simpler on a tree than on events. */
 #include "vk/kube_config.h"
 
+#include "vk/base64.h"
+
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -40,42 +42,6 @@ static yaml_node_t *named(yaml_document_t *d, const char *list, const char *sect
     return NULL;
 }
 
-static int b64val(unsigned char c) {
-    if (c >= 'A' && c <= 'Z') return c - 'A';
-    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-    if (c >= '0' && c <= '9') return c - '0' + 52;
-    if (c == '+' || c == '-') return 62;
-    if (c == '/' || c == '_') return 63;
-    return -1;
-}
-
-/* Standard base64 (whitespace and padding skipped); NULL when it is not base64. */
-static char *b64decode(const char *in) {
-    size_t n = strlen(in);
-    char *out = malloc(n / 4 * 3 + 4);
-    if (!out) return NULL;
-    size_t o = 0;
-    uint32_t acc = 0;
-    int bits = 0;
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)in[i];
-        if (c == '=' || c == ' ' || c == '\n' || c == '\r' || c == '\t') continue;
-        int v = b64val(c);
-        if (v < 0) {
-            free(out);
-            return NULL;
-        }
-        acc = (acc << 6) | (uint32_t)v;
-        bits += 6;
-        if (bits >= 8) {
-            bits -= 8;
-            out[o++] = (char)((acc >> bits) & 0xff);
-        }
-    }
-    out[o] = '\0';
-    return out;
-}
-
 static char *path_in(const char *base_dir, const char *p) {
     if (!p) return NULL;
     if (p[0] == '/' || !base_dir || !*base_dir) return strdup(p);
@@ -94,7 +60,7 @@ static bool pick(yaml_document_t *d, yaml_node_t *m, const char *key, const char
     snprintf(dkey, sizeof dkey, "%s-data", key);
     const char *data = scalar(map_get(d, m, dkey));
     if (data) {
-        *pem = b64decode(data);
+        *pem = (char *)vk_base64_decode(data, NULL);
         if (!*pem) return vk_status_set(st, VK_INVALID_ARGUMENT, "kubeconfig: %s is not base64", dkey), false;
         return true;
     }

@@ -1,5 +1,6 @@
 #include "vk/pbjson.h"
 
+#include "vk/base64.h"
 #include "vk/redact.h"
 
 #include <errno.h>
@@ -123,53 +124,12 @@ static bool is_timestamp(const ProtobufCMessageDescriptor *d) {
 
 /* ------------------------------------------------------------------ base64 */
 
-static const char b64_alphabet[] =
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-static char *base64_encode(const uint8_t *data, size_t len) {
-    char *out = malloc((len + 2) / 3 * 4 + 1), *o = out;
-    if (!out) return NULL;
-    for (size_t i = 0; i < len; i += 3) {
-        uint32_t n = (uint32_t)data[i] << 16;
-        if (i + 1 < len) n |= (uint32_t)data[i + 1] << 8;
-        if (i + 2 < len) n |= data[i + 2];
-        *o++ = b64_alphabet[n >> 18 & 63];
-        *o++ = b64_alphabet[n >> 12 & 63];
-        *o++ = i + 1 < len ? b64_alphabet[n >> 6 & 63] : '=';
-        *o++ = i + 2 < len ? b64_alphabet[n & 63] : '=';
-    }
-    *o = '\0';
-    return out;
-}
-
-/* The proto3 JSON mapping accepts both the standard and the URL-safe alphabet. */
-static int base64_digit(char c) {
-    const char *p = c ? strchr(b64_alphabet, c) : NULL;
-    if (p) return (int)(p - b64_alphabet);
-    return c == '-' ? 62 : c == '_' ? 63 : -1;
-}
-
-/* Padding is optional. Returns false on malformed input or allocation failure. */
+/* The proto3 JSON mapping accepts both the standard and the URL-safe alphabet, and
+ * padding or none (vk_base64_decode takes all of them). */
 static bool base64_decode(const char *text, ProtobufCBinaryData *out) {
-    size_t len = strcspn(text, "=");
-    if (text[len + strspn(text + len, "=")] || len % 4 == 1) return false;
-    uint8_t *data = malloc(len / 4 * 3 + 3);
-    uint32_t acc = 0;
-    size_t bits = 0, n = 0;
-    for (size_t i = 0; data && i < len; i++) {
-        int digit = base64_digit(text[i]);
-        if (digit < 0) {
-            free(data);
-            return false;
-        }
-        acc = acc << 6 | (uint32_t)digit;
-        bits += 6;
-        if (bits >= 8) {
-            bits -= 8;
-            data[n++] = (uint8_t)(acc >> bits);
-        }
-    }
-    *out = (ProtobufCBinaryData){n, data};
+    size_t len = 0;
+    uint8_t *data = vk_base64_decode(text, &len);
+    *out = (ProtobufCBinaryData){len, data};
     return data != NULL;
 }
 
@@ -213,7 +173,7 @@ static json_t *enum_to_json(const ProtobufCEnumDescriptor *d, int32_t v) {
 }
 
 static json_t *bytes_to_json(const ProtobufCBinaryData *b) {
-    char *text = base64_encode(b->data, b->len);
+    char *text = vk_base64_encode(b->data, b->len);
     json_t *j = text ? json_string(text) : NULL;
     free(text);
     return j;
