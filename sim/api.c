@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "access.h"
 #include "api_actions.h"
 #include "auth.h"
 #include "collections.h"
@@ -119,15 +120,6 @@ static int route_collection(sim_request *req, sim_response *resp) {
     return method_not_allowed(req, resp);
 }
 
-/* X-Tenant-Name: the request acts inside that tenant. */
-static int apply_tenant_scope(sim_request *req, sim_response *resp) {
-    if (!req->tenant_header || !*req->tenant_header) return 0;
-    json_t *tenant = coll_find_by_name(req->ctx, "tenants", req->tenant_header);
-    if (!tenant) return sim_reply_permission_denied(resp);
-    req->scope_tenant = json_integer_value(json_object_get(tenant, "id"));
-    return 0;
-}
-
 static int route(sim_request *req, sim_response *resp) {
     if (req->n_segments == 0) return sim_reply_not_found(resp);
     if (strcmp(req->segments[0], "token") == 0) {
@@ -138,7 +130,8 @@ static int route(sim_request *req, sim_response *resp) {
     }
     if (auth_authenticate(req, resp) != 0) return -1;
     if (req->readonly && !is_method(req, "GET") && !is_method(req, "HEAD")) return sim_reply_permission_denied(resp);
-    if (apply_tenant_scope(req, resp) != 0) return -1;
+    if (access_scope(req, resp) != 0) return -1;
+    if (access_check_route(req, resp) != 0) return -1;
     if (parse_body(req, resp) != 0) return -1;
     return route_collection(req, resp);
 }

@@ -6,6 +6,7 @@
 
 #include <string.h>
 
+#include "collections.h"
 #include "stats.h"
 #include "store.h"
 #include "support.h"
@@ -15,16 +16,45 @@
 
 static const char *const token_invalid = "Token is invalid or expired";
 
-static const sim_user *find_user(const sim_ctx *ctx, const char *name) {
+const sim_user *auth_find_user(const sim_ctx *ctx, const char *name) {
     for (size_t i = 0; name && i < ctx->cfg.n_users; i++) {
         if (strcmp(ctx->cfg.users[i].name, name) == 0) return &ctx->cfg.users[i];
     }
     return NULL;
 }
 
-static const sim_user *check_password(const sim_ctx *ctx, const char *name, const char *password) {
-    const sim_user *user = find_user(ctx, name);
-    return user && password && strcmp(user->password, password) == 0 ? user : NULL;
+/* Who may log in: a --user account, else a manager of managers/ (the two share one
+ * name space: managers/ refuses a username that a --user account has). */
+typedef struct {
+    const char *name;
+    bool readonly;
+    json_int_t tenant; /* a TENANT_ADMIN's tenant; 0 = a cluster admin */
+} principal;
+
+static bool find_principal(sim_ctx *ctx, const char *name, principal *out) {
+    const sim_user *user = auth_find_user(ctx, name);
+    if (user) {
+        *out = (principal){.name = user->name, .readonly = user->readonly};
+        return true;
+    }
+    json_t *manager = name ? managers_find(ctx, name) : NULL;
+    if (!manager) return false;
+    *out = (principal){.name = json_string_value(json_object_get(manager, "username")),
+                       .tenant = managers_tenant(manager)};
+    return true;
+}
+
+static bool check_password(sim_ctx *ctx, const char *name, const char *password, principal *out) {
+    if (!password || !find_principal(ctx, name, out)) return false;
+    const sim_user *user = auth_find_user(ctx, name);
+    if (user) return strcmp(user->password, password) == 0;
+    return managers_check_password(managers_find(ctx, name), password);
+}
+
+static void act_as(sim_request *req, const principal *who) {
+    req->user = who->name;
+    req->readonly = who->readonly;
+    req->confined_tenant = who->tenant;
 }
 
 static json_t *sessions(sim_ctx *ctx, const char *kind) {
@@ -79,10 +109,10 @@ int auth_token_endpoint(sim_request *req, bool refresh, sim_response *resp) {
     if (refresh) {
         const char *token = json_string_value(json_object_get(body, "refresh"));
         if (!token) return sim_reply_field_error(resp, "refresh", "This field is required.");
-        const char *user = session_user(req->ctx, "refresh", token);
-        if (!user || !find_user(req->ctx, user))
+        principal who;
+        if (!find_principal(req->ctx, session_user(req->ctx, "refresh", token), &who))
             return sim_reply_detail(resp, 401, "%s", token_invalid);
-        return answer_tokens(req, user, resp);
+        return answer_tokens(req, who.name, resp);
     }
     const char *name = json_string_value(json_object_get(body, "username"));
     const char *password = json_string_value(json_object_get(body, "password"));
@@ -91,9 +121,10 @@ int auth_token_endpoint(sim_request *req, bool refresh, sim_response *resp) {
     if (!password) json_object_set_new(missing, "password", json_pack("[s]", "This field is required."));
     if (json_object_size(missing) > 0) return sim_reply(resp, 400, missing);
     json_decref(missing);
-    const sim_user *user = check_password(req->ctx, name, password);
-    if (!user) return sim_reply_detail(resp, 401, "No active account found with the given credentials");
-    return answer_tokens(req, user->name, resp);
+    principal who;
+    if (!check_password(req->ctx, name, password, &who))
+        return sim_reply_detail(resp, 401, "No active account found with the given credentials");
+    return answer_tokens(req, who.name, resp);
 }
 
 /* An API token given by flag, or a live one made with POST apitokens/. */
@@ -126,23 +157,27 @@ static bool has_scheme(const char *header, const char *scheme, const char **rest
 int auth_authenticate(sim_request *req, sim_response *resp) {
     sim_ctx *ctx = req->ctx;
     const char *header = req->authorization, *credential;
+    principal who;
     if (req->basic_user) {
-        const sim_user *user = check_password(ctx, req->basic_user, req->basic_password);
-        if (!user) return sim_reply_detail(resp, 403, "Invalid username/password.");
-        req->user = user->name;
-        req->readonly = user->readonly;
+        if (!check_password(ctx, req->basic_user, req->basic_password, &who))
+            return sim_reply_detail(resp, 403, "Invalid username/password.");
+        act_as(req, &who);
         return 0;
     }
     if (header && has_scheme(header, "Bearer", &credential)) {
-        const sim_user *user = find_user(ctx, session_user(ctx, "access", credential));
-        if (!user) return sim_reply_detail(resp, 403, "%s", token_invalid);
-        req->user = user->name;
-        req->readonly = user->readonly;
+        if (!find_principal(ctx, session_user(ctx, "access", credential), &who))
+            return sim_reply_detail(resp, 403, "%s", token_invalid);
+        act_as(req, &who);
         return 0;
     }
     if (header && has_scheme(header, "Api-Token", &credential)) {
-        req->user = api_token_user(ctx, credential);
-        if (!req->user) return sim_reply_detail(resp, 403, "Invalid token.");
+        const char *owner = api_token_user(ctx, credential);
+        if (!owner) return sim_reply_detail(resp, 403, "Invalid token.");
+        /* A token acts with its owner's rights, so a tenant admin's stays in its tenant
+         * (a deleted manager's tokens are revoked with it). Flag tokens and owners that
+         * are no account act as cluster admins, as they always did. */
+        if (find_principal(ctx, owner, &who)) act_as(req, &who);
+        else req->user = owner;
         req->readonly = false;
         return 0;
     }

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "access.h"
 #include "api_actions.h"
 #include "collections.h"
 #include "safepath.h"
@@ -221,6 +222,7 @@ int folders_delete(sim_request *req, sim_response *resp) {
     json_t *body = req->body;
     if (!json_is_object(body) || !json_is_string(json_object_get(body, "path")))
         return sim_reply_field_error(resp, "path", "This field is required.");
+    if (access_check_tenant_field(req, body, "tenant_id", resp) != 0) return -1;
     if (coll_check_reference(req, body, "tenant_id", "tenants", true, resp) != 0) return -1;
     const char *path = coll_vms_path(body, "path", resp);
     if (!path) return -1;

@@ -31,7 +31,7 @@ static int tenant_delete_request(sim_request *req, json_t *tenant, sim_response 
                                 "first or use force_remove=true.",
                                 json_string_value(json_object_get(tenant, "name")), owned);
     }
-    json_t *task = tasks_start(req->ctx, "DeleteTenant",
+    json_t *task = tasks_start(req, "DeleteTenant",
                                json_pack("{s:s, s:I, s:b}", "type", "delete_tenant", "id", id, "force", force));
     return tasks_reply(resp, task) == 0 ? 1 : -1;
 }
@@ -191,7 +191,7 @@ static int vippool_validate(sim_request *req, json_t *obj, json_t *old, sim_resp
 }
 
 static int vippool_delete_request(sim_request *req, json_t *obj, sim_response *resp) {
-    json_t *task = tasks_start(req->ctx, "DeleteVipPool",
+    json_t *task = tasks_start(req, "DeleteVipPool",
                                json_pack("{s:s, s:O}", "type", "delete_vippool", "id", json_object_get(obj, "id")));
     return tasks_reply(resp, task) == 0 ? 1 : -1;
 }

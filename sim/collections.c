@@ -15,7 +15,7 @@ const sim_collection *const sim_collections[] = {
     &coll_tenants,   &coll_viewpolicies,   &coll_qospolicies, &coll_vippools,  &coll_views,
     &coll_quotas,    &coll_snapshots,      &coll_globalsnapstreams, &coll_localproviders, &coll_users,
     &coll_s3policies, &coll_locals3keys,   &coll_apitokens,   &coll_vtasks,    &coll_versions,
-    &coll_clusters,  NULL,
+    &coll_clusters,  &coll_managers,       NULL,
 };
 
 const sim_collection *collection_find(const char *name) {

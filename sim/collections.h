@@ -57,7 +57,7 @@ struct sim_collection {
 extern const sim_collection coll_tenants, coll_viewpolicies, coll_qospolicies, coll_vippools;
 extern const sim_collection coll_views, coll_quotas, coll_snapshots, coll_globalsnapstreams;
 extern const sim_collection coll_users, coll_apitokens, coll_vtasks, coll_versions, coll_clusters;
-extern const sim_collection coll_localproviders, coll_s3policies, coll_locals3keys;
+extern const sim_collection coll_localproviders, coll_s3policies, coll_locals3keys, coll_managers;
 
 const sim_collection *collection_find(const char *name);
 /* NULL-terminated list of every collection. */
@@ -106,5 +106,17 @@ json_int_t tenants_local_provider(sim_ctx *ctx, json_int_t tenant_id);
 /* The user named name in a local provider, or NULL (borrowed). */
 json_t *users_find(sim_ctx *ctx, json_int_t provider, const char *name);
 void clusters_ensure_identity(sim_ctx *ctx);
+
+/* managers/ (coll_managers.c): the accounts of the management API besides --user. */
+#define MANAGER_SUPER_ADMIN "SUPER_ADMIN"
+#define MANAGER_TENANT_ADMIN "TENANT_ADMIN"
+/* The manager whose username is username, or NULL (borrowed). */
+json_t *managers_find(sim_ctx *ctx, const char *username);
+bool managers_check_password(json_t *manager, const char *password);
+/* A TENANT_ADMIN's tenant id; 0 for a SUPER_ADMIN. */
+json_int_t managers_tenant(json_t *manager);
+/* The usernames of the tenant's TENANT_ADMINs (new ref), and their removal. */
+json_t *managers_of_tenant(sim_ctx *ctx, json_int_t tenant);
+void managers_remove_tenant(sim_ctx *ctx, json_int_t tenant);
 
 #endif

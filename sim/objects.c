@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "access.h"
 #include "query.h"
 #include "store.h"
 #include "support.h"
@@ -25,16 +26,9 @@ static bool ignored_input(const sim_collection *coll, const char *key) {
            in_list(coll->expensive, key);
 }
 
-static bool visible(const sim_request *req, const sim_collection *coll, json_t *obj) {
-    if (req->scope_tenant == 0) return true;
-    if (coll == &coll_tenants) return json_integer_value(json_object_get(obj, "id")) == req->scope_tenant;
-    if (!coll->tenant_owned) return true;
-    return json_integer_value(json_object_get(obj, "tenant_id")) == req->scope_tenant;
-}
-
 json_t *objects_find_visible(sim_request *req, const sim_collection *coll, json_int_t id) {
     json_t *obj = store_get(req->ctx->store, coll->name, id);
-    return obj && visible(req, coll, obj) ? obj : NULL;
+    return obj && access_visible(req, coll, obj) ? obj : NULL;
 }
 
 json_t *objects_render(sim_request *req, const sim_collection *coll, json_t *obj, bool expensive) {
@@ -73,7 +67,7 @@ int objects_list(sim_request *req, const sim_collection *coll, sim_response *res
     size_t i;
     json_t *obj;
     json_array_foreach(items, i, obj) {
-        if (!visible(req, coll, obj)) continue;
+        if (!access_visible(req, coll, obj)) continue;
         json_t *rendered = objects_render(req, coll, obj, filter_expensive);
         if (query_matches(req, rendered)) json_array_append(matched, rendered);
         json_decref(rendered);

@@ -98,6 +98,9 @@ typedef struct {
     /* filled in by authentication */
     const char *user;
     bool readonly;
+    /* A TENANT_ADMIN manager's tenant: every request it makes stays inside it (access.h);
+     * 0 = a cluster admin (a --user account, an API token of one, a SUPER_ADMIN). */
+    json_int_t confined_tenant;
     json_int_t scope_tenant; /* X-Tenant-Name resolved to an id; 0 = not scoped */
 } sim_request;
 

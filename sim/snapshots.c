@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "access.h"
 #include "api_actions.h"
 #include "clones.h"
 #include "collections.h"
@@ -161,6 +162,7 @@ static int clone_validate(sim_request *req, json_t *snapshot, json_t *body, sim_
         json_object_set_new(body, "loanee_tenant_id",
                             json_integer(req->scope_tenant ? req->scope_tenant
                                                            : json_integer_value(json_object_get(snapshot, "tenant_id"))));
+    if (access_check_tenant_field(req, body, "loanee_tenant_id", resp) != 0) return -1;
     return coll_check_reference(req, body, "loanee_tenant_id", "tenants", false, resp);
 }
 
@@ -214,7 +216,7 @@ int streams_stop(sim_request *req, json_t *stream, sim_response *resp) {
         set_status(stream, "STOPPED", json_integer_value(progress));
         store_touch(req->ctx->store);
     }
-    json_t *task = tasks_start(req->ctx, "StopGlobalSnapshotStream", json_pack("{s:s}", "type", "none"));
+    json_t *task = tasks_start(req, "StopGlobalSnapshotStream", json_pack("{s:s}", "type", "none"));
     return tasks_reply(resp, task);
 }
 

@@ -23,7 +23,8 @@ static const struct {
     {"delete_vippool", vippools_finish_delete},
 };
 
-json_t *tasks_start(sim_ctx *ctx, const char *name, json_t *action) {
+json_t *tasks_start(sim_request *req, const char *name, json_t *action) {
+    sim_ctx *ctx = req->ctx;
     char now[SIM_ISO_MAX];
     int64_t now_ms = sim_now_ms();
     sim_iso8601(now, now_ms);
@@ -31,6 +32,7 @@ json_t *tasks_start(sim_ctx *ctx, const char *name, json_t *action) {
                              "messages", "Task started", "start_time", now, "end_time", "info",
                              "timeout_in_seconds", "_due_ms", (json_int_t)(now_ms + ctx->cfg.task_delay_ms),
                              "_action", action);
+    json_object_set_new(task, "_owner", json_string(req->user ? req->user : ""));
     return store_add(ctx->store, "vtasks", task);
 }
 

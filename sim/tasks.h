@@ -9,9 +9,10 @@
 
 #include "sim.h"
 
-/* Creates a RUNNING task that will run action ({"type": ..., ...}, stolen) when due.
- * Returns the task (borrowed). Call under the store lock. */
-json_t *tasks_start(sim_ctx *ctx, const char *name, json_t *action);
+/* Creates a RUNNING task that will run action ({"type": ..., ...}, stolen) when due,
+ * owned by the request's user (a tenant admin lists only its own tasks). Returns the
+ * task (borrowed). Call under the store lock. */
+json_t *tasks_start(sim_request *req, const char *name, json_t *action);
 /* 200 {"async_task": {"id", "name", "state"}}; returns 0. */
 int tasks_reply(sim_response *resp, json_t *task);
 /* Completes the tasks that are due. Call under the store lock. */

@@ -202,12 +202,13 @@ class Sim:
 
 
 class Api:
-    """An authenticated client for one simulator (Bearer token)."""
+    """An authenticated client for one simulator (Bearer token), logged in as login
+    (username, password): the --user admin by default, or e.g. a manager."""
 
-    def __init__(self, sim, version="v1", tenant=None):
+    def __init__(self, sim, version="v1", tenant=None, login=ADMIN):
         self.sim = sim
         self.version = version
-        self.token = sim.login()
+        self.token = sim.login(*login)
         self.tenant = tenant
 
     def url(self, path):

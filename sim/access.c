@@ -1,0 +1,59 @@
+/* Access rules; see access.h. */
+#include "access.h"
+
+#include <string.h>
+
+static bool is_read(const sim_request *req) {
+    return strcmp(req->method, "GET") == 0 || strcmp(req->method, "HEAD") == 0;
+}
+
+int access_scope(sim_request *req, sim_response *resp) {
+    const char *name = req->tenant_header;
+    json_t *tenant = name && *name ? coll_find_by_name(req->ctx, "tenants", name) : NULL;
+    if (req->confined_tenant) {
+        /* no header = its own tenant; a header may only repeat it */
+        if (name && *name && (!tenant || json_integer_value(json_object_get(tenant, "id")) != req->confined_tenant))
+            return sim_reply_permission_denied(resp);
+        req->scope_tenant = req->confined_tenant;
+        return 0;
+    }
+    if (!name || !*name) return 0;
+    if (!tenant) return sim_reply_permission_denied(resp);
+    req->scope_tenant = json_integer_value(json_object_get(tenant, "id"));
+    return 0;
+}
+
+int access_check_route(sim_request *req, sim_response *resp) {
+    if (!req->confined_tenant || req->n_segments == 0) return 0;
+    const char *collection = req->segments[0];
+    /* Managers are the cluster admins' business (reference §1.2); tenants and VIP pools
+     * are the cluster's: a tenant admin reads its own, changes none. */
+    if (strcmp(collection, "managers") == 0) return sim_reply_permission_denied(resp);
+    if ((strcmp(collection, "tenants") == 0 || strcmp(collection, "vippools") == 0) && !is_read(req))
+        return sim_reply_permission_denied(resp);
+    return 0;
+}
+
+static bool same_text(json_t *value, const char *text) {
+    const char *have = json_string_value(value);
+    return have && text && strcmp(have, text) == 0;
+}
+
+bool access_visible(const sim_request *req, const sim_collection *coll, json_t *obj) {
+    if (req->confined_tenant) {
+        /* the objects that are no tenant's but a user's: a tenant admin sees its own */
+        if (coll == &coll_vtasks) return same_text(json_object_get(obj, "_owner"), req->user);
+        if (coll == &coll_apitokens) return same_text(json_object_get(obj, "owner"), req->user);
+    }
+    if (req->scope_tenant == 0) return true;
+    if (coll == &coll_tenants) return json_integer_value(json_object_get(obj, "id")) == req->scope_tenant;
+    if (!coll->tenant_owned) return true;
+    return json_integer_value(json_object_get(obj, "tenant_id")) == req->scope_tenant;
+}
+
+int access_check_tenant_field(const sim_request *req, json_t *body, const char *field, sim_response *resp) {
+    json_t *tenant = json_object_get(body, field);
+    if (!req->confined_tenant || !tenant || json_is_null(tenant)) return 0;
+    if (json_is_integer(tenant) && json_integer_value(tenant) == req->confined_tenant) return 0;
+    return sim_reply_permission_denied(resp);
+}

@@ -1,0 +1,386 @@
+"""vms-sim managers/ and tenant admins: the accounts of the management API, their
+passwords (hashed, never answered), their logins, and a TENANT_ADMIN's confinement to
+its own tenant whatever it sends (docs/vms-sim.md, "Tenant admins")."""
+
+import base64
+import json
+import os
+import unittest
+
+from simlib import ADMIN, Api, SimTestCase
+
+NOT_FOUND = {"detail": "Not found."}
+PERMISSION_DENIED = {"detail": "You do not have permission to perform this action.", "code": "permission_denied"}
+SECRET = "s3cr3t-Pa55word"
+
+
+def manager_body(username, **fields):
+    body = {"username": username, "password": SECRET}
+    body.update(fields)
+    return body
+
+
+class ManagersTests(SimTestCase):
+    SIM_ARGS = ("--user", "admin:123456", "--user", "viewer:pw:readonly")
+
+    def setUp(self):
+        super().setUp()
+        self.alpha = self.api.post("tenants/", {"name": "alpha"})
+
+    def test_create_read_list_and_filters(self):
+        sup = self.api.post("managers/", manager_body("ops", first_name="Ada", last_name="L"))
+        self.assertEqual((sup["username"], sup["user_type"], sup["tenant_id"], sup["tenant_name"]),
+                         ("ops", "SUPER_ADMIN", None, None))
+        self.assertEqual((sup["first_name"], sup["last_name"], sup["password_expiration_disabled"]),
+                         ("Ada", "L", False))
+        for key in ("id", "guid", "url", "created"):
+            self.assertIn(key, sup)
+        ta = self.api.post("managers/", manager_body("alpha-csi", user_type="TENANT_ADMIN",
+                                                     tenant_id=self.alpha["id"],
+                                                     password_expiration_disabled=True))
+        self.assertEqual((ta["user_type"], ta["tenant_id"], ta["tenant_name"], ta["password_expiration_disabled"]),
+                         ("TENANT_ADMIN", self.alpha["id"], "alpha", True))
+        self.assertEqual(self.api.get("managers/%d/" % ta["id"]), ta)
+        self.assertEqual([m["username"] for m in self.api.get("managers/")], ["ops", "alpha-csi"])
+        self.assertEqual([m["id"] for m in self.api.get("managers/?username=alpha-csi")], [ta["id"]])
+        self.assertEqual([m["id"] for m in self.api.get("managers/?tenant_id=%d" % self.alpha["id"])], [ta["id"]])
+        self.assertEqual([m["id"] for m in self.api.get("managers/?user_type=SUPER_ADMIN")], [sup["id"]])
+        self.assertEqual(self.api.get("managers/?username=nobody"), [])
+        page = self.api.get("managers/?page_size=1&page=2")
+        self.assertEqual((page["count"], [m["id"] for m in page["results"]]), (2, [ta["id"]]))
+        self.assertIsNone(page["next"])
+        self.assertEqual(self.api.call("GET", "managers/999/"), (404, NOT_FOUND))
+
+    def test_required_choices_and_tenant(self):
+        status, body = self.api.call("POST", "managers/", {})
+        self.assertEqual((status, body), (400, {"username": ["This field is required."],
+                                               "password": ["This field is required."]}))
+        status, body = self.api.call("POST", "managers/", manager_body("x", user_type="ROOT"))
+        self.assertEqual((status, list(body)), (400, ["user_type"]))
+        status, body = self.api.call("POST", "managers/", manager_body("x", user_type="TENANT_ADMIN"))
+        self.assertEqual((status, list(body)), (400, ["tenant_id"]))
+        self.assertIn("TENANT_ADMIN", body["tenant_id"][0])
+        status, body = self.api.call("POST", "managers/", manager_body("x", user_type="TENANT_ADMIN", tenant_id=99))
+        self.assertEqual((status, body), (400, {"tenant_id": ['Invalid pk "99" - object does not exist.']}))
+        status, body = self.api.call("POST", "managers/", manager_body("x", tenant_id=self.alpha["id"]))
+        self.assertEqual((status, list(body)), (400, ["tenant_id"]), "a SUPER_ADMIN has no tenant")
+        for field, value in (("password", 7), ("password", ""), ("username", 5), ("first_name", ["a"]),
+                             ("password_expiration_disabled", "yes")):
+            body = dict(manager_body("x"), **{field: value})
+            status, body = self.api.call("POST", "managers/", body)
+            self.assertEqual((status, list(body)), (400, [field]), (field, value))
+        self.assertEqual(self.api.get("managers/"), [], "nothing made by a refused create")
+
+    def test_username_unique_also_against_user_flag(self):
+        self.api.post("managers/", manager_body("ops"))
+        unique = {"username": ["This field must be unique."]}
+        self.assertEqual(self.api.call("POST", "managers/", manager_body("ops")), (400, unique))
+        self.assertEqual(self.api.call("POST", "managers/", manager_body("ops", user_type="TENANT_ADMIN",
+                                                                        tenant_id=self.alpha["id"])), (400, unique))
+        for flag_user in ("admin", "viewer"):
+            self.assertEqual(self.api.call("POST", "managers/", manager_body(flag_user)), (400, unique))
+        self.assertEqual(len(self.api.get("managers/")), 1)
+
+    def test_password_is_never_answered_or_stored(self):
+        made = self.api.post("managers/", manager_body("alpha-csi", user_type="TENANT_ADMIN",
+                                                       tenant_id=self.alpha["id"]))
+        self.api.ok("PATCH", "managers/%d/" % made["id"], {"password": SECRET + "-2"})
+        answers = [made, self.api.get("managers/"), self.api.get("managers/%d/" % made["id"]),
+                   self.sim.admin("GET", "inventory")]
+        for answer in answers:
+            text = json.dumps(answer)
+            self.assertNotIn(SECRET, text)
+            self.assertNotIn('"password"', text)
+            self.assertNotIn("pbkdf2", text)
+        with open(os.path.join(self.sim.data_dir, "state.json")) as f:
+            state_text = f.read()
+        self.assertNotIn(SECRET, state_text)
+        hashes = [value for value in _walk_strings(json.loads(state_text)) if value.startswith("pbkdf2_sha256$")]
+        self.assertEqual(len(hashes), 1, "one salted hash for one manager")
+        self.assertRegex(hashes[0], r"^pbkdf2_sha256\$\d+\$[0-9a-f]{32}\$[0-9a-f]{64}$")
+        # two managers with one password: different salts, different hashes
+        self.api.post("managers/", manager_body("twin"))
+        with open(os.path.join(self.sim.data_dir, "state.json")) as f:
+            hashes = [v for v in _walk_strings(json.load(f)) if v.startswith("pbkdf2_sha256$")]
+        self.assertEqual(len(set(hashes)), 2)
+
+    def test_patch_rules(self):
+        made = self.api.post("managers/", manager_body("alpha-csi", user_type="TENANT_ADMIN",
+                                                       tenant_id=self.alpha["id"]))
+        url = "managers/%d/" % made["id"]
+        patched = self.api.ok("PATCH", url, {"password_expiration_disabled": True, "first_name": "F",
+                                             "last_name": "L"})
+        self.assertEqual((patched["password_expiration_disabled"], patched["first_name"], patched["last_name"]),
+                         (True, "F", "L"))
+        beta = self.api.post("tenants/", {"name": "beta"})
+        for field, value in (("username", "renamed"), ("user_type", "SUPER_ADMIN"), ("tenant_id", beta["id"]),
+                             ("tenant_id", None)):
+            status, body = self.api.call("PATCH", url, {field: value, "first_name": "changed"})
+            self.assertEqual((status, list(body)), (400, [field]), (field, value))
+            self.assertIn("cannot be changed", body[field][0])
+        # the same values again are no change
+        same = self.api.ok("PATCH", url, {"username": "alpha-csi", "user_type": "TENANT_ADMIN",
+                                          "tenant_id": self.alpha["id"]})
+        self.assertEqual(same, patched, "refused PATCHes changed nothing")
+        self.assertEqual(self.api.call("PATCH", url, {"password": ""})[0], 400)
+        self.sim.login("alpha-csi", SECRET)
+        self.api.ok("PATCH", url, {"password": "new-one"})
+        status, _, _ = self.sim.request("POST", "/api/token/", {"username": "alpha-csi", "password": SECRET})
+        self.assertEqual(status, 401, "the old password no longer logs in")
+        self.sim.login("alpha-csi", "new-one")
+
+    def test_delete_ends_logins_and_tokens(self):
+        made = self.api.post("managers/", manager_body("ops"))
+        token = self.sim.login("ops", SECRET)
+        api_token = self.sim.request("POST", "/api/v1/apitokens/", {"name": "t"}, token=token)[1]["token"]
+        status, _, _ = self.sim.request("GET", "/api/v1/views/", headers={"Authorization": "Api-Token " + api_token})
+        self.assertEqual(status, 200)
+        self.api.ok("DELETE", "managers/%d/" % made["id"])
+        self.assertEqual(self.api.call("GET", "managers/%d/" % made["id"]), (404, NOT_FOUND))
+        status, body, _ = self.sim.request("GET", "/api/v1/views/", token=token)
+        self.assertEqual((status, body), (403, {"detail": "Token is invalid or expired"}))
+        status, _, _ = self.sim.request("POST", "/api/token/", {"username": "ops", "password": SECRET})
+        self.assertEqual(status, 401)
+        # a new manager of the same name does not inherit the old one's API token
+        self.api.post("managers/", manager_body("ops"))
+        status, body, _ = self.sim.request("GET", "/api/v1/views/", headers={"Authorization": "Api-Token " + api_token})
+        self.assertEqual((status, body), (403, {"detail": "Invalid token."}))
+
+    def test_only_cluster_admins_use_managers(self):
+        ta = self.api.post("managers/", manager_body("alpha-csi", user_type="TENANT_ADMIN",
+                                                     tenant_id=self.alpha["id"]))
+        tenant_admin = Api(self.sim, login=("alpha-csi", SECRET))
+        for method, path, body in (("GET", "managers/", None), ("GET", "managers/%d/" % ta["id"], None),
+                                   ("POST", "managers/", manager_body("sneaky")),
+                                   ("PATCH", "managers/%d/" % ta["id"], {"first_name": "x"}),
+                                   ("DELETE", "managers/%d/" % ta["id"], None)):
+            self.assertEqual(tenant_admin.call(method, path, body), (403, PERMISSION_DENIED), (method, path))
+        self.assertEqual([m["username"] for m in self.api.get("managers/")], ["alpha-csi"])
+        # a SUPER_ADMIN manager is a cluster admin: it manages managers and tenants
+        self.api.post("managers/", manager_body("ops"))
+        ops = Api(self.sim, login=("ops", SECRET))
+        ops.post("managers/", manager_body("ops-2"))
+        ops.post("tenants/", {"name": "gamma"})
+        self.assertEqual(len(ops.get("tenants/")), 3)
+        # the read-only --user reads them, writes none
+        viewer = Api(self.sim, login=("viewer", "pw"))
+        self.assertEqual(len(viewer.get("managers/")), 3)
+        self.assertEqual(viewer.call("POST", "managers/", manager_body("v2")), (403, PERMISSION_DENIED))
+
+
+def _walk_strings(value):
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _walk_strings(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _walk_strings(item)
+
+
+class LoginTests(SimTestCase):
+    def setUp(self):
+        super().setUp()
+        self.alpha = self.api.post("tenants/", {"name": "alpha"})
+        self.api.post("managers/", manager_body("alpha-csi", user_type="TENANT_ADMIN", tenant_id=self.alpha["id"]))
+
+    def basic(self, user, password, path="/api/v1/tenants/"):
+        auth = base64.b64encode(("%s:%s" % (user, password)).encode()).decode()
+        status, body, _ = self.sim.request("GET", path, headers={"Authorization": "Basic " + auth})
+        return status, body
+
+    def test_token_refresh_and_basic(self):
+        status, body, _ = self.sim.request("POST", "/api/token/", {"username": "alpha-csi", "password": SECRET})
+        self.assertEqual((status, set(body)), (200, {"access", "refresh"}))
+        status, tenants, _ = self.sim.request("GET", "/api/v1/tenants/", token=body["access"])
+        self.assertEqual((status, [t["name"] for t in tenants]), (200, ["alpha"]))
+        status, fresh, _ = self.sim.request("POST", "/api/token/refresh/", {"refresh": body["refresh"]})
+        self.assertEqual(status, 200)
+        status, tenants, _ = self.sim.request("GET", "/api/v1/tenants/", token=fresh["access"])
+        self.assertEqual((status, [t["name"] for t in tenants]), (200, ["alpha"]), "a refreshed token stays confined")
+        status, tenants = self.basic("alpha-csi", SECRET)
+        self.assertEqual((status, [t["name"] for t in tenants]), (200, ["alpha"]))
+
+    def test_wrong_password(self):
+        for user, password in (("alpha-csi", "wrong"), ("alpha-csi", SECRET.upper()), ("nobody", SECRET)):
+            status, body, _ = self.sim.request("POST", "/api/token/", {"username": user, "password": password})
+            self.assertEqual((status, body), (401, {"detail": "No active account found with the given credentials"}))
+            self.assertEqual(self.basic(user, password), (403, {"detail": "Invalid username/password."}))
+
+    def test_tenant_header_ignored_on_login(self):
+        status, body, _ = self.sim.request("POST", "/api/token/", {"username": "alpha-csi", "password": SECRET},
+                                           headers={"X-Tenant-Name": "default"})
+        self.assertEqual(status, 200, body)
+
+
+class ConfinementTests(SimTestCase):
+    """alpha's tenant admin against objects of alpha, beta and default."""
+
+    SIM_ARGS = ("--task-delay-ms", "50")
+
+    def setUp(self):
+        super().setUp()
+        api = self.api
+        self.alpha = api.post("tenants/", {"name": "alpha"})
+        self.beta = api.post("tenants/", {"name": "beta"})
+        self.objs = {}
+        for tenant in (self.alpha, self.beta):
+            name, tid = tenant["name"], tenant["id"]
+            objs = self.objs[name] = {}
+            objs["viewpolicies"] = api.post("viewpolicies/", {"name": name + "-nfs", "tenant_id": tid})
+            objs["qospolicies"] = api.post("qospolicies/", {"name": name + "-qos", "tenant_id": tid})
+            objs["vippools"] = api.post("vippools/", {"name": name + "-pool", "subnet_cidr": 24, "tenant_id": tid,
+                                                      "ip_ranges": [["10.%d.0.1" % tid, "10.%d.0.9" % tid]]})
+            objs["views"] = api.post("views/", {"path": "/%s/v" % name, "policy_id": objs["viewpolicies"]["id"],
+                                                "tenant_id": tid, "create_dir": True})
+            objs["quotas"] = api.post("quotas/", {"name": name + "-q", "path": "/%s/v" % name, "tenant_id": tid})
+            objs["snapshots"] = api.post("snapshots/", {"name": name + "-snap", "path": "/%s/v" % name,
+                                                        "tenant_id": tid})
+        default_pool = api.post("vippools/", {"name": "default-pool", "subnet_cidr": 24})
+        self.admin_task = api.call("DELETE", "vippools/%d/" % default_pool["id"])[1]["async_task"]
+        api.post("managers/", manager_body("alpha-csi", user_type="TENANT_ADMIN", tenant_id=self.alpha["id"]))
+        self.ta = Api(self.sim, login=("alpha-csi", SECRET))
+
+    def ids(self, items):
+        return [item["id"] for item in items]
+
+    def test_lists_show_only_its_tenant(self):
+        for coll in ("viewpolicies", "qospolicies", "views", "quotas", "snapshots", "vippools"):
+            self.assertEqual(self.ids(self.ta.get(coll + "/")), [self.objs["alpha"][coll]["id"]], coll)
+            # a filter cannot widen it
+            self.assertEqual(self.ta.get("%s/?tenant_id=%d" % (coll, self.beta["id"])), [], coll)
+        self.assertEqual([t["name"] for t in self.ta.get("tenants/")], ["alpha"])
+        self.assertEqual(len(self.api.get("views/")), 2, "the cluster admin still sees both")
+
+    def test_other_tenants_objects_are_not_found(self):
+        for coll, obj in self.objs["beta"].items():
+            url = "%s/%d/" % (coll, obj["id"])
+            self.assertEqual(self.ta.call("GET", url), (404, NOT_FOUND), url)
+            if coll not in ("vippools",):
+                self.assertEqual(self.ta.call("PATCH", url, {"comment": "x"}), (404, NOT_FOUND), url)
+                self.assertEqual(self.ta.call("DELETE", url), (404, NOT_FOUND), url)
+        self.assertEqual(self.ta.call("GET", "tenants/%d/" % self.beta["id"]), (404, NOT_FOUND))
+        self.assertEqual(self.ta.call("GET", "tenants/1/"), (404, NOT_FOUND))
+        self.assertEqual(self.ta.get("tenants/%d/" % self.alpha["id"])["name"], "alpha")
+        snap = self.objs["beta"]["snapshots"]
+        status, _ = self.ta.call("POST", "snapshots/%d/clone/" % snap["id"], {"name": "steal", "loanee_root_path": "/x"})
+        self.assertEqual(status, 404)
+        inventory = self.sim.admin("GET", "inventory")
+        for coll, obj in self.objs["beta"].items():
+            self.assertIn(obj["id"], self.ids(inventory[coll]), "beta's %s is untouched" % coll)
+
+    def test_tenant_header_other_than_its_own_is_refused(self):
+        for name in ("beta", "default", "no-such-tenant"):
+            self.assertEqual(Api(self.sim, tenant=name, login=("alpha-csi", SECRET)).call("GET", "views/"),
+                             (403, PERMISSION_DENIED), name)
+        own = Api(self.sim, tenant="alpha", login=("alpha-csi", SECRET))
+        self.assertEqual(self.ids(own.get("views/")), [self.objs["alpha"]["views"]["id"]])
+
+    def test_creates_land_in_its_tenant_and_other_tenant_ids_are_refused(self):
+        made = self.ta.post("viewpolicies/", {"name": "alpha-extra"})
+        self.assertEqual((made["tenant_id"], made["tenant_name"]), (self.alpha["id"], "alpha"))
+        same = self.ta.post("qospolicies/", {"name": "alpha-q2", "tenant_id": self.alpha["id"]})
+        self.assertEqual(same["tenant_id"], self.alpha["id"])
+        for coll, body in (("viewpolicies/", {"name": "evil-nfs"}), ("qospolicies/", {"name": "evil-q"}),
+                           ("quotas/", {"name": "evil", "path": "/alpha/v"}),
+                           ("views/", {"path": "/evil", "create_dir": True,
+                                       "policy_id": self.objs["beta"]["viewpolicies"]["id"]})):
+            for tenant in (self.beta["id"], 1):
+                body = dict(body, tenant_id=tenant)
+                self.assertEqual(self.ta.call("POST", coll, body), (403, PERMISSION_DENIED), (coll, tenant))
+        self.assertFalse(os.path.exists(self.sim.fs("/evil")))
+        # moving its own object to another tenant is refused too
+        policy = self.objs["alpha"]["viewpolicies"]
+        self.assertEqual(self.ta.call("PATCH", "viewpolicies/%d/" % policy["id"], {"tenant_id": self.beta["id"]}),
+                         (403, PERMISSION_DENIED))
+        self.assertEqual(self.api.get("viewpolicies/%d/" % policy["id"])["tenant_id"], self.alpha["id"])
+
+    def test_tenants_are_read_only(self):
+        own = "tenants/%d/" % self.alpha["id"]
+        for method, path, body in (("POST", "tenants/", {"name": "mine"}), ("PATCH", own, {"comment": "x"}),
+                                   ("DELETE", own, None), ("DELETE", "tenants/%d/" % self.beta["id"], None)):
+            self.assertEqual(self.ta.call(method, path, body), (403, PERMISSION_DENIED), (method, path))
+        self.assertEqual(len(self.api.get("tenants/")), 3)
+        self.assertNotIn("comment", self.api.get(own))
+
+    def test_vippools_bound_to_it_are_read_only(self):
+        mine = self.objs["alpha"]["vippools"]
+        self.assertEqual(self.ta.get("vippools/%d/" % mine["id"])["name"], "alpha-pool")
+        for method, path, body in (("POST", "vippools/", {"name": "p", "subnet_cidr": 24}),
+                                   ("PATCH", "vippools/%d/" % mine["id"], {"ip_ranges": [["1.1.1.1", "1.1.1.2"]]}),
+                                   ("DELETE", "vippools/%d/" % mine["id"], None),
+                                   ("PATCH", "vippools/%d/" % self.objs["beta"]["vippools"]["id"], {"subnet_cidr": 8})):
+            self.assertEqual(self.ta.call(method, path, body), (403, PERMISSION_DENIED), (method, path))
+        self.assertEqual(self.api.get("vippools/%d/" % mine["id"])["ip_ranges"], mine["ip_ranges"])
+
+    def test_system_collections_and_own_tasks(self):
+        self.assertEqual(len(self.ta.get("clusters/")), 1)
+        self.assertEqual(len(self.ta.get("versions/")), 1)
+        self.assertEqual(self.ta.get("vtasks/"), [], "the cluster admin's task is not its")
+        self.assertEqual(self.ta.call("GET", "vtasks/%d/" % self.admin_task["id"]), (404, NOT_FOUND))
+        # a task it started itself (stopping its own clone stream) is listed
+        snap = self.objs["alpha"]["snapshots"]
+        stream = self.ta.post("snapshots/%d/clone/" % snap["id"], {"name": "alpha-clone",
+                                                                   "loanee_root_path": "/alpha/clone"})
+        self.assertEqual(stream["loanee_tenant_id"], self.alpha["id"])
+        task = self.ta.ok("PATCH", "globalsnapstreams/%d/stop/" % stream["id"])["async_task"]
+        self.assertEqual(self.ids(self.ta.get("vtasks/")), [task["id"]])
+        self.assertEqual(self.ta.wait_task(task["id"])["state"], "COMPLETED")
+        self.assertEqual(sorted(self.ids(self.api.get("vtasks/"))), sorted([self.admin_task["id"], task["id"]]))
+        status, _ = self.ta.call("POST", "snapshots/%d/clone/" % snap["id"],
+                                 {"name": "alpha-clone-2", "loanee_root_path": "/alpha/c2",
+                                  "loanee_tenant_id": self.beta["id"]})
+        self.assertEqual(status, 403, "a clone into another tenant")
+        self.assertFalse(os.path.exists(self.sim.fs("/alpha/c2")))
+
+    def test_driver_calls_work_inside_its_tenant(self):
+        """What the CSI driver and the COSI provisioner do with tenant-admin credentials."""
+        policy = self.ta.get("viewpolicies/?name=alpha-nfs")[0]
+        qos = self.ta.get("qospolicies/?name=alpha-qos")[0]
+        view = self.ta.post("views/", {"path": "/alpha/pvc-1", "policy_id": policy["id"], "create_dir": True,
+                                       "protocols": ["NFS"], "qos_policy_id": qos["id"]})
+        self.assertEqual((view["tenant_name"], view["policy"], view["qos_policy"]), ("alpha", "alpha-nfs", "alpha-qos"))
+        quota = self.ta.post("quotas/", {"name": "pvc-1", "path": "/alpha/pvc-1", "hard_limit": 1 << 30})
+        self.ta.ok("PATCH", "quotas/%d/" % quota["id"], {"hard_limit": 2 << 30})
+        snap = self.ta.post("snapshots/", {"name": "pvc-1-snap", "path": "/alpha/pvc-1"})
+        self.assertEqual(snap["tenant_id"], self.alpha["id"])
+        self.ta.ok("DELETE", "snapshots/%d/" % snap["id"])
+        self.ta.ok("DELETE", "quotas/%d/" % quota["id"])
+        self.ta.ok("DELETE", "views/%d/" % view["id"])
+        status, _ = self.ta.call("DELETE", "folders/delete_folder/", {"path": "/alpha/pvc-1"})
+        self.assertEqual(status, 204)
+        self.assertFalse(os.path.exists(self.sim.fs("/alpha/pvc-1")))
+        status, _ = self.ta.call("DELETE", "folders/delete_folder/", {"path": "/alpha/v", "tenant_id": self.beta["id"]})
+        self.assertEqual(status, 403)
+        self.assertTrue(os.path.isdir(self.sim.fs("/alpha/v")))
+        # local users and their S3 keys, in its tenant only
+        user = self.ta.post("users/", {"name": "alpha-bucket-owner", "uid": 5001})
+        status, key = self.ta.call("POST", "users/%d/access_keys/" % user["id"], {})
+        self.assertEqual(status, 200, key)
+        status, _ = self.ta.call("POST", "users/%d/access_keys/" % user["id"], {"tenant_id": self.beta["id"]})
+        self.assertEqual(status, 403)
+        keys = self.ta.get("locals3keys/")
+        self.assertEqual([(k["access_key"], k["tenant_id"]) for k in keys], [(key["access_key"], self.alpha["id"])])
+        self.assertNotIn(key["secret_key"], json.dumps(keys))
+
+    def test_api_token_and_basic_of_a_tenant_admin_are_confined(self):
+        made = self.ta.post("apitokens/", {"name": "driver"})
+        self.assertEqual([t["id"] for t in self.ta.get("apitokens/")], [made["id"]])
+        self.api.post("apitokens/", {"name": "cluster-admin's"})
+        self.assertEqual([t["id"] for t in self.ta.get("apitokens/")], [made["id"]], "only its own tokens")
+        headers = {"Authorization": "Api-Token " + made["token"]}
+        status, tenants, _ = self.sim.request("GET", "/api/v1/tenants/", headers=headers)
+        self.assertEqual((status, [t["name"] for t in tenants]), (200, ["alpha"]))
+        status, body, _ = self.sim.request("POST", "/api/v1/tenants/", {"name": "x"}, headers=headers)
+        self.assertEqual((status, body), (403, PERMISSION_DENIED))
+        status, body, _ = self.sim.request("GET", "/api/v1/views/", headers=dict(headers, **{"X-Tenant-Name": "beta"}))
+        self.assertEqual((status, body), (403, PERMISSION_DENIED))
+        status, views, _ = self.sim.request("GET", "/api/v1/views/", basic=("alpha-csi", SECRET))
+        self.assertEqual((status, self.ids(views)), (200, [self.objs["alpha"]["views"]["id"]]))
+        status, body, _ = self.sim.request("GET", "/api/v1/managers/", basic=("alpha-csi", SECRET))
+        self.assertEqual((status, body), (403, PERMISSION_DENIED))
+
+
+if __name__ == "__main__":
+    unittest.main()
