@@ -59,8 +59,9 @@ static const setting settings[OPT_COUNT] = {
     [OPT_ROOT_EXPORTS] = {"root-exports", "X_CSI_ROOT_EXPORTS",
                           "comma-separated VAST directories volumes are made under (a StorageClass's root_export "
                           "must be one of them) and the only places the driver deletes, lists or changes "
-                          "volumes (default /k8s); in cosi mode the same for buckets and a BucketClass's "
-                          "root_export"},
+                          "volumes; \"<parent>/*\" makes every directory directly below <parent> one (the "
+                          "operator's tenant roots) (default " CSI_DEFAULT_ROOT_EXPORTS "); in cosi mode the "
+                          "same for buckets and a BucketClass's root_export"},
     [OPT_LIST_ROOTS] = {"list-roots", "X_CSI_LIST_ROOTS", "former name of --root-exports"},
     [OPT_MOUNT_MODE] = {"mount-mode", "X_CSI_MOUNT_MODE",
                         "nfs (default): kernel NFS mounts; bind: bind-mount VAST paths from --bind-root, for "
@@ -372,7 +373,7 @@ static void set_defaults(csi_options *o) {
     o->vms_timeout_ms = 30000;
     o->operation_timeout_ms = 120000;
     o->cache_ttl_ms = 300000;
-    vast_roots_parse("/k8s", &o->root_exports, (char[8]){0}, 8);
+    vast_roots_parse(CSI_DEFAULT_ROOT_EXPORTS, &o->root_exports, (char[8]){0}, 8);
     snprintf(o->mount_mode, sizeof o->mount_mode, "nfs");
     o->mount_timeout_ms = 60000;
     o->unmount_timeout_ms = 15000;

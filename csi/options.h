@@ -13,6 +13,8 @@
 #include <stdio.h>
 
 #define CSI_DEFAULT_DRIVER_NAME "csi.vast-k8s.io"
+/* /k8s, and every tenant root the operator makes (<tenantsRoot>/<VAST tenant>, docs/operator.md) */
+#define CSI_DEFAULT_ROOT_EXPORTS "/k8s,/vast-k8s/tenants/*"
 #define CSI_DEFAULT_ENDPOINT "unix:///csi/csi.sock"
 #define CSI_DRIVER_NAME_MAX 63
 /* COSI mode: the provisioner sidecar's defaults (it dials unix:///var/lib/cosi/cosi.sock

@@ -44,7 +44,10 @@ typedef enum {
     VAST_OWNED_ACCESS = 'a',   /* a bucket access: its user and its S3 policy */
 } vast_owned_kind;
 
-/* The root exports volumes are made under, canonical and without duplicates. */
+/* The root exports volumes are made under, canonical and without duplicates. An entry
+ * is a root ("/k8s") or a wildcard ("/vast-k8s/tenants/\*": every directory directly
+ * below /vast-k8s/tenants whose name vast_dir_name_valid accepts is a root, so one
+ * driver serves every tenant root the operator makes). */
 typedef struct {
     size_t n;
     char paths[VAST_ROOTS_MAX][VAST_PATH_MAX];
@@ -60,12 +63,23 @@ bool vast_path_normalize(const char *in, char *out, size_t size);
 /* True when path is already canonical (normalizing would not change it). */
 bool vast_path_is_canonical(const char *path);
 
-/* Parses "a,b,c" (spaces around entries allowed). False with a message in err for an
- * empty list, a path that is not absolute, has "." or "..", or too many entries. */
+/* Parses "a,b,c" (spaces around entries allowed; "<parent>/\*" a wildcard). False with a
+ * message in err for an empty list, a path that is not absolute, has "." or "..", a '*'
+ * that is not a whole last component, too many entries, or two entries that overlap (a
+ * root where another puts volumes: "/k8s,/k8s/a", "/t,/t/\*"). An exact root a
+ * wildcard also admits is dropped. */
 bool vast_roots_parse(const char *csv, vast_roots *out, char *err, size_t err_size);
 
-/* The member equal to root (canonical), or NULL. */
+/* The entry that makes root (canonical) a root export: root itself, or the wildcard
+ * that admits it; NULL when none does. "/p/\*" itself is never a root. */
 const char *vast_roots_find(const vast_roots *roots, const char *root);
+
+/* True for a wildcard entry "<parent>/\*". */
+bool vast_root_is_wildcard(const char *entry);
+
+/* The path__startswith prefix that lists everything under an entry: "<root>/", or
+ * "<parent>/" for a wildcard (classification then keeps the volumes two levels down). */
+void vast_root_list_prefix(const char *entry, char *out, size_t size);
 
 /* A directory name the driver gives volumes: 1-64 of [A-Za-z0-9._-], not "." first. */
 bool vast_dir_name_valid(const char *name, size_t len);

@@ -34,6 +34,118 @@ bool vast_path_is_canonical(const char *path) {
     return path && strlen(path) < sizeof buf && vast_path_normalize(path, buf, sizeof buf) && strcmp(buf, path) == 0;
 }
 
+static bool dir_char(char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_' ||
+           c == '.';
+}
+
+bool vast_dir_name_valid(const char *name, size_t len) {
+    if (len == 0 || len > VAST_DIR_NAME_MAX || name[0] == '.') return false;
+    for (size_t i = 0; i < len; i++) {
+        if (!dir_char(name[i])) return false;
+    }
+    return true;
+}
+
+bool vast_root_is_wildcard(const char *entry) {
+    size_t len = strlen(entry);
+    return len >= 2 && strcmp(entry + len - 2, "/*") == 0;
+}
+
+/* The wildcard "<parent>/\*" admits root when root is <parent>/<one valid name>. */
+static bool wildcard_admits(const char *entry, const char *root) {
+    size_t parent_len = strlen(entry) - 1; /* with its '/' ("/" for "/\*") */
+    if (strncmp(root, entry, parent_len) != 0) return false;
+    const char *name = root + parent_len;
+    return !strchr(name, '/') && vast_dir_name_valid(name, strlen(name));
+}
+
+const char *vast_roots_find(const vast_roots *roots, const char *root) {
+    for (size_t i = 0; i < roots->n; i++) {
+        const char *entry = roots->paths[i];
+        /* an exact root never matches a wildcard's own spelling: "/p/\*" is no root */
+        bool match = vast_root_is_wildcard(entry) ? wildcard_admits(entry, root)
+                                                  : strcmp(entry, root) == 0;
+        if (match) return entry;
+    }
+    return NULL;
+}
+
+void vast_root_list_prefix(const char *entry, char *out, size_t size) {
+    /* the children, with the '/': "/k8s/" does not match a sibling "/k8s-other/..." */
+    if (vast_root_is_wildcard(entry)) {
+        snprintf(out, size, "%.*s", (int)(strlen(entry) - 1), entry);
+    } else {
+        snprintf(out, size, "%s/", strcmp(entry, "/") == 0 ? "" : entry);
+    }
+}
+
+static bool roots_hold(const vast_roots *roots, const char *entry) {
+    for (size_t i = 0; i < roots->n; i++) {
+        if (strcmp(roots->paths[i], entry) == 0) return true;
+    }
+    return false;
+}
+
+/* One entry, canonical: "/a/b" or "/a/\*". A '*' anywhere else is refused rather than
+ * taken for a directory's name, so a typo like "/tenants*" cannot mean a literal root. */
+static bool root_entry_canonical(const char *entry, char *out, char *err, size_t err_size) {
+    if (!vast_path_normalize(entry, out, VAST_PATH_MAX)) {
+        snprintf(err, err_size, "root export \"%s\" must be an absolute path without \".\" or \"..\"", entry);
+        return false;
+    }
+    const char *star = strchr(out, '*');
+    if (star && !(vast_root_is_wildcard(out) && star == out + strlen(out) - 1)) {
+        snprintf(err, err_size,
+                 "root export \"%s\": '*' is allowed only as the whole last component (\"/parent/*\": every "
+                 "directory directly below /parent is a root export)",
+                 entry);
+        return false;
+    }
+    return true;
+}
+
+/* Drops the exact entries a wildcard also admits: they add nothing, and listing both
+ * would list their volumes twice. */
+static void roots_fold(vast_roots *roots) {
+    size_t kept = 0;
+    for (size_t i = 0; i < roots->n; i++) {
+        const char *entry = roots->paths[i];
+        bool admitted = false;
+        for (size_t w = 0; w < roots->n && !vast_root_is_wildcard(entry) && !admitted; w++) {
+            admitted = vast_root_is_wildcard(roots->paths[w]) && wildcard_admits(roots->paths[w], entry);
+        }
+        if (admitted) continue;
+        if (kept != i) memcpy(roots->paths[kept], entry, strlen(entry) + 1);
+        kept++;
+    }
+    roots->n = kept;
+}
+
+/* A root that is a volume's place under another root would make one directory both a
+ * volume (deleted with everything in it) and the parent of volumes: refused. The roots
+ * "<parent>/\*" admits are volumes' places when <parent> is itself a root; an exact root
+ * is one when the directory above it is a root and its name a volume's. */
+static bool roots_disjoint(const vast_roots *roots, char *err, size_t err_size) {
+    for (size_t i = 0; i < roots->n; i++) {
+        const char *entry = roots->paths[i];
+        bool wildcard = vast_root_is_wildcard(entry);
+        if (!wildcard && vast_path_classify(roots, entry) != VAST_PATH_VOLUME) continue;
+        char above[VAST_PATH_MAX];
+        size_t len = (size_t)(strrchr(entry, '/') - entry);
+        if (len == 0) len = 1; /* "/k8s" and "/\*" sit below "/" */
+        snprintf(above, sizeof above, "%.*s", (int)len, entry);
+        const char *other = vast_roots_find(roots, above);
+        if (!other) continue;
+        snprintf(err, err_size,
+                 "root export \"%s\" overlaps root export \"%s\": a directory would be both a volume and the "
+                 "parent of volumes",
+                 entry, other);
+        return false;
+    }
+    return true;
+}
+
 bool vast_roots_parse(const char *csv, vast_roots *out, char *err, size_t err_size) {
     memset(out, 0, sizeof *out);
     const char *p = csv ? csv : "";
@@ -52,11 +164,8 @@ bool vast_roots_parse(const char *csv, vast_roots *out, char *err, size_t err_si
         memcpy(entry, p, len);
         entry[len] = '\0';
         char canonical[VAST_PATH_MAX];
-        if (!vast_path_normalize(entry, canonical, sizeof canonical)) {
-            snprintf(err, err_size, "root export \"%s\" must be an absolute path without \".\" or \"..\"", entry);
-            return false;
-        }
-        if (!vast_roots_find(out, canonical)) {
+        if (!root_entry_canonical(entry, canonical, err, err_size)) return false;
+        if (!roots_hold(out, canonical)) {
             if (out->n == VAST_ROOTS_MAX) {
                 snprintf(err, err_size, "at most %d root exports", VAST_ROOTS_MAX);
                 return false;
@@ -69,31 +178,13 @@ bool vast_roots_parse(const char *csv, vast_roots *out, char *err, size_t err_si
         snprintf(err, err_size, "at least one root export is needed");
         return false;
     }
-    return true;
-}
-
-const char *vast_roots_find(const vast_roots *roots, const char *root) {
-    for (size_t i = 0; i < roots->n; i++) {
-        if (strcmp(roots->paths[i], root) == 0) return roots->paths[i];
-    }
-    return NULL;
-}
-
-static bool dir_char(char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_' ||
-           c == '.';
-}
-
-bool vast_dir_name_valid(const char *name, size_t len) {
-    if (len == 0 || len > VAST_DIR_NAME_MAX || name[0] == '.') return false;
-    for (size_t i = 0; i < len; i++) {
-        if (!dir_char(name[i])) return false;
-    }
-    return true;
+    roots_fold(out);
+    return roots_disjoint(out, err, err_size);
 }
 
 /* The root path ends before the last (or second-to-last) component; a volume lives
- * exactly one level below a configured root, so the root is found by cutting. */
+ * exactly one level below a configured root (for "<parent>/\*", two below <parent>), so
+ * the root is found by cutting. */
 static bool is_root_prefix(const vast_roots *roots, const char *path, size_t len) {
     char root[VAST_PATH_MAX];
     if (len == 0) return vast_roots_find(roots, "/") != NULL;

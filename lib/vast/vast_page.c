@@ -46,13 +46,28 @@ int vast_by_object_id(const void *a, const void *b) {
     return (x > y) - (x < y);
 }
 
+/* True when an earlier (or shorter) entry's listing already holds everything under
+ * prefix: "/k8s" and "/k8s/a/b" ("/k8s/" covers "/k8s/a/b/"), so nothing is listed twice. */
+static bool listed_by_another(const vast_roots *roots, size_t self, const char *prefix) {
+    for (size_t r = 0; r < roots->n; r++) {
+        if (r == self) continue;
+        char other[VAST_PATH_MAX + 2];
+        vast_root_list_prefix(roots->paths[r], other, sizeof other);
+        size_t len = strlen(other);
+        if (strncmp(prefix, other, len) == 0 && (prefix[len] || r < self)) return true;
+    }
+    return false;
+}
+
 bool vast_list_under_roots(const vast_ctx *ctx, vms_client *c, const char *collection, vast_root_list_fn fn,
                            void *acc, int64_t deadline, vk_status *st) {
     for (size_t r = 0; r < ctx->roots->n; r++) {
-        const char *root = ctx->roots->paths[r];
-        /* "<root>/": the root's children, not a sibling that shares its prefix */
+        /* a wildcard lists under its parent; vast_path_classify keeps what sits exactly
+         * at <parent>/<root>/<volume>, so the tenant roots' own quotas and anything
+         * deeper than a volume are left out */
         char prefix[VAST_PATH_MAX + 2];
-        snprintf(prefix, sizeof prefix, "%s/", strcmp(root, "/") == 0 ? "" : root);
+        vast_root_list_prefix(ctx->roots->paths[r], prefix, sizeof prefix);
+        if (listed_by_another(ctx->roots, r, prefix)) continue;
         vms_error err;
         if (!fn(c, VMS_FILTERS("path__startswith", prefix), acc, deadline, &err)) {
             vms_fail(st, &err, "listing %s under %s", collection, prefix);

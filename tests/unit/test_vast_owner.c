@@ -84,6 +84,103 @@ static void test_classify(void **state) {
     assert_int_equal(vast_path_classify(&slash, "/k8s/pvc-1"), VAST_PATH_FOREIGN);
 }
 
+/* "<parent>/\*": every directory directly below <parent> is a root, so a volume sits
+ * exactly two levels below <parent>; the tenant roots themselves are never volumes. */
+static void test_wildcard(void **state) {
+    (void)state;
+    vast_roots r = roots_of("/k8s, /vast-k8s//tenants/*/");
+    assert_int_equal(r.n, 2);
+    assert_string_equal(r.paths[1], "/vast-k8s/tenants/*");
+    assert_true(vast_root_is_wildcard(r.paths[1]));
+    assert_false(vast_root_is_wildcard(r.paths[0]));
+    assert_ptr_equal(vast_roots_find(&r, "/vast-k8s/tenants/vk-acme"), r.paths[1]);
+    assert_ptr_equal(vast_roots_find(&r, "/k8s"), r.paths[0]);
+    static const char *const not_roots[] = {
+        "/vast-k8s/tenants",       /* the parent itself */
+        "/vast-k8s/tenants/*",     /* the wildcard's own spelling, e.g. a StorageClass's root_export */
+        "/vast-k8s/tenants/a/b",   /* two levels below */
+        "/vast-k8s/tenants/.hidden",
+        "/vast-k8s/tenants/..",
+        "/vast-k8s/tenants/",
+        "/vast-k8s/tenants-x/a",   /* a sibling sharing the prefix */
+        "/vast-k8s/a",
+    };
+    for (size_t i = 0; i < sizeof not_roots / sizeof not_roots[0]; i++) {
+        if (vast_roots_find(&r, not_roots[i])) fail_msg("\"%s\" taken for a root", not_roots[i]);
+    }
+    assert_int_equal(vast_path_classify(&r, "/vast-k8s/tenants/vk-acme/pvc-1"), VAST_PATH_VOLUME);
+    assert_int_equal(vast_path_classify(&r, "/vast-k8s/tenants/vk-acme/pvc-1/.snapshot/s~0123456789ab"),
+                     VAST_PATH_SNAPSHOT_VIEW);
+    static const char *const foreign[] = {
+        "/vast-k8s/tenants",                 /* the parent */
+        "/vast-k8s/tenants/vk-acme",         /* a tenant root: its quota is the operator's */
+        "/vast-k8s/tenants/a/b/c",           /* deeper than a volume */
+        "/vast-k8s/tenants/.x/pvc-1",        /* a tenant directory no name rule allows */
+        "/vast-k8s/tenants/vk-acme/.pvc-1",
+        "/vast-k8s/tenants/../k8s/pvc-1",
+        "/vast-k8s/tenants/*/pvc-1",         /* '*' is no tenant's name */
+        "/vast-k8s/tenants-x/a/pvc-1",
+        "/vast-k8s/pvc-1",
+    };
+    for (size_t i = 0; i < sizeof foreign / sizeof foreign[0]; i++) {
+        if (vast_path_classify(&r, foreign[i]) != VAST_PATH_FOREIGN) fail_msg("\"%s\" classified ours", foreign[i]);
+    }
+    char prefix[VAST_PATH_MAX + 2];
+    vast_root_list_prefix(r.paths[1], prefix, sizeof prefix);
+    assert_string_equal(prefix, "/vast-k8s/tenants/");
+    vast_root_list_prefix(r.paths[0], prefix, sizeof prefix);
+    assert_string_equal(prefix, "/k8s/");
+    /* "/\*": every top-level directory is a root */
+    vast_roots top = roots_of("/*");
+    assert_string_equal(top.paths[0], "/*");
+    assert_int_equal(vast_path_classify(&top, "/t/pvc-1"), VAST_PATH_VOLUME);
+    assert_int_equal(vast_path_classify(&top, "/pvc-1"), VAST_PATH_FOREIGN);
+    vast_root_list_prefix(top.paths[0], prefix, sizeof prefix);
+    assert_string_equal(prefix, "/");
+    /* an exact root the wildcard also admits adds nothing: dropped, listed once */
+    vast_roots folded = roots_of("/vast-k8s/tenants/vk-a,/vast-k8s/tenants/*,/vast-k8s/tenants/*");
+    assert_int_equal(folded.n, 1);
+    assert_string_equal(folded.paths[0], "/vast-k8s/tenants/*");
+    /* the vendor's rules go through the same classification */
+    char vendor[96];
+    snprintf(vendor, sizeof vendor, "pvc-%s", UUID);
+    char vendor_path[160];
+    snprintf(vendor_path, sizeof vendor_path, "/vast-k8s/tenants/vk-acme/%s", vendor);
+    assert_true(vast_vendor_volume_is_ours(&r, vendor, vendor_path, vendor));
+    snprintf(vendor_path, sizeof vendor_path, "/vast-k8s/tenants/%s", vendor);
+    assert_false(vast_vendor_volume_is_ours(&r, vendor, vendor_path, vendor));
+}
+
+/* Entries that would make a directory both a root and a volume, and misplaced '*'. */
+static void test_roots_refused(void **state) {
+    (void)state;
+    static const struct {
+        const char *csv, *needle;
+    } refused[] = {
+        {"/k8s,/k8s/a", "overlaps"},      /* /k8s/a is a volume's place under /k8s */
+        {"/k8s/a,/k8s", "overlaps"},
+        {"/t,/t/*", "overlaps"},          /* the tenant roots are /t's volumes */
+        {"/t/*,/t/a/b", "overlaps"},      /* /t/a/b is a volume of the root /t/a */
+        {"/,/*", "overlaps"},
+        {"/,/k8s", "overlaps"},
+        {"/t/*/x", "'*'"},
+        {"/t*", "'*'"},
+        {"/t/a*", "'*'"},
+        {"/*/*", "'*'"},
+        {"/t/../*", "\"..\""},
+    };
+    for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
+        vast_roots r;
+        char err[256] = "";
+        if (vast_roots_parse(refused[i].csv, &r, err, sizeof err)) fail_msg("\"%s\" accepted", refused[i].csv);
+        if (!strstr(err, refused[i].needle)) fail_msg("\"%s\": \"%s\" lacks %s", refused[i].csv, err, refused[i].needle);
+    }
+    /* roots further apart overlap no volume: accepted */
+    vast_roots deep = roots_of("/t/*,/t/a/b/c");
+    assert_int_equal(deep.n, 2);
+    assert_int_equal(vast_path_classify(&deep, "/t/a/b/c/pvc-1"), VAST_PATH_VOLUME);
+}
+
 static void test_mark(void **state) {
     (void)state;
     char name[VAST_NAME_MAX + 1];
@@ -182,6 +279,7 @@ static void test_vendor(void **state) {
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_normalize), cmocka_unit_test(test_roots), cmocka_unit_test(test_classify),
+        cmocka_unit_test(test_wildcard),  cmocka_unit_test(test_roots_refused),
         cmocka_unit_test(test_mark),      cmocka_unit_test(test_identity_mark), cmocka_unit_test(test_vendor),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
