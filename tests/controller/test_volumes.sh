@@ -3,7 +3,8 @@
 # each leaves on the simulator: CreateVolume (parameters, idempotency, QoS, NFS4,
 # secrets in the request), DeleteVolume, ControllerExpandVolume,
 # ValidateVolumeCapabilities, ControllerGetVolume (health), ControllerModifyVolume,
-# ListVolumes (paging) and GetCapacity (cluster and tenant limits).
+# ListVolumes (paging), GetCapacity (cluster and tenant limits) and volumes under a
+# tenant root of the default wildcard root export /vast-k8s/tenants/*.
 # shellcheck source=helpers.sh disable=SC2154 # run_ctl sets PREFIX_rc/_out/_err
 source "$(dirname "$0")/helpers.sh"
 
@@ -386,5 +387,68 @@ expect_eq "vendor id: quota raised" $((2 * GiB)) "$(inv_get quotas hard_limit /k
 run_ctl D DeleteVolume volume_id=pvc-0c8e27c4-5f0b-4a55-9d1e-6f3b8a2d9e17
 expect_rc "vendor id: delete" 0 D
 check_volumes "vendor volume gone" "${ALL[@]}"
+
+# ---------- tenant roots: the default root export /vast-k8s/tenants/* ----------
+# The operator makes a tenant's root with its quota; the driver (default --root-exports)
+# makes volumes directly under it, lists and snapshots them, and never takes the root's
+# own quota, its parent or anything deeper for a volume.
+TROOT=/vast-k8s/tenants/vk-x
+sim_api POST quotas/ "{\"name\": \"vk-x\", \"path\": \"$TROOT\", \"create_dir\": true, \"tenant_id\": $TENANT,
+  \"hard_limit\": $((100 * GiB))}" >/dev/null
+ROOT_QUOTA=$(inv_get quotas id "$TROOT")
+tenant_create() {
+  run_ctl CV CreateVolume "name=$1" "capacity_range.required_bytes=$GiB" "${MOUNT_CAP[@]}" \
+    "parameters.root_export=$2" parameters.view_policy=vast-k8s-nfs parameters.vip_pool_name=vast-k8s-pool
+  VOL_ID=""
+  if [[ $CV_rc == 0 ]]; then VOL_ID=$(json_field "$CV_out" volume.volume_id); fi
+}
+tenant_create pvc-t "$TROOT/"
+expect_rc "create under a tenant root" 0 CV
+TVOL=$VOL_ID
+expect_eq "tenant volume: its id" "vk1::$TENANT:$TROOT/pvc-t" "$TVOL"
+expect_eq "tenant volume: quota and view" "1 1" "$(inv_count quotas path=$TROOT/pvc-t) $(inv_count views path=$TROOT/pvc-t)"
+if [[ -d "$SIM_FS$TROOT/pvc-t" ]]; then pass "tenant volume: its directory"; else fail "no $TROOT/pvc-t on disk"; fi
+for bad in /vast-k8s/tenants '/vast-k8s/tenants/*' /vast-k8s/tenants/vk-x/pvc-t /vast-k8s/tenants/.x; do
+  tenant_create pvc-bad "$bad"
+  expect_rc "root_export $bad refused" 3 CV
+  expect_contains "root_export $bad: names the flag" "$CV_err" "--root-exports"
+done
+expect_eq "refused roots made nothing" 0 "$(inv "len([q for q in inv['quotas'] if 'pvc-bad' in q['path']])")"
+run_ctl G -d ControllerGetVolume "volume_id=vk1::$TENANT:$TROOT"
+expect_rc "the tenant root is no volume" 5 G
+run_ctl X ControllerExpandVolume "volume_id=vk1::$TENANT:$TROOT" capacity_range.required_bytes=$((200 * GiB))
+expect_rc "the tenant root cannot be expanded" 5 X
+list_all 0
+expect_eq "ListVolumes: the tenant volume listed, not its tenant root" \
+  "$( (expected_ids; echo "$TVOL") | sort)" "$(cut -d' ' -f1 "$WORK/listed" | sort)"
+list_all 1
+expect_eq "ListVolumes by 1: the tenant volume once" 1 "$(grep -c "^$TVOL " "$WORK/listed")"
+create_snapshot snap-t "$TVOL"
+expect_rc "snapshot of the tenant volume" 0 CS
+TSNAP=$SNAP_ID
+expect_contains "its id names the tenant volume" "$TSNAP" ":$TROOT/pvc-t"
+expect_eq "one VAST snapshot of it" 1 "$(inv_count snapshots base_name=csi-snap-t path=$TROOT/pvc-t/)"
+run_ctl LS ListSnapshots
+expect_contains "ListSnapshots: every snapshot holds it" "$LS_out" "$TSNAP"
+run_ctl LS ListSnapshots "source_volume_id=$TVOL"
+expect_eq "ListSnapshots by the tenant volume" "$TSNAP" \
+  "$("$PY" -c 'import json,sys
+for e in json.loads(sys.argv[1]).get("entries", []): print(e["snapshot"]["snapshot_id"])' "$LS_out")"
+run_ctl D DeleteVolume "volume_id=$TVOL"
+expect_rc "a tenant volume with a snapshot is not deleted" 9 D
+run_ctl DS DeleteSnapshot "snapshot_id=$TSNAP"
+expect_rc "delete the tenant volume's snapshot" 0 DS
+expect_eq "snapshot gone" 0 "$(inv_count snapshots base_name=csi-snap-t)"
+run_ctl D DeleteVolume "volume_id=$TVOL"
+expect_rc "delete the tenant volume" 0 D
+expect_eq "tenant volume gone: quota and view" "0 0" "$(inv_count quotas path=$TROOT/pvc-t) $(inv_count views path=$TROOT/pvc-t)"
+if [[ ! -e "$SIM_FS$TROOT/pvc-t" ]]; then pass "tenant volume gone: its directory"; else fail "$TROOT/pvc-t still on disk"; fi
+expect_eq "the tenant root's quota stays as the operator made it" "$ROOT_QUOTA vk-x $((100 * GiB))" \
+  "$(inv_get quotas id "$TROOT") $(inv_get quotas name "$TROOT") $(inv_get quotas hard_limit "$TROOT")"
+if [[ -d "$SIM_FS$TROOT" ]]; then pass "the tenant root's directory stays"; else fail "$TROOT was removed"; fi
+list_all 0
+expect_eq "ListVolumes: the tenant volume gone, the root still not listed" "$(expected_ids)" \
+  "$(cut -d' ' -f1 "$WORK/listed" | sort)"
+check_volumes "the /k8s volumes untouched by the tenant root's" "${ALL[@]}"
 stop_and_check
 finish
