@@ -62,7 +62,8 @@ typedef struct {
     bool object_storage; /* S3 host rules on the view policy */
     /* The drivers' tenant admin. The password is the one the operator keeps in the
      * tenant's Secret: used when the login is created (or re-created after a hand
-     * delete); an existing login's password is never read back or rewritten. */
+     * delete); an existing login's password is never read back or rewritten. NULL: no
+     * tenant-admin step in apply or remove (a VMS without managers/). */
     const char *admin_password;
 } vast_tenant_spec;
 

@@ -43,6 +43,7 @@ typedef enum {
 #define VMS_SNAPSHOTS "snapshots/"
 #define VMS_SNAPSTREAMS "globalsnapstreams/"
 #define VMS_USERS "users/"
+#define VMS_MANAGERS "managers/" /* VMS logins: cluster and tenant admins */
 #define VMS_S3POLICIES "s3policies/"
 
 typedef struct {
