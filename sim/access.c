@@ -3,6 +3,8 @@
 
 #include <string.h>
 
+#include "store.h"
+
 static bool is_read(const sim_request *req) {
     return strcmp(req->method, "GET") == 0 || strcmp(req->method, "HEAD") == 0;
 }
@@ -56,4 +58,36 @@ int access_check_tenant_field(const sim_request *req, json_t *body, const char *
     if (!req->confined_tenant || !tenant || json_is_null(tenant)) return 0;
     if (json_is_integer(tenant) && json_integer_value(tenant) == req->confined_tenant) return 0;
     return sim_reply_permission_denied(resp);
+}
+
+/* The length of path without its one allowed trailing '/' ("/" stays "/"). */
+static size_t trimmed_length(const char *path) {
+    size_t n = strlen(path);
+    return n > 1 && path[n - 1] == '/' ? n - 1 : n;
+}
+
+/* Whether one of the two paths is the other or lies beneath it. */
+static bool paths_meet(const char *a, const char *b) {
+    size_t na = trimmed_length(a), nb = trimmed_length(b);
+    size_t shorter = na < nb ? na : nb;
+    if (strncmp(a, b, shorter) != 0) return false;
+    if (na == nb) return true;
+    const char *longer = na > nb ? a : b;
+    return shorter == 1 || longer[shorter] == '/'; /* "/" holds everything */
+}
+
+int access_check_tree(const sim_request *req, const char *path, sim_response *resp) {
+    if (!req->confined_tenant) return 0;
+    for (size_t c = 0; sim_collections[c]; c++) {
+        if (!sim_collections[c]->tenant_owned) continue;
+        size_t i;
+        json_t *obj;
+        json_array_foreach(store_list(req->ctx->store, sim_collections[c]->name), i, obj) {
+            const char *theirs = json_string_value(json_object_get(obj, "path"));
+            if (theirs && json_integer_value(json_object_get(obj, "tenant_id")) != req->confined_tenant &&
+                paths_meet(path, theirs))
+                return sim_reply_permission_denied(resp);
+        }
+    }
+    return 0;
 }

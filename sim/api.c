@@ -10,6 +10,7 @@
 #include "collections.h"
 #include "objects.h"
 #include "snapshots.h"
+#include "stats.h"
 #include "store.h"
 #include "support.h"
 #include "tasks.h"
@@ -136,6 +137,15 @@ static int route(sim_request *req, sim_response *resp) {
     return route_collection(req, resp);
 }
 
+/* A request that changed (or could have changed) VMS objects: a mutating method answered
+ * 2xx. Logins (token/) are not writes: they change no object, and a client logs in when
+ * its token expires, whether or not it has anything to change. */
+static bool is_write(const sim_request *req, const sim_response *resp) {
+    if (resp->status < 200 || resp->status > 299 || req->n_segments == 0) return false;
+    if (strcmp(req->segments[0], "token") == 0) return false;
+    return is_method(req, "POST") || is_method(req, "PATCH") || is_method(req, "PUT") || is_method(req, "DELETE");
+}
+
 /* Splits api_path into segments; false (a 404) without the trailing slash VMS requires. */
 static bool split_segments(sim_request *req, char *copy, char **segments) {
     size_t len = strlen(copy);
@@ -161,6 +171,7 @@ void api_serve(sim_request *req, sim_response *resp) {
     if (routable) route(req, resp);
     else sim_reply_not_found(resp);
     if (store_commit(ctx->store) != 0) sim_reply_detail(resp, 500, "The simulator could not save its state.");
+    if (routable && is_write(req, resp)) stats_count_write(ctx->stats, req->segments[0]);
     sim_response_finish(resp);
     store_unlock(ctx->store);
     json_decref(req->body);

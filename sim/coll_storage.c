@@ -227,6 +227,7 @@ int folders_delete(sim_request *req, sim_response *resp) {
     const char *path = coll_vms_path(body, "path", resp);
     if (!path) return -1;
     if (strcmp(path, "/") == 0) return sim_reply_field_error(resp, "path", "Cannot delete the root directory.");
+    if (access_check_tree(req, path, resp) != 0) return -1;
     int err = safepath_remove_tree(req->ctx->fs_fd, path);
     int rc = 0;
     if (err == ENOENT || err == ENOTDIR) rc = sim_reply_detail(resp, 400, "no such directory");

@@ -1,8 +1,10 @@
 /* Rules of the tenancy collections: tenants, view policies, QoS policies, VIP pools. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "collections.h"
+#include "ip_ranges.h"
 #include "objects.h"
 #include "store.h"
 #include "tasks.h"
@@ -19,6 +21,18 @@ static size_t tenant_owned_count(sim_ctx *ctx, json_int_t tenant) {
     return count;
 }
 
+/* "a, b, c" of a list of strings (malloc'd). */
+static char *join_names(json_t *names) {
+    char *text = NULL;
+    size_t len = 0;
+    FILE *out = open_memstream(&text, &len);
+    size_t i;
+    json_t *name;
+    json_array_foreach(names, i, name) fprintf(out, "%s%s", i ? ", " : "", json_string_value(name));
+    fclose(out);
+    return text;
+}
+
 static int tenant_delete_request(sim_request *req, json_t *tenant, sim_response *resp) {
     json_int_t id = json_integer_value(json_object_get(tenant, "id"));
     if (id == SIM_DEFAULT_TENANT_ID) return sim_reply_detail(resp, 409, "The default tenant cannot be deleted.");
@@ -31,6 +45,19 @@ static int tenant_delete_request(sim_request *req, json_t *tenant, sim_response 
                                 "first or use force_remove=true.",
                                 json_string_value(json_object_get(tenant, "name")), owned);
     }
+    /* its tenant admins would be left logged in to nothing */
+    json_t *admins = managers_of_tenant(req->ctx, id);
+    if (json_array_size(admins) > 0 && !force) {
+        char *names = join_names(admins);
+        sim_reply_detail(resp, 409,
+                         "Tenant %s has tenant admins (%s); delete them from managers/ first or use "
+                         "force_remove=true, which deletes them too.",
+                         json_string_value(json_object_get(tenant, "name")), names);
+        free(names);
+        json_decref(admins);
+        return -1;
+    }
+    json_decref(admins);
     json_t *task = tasks_start(req, "DeleteTenant",
                                json_pack("{s:s, s:I, s:b}", "type", "delete_tenant", "id", id, "force", force));
     return tasks_reply(resp, task) == 0 ? 1 : -1;
@@ -58,7 +85,15 @@ bool tenants_finish_delete(sim_ctx *ctx, json_t *action, char *message, size_t s
         snprintf(message, size, "Tenant still owns %zu objects", owned);
         return false;
     }
+    json_t *admins = managers_of_tenant(ctx, id);
+    size_t n_admins = json_array_size(admins);
+    json_decref(admins);
+    if (n_admins > 0 && !json_is_true(json_object_get(action, "force"))) {
+        snprintf(message, size, "Tenant still has %zu tenant admins", n_admins);
+        return false;
+    }
     remove_tenant_objects(ctx, id);
+    managers_remove_tenant(ctx, id);
     objects_destroy(ctx, &coll_tenants, tenant);
     return true;
 }
@@ -68,9 +103,57 @@ void tenants_ensure_default(sim_ctx *ctx) {
     store_add(ctx->store, "tenants", json_pack("{s:s, s:[]}", "name", SIM_DEFAULT_TENANT_NAME, "client_ip_ranges"));
 }
 
+/* VMS picks a client's tenant by its source address where a VIP pool is shared, so no
+ * address may belong to two tenants: each range is compared with every other tenant's. */
+static int check_client_ranges(sim_request *req, json_t *obj, json_t *old, sim_response *resp) {
+    json_t *ranges = json_object_get(obj, "client_ip_ranges");
+    if (!ranges || json_is_null(ranges)) return 0;
+    if (!json_is_array(ranges))
+        return sim_reply_field_error(resp, "client_ip_ranges", "Expected a list of [start, end] address pairs.");
+    json_int_t self = old ? json_integer_value(json_object_get(old, "id")) : 0;
+    char why[256];
+    size_t i, t, k;
+    json_t *pair, *tenant, *theirs;
+    json_array_foreach(ranges, i, pair) {
+        ip_range mine;
+        if (!ip_range_parse(pair, &mine, why, sizeof why))
+            return sim_reply_field_error(resp, "client_ip_ranges", "%s", why);
+        json_array_foreach(store_list(req->ctx->store, "tenants"), t, tenant) {
+            if (json_integer_value(json_object_get(tenant, "id")) == self) continue;
+            json_array_foreach(json_object_get(tenant, "client_ip_ranges"), k, theirs) {
+                ip_range other;
+                if (!ip_range_parse(theirs, &other, why, sizeof why) || !ip_ranges_overlap(&mine, &other)) continue;
+                return sim_reply_field_error(resp, "client_ip_ranges", "%s-%s overlaps tenant %s (its range %s-%s).",
+                                             json_string_value(json_array_get(pair, 0)),
+                                             json_string_value(json_array_get(pair, 1)),
+                                             json_string_value(json_object_get(tenant, "name")),
+                                             json_string_value(json_array_get(theirs, 0)),
+                                             json_string_value(json_array_get(theirs, 1)));
+            }
+        }
+    }
+    return 0;
+}
+
+/* The tenant-wide quota and QoS are kept as given (the operator reads them back to see
+ * drift); only their shape is checked. */
+static int check_limits(json_t *obj, sim_response *resp) {
+    static const char *const objects[] = {"capacity_rules", "qos", NULL};
+    for (size_t i = 0; objects[i]; i++) {
+        json_t *v = json_object_get(obj, objects[i]);
+        if (v && !json_is_null(v) && !json_is_object(v))
+            return sim_reply_field_error(resp, objects[i], "Expected a dictionary of items.");
+    }
+    json_t *limits = json_object_get(json_object_get(obj, "qos"), "static_limits");
+    if (limits && !json_is_null(limits) && !json_is_object(limits))
+        return sim_reply_field_error(resp, "qos", "static_limits: expected a dictionary of items.");
+    return 0;
+}
+
 /* A tenant takes its local users from one local provider (S3 keys and bucket owners). */
 static int tenant_validate(sim_request *req, json_t *obj, json_t *old, sim_response *resp) {
-    (void)old;
+    if (!old) coll_default(obj, "client_ip_ranges", json_array());
+    if (check_client_ranges(req, obj, old, resp) != 0 || check_limits(obj, resp) != 0) return -1;
     return coll_check_reference(req, obj, "local_provider_id", "localproviders", true, resp);
 }
 

@@ -10,9 +10,11 @@
 #include <string.h>
 
 struct sim_stats {
-    pthread_mutex_t lock; /* guards requests */
+    pthread_mutex_t lock; /* guards requests and writes */
     json_t *requests;     /* key -> integer */
+    json_t *writes;       /* collection -> integer */
     atomic_long requests_total;
+    atomic_long writes_total;
     atomic_long connections_accepted;
     atomic_long tokens_issued;
 };
@@ -22,12 +24,14 @@ sim_stats *stats_create(void) {
     if (!stats) abort();
     pthread_mutex_init(&stats->lock, NULL);
     stats->requests = json_object();
+    stats->writes = json_object();
     return stats;
 }
 
 void stats_destroy(sim_stats *stats) {
     if (!stats) return;
     json_decref(stats->requests);
+    json_decref(stats->writes);
     pthread_mutex_destroy(&stats->lock);
     free(stats);
 }
@@ -57,13 +61,22 @@ void stats_key(char *out, size_t size, const char *method, const char *api_path)
     out[len < size ? len : size - 1] = '\0';
 }
 
+static void bump(sim_stats *stats, json_t *table, const char *key) {
+    pthread_mutex_lock(&stats->lock);
+    json_t *count = json_object_get(table, key);
+    if (count) json_integer_set(count, json_integer_value(count) + 1);
+    else json_object_set_new(table, key, json_integer(1));
+    pthread_mutex_unlock(&stats->lock);
+}
+
 void stats_count_request(sim_stats *stats, const char *key) {
     atomic_fetch_add(&stats->requests_total, 1);
-    pthread_mutex_lock(&stats->lock);
-    json_t *count = json_object_get(stats->requests, key);
-    if (count) json_integer_set(count, json_integer_value(count) + 1);
-    else json_object_set_new(stats->requests, key, json_integer(1));
-    pthread_mutex_unlock(&stats->lock);
+    bump(stats, stats->requests, key);
+}
+
+void stats_count_write(sim_stats *stats, const char *collection) {
+    atomic_fetch_add(&stats->writes_total, 1);
+    bump(stats, stats->writes, collection);
 }
 
 void stats_count_connection(sim_stats *stats) { atomic_fetch_add(&stats->connections_accepted, 1); }
@@ -72,7 +85,9 @@ void stats_count_token(sim_stats *stats) { atomic_fetch_add(&stats->tokens_issue
 void stats_reset(sim_stats *stats) {
     pthread_mutex_lock(&stats->lock);
     json_object_clear(stats->requests);
+    json_object_clear(stats->writes);
     atomic_store(&stats->requests_total, 0);
+    atomic_store(&stats->writes_total, 0);
     atomic_store(&stats->connections_accepted, 0);
     atomic_store(&stats->tokens_issued, 0);
     pthread_mutex_unlock(&stats->lock);
@@ -81,9 +96,11 @@ void stats_reset(sim_stats *stats) {
 json_t *stats_snapshot(sim_stats *stats) {
     pthread_mutex_lock(&stats->lock);
     json_t *requests = json_deep_copy(stats->requests);
+    json_t *writes = json_deep_copy(stats->writes);
     pthread_mutex_unlock(&stats->lock);
-    return json_pack("{s:o, s:I, s:I, s:I}", "requests", requests, "requests_total",
-                     (json_int_t)atomic_load(&stats->requests_total), "connections_accepted",
+    return json_pack("{s:o, s:I, s:o, s:I, s:I, s:I}", "requests", requests, "requests_total",
+                     (json_int_t)atomic_load(&stats->requests_total), "writes", writes, "writes_total",
+                     (json_int_t)atomic_load(&stats->writes_total), "connections_accepted",
                      (json_int_t)atomic_load(&stats->connections_accepted), "tokens_issued",
                      (json_int_t)atomic_load(&stats->tokens_issued));
 }

@@ -364,6 +364,20 @@ class ConfinementTests(SimTestCase):
         self.assertEqual([(k["access_key"], k["tenant_id"]) for k in keys], [(key["access_key"], self.alpha["id"])])
         self.assertNotIn(key["secret_key"], json.dumps(keys))
 
+    def test_delete_folder_stays_out_of_other_tenants_trees(self):
+        os.makedirs(self.sim.fs("/beta/v/sub"))
+        os.makedirs(self.sim.fs("/alpha/v/sub"))
+        for path in ("/beta/v", "/beta/v/", "/beta", "/beta/v/sub"):
+            self.assertEqual(self.ta.call("DELETE", "folders/delete_folder/", {"path": path}),
+                             (403, PERMISSION_DENIED), path)
+        self.assertTrue(os.path.isdir(self.sim.fs("/beta/v/sub")))
+        os.makedirs(self.sim.fs("/beta-other"))  # a sibling whose name only starts alike
+        self.assertEqual(self.ta.call("DELETE", "folders/delete_folder/", {"path": "/beta-other"})[0], 204)
+        self.assertEqual(self.ta.call("DELETE", "folders/delete_folder/", {"path": "/alpha/v/sub"})[0], 204)
+        self.assertFalse(os.path.exists(self.sim.fs("/alpha/v/sub")))
+        # the cluster admin is not held back
+        self.assertEqual(self.api.call("DELETE", "folders/delete_folder/", {"path": "/beta/v/sub"})[0], 204)
+
     def test_api_token_and_basic_of_a_tenant_admin_are_confined(self):
         made = self.ta.post("apitokens/", {"name": "driver"})
         self.assertEqual([t["id"] for t in self.ta.get("apitokens/")], [made["id"]])
@@ -380,6 +394,132 @@ class ConfinementTests(SimTestCase):
         self.assertEqual((status, self.ids(views)), (200, [self.objs["alpha"]["views"]["id"]]))
         status, body, _ = self.sim.request("GET", "/api/v1/managers/", basic=("alpha-csi", SECRET))
         self.assertEqual((status, body), (403, PERMISSION_DENIED))
+
+
+class TenantRulesTests(SimTestCase):
+    def test_client_ip_ranges_must_not_overlap(self):
+        alpha = self.api.post("tenants/", {"name": "alpha", "client_ip_ranges": [["10.0.0.1", "10.0.0.9"],
+                                                                                ["fd00::10", "fd00::1f"]]})
+        self.assertEqual(alpha["client_ip_ranges"], [["10.0.0.1", "10.0.0.9"], ["fd00::10", "fd00::1f"]])
+        for ranges, theirs in (([["10.0.0.9", "10.0.0.20"]], "10.0.0.1-10.0.0.9"),
+                               ([["10.0.0.0", "10.0.1.0"]], "10.0.0.1-10.0.0.9"),
+                               ([["10.0.0.3", "10.0.0.3"]], "10.0.0.1-10.0.0.9"),
+                               ([["192.168.0.1", "192.168.0.2"], ["fd00::1f", "fd00::ff"]], "fd00::10-fd00::1f"),
+                               ([["::ffff:10.0.0.5", "::ffff:10.0.0.6"]], "10.0.0.1-10.0.0.9")):
+            status, body = self.api.call("POST", "tenants/", {"name": "beta", "client_ip_ranges": ranges})
+            self.assertEqual((status, list(body)), (400, ["client_ip_ranges"]), ranges)
+            self.assertIn("overlaps tenant alpha (its range %s)" % theirs, body["client_ip_ranges"][0])
+        # adjacent ranges and the same numbers in the other family are not overlaps
+        beta = self.api.post("tenants/", {"name": "beta", "client_ip_ranges": [["10.0.0.10", "10.0.0.20"],
+                                                                              ["::a00:1", "::a00:9"],
+                                                                              ["fd00::20", "fd00::30"]]})
+        self.assertEqual([t["name"] for t in self.api.get("tenants/")], ["default", "alpha", "beta"])
+        # PATCH: a tenant may overlap itself, not another
+        self.api.ok("PATCH", "tenants/%d/" % alpha["id"], {"client_ip_ranges": [["10.0.0.1", "10.0.0.5"],
+                                                                               ["10.0.0.4", "10.0.0.9"]]})
+        status, body = self.api.call("PATCH", "tenants/%d/" % beta["id"], {"client_ip_ranges": [["10.0.0.5", "10.0.0.5"]]})
+        self.assertEqual(status, 400)
+        self.assertIn("overlaps tenant alpha", body["client_ip_ranges"][0])
+        self.assertEqual(self.api.get("tenants/%d/" % beta["id"])["client_ip_ranges"][0], ["10.0.0.10", "10.0.0.20"])
+        # once alpha lets go of its range, beta may take it
+        self.api.ok("PATCH", "tenants/%d/" % alpha["id"], {"client_ip_ranges": []})
+        self.api.ok("PATCH", "tenants/%d/" % beta["id"], {"client_ip_ranges": [["10.0.0.5", "10.0.0.5"]]})
+
+    def test_client_ip_ranges_must_parse(self):
+        for ranges, fragment in (("10.0.0.1", "pairs"), ([["10.0.0.1"]], "pairs"), ([[1, 2]], "pairs"),
+                                 ([["10.0.0.300", "10.0.0.1"]], '"10.0.0.300" is not'),
+                                 ([["10.0.0.1", "host.example"]], '"host.example" is not'),
+                                 ([["10.0.0.9", "10.0.0.1"]], "starts after it ends"),
+                                 ([["fd00::9", "fd00::1"]], "starts after it ends"),
+                                 ([["10.0.0.1", "fd00::1"]], "mixes IPv4 and IPv6")):
+            status, body = self.api.call("POST", "tenants/", {"name": "t", "client_ip_ranges": ranges})
+            self.assertEqual((status, list(body)), (400, ["client_ip_ranges"]), ranges)
+            self.assertIn(fragment, body["client_ip_ranges"][0], ranges)
+        self.assertEqual(len(self.api.get("tenants/")), 1)
+        tenant = self.api.post("tenants/", {"name": "t"})
+        self.assertEqual(tenant["client_ip_ranges"], [])
+
+    def test_capacity_rules_and_qos_kept_as_given(self):
+        capacity = {"soft_limit": 8 << 40, "hard_limit": 10 << 40, "grace_period": "86400",
+                    "notify_soft_limit": True}
+        qos = {"static_limits": {"max_writes_bw_mbps": 1000, "burst_writes_bw_mb": 5000,
+                                 "burst_writes_loan_mb": 300000, "max_reads_iops": 0}}
+        made = self.api.post("tenants/", {"name": "t", "capacity_rules": capacity, "qos": qos})
+        self.assertEqual((made["capacity_rules"], made["qos"]), (capacity, qos))
+        got = self.api.get("tenants/%d/" % made["id"])
+        self.assertEqual((got["capacity_rules"], got["qos"]), (capacity, qos))
+        qos2 = {"static_limits": {"max_writes_bw_mbps": 2000}}
+        patched = self.api.ok("PATCH", "tenants/%d/" % made["id"], {"qos": qos2})
+        self.assertEqual((patched["capacity_rules"], patched["qos"]), (capacity, qos2))
+        for field, value in (("capacity_rules", 5), ("qos", "fast"), ("qos", {"static_limits": [1]})):
+            status, body = self.api.call("PATCH", "tenants/%d/" % made["id"], {field: value})
+            self.assertEqual((status, list(body)), (400, [field]), (field, value))
+        self.assertEqual(self.api.get("tenants/%d/" % made["id"])["qos"], qos2)
+
+    def test_tenant_with_admins_needs_force_remove(self):
+        tenant = self.api.post("tenants/", {"name": "doomed"})
+        other = self.api.post("tenants/", {"name": "stays"})
+        for name, tid in (("doomed-csi", tenant["id"]), ("doomed-cosi", tenant["id"]), ("stays-csi", other["id"])):
+            self.api.post("managers/", manager_body(name, user_type="TENANT_ADMIN", tenant_id=tid))
+        self.api.post("managers/", manager_body("ops"))
+        token = self.sim.login("doomed-csi", SECRET)
+        status, body = self.api.call("DELETE", "tenants/%d/" % tenant["id"])
+        self.assertEqual(status, 409)
+        self.assertIn("doomed-csi, doomed-cosi", body["detail"])
+        self.assertIn("force_remove", body["detail"])
+        self.assertNotIn("stays-csi", body["detail"])
+        self.assertEqual(len(self.api.get("managers/")), 4)
+        status, body = self.api.call("DELETE", "tenants/%d/?force_remove=true" % tenant["id"])
+        self.assertEqual(status, 200, body)
+        self.assertEqual(self.api.wait_task(body["async_task"]["id"])["state"], "COMPLETED")
+        self.assertEqual(sorted(m["username"] for m in self.api.get("managers/")), ["ops", "stays-csi"])
+        status, _, _ = self.sim.request("GET", "/api/v1/views/", token=token)
+        self.assertEqual(status, 403, "the removed tenant admin's session is over")
+        # without admins (and objects), no force is needed
+        self.api.ok("DELETE", "managers/%d/" % self.api.get("managers/?username=stays-csi")[0]["id"])
+        status, body = self.api.call("DELETE", "tenants/%d/" % other["id"])
+        self.assertEqual(status, 200, body)
+
+
+class WriteStatsTests(SimTestCase):
+    def writes(self):
+        stats = self.sim.admin("GET", "stats")
+        return stats["writes"], stats["writes_total"]
+
+    def test_writes_counted_by_collection(self):
+        self.sim.admin("POST", "stats/reset")
+        self.assertEqual(self.writes(), ({}, 0))
+        tenant = self.api.post("tenants/", {"name": "t"})
+        policy = self.api.post("viewpolicies/", {"name": "p", "tenant_id": tenant["id"]})
+        self.api.ok("PATCH", "viewpolicies/%d/" % policy["id"], {"nfs_read_write": ["*"]})
+        self.api.ok("PUT", "viewpolicies/%d/" % policy["id"], {"nfs_read_write": ["10.0.0.0/8"]})
+        pool = self.api.post("vippools/", {"name": "pool", "subnet_cidr": 24, "tenant_id": tenant["id"]})
+        self.api.ok("PATCH", "vippools/%d/" % pool["id"], {"domain_name": "t"}, expect=204)
+        self.api.ok("DELETE", "vippools/%d/" % pool["id"], expect=200)  # async: 200 with its task
+        self.api.post("managers/", manager_body("t-csi", user_type="TENANT_ADMIN", tenant_id=tenant["id"]))
+        self.assertEqual(self.writes(), ({"tenants": 1, "viewpolicies": 3, "vippools": 3, "managers": 1}, 8))
+        # reads, logins, refused and failed writes are not writes
+        self.sim.login()
+        self.sim.login("t-csi", SECRET)
+        self.api.get("tenants/")
+        self.api.get("viewpolicies/%d/" % policy["id"])
+        self.assertEqual(self.api.call("POST", "viewpolicies/", {"name": "p"})[0], 400)
+        self.assertEqual(self.api.call("PATCH", "views/99/", {"alias": "/x"})[0], 404)
+        self.assertEqual(self.api.call("DELETE", "tenants/1/")[0], 409)
+        self.assertEqual(Api(self.sim, login=("t-csi", SECRET)).call("POST", "tenants/", {"name": "x"})[0], 403)
+        self.assertEqual(self.writes(), ({"tenants": 1, "viewpolicies": 3, "vippools": 3, "managers": 1}, 8))
+        # an injected error changes nothing and is no write
+        self.sim.admin("POST", "faults", {"rules": [{"method": "POST", "path": "qospolicies/", "error_status": 503,
+                                                     "count": 1}]})
+        self.assertEqual(self.api.call("POST", "qospolicies/", {"name": "q"})[0], 503)
+        self.api.post("qospolicies/", {"name": "q"})
+        status, _ = self.api.call("DELETE", "folders/delete_folder/", {"path": "/nothing-here"})
+        self.assertEqual(status, 400)
+        writes, total = self.writes()
+        self.assertEqual((writes["qospolicies"], total), (1, 9))
+        stats = self.sim.admin("POST", "stats/reset")
+        self.assertEqual((stats["writes"], stats["writes_total"]), ({}, 0))
+        self.assertEqual(self.writes(), ({}, 0))
 
 
 if __name__ == "__main__":
