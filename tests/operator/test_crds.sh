@@ -15,6 +15,8 @@ dir=$(mktemp -d /tmp/vk-operator-crds.XXXXXX)
 trap 'k8s_stop; rm -rf "$dir"' EXIT
 k8s_start "$dir"
 fail=0
+# kc ARGS...: kubectl as the admin, each request bounded (lib.sh's k has no bound)
+kc() { k --request-timeout=60s "$@"; }
 
 expect() { # expect WHAT WANT GOT
   if [[ $2 == "$3" ]]; then echo "ok: $1: $3"; else echo "FAIL: $1: want '$2', got '$3'"; fail=1; fi
@@ -26,7 +28,7 @@ refuse() {
   shift
   while [[ $1 != -- ]]; do texts+=("$1"); shift; done
   shift
-  if out=$(k "$@" 2>&1); then
+  if out=$(kc "$@" 2>&1); then
     echo "FAIL: $what: accepted (want refused)"; fail=1; return
   fi
   for t in "${texts[@]}"; do
@@ -40,7 +42,7 @@ refuse() {
 accept() {
   local what=$1 out
   shift
-  if out=$(k "$@" 2>&1); then echo "ok: $what: accepted"; else echo "FAIL: $what: refused: $out"; fail=1; fi
+  if out=$(kc "$@" 2>&1); then echo "ok: $what: accepted"; else echo "FAIL: $what: refused: $out"; fail=1; fi
 }
 # One change to the example Tenant acme / VastCluster vast-a, as a JSON merge patch.
 tenant_patch() { printf '%s\n' patch tenant acme --dry-run=server --type merge -p "$1"; }
@@ -53,21 +55,21 @@ accept_tenant() { mapfile -t args < <(tenant_patch "$2"); accept "Tenant: $1" "$
 json_list() { local i s=""; for ((i = 0; i < $1; i++)); do s+=${s:+,}$(printf "$2" "$i"); done; echo "[$s]"; }
 
 # The CRDs, as the chart installs them.
-k apply --server-side -f "$chart/crds/" >/dev/null
-k wait --for condition=Established --timeout 60s crd/tenants.tenancy.vast-k8s.io crd/vastclusters.tenancy.vast-k8s.io >/dev/null
+kc apply --server-side -f "$chart/crds/" >/dev/null
+kc wait --for condition=Established --timeout 60s crd/tenants.tenancy.vast-k8s.io crd/vastclusters.tenancy.vast-k8s.io >/dev/null
 echo "ok: both CRDs Established"
 for crd in tenants vastclusters; do
   expect "$crd: scope, the one version served and stored" "Cluster v1alpha1 true true" \
-    "$(k get crd $crd.tenancy.vast-k8s.io -o jsonpath='{.spec.scope} {.spec.versions[*].name} {.spec.versions[0].served} {.spec.versions[0].storage}')"
+    "$(kc get crd $crd.tenancy.vast-k8s.io -o jsonpath='{.spec.scope} {.spec.versions[*].name} {.spec.versions[0].served} {.spec.versions[0].storage}')"
 done
-expect "tenants: short name" "vt" "$(k get crd tenants.tenancy.vast-k8s.io -o jsonpath='{.spec.names.shortNames[*]}')"
-expect "vastclusters: short name" "vc" "$(k get crd vastclusters.tenancy.vast-k8s.io -o jsonpath='{.spec.names.shortNames[*]}')"
+expect "tenants: short name" "vt" "$(kc get crd tenants.tenancy.vast-k8s.io -o jsonpath='{.spec.names.shortNames[*]}')"
+expect "vastclusters: short name" "vc" "$(kc get crd vastclusters.tenancy.vast-k8s.io -o jsonpath='{.spec.names.shortNames[*]}')"
 expect "categories and status subresource" "vast {} vast {}" \
-  "$(k get crd tenants.tenancy.vast-k8s.io vastclusters.tenancy.vast-k8s.io -o jsonpath='{range .items[*]}{.spec.names.categories[*]} {.spec.versions[0].subresources.status}{" "}{end}' | sed 's/ $//')"
+  "$(kc get crd tenants.tenancy.vast-k8s.io vastclusters.tenancy.vast-k8s.io -o jsonpath='{range .items[*]}{.spec.names.categories[*]} {.spec.versions[0].subresources.status}{" "}{end}' | sed 's/ $//')"
 
 # Every field (property) in both schemas has a description, what kubectl explain shows;
 # metadata is the API server's own, and a list's items are described by the list.
-undescribed=$(k get crd tenants.tenancy.vast-k8s.io vastclusters.tenancy.vast-k8s.io -o json | /usr/bin/python3 -c '
+undescribed=$(kc get crd tenants.tenancy.vast-k8s.io vastclusters.tenancy.vast-k8s.io -o json | /usr/bin/python3 -c '
 import json, sys
 def walk(path, s, out):
     for name, sub in s.get("properties", {}).items():
@@ -83,7 +85,7 @@ print(" ".join(out))')
 expect "fields without a description" "" "$undescribed"
 # The shapes the schema writes out at each use (a CRD cannot share a definition) are the
 # same but for their descriptions.
-differing=$(k get crd tenants.tenancy.vast-k8s.io -o json | /usr/bin/python3 -c '
+differing=$(kc get crd tenants.tenancy.vast-k8s.io -o json | /usr/bin/python3 -c '
 import json, sys
 def bare(s):
     if isinstance(s, dict):
@@ -97,22 +99,22 @@ print(" ".join(name for name, copies in uses.items() if any(bare(c) != bare(copi
 expect "shapes whose copies differ" "" "$differing"
 
 # The chart's examples: accepted, and read back with the defaults they leave out.
-k apply -f "$chart/examples/vastcluster.yaml" -f "$chart/examples/tenant.yaml" >/dev/null
+kc apply -f "$chart/examples/vastcluster.yaml" -f "$chart/examples/tenant.yaml" >/dev/null
 expect "example VastCluster: endpoint, secret, tenantsRoot defaulted, topology" \
   "https://vms-a.example.com:443 vast-system/vast-a-admin /vast-k8s/tenants zone-a eu-1" \
-  "$(k get vc vast-a -o jsonpath='{.spec.endpoint} {.spec.credentialsSecretRef.namespace}/{.spec.credentialsSecretRef.name} {.spec.tenantsRoot} {.spec.topology.zone} {.spec.topology.region}')"
+  "$(kc get vc vast-a -o jsonpath='{.spec.endpoint} {.spec.credentialsSecretRef.namespace}/{.spec.credentialsSecretRef.name} {.spec.tenantsRoot} {.spec.topology.zone} {.spec.topology.region}')"
 expect "example Tenant: namespaces, cluster, VIP range, capacity" \
   "acme-train,acme-infer acme environment In vast-a 10.0.0.10-10.0.0.19/24 10Ti 8Ti" \
-  "$(k get vt acme -o jsonpath='{.spec.namespaces.names[0]},{.spec.namespaces.names[1]} {.spec.namespaces.selector.matchLabels.tenant} {.spec.namespaces.selector.matchExpressions[0].key} {.spec.namespaces.selector.matchExpressions[0].operator} {.spec.clusters[0].name} {.spec.clusters[0].vipPool.ranges[0].start}-{.spec.clusters[0].vipPool.ranges[0].end}/{.spec.clusters[0].vipPool.subnetCIDR} {.spec.capacity.hardLimit} {.spec.capacity.softLimit}')"
+  "$(kc get vt acme -o jsonpath='{.spec.namespaces.names[0]},{.spec.namespaces.names[1]} {.spec.namespaces.selector.matchLabels.tenant} {.spec.namespaces.selector.matchExpressions[0].key} {.spec.namespaces.selector.matchExpressions[0].operator} {.spec.clusters[0].name} {.spec.clusters[0].vipPool.ranges[0].start}-{.spec.clusters[0].vipPool.ranges[0].end}/{.spec.clusters[0].vipPool.subnetCIDR} {.spec.capacity.hardLimit} {.spec.capacity.softLimit}')"
 expect "example Tenant: qos, networks, object storage, deletion" \
   "2000 10000 600000 10.20.0.0/16 2001:db8:20::/48 true 1Ti true Retain" \
-  "$(k get vt acme -o jsonpath='{.spec.qos.maxWriteMBps} {.spec.qos.burstWriteMBps} {.spec.qos.burstWriteCreditMB} {.spec.clientNetworks[*]} {.spec.objectStorage.enabled} {.spec.objectStorage.bucketQuota} {.spec.snapshots.enabled} {.spec.deletionPolicy}')"
+  "$(kc get vt acme -o jsonpath='{.spec.qos.maxWriteMBps} {.spec.qos.burstWriteMBps} {.spec.qos.burstWriteCreditMB} {.spec.clientNetworks[*]} {.spec.objectStorage.enabled} {.spec.objectStorage.bucketQuota} {.spec.snapshots.enabled} {.spec.deletionPolicy}')"
 expect "example Tenant: classes (acme-archive's default defaulted to false)" \
   "acme-fast true Delete nfsvers=4.1 5000;acme-archive false Retain  ;" \
-  "$(k get vt acme -o jsonpath='{range .spec.storageClasses[*]}{.name} {.default} {.reclaimPolicy} {.mountOptions[*]} {.qos.burstWriteMBps};{end}')"
+  "$(kc get vt acme -o jsonpath='{range .spec.storageClasses[*]}{.name} {.default} {.reclaimPolicy} {.mountOptions[*]} {.qos.burstWriteMBps};{end}')"
 
 # A minimal Tenant and VastCluster: every default the schema declares.
-k apply -f - >/dev/null <<'YAML'
+kc apply -f - >/dev/null <<'YAML'
 apiVersion: tenancy.vast-k8s.io/v1alpha1
 kind: Tenant
 metadata: {name: minimal}
@@ -130,11 +132,11 @@ spec:
 YAML
 expect "minimal Tenant: snapshots on, object storage off, Retain, class not default and Delete" \
   "true false Retain false Delete" \
-  "$(k get vt minimal -o jsonpath='{.spec.snapshots.enabled} {.spec.objectStorage.enabled} {.spec.deletionPolicy} {.spec.storageClasses[0].default} {.spec.storageClasses[0].reclaimPolicy}')"
-expect "minimal VastCluster: tenantsRoot" "/vast-k8s/tenants" "$(k get vc vast-b -o jsonpath='{.spec.tenantsRoot}')"
+  "$(kc get vt minimal -o jsonpath='{.spec.snapshots.enabled} {.spec.objectStorage.enabled} {.spec.deletionPolicy} {.spec.storageClasses[0].default} {.spec.storageClasses[0].reclaimPolicy}')"
+expect "minimal VastCluster: tenantsRoot" "/vast-k8s/tenants" "$(kc get vc vast-b -o jsonpath='{.spec.tenantsRoot}')"
 expect "the vast category lists both kinds" \
   "tenant.tenancy.vast-k8s.io/acme tenant.tenancy.vast-k8s.io/minimal vastcluster.tenancy.vast-k8s.io/vast-a vastcluster.tenancy.vast-k8s.io/vast-b" \
-  "$(k get vast -o name | sort | xargs)"
+  "$(kc get vast -o name | sort | xargs)"
 
 # --- The Tenant's rules, one refused object each. ---
 long=$(printf 'a%.0s' {1..51})
@@ -251,6 +253,11 @@ refuse_tenant "class qos burstReadCreditMB without burstReadMBps" \
 
 refuse_tenant "a client network that is an address, not a CIDR" '{"spec":{"clientNetworks":["10.20.0.1"]}}' \
   'spec.clientNetworks[0]: Invalid value: "10.20.0.1"' "clientNetworks entry 10.20.0.1 is not a CIDR"
+refuse_tenant "a client network with host bits set" '{"spec":{"clientNetworks":["10.20.0.7/16"]}}' \
+  'spec.clientNetworks[0]: Invalid value: "10.20.0.7/16"' "clientNetworks entry 10.20.0.7/16 has host bits set"
+refuse_tenant "an IPv6 client network with host bits set" '{"spec":{"clientNetworks":["2001:db8:20::1/48"]}}' \
+  'spec.clientNetworks[0]: Invalid value: "2001:db8:20::1/48"' "has host bits set"
+accept_tenant "client networks: IPv4, IPv6 in capitals, a single host" '{"spec":{"clientNetworks":["10.20.0.0/16","2001:DB8:20::/48","10.1.2.3/32"]}}'
 refuse_tenant "a client network with prefix /33" '{"spec":{"clientNetworks":["10.20.0.0/16","10.0.0.0/33"]}}' \
   'spec.clientNetworks[1]: Invalid value: "10.0.0.0/33"' "is not a CIDR"
 
@@ -307,36 +314,36 @@ refuse_cluster "a zone that is not a label value" '{"spec":{"topology":{"zone":"
   'spec.topology.zone: Invalid value: "zone a"' "should match"
 
 # --- kubectl explain shows the descriptions. ---
-explained=$(k explain tenant.spec.qos 2>&1 || true)
+explained=$(kc explain tenant.spec.qos 2>&1 || true)
 for want in "KIND:       Tenant" "FIELD: qos <Object>" "Tenant-wide bandwidth and IOPS limits" "burstWriteCreditMB	<integer>"; do
   if [[ $explained == *"$want"* ]]; then echo "ok: explain tenant.spec.qos shows '$want'"; else echo "FAIL: explain tenant.spec.qos lacks '$want': $explained"; fail=1; fi
 done
-explained=$(k explain vastcluster.spec.tenantsRoot 2>&1 || true)
+explained=$(kc explain vastcluster.spec.tenantsRoot 2>&1 || true)
 if [[ $explained == *"Absolute, without a trailing slash"* ]]; then echo "ok: explain vastcluster.spec.tenantsRoot"; else echo "FAIL: explain vastcluster.spec.tenantsRoot: $explained"; fail=1; fi
 
 # --- Status: through the status subresource only; the printer columns show it. ---
 now=$(date -u +%Y-%m-%dT%H:%M:%SZ)
-k patch tenant acme --subresource=status --type merge -p "{\"status\":{\"observedGeneration\":1,\"clusterCount\":1,\"used\":\"1.5Gi\",\"limit\":\"10Ti\",\"volumes\":3,\"buckets\":1,
+kc patch tenant acme --subresource=status --type merge -p "{\"status\":{\"observedGeneration\":1,\"clusterCount\":1,\"used\":\"1.5Gi\",\"limit\":\"10Ti\",\"volumes\":3,\"buckets\":1,
   \"conditions\":[{\"type\":\"Ready\",\"status\":\"True\",\"reason\":\"Reconciled\",\"message\":\"vast-a: tenant vk-acme matches\",\"lastTransitionTime\":\"$now\",\"observedGeneration\":1}],
   \"clusters\":[{\"name\":\"vast-a\",\"tenantId\":7,\"vipPoolId\":3,\"viewPolicyId\":12,\"rootQuotaId\":40,\"managerId\":5,\"usedBytes\":1610612736,\"limitBytes\":10995116277760,\"lastError\":\"\"}]}}" >/dev/null
-k patch vastcluster vast-a --subresource=status --type merge -p "{\"status\":{\"observedGeneration\":1,\"vastVersion\":\"5.3.0\",\"capacity\":{\"totalBytes\":1000000000000000,\"freeBytes\":600000000000000},\"lastError\":\"\",
+kc patch vastcluster vast-a --subresource=status --type merge -p "{\"status\":{\"observedGeneration\":1,\"vastVersion\":\"5.3.0\",\"capacity\":{\"totalBytes\":1000000000000000,\"freeBytes\":600000000000000},\"lastError\":\"\",
   \"conditions\":[{\"type\":\"Connected\",\"status\":\"True\",\"reason\":\"Connected\",\"message\":\"VMS answered as admin\",\"lastTransitionTime\":\"$now\"}]}}" >/dev/null
-expect "kubectl get tenants: columns" "NAME READY CLUSTERS USED LIMIT AGE" "$(k get tenants | head -1 | xargs)"
-expect "kubectl get tenants: acme's row (without its age)" "acme True 1 1.5Gi 10Ti" "$(k get tenants acme --no-headers | awk '{print $1, $2, $3, $4, $5}')"
-expect "kubectl get vc: columns" "NAME CONNECTED ENDPOINT VERSION AGE" "$(k get vc | head -1 | xargs)"
-expect "kubectl get vc: vast-a's row (without its age)" "vast-a True https://vms-a.example.com:443 5.3.0" "$(k get vc vast-a --no-headers | awk '{print $1, $2, $3, $4}')"
+expect "kubectl get tenants: columns" "NAME READY CLUSTERS USED LIMIT AGE" "$(kc get tenants | head -1 | xargs)"
+expect "kubectl get tenants: acme's row (without its age)" "acme True 1 1.5Gi 10Ti" "$(kc get tenants acme --no-headers | awk '{print $1, $2, $3, $4, $5}')"
+expect "kubectl get vc: columns" "NAME CONNECTED ENDPOINT VERSION AGE" "$(kc get vc | head -1 | xargs)"
+expect "kubectl get vc: vast-a's row (without its age)" "vast-a True https://vms-a.example.com:443 5.3.0" "$(kc get vc vast-a --no-headers | awk '{print $1, $2, $3, $4}')"
 expect "status per cluster read back" "7 3 12 40 5 1610612736 10995116277760" \
-  "$(k get vt acme -o jsonpath='{.status.clusters[0].tenantId} {.status.clusters[0].vipPoolId} {.status.clusters[0].viewPolicyId} {.status.clusters[0].rootQuotaId} {.status.clusters[0].managerId} {.status.clusters[0].usedBytes} {.status.clusters[0].limitBytes}')"
+  "$(kc get vt acme -o jsonpath='{.status.clusters[0].tenantId} {.status.clusters[0].vipPoolId} {.status.clusters[0].viewPolicyId} {.status.clusters[0].rootQuotaId} {.status.clusters[0].managerId} {.status.clusters[0].usedBytes} {.status.clusters[0].limitBytes}')"
 expect "VastCluster capacity read back" "1000000000000000 600000000000000" \
-  "$(k get vc vast-a -o jsonpath='{.status.capacity.totalBytes} {.status.capacity.freeBytes}')"
+  "$(kc get vc vast-a -o jsonpath='{.status.capacity.totalBytes} {.status.capacity.freeBytes}')"
 
 # A status write through the main resource changes nothing (nor does a spec write through
 # /status); generation counts spec changes only.
-gen=$(k get vt acme -o jsonpath='{.metadata.generation}')
-k patch tenant acme --type merge -p '{"status":{"used":"9Ti","clusterCount":4}}' >/dev/null
-expect "status written through the main resource: unchanged" "1.5Gi 1 $gen" "$(k get vt acme -o jsonpath='{.status.used} {.status.clusterCount} {.metadata.generation}')"
-k patch tenant acme --subresource=status --type merge -p '{"spec":{"deletionPolicy":"Delete"}}' >/dev/null
-expect "spec written through /status: unchanged" "Retain $gen" "$(k get vt acme -o jsonpath='{.spec.deletionPolicy} {.metadata.generation}')"
+gen=$(kc get vt acme -o jsonpath='{.metadata.generation}')
+kc patch tenant acme --type merge -p '{"status":{"used":"9Ti","clusterCount":4}}' >/dev/null
+expect "status written through the main resource: unchanged" "1.5Gi 1 $gen" "$(kc get vt acme -o jsonpath='{.status.used} {.status.clusterCount} {.metadata.generation}')"
+kc patch tenant acme --subresource=status --type merge -p '{"spec":{"deletionPolicy":"Delete"}}' >/dev/null
+expect "spec written through /status: unchanged" "Retain $gen" "$(kc get vt acme -o jsonpath='{.spec.deletionPolicy} {.metadata.generation}')"
 
 # The status schema holds too (the operator's own writes are checked).
 refuse "Tenant status: a condition status Maybe" 'status.conditions[0].status: Unsupported value: "Maybe"' '"True", "False", "Unknown"' \
