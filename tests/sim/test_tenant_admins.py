@@ -208,6 +208,16 @@ class LoginTests(SimTestCase):
             self.assertEqual((status, body), (401, {"detail": "No active account found with the given credentials"}))
             self.assertEqual(self.basic(user, password), (403, {"detail": "Invalid username/password."}))
 
+    def test_managers_and_sessions_survive_a_restart(self):
+        token = self.sim.login("alpha-csi", SECRET)
+        self.sim.restart()
+        status, tenants, _ = self.sim.request("GET", "/api/v1/tenants/", token=token)
+        self.assertEqual((status, [t["name"] for t in tenants]), (200, ["alpha"]), "a session, still confined")
+        fresh = Api(self.sim, login=("alpha-csi", SECRET))  # the stored hash still checks the password
+        self.assertEqual([t["name"] for t in fresh.get("tenants/")], ["alpha"])
+        status, _, _ = self.sim.request("POST", "/api/token/", {"username": "alpha-csi", "password": "wrong"})
+        self.assertEqual(status, 401)
+
     def test_tenant_header_ignored_on_login(self):
         status, body, _ = self.sim.request("POST", "/api/token/", {"username": "alpha-csi", "password": SECRET},
                                            headers={"X-Tenant-Name": "default"})

@@ -1,5 +1,5 @@
 """vms-sim under valgrind (memcheck): a short session touching every subsystem — HTTP and
-HTTPS, tokens, objects, snapshots, a clone stopped mid-copy by SIGTERM, faults, admin, the
+HTTPS, tokens, managers and a tenant admin, objects, snapshots, a clone stopped mid-copy by SIGTERM, faults, admin, the
 S3 data plane (when boto3 is installed) — then SIGTERM. Fails on any memory error or
 definite leak.
 Environment: VMS_SIM, VALGRIND (path of valgrind)."""
@@ -64,6 +64,33 @@ def s3_session(sim, api):
     wrong.close()
 
 
+def tenant_admin_session(sim, api):
+    """Managers with hashed passwords, a tenant admin's logins, confinement and refusals,
+    client IP ranges refused, tenants deleted with their admins."""
+    ta_tenant = api.post("tenants/", {"name": "ta", "client_ip_ranges": [["10.9.0.1", "10.9.0.9"]]})
+    api.call("POST", "tenants/", {"name": "tb", "client_ip_ranges": [["10.9.0.5", "fd00::1"]]})
+    api.call("POST", "tenants/", {"name": "tb", "client_ip_ranges": [["::ffff:10.9.0.5", "::ffff:10.9.0.6"]]})
+    manager = api.post("managers/", {"username": "ta-csi", "password": "pw", "user_type": "TENANT_ADMIN",
+                                     "tenant_id": ta_tenant["id"]})
+    api.ok("PATCH", "managers/%d/" % manager["id"], {"password": "pw2", "first_name": "T"})
+    api.call("PATCH", "managers/%d/" % manager["id"], {"username": "renamed"})
+    api.call("POST", "managers/", {"username": "ta-csi", "password": "pw"})
+    ta = Api(sim, login=("ta-csi", "pw2"))
+    ta.post("viewpolicies/", {"name": "ta-nfs"})
+    ta.get("tenants/")
+    ta.get("vtasks/")
+    ta.call("GET", "managers/")
+    ta.call("GET", "views/", headers={"X-Tenant-Name": "vast-k8s"})
+    ta.call("DELETE", "folders/delete_folder/", {"path": "/k8s/v1"})
+    sim.request("GET", "/api/v1/views/", basic=("ta-csi", "pw2"))
+    sim.request("GET", "/api/v1/views/", basic=("ta-csi", "wrong"))
+    only_admins = api.post("tenants/", {"name": "tc"})
+    api.post("managers/", {"username": "tc-csi", "password": "pw", "user_type": "TENANT_ADMIN",
+                           "tenant_id": only_admins["id"]})
+    api.call("DELETE", "tenants/%d/" % only_admins["id"])
+    api.call("DELETE", "tenants/%d/?force_remove=true" % ta_tenant["id"])
+
+
 class ValgrindTest(unittest.TestCase):
     def test_clean_session(self):
         sim = Sim("--seed", "--clone-rate", "100000", "--log-level", "debug", "--s3", "127.0.0.1:0", https=True)
@@ -87,6 +114,7 @@ class ValgrindTest(unittest.TestCase):
         api.get("clusters/")
         user = api.post("users/", {"name": "u"})
         api.post("users/%d/access_keys/" % user["id"], {}, expect=200)
+        tenant_admin_session(sim, api)
         tenant = api.post("tenants/", {"name": "t"})
         api.call("DELETE", "tenants/%d/" % tenant["id"])
         sim.admin("POST", "faults", {"rules": [{"path": "tenants/", "error_rate": 1, "count": 1}]})
