@@ -40,7 +40,8 @@ static void undo_create(const char *what, const char *method, const ProtobufCMes
         return;
     }
     /* an idempotent answer naming a positive control: it stays */
-    if (strcmp(id, own.a) == 0 || strcmp(id, own.b) == 0 || strcmp(id, own.c) == 0 || strcmp(id, own.snap_a) == 0) {
+    if (strcmp(id, own.a) == 0 || strcmp(id, own.b) == 0 || strcmp(id, own.c) == 0 || strcmp(id, own.snap_a) == 0 ||
+        strcmp(id, own.t) == 0 || strcmp(id, own.snap_t) == 0) {
         print_error("    (%s answered with the positive control %s)\n", what, id);
         return;
     }
@@ -116,6 +117,18 @@ static void build_ids(void) {
     forged(safety_fmt("vk1::0%lld:%s", t, own.pa), own.pa);     /* own volume, tenant spelled 02 */
     forged(safety_fmt("VK1::%lld:%s", t, own.pa), own.pa);      /* own volume, another prefix */
     forged(safety_fmt("vk1::%lld:%s/.", t, own.pa), own.pa);    /* own volume, trailing "." */
+    /* R1, R4 under the wildcard root export /vast-k8s/tenants/\*: a volume sits in a
+     * tenant root, never at the parent, a tenant root itself or deeper */
+    vk1("", t, SAFETY_TENANTS);                                 /* the wildcard's parent */
+    vk1("", t, SAFETY_TENANT_ROOT);                             /* a tenant root: the operator's quota */
+    vk1("", t, SAFETY_TENANTS "/marked");                       /* a genuine mark, no tenant directory */
+    vk1("", t, SAFETY_TENANTS "/a/b/c");                        /* a genuine mark, deeper than a volume */
+    vk1("", t, SAFETY_TENANTS "/a/b");                          /* the deep quota's parent */
+    vk1("", t, SAFETY_TENANTS "/*/marked");                     /* the wildcard's spelling as a tenant */
+    vk1("", t, SAFETY_TENANTS "/vk-x/../marked");               /* escapes the tenant root */
+    vk1("", t, safety_fmt("%s/.snapshot/%s", SAFETY_TENANT_ROOT, foreign.tenant_root_snapshot_name));
+    vk1("", o, own.pt);                                         /* own tenant volume, another tenant */
+    vendor(safety_fmt("pvc-%s", foreign.uuid_j));               /* vendor-named, directly under the parent */
     /* R2: vendor-style ids that name no vendor volume */
     vendor("pvc-1234abcd");                                     /* not a uuid; a suffix of team-b's path */
     vendor(safety_fmt("pvc-%s", foreign.uuid_b));               /* quota named for it, at another path */
@@ -141,6 +154,12 @@ static void build_ids(void) {
     add_id(&snapshot_ids, other_snap, VK_OK, NULL, other_snap);
     add_id(&snapshot_ids, safety_fmt("%s@x", daily), VK_FAILED_PRECONDITION, "\"x\"",
            daily);
+    /* under the wildcard root export: the tenant root's snapshot, a marked one deeper
+     * than a volume */
+    const char *root_snap = safety_fmt("%lld", (long long)foreign.tenant_root_snapshot);
+    const char *deep_snap = safety_fmt("%lld", (long long)foreign.deep_snapshot);
+    add_id(&snapshot_ids, root_snap, VK_OK, NULL, root_snap);
+    add_id(&snapshot_ids, deep_snap, VK_OK, NULL, deep_snap);
     const char *ids[] = {
         safety_fmt("vk1s::%lld:%s:/data/team", t, daily),               /* its real path: not a volume */
         safety_fmt("vk1s::%lld:%s:%s", t, daily, own.pa),               /* claims an own volume's path */
@@ -148,6 +167,9 @@ static void build_ids(void) {
         safety_fmt("vk1s::%lld:%lld:%s", o, own.snap_a_vast_id, own.pa), /* own snapshot, another tenant */
         safety_fmt("vk1s::%lld:%lld:%s/", t, own.snap_a_vast_id, own.pa), /* own snapshot, path not canonical */
         safety_fmt("vk1s::%lld:%lld:%s", t, own.snap_a_vast_id, own.pb), /* own snapshot, another volume */
+        safety_fmt("vk1s::%lld:%s:%s", t, root_snap, SAFETY_TENANT_ROOT),        /* a tenant root's */
+        safety_fmt("vk1s::%lld:%s:%s", t, deep_snap, SAFETY_TENANTS "/a/b/c"),   /* marked, too deep */
+        safety_fmt("vk1s::%lld:%s:%s", t, deep_snap, SAFETY_TENANTS "/a/b"),
         "alpha",
     };
     for (size_t i = 0; i < sizeof ids / sizeof ids[0]; i++) {
@@ -169,13 +191,16 @@ const hostile_id *hostile_snapshot_ids(size_t *n) {
 
 /* ---- the run ---- */
 
-static bool create_own_volume(const char *name, char *id, size_t size) {
+static bool create_own_volume(const char *name, const char *root, char *id, size_t size) {
     vk_status st;
     ProtobufCMessage *r = NULL;
-    vk_code code = safety_call("CreateVolume", safety_create_volume_req(name), &r, &st);
+    json_t *req = safety_create_volume_req(name);
+    json_object_set_new(json_object_get(req, "parameters"), "root_export", json_string(root));
+    vk_code code = safety_call("CreateVolume", req, &r, &st);
     const char *made = created_volume_id(r);
     if (code != VK_OK || !made || !safety_id_path(made)) {
-        print_error("CreateVolume %s (a positive control): %s: %s\n", name, vk_status_name(code), st.message);
+        print_error("CreateVolume %s in %s (a positive control): %s: %s\n", name, root, vk_status_name(code),
+                    st.message);
         if (r) protobuf_c_message_free_unpacked(r, NULL);
         return false;
     }
@@ -184,39 +209,51 @@ static bool create_own_volume(const char *name, char *id, size_t size) {
     return true;
 }
 
+/* A snapshot of volume; *vast_id (when not NULL) is VAST's id, from the snapshot id. */
+static bool create_own_snapshot(const char *name, const char *volume, char *id, size_t size, long long *vast_id) {
+    vk_status st;
+    ProtobufCMessage *r = NULL;
+    vk_code code = safety_call(
+        "CreateSnapshot",
+        json_pack("{s:s, s:s, s:o}", "name", name, "source_volume_id", volume, "secrets", safety_secrets()), &r,
+        &st);
+    const char *snap = created_snapshot_id(r);
+    /* vk1s:<cluster>:<tenant>:<snapshot id>:<path> */
+    const char *p = snap && strncmp(snap, "vk1s:", 5) == 0 ? strchr(snap + 5, ':') : NULL;
+    long long parsed;
+    if (code != VK_OK || !p || sscanf(p + 1, "%*d:%lld:", &parsed) != 1) {
+        print_error("CreateSnapshot of %s (a positive control): %s: %s (id %s)\n", volume, vk_status_name(code),
+                    st.message, snap ? snap : "none");
+        if (r) protobuf_c_message_free_unpacked(r, NULL);
+        return false;
+    }
+    if (vast_id) *vast_id = parsed;
+    snprintf(id, size, "%s", snap);
+    protobuf_c_message_free_unpacked(r, NULL);
+    return true;
+}
+
 static int group_setup(void **state) {
     if (safety_start(state) != 0) return -1;
     foreign_create();
-    if (!create_own_volume("csi-safety-own-a", own.a, sizeof own.a) ||
-        !create_own_volume("csi-safety-own-b", own.b, sizeof own.b) ||
-        !create_own_volume("csi-safety-own-c", own.c, sizeof own.c)) {
+    if (!create_own_volume("csi-safety-own-a", SAFETY_ROOT, own.a, sizeof own.a) ||
+        !create_own_volume("csi-safety-own-b", SAFETY_ROOT, own.b, sizeof own.b) ||
+        !create_own_volume("csi-safety-own-c", SAFETY_ROOT, own.c, sizeof own.c) ||
+        !create_own_volume("csi-safety-own-t", SAFETY_OWN_TENANT_ROOT, own.t, sizeof own.t)) {
         return -1;
     }
     own.pa = safety_id_path(own.a);
     own.pb = safety_id_path(own.b);
     own.pc = safety_id_path(own.c);
-    vk_status st;
-    ProtobufCMessage *r = NULL;
-    vk_code code = safety_call(
-        "CreateSnapshot",
-        json_pack("{s:s, s:s, s:o}", "name", "csi-safety-snap-a", "source_volume_id", own.a, "secrets",
-                  safety_secrets()),
-        &r, &st);
-    const char *snap = created_snapshot_id(r);
-    /* vk1s:<cluster>:<tenant>:<snapshot id>:<path> */
-    const char *p = snap && strncmp(snap, "vk1s:", 5) == 0 ? strchr(snap + 5, ':') : NULL;
-    if (code != VK_OK || !p || sscanf(p + 1, "%*d:%lld:", &own.snap_a_vast_id) != 1) {
-        print_error("CreateSnapshot of %s (a positive control): %s: %s (id %s)\n", own.a, vk_status_name(code),
-                    st.message, snap ? snap : "none");
-        if (r) protobuf_c_message_free_unpacked(r, NULL);
+    own.pt = safety_id_path(own.t);
+    if (!create_own_snapshot("csi-safety-snap-a", own.a, own.snap_a, sizeof own.snap_a, &own.snap_a_vast_id) ||
+        !create_own_snapshot("csi-safety-snap-t", own.t, own.snap_t, sizeof own.snap_t, NULL)) {
         return -1;
     }
-    snprintf(own.snap_a, sizeof own.snap_a, "%s", snap);
-    protobuf_c_message_free_unpacked(r, NULL);
     build_ids();
     foreign_baseline();
-    print_message("safety: own volumes %s, %s, %s; own snapshot %s; daily snapshot %lld\n", own.a, own.b, own.c,
-                  own.snap_a, (long long)foreign.daily_snapshot);
+    print_message("safety: own volumes %s, %s, %s, %s; own snapshots %s, %s; daily snapshot %lld\n", own.a, own.b,
+                  own.c, own.t, own.snap_a, own.snap_t, (long long)foreign.daily_snapshot);
     fflush(stdout);
     return 0;
 }

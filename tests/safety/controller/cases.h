@@ -16,6 +16,9 @@ typedef struct {
     const char *pa, *pb, *pc;    /* their paths (into the ids) */
     char snap_a[512];            /* snapshot of a */
     long long snap_a_vast_id;
+    char t[512];                 /* a volume in the tenant root SAFETY_OWN_TENANT_ROOT */
+    const char *pt;
+    char snap_t[512];            /* snapshot of t */
 } own_objects;
 
 extern own_objects own;

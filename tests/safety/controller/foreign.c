@@ -5,6 +5,7 @@
 #include "harness.h"
 #include "vk/deadline.h"
 #include "vk/hash.h"
+#include "vk/vast_owner.h"
 #include "vk/vms.h"
 
 #include <errno.h>
@@ -160,6 +161,7 @@ void foreign_create(void) {
     random_uuid(foreign.uuid_e);
     random_uuid(foreign.uuid_f);
     random_uuid(foreign.uuid_i);
+    random_uuid(foreign.uuid_j);
     char uuid[40];
     foreign.tenant = lookup_id("tenants", "vast-k8s");
     int64_t policy = lookup_id("viewpolicies", SAFETY_VIEW_POLICY);
@@ -204,6 +206,32 @@ void foreign_create(void) {
     foreign.vendor_snapshot =
         admin_post("snapshots/", json_pack("{s:s, s:s, s:I}", "name", safety_fmt("snapshot-%s", uuid), "path",
                                            safety_fmt("%s/", f_path), "tenant_id", (json_int_t)foreign.tenant));
+
+    /* the wildcard root export's parent: a tenant root as the operator makes it, and
+     * quotas with genuine marks or the vendor's name where no volume can be */
+    quota("vk-x", SAFETY_TENANT_ROOT, foreign.tenant, 100 * gib);
+    fill_tree(SAFETY_TENANT_ROOT, "tenant-root");
+    random_uuid(uuid);
+    snprintf(foreign.tenant_root_snapshot_name, sizeof foreign.tenant_root_snapshot_name, "snapshot-%s", uuid);
+    foreign.tenant_root_snapshot =
+        admin_post("snapshots/", json_pack("{s:s, s:s, s:I}", "name", foreign.tenant_root_snapshot_name, "path",
+                                           SAFETY_TENANT_ROOT "/", "tenant_id", (json_int_t)foreign.tenant));
+    static const char *const marked[][2] = {{SAFETY_TENANTS "/marked", "csi-marked"},
+                                            {SAFETY_TENANTS "/a/b/c", "csi-deep"}};
+    for (size_t i = 0; i < 2; i++) {
+        char name[VAST_NAME_MAX + 1];
+        vast_owner_name(VAST_OWNED_VOLUME, foreign.tenant, marked[i][0], marked[i][1], name, sizeof name);
+        quota(name, marked[i][0], foreign.tenant, gib);
+        fill_tree(marked[i][0], marked[i][1]);
+    }
+    char snap_name[VAST_NAME_MAX + 1];
+    vast_owner_name(VAST_OWNED_SNAPSHOT, 0, NULL, "csi-deep-snap", snap_name, sizeof snap_name);
+    foreign.deep_snapshot =
+        admin_post("snapshots/", json_pack("{s:s, s:s, s:I}", "name", snap_name, "path", SAFETY_TENANTS "/a/b/c/",
+                                           "tenant_id", (json_int_t)foreign.tenant));
+    const char *j_path = safety_fmt(SAFETY_TENANTS "/pvc-%s", foreign.uuid_j);
+    quota(safety_fmt("csi:ns:t:pvc-%s", foreign.uuid_j), j_path, foreign.tenant, gib);
+    fill_tree(j_path, "tenants-vendor");
 
     /* another tenant: its view policy, a vendor-style path under the root, and
      * vendor-named quotas outside every root */

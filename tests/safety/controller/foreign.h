@@ -20,6 +20,14 @@
  *     /k8s/pvc-<uuid_f>      the vendor driver's volume (quota "csi:ns:claim:pvc-<uuid_f>",
  *                            a view) and its snapshot "snapshot-<uuid_g>": not foreign by
  *                            the rules (R2, R5), the vendor positive control
+ *     /vast-k8s/tenants/vk-x a tenant root of the wildcard root export (the operator's):
+ *                            files, quota "vk-x", and a snapshot "snapshot-<uuid>" of it
+ *     /vast-k8s/tenants/marked  quota "csi-marked~<its genuine mark>": directly under the
+ *                            wildcard's parent, no tenant directory between
+ *     /vast-k8s/tenants/a/b/c   quota "csi-deep~<its genuine mark>" and a snapshot with a
+ *                            genuine snapshot mark: deeper than a volume
+ *     /vast-k8s/tenants/pvc-<uuid_j>  quota "csi:ns:t:pvc-<uuid_j>": the vendor's name,
+ *                            directly under the wildcard's parent
  *   tenant team-b (made here, with its view policy "team-b-nfs"):
  *     /k8s/pvc-<uuid_c>      vendor-style path under the root, quota "team-b-scratch", a view,
  *                            and a snapshot named like the external-snapshotter's
@@ -46,8 +54,11 @@ typedef struct {
     int64_t vendor_like_snapshot;  /* of /k8s/admin-vendor/ */
     int64_t other_tenant_snapshot; /* of team-b's /k8s/pvc-<uuid_c>/ */
     int64_t vendor_snapshot;       /* of the vendor volume /k8s/pvc-<uuid_f>/ */
+    int64_t tenant_root_snapshot;  /* of the tenant root /vast-k8s/tenants/vk-x/ */
+    int64_t deep_snapshot;         /* marked, of /vast-k8s/tenants/a/b/c/ */
     char daily_name[64];
-    char uuid_b[40], uuid_c[40], uuid_d[40], uuid_e[40], uuid_f[40], uuid_i[40];
+    char tenant_root_snapshot_name[64];
+    char uuid_b[40], uuid_c[40], uuid_d[40], uuid_e[40], uuid_f[40], uuid_i[40], uuid_j[40];
 } foreign_objects;
 
 extern foreign_objects foreign;

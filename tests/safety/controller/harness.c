@@ -295,9 +295,10 @@ int safety_start(void **state) {
 
     grpc_init();
     /* --root-exports through its variable, which a driver from before the flag ignores
-     * (its root was /k8s too), so the suite also runs against older builds */
+     * (its root was /k8s too), so the suite also runs against older builds (which then
+     * fail only the tenant-root positive control) */
     const char *const args[] = {"--mode", "controller", "--vms-secret-dir", secret_dir, NULL};
-    const char *const env[] = {"X_CSI_ROOT_EXPORTS=" SAFETY_ROOT, NULL};
+    const char *const env[] = {"X_CSI_ROOT_EXPORTS=" SAFETY_ROOT "," SAFETY_TENANTS "/*", NULL};
     tc_plugin_options plugin = {.dir = safety.dir, .endpoint = endpoint, .args = args, .env = env};
     if (!tc_plugin_start(&run.plugin, &plugin)) return -1;
     print_message("safety: vast-csi on %s, vms-sim on https://%s (admin API %s)\n", endpoint, safety.sim_endpoint,

@@ -11,9 +11,10 @@
  *   - a default-cluster secret directory (endpoint, username, password, ssl_cert) for
  *     --vms-secret-dir, and the same keys as a request's `secrets` map, as the CO's
  *     external-provisioner sends them from the StorageClass's secret;
- *   - vast-csi --mode controller --root-exports /k8s on a scratch unix socket, started
- *     with fork+execve and stopped by PID with SIGTERM (it must exit 0): the run
- *     directory, the secret and the plugin come from tests/common.
+ *   - vast-csi --mode controller --root-exports /k8s,/vast-k8s/tenants/\* (the
+ *     operator's tenant roots) on a scratch unix socket, started with fork+execve
+ *     and stopped by PID with SIGTERM (it must exit 0): the run directory, the secret
+ *     and the plugin come from tests/common.
  *
  * Environment: VAST_CSI, VMS_SIM (CMake sets both); SAFETY_KEEP=1 keeps the run
  * directory (vast-csi.log) and prints its path. */
@@ -34,6 +35,13 @@
 #include <stdbool.h>
 
 #define SAFETY_ROOT "/k8s"
+/* the operator's tenant roots: every directory directly below is a root export.
+ * SAFETY_TENANT_ROOT is a foreign one (its quota made as the operator makes it), the
+ * driver's own volume in a tenant root is in another (whose use then moves with it, so
+ * the foreign quota's does not) */
+#define SAFETY_TENANTS "/vast-k8s/tenants"
+#define SAFETY_TENANT_ROOT SAFETY_TENANTS "/vk-x"
+#define SAFETY_OWN_TENANT_ROOT SAFETY_TENANTS "/vk-own"
 #define SAFETY_VIEW_POLICY "vast-k8s-nfs"
 #define SAFETY_VIP_POOL "vast-k8s-pool"
 #define SAFETY_QOS "vast-k8s-qos"

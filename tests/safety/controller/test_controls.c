@@ -67,15 +67,21 @@ static void expect_ids(const char *what, json_t *ids, const char *const *want, c
 
 /* Class: ListVolumes and ListSnapshots report only objects that pass R4/R5 (R8): not
  * the administrator's quotas under the root export, not the other tenant's
- * directory, not the daily or the vendor-named snapshot. */
+ * directory, not the daily or the vendor-named snapshot; under the wildcard root
+ * export the volume and snapshot in the tenant root, not the tenant root's quota and
+ * snapshot nor the marked quotas and snapshot where no volume can be. */
 void test_lists_only_ours(void **state) {
     (void)state;
     const char *vendor = safety_fmt("pvc-%s", foreign.uuid_f);
     const char *vendor_snap = safety_fmt("%lld", (long long)foreign.vendor_snapshot);
-    expect_ids("ListVolumes", list_ids("ListVolumes", json_object()), (const char *[]){own.a, own.b, own.c, NULL},
-               vendor);
+    expect_ids("ListVolumes", list_ids("ListVolumes", json_object()),
+               (const char *[]){own.a, own.b, own.c, own.t, NULL}, vendor);
     expect_ids("ListSnapshots", list_ids("ListSnapshots", json_pack("{s:o}", "secrets", safety_secrets())),
-               (const char *[]){own.snap_a, NULL}, vendor_snap);
+               (const char *[]){own.snap_a, own.snap_t, NULL}, vendor_snap);
+    expect_ids("ListSnapshots(source_volume_id own t)",
+               list_ids("ListSnapshots", json_pack("{s:s, s:o}", "source_volume_id", own.t, "secrets",
+                                                   safety_secrets())),
+               (const char *[]){own.snap_t, NULL}, NULL);
     expect_ids("ListSnapshots(source_volume_id own a)",
                list_ids("ListSnapshots", json_pack("{s:s, s:o}", "source_volume_id", own.a, "secrets",
                                                    safety_secrets())),
@@ -118,6 +124,8 @@ static void expect_volume_gone(const char *path) {
 void test_own_objects_still_work(void **state) {
     (void)state;
     expect_ok("ControllerGetVolume(own a)", "ControllerGetVolume", json_pack("{s:s}", "volume_id", own.a));
+    expect_ok("ControllerGetVolume(own t, in a tenant root)", "ControllerGetVolume",
+              json_pack("{s:s}", "volume_id", own.t));
     vk_status st;
     ProtobufCMessage *r = NULL;
     vk_code code = safety_call("ValidateVolumeCapabilities",
@@ -173,10 +181,12 @@ void test_own_objects_still_work(void **state) {
     if (r) protobuf_c_message_free_unpacked(r, NULL);
     expect_ok("DeleteSnapshot(own a's)", "DeleteSnapshot",
               json_pack("{s:s, s:o}", "snapshot_id", own.snap_a, "secrets", safety_secrets()));
+    expect_ok("DeleteSnapshot(own t's)", "DeleteSnapshot",
+              json_pack("{s:s, s:o}", "snapshot_id", own.snap_t, "secrets", safety_secrets()));
 
-    const char *ids[] = {own.a, own.b, own.c};
-    const char *paths[] = {own.pa, own.pb, own.pc};
-    for (size_t i = 0; i < 3; i++) {
+    const char *ids[] = {own.a, own.b, own.c, own.t};
+    const char *paths[] = {own.pa, own.pb, own.pc, own.pt};
+    for (size_t i = 0; i < 4; i++) {
         expect_ok(safety_fmt("DeleteVolume(%s)", ids[i]), "DeleteVolume",
                   json_pack("{s:s, s:o}", "volume_id", ids[i], "secrets", safety_secrets()));
         expect_volume_gone(paths[i]);
