@@ -62,9 +62,12 @@ typedef struct {
     bool object_storage; /* S3 host rules on the view policy */
     /* The drivers' tenant admin. The password is the one the operator keeps in the
      * tenant's Secret: used when the login is created (or re-created after a hand
-     * delete); an existing login's password is never read back or rewritten. NULL: no
-     * tenant-admin step in apply or remove (a VMS without managers/). */
+     * delete); an existing login's password is never read back or rewritten. NULL: apply
+     * makes no tenant admin (remove deletes the one it finds all the same). */
     const char *admin_password;
+    /* True when the operator had to make admin_password anew (its Secret was lost): an
+     * existing login's password is then set to it, once (PATCH managers/<id>/). */
+    bool reset_admin_password;
 } vast_tenant_spec;
 
 typedef struct {

@@ -47,6 +47,7 @@ void vast_tenant_step_of(vast_tenant_object which, const vast_tenant_spec *spec,
     static const char *const admin_create_only[] = {"password", NULL};
     static const char *const qos_immutable[] = {"policy_type", NULL};
     static const char *const pool_immutable[] = {"role", NULL};
+    static const char *const admin_immutable[] = {"user_type", NULL};
     *out = (vast_tenant_step){.key = "name", .name_key = "name", .tenant = names->tenant, .owner = tenant_id};
     switch (which) {
     case VAST_TENANT_OBJ_TENANT:
@@ -71,9 +72,12 @@ void vast_tenant_step_of(vast_tenant_object which, const vast_tenant_spec *spec,
         out->key = "path", out->create_only = quota_create_only, out->fault = "vast.tenant.root_quota";
         break;
     case VAST_TENANT_OBJ_ADMIN:
+        /* VMS never returns a password: compared, it always differs, so it is written
+         * to an existing login only when the operator asks for a reset */
         out->noun = "tenant admin", out->collection = VMS_MANAGERS, out->name = names->admin;
-        out->key = "username", out->name_key = "username", out->create_only = admin_create_only;
-        out->fault = "vast.tenant.admin";
+        out->key = "username", out->name_key = "username";
+        out->create_only = spec->reset_admin_password ? NULL : admin_create_only;
+        out->immutable = admin_immutable, out->fault = "vast.tenant.admin";
         break;
     }
     out->value = which == VAST_TENANT_OBJ_ROOT_QUOTA ? (spec->root_path ? spec->root_path : "") : out->name;

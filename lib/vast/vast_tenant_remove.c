@@ -105,7 +105,7 @@ bool vast_tenant_remove(vms_client *c, const vast_tenant_spec *spec, int64_t dea
                       b.count > BLOCKERS_NAMED ? ", ..." : "");
         ok = false;
     }
-    ok = ok && (!spec->admin_password || remove_one(c, spec, VAST_TENANT_OBJ_ADMIN, deadline, out, st)) &&
+    ok = ok && remove_one(c, spec, VAST_TENANT_OBJ_ADMIN, deadline, out, st) &&
          remove_one(c, spec, VAST_TENANT_OBJ_ROOT_QUOTA, deadline, out, st) &&
          vast_tenant_delete_qos(c, spec, out, false, deadline, st) &&
          remove_one(c, spec, VAST_TENANT_OBJ_VIEW_POLICY, deadline, out, st) &&

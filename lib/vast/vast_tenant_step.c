@@ -182,7 +182,8 @@ static bool create(vms_client *c, const vast_tenant_step *s, json_t *want, int64
         return false;
     }
     if (!ok) {
-        vms_fail(st, &err, "creating %s %s of tenant %s", s->noun, s->name, s->tenant);
+        vms_fail(st, &err, "creating %s %s%s%s", s->noun, s->name, s->owner ? " of tenant " : "",
+                 s->owner ? s->tenant : "");
         return false;
     }
     out->writes++;

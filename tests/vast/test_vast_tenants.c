@@ -36,6 +36,7 @@ typedef struct {
     char vip_start[32], vip_end[32];
     vast_address_range vip;
     vast_tenant_class classes[3];
+    char password[64];
 } tenant_spec;
 
 static const vast_qos FAST = {.max_read_mbps = 500, .max_write_mbps = 400, .burst_read_mbps = 2500,
@@ -44,7 +45,7 @@ static const vast_qos FAST = {.max_read_mbps = 500, .max_write_mbps = 400, .burs
 static const vast_qos TENANT_WIDE = {.max_read_mbps = 2000, .max_write_mbps = 1500, .max_read_iops = 40000};
 
 /* Tenant vk-<base> with networks 10.<net>.0.0/16 and fd00:<net>::/64, VIPs 172.16.<net>.10-19,
- * 10 GiB hard / 8 GiB soft, tenant-wide QoS, one class "fast" with QoS. */
+ * 10 GiB hard / 8 GiB soft, tenant-wide QoS, one class "fast" with QoS, a tenant admin. */
 static void tenant_spec_init(tenant_spec *t, const char *base, int net) {
     memset(t, 0, sizeof *t);
     snprintf(t->name, sizeof t->name, "vk-%s", base);
@@ -57,10 +58,12 @@ static void tenant_spec_init(tenant_spec *t, const char *base, int net) {
     snprintf(t->vip_end, sizeof t->vip_end, "172.16.%d.19", net);
     t->vip = (vast_address_range){t->vip_start, t->vip_end};
     t->classes[0] = (vast_tenant_class){.name = "fast", .has_qos = true, .qos = FAST};
+    snprintf(t->password, sizeof t->password, "pw-%s-Xq7", base);
     t->spec = (vast_tenant_spec){.name = t->name, .root_path = t->root, .hard_limit = 10 * GIB,
                                  .soft_limit = 8 * GIB, .has_qos = true, .qos = TENANT_WIDE,
                                  .client_cidrs = t->cidrs, .n_client_cidrs = 2, .vip_ranges = &t->vip,
-                                 .n_vip_ranges = 1, .vip_subnet_cidr = 24, .classes = t->classes, .n_classes = 1};
+                                 .n_vip_ranges = 1, .vip_subnet_cidr = 24, .classes = t->classes, .n_classes = 1,
+                                 .admin_password = t->password};
 }
 
 static bool apply(const tenant_spec *t, vast_tenant_result *out, vk_status *st) {
@@ -178,6 +181,41 @@ static long sim_writes(void) {
     return n;
 }
 
+/* The tenant admin's own login works with password (and only in its tenant). */
+static void assert_admin_logs_in(const char *tenant, const char *username, const char *password) {
+    vms_config cfg = sim_client_config(&fx.sim);
+    cfg.username = username;
+    cfg.password = password;
+    cfg.tenant = tenant;
+    vms_client *c = sim_client(&cfg);
+    json_t *items = NULL;
+    vms_error err;
+    if (!vms_list(c, VMS_VIEWPOLICIES, VMS_NO_FILTERS, vk_deadline_in(DEADLINE_MS), &items, &err)) {
+        fail_msg("tenant admin %s cannot list view policies: %s", username, err.message);
+    }
+    size_t i;
+    json_t *item;
+    json_array_foreach(items, i, item) assert_string_equal(vast_json_name(item, "tenant_name"), tenant);
+    assert_true(json_array_size(items) >= 1);
+    json_decref(items);
+    vms_client_free(c);
+}
+
+static bool admin_login_refused(const char *tenant, const char *username, const char *password) {
+    vms_config cfg = sim_client_config(&fx.sim);
+    cfg.username = username;
+    cfg.password = password;
+    cfg.tenant = tenant;
+    cfg.max_attempts = 1;
+    vms_client *c = sim_client(&cfg);
+    json_t *items = NULL;
+    vms_error err;
+    bool ok = vms_list(c, VMS_VIEWPOLICIES, VMS_NO_FILTERS, vk_deadline_in(DEADLINE_MS), &items, &err);
+    json_decref(items);
+    vms_client_free(c);
+    return !ok && (err.http_status == 401 || err.http_status == 403);
+}
+
 /* Apply with nothing to do: no write by the result's count nor by the simulator's. */
 static void assert_no_write_pass(const tenant_spec *t) {
     sim_reset_stats(&fx.sim);
@@ -188,7 +226,7 @@ static void assert_no_write_pass(const tenant_spec *t) {
     assert_int_equal(sim_writes(), 0);
 }
 
-/* Exactly one of each object of t (the tenant, pool, policy, class QoS, root quota). */
+/* Exactly one of each object of t (the tenant, pool, policy, class QoS, root quota, admin). */
 static void assert_one_of_each(const tenant_spec *t) {
     vast_tenant_names names;
     vast_tenant_names_of(&t->spec, &names);
@@ -196,6 +234,7 @@ static void assert_one_of_each(const tenant_spec *t) {
     assert_int_equal(count_where(VMS_VIPPOOLS, "name", names.vip_pool), 1);
     assert_int_equal(count_where(VMS_VIEWPOLICIES, "name", names.view_policy), 1);
     assert_int_equal(count_where(VMS_QUOTAS, "path", t->root), 1);
+    assert_int_equal(count_where(VMS_MANAGERS, "username", names.admin), 1);
     for (size_t i = 0; i < t->spec.n_classes; i++) {
         if (names.class_qos[i][0]) assert_int_equal(count_where(VMS_QOSPOLICIES, "name", names.class_qos[i]), 1);
     }
@@ -208,6 +247,7 @@ static void assert_nothing_left(const tenant_spec *t) {
     assert_int_equal(count_where(VMS_VIPPOOLS, "name", names.vip_pool), 0);
     assert_int_equal(count_where(VMS_VIEWPOLICIES, "name", names.view_policy), 0);
     assert_int_equal(count_where(VMS_QUOTAS, "path", t->root), 0);
+    assert_int_equal(count_where(VMS_MANAGERS, "username", names.admin), 0);
     assert_int_equal(count_where(VMS_QOSPOLICIES, "name__startswith", t->name), 0);
 }
 
@@ -299,7 +339,7 @@ static void test_create_from_nothing(void **state) {
     t.spec.object_storage = true;
     vast_tenant_result out;
     apply_ok(&t, &out);
-    assert_int_equal(out.writes, 5); /* tenant, pool, policy, one class QoS, quota */
+    assert_int_equal(out.writes, 6); /* tenant, pool, policy, one class QoS, quota, admin */
     assert_string_equal(out.repaired, "");
 
     json_t *tenant = the_one(VMS_TENANTS, "name", "vk-create");
@@ -357,6 +397,15 @@ static void test_create_from_nothing(void **state) {
     json_decref(quota);
     assert_int_equal(out.used_bytes, 0);
 
+    json_t *manager = the_one(VMS_MANAGERS, "username", "vk-create-csi");
+    assert_int_equal(id_of(manager), out.admin_id);
+    assert_int_equal(json_integer_value(json_object_get(manager, "tenant_id")), out.tenant_id);
+    assert_json_field(manager, "user_type", "\"TENANT_ADMIN\"");
+    assert_json_field(manager, "password_expiration_disabled", "true");
+    assert_null(json_object_get(manager, "password"));
+    json_decref(manager);
+    assert_admin_logs_in("vk-create", "vk-create-csi", t.password);
+
     assert_no_write_pass(&t);
     remove_ok(&t);
     assert_nothing_left(&t);
@@ -371,7 +420,7 @@ static void test_object_storage_off_and_zero_limits(void **state) {
     t.spec.n_classes = 0;
     vast_tenant_result out;
     apply_ok(&t, &out);
-    assert_int_equal(out.writes, 4);
+    assert_int_equal(out.writes, 5);
     json_t *policy = the_one(VMS_VIEWPOLICIES, "name", "vk-plain");
     assert_json_field(policy, "flavor", "\"NFS\"");
     assert_json_field(policy, "s3_read_write", "[]");
@@ -431,11 +480,14 @@ static void test_drift_of_each_object_is_repaired_and_named(void **state) {
          "\"STATIC\""},
         {VMS_QUOTAS, "path", "{\"hard_limit\": 1073741824, \"soft_limit\": 0}",
          "root quota vk-drift (hard_limit, soft_limit)", "hard_limit", "10737418240"},
+        {VMS_MANAGERS, "username", "{\"password_expiration_disabled\": false}",
+         "tenant admin vk-drift-csi (password_expiration_disabled)", "password_expiration_disabled", "true"},
     };
     for (size_t i = 0; i < sizeof drifts / sizeof drifts[0]; i++) {
         const drift *d = &drifts[i];
-        const char *value = strcmp(d->key, "path") == 0 ? t.root
+        const char *value = strcmp(d->key, "path") == 0                     ? t.root
                             : strcmp(d->collection, VMS_QOSPOLICIES) == 0 ? "vk-drift-fast"
+                            : strcmp(d->collection, VMS_MANAGERS) == 0    ? "vk-drift-csi"
                                                                          : "vk-drift";
         json_t *obj = the_one(d->collection, d->key, value);
         patch_by_hand(d->collection, id_of(obj), d->patch);
@@ -514,7 +566,7 @@ static void test_class_qos_added_changed_and_removed(void **state) {
 
 static void test_a_failure_at_every_step_converges(void **state) {
     (void)state;
-    static const char *const objects[] = {"tenant", "vip_pool", "view_policy", "qos_policy", "root_quota"};
+    static const char *const objects[] = {"tenant", "vip_pool", "view_policy", "qos_policy", "root_quota", "admin"};
     static const char *const points[] = {"create", "done"};
     int net = 10;
     for (size_t o = 0; o < sizeof objects / sizeof objects[0]; o++) {
@@ -610,6 +662,58 @@ static void test_names_held_by_another_tenant_are_refused_and_left_alone(void **
     json_decref(other);
 }
 
+static void test_tenant_admin_password_reset_and_names_held_elsewhere(void **state) {
+    (void)state;
+    tenant_spec t;
+    tenant_spec_init(&t, "admin", 32);
+    vast_tenant_result out;
+    apply_ok(&t, &out);
+    char old_password[64];
+    snprintf(old_password, sizeof old_password, "%s", t.password);
+    /* a new password without a reset is not written: VMS keeps the one it has */
+    snprintf(t.password, sizeof t.password, "pw-admin-renewed-9Zk");
+    assert_no_write_pass(&t);
+    assert_admin_logs_in("vk-admin", "vk-admin-csi", old_password);
+    /* with a reset it is, once */
+    t.spec.reset_admin_password = true;
+    apply_ok(&t, &out);
+    assert_int_equal(out.writes, 1);
+    assert_string_equal(out.repaired, "tenant admin vk-admin-csi (password)");
+    assert_null(strstr(out.repaired, t.password));
+    t.spec.reset_admin_password = false;
+    assert_no_write_pass(&t);
+    assert_admin_logs_in("vk-admin", "vk-admin-csi", t.password);
+    assert_true(admin_login_refused("vk-admin", "vk-admin-csi", old_password));
+
+    /* a login of the admin's name in another tenant is refused and left alone, and the
+     * password is in no message */
+    tenant_spec other;
+    tenant_spec_init(&other, "admin-held", 33);
+    char body[256];
+    snprintf(body, sizeof body,
+             "{\"username\": \"vk-admin-held-csi\", \"password\": \"theirs-1\", \"user_type\": \"TENANT_ADMIN\", "
+             "\"tenant_id\": %" PRId64 "}",
+             out.tenant_id);
+    json_t *foreign = post_by_hand(VMS_MANAGERS, body);
+    vk_status st;
+    assert_false(apply(&other, &out, &st));
+    assert_int_equal(st.code, VK_ALREADY_EXISTS);
+    if (!strstr(st.message, "tenant admin vk-admin-held-csi") || !strstr(st.message, "belongs to tenant vk-admin (")) {
+        fail_msg("%s", st.message);
+    }
+    assert_null(strstr(st.message, other.password));
+    json_t *after = the_one(VMS_MANAGERS, "username", "vk-admin-held-csi");
+    assert_true(json_equal(foreign, after));
+    json_decref(after);
+    remove_ok(&other);
+    assert_int_equal(count_where(VMS_MANAGERS, "username", "vk-admin-held-csi"), 1);
+    delete_by_hand(VMS_MANAGERS, id_of(foreign));
+    json_decref(foreign);
+    remove_ok(&t);
+    assert_nothing_left(&t);
+    assert_nothing_left(&other);
+}
+
 static void test_overlapping_client_ranges_are_invalid_argument(void **state) {
     (void)state;
     tenant_spec a, b;
@@ -624,8 +728,9 @@ static void test_overlapping_client_ranges_are_invalid_argument(void **state) {
     remove_ok(&a);
     if (!refused) skip(); /* this vms-sim does not check overlaps yet */
     assert_int_equal(st.code, VK_INVALID_ARGUMENT);
-    assert_non_null(strstr(st.message, "tenant vk-overlap-b"));
+    assert_non_null(strstr(st.message, "creating tenant vk-overlap-b"));
     assert_non_null(strstr(st.message, "client_ip_ranges"));
+    assert_non_null(strstr(st.message, "vk-overlap-a")); /* VMS's own words, quoted */
 }
 
 /* ---- remove ---- */
@@ -657,7 +762,7 @@ static void test_remove_is_blocked_by_foreign_data_then_completes(void **state) 
     json_decref(view);
     json_decref(quota);
     assert_true(remove_tenant(&t, &out, &st));
-    assert_int_equal(out.writes, 5);
+    assert_int_equal(out.writes, 6);
     assert_nothing_left(&t);
     /* twice: nothing to do, nothing written */
     sim_reset_stats(&fx.sim);
@@ -710,6 +815,7 @@ int main(void) {
         cmocka_unit_test(test_class_qos_added_changed_and_removed),
         cmocka_unit_test(test_a_failure_at_every_step_converges),
         cmocka_unit_test(test_names_held_by_another_tenant_are_refused_and_left_alone),
+        cmocka_unit_test(test_tenant_admin_password_reset_and_names_held_elsewhere),
         cmocka_unit_test(test_overlapping_client_ranges_are_invalid_argument),
         cmocka_unit_test(test_remove_is_blocked_by_foreign_data_then_completes),
         cmocka_unit_test(test_vms_unreachable_is_unavailable_quickly),
