@@ -1,0 +1,28 @@
+/* What the Tenant reconcile (tenant.c) and its deletion (tenant_delete.c) share. */
+#ifndef VK_OPERATOR_TENANT_INTERNAL_H
+#define VK_OPERATOR_TENANT_INTERNAL_H
+
+#include "tenant.h"
+#include "tenant_spec.h"
+
+extern const vk_kube_ref op_tenants_ref;
+
+void op_tenant_event(op_ctx *ctx, const op_tenant *t, bool warning, const char *reason, const char *action,
+                     const char *note);
+bool op_tenant_set_finalizer(op_ctx *ctx, const op_tenant *t, bool present, int64_t deadline, vk_status *st);
+
+/* PersistentVolumes of the tenant's StorageClasses (from the informer); the first few
+ * names into names. */
+size_t op_tenant_volumes(op_ctx *ctx, const op_tenant *t, char *names, size_t size);
+
+/* Names (strings appended to out) of the objects of ref's collection matching the
+ * label selector and owned by owner_uid. */
+bool op_collect_names(op_ctx *ctx, const vk_kube_ref *ref, const char *selector, const char *owner_uid, json_t *out,
+                      int64_t deadline);
+
+/* A spec the operator cannot act on: Ready False, Degraded SpecInvalid. */
+void op_tenant_report_invalid(op_ctx *ctx, op_tenant *t, const vk_status *why, int64_t deadline);
+
+void op_tenant_finalize(op_ctx *ctx, op_tenant *t, int64_t deadline, op_outcome *out);
+
+#endif
