@@ -76,6 +76,16 @@ static bool paths_meet(const char *a, const char *b) {
     return shorter == 1 || longer[shorter] == '/'; /* "/" holds everything */
 }
 
+/* Whether a field of obj that names a directory tree meets path. */
+static bool reaches(json_t *obj, const char *path) {
+    static const char *const tree_fields[] = {"path", "loanee_root_path", NULL};
+    for (size_t f = 0; tree_fields[f]; f++) {
+        const char *theirs = json_string_value(json_object_get(obj, tree_fields[f]));
+        if (theirs && paths_meet(path, theirs)) return true;
+    }
+    return false;
+}
+
 int access_check_tree(const sim_request *req, const char *path, sim_response *resp) {
     if (!req->confined_tenant) return 0;
     for (size_t c = 0; sim_collections[c]; c++) {
@@ -83,9 +93,7 @@ int access_check_tree(const sim_request *req, const char *path, sim_response *re
         size_t i;
         json_t *obj;
         json_array_foreach(store_list(req->ctx->store, sim_collections[c]->name), i, obj) {
-            const char *theirs = json_string_value(json_object_get(obj, "path"));
-            if (theirs && json_integer_value(json_object_get(obj, "tenant_id")) != req->confined_tenant &&
-                paths_meet(path, theirs))
+            if (json_integer_value(json_object_get(obj, "tenant_id")) != req->confined_tenant && reaches(obj, path))
                 return sim_reply_permission_denied(resp);
         }
     }

@@ -25,10 +25,11 @@ bool access_visible(const sim_request *req, const sim_collection *coll, json_t *
  * tenant_id) must name its own: -1 with 403 otherwise. Absent or null passes. A cluster
  * admin may name any tenant here, scoped or not, as before tenant admins existed. */
 int access_check_tenant_field(const sim_request *req, json_t *body, const char *field, sim_response *resp);
-/* A tenant admin may remove a directory tree only where no other tenant's object lives:
- * -1 with 403 when path is, holds or lies in the `path` of another tenant's view, quota
- * or snapshot (one directory tree serves every tenant, so the path alone would reach
- * them). Cluster admins pass. */
+/* A tenant admin's paths stay out of other tenants' trees: -1 with 403 when path is,
+ * holds or lies in the `path` of another tenant's view, quota or snapshot or the
+ * `loanee_root_path` of its clone stream. One directory tree serves every tenant, so a
+ * view, snapshot, clone or delete_folder at such a path would reach their files.
+ * Cluster admins pass. */
 int access_check_tree(const sim_request *req, const char *path, sim_response *resp);
 
 #endif

@@ -205,6 +205,8 @@ int objects_create(sim_request *req, const sim_collection *coll, sim_response *r
     if (rc == 0 && coll->tenant_owned) rc = assign_tenant(req, obj, resp);
     if (rc == 0 && coll->validate) rc = coll->validate(req, obj, NULL, resp);
     if (rc == 0) rc = objects_check_unique(req, coll, obj, 0, resp);
+    const char *path = json_string_value(json_object_get(obj, "path"));
+    if (rc == 0 && coll->tenant_owned && path) rc = access_check_tree(req, path, resp);
     if (rc == 0 && coll->prepare_create) rc = coll->prepare_create(req, obj, resp);
     if (rc != 0) {
         json_decref(obj);

@@ -197,6 +197,7 @@ int snapshots_clone(sim_request *req, json_t *snapshot, sim_response *resp) {
     int rc = objects_check_unique(req, &coll_globalsnapstreams, stream, 0, resp);
     const char *dst = rc == 0 ? coll_vms_path(stream, "loanee_root_path", resp) : NULL;
     if (rc == 0 && !dst) rc = -1;
+    if (rc == 0) rc = access_check_tree(req, dst, resp);
     if (rc == 0) rc = clone_check_dirs(req->ctx, snapshot, dst, resp);
     if (rc != 0) {
         json_decref(stream);

@@ -388,6 +388,32 @@ class ConfinementTests(SimTestCase):
         # the cluster admin is not held back
         self.assertEqual(self.api.call("DELETE", "folders/delete_folder/", {"path": "/beta/v/sub"})[0], 204)
 
+    def test_paths_stay_out_of_other_tenants_trees(self):
+        policy = self.objs["alpha"]["viewpolicies"]["id"]
+        for coll, body in (("views/", {"path": "/beta/v", "policy_id": policy}),
+                           ("views/", {"path": "/beta/v/inner", "policy_id": policy, "create_dir": True}),
+                           ("views/", {"path": "/", "policy_id": policy}),
+                           ("quotas/", {"name": "peek", "path": "/beta"}),
+                           ("snapshots/", {"name": "peek", "path": "/beta/v"})):
+            self.assertEqual(self.ta.call("POST", coll, body), (403, PERMISSION_DENIED), (coll, body))
+        self.assertFalse(os.path.exists(self.sim.fs("/beta/v/inner")))
+        self.assertFalse(os.path.exists(self.sim.fs("/beta/v/.snapshot/peek")))
+        snap = self.objs["alpha"]["snapshots"]
+        status, body = self.ta.call("POST", "snapshots/%d/clone/" % snap["id"],
+                                    {"name": "into-beta", "loanee_root_path": "/beta/v/planted"})
+        self.assertEqual((status, body), (403, PERMISSION_DENIED))
+        self.assertFalse(os.path.exists(self.sim.fs("/beta/v/planted")))
+        # a clone stream's destination is another tenant's tree too
+        beta_snap = self.objs["beta"]["snapshots"]
+        self.api.post("snapshots/%d/clone/" % beta_snap["id"], {"name": "beta-copy", "loanee_root_path": "/beta-copy"})
+        self.assertEqual(self.ta.call("DELETE", "folders/delete_folder/", {"path": "/beta-copy"}),
+                         (403, PERMISSION_DENIED))
+        # its own and unclaimed trees are its to use, siblings with a common prefix too
+        made = self.ta.post("views/", {"path": "/beta-look-alike", "policy_id": policy, "create_dir": True})
+        self.assertEqual(made["tenant_id"], self.alpha["id"])
+        self.ta.post("quotas/", {"name": "alpha-sub", "path": "/alpha/sub", "create_dir": True})
+        self.ta.post("snapshots/", {"name": "alpha-snap-2", "path": "/alpha/v"})
+
     def test_api_token_and_basic_of_a_tenant_admin_are_confined(self):
         made = self.ta.post("apitokens/", {"name": "driver"})
         self.assertEqual([t["id"] for t in self.ta.get("apitokens/")], [made["id"]])
