@@ -89,11 +89,29 @@ STATS=$(stats_line)
 echo "# ControllerGetVolume: $STATS"
 expect_le "ControllerGetVolume: at most 2 VMS requests (quota, view)" 2 "${STATS%% |*}"
 
+# ListVolumes lists quotas and views under each root export entry: the default
+# /k8s,/vast-k8s/tenants/* is two (the wildcard one listing for every tenant root), an
+# exact root the wildcard admits adds none, and /k8s alone is one
+list_cost() { # list_cost WHAT BOUND [vast-csi flags...]
+  local what=$1 bound=$2
+  shift 2
+  stop_plugin
+  start_controller "$@"
+  run_ctl L ListVolumes # the session
+  reset_stats
+  run_ctl L ListVolumes
+  expect_rc "ListVolumes ($what)" 0 L
+  STATS=$(stats_line)
+  echo "# ListVolumes ($what): $STATS"
+  expect_le "ListVolumes ($what): at most $bound VMS requests (quotas, views per root export)" "$bound" "${STATS%% |*}"
+}
 reset_stats
 run_ctl L ListVolumes
 STATS=$(stats_line)
 echo "# ListVolumes: $STATS"
-expect_le "ListVolumes: at most 2 VMS requests (quotas, views)" 2 "${STATS%% |*}"
+expect_le "ListVolumes (default root exports): at most 4 VMS requests (quotas, views per root export)" 4 "${STATS%% |*}"
+list_cost "/k8s,/vast-k8s/tenants/*,/vast-k8s/tenants/vk-a" 4 --root-exports '/k8s,/vast-k8s/tenants/*,/vast-k8s/tenants/vk-a'
+list_cost "/k8s" 2 --root-exports /k8s
 
 stop_and_check
 finish
