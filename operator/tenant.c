@@ -27,7 +27,7 @@ const vk_kube_ref op_tenants_ref = {.group = OP_GROUP, .version = OP_VERSION, .r
 
 /* metadata.finalizers with ours added or removed, as a merge patch guarded by the
  * resourceVersion read (a concurrent change of the list makes it fail, and retry). */
-bool op_tenant_set_finalizer(op_ctx *ctx, const op_tenant *t, bool present, int64_t deadline, vk_status *st) {
+json_t *op_tenant_set_finalizer(op_ctx *ctx, const op_tenant *t, bool present, int64_t deadline, vk_status *st) {
     json_t *meta = json_object_get(t->obj, "metadata");
     json_t *list = json_array();
     size_t i;
@@ -42,8 +42,7 @@ bool op_tenant_set_finalizer(op_ctx *ctx, const op_tenant *t, bool present, int6
     ref.name = t->name;
     json_t *answer = vk_kube_merge_patch(ctx->kube, &ref, patch, deadline, st);
     json_decref(patch);
-    json_decref(answer);
-    return answer != NULL;
+    return answer;
 }
 
 size_t op_tenant_volumes(op_ctx *ctx, const op_tenant *t, char *names, size_t size) {
@@ -391,14 +390,18 @@ void op_tenant_reconcile(op_ctx *ctx, const char *name, op_outcome *out) {
         goto done;
     }
     if (!p->t.has_finalizer) {
-        if (!op_tenant_set_finalizer(ctx, &p->t, true, p->deadline, &st)) {
+        json_t *marked = op_tenant_set_finalizer(ctx, &p->t, true, p->deadline, &st);
+        if (!marked) {
             VK_LOG(VK_LOG_WARN, "cannot add the Tenant's finalizer", "tenant", name, "error", st.message);
             out->failed = true;
             goto done;
         }
-        /* the informer brings the object with its finalizer; act on that one */
-        out->requeue_ms = 1;
-        goto done;
+        /* go on with the server's answer: the informer's copy may not have the finalizer yet,
+         * and a second patch from it would be refused as stale */
+        op_tenant_release(&p->t);
+        parsed = op_tenant_parse(marked, ctx->options.name_prefix, &p->t, &st);
+        json_decref(marked);
+        if (!parsed) goto done;
     }
     open_sites(p);
     ensure_secret(p);

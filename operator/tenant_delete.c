@@ -187,7 +187,9 @@ void op_tenant_finalize(op_ctx *ctx, op_tenant *t, int64_t deadline, op_outcome 
         }
     }
     vk_status st;
-    if (!op_tenant_set_finalizer(ctx, t, false, deadline, &st)) {
+    json_t *released = op_tenant_set_finalizer(ctx, t, false, deadline, &st);
+    json_decref(released);
+    if (!released) {
         VK_LOG(VK_LOG_WARN, "cannot remove the Tenant's finalizer", "tenant", t->name, "error", st.message);
         out->failed = true;
         return;

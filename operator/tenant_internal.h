@@ -9,7 +9,8 @@ extern const vk_kube_ref op_tenants_ref;
 
 void op_tenant_event(op_ctx *ctx, const op_tenant *t, bool warning, const char *reason, const char *action,
                      const char *note);
-bool op_tenant_set_finalizer(op_ctx *ctx, const op_tenant *t, bool present, int64_t deadline, vk_status *st);
+/* The Tenant as the server answered the patch (a new reference), or NULL with st. */
+json_t *op_tenant_set_finalizer(op_ctx *ctx, const op_tenant *t, bool present, int64_t deadline, vk_status *st);
 
 /* PersistentVolumes of the tenant's StorageClasses (from the informer); the first few
  * names into names. */

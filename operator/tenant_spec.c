@@ -2,6 +2,8 @@
 
 #include "vk/parse.h"
 
+#include <arpa/inet.h>
+
 #include <stdio.h>
 #include <string.h>
 
@@ -60,6 +62,27 @@ static bool bool_field(json_t *obj, const char *key, bool fallback) {
     return json_is_boolean(v) ? json_is_true(v) : fallback;
 }
 
+/* An address as 16 bytes (IPv4 mapped) and its family; false when it is none. */
+static bool address_bytes(const char *text, unsigned char out[16], int *family) {
+    memset(out, 0, 16);
+    struct in_addr v4;
+    if (inet_pton(AF_INET, text, &v4) == 1) {
+        out[10] = out[11] = 0xff;
+        memcpy(out + 12, &v4, 4);
+        *family = AF_INET;
+        return true;
+    }
+    *family = AF_INET6;
+    return inet_pton(AF_INET6, text, out) == 1;
+}
+
+/* The schema cannot order addresses (CEL has no comparison for them): checked here. */
+static bool range_valid(const char *start, const char *end) {
+    unsigned char a[16], b[16];
+    int fa, fb;
+    return address_bytes(start, a, &fa) && address_bytes(end, b, &fb) && fa == fb && memcmp(a, b, 16) <= 0;
+}
+
 static bool parse_clusters(json_t *list, op_tenant *t, vk_status *st) {
     if (!json_is_array(list) || json_array_size(list) == 0)
         return vk_status_set(st, VK_INVALID_ARGUMENT, "Tenant %s: spec.clusters names no VastCluster", t->name), false;
@@ -89,6 +112,12 @@ static bool parse_clusters(json_t *list, op_tenant *t, vk_status *st) {
                 return vk_status_set(st, VK_INVALID_ARGUMENT,
                                      "Tenant %s: cluster %s: vipPool.ranges[%zu] needs start and end", t->name, c->name,
                                      j),
+                       false;
+            if (!range_valid(start, end))
+                return vk_status_set(st, VK_INVALID_ARGUMENT,
+                                     "Tenant %s: cluster %s: vipPool.ranges[%zu] %s-%s is not a range of addresses of "
+                                     "one family with start <= end",
+                                     t->name, c->name, j, start, end),
                        false;
             c->ranges[c->n_ranges++] = (vast_address_range){start, end};
         }
