@@ -1,5 +1,6 @@
 #include "controller.h"
 #include "clusters.h"
+#include "discovery.h"
 #include "tenant.h"
 
 #include "vk/deadline.h"
@@ -87,13 +88,19 @@ bool op_controller_init(op_ctx *ctx, vk_status *st) {
     if (!ctx->informers[OP_INF_CLUSTERS]) return false;
     ctx->informers[OP_INF_PVS] = vk_kube_informer_new(ctx->kube, &pvs, st);
     if (!ctx->informers[OP_INF_PVS]) return false;
+    if (op_api_served(ctx->kube, "objectstorage.k8s.io", "v1alpha1", "buckets")) {
+        vk_kube_informer_options buckets = {.ref = {.group = "objectstorage.k8s.io", .version = "v1alpha1",
+                                                    .resource = "buckets"}};
+        ctx->informers[OP_INF_BUCKETS] = vk_kube_informer_new(ctx->kube, &buckets, st);
+        if (!ctx->informers[OP_INF_BUCKETS]) return false;
+    }
     ctx->clusters = op_clusters_new(ctx);
     return true;
 }
 
 static bool all_synced(op_ctx *ctx) {
     for (int i = 0; i < OP_INF_COUNT; i++)
-        if (!vk_kube_informer_has_synced(ctx->informers[i])) return false;
+        if (ctx->informers[i] && !vk_kube_informer_has_synced(ctx->informers[i])) return false;
     return true;
 }
 
@@ -135,7 +142,8 @@ static void *worker(void *arg) {
 }
 
 void op_controller_start(op_ctx *ctx) {
-    for (int i = 0; i < OP_INF_COUNT; i++) vk_kube_informer_start(ctx->informers[i]);
+    for (int i = 0; i < OP_INF_COUNT; i++)
+        if (ctx->informers[i]) vk_kube_informer_start(ctx->informers[i]);
     ctx->n_workers = ctx->options.workers;
     ctx->workers = calloc((size_t)ctx->n_workers, sizeof *ctx->workers);
     for (int i = 0; i < ctx->n_workers; i++) pthread_create(&ctx->workers[i], NULL, worker, ctx);
@@ -161,7 +169,8 @@ bool op_controller_stop(op_ctx *ctx, int64_t deadline) {
     if (!joined) return false;
     free(ctx->workers);
     ctx->workers = NULL;
-    for (int i = 0; i < OP_INF_COUNT; i++) vk_kube_informer_stop(ctx->informers[i], deadline);
+    for (int i = 0; i < OP_INF_COUNT; i++)
+        if (ctx->informers[i]) vk_kube_informer_stop(ctx->informers[i], deadline);
     atomic_store(&ctx->running, false);
     return true;
 }

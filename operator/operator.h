@@ -29,7 +29,8 @@
 
 typedef struct op_clusters op_clusters; /* VastCluster clients (clusters.h) */
 
-typedef enum { OP_INF_TENANTS, OP_INF_CLUSTERS, OP_INF_PVS, OP_INF_COUNT } op_informer_kind;
+/* Buckets only when COSI's API is served at start (NULL otherwise: then listed when needed). */
+typedef enum { OP_INF_TENANTS, OP_INF_CLUSTERS, OP_INF_PVS, OP_INF_BUCKETS, OP_INF_COUNT } op_informer_kind;
 
 typedef struct {
     op_options options;

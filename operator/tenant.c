@@ -341,6 +341,10 @@ static void write_status(pass *p) {
     json_object_set_new(status, "used", json_string(used_text));
     json_object_set_new(status, "limit", json_string(limit_text));
     json_object_set_new(status, "volumes", json_integer((json_int_t)op_tenant_volumes(p->ctx, &p->t, NULL, 0)));
+    size_t buckets = 0;
+    vk_status bucket_st;
+    if (op_tenant_buckets(p->ctx, &p->t, NULL, &buckets, p->deadline, &bucket_st))
+        json_object_set_new(status, "buckets", json_integer((json_int_t)buckets));
     bool ready = all_applied && !p->degraded_reason[0];
     bool progressing = p->kube_writes > 0 || p->vms_writes > 0;
     char ready_message[VK_STATUS_MESSAGE_MAX];

@@ -36,12 +36,44 @@ bool op_collect_names(op_ctx *ctx, const vk_kube_ref *ref, const char *selector,
     return vk_kube_list(ctx->kube, ref, &o, deadline, NULL, &st);
 }
 
+static bool bucket_of_class(json_t *bucket, const char *cls) {
+    const char *name = json_string_value(json_object_get(json_object_get(bucket, "spec"), "bucketClassName"));
+    return name && strcmp(name, cls) == 0;
+}
+
 static bool collect_bucket(void *arg, json_t *item) {
     collect_ctx *c = arg; /* owner_uid holds the BucketClass name here */
-    const char *cls = json_string_value(json_object_get(json_object_get(item, "spec"), "bucketClassName"));
     const char *name = json_string_value(json_object_get(json_object_get(item, "metadata"), "name"));
-    if (cls && name && strcmp(cls, c->owner_uid) == 0) json_array_append_new(c->out, json_string(name));
+    if (name && bucket_of_class(item, c->owner_uid)) json_array_append_new(c->out, json_string(name));
     return true;
+}
+
+bool op_tenant_buckets(op_ctx *ctx, const op_tenant *t, json_t *out, size_t *count, int64_t deadline, vk_status *st) {
+    *count = 0;
+    if (!t->object_storage) return true;
+    char base[256];
+    op_child_base_name(t, base, sizeof base);
+    json_t *found = json_array();
+    bool ok = true;
+    if (ctx->informers[OP_INF_BUCKETS]) {
+        json_t *all = vk_kube_informer_list(ctx->informers[OP_INF_BUCKETS]);
+        size_t i;
+        json_t *b;
+        json_array_foreach(all, i, b) {
+            const char *name = json_string_value(json_object_get(json_object_get(b, "metadata"), "name"));
+            if (name && bucket_of_class(b, base)) json_array_append_new(found, json_string(name));
+        }
+        json_decref(all);
+    } else if (op_api_served(ctx->kube, "objectstorage.k8s.io", "v1alpha1", "buckets")) {
+        collect_ctx c = {base, found};
+        vk_kube_ref ref = {.group = "objectstorage.k8s.io", .version = "v1alpha1", .resource = "buckets"};
+        vk_kube_list_options o = {.on_item = collect_bucket, .ctx = &c};
+        ok = vk_kube_list(ctx->kube, &ref, &o, deadline, NULL, st);
+    }
+    *count = json_array_size(found);
+    for (size_t i = 0; out && i < json_array_size(found) && i < 5; i++) json_array_append(out, json_array_get(found, i));
+    json_decref(found);
+    return ok;
 }
 
 static void write_conditions(op_ctx *ctx, op_tenant *t, const op_condition *conds, size_t n, int64_t deadline,
@@ -126,16 +158,13 @@ void op_tenant_finalize(op_ctx *ctx, op_tenant *t, int64_t deadline, op_outcome 
         blocked(ctx, t, "VolumesExist", message, deadline, out);
         return;
     }
-    if (t->object_storage && op_api_served(ctx->kube, "objectstorage.k8s.io", "v1alpha1", "buckets")) {
+    if (t->object_storage) {
         char base[256];
         op_child_base_name(t, base, sizeof base);
         json_t *buckets = json_array();
-        collect_ctx c = {base, buckets};
-        vk_kube_ref ref = {.group = "objectstorage.k8s.io", .version = "v1alpha1", .resource = "buckets"};
-        vk_kube_list_options o = {.on_item = collect_bucket, .ctx = &c};
+        size_t n = 0;
         vk_status st;
-        bool listed = vk_kube_list(ctx->kube, &ref, &o, deadline, NULL, &st);
-        size_t n = json_array_size(buckets);
+        bool listed = op_tenant_buckets(ctx, t, buckets, &n, deadline, &st);
         if (!listed || n > 0) {
             snprintf(message, sizeof message,
                      listed ? "%zu Bucket(s) of BucketClass %s still exist (first: %.300s); delete their BucketClaims "

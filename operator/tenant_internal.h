@@ -16,6 +16,11 @@ json_t *op_tenant_set_finalizer(op_ctx *ctx, const op_tenant *t, bool present, i
  * names into names. */
 size_t op_tenant_volumes(op_ctx *ctx, const op_tenant *t, char *names, size_t size);
 
+/* Buckets of the tenant's BucketClass: from the informer, or listed when COSI's API came
+ * after the start (names of the first few appended to out, which may be NULL). False when
+ * they could not be listed. */
+bool op_tenant_buckets(op_ctx *ctx, const op_tenant *t, json_t *out, size_t *count, int64_t deadline, vk_status *st);
+
 /* Names (strings appended to out) of the objects of ref's collection matching the
  * label selector and owned by owner_uid. */
 bool op_collect_names(op_ctx *ctx, const vk_kube_ref *ref, const char *selector, const char *owner_uid, json_t *out,
