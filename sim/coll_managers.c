@@ -137,14 +137,7 @@ static void manager_render(sim_request *req, json_t *out) {
 /* Its sessions die with it (auth.c finds no account for them); its API tokens are
  * revoked, so a later manager of the same name does not inherit them. */
 static void manager_removed(sim_ctx *ctx, json_t *manager) {
-    const char *username = json_string_value(json_object_get(manager, "username"));
-    size_t i;
-    json_t *token;
-    json_array_foreach(store_list(ctx->store, "apitokens"), i, token) {
-        const char *owner = json_string_value(json_object_get(token, "owner"));
-        if (owner && username && strcmp(owner, username) == 0) json_object_set(token, "revoked", json_true());
-    }
-    store_touch(ctx->store);
+    apitokens_revoke_owner(ctx, json_string_value(json_object_get(manager, "username")));
 }
 
 static const char *const manager_required[] = {"username", "password", NULL};

@@ -129,13 +129,27 @@ static json_t *apitoken_create_response(sim_request *req, json_t *obj) {
     return json_pack("{s:O, s:O}", "id", json_object_get(obj, "id"), "token", json_object_get(obj, "_token"));
 }
 
-int apitokens_revoke(sim_request *req, json_t *token, sim_response *resp) {
+static void revoke(sim_ctx *ctx, json_t *token) {
     char now[SIM_ISO_MAX];
     sim_iso8601(now, sim_now_ms());
     json_object_set_new(token, "revoked", json_true());
     json_object_set_new(token, "revocation_time", json_string(now));
-    store_touch(req->ctx->store);
+    store_touch(ctx->store);
+}
+
+int apitokens_revoke(sim_request *req, json_t *token, sim_response *resp) {
+    revoke(req->ctx, token);
     return sim_ok(resp, 200, json_pack("{s:s}", "detail", "Token revoked"));
+}
+
+void apitokens_revoke_owner(sim_ctx *ctx, const char *owner) {
+    size_t i;
+    json_t *token;
+    json_array_foreach(store_list(ctx->store, "apitokens"), i, token) {
+        const char *have = json_string_value(json_object_get(token, "owner"));
+        if (have && owner && strcmp(have, owner) == 0 && !json_is_true(json_object_get(token, "revoked")))
+            revoke(ctx, token);
+    }
 }
 
 static const char *const apitoken_immutable[] = {"owner", "revoked", "revocation_time", "last_used", NULL};

@@ -107,6 +107,9 @@ json_int_t tenants_local_provider(sim_ctx *ctx, json_int_t tenant_id);
 json_t *users_find(sim_ctx *ctx, json_int_t provider, const char *name);
 void clusters_ensure_identity(sim_ctx *ctx);
 
+/* Revokes every live API token of owner (coll_users.c). */
+void apitokens_revoke_owner(sim_ctx *ctx, const char *owner);
+
 /* managers/ (coll_managers.c): the accounts of the management API besides --user. */
 #define MANAGER_SUPER_ADMIN "SUPER_ADMIN"
 #define MANAGER_TENANT_ADMIN "TENANT_ADMIN"

@@ -141,6 +141,8 @@ class ManagersTests(SimTestCase):
         self.assertEqual((status, body), (403, {"detail": "Token is invalid or expired"}))
         status, _, _ = self.sim.request("POST", "/api/token/", {"username": "ops", "password": SECRET})
         self.assertEqual(status, 401)
+        revoked = [t for t in self.api.get("apitokens/") if t["owner"] == "ops"]
+        self.assertEqual([(t["revoked"], t["revocation_time"] is not None) for t in revoked], [(True, True)])
         # a new manager of the same name does not inherit the old one's API token
         self.api.post("managers/", manager_body("ops"))
         status, body, _ = self.sim.request("GET", "/api/v1/views/", headers={"Authorization": "Api-Token " + api_token})
@@ -217,6 +219,13 @@ class LoginTests(SimTestCase):
         self.assertEqual([t["name"] for t in fresh.get("tenants/")], ["alpha"])
         status, _, _ = self.sim.request("POST", "/api/token/", {"username": "alpha-csi", "password": "wrong"})
         self.assertEqual(status, 401)
+
+    def test_reset_empties_managers_and_ends_their_sessions(self):
+        token = self.sim.login("alpha-csi", SECRET)
+        self.sim.admin("POST", "reset")
+        status, body, _ = self.sim.request("GET", "/api/v1/views/", token=token)
+        self.assertEqual((status, body), (403, {"detail": "Token is invalid or expired"}))
+        self.assertEqual(self.api.get("managers/"), [], "the --user admin's session survives the reset")
 
     def test_tenant_header_ignored_on_login(self):
         status, body, _ = self.sim.request("POST", "/api/token/", {"username": "alpha-csi", "password": SECRET},
