@@ -710,6 +710,38 @@ static void test_tenant_admin_password_reset_and_names_held_elsewhere(void **sta
     assert_nothing_left(&other);
 }
 
+/* A field VMS cannot patch is not patched over and over: the step fails, saying what
+ * to do, and writes nothing to that object. */
+static void test_a_difference_vms_cannot_patch_is_failed_precondition(void **state) {
+    (void)state;
+    tenant_spec t;
+    tenant_spec_init(&t, "fixed", 34);
+    t.spec.n_classes = 0;
+    vast_tenant_result out;
+    apply_ok(&t, &out);
+    char body[256];
+    snprintf(body, sizeof body,
+             "{\"name\": \"vk-fixed-fast\", \"policy_type\": \"USER\", \"tenant_id\": %" PRId64 "}",
+             out.tenant_id);
+    json_t *made = post_by_hand(VMS_QOSPOLICIES, body);
+    t.spec.n_classes = 1;
+    vk_status st;
+    sim_reset_stats(&fx.sim);
+    assert_false(apply(&t, &out, &st));
+    assert_int_equal(st.code, VK_FAILED_PRECONDITION);
+    if (!strstr(st.message, "QoS policy vk-fixed-fast") || !strstr(st.message, "policy_type \"USER\"")) {
+        fail_msg("%s", st.message);
+    }
+    assert_int_equal(sim_writes(), 0);
+    delete_by_hand(VMS_QOSPOLICIES, id_of(made));
+    json_decref(made);
+    apply_ok(&t, &out);
+    assert_int_equal(out.writes, 1); /* made again, as the message said */
+    assert_no_write_pass(&t);
+    remove_ok(&t);
+    assert_nothing_left(&t);
+}
+
 static void test_overlapping_client_ranges_are_invalid_argument(void **state) {
     (void)state;
     tenant_spec a, b;
@@ -811,6 +843,7 @@ int main(void) {
         cmocka_unit_test(test_a_failure_at_every_step_converges),
         cmocka_unit_test(test_names_held_by_another_tenant_are_refused_and_left_alone),
         cmocka_unit_test(test_tenant_admin_password_reset_and_names_held_elsewhere),
+        cmocka_unit_test(test_a_difference_vms_cannot_patch_is_failed_precondition),
         cmocka_unit_test(test_overlapping_client_ranges_are_invalid_argument),
         cmocka_unit_test(test_remove_is_blocked_by_foreign_data_then_completes),
         cmocka_unit_test(test_vms_unreachable_is_unavailable_quickly),
