@@ -32,7 +32,7 @@ typedef struct {
     char group[64], version[16], resource[64], ns[64], name[256];
     vk_kube_ref ref; /* points into the strings above */
     json_t *desired;
-    char what[320]; /* "StorageClass acme-fast" */
+    char what[400]; /* "StorageClass acme-fast" */
 } op_child;
 
 typedef struct {

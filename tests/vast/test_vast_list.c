@@ -44,7 +44,7 @@ static int64_t token_id(const char *token) {
 
 /* Writes bytes of zeroes into the volume's directory on the simulator's disk. */
 static void write_data(const char *volume_path, int64_t bytes) {
-    char path[512];
+    char path[2048];
     snprintf(path, sizeof path, "%s/fs%s/data", fx.sim.dir, volume_path);
     FILE *f = fopen(path, "w");
     assert_non_null(f);
