@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "access.h"
 #include "safepath.h"
 #include "store.h"
 #include "support.h"
@@ -25,11 +26,20 @@ const sim_collection *collection_find(const char *name) {
     return NULL;
 }
 
+/* A tenant admin cannot refer to what it cannot see: another tenant's policy does not
+ * exist for it (not even by name in an error). Tenants stay referable, so that naming
+ * another one is the 403 of the scope check, not a 400. */
+static bool referable(sim_request *req, const char *target, json_t *obj) {
+    const sim_collection *coll = collection_find(target);
+    return obj && (!req->confined_tenant || !coll || !coll->tenant_owned || access_visible(req, coll, obj));
+}
+
 int coll_check_reference(sim_request *req, json_t *obj, const char *field, const char *target, bool null_ok,
                          sim_response *resp) {
     json_t *v = json_object_get(obj, field);
     if (!v || (null_ok && json_is_null(v))) return 0;
-    if (json_is_integer(v) && store_get(req->ctx->store, target, json_integer_value(v))) return 0;
+    if (json_is_integer(v) && referable(req, target, store_get(req->ctx->store, target, json_integer_value(v))))
+        return 0;
     char *text = json_dumps(v, JSON_ENCODE_ANY);
     sim_reply_field_error(resp, field, "Invalid pk \"%s\" - object does not exist.", text ? text : "?");
     free(text);
@@ -44,6 +54,7 @@ int coll_resolve_name(sim_request *req, json_t *obj, const char *name_field, con
     bool use_name = json_is_string(name) && json_object_get(req->body, name_field) &&
                     !json_object_get(req->body, id_field);
     json_t *found = use_name ? coll_find_by_name(req->ctx, target, json_string_value(name)) : NULL;
+    if (!referable(req, target, found)) found = NULL;
     if (use_name && !found)
         return sim_reply_field_error(resp, name_field, "Object with name=%s does not exist.", json_string_value(name));
     if (found) json_object_set(obj, id_field, json_object_get(found, "id"));

@@ -309,6 +309,20 @@ class ConfinementTests(SimTestCase):
                 body = dict(body, tenant_id=tenant)
                 self.assertEqual(self.ta.call("POST", coll, body), (403, PERMISSION_DENIED), (coll, tenant))
         self.assertFalse(os.path.exists(self.sim.fs("/evil")))
+        # another tenant's policies do not exist for it, not even by name in an error
+        beta_policy, beta_qos = self.objs["beta"]["viewpolicies"], self.objs["beta"]["qospolicies"]
+        own_policy = self.objs["alpha"]["viewpolicies"]["id"]
+        for body, field, shown in (({"policy_id": beta_policy["id"]}, "policy_id", str(beta_policy["id"])),
+                                   ({"policy_id": own_policy, "qos_policy_id": beta_qos["id"]}, "qos_policy_id",
+                                    str(beta_qos["id"])),
+                                   ({"policy_id": own_policy, "qos_policy": "beta-qos"}, "qos_policy", "beta-qos")):
+            status, answer = self.ta.call("POST", "views/", dict(body, path="/evil", create_dir=True))
+            self.assertEqual((status, list(answer)), (400, [field]), body)
+            self.assertIn("does not exist", answer[field][0])
+            self.assertIn(shown, answer[field][0])
+            self.assertNotIn('tenant "beta"', answer[field][0])  # as a cluster admin's cross-tenant 400 would say
+            self.assertNotIn("beta-nfs", answer[field][0])
+        self.assertFalse(os.path.exists(self.sim.fs("/evil")))
         # moving its own object to another tenant is refused too
         policy = self.objs["alpha"]["viewpolicies"]
         self.assertEqual(self.ta.call("PATCH", "viewpolicies/%d/" % policy["id"], {"tenant_id": self.beta["id"]}),
