@@ -21,7 +21,7 @@ def manager_body(username, **fields):
 
 
 class ManagersTests(SimTestCase):
-    SIM_ARGS = ("--user", "admin:123456", "--user", "viewer:pw:readonly")
+    SIM_ARGS = ("--user", "admin:123456", "--user", "viewer:pw:readonly", "--log-level", "debug")
 
     def setUp(self):
         super().setUp()
@@ -95,6 +95,9 @@ class ManagersTests(SimTestCase):
         with open(os.path.join(self.sim.data_dir, "state.json")) as f:
             state_text = f.read()
         self.assertNotIn(SECRET, state_text)
+        log = self.sim.read_log(whole=True)
+        self.assertIn("managers", log, "the debug log has a line per request")
+        self.assertNotIn(SECRET, log)
         hashes = [value for value in _walk_strings(json.loads(state_text)) if value.startswith("pbkdf2_sha256$")]
         self.assertEqual(len(hashes), 1, "one salted hash for one manager")
         self.assertRegex(hashes[0], r"^pbkdf2_sha256\$\d+\$[0-9a-f]{32}\$[0-9a-f]{64}$")
