@@ -58,6 +58,7 @@ static op_child *add(op_children *out, const op_child_kind *kind, const char *ns
     c->ref = (vk_kube_ref){.group = c->group, .version = c->version, .resource = c->resource,
                            .namespace_ = ns ? c->ns : NULL, .name = c->name};
     c->desired = desired;
+    c->cluster = -1;
     snprintf(c->what, sizeof c->what, "%s %s%s%s", kind->kind, ns ? ns : "", ns ? "/" : "", name);
     return c;
 }
@@ -78,6 +79,11 @@ bool op_children_secret(const op_children_input *in, op_child *out, vk_status *s
     const op_tenant *t = in->tenant;
     json_t *clusters = json_object();
     for (size_t i = 0; i < t->n_clusters; i++) {
+        if (in->reached && !in->reached[i]) {
+            json_t *kept = json_object_get(in->previous, t->clusters[i].name);
+            if (kept) json_object_set(clusters, t->clusters[i].name, kept);
+            continue;
+        }
         vast_tenant_spec spec;
         op_tenant_vast_spec(t, i, "", "", &spec);
         vast_tenant_names names;
@@ -184,12 +190,12 @@ bool op_children_build(const op_children_input *in, op_children *out, vk_status 
     for (size_t i = 0; i < t->n_classes; i++) {
         const op_tenant_class *cls = &t->classes[i];
         op_child *c = add(out, kind_named("storageclasses"), NULL, cls->name, storage_class(in, cls, 0, cls->name, false));
-        if (c) class_names[n_class_names++] = c->name;
+        if (c) class_names[n_class_names++] = c->name, c->cluster = 0;
         for (size_t k = 0; t->n_clusters > 1 && k < t->n_clusters; k++) {
             char name[256];
             snprintf(name, sizeof name, "%s-%s", cls->name, t->clusters[k].name);
             c = add(out, kind_named("storageclasses"), NULL, name, storage_class(in, cls, k, name, true));
-            if (c) class_names[n_class_names++] = c->name;
+            if (c) class_names[n_class_names++] = c->name, c->cluster = (int)k;
         }
     }
     if (t->snapshots && in->snapshot_api) {
@@ -223,7 +229,8 @@ bool op_children_build(const op_children_input *in, op_children *out, vk_status 
             json_object_set_new(params, "quota", json_string(quota));
         }
         json_object_set_new(bc, "parameters", params);
-        add(out, kind_named("bucketclasses"), NULL, base, bc);
+        op_child *made = add(out, kind_named("bucketclasses"), NULL, base, bc);
+        if (made) made->cluster = 0;
         json_t *bac = object(kind_named("bucketaccessclasses"), metadata(t, base, NULL));
         json_object_set_new(bac, "driverName", json_string(in->options->cosi_driver));
         json_object_set_new(bac, "authenticationType", json_string("Key"));

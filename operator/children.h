@@ -26,6 +26,11 @@ typedef struct {
     const op_cluster_info *clusters; /* one per tenant->clusters, in order */
     char (*passwords)[OP_PASSWORD_MAX];
     bool snapshot_api, cosi_api;
+    /* For the Secret: which clusters could be read this pass (NULL: all). An unread
+     * cluster keeps its entry of the live Secret's `clusters` (previous, may be NULL), so
+     * one cluster down does not hold up the others. */
+    const bool *reached;
+    json_t *previous;
 } op_children_input;
 
 typedef struct {
@@ -33,6 +38,7 @@ typedef struct {
     vk_kube_ref ref; /* points into the strings above */
     json_t *desired;
     char what[400]; /* "StorageClass acme-fast" */
+    int cluster;    /* the tenant's cluster it is made from (its root, topology), or -1 */
 } op_child;
 
 typedef struct {

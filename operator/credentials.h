@@ -14,6 +14,9 @@
  * or, where it has none, a new random one (made[i] true). */
 void op_passwords_read(const op_tenant *t, json_t *secret, char (*passwords)[OP_PASSWORD_MAX], bool *made);
 
+/* The live Secret's `clusters` map, decoded (a new reference), or NULL. */
+json_t *op_secret_clusters(json_t *secret);
+
 /* A new random password: 32 characters of [A-Za-z0-9_-]. */
 bool op_password_new(char *out, size_t size);
 

@@ -147,16 +147,22 @@ static op_children_input children_input(pass *p, op_cluster_info *infos) {
     };
 }
 
+/* True when the Tenant's spec changed since the last pass wrote its status: what this pass
+ * finds different is then the user's change, not drift to report. */
+static bool spec_changed(const pass *p) {
+    json_t *status = json_object_get(p->t.obj, "status");
+    return json_integer_value(json_object_get(status, "observedGeneration")) != p->t.generation;
+}
+
 static void count_write(pass *p, op_child_result r) {
     if (r != OP_CHILD_UNCHANGED) p->kube_writes += r == OP_CHILD_REPLACED ? 2 : 1;
 }
 
-/* Step 2: the Secret with every cluster's password (new ones made here). */
+/* Step 2: the Secret with every reached cluster's password (new ones made here); an
+ * unreached cluster keeps its entry as it was. */
 static void ensure_secret(pass *p) {
     op_cluster_info infos[OP_TENANT_CLUSTERS_MAX];
     op_children_input in = children_input(p, infos);
-    op_child secret;
-    vk_status st;
     char base[256];
     op_child_base_name(&p->t, base, sizeof base);
     vk_kube_ref ref = {.version = "v1", .resource = "secrets", .namespace_ = p->ctx->options.driver_namespace,
@@ -164,23 +170,30 @@ static void ensure_secret(pass *p) {
     vk_status get_st;
     json_t *live = vk_kube_get(p->ctx->kube, &ref, p->deadline, &get_st);
     if (!live && get_st.code != VK_NOT_FOUND) {
-        degrade(p, "KubernetesUnavailable", "reading Secret %s/%s: %s", ref.namespace_, base, get_st.message);
+        degrade(p, "KubernetesUnavailable", "reading Secret %s/%s: %.700s", ref.namespace_, base, get_st.message);
         return;
     }
     op_passwords_read(&p->t, live, p->passwords, p->made);
+    bool reached[OP_TENANT_CLUSTERS_MAX];
+    for (size_t i = 0; i < p->t.n_clusters; i++) reached[i] = p->sites[i].reached;
+    in.reached = reached;
+    in.previous = op_secret_clusters(live);
     json_decref(live);
     for (size_t i = 0; i < p->t.n_clusters; i++) {
         if (!p->passwords[i][0]) {
             degrade(p, "PasswordUnavailable", "no random bytes for the tenant admin's password");
+            json_decref(in.previous);
             return;
         }
-        /* a cluster not reachable keeps no entry worth writing: write once all are known */
-        if (!p->sites[i].reached) return;
     }
+    op_child secret;
+    vk_status st;
     if (!op_children_secret(&in, &secret, &st)) {
         degrade(p, "SecretInvalid", "%s", st.message);
+        json_decref(in.previous);
         return;
     }
+    json_decref(in.previous);
     op_child_result r;
     if (op_child_ensure(p->ctx->kube, &secret.ref, secret.desired, p->t.uid, p->deadline, &r, &st)) {
         count_write(p, r);
@@ -214,7 +227,10 @@ static void apply_vast(pass *p) {
             VK_LOG(VK_LOG_WARN, "tenant on VAST failed", "tenant", p->t.name, "vastcluster", p->t.clusters[i].name,
                    "code", vk_status_name(st.code), "error", st.message);
         }
-        if (s->result.repaired[0]) {
+        if (s->result.repaired[0] && spec_changed(p)) {
+            VK_LOG(VK_LOG_INFO, "VAST updated to the Tenant's spec", "tenant", p->t.name, "vastcluster",
+                   p->t.clusters[i].name, "changed", s->result.repaired);
+        } else if (s->result.repaired[0]) {
             char note[800];
             snprintf(note, sizeof note, "VastCluster %s: put back what was changed in VMS: %s",
                      p->t.clusters[i].name, s->result.repaired);
@@ -272,15 +288,20 @@ static void ensure_children(pass *p) {
         op_children_free(&children);
         return;
     }
+    /* a child made from a cluster the operator cannot read (its VastCluster gone) is left
+     * as it is: rendered without the cluster's root it would be wrong */
+    bool all_known = true;
+    for (size_t i = 0; i < p->t.n_clusters; i++) all_known = all_known && infos[i].tenants_root[0];
     for (size_t i = 0; i < children.n; i++) {
         op_child *c = &children.items[i];
+        if (c->cluster >= 0 && !infos[c->cluster].tenants_root[0]) continue;
         op_child_result r;
         if (!op_child_ensure(p->ctx->kube, &c->ref, c->desired, p->t.uid, p->deadline, &r, &st)) {
             degrade(p, st.code == VK_FAILED_PRECONDITION ? "ChildConflict" : "KubernetesRefused", "%s", st.message);
             continue;
         }
         count_write(p, r);
-        if (r == OP_CHILD_UPDATED || r == OP_CHILD_REPLACED) {
+        if ((r == OP_CHILD_UPDATED || r == OP_CHILD_REPLACED) && !spec_changed(p)) {
             char note[400];
             snprintf(note, sizeof note, "%s had drifted from the Tenant's spec and was %s", c->what,
                      r == OP_CHILD_REPLACED ? "made again (a field of it cannot change in place)" : "put back");
@@ -288,8 +309,12 @@ static void ensure_children(pass *p) {
         }
     }
     json_t *status = json_object_get(p->t.obj, "status");
-    if (json_integer_value(json_object_get(status, "observedGeneration")) != p->t.generation)
-        remove_stale(p, &children);
+    /* stale children can only have come from a spec change, whose pass may have been cut
+     * short: look while the spec is new or the Tenant not yet Ready since */
+    const char *ready = json_string_value(json_object_get(op_condition_find(status, "Ready"), "status"));
+    bool settled = json_integer_value(json_object_get(status, "observedGeneration")) == p->t.generation && ready &&
+                   strcmp(ready, "True") == 0;
+    if (all_known && !settled) remove_stale(p, &children);
     op_children_free(&children);
 }
 
