@@ -11,6 +11,11 @@
 #   k get ns               # kubectl as the admin (KUBECONFIG is exported as well)
 #   k8s_stop               # SIGTERM by PID, then SIGKILL after a grace; nothing left
 #
+# K8S_AUDIT=1 before k8s_start: the API server writes an audit log, K8S_AUDIT_LOG (JSON
+# lines, one event per request at level Metadata: user, userAgent, verb, objectRef,
+# response code; the ResponseComplete stage only), written before each answer goes out,
+# so a test counts the writes a client made between two points (k8s_audit_offset).
+#
 # Needs VK_K8S_TOOLS_BIN (the bin directory of the tools) and openssl. Every process it
 # starts is in K8S_PIDS; k8s_stop (or the caller's exit trap) stops them by PID.
 K8S_PIDS=()
@@ -106,12 +111,30 @@ k8s_wait() {
   done
 }
 
+# k8s_audit_policy FILE: every request at level Metadata (no bodies: Secrets stay out of
+# the log), once, when its answer is complete.
+k8s_audit_policy() {
+  cat >"$1" <<'EOF'
+apiVersion: audit.k8s.io/v1
+kind: Policy
+omitStages: [RequestReceived]
+rules:
+- level: Metadata
+EOF
+}
+
+# k8s_audit_offset: the audit log's size now, the start of a window to count in.
+k8s_audit_offset() { stat -c %s "$K8S_AUDIT_LOG" 2>/dev/null || echo 0; }
+
 # k ARGS...: kubectl against the test cluster as the admin.
 k() { "$VK_K8S_TOOLS_BIN/kubectl" --kubeconfig "$KUBECONFIG" "$@"; }
 
 # k8s_launch_apiserver: kube-apiserver on K8S_SERVER's port over K8S_ETCD_URL, in the
 # background (its log appended to, so a restart keeps the first run's); $! is its PID.
 k8s_launch_apiserver() {
+  local audit=()
+  [[ -z ${K8S_AUDIT_LOG:-} ]] ||
+    audit=(--audit-policy-file "$K8S_DIR/audit-policy.yaml" --audit-log-path "$K8S_AUDIT_LOG" --audit-log-mode blocking)
   # --endpoint-reconciler-type none: the API server refuses a loopback address as the
   # endpoint of the in-cluster "kubernetes" Service, and no Pod here would use it
   "$VK_K8S_TOOLS_BIN/kube-apiserver" --etcd-servers "$K8S_ETCD_URL" \
@@ -123,6 +146,7 @@ k8s_launch_apiserver() {
     --service-account-issuer https://kubernetes.default.svc \
     --service-account-key-file "$K8S_DIR/pki/sa.pub" --service-account-signing-key-file "$K8S_DIR/pki/sa.key" \
     --service-cluster-ip-range 10.0.0.0/24 --cert-dir "$K8S_DIR/apiserver-certs" \
+    ${audit[@]+"${audit[@]}"} \
     --profiling=false --v 1 >>"$K8S_DIR/kube-apiserver.log" 2>&1 &
 }
 
@@ -138,6 +162,11 @@ k8s_start() {
   K8S_SERVER="https://127.0.0.1:$api"
   # etcd's client URL, for tests too (its v3 HTTP/JSON gateway: /v3/kv/range, /v3/kv/compaction)
   K8S_ETCD_URL="http://127.0.0.1:$etcd_client"
+  K8S_AUDIT_LOG=""
+  if [[ ${K8S_AUDIT:-0} == 1 ]]; then
+    K8S_AUDIT_LOG=$K8S_DIR/audit.log
+    k8s_audit_policy "$K8S_DIR/audit-policy.yaml"
+  fi
 
   "$bin/etcd" --name default --data-dir "$K8S_DIR/etcd" \
     --listen-client-urls "http://127.0.0.1:$etcd_client" --advertise-client-urls "http://127.0.0.1:$etcd_client" \
