@@ -4,7 +4,11 @@
 # and the upstream sidecars (csi-provisioner, csi-snapshotter, snapshot-controller), then
 # shows with kubectl's own output a PVC going from `kubectl apply` to Bound, a snapshot of
 # it, a PVC restored from that snapshot with its data, what each made on the simulator,
-# and their deletion. Then a bucket's life through COSI (the upstream COSI controller and
+# and their deletion. Then vast-operator turning a Tenant into its storage: a VastCluster
+# and a Tenant applied, the Tenant Ready with its StorageClass, Secret and admission
+# policy, a PVC of that class Bound in the tenant's namespace through the same driver and
+# provisioner (with the tenant admin's credentials), one in another namespace refused by
+# the admission policy, and the Tenant deleted with its VAST objects. Then a bucket's life through COSI (the upstream COSI controller and
 # objectstorage sidecar, vast-csi --mode cosi, vms-sim's S3 data plane): a BucketClaim and
 # a BucketAccess, the credentials Secret's fields (the secret hidden), an object put and
 # read back with boto3 from that Secret alone, and the deletion. It runs on the end-to-end
@@ -94,6 +98,95 @@ show kubectl delete pvc data restored --wait=true --timeout=60s
 for pv in $PVS; do k wait --for=delete "pv/$pv" --timeout=120s >/dev/null 2>&1 || true; done
 show kubectl get pv
 on_sim
+
+# a Tenant made into its storage by vast-operator, used through the same driver and
+# provisioner: the class's Secret is the tenant's own (its tenant admin, not the cluster admin)
+step "vast-operator: the Tenant and VastCluster CRDs, the cluster admin's Secret"
+show kubectl apply --server-side -f charts/vast-k8s/crds/
+k wait --for condition=Established --timeout=60s crd/tenants.tenancy.vast-k8s.io crd/vastclusters.tenancy.vast-k8s.io >/dev/null
+show kubectl create namespace vast-system
+show kubectl create namespace acme-train
+show kubectl create namespace other-team
+show kubectl -n vast-system create secret generic vast-a-admin --from-literal=username=admin --from-literal=password=123456
+"$ROOT/$BUILD/operator/vast-operator" --kubeconfig "$KUBECONFIG" --leader-elect false --health-address 127.0.0.1:0 \
+  --csi-driver "$DRIVER" --driver-namespace vast-system >"$WORK/operator.log" 2>&1 &
+OPERATOR_PID=$!
+K8S_PIDS+=("$OPERATOR_PID") # stopped with the control plane if anything fails
+echo "vast-operator running (driver namespace vast-system, CSI driver $DRIVER)"
+
+step "kubectl apply of a VastCluster (vms-sim, its CA) and a Tenant"
+{
+  cat <<EOF
+apiVersion: tenancy.vast-k8s.io/v1alpha1
+kind: VastCluster
+metadata: {name: vast-a}
+spec:
+  endpoint: https://$SIM_ENDPOINT
+  credentialsSecretRef: {name: vast-a-admin, namespace: vast-system}
+  caBundle: |
+EOF
+  sed 's/^/    /' "$SECRET_DIR/ssl_cert"
+  cat <<'EOF'
+---
+apiVersion: tenancy.vast-k8s.io/v1alpha1
+kind: Tenant
+metadata: {name: acme}
+spec:
+  namespaces: {names: [acme-train]}
+  clusters:
+  - name: vast-a
+    vipPool: {ranges: [{start: 10.0.0.10, end: 10.0.0.19}], subnetCIDR: 24}
+  capacity: {hardLimit: 10Ti, softLimit: 8Ti}
+  clientNetworks: [10.20.0.0/16]
+  storageClasses:
+  - name: acme-fast
+    default: true
+    qos: {maxWriteMBps: 1000, burstWriteMBps: 5000, burstWriteCreditMB: 300000}
+  deletionPolicy: Delete
+EOF
+} >"$WORK/tenant.yaml"
+sed -n '/^kind: Tenant$/,$p' "$WORK/tenant.yaml"
+t0=$(now_ms)
+show kubectl apply -f "$WORK/tenant.yaml"
+show kubectl wait --for=condition=Ready tenant/acme --timeout=120s
+echo "Ready in $(($(now_ms) - t0)) ms"
+show kubectl get tenants
+show kubectl get vastclusters
+show kubectl get storageclass acme-fast
+show kubectl -n vast-system get secret vk-tenant-acme
+show kubectl get validatingadmissionpolicies
+echo "on vms-sim: $(sim_api GET 'tenants/?name=vk-acme' | "$PY" -c 'import json, sys
+t = json.load(sys.stdin)[0]
+print("tenant %s (id %s), client IP ranges %s" % (t["name"], t["id"], t.get("client_ip_ranges")))')"
+
+step "a PVC in the tenant's namespace, with the tenant's class"
+sed -e 's/namespace: default/namespace: acme-train/' <(vast_pvc_yaml train-data acme-fast 1Gi) >"$WORK/acme-pvc.yaml"
+cat "$WORK/acme-pvc.yaml"
+t0=$(now_ms)
+show kubectl apply -f "$WORK/acme-pvc.yaml"
+show kubectl -n acme-train wait --for=jsonpath='{.status.phase}'=Bound pvc/train-data --timeout=120s
+echo "Bound in $(($(now_ms) - t0)) ms"
+show kubectl -n acme-train get pvc train-data
+ACME_PV=$(k -n acme-train get pvc train-data -o jsonpath='{.spec.volumeName}')
+echo "its volume: $(k get pv "$ACME_PV" -o jsonpath='{.spec.csi.volumeHandle}')"
+
+step "the same class from another namespace: refused by the tenant's admission policy"
+sed -e 's/namespace: default/namespace: other-team/' <(vast_pvc_yaml stolen acme-fast 1Gi) >"$WORK/other-pvc.yaml"
+printf '$ kubectl apply -f other-pvc.yaml  (namespace other-team, class acme-fast)\n'
+if k apply -f "$WORK/other-pvc.yaml"; then
+  echo "quickstart-k8s: a PVC of acme-fast in other-team was accepted" >&2
+  exit 1
+fi
+
+step "kubectl delete of the PVC, then of the Tenant (deletionPolicy Delete: its VAST objects go too)"
+show kubectl -n acme-train delete pvc train-data --wait=true --timeout=60s
+k wait --for=delete "pv/$ACME_PV" --timeout=120s >/dev/null 2>&1 || true
+show kubectl delete tenant acme --wait=true --timeout=120s
+show kubectl get tenants,storageclass
+echo "on vms-sim: tenants named vk-acme: $(sim_api GET 'tenants/?name=vk-acme' | "$PY" -c 'import json, sys; print(len(json.load(sys.stdin)))')"
+kill -TERM "$OPERATOR_PID"
+wait "$OPERATOR_PID" || { echo "quickstart-k8s: vast-operator did not exit 0 on SIGTERM; its log:" >&2; tail -20 "$WORK/operator.log" >&2; exit 1; }
+for i in "${!K8S_PIDS[@]}"; do [[ ${K8S_PIDS[i]} == "$OPERATOR_PID" ]] && unset 'K8S_PIDS[i]'; done
 
 # a bucket's life, as tests/k8s/test_cosi.sh lives it
 step "vast-csi --mode cosi, the COSI controller and the objectstorage sidecar"
