@@ -5,6 +5,7 @@
 
 #include "vk/deadline.h"
 #include "vk/log.h"
+#include "vk/metrics.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -66,6 +67,20 @@ static void cluster_updated(void *arg, json_t *old_obj, json_t *new_obj) {
 }
 static void cluster_deleted(void *arg, json_t *obj) { tenants_of_cluster(arg, obj); }
 
+static vk_metric *reconciles, *reconcile_seconds;
+
+static double queue_depth(void *arg) { return (double)vk_kube_queue_length(((op_ctx *)arg)->queue); }
+
+static void register_metrics(op_ctx *ctx) {
+    reconciles = vk_metric_counter("vast_operator_reconciles_total",
+                                   "Reconcile passes, by kind (tenant, cluster) and result (ok, error, requeue)",
+                                   VK_LABELS("kind", "result"));
+    reconcile_seconds = vk_metric_histogram("vast_operator_reconcile_duration_seconds",
+                                            "Time of one reconcile pass, by kind", VK_LABELS("kind"),
+                                            VK_METRICS_LATENCY_BUCKETS, VK_METRICS_LATENCY_BUCKETS_N);
+    vk_metric_gauge_fn("vast_operator_queue_depth", "Keys waiting in the work queue", queue_depth, ctx);
+}
+
 bool op_controller_init(op_ctx *ctx, vk_status *st) {
     const op_options *o = &ctx->options;
     ctx->queue = vk_kube_queue_new(&(vk_kube_queue_options){.base_delay_ms = o->backoff_initial_ms,
@@ -95,6 +110,7 @@ bool op_controller_init(op_ctx *ctx, vk_status *st) {
         if (!ctx->informers[OP_INF_BUCKETS]) return false;
     }
     ctx->clusters = op_clusters_new(ctx);
+    register_metrics(ctx);
     return true;
 }
 
@@ -106,6 +122,8 @@ static bool all_synced(op_ctx *ctx) {
 
 static void reconcile_key(op_ctx *ctx, const char *key) {
     op_outcome out = {0};
+    int64_t started = vk_now_ms();
+    const char *kind = strncmp(key, OP_KEY_TENANT, strlen(OP_KEY_TENANT)) == 0 ? "tenant" : "cluster";
     if (strncmp(key, OP_KEY_TENANT, strlen(OP_KEY_TENANT)) == 0) {
         op_tenant_reconcile(ctx, key + strlen(OP_KEY_TENANT), &out);
     } else if (strncmp(key, OP_KEY_CLUSTER, strlen(OP_KEY_CLUSTER)) == 0) {
@@ -114,6 +132,8 @@ static void reconcile_key(op_ctx *ctx, const char *key) {
                                            vk_deadline_in(ctx->options.reconcile_timeout_ms), &st);
     }
     atomic_fetch_add(&ctx->reconciles, 1);
+    vk_metric_observe(reconcile_seconds, (double)(vk_now_ms() - started) / 1000.0, kind);
+    vk_metric_add(reconciles, 1, kind, out.failed ? "error" : out.requeue_ms > 0 ? "requeue" : "ok");
     if (out.failed) {
         atomic_fetch_add(&ctx->reconcile_failures, 1);
         vk_kube_queue_add_rate_limited(ctx->queue, key);

@@ -3,7 +3,6 @@
  * standby takes over at once) and exits 0. Losing the Lease ends the process with 1:
  * its work may already be another's, and a restart comes back as a candidate. */
 #include "controller.h"
-#include "health.h"
 #include "operator.h"
 #include "version.h"
 
@@ -11,6 +10,7 @@
 #include "vk/fault.h"
 #include "vk/kube_lease.h"
 #include "vk/log.h"
+#include "vk/metrics_server.h"
 #include "vk/signals.h"
 
 #include <signal.h>
@@ -37,6 +37,14 @@ static void stopped_leading(void *arg) {
     atomic_store(&lease_lost, true);
     VK_LOG(VK_LOG_WARN, "lost the lease: stopping so that one leader acts");
     kill(getpid(), SIGTERM);
+}
+
+/* /readyz: a standby is fine (just not leading); a leader once its caches have synced. */
+static bool ready(void *arg, char *why, size_t size) {
+    op_ctx *ctx = arg;
+    if (!atomic_load(&ctx->leading)) return snprintf(why, size, "standby"), true;
+    if (atomic_load(&ctx->synced)) return snprintf(why, size, "leading"), true;
+    return snprintf(why, size, "leading; caches not synced yet"), false;
 }
 
 static void new_leader(void *arg, const char *identity) {
@@ -67,8 +75,9 @@ static int run(op_ctx *ctx, const sigset_t *stop_signals) {
         VK_LOG(VK_LOG_ERROR, "cannot start", "code", vk_status_name(st.code), "error", st.message);
         return 1;
     }
-    op_health *health = NULL;
-    if (ctx->options.health_address[0] && !(health = op_health_start(ctx, ctx->options.health_address, &st))) {
+    vk_metrics_server *health = NULL;
+    if (ctx->options.health_address[0] &&
+        !(health = vk_metrics_server_start(ctx->options.health_address, ready, ctx, &st))) {
         VK_LOG(VK_LOG_ERROR, "cannot start", "error", st.message);
         return 1;
     }
@@ -87,7 +96,7 @@ static int run(op_ctx *ctx, const sigset_t *stop_signals) {
         };
         if (!vk_kube_lease_start(ctx->kube, &lease, &elector, &st)) {
             VK_LOG(VK_LOG_ERROR, "cannot start leader election", "error", st.message);
-            op_health_stop(health);
+            vk_metrics_server_stop(health);
             return 1;
         }
     } else {
@@ -105,7 +114,7 @@ static int run(op_ctx *ctx, const sigset_t *stop_signals) {
         return atomic_load(&lease_lost) ? 1 : 0;
     }
     vk_kube_lease_free(elector); /* stops it first: the Lease is released */
-    op_health_stop(health);
+    vk_metrics_server_stop(health);
     op_controller_free(ctx);
     vk_kube_recorder_free(ctx->events, vk_deadline_in(3000));
     vk_kube_client_free(ctx->kube);

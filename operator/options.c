@@ -32,7 +32,7 @@ static const setting settings[] = {
     {"name-prefix", "VK_OPERATOR_NAME_PREFIX", STR(name_prefix),
      "prefix of every object made on VAST; it marks them as the operator's (default " OP_DEFAULT_NAME_PREFIX ")"},
     {"health-address", "VK_OPERATOR_HEALTH_ADDRESS", STR(health_address),
-     "host:port serving /healthz and /readyz; empty: off (default " OP_DEFAULT_HEALTH_ADDRESS ")"},
+     "host:port serving /healthz, /readyz and /metrics; empty: off (default " OP_DEFAULT_HEALTH_ADDRESS ")"},
     {"leader-elect", "VK_OPERATOR_LEADER_ELECT", NUM(T_BOOL, leader_elect),
      "true: only the holder of the Lease reconciles (default true)"},
     {"lease-namespace", "VK_OPERATOR_LEASE_NAMESPACE", STR(lease_namespace),

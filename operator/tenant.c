@@ -9,6 +9,7 @@
 
 #include "vk/deadline.h"
 #include "vk/log.h"
+#include "vk/metrics.h"
 #include "vk/vast_tenant.h"
 
 #include <stdarg.h>
@@ -439,6 +440,10 @@ void op_tenant_reconcile(op_ctx *ctx, const char *name, op_outcome *out) {
     write_status(p);
     close_sites(p);
     out->failed = p->degraded_reason[0] != '\0';
+    vk_metric *writes = vk_metric_counter("vast_operator_writes_total",
+                                          "Writes the operator made, by target (vms, kubernetes)", VK_LABELS("target"));
+    vk_metric_add(writes, p->vms_writes, "vms");
+    vk_metric_add(writes, p->kube_writes, "kubernetes");
     VK_LOG(p->kube_writes || p->vms_writes || out->failed ? VK_LOG_INFO : VK_LOG_DEBUG, "tenant reconciled",
            "tenant", name, "ready", out->failed ? "false" : "true", "vms_writes",
            vk_fmt((char[16]){0}, 16, "%u", p->vms_writes), "kube_writes",
