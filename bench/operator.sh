@@ -17,7 +17,8 @@
 # Environment: VK_OPBENCH_TENANTS (default 1000), VK_OPBENCH_LATENCIES (default "0 20", ms),
 # VK_OPBENCH_WORKERS, VK_OPBENCH_KUBE_QPS, VK_OPBENCH_KUBE_BURST (the operator's flags;
 # default 16, 200, 400), VK_OPBENCH_RESYNC_MS (default 60000; 20000 with --quick),
-# VK_OPBENCH_TIMEOUT_S (give up on a cold start after this; default 1800).
+# VK_OPBENCH_TIMEOUT_S (give up on a cold start after this; default 1800), VK_OPBENCH_KEEP_LOG
+# (a file to copy the last run's operator log to, debug level).
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 QUICK=0
@@ -85,6 +86,17 @@ ready_count() {
 items = json.load(sys.stdin)["items"]
 print(sum(1 for t in items for c in (t.get("status") or {}).get("conditions") or []
           if c.get("type") == "Ready" and c.get("status") == "True"))'
+}
+
+# settled_count: how many Tenants are Ready=True with Progressing=False (a pass that
+# wrote something leaves Progressing=True; the next pass, with nothing to write, sets it
+# False: one status write per Tenant after its writing pass).
+settled_count() {
+  k get tenants -o json | "$PY" -c 'import json, sys
+items = json.load(sys.stdin)["items"]
+def cond(t, kind):
+    return next((c.get("status") for c in (t.get("status") or {}).get("conditions") or [] if c.get("type") == kind), None)
+print(sum(1 for t in items if cond(t, "Ready") == "True" and cond(t, "Progressing") == "False"))'
 }
 
 # kube_counts: the API server's apiserver_request_total as JSON: "writes" per resource
@@ -242,6 +254,19 @@ print("%-7d %4d ms %9.1f s %7.2f/s %8.1f %8.1f %8.1f %8.1f %9.1f s %9.1f s" % (
   RESULTS+=("$line")
   echo "  all $TENANTS Ready in $elapsed ms"
   kube_breakdown "$(wc -l <"$WORK/operator.log")" "$TENANTS"
+  # what VMS took, as the operator saw it (the simulator rewrites its whole state file,
+  # fsynced, under its one lock on every write: its cost grows with what it holds)
+  grep 'msg="VMS request"' "$WORK/operator.log" | "$PY" -c 'import re, sys
+ms = {}
+for line in sys.stdin:
+    m = re.search(r"method=(\S+) .* ms=(\d+)", line)
+    if m:
+        ms.setdefault(m.group(1), []).append(int(m.group(2)))
+print("  VMS request time seen by the operator: " + ", ".join("%s p50 %d ms p99 %d ms (%d)" % (
+    k, sorted(v)[len(v) // 2], sorted(v)[len(v) * 99 // 100], len(v)) for k, v in sorted(ms.items())))'
+  echo "  vms-sim state file: $(($(stat -c %s "$WORK/sim/state.json") / 1024)) kB"
+  echo "  passes per Tenant: $("$PY" -c 'import sys; print("%.2f" % (int(sys.argv[1]) / int(sys.argv[2])))' \
+    "$(grep -c 'msg="tenant reconciled"' "$WORK/operator.log")" "$TENANTS") (\"tenant reconciled\" lines until all were Ready)"
   echo "  VMS requests per Tenant: $(sim_admin GET /_sim/stats | "$PY" -c 'import json, sys
 s, n = json.load(sys.stdin), int(sys.argv[1])
 print(", ".join("%s %.1f" % (k, v / n) for k, v in sorted(s["requests"].items(), key=lambda kv: -kv[1]) if v / n >= 0.05))' "$TENANTS")"
@@ -264,6 +289,20 @@ for ms in $LATENCIES; do
     teardown
     continue
   fi
+  # settled: every Tenant's Progressing back to False (its first pass after the writing
+  # one, at the latest its resync); the status writes that took are counted apart
+  echo "  waiting until every Tenant is settled (Progressing=False) ..."
+  settle0=$(json_of "$(kube_counts)" writes)
+  settle_t0=$(now_ms)
+  settled=$(settled_count)
+  while ((settled < TENANTS)); do
+    kill -0 "$OP_PID" 2>/dev/null || die "vast-operator exited while settling"
+    (($(now_ms) - settle_t0 < (RESYNC_MS * 2 + TIMEOUT_S * 1000))) || die "only $settled of $TENANTS Tenants settled"
+    sleep 1
+    settled=$(settled_count)
+  done
+  SETTLE_MS=$(($(now_ms) - settle_t0))
+  SETTLE_WRITES=$(json_delta "$settle0" "$(json_of "$(kube_counts)" writes)")
   # the operator with N Tenants, all Ready
   RSS=$(proc_kb "$OP_PID" VmRSS)
   HWM=$(proc_kb "$OP_PID" VmHWM)
@@ -278,6 +317,7 @@ for ms in $LATENCIES; do
   sim1=$(sim_stat writes_total)
   kw1=$(json_of "$(kube_counts)" writes)
   tail -n +"$((log_from + 1))" "$WORK/operator.log" | grep 'tenant reconciled' >"$WORK/window.log" || true
+  [[ -z ${VK_OPBENCH_KEEP_LOG:-} ]] || cp "$WORK/operator.log" "$VK_OPBENCH_KEEP_LOG"
   RECONCILES=$(wc -l <"$WORK/window.log")
   OP_WRITING=$(grep -c -v 'vms_writes=0 kube_writes=0' "$WORK/window.log" || true)
   OP_READY=$(grep -c 'ready=true' "$WORK/window.log" || true)
@@ -295,6 +335,7 @@ printf '%-7s %7s %11s %9s %8s %8s %8s %8s %11s %11s\n' tenants latency all-Ready
 echo "        (per Tenant: Kubernetes requests and writes, VMS requests and writes; the bounds: k8s requests / --kube-qps, VMS requests x latency / --workers)"
 printf '%s\n' "${RESULTS[@]}"
 echo
+echo "settling after the last cold start: $SETTLE_MS ms until every Tenant had Progressing=False; Kubernetes writes meanwhile: $SETTLE_WRITES"
 echo "no-change window (${WINDOW_MS} ms after the last cold start, resync $RESYNC_MS ms):"
 echo "  reconciles in the window:          $RECONCILES ($OP_READY ready=true) for $TENANTS Tenants"
 echo "  VMS writes (vms-sim writes_total): $((sim1 - sim0))"
