@@ -113,6 +113,9 @@ static bool apply_tenant(pass *p, json_t *client_ranges) {
 }
 
 static bool apply_vip_pool(pass *p) {
+    /* a cluster whose clients reach the tenant through shared pools (by client_ip_ranges)
+     * has no pool of its own: VMS refuses one without addresses */
+    if (p->spec->n_vip_ranges == 0) return true;
     json_t *ranges = json_array();
     for (size_t i = 0; i < p->spec->n_vip_ranges; i++) {
         const vast_address_range *r = &p->spec->vip_ranges[i];
@@ -128,11 +131,11 @@ static bool apply_view_policy(pass *p) {
     const vast_tenant_spec *spec = p->spec;
     json_t *cidrs = string_list(spec->client_cidrs, spec->n_client_cidrs);
     /* NFS and S3 on the same views need the mixed flavor */
-    json_t *want = json_pack("{s:s, s:I, s:s, s:s, s:O, s:O, s:[I], s:o}", "name", p->out->names.view_policy,
+    json_t *pools = p->out->vip_pool_id ? json_pack("[I]", (json_int_t)p->out->vip_pool_id) : json_array();
+    json_t *want = json_pack("{s:s, s:I, s:s, s:s, s:O, s:O, s:o, s:o}", "name", p->out->names.view_policy,
                              "tenant_id", (json_int_t)p->out->tenant_id, "flavor",
                              spec->object_storage ? "MIXED_LAST_WINS" : "NFS", "auth_source", "RPC",
-                             "nfs_read_write", cidrs, "nfs_no_squash", cidrs, "vip_pools",
-                             (json_int_t)p->out->vip_pool_id, "s3_read_write",
+                             "nfs_read_write", cidrs, "nfs_no_squash", cidrs, "vip_pools", pools, "s3_read_write",
                              spec->object_storage ? json_incref(cidrs) : json_array());
     json_decref(cidrs);
     return ensure(p, VAST_TENANT_OBJ_VIEW_POLICY, NULL, want, &p->out->view_policy_id, NULL);
@@ -226,6 +229,9 @@ bool vast_tenant_apply(vms_client *c, const vast_tenant_spec *spec, int64_t dead
     if (!check_spec(spec, &client_ranges, st)) return false;
     pass p = {c, spec, deadline, out, st};
     bool ok = apply_tenant(&p, client_ranges) && apply_vip_pool(&p) && apply_view_policy(&p) &&
+              /* a pool the spec no longer has goes once the view policy has let go of it */
+              (spec->n_vip_ranges > 0 ||
+               vast_tenant_remove_one(c, spec, VAST_TENANT_OBJ_VIP_POOL, deadline, out, st)) &&
               apply_class_qos(&p) && vast_tenant_delete_qos(c, spec, out, true, deadline, st) &&
               apply_root_quota(&p) && (!spec->admin_password || apply_admin(&p));
     json_decref(client_ranges);

@@ -79,6 +79,11 @@ bool vast_tenant_delete(vms_client *c, const vast_tenant_step *s, const json_t *
  * them, or with only_stale those no class of out->names wants any more. They are
  * found by the tenant and the names' prefix; one VMS refuses because views still use
  * it is left for a later pass, which is not an error. */
+/* Finds one object of the tenant and deletes it when it is ours; one of that name that
+ * is not ours (another tenant's) is left alone (OK). */
+bool vast_tenant_remove_one(vms_client *c, const vast_tenant_spec *spec, vast_tenant_object which, int64_t deadline,
+                            vast_tenant_result *out, vk_status *st);
+
 bool vast_tenant_delete_qos(vms_client *c, const vast_tenant_spec *spec, vast_tenant_result *out, bool only_stale,
                             int64_t deadline, vk_status *st);
 

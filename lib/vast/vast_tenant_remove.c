@@ -56,10 +56,8 @@ static bool find_blockers(vms_client *c, const vast_tenant_spec *spec, const vas
     return true;
 }
 
-/* Finds one object of the tenant and deletes it when it is ours; one of that name that
- * is not ours (another tenant's) is left alone. */
-static bool remove_one(vms_client *c, const vast_tenant_spec *spec, vast_tenant_object which, int64_t deadline,
-                       vast_tenant_result *out, vk_status *st) {
+bool vast_tenant_remove_one(vms_client *c, const vast_tenant_spec *spec, vast_tenant_object which, int64_t deadline,
+                            vast_tenant_result *out, vk_status *st) {
     vast_tenant_step s;
     vast_tenant_step_of(which, spec, &out->names, out->tenant_id, NULL, &s);
     json_t *obj = NULL;
@@ -105,11 +103,11 @@ bool vast_tenant_remove(vms_client *c, const vast_tenant_spec *spec, int64_t dea
                       b.count > BLOCKERS_NAMED ? ", ..." : "");
         ok = false;
     }
-    ok = ok && remove_one(c, spec, VAST_TENANT_OBJ_ADMIN, deadline, out, st) &&
-         remove_one(c, spec, VAST_TENANT_OBJ_ROOT_QUOTA, deadline, out, st) &&
+    ok = ok && vast_tenant_remove_one(c, spec, VAST_TENANT_OBJ_ADMIN, deadline, out, st) &&
+         vast_tenant_remove_one(c, spec, VAST_TENANT_OBJ_ROOT_QUOTA, deadline, out, st) &&
          vast_tenant_delete_qos(c, spec, out, false, deadline, st) &&
-         remove_one(c, spec, VAST_TENANT_OBJ_VIEW_POLICY, deadline, out, st) &&
-         remove_one(c, spec, VAST_TENANT_OBJ_VIP_POOL, deadline, out, st) &&
+         vast_tenant_remove_one(c, spec, VAST_TENANT_OBJ_VIEW_POLICY, deadline, out, st) &&
+         vast_tenant_remove_one(c, spec, VAST_TENANT_OBJ_VIP_POOL, deadline, out, st) &&
          vast_tenant_delete(c, &s, tenant, deadline, out, NULL, st);
     json_decref(tenant);
     if (ok) VK_LOG(VK_LOG_INFO, "tenant removed", "tenant", out->names.tenant, "cluster", vms_client_endpoint(c));

@@ -440,6 +440,36 @@ static void test_object_storage_off_and_zero_limits(void **state) {
     assert_nothing_left(&t);
 }
 
+/* A cluster whose clients reach the tenant through shared pools: no VIP pool of its own
+ * (VMS refuses one without addresses), a view policy bound to none; a pool added later is
+ * made and bound, and taken away again once the spec drops it. */
+static void test_a_cluster_without_vip_pool(void **state) {
+    (void)state;
+    tenant_spec t;
+    tenant_spec_init(&t, "shared", 3);
+    t.spec.n_vip_ranges = 0;
+    vast_tenant_result out;
+    apply_ok(&t, &out);
+    assert_int_equal(out.vip_pool_id, 0);
+    assert_int_equal(count_where(VMS_VIPPOOLS, "name", "vk-shared"), 0);
+    json_t *policy = the_one(VMS_VIEWPOLICIES, "name", "vk-shared");
+    assert_json_field(policy, "vip_pools", "[]");
+    json_decref(policy);
+    assert_no_write_pass(&t);
+    t.spec.n_vip_ranges = 1;
+    apply_ok(&t, &out);
+    assert_int_equal(out.writes, 2); /* the pool, the policy bound to it */
+    assert_int_equal(count_where(VMS_VIPPOOLS, "name", "vk-shared"), 1);
+    assert_no_write_pass(&t);
+    t.spec.n_vip_ranges = 0;
+    apply_ok(&t, &out);
+    assert_int_equal(out.writes, 2); /* the policy lets go of it, then the pool goes */
+    assert_int_equal(count_where(VMS_VIPPOOLS, "name", "vk-shared"), 0);
+    assert_no_write_pass(&t);
+    remove_ok(&t);
+    assert_nothing_left(&t);
+}
+
 typedef struct {
     const char *collection;
     const char *key; /* how to find it: name or path */
@@ -838,6 +868,7 @@ int main(void) {
         cmocka_unit_test(test_invalid_specs_are_refused_before_any_request),
         cmocka_unit_test(test_create_from_nothing),
         cmocka_unit_test(test_object_storage_off_and_zero_limits),
+        cmocka_unit_test(test_a_cluster_without_vip_pool),
         cmocka_unit_test(test_drift_of_each_object_is_repaired_and_named),
         cmocka_unit_test(test_class_qos_added_changed_and_removed),
         cmocka_unit_test(test_a_failure_at_every_step_converges),
