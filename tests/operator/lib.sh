@@ -115,7 +115,10 @@ op_start() {
   [[ " $* " == *" --leader-elect "* ]] || flags+=(--leader-elect false)
   echo "--- vast-operator $name started $(date +%T.%3N) ${OP_FAULTS:+with VAST_OPERATOR_FAULTS=$OP_FAULTS} ---" \
     >>"$WORK/op-$name.log"
-  env VAST_OPERATOR_FAULTS="${OP_FAULTS:-}" "$VAST_OPERATOR" "${flags[@]}" "$@" >>"$WORK/op-$name.log" 2>&1 &
+  # OP_WRAPPER: words run before the binary (valgrind and its flags), none by default
+  # shellcheck disable=SC2086
+  env VAST_OPERATOR_FAULTS="${OP_FAULTS:-}" ${OP_WRAPPER:-} "$VAST_OPERATOR" "${flags[@]}" "$@" \
+    >>"$WORK/op-$name.log" 2>&1 &
   OP_PID[$name]=$!
   OP_PORT[$name]=$port
 }
