@@ -36,6 +36,10 @@ fail=0
 # nothing here asserts on speed
 SLOW=1
 [[ ${VK_SANITIZE:-0} == 1 ]] && SLOW=3
+# VAST_OPERATOR_WRAPPER: words the operator runs under, e.g. "valgrind --leak-check=full
+# --errors-for-leak-kinds=definite --error-exitcode=99" (its exit status is then checked)
+read -r -a wrapper <<<"${VAST_OPERATOR_WRAPPER:-}"
+((${#wrapper[@]} == 0)) || SLOW=6
 declare -A SIM_LPID SIM_PID SIM_HTTP SIM_HTTPS SIM_HTTP_PORT SIM_HTTPS_PORT
 
 cleanup() {
@@ -210,7 +214,7 @@ vastcluster vast-a a zone-a
 vastcluster vast-b b zone-b
 
 audit_start=$(k8s_audit_offset)
-"$VAST_OPERATOR" --kubeconfig "$KUBECONFIG" --leader-elect false --health-address 127.0.0.1:0 \
+${wrapper[@]+"${wrapper[@]}"} "$VAST_OPERATOR" --kubeconfig "$KUBECONFIG" --leader-elect false --health-address 127.0.0.1:0 \
   --driver-namespace vast-system --resync 3000 --backoff-initial 500 --backoff-max 4000 \
   --log-level debug >"$dir/operator.log" 2>&1 &
 OPERATOR_PID=$!
@@ -414,7 +418,7 @@ expect "6: vms-sim a stopped (SIGTERM, exit 0)" 0 "$SIM_STATUS"
 poll "6: acme Ready False within a resync or two" 60 False ready acme
 expect_has "6: acme's Degraded message names the cluster" "vast-a" "$(cond acme Degraded message)"
 echo "     Degraded: $(cond acme Degraded reason): $(cond acme Degraded message)"
-r0=$(reconciles acme) beta_states=""
+r0=$(reconciles acme) beta_states="" a0=$(k8s_audit_offset)
 t0=$SECONDS
 while ((SECONDS - t0 < 20)); do # a measurement window, not a wait: 20 s of retries counted
   beta_states+="$(ready beta) "
@@ -425,7 +429,11 @@ r1=$(reconciles acme)
 # loop against a refused connection makes hundreds
 if ((r1 - r0 <= 16)); then echo "ok: 6: $((r1 - r0)) passes over acme in 20 s with VMS down (no hot loop)"
 else echo "FAIL: 6: $((r1 - r0)) passes over acme in 20 s with VMS down (a hot loop)"; fail=1; fi
-FIG_OUTAGE="passes_in_20s=$((r1 - r0))"
+# a figure, not asserted: the Degraded message quotes curl's "after N ms", so a failing
+# pass whose connect took another millisecond writes the status again
+read -r outage_writes outage_kinds < <(operator_writes "$a0")
+echo "     the operator's Kubernetes writes in those 20 s: $outage_writes $outage_kinds"
+FIG_OUTAGE="passes_in_20s=$((r1 - r0)) kube_writes_in_20s=$outage_writes"
 expect "6: beta (vast-b) Ready at every look during the outage" "" "$(tr ' ' '\n' <<<"$beta_states" | grep -v '^True$' | grep -v '^$' || true)"
 expect "6: beta's Ready never went False (lastTransitionTime kept)" "$beta_since" "$(cond beta Ready lastTransitionTime)"
 sim_up a --https "127.0.0.1:${SIM_HTTPS_PORT[a]}" --http "127.0.0.1:${SIM_HTTP_PORT[a]}"
