@@ -1,5 +1,6 @@
 #include "mounter.h"
 #include "mount_helper.h"
+#include "node_metrics.h"
 #include "node_path.h"
 
 #include "vk/deadline.h"
@@ -49,6 +50,7 @@ static void abandon(pid_t pid) {
     if (n_abandoned < ABANDONED_MAX) abandoned[n_abandoned++] = pid;
     int stuck = n_abandoned;
     pthread_mutex_unlock(&abandoned_lock);
+    csi_node_metrics_abandoned_helper();
     char n[16];
     VK_LOG(VK_LOG_WARN, "helper abandoned: stuck in the kernel past its bound", "stuck_helpers",
            vk_fmt(n, sizeof n, "%d", stuck));
@@ -209,7 +211,9 @@ bool csi_mount(const csi_mount_limits *limits, const char *fstype, const char *s
     int pass[2] = {target_fd, source_fd};
     const char *args[] = {"mount", fstype, source_fd >= 0 ? "/proc/self/fd/4" : source, "/proc/self/fd/3",
                           options ? options : "", read_only ? "ro" : "rw", NULL};
+    int64_t started = vk_now_ms();
     run_result r = run_helper(args, pass, 2, limits->mount_timeout_ms, out, sizeof out, &status);
+    csi_node_metrics_operation(CSI_NODE_OP_MOUNT, started);
     if (r == RUN_TIMED_OUT) {
         vk_status_set(st, VK_DEADLINE_EXCEEDED,
                       "mounting %s on %s did not finish within %d ms: is the NFS server reachable from this node?",
@@ -227,8 +231,8 @@ bool csi_mount(const csi_mount_limits *limits, const char *fstype, const char *s
 /* True while a mount with that id is in the table. */
 static bool mount_id_present(uint64_t id);
 
-bool csi_unmount_id(const csi_mount_limits *limits, int parent_fd, const char *name, const char *path, uint64_t mnt_id,
-                    vk_status *st) {
+static bool unmount_escalating(const csi_mount_limits *limits, int parent_fd, const char *name, const char *path,
+                               uint64_t mnt_id, vk_status *st) {
     static const char *const modes[] = {"normal", "force", "lazy"};
     char out[OUTPUT_MAX] = "", id[24];
     snprintf(id, sizeof id, "%" PRIu64, mnt_id);
@@ -259,12 +263,22 @@ bool csi_unmount_id(const csi_mount_limits *limits, int parent_fd, const char *n
     return false;
 }
 
+bool csi_unmount_id(const csi_mount_limits *limits, int parent_fd, const char *name, const char *path, uint64_t mnt_id,
+                    vk_status *st) {
+    int64_t started = vk_now_ms();
+    bool ok = unmount_escalating(limits, parent_fd, name, path, mnt_id, st);
+    csi_node_metrics_operation(CSI_NODE_OP_UNMOUNT, started);
+    return ok;
+}
+
 csi_probe_result csi_probe_usage(const csi_mount_limits *limits, const char *path, int fd, csi_fs_usage *usage,
                                  char *message, size_t size) {
     char out[OUTPUT_MAX];
     int status = 0;
     const char *args[] = {"statvfs", fd >= 0 ? "/proc/self/fd/3" : path, NULL};
+    int64_t started = vk_now_ms();
     run_result r = run_helper(args, &fd, 1, limits->probe_timeout_ms, out, sizeof out, &status);
+    csi_node_metrics_operation(CSI_NODE_OP_PROBE, started);
     if (r == RUN_TIMED_OUT) {
         snprintf(message, size, "the file system at %s did not answer within %d ms: NFS server unreachable", path,
                  limits->probe_timeout_ms);

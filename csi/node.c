@@ -8,6 +8,7 @@
 #include "driver.h"
 #include "capability_list.h"
 #include "mounter.h"
+#include "node_metrics.h"
 #include "node_source.h"
 #include "node_ephemeral.h"
 #include "node_own.h"
@@ -108,7 +109,7 @@ static bool ensure_staged(csi_driver *d, const char *volume_id, csi_path *p, con
     } else {
         csi_mount_at(p->fd, info);
     }
-    bool ok = true;
+    bool ok = true, repairing = false;
     if (info->mounted) {
         if (!csi_mount_serves(info, src->export_path)) {
             vk_status_set(st, VK_ALREADY_EXISTS, "%s already holds another mount (%s%s)", p->path,
@@ -123,6 +124,8 @@ static bool ensure_staged(csi_driver *d, const char *volume_id, csi_path *p, con
             }
             VK_LOG(VK_LOG_WARN, "remounting a dead staging mount", "volume", volume_id, "path", p->path, "reason",
                    why);
+            csi_node_metrics_stale(CSI_STALE_FOUND);
+            repairing = true;
             int n;
             ok = csi_node_unmount_own(d, p, volume_id, src->export_path, &n, st);
         }
@@ -139,6 +142,7 @@ static bool ensure_staged(csi_driver *d, const char *volume_id, csi_path *p, con
            src->options[0] ? src->options : NULL);
     ok = csi_mount(&limits, src->fstype, src->source, source_fd, p->path, p->fd, src->options, false, st);
     if (source_fd >= 0) close(source_fd);
+    if (ok && repairing) csi_node_metrics_stale(CSI_STALE_REPAIRED);
     return ok && csi_path_reopen(p, st); /* the descriptor now names the new mount */
 }
 
@@ -492,6 +496,7 @@ static vk_code stats(vk_rpc_call *call, const ProtobufCMessage *request, Protobu
     } else {
         cond->abnormal = 1;
         cond->message = vk_rpc_strdup(call, message);
+        if (probe == CSI_PROBE_STALE || probe == CSI_PROBE_UNREACHABLE) csi_node_metrics_stale(CSI_STALE_FOUND);
         VK_LOG(VK_LOG_WARN, "volume abnormal", "volume", req->volume_id, "path", req->volume_path, "reason", message);
     }
     r->volume_condition = cond;
@@ -531,5 +536,6 @@ bool csi_node_register(csi_driver *driver, vk_rpc_server *server, vk_status *st)
         {"NodeExpandVolume", expand},
         {NULL, NULL},
     };
+    csi_node_metrics_register();
     return vk_rpc_server_add_service(server, &csi__v1__node__descriptor, handlers, driver, VK_RPC_LANE_WORKERS, st);
 }

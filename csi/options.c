@@ -22,7 +22,7 @@ enum { OPT_ENDPOINT, OPT_MODE, OPT_NODE_ID, OPT_DRIVER_NAME, OPT_LOG_LEVEL, OPT_
        OPT_VMS_TIMEOUT, OPT_OPERATION_TIMEOUT, OPT_CACHE_TTL, OPT_ROOT_EXPORTS, OPT_LIST_ROOTS, OPT_MOUNT_MODE, OPT_BIND_ROOT,
        OPT_LOCAL_NFS_ADDRESS, OPT_MOUNT_TIMEOUT, OPT_UNMOUNT_TIMEOUT, OPT_PROBE_TIMEOUT, OPT_MAX_VOLUMES,
        OPT_TOPOLOGY, OPT_STATE_DIR, OPT_KUBELET_DIR, OPT_EPHEMERAL_PARAMETERS, OPT_ADVERTISE_GET_SNAPSHOT,
-       OPT_COUNT };
+       OPT_HTTP_ENDPOINT, OPT_COUNT };
 
 static const setting settings[OPT_COUNT] = {
     [OPT_ENDPOINT] = {"endpoint", "CSI_ENDPOINT",
@@ -93,6 +93,9 @@ static const setting settings[OPT_COUNT] = {
                                     "true to advertise the GET_SNAPSHOT controller capability (GetSnapshot is "
                                     "served either way; default false, since csi-sanity v5.4.0 fails a driver "
                                     "that advertises it)"},
+    [OPT_HTTP_ENDPOINT] = {"http-endpoint", "X_CSI_HTTP_ENDPOINT",
+                           "host:port serving /metrics (Prometheus), /healthz and /readyz over HTTP, e.g. "
+                           "0.0.0.0:9808 (default: off)"},
 };
 
 void csi_options_usage(FILE *out) {
@@ -267,6 +270,18 @@ static bool apply_ephemeral(csi_options *o, int opt, const char *value, vk_statu
     return true;
 }
 
+/* The form is checked here so a typo exits 2 at start; whether the port can be had is
+ * known only when the server listens (main.c). */
+static bool apply_http_endpoint(csi_options *o, int opt, const char *value, vk_status *st) {
+    const char *colon = strrchr(value, ':');
+    int port;
+    if (strlen(value) >= sizeof o->http_endpoint || (*value && (!colon || colon == value ||
+                                                               !parse_int(colon + 1, 0, 65535, &port))))
+        return bad(st, opt, value, "use host:port, e.g. 0.0.0.0:9808, 127.0.0.1:9808 or [::]:9808");
+    snprintf(o->http_endpoint, sizeof o->http_endpoint, "%s", value);
+    return true;
+}
+
 static bool apply_roots(csi_options *o, int opt, const char *value, vk_status *st) {
     char why[256];
     return vast_roots_parse(value, &o->root_exports, why, sizeof why) || bad(st, opt, value, why);
@@ -331,6 +346,7 @@ static const value_rule rules[OPT_COUNT] = {
     [OPT_EPHEMERAL_PARAMETERS] = CUSTOM_RULE(apply_ephemeral),
     [OPT_ADVERTISE_GET_SNAPSHOT] = {VALUE_BOOL, offsetof(csi_options, advertise_get_snapshot), 0, 0, 0, false, NULL,
                                     NULL},
+    [OPT_HTTP_ENDPOINT] = CUSTOM_RULE(apply_http_endpoint),
 };
 
 static bool apply(csi_options *o, int opt, const char *value, vk_status *st) {

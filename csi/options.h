@@ -60,6 +60,7 @@ typedef struct {
     char kubelet_dir[1024];      /* node: staging and target paths must lie under it; "" = anywhere */
     char ephemeral_parameters[4096]; /* node: StorageClass keys of inline volumes; "" = none allowed */
     bool advertise_get_snapshot; /* controller: list GET_SNAPSHOT among the capabilities */
+    char http_endpoint[256];     /* host:port of /metrics, /healthz, /readyz; "" = off */
     bool show_help;
     bool show_version;
     /* set by the parser: --endpoint / CSI_ENDPOINT and --driver-name / X_CSI_PLUGIN_NAME

@@ -1,6 +1,7 @@
 #include "controller.h"
 #include "clusters.h"
 #include "discovery.h"
+#include "status.h"
 #include "tenant.h"
 
 #include "vk/deadline.h"
@@ -71,6 +72,26 @@ static vk_metric *reconciles, *reconcile_seconds;
 
 static double queue_depth(void *arg) { return (double)vk_kube_queue_length(((op_ctx *)arg)->queue); }
 
+/* Tenants whose condition of each type is True, counted from the informer's cache at
+ * every scrape (a standby's cache is empty: it counts none, the leader counts them all). */
+static void count_tenants(vk_metric *m, void *arg) {
+    static const char *const types[] = {"Ready", "Degraded", "DeletionBlocked"};
+    op_ctx *ctx = arg;
+    int counts[3] = {0};
+    json_t *tenants = vk_kube_informer_list(ctx->informers[OP_INF_TENANTS]);
+    size_t i;
+    json_t *t;
+    json_array_foreach(tenants, i, t) {
+        json_t *status = json_object_get(t, "status");
+        for (size_t k = 0; k < 3; k++) {
+            const char *value = json_string_value(json_object_get(op_condition_find(status, types[k]), "status"));
+            if (value && strcmp(value, "True") == 0) counts[k]++;
+        }
+    }
+    json_decref(tenants);
+    for (size_t k = 0; k < 3; k++) vk_metric_set(m, counts[k], types[k]);
+}
+
 static void register_metrics(op_ctx *ctx) {
     reconciles = vk_metric_counter("vast_operator_reconciles_total",
                                    "Reconcile passes, by kind (tenant, cluster) and result (ok, error, requeue)",
@@ -79,6 +100,10 @@ static void register_metrics(op_ctx *ctx) {
                                             "Time of one reconcile pass, by kind", VK_LABELS("kind"),
                                             VK_METRICS_LATENCY_BUCKETS, VK_METRICS_LATENCY_BUCKETS_N);
     vk_metric_gauge_fn("vast_operator_queue_depth", "Keys waiting in the work queue", queue_depth, ctx);
+    vk_metric *tenants = vk_metric_gauge("vast_operator_tenants",
+                                         "Tenants whose condition of that type (Ready, Degraded, DeletionBlocked) is True",
+                                         VK_LABELS("condition"));
+    vk_metric_on_render(tenants, count_tenants, ctx);
 }
 
 bool op_controller_init(op_ctx *ctx, vk_status *st) {

@@ -13,6 +13,7 @@ packages=(
   # tests
   libcmocka-dev valgrind python3 python3-grpcio python3-grpc-tools procps
   nettle-dev python3-boto3 # vms-sim's S3 data plane (SHA-256/HMAC/MD5) and its S3 client tests
+  python3-prometheus-client # the metrics tests read /metrics with Prometheus's own parser
   # the loopback Kubernetes control plane of tests/k8s (certificates)
   openssl
 )

@@ -52,4 +52,9 @@ char *vk_metrics_render(void);
  * elsewhere): fn(ctx) gives the value. No labels. */
 void vk_metric_gauge_fn(const char *name, const char *help, double (*fn)(void *ctx), void *ctx);
 
+/* A labelled family whose values are read when rendered (objects counted by their
+ * state in a cache held elsewhere): collect(m, ctx) runs just before m is rendered,
+ * without m's lock held, and sets m's series with vk_metric_set. */
+void vk_metric_on_render(vk_metric *m, void (*collect)(vk_metric *m, void *ctx), void *ctx);
+
 #endif

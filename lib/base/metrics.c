@@ -30,6 +30,8 @@ struct vk_metric {
     size_t n_bounds;
     double (*fn)(void *ctx);
     void *fn_ctx;
+    void (*collect)(vk_metric *m, void *ctx);
+    void *collect_ctx;
     pthread_mutex_t lock;
     series *series;
     size_t n_series, cap_series;
@@ -92,6 +94,13 @@ void vk_metric_gauge_fn(const char *name, const char *help, double (*fn)(void *c
     pthread_mutex_lock(&m->lock);
     m->fn = fn;
     m->fn_ctx = ctx;
+    pthread_mutex_unlock(&m->lock);
+}
+
+void vk_metric_on_render(vk_metric *m, void (*collect)(vk_metric *m, void *ctx), void *ctx) {
+    pthread_mutex_lock(&m->lock);
+    m->collect = collect;
+    m->collect_ctx = ctx;
     pthread_mutex_unlock(&m->lock);
 }
 
@@ -253,6 +262,11 @@ static void put_labels(out *o, const vk_metric *m, const series *s, const char *
 
 static void render_family(out *o, vk_metric *m) {
     static const char *const types[] = {"counter", "gauge", "histogram", "gauge"};
+    pthread_mutex_lock(&m->lock);
+    void (*collect)(vk_metric *, void *) = m->collect;
+    void *collect_ctx = m->collect_ctx;
+    pthread_mutex_unlock(&m->lock);
+    if (collect) collect(m, collect_ctx); /* it takes the lock itself, through vk_metric_set */
     put(o, "# HELP %s ", m->name);
     put_escaped(o, m->help, false);
     put(o, "\n# TYPE %s %s\n", m->name, types[m->kind]);

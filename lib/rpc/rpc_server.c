@@ -12,6 +12,7 @@
 #include "vk/log.h"
 #include "vk/pbjson.h"
 #include "vk/rpc_codec.h"
+#include "rpc_metrics.h"
 
 #include <errno.h>
 #include <grpc/grpc.h>
@@ -216,6 +217,7 @@ static void log_finished_call(const vk_rpc_call *c) {
 static void call_finished(vk_rpc_call *c) {
     vk_rpc_server *s = c->server;
     log_finished_call(c);
+    rpc_metrics_finished(c->method ? c->method->path : NULL, c->status.code, elapsed_ms(&c->started) / 1e3);
     bool ok = c->status.code == VK_OK;
     bool gone = c->cancelled != 0;
     call_free(c);
@@ -345,6 +347,7 @@ static void accept_call(vk_rpc_call *c) {
     pthread_mutex_lock(&s->lock);
     s->in_flight++;
     pthread_mutex_unlock(&s->lock);
+    rpc_metrics_accepted();
     if (!atomic_load(&s->shutting_down) && !post_request(s, c->method, c->lane)) {
         VK_LOG(VK_LOG_ERROR, "cannot re-arm request", "method",
                c->method ? c->method->path : "(catch-all)");
@@ -361,11 +364,13 @@ static bool refuse_stale(vk_rpc_call *c) {
     double waited = elapsed_ms(&c->started);
     const char *path = vk_rpc_call_method(c);
     if (vk_rpc_call_remaining_ms(c) <= 0) {
+        rpc_metrics_refused(RPC_REFUSED_DEADLINE);
         vk_rpc_fail(c, VK_DEADLINE_EXCEEDED, "%s: the deadline passed while the call waited %.0f ms for a worker",
                     path, waited);
         return true;
     }
     if (limit > 0 && waited > limit) {
+        rpc_metrics_refused(RPC_REFUSED_QUEUE_WAIT);
         vk_rpc_fail(c, VK_UNAVAILABLE,
                     "%s: the plugin is busy: the call waited %.0f ms for a worker (limit %d ms); retry later", path,
                     waited, limit);
@@ -405,6 +410,7 @@ static vk_rpc_call *queue_pop(call_queue *q) {
 static void *worker_main(void *arg) {
     vk_rpc_server *s = arg;
     for (vk_rpc_call *c; (c = queue_pop(&s->lanes[VK_RPC_LANE_WORKERS].queue)) != NULL;) {
+        rpc_metrics_dequeued(elapsed_ms(&c->started) / 1e3);
         if (refuse_stale(c)) {
             send_reply(c);
         } else {
@@ -530,6 +536,7 @@ vk_rpc_server *vk_rpc_server_new(const vk_rpc_server_config *config) {
         pthread_cond_init(&s->lanes[i].queue.ready, NULL);
     }
     vk_cond_init_monotonic(&s->changed);
+    rpc_metrics_register();
     return s;
 }
 

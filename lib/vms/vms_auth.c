@@ -10,6 +10,7 @@
 #include "vk/deadline.h"
 #include "vk/log.h"
 #include "vms_error_internal.h"
+#include "vms_metrics.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -70,6 +71,7 @@ static bool fetch_token(vms_auth *a, int64_t deadline, char **header, char **acc
     json_t *body = json_pack("{s:s, s:s}", "username", s->username, "password", s->password);
     json_t *answer = NULL;
     atomic_fetch_add(&a->token_requests, 1);
+    vms_metrics_token_fetch(s);
     bool ok = a->request(a->request_ctx, "POST", "token/", body, VMS_IDEMPOTENT, deadline, &answer, err);
     json_decref(body);
     if (!ok) {

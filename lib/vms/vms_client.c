@@ -3,6 +3,7 @@
  * vms_request.c. */
 #include "vk/log.h"
 #include "vms_internal.h"
+#include "vms_metrics.h"
 
 #include <stdlib.h>
 
@@ -36,6 +37,7 @@ static bool http_new(vms_client *c, vms_error *err) {
 bool vms_client_new(const vms_config *cfg, vms_client **out, vms_error *err) {
     *out = NULL;
     vms_error_clear(err);
+    vms_metrics_register();
     vms_client *c = calloc(1, sizeof *c);
     if (!c) abort();
     if (!vms_settings_from_config(cfg, &c->s, err) || !http_new(c, err)) {

@@ -6,6 +6,7 @@
 #include "vk/vms_list.h"
 #include "vk/vms_registry.h"
 #include "vms_internal.h"
+#include "vms_metrics.h"
 
 #include <fcntl.h>
 #include <inttypes.h>
@@ -238,6 +239,7 @@ static bool secret_from_map(vk_strmap secrets, const char *cluster_name, cluster
 /* ---------- clients ---------- */
 
 vms_clusters *vms_clusters_new(const vms_clusters_options *options) {
+    vms_metrics_register(); /* clients are made at first use; the families show from the start */
     vms_clusters *cl = calloc(1, sizeof *cl);
     if (!cl) abort();
     cl->options = *options;

@@ -5,6 +5,7 @@
  * the backoff and the deadlines are the http layer's (vk_http_send). */
 #include "vk/log.h"
 #include "vms_internal.h"
+#include "vms_metrics.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -103,7 +104,10 @@ static vk_http_verdict judge(void *ctx, const vk_http_request *rq, const vk_http
     call *k = ctx;
     vms_error_set_request(k->err, k->c, k->method, k->path);
     vk_http_verdict next = verdict(k, rq, res);
-    if (res->sent) log_attempt(k->c, k->method, res, k->err);
+    if (res->sent) {
+        log_attempt(k->c, k->method, res, k->err);
+        vms_metrics_attempt(&k->c->s, k->method, k->path, res);
+    }
     k->err->attempts = res->attempts;
     if (next == VK_HTTP_RESEND) {
         /* Not counted as a retry: the request never ran. Once per request, so a token

@@ -68,11 +68,47 @@ static void histogram_buckets_are_cumulative(void **state) {
     free(text);
 }
 
+/* Counts the "objects" of a fake cache by state, as the operator counts Tenants. */
+typedef struct {
+    const char *states[3];
+    int collected;
+} fake_cache;
+
+static void count_states(vk_metric *m, void *ctx) {
+    fake_cache *c = ctx;
+    c->collected++;
+    int ready = 0, degraded = 0;
+    for (int i = 0; i < 3; i++) {
+        if (strcmp(c->states[i], "Ready") == 0) ready++;
+        else degraded++;
+    }
+    vk_metric_set(m, ready, "Ready");
+    vk_metric_set(m, degraded, "Degraded");
+}
+
+static void on_render_reads_the_cache_at_each_scrape(void **state) {
+    (void)state;
+    fake_cache cache = {{"Ready", "Degraded", "Ready"}, 0};
+    vk_metric *g = vk_metric_gauge("t_objects", "Objects by state", VK_LABELS("condition"));
+    vk_metric_on_render(g, count_states, &cache);
+    char *text = vk_metrics_render();
+    has(text, "t_objects{condition=\"Ready\"} 2\n");
+    has(text, "t_objects{condition=\"Degraded\"} 1\n");
+    free(text);
+    cache.states[1] = "Ready"; /* the cache changed: the next scrape says so */
+    text = vk_metrics_render();
+    has(text, "t_objects{condition=\"Ready\"} 3\n");
+    has(text, "t_objects{condition=\"Degraded\"} 0\n");
+    free(text);
+    assert_int_equal(cache.collected, 2);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(counters_with_labels),
         cmocka_unit_test(gauges_and_escapes),
         cmocka_unit_test(histogram_buckets_are_cumulative),
+        cmocka_unit_test(on_render_reads_the_cache_at_each_scrape),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
