@@ -12,6 +12,7 @@
 #include "vk/log.h"
 #include "vk/metrics_server.h"
 #include "vk/signals.h"
+#include "vk/vms_error.h"
 
 #include <signal.h>
 #include <stdio.h>
@@ -144,6 +145,8 @@ int main(int argc, char **argv) {
         fprintf(stderr, "vast-operator: VAST_OPERATOR_FAULTS: %s\n", st.message);
         return 2;
     }
+    vms_error_set_wording("the VastCluster's credentials Secret (spec.credentialsSecretRef)",
+                          "the VastCluster's spec.caBundle", "put the certificate itself in spec.caBundle (a self-signed one is its own CA)");
     sigset_t stop_signals = vk_block_stop_signals();
     return run(&ctx, &stop_signals);
 }

@@ -102,4 +102,10 @@ bool vms_error_is_token_expiry(const vms_error *err);
  * says in words what failed and what to do, and passes the redactor once more. */
 vk_code vms_error_to_status(const vms_error *err, vk_status *st);
 
+/* The words the advice uses for where the credentials and the CA are, and how to skip
+ * TLS verification, for a process that is not the CSI driver (NULL keeps one). The
+ * defaults: "the StorageClass secret", "the secret's ssl_cert key", "start vast-csi with
+ * --vms-insecure-skip-verify". Call once at start, before any thread. */
+void vms_error_set_wording(const char *secret, const char *ca, const char *skip);
+
 #endif

@@ -265,10 +265,10 @@ static status_class classify_http(const vms_error *err) {
     if (s == 400) return (status_class){VK_INVALID_ARGUMENT, "VMS refused the request", ""};
     if (s == 401 || (s == 403 && strcmp(err->code, "permission_denied") != 0))
         return (status_class){VK_UNAUTHENTICATED, "VMS did not accept the credentials",
-                              "; check the username/password (or API token) in the StorageClass secret"};
+                              "; check the username/password (or API token) in {secret}"};
     if (s == 403)
         return (status_class){VK_PERMISSION_DENIED, "the VMS user is not allowed to do this",
-                              "; give the VMS user in the StorageClass secret a role that allows it (and check "
+                              "; give the VMS user in {secret} a role that allows it (and check "
                               "its tenant)"};
     if (s == 404) return (status_class){VK_NOT_FOUND, "not found", ""};
     if (s == 409)
@@ -278,7 +278,7 @@ static status_class classify_http(const vms_error *err) {
     return (status_class){VK_FAILED_PRECONDITION, "VMS refused the request", ""};
 }
 
-#define SKIP_VERIFY_HINT "or, for a test cluster only, start vast-csi with --vms-insecure-skip-verify"
+#define SKIP_VERIFY_HINT "or, for a test cluster only, {skip}"
 
 /* Transport, timeout and TLS failures by what exactly happened; summary NULL when the
  * cause is not known. */
@@ -286,15 +286,15 @@ static status_class classify_cause(const vms_error *err) {
     switch (err->cause) {
     case VMS_CAUSE_REFUSED:
         return (status_class){VK_UNAVAILABLE, "VMS refused the connection (nothing listens on that port)",
-                              "; check the host and port of the endpoint in the StorageClass secret, and that VMS "
+                              "; check the host and port of the endpoint in {secret}, and that VMS "
                               "is up"};
     case VMS_CAUSE_DNS:
         return (status_class){VK_UNAVAILABLE, "the VMS host name was not found (DNS)",
-                              "; check the host name of the endpoint in the StorageClass secret and the DNS of "
+                              "; check the host name of the endpoint in {secret} and the DNS of "
                               "the node running the controller"};
     case VMS_CAUSE_UNREACHABLE:
         return (status_class){VK_UNAVAILABLE, "cannot connect to VMS (no route to the host)",
-                              "; check the endpoint in the StorageClass secret and the network to VMS"};
+                              "; check the endpoint in {secret} and the network to VMS"};
     case VMS_CAUSE_RESET:
         return (status_class){VK_UNAVAILABLE, "the connection to VMS was reset or closed before an answer",
                               "; a proxy, load balancer or firewall between the driver and VMS may cut it; "
@@ -314,7 +314,7 @@ static status_class classify_cause(const vms_error *err) {
                               "the endpoint answered in plain HTTP: use http:// or the HTTPS port", ""};
     case VMS_CAUSE_CERT_UNTRUSTED:
         return (status_class){VK_UNAVAILABLE, "the VMS TLS certificate is not trusted",
-                              "; put the CA certificate (PEM) that signed it in the secret's ssl_cert key, "
+                              "; put the CA certificate (PEM) that signed it in {ca}, "
                               SKIP_VERIFY_HINT};
     case VMS_CAUSE_CERT_HOSTNAME:
         return (status_class){VK_UNAVAILABLE, "the VMS TLS certificate is not issued for this host name",
@@ -322,7 +322,7 @@ static status_class classify_cause(const vms_error *err) {
                               "names), or reissue it with this one, " SKIP_VERIFY_HINT};
     case VMS_CAUSE_CA_UNUSABLE:
         return (status_class){VK_INVALID_ARGUMENT, "the VMS CA certificate could not be loaded",
-                              "; put a valid PEM certificate in the secret's ssl_cert key (or fix the CA file)"};
+                              "; put a valid PEM certificate in {ca} (or fix the CA file)"};
     case VMS_CAUSE_NONE: break;
     }
     return (status_class){VK_UNKNOWN, NULL, NULL};
@@ -339,14 +339,14 @@ static status_class classify(const vms_error *err) {
     case VMS_ERR_HTTP: return classify_http(err);
     case VMS_ERR_TRANSPORT:
         return (status_class){VK_UNAVAILABLE, "cannot reach VMS",
-                              "; check the endpoint in the StorageClass secret and the network"};
+                              "; check the endpoint in {secret} and the network"};
     case VMS_ERR_TIMEOUT:
         return (status_class){VK_UNAVAILABLE, "VMS did not answer in time", "; retry later"};
     case VMS_ERR_DEADLINE:
         return (status_class){VK_DEADLINE_EXCEEDED, "the deadline passed before VMS answered", ""};
     case VMS_ERR_TLS:
         return (status_class){VK_UNAVAILABLE, "the VMS TLS certificate could not be verified",
-                              "; put the cluster's CA certificate in the secret's ssl_cert (or the CA file), or "
+                              "; put the cluster's CA certificate in {ca} (or the CA file), or "
                               "fix the certificate's host name"};
     case VMS_ERR_RESPONSE: return (status_class){VK_INTERNAL, "unexpected answer from VMS", ""};
     case VMS_ERR_AMBIGUOUS:
@@ -355,9 +355,42 @@ static status_class classify(const vms_error *err) {
     case VMS_ERR_TASK: return (status_class){VK_FAILED_PRECONDITION, "the VMS task failed", ""};
     case VMS_ERR_CONFIG:
         return (status_class){VK_INVALID_ARGUMENT, "invalid VMS configuration",
-                              "; check the StorageClass secret"};
+                              "; check {secret}"};
     }
     return (status_class){VK_UNKNOWN, "unknown failure", ""};
+}
+
+/* Where the advice sends the reader: the CSI driver's words by default; the operator
+ * names its VastCluster objects instead (vms_error_set_wording). */
+static const char *wording_secret = "the StorageClass secret";
+static const char *wording_ca = "the secret's ssl_cert key";
+static const char *wording_skip = "start vast-csi with --vms-insecure-skip-verify";
+
+void vms_error_set_wording(const char *secret, const char *ca, const char *skip) {
+    if (secret) wording_secret = secret;
+    if (ca) wording_ca = ca;
+    if (skip) wording_skip = skip;
+}
+
+/* advice with {secret}, {ca} and {skip} replaced by the process's wording. */
+static void word_advice(const char *advice, char *out, size_t size) {
+    size_t used = 0;
+    out[0] = '\0';
+    for (const char *p = advice; *p && used + 1 < size;) {
+        const char *word = NULL;
+        size_t skip = 0;
+        if (strncmp(p, "{secret}", 8) == 0) word = wording_secret, skip = 8;
+        else if (strncmp(p, "{ca}", 4) == 0) word = wording_ca, skip = 4;
+        else if (strncmp(p, "{skip}", 6) == 0) word = wording_skip, skip = 6;
+        if (word) {
+            int n = snprintf(out + used, size - used, "%s", word);
+            used = n < 0 || (size_t)n >= size - used ? size - 1 : used + (size_t)n;
+            p += skip;
+        } else {
+            out[used++] = *p++;
+            out[used] = '\0';
+        }
+    }
 }
 
 vk_code vms_error_to_status(const vms_error *err, vk_status *st) {
@@ -372,8 +405,10 @@ vk_code vms_error_to_status(const vms_error *err, vk_status *st) {
     if (err->method[0]) snprintf(request, sizeof request, "%s %s: ", err->method, err->path);
     char status_text[32] = "";
     if (err->kind == VMS_ERR_HTTP) snprintf(status_text, sizeof status_text, "HTTP %ld: ", err->http_status);
+    char advice[512];
+    word_advice(cls.advice, advice, sizeof advice);
     vk_status_set(st, cls.code, "%s: %s (VMS %s, %s%s%s)%s", object, cls.summary, endpoint, request, status_text,
-                  err->message, cls.advice);
+                  err->message, advice);
     /* The parts were redacted as they came in; the object and a hand-made error were
      * not necessarily, so the whole passes once more. */
     char clean[sizeof st->message];

@@ -84,6 +84,22 @@ static void test_other_400_is_invalid_argument(void **state) {
     assert_non_null(strstr(st.message, "path: Directory does not exist"));
 }
 
+/* A process that is not the CSI driver (the operator) names its own objects in the advice. */
+static void test_advice_wording_is_the_process_s(void **state) {
+    (void)state;
+    vk_status st;
+    vms_error err = http_error(401, "{\"detail\": \"No active account found with the given credentials\"}");
+    vms_error_set_wording("the VastCluster's Secret", "the VastCluster's caBundle", "trust it by its caBundle");
+    assert_int_equal(map(&err, &st), VK_UNAUTHENTICATED);
+    assert_non_null(strstr(st.message, "check the username/password (or API token) in the VastCluster's Secret"));
+    assert_null(strstr(st.message, "StorageClass"));
+    assert_null(strstr(st.message, "{secret}"));
+    vms_error_set_wording("the StorageClass secret", "the secret's ssl_cert key",
+                          "start vast-csi with --vms-insecure-skip-verify");
+    assert_int_equal(map(&err, &st), VK_UNAUTHENTICATED);
+    assert_non_null(strstr(st.message, "in the StorageClass secret"));
+}
+
 static void test_auth_failures(void **state) {
     (void)state;
     vk_status st;
@@ -165,6 +181,7 @@ static void test_kind_names(void **state) {
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_field_errors_are_joined),
+        cmocka_unit_test(test_advice_wording_is_the_process_s),
         cmocka_unit_test(test_detail_and_code_are_read),
         cmocka_unit_test(test_text_body_is_quoted_as_text),
         cmocka_unit_test(test_unique_violation_is_already_exists),
