@@ -10,6 +10,7 @@
 #include "vk/fault.h"
 #include "vk/kube_lease.h"
 #include "vk/log.h"
+#include "vk/metrics.h"
 #include "vk/metrics_server.h"
 #include "vk/signals.h"
 #include "vk/vms_error.h"
@@ -48,6 +49,8 @@ static bool ready(void *arg, char *why, size_t size) {
     return snprintf(why, size, "leading; caches not synced yet"), false;
 }
 
+static double leading_gauge(void *arg) { return atomic_load(&((op_ctx *)arg)->leading) ? 1 : 0; }
+
 static void new_leader(void *arg, const char *identity) {
     (void)arg;
     VK_LOG(VK_LOG_INFO, "leader", "identity", identity && *identity ? identity : "(none)");
@@ -76,6 +79,8 @@ static int run(op_ctx *ctx, const sigset_t *stop_signals) {
         VK_LOG(VK_LOG_ERROR, "cannot start", "code", vk_status_name(st.code), "error", st.message);
         return 1;
     }
+    vk_metric_gauge_fn("vast_operator_leader", "1 while this process holds the Lease and reconciles, else 0",
+                       leading_gauge, ctx);
     vk_metrics_server *health = NULL;
     if (ctx->options.health_address[0] &&
         !(health = vk_metrics_server_start(ctx->options.health_address, ready, ctx, &st))) {
