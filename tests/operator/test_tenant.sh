@@ -441,6 +441,19 @@ t0=$SECONDS
 poll "6: vms-sim a restarted on its data: acme Ready again" 60 True ready acme
 FIG_RECOVER_S=$((SECONDS - t0))
 expect "6: after the restart, still one tenant vk-acme on vast-a" '["vk-acme"]' "$(vq a 'named("tenants", "vk-acme")')"
+# VMS slow and failing: every request 300 ms late, tenants/ answering 503
+SIM_URL=${SIM_HTTP[a]} sim_admin POST /_sim/faults \
+  '{"rules": [{"latency_ms": 300}, {"path": "tenants/", "error_status": 503}]}' >/dev/null
+poll "6: VMS slow and answering 503: acme Ready False" 60 False ready acme
+expect_has "6: the Degraded message quotes VMS" "503" "$(cond acme Degraded message)"
+r0=$(reconciles acme) t0=$SECONDS
+while ((SECONDS - t0 < 20)); do sleep 1; done # a measurement window, as above
+r1=$(reconciles acme)
+if ((r1 - r0 <= 16)); then echo "ok: 6: $((r1 - r0)) passes over acme in 20 s with VMS slow and failing (no hot loop)"
+else echo "FAIL: 6: $((r1 - r0)) passes over acme in 20 s with VMS slow and failing (a hot loop)"; fail=1; fi
+FIG_SLOW="passes_in_20s=$((r1 - r0))"
+SIM_URL=${SIM_HTTP[a]} sim_admin DELETE /_sim/faults >/dev/null
+poll "6: faults cleared: acme Ready again" 60 True ready acme
 
 vastcluster vast-bad b zone-b wrong-password
 kc apply -f - >/dev/null <<'Y'
@@ -557,6 +570,7 @@ wait "$OPERATOR_PID" || op_status=$?
 OPERATOR_PID=""
 expect "vast-operator exits 0 on SIGTERM" 0 "$op_status"
 echo "FIGURES: ready_after_create_s=$FIG_READY_S zero_write_window: $FIG_ZERO drift_repaired_s=$FIG_DRIFT_S" \
-  "outage: $FIG_OUTAGE recovered_s=$FIG_RECOVER_S corrected_secret_picked_up_s=$FIG_ROTATED_S"
+  "outage: $FIG_OUTAGE recovered_s=$FIG_RECOVER_S corrected_secret_picked_up_s=$FIG_ROTATED_S" \
+  "slow_vms: $FIG_SLOW"
 ((fail == 0)) && echo "PASS: operator.tenant" || echo "FAIL: operator.tenant"
 exit "$fail"
