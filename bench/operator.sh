@@ -7,8 +7,9 @@
 # latency (vms-sim's latency fault on every request: 0 and 20 ms by default), each on a
 # fresh control plane and simulator. After the last run, a window of more than one resync
 # period with nothing changed: VMS writes (/_sim/stats writes_total), Kubernetes writes
-# (the API server's apiserver_request_total for write verbs; the operator's own
-# kube_writes/vms_writes in its "tenant reconciled" lines), both must be 0, and the
+# (the operator's in the API server's audit log, tests/k8s/lib.sh's K8S_AUDIT; everyone's
+# in its apiserver_request_total; the operator's own kube_writes/vms_writes in its
+# "tenant reconciled" lines), all must be 0, and the
 # number of reconciles in the window (so the 0 is not a window where nothing ran). Also
 # the operator's VmRSS/VmHWM with N Tenants, and for each run what bounds the time: the
 # Kubernetes requests it made over --kube-qps, and VMS requests per Tenant x latency over
@@ -122,6 +123,24 @@ print(json.dumps({"writes": writes, "requests": requests}))'
 # json_of JSON KEY: one field of a JSON object, as JSON.
 json_of() { "$PY" -c 'import json, sys; print(json.dumps(json.loads(sys.argv[1])[sys.argv[2]]))' "$1" "$2"; }
 
+# operator_audit OFFSET: the operator's requests in the API server's audit log since OFFSET
+# (its user agent is vk_http's "vast-k8s/..."; kubectl's is "kubectl/..."), as JSON:
+# "requests", and "writes" (create/update/patch/delete) per verb and resource.
+operator_audit() {
+  tail -c +"$(($1 + 1))" "$K8S_AUDIT_LOG" | "$PY" -c 'import json, sys
+requests, writes = 0, {}
+for line in sys.stdin:
+    e = json.loads(line)
+    if not e.get("userAgent", "").startswith("vast-k8s"):
+        continue
+    requests += 1
+    if e.get("verb") in ("create", "update", "patch", "delete"):
+        r = e.get("objectRef", {})
+        key = "%s %s%s" % (e["verb"], r.get("resource"), "/" + r["subresource"] if r.get("subresource") else "")
+        writes[key] = writes.get(key, 0) + 1
+print(json.dumps({"requests": requests, "writes": writes}))'
+}
+
 # json_delta BEFORE AFTER [KEY]: the per-key differences that are not 0, as "key +n, ..."
 # or "none"; with KEY, that key's difference alone.
 json_delta() {
@@ -172,6 +191,7 @@ proc_kb() { awk -v f="$2:" '$1 == f {print $2}' "/proc/$1/status"; }
 setup_cluster() {
   local ms=$1
   rm -rf "$WORK/sim"
+  K8S_AUDIT=1 # the audit log tells the operator's requests from everyone else's
   k8s_start "$WORK/k8s-$ms" >"$WORK/k8s-start.log" 2>&1 || { cat "$WORK/k8s-start.log" >&2; die "the control plane did not start"; }
   start_sim
   SIM_URL=$VMS_SIM_HTTP
@@ -227,6 +247,7 @@ cold_start() {
   apply_tenants
   sim_admin POST /_sim/stats/reset >/dev/null
   kube0=$(kube_counts)
+  audit0=$(k8s_audit_offset)
   t0=$(now_ms)
   start_operator
   while ((ready < TENANTS)); do
@@ -254,6 +275,10 @@ print("%-7d %4d ms %9.1f s %7.2f/s %8.1f %8.1f %8.1f %8.1f %9.1f s %9.1f s" % (
   RESULTS+=("$line")
   echo "  all $TENANTS Ready in $elapsed ms"
   kube_breakdown "$(wc -l <"$WORK/operator.log")" "$TENANTS"
+  echo "  the audit log: $(operator_audit "$audit0" | "$PY" -c 'import json, sys
+a, n = json.load(sys.stdin), int(sys.argv[1])
+print("%.1f requests per Tenant by the operator, writes: %s" % (a["requests"] / n, ", ".join(
+    "%s %.1f" % (k, v / n) for k, v in sorted(a["writes"].items()))))' "$TENANTS")"
   # what VMS took, as the operator saw it (the simulator rewrites its whole state file,
   # fsynced, under its one lock on every write: its cost grows with what it holds)
   grep 'msg="VMS request"' "$WORK/operator.log" | "$PY" -c 'import re, sys
@@ -313,9 +338,12 @@ for ms in $LATENCIES; do
   log_from=$(wc -l <"$WORK/operator.log")
   sim0=$(sim_stat writes_total)
   kw0=$(json_of "$(kube_counts)" writes)
+  audit_window=$(k8s_audit_offset)
   sleep $((WINDOW_MS / 1000))
   sim1=$(sim_stat writes_total)
   kw1=$(json_of "$(kube_counts)" writes)
+  OP_AUDIT=$(operator_audit "$audit_window")
+  OP_AUDIT_WRITES=$("$PY" -c 'import json, sys; w = json.loads(sys.argv[1])["writes"]; print(", ".join("%s %d" % kv for kv in sorted(w.items())) or "none")' "$OP_AUDIT")
   tail -n +"$((log_from + 1))" "$WORK/operator.log" | grep 'tenant reconciled' >"$WORK/window.log" || true
   [[ -z ${VK_OPBENCH_KEEP_LOG:-} ]] || cp "$WORK/operator.log" "$VK_OPBENCH_KEEP_LOG"
   RECONCILES=$(wc -l <"$WORK/window.log")
@@ -340,10 +368,11 @@ echo "no-change window (${WINDOW_MS} ms after the last cold start, resync $RESYN
 echo "  reconciles in the window:          $RECONCILES ($OP_READY ready=true) for $TENANTS Tenants"
 echo "  VMS writes (vms-sim writes_total): $((sim1 - sim0))"
 echo "  Kubernetes writes (API server):    $KUBE_DELTA (besides $LEASE_WRITES to leases: the API server's identity heartbeat)"
+echo "  the operator's writes (audit log):  $OP_AUDIT_WRITES, of $(json_of "$OP_AUDIT" requests) requests"
 echo "  reconciles reporting writes:       $OP_WRITING"
 echo "operator memory with $TENANTS Tenants Ready: VmRSS $RSS kB, VmHWM $HWM kB"
 echo "load after: $LOAD_AFTER"
-if ((sim1 - sim0 != 0)) || [[ $KUBE_DELTA != none ]] || ((OP_WRITING != 0)); then
+if ((sim1 - sim0 != 0)) || [[ $KUBE_DELTA != none || $OP_AUDIT_WRITES != none ]] || ((OP_WRITING != 0)); then
   echo "operator: the no-change window was not write-free" >&2
   exit 1
 fi
