@@ -14,8 +14,10 @@
 #   3 drift made by hand in VMS is put back with a DriftRepaired event; a deleted
 #     StorageClass is made again
 #   6 VMS down: Degraded naming the cluster, no hot loop, another Tenant on the healthy
-#     simulator Ready throughout, Ready again after a restart; a VastCluster whose Secret
-#     holds a wrong password: CredentialsRefused, and its Tenant Degraded naming it
+#     simulator Ready throughout, Ready again after a restart; VMS slow and answering
+#     503: no hot loop either; a VastCluster whose Secret holds a wrong password:
+#     CredentialsRefused, its Tenant Degraded naming it, and the corrected Secret read
+#     without a restart
 #   7 a Tenant on two clusters: objects on both, per-cluster StorageClasses with each
 #     zone, a Secret with two entries
 #   5 deletion blocked by a PersistentVolume, then completed (Delete: VAST emptied),
