@@ -1,6 +1,7 @@
 /* csictl: call any CSI or COSI method on a live socket and print the reply as JSON.
  * The exit status is the gRPC status code (0 = OK), 64 for a usage error. */
 #include "request.h"
+#include "version.h"
 
 #include "vk/deadline.h"
 #include "vk/endpoint.h"
@@ -61,6 +62,7 @@ static void usage(FILE *out) {
             "  -d, --emit-defaults     print fields that hold default values\n"
             "  -s, --show-secrets      print secrets and credentials (redacted by default)\n"
             "  -q, --quiet             print nothing on success\n"
+            "  -V, --version           print the version and commit, then exit\n"
             "  -h, --help\n\n"
             "exit status: the gRPC code (0 OK, 3 INVALID_ARGUMENT, 5 NOT_FOUND, 12\n"
             "UNIMPLEMENTED, 14 UNAVAILABLE, ...); 64 for a usage error.\n");
@@ -191,9 +193,9 @@ int main(int argc, char **argv) {
         {"wait", required_argument, NULL, 'w'},     {"json", required_argument, NULL, 'j'},
         {"emit-defaults", no_argument, NULL, 'd'},  {"show-secrets", no_argument, NULL, 's'},
         {"quiet", no_argument, NULL, 'q'},          {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
+        {"version", no_argument, NULL, 'V'},        {NULL, 0, NULL, 0},
     };
-    for (int c; (c = getopt_long(argc, argv, "+e:t:w:j:dsqh", longopts, NULL)) != -1;) {
+    for (int c; (c = getopt_long(argc, argv, "+e:t:w:j:dsqhV", longopts, NULL)) != -1;) {
         switch (c) {
         case 'e': o.endpoint = optarg; break;
         case 't':
@@ -213,6 +215,7 @@ int main(int argc, char **argv) {
         case 's': o.print_flags &= ~(unsigned)VK_PBJSON_REDACT; break;
         case 'q': o.quiet = true; break;
         case 'h': usage(stdout); return 0;
+        case 'V': printf("csictl %s (commit %s)\n", VK_VERSION, VK_GIT_COMMIT); return 0;
         default: usage(stderr); return EXIT_USAGE;
         }
     }
