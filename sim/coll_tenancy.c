@@ -104,13 +104,16 @@ void tenants_ensure_default(sim_ctx *ctx) {
 }
 
 /* VMS picks a client's tenant by its source address where a VIP pool is shared, so no
- * address may belong to two tenants: each range is compared with every other tenant's. */
+ * address may belong to two tenants: each range is compared with every other tenant's.
+ * A tenant of the same name is skipped: a second create of it must fail on its name
+ * (the uniqueness check that follows), as VMS answers, not on its ranges. */
 static int check_client_ranges(sim_request *req, json_t *obj, json_t *old, sim_response *resp) {
     json_t *ranges = json_object_get(obj, "client_ip_ranges");
     if (!ranges || json_is_null(ranges)) return 0;
     if (!json_is_array(ranges))
         return sim_reply_field_error(resp, "client_ip_ranges", "Expected a list of [start, end] address pairs.");
     json_int_t self = old ? json_integer_value(json_object_get(old, "id")) : 0;
+    json_t *name = json_object_get(obj, "name");
     char why[256];
     size_t i, t, k;
     json_t *pair, *tenant, *theirs;
@@ -120,6 +123,7 @@ static int check_client_ranges(sim_request *req, json_t *obj, json_t *old, sim_r
             return sim_reply_field_error(resp, "client_ip_ranges", "%s", why);
         json_array_foreach(store_list(req->ctx->store, "tenants"), t, tenant) {
             if (json_integer_value(json_object_get(tenant, "id")) == self) continue;
+            if (!old && name && json_equal(name, json_object_get(tenant, "name"))) continue;
             json_array_foreach(json_object_get(tenant, "client_ip_ranges"), k, theirs) {
                 ip_range other;
                 if (!ip_range_parse(theirs, &other, why, sizeof why) || !ip_ranges_overlap(&mine, &other)) continue;
