@@ -249,13 +249,24 @@ static bool desired_has(const op_children *children, const char *resource, const
     return false;
 }
 
-/* Children of this Tenant (by its label) that the spec no longer asks for. */
-static void remove_stale(pass *p, const op_children *children) {
+/* The classes a claim names (StorageClass, BucketClass): the admission policy guards them. */
+static bool is_class(const char *resource) {
+    return strcmp(resource, "storageclasses") == 0 || strcmp(resource, "bucketclasses") == 0;
+}
+
+static bool is_admission(const char *resource) {
+    return strncmp(resource, "validatingadmissionpolic", strlen("validatingadmissionpolic")) == 0;
+}
+
+/* Children of this Tenant (by its label) that the spec no longer asks for: the classes
+ * (classes true) or every other kind. */
+static void remove_stale(pass *p, const op_children *children, bool classes) {
     char selector[320];
     snprintf(selector, sizeof selector, OP_LABEL_TENANT "=%s", p->t.name);
     for (size_t k = 0; k < op_child_kinds_count; k++) {
         const op_child_kind *kind = &op_child_kinds[k];
         if (strcmp(kind->resource, "secrets") == 0) continue; /* the Secret stays while the Tenant does */
+        if (is_class(kind->resource) != classes) continue;
         if (*kind->group && !op_api_served(p->ctx->kube, kind->group, kind->version, kind->resource)) continue;
         vk_kube_ref list_ref = {.group = kind->group, .version = kind->version, .resource = kind->resource};
         json_t *items = json_array();
@@ -293,29 +304,42 @@ static void ensure_children(pass *p) {
      * as it is: rendered without the cluster's root it would be wrong */
     bool all_known = true;
     for (size_t i = 0; i < p->t.n_clusters; i++) all_known = all_known && infos[i].tenants_root[0];
-    for (size_t i = 0; i < children.n; i++) {
-        op_child *c = &children.items[i];
-        if (c->cluster >= 0 && !infos[c->cluster].tenants_root[0]) continue;
-        op_child_result r;
-        if (!op_child_ensure(p->ctx->kube, &c->ref, c->desired, p->t.uid, p->deadline, &r, &st)) {
-            degrade(p, st.code == VK_FAILED_PRECONDITION ? "ChildConflict" : "KubernetesRefused", "%s", st.message);
-            continue;
-        }
-        count_write(p, r);
-        if ((r == OP_CHILD_UPDATED || r == OP_CHILD_REPLACED) && !spec_changed(p)) {
-            char note[400];
-            snprintf(note, sizeof note, "%s had drifted from the Tenant's spec and was %s", c->what,
-                     r == OP_CHILD_REPLACED ? "made again (a field of it cannot change in place)" : "put back");
-            op_tenant_event(p->ctx, &p->t, false, "ChildUpdated", "Reconcile", note);
-        }
-    }
     json_t *status = json_object_get(p->t.obj, "status");
     /* stale children can only have come from a spec change, whose pass may have been cut
      * short: look while the spec is new or the Tenant not yet Ready since */
     const char *ready = json_string_value(json_object_get(op_condition_find(status, "Ready"), "status"));
     bool settled = json_integer_value(json_object_get(status, "observedGeneration")) == p->t.generation && ready &&
                    strcmp(ready, "True") == 0;
-    if (all_known && !settled) remove_stale(p, &children);
+    bool look_for_stale = all_known && !settled;
+    /* The admission policy names the classes it guards, so no class may exist unguarded
+     * for a moment: a class the spec dropped goes while the old policy still covers it,
+     * the new policy is in place before a new class is made, and a class is not made at
+     * all while its policy could not be written. */
+    if (look_for_stale) remove_stale(p, &children, true);
+    bool guarded = true;
+    for (int admission_pass = 1; admission_pass >= 0; admission_pass--) {
+        for (size_t i = 0; i < children.n; i++) {
+            op_child *c = &children.items[i];
+            if (is_admission(c->resource) != (admission_pass == 1)) continue;
+            if (!guarded && is_class(c->resource)) continue;
+            if (c->cluster >= 0 && !infos[c->cluster].tenants_root[0]) continue;
+            op_child_result r;
+            if (!op_child_ensure(p->ctx->kube, &c->ref, c->desired, p->t.uid, p->deadline, &r, &st)) {
+                degrade(p, st.code == VK_FAILED_PRECONDITION ? "ChildConflict" : "KubernetesRefused", "%s",
+                        st.message);
+                if (admission_pass == 1) guarded = false;
+                continue;
+            }
+            count_write(p, r);
+            if ((r == OP_CHILD_UPDATED || r == OP_CHILD_REPLACED) && !spec_changed(p)) {
+                char note[400];
+                snprintf(note, sizeof note, "%s had drifted from the Tenant's spec and was %s", c->what,
+                         r == OP_CHILD_REPLACED ? "made again (a field of it cannot change in place)" : "put back");
+                op_tenant_event(p->ctx, &p->t, false, "ChildUpdated", "Reconcile", note);
+            }
+        }
+    }
+    if (look_for_stale) remove_stale(p, &children, false);
     op_children_free(&children);
 }
 
@@ -395,8 +419,9 @@ static void write_status(pass *p) {
     ref.name = p->t.name;
     bool written = false;
     vk_status st;
-    if (!op_status_write(p->ctx->kube, &ref, old, status, p->deadline, &written, &st))
-        VK_LOG(VK_LOG_WARN, "cannot write Tenant status", "tenant", p->t.name, "error", st.message);
+    if (!op_status_write(p->ctx->kube, &ref, p->t.obj, status, p->deadline, &written, &st))
+        VK_LOG(st.code == VK_ABORTED ? VK_LOG_DEBUG : VK_LOG_WARN, "cannot write Tenant status", "tenant", p->t.name,
+               "error", st.message);
     if (written) p->kube_writes++;
     json_decref(status);
 }
