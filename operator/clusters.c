@@ -240,8 +240,9 @@ bool op_cluster_reconcile(op_ctx *ctx, const char *name, int64_t deadline, vk_st
     vk_status write_st;
     bool written = false;
     vk_kube_ref ref = {.group = OP_GROUP, .version = OP_VERSION, .resource = "vastclusters", .name = name};
-    if (!op_status_write(ctx->kube, &ref, old_status, status, deadline, &written, &write_st))
-        VK_LOG(VK_LOG_WARN, "cannot write VastCluster status", "vastcluster", name, "error", write_st.message);
+    if (!op_status_write(ctx->kube, &ref, vc, status, deadline, &written, &write_st))
+        VK_LOG(write_st.code == VK_ABORTED ? VK_LOG_DEBUG : VK_LOG_WARN, "cannot write VastCluster status",
+               "vastcluster", name, "error", write_st.message);
     if (written)
         VK_LOG(VK_LOG_INFO, "VastCluster status", "vastcluster", name, "connected", connected ? "true" : "false",
                "error", connected ? "" : st->message);

@@ -41,13 +41,16 @@ json_t *op_conditions_build(json_t *old_conditions, const op_condition *conds, s
     return out;
 }
 
-bool op_status_write(vk_kube_client *kc, const vk_kube_ref *ref, json_t *old_status, json_t *status, int64_t deadline,
+bool op_status_write(vk_kube_client *kc, const vk_kube_ref *ref, json_t *read, json_t *status, int64_t deadline,
                      bool *written, vk_status *st) {
     *written = false;
+    json_t *old_status = json_object_get(read, "status");
     if (old_status && json_equal(old_status, status)) return true;
     vk_kube_ref sub = *ref;
     sub.subresource = "status";
     json_t *patch = json_pack("{s:O}", "status", status);
+    json_t *version = json_object_get(json_object_get(read, "metadata"), "resourceVersion");
+    if (json_is_string(version)) json_object_set_new(patch, "metadata", json_pack("{s:O}", "resourceVersion", version));
     /* keys the new status leaves out are removed, not kept from the old one */
     const char *key;
     json_t *value;

@@ -26,9 +26,13 @@ json_t *op_conditions_build(json_t *old_conditions, const op_condition *conds, s
 /* The condition of that type in a status (borrowed), or NULL. */
 json_t *op_condition_find(json_t *status, const char *type);
 
-/* Writes status to ref's status subresource when it differs from old_status (NULL: the
- * object had none). *written tells whether a write was made. */
-bool op_status_write(vk_kube_client *kc, const vk_kube_ref *ref, json_t *old_status, json_t *status, int64_t deadline,
+/* Writes status to ref's status subresource when it differs from the status of read (the
+ * object as the pass read it). The write is conditional on read's resourceVersion: a
+ * pass that read a copy older than the server's (the informer not yet caught up with the
+ * last pass's own write) must not put back what it saw, such as a condition's earlier
+ * lastTransitionTime; that write is refused (ABORTED), and the newer copy's watch event
+ * brings another pass. *written tells whether a write was made. */
+bool op_status_write(vk_kube_client *kc, const vk_kube_ref *ref, json_t *read, json_t *status, int64_t deadline,
                      bool *written, vk_status *st);
 
 /* "1.5Gi" style text of a byte count (binary units, at most one decimal). */

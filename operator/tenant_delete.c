@@ -95,8 +95,9 @@ static void write_conditions(op_ctx *ctx, op_tenant *t, const op_condition *cond
     ref.name = t->name;
     vk_status st;
     *changed = false;
-    if (!op_status_write(ctx->kube, &ref, old, status, deadline, changed, &st))
-        VK_LOG(VK_LOG_WARN, "cannot write Tenant status", "tenant", t->name, "error", st.message);
+    if (!op_status_write(ctx->kube, &ref, t->obj, status, deadline, changed, &st))
+        VK_LOG(st.code == VK_ABORTED ? VK_LOG_DEBUG : VK_LOG_WARN, "cannot write Tenant status", "tenant", t->name,
+               "error", st.message);
     json_decref(status);
 }
 
