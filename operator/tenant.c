@@ -270,7 +270,10 @@ static void remove_stale(pass *p, const op_children *children, bool classes) {
         if (*kind->group && !op_api_served(p->ctx->kube, kind->group, kind->version, kind->resource)) continue;
         vk_kube_ref list_ref = {.group = kind->group, .version = kind->version, .resource = kind->resource};
         json_t *items = json_array();
-        op_collect_names(p->ctx, &list_ref, selector, p->t.uid, items, p->deadline);
+        vk_status list_st;
+        if (!op_collect_names(p->ctx, &list_ref, selector, p->t.uid, items, p->deadline, &list_st))
+            VK_LOG(VK_LOG_WARN, "cannot look for children the Tenant no longer asks for", "tenant", p->t.name, "kind",
+                   kind->kind, "error", list_st.message);
         size_t i;
         json_t *name;
         json_array_foreach(items, i, name) {

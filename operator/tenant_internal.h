@@ -22,9 +22,9 @@ size_t op_tenant_volumes(op_ctx *ctx, const op_tenant *t, char *names, size_t si
 bool op_tenant_buckets(op_ctx *ctx, const op_tenant *t, json_t *out, size_t *count, int64_t deadline, vk_status *st);
 
 /* Names (strings appended to out) of the objects of ref's collection matching the
- * label selector and owned by owner_uid. */
+ * label selector and owned by owner_uid; st says why when they could not be listed. */
 bool op_collect_names(op_ctx *ctx, const vk_kube_ref *ref, const char *selector, const char *owner_uid, json_t *out,
-                      int64_t deadline);
+                      int64_t deadline, vk_status *st);
 
 /* A spec the operator cannot act on: Ready False, Degraded SpecInvalid. */
 void op_tenant_report_invalid(op_ctx *ctx, op_tenant *t, const vk_status *why, int64_t deadline);
