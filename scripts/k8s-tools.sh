@@ -2,13 +2,13 @@
 # Builds the upstream Kubernetes test tools from their released Go modules, at the
 # versions pinned in scripts/k8s-tools.versions: csi-sanity (two versions), the CSI
 # sidecars, snapshot-controller and its CRDs, kube-apiserver, kube-controller-manager,
-# kubectl, etcd, and the COSI controller and objectstorage sidecar with their CRDs.
+# kubectl, etcd, the COSI controller and objectstorage sidecar with their CRDs, and helm.
 # Nothing is installed system-wide and nothing lands in the tree:
 # everything lives under ${XDG_CACHE_HOME:-$HOME/.cache}/vast-k8s/ (module cache, build
 # cache, one directory per tool@version). A tool whose stamp matches its recipe is not
 # built again, so a second run takes seconds.
 #
-#   scripts/k8s-tools.sh [GROUP...]   build (all groups, or: sanity sidecars kubernetes etcd cosi)
+#   scripts/k8s-tools.sh [GROUP...]   build (all groups, or: sanity sidecars kubernetes etcd cosi helm)
 #   scripts/k8s-tools.sh --print-bin  print the bin directory of this version set
 #   scripts/k8s-tools.sh --print-crd  print the directory of the snapshot CRD yamls
 #   scripts/k8s-tools.sh --print-cosi-crd  print the directory of the COSI v1alpha1 CRD yamls
@@ -83,8 +83,11 @@ tool_lines() {
         echo "cosi $COSI_MODULE $COSI_VERSION $COSI_VERSION" \
           "cosi-controller=$COSI_MODULE/controller/cmd objectstorage-sidecar=$COSI_MODULE/sidecar/cmd"
         ;;
+      helm)
+        echo "helm helm.sh/helm/v3 $HELM_VERSION $HELM_VERSION helm=helm.sh/helm/v3/cmd/helm"
+        ;;
       *)
-        echo "k8s-tools: unknown group '$g' (groups: sanity sidecars kubernetes etcd cosi)" >&2
+        echo "k8s-tools: unknown group '$g' (groups: sanity sidecars kubernetes etcd cosi helm)" >&2
         return 2
         ;;
     esac
@@ -94,13 +97,27 @@ tool_lines() {
 # tool_ldflags NAME VERSION: the -ldflags a tool's own release build sets, where the
 # binary reports its version from them (Kubernetes' hack/lib/version.sh sets these
 # variables; without them kube-apiserver and kubectl call themselves v0.0.0-master).
+# Helm's Makefile sets its version and the Kubernetes version it assumes when no cluster
+# answers (helm template, helm lint: .Capabilities.KubeVersion and the deprecation check),
+# which is 1.(MINOR of its k8s.io modules); left unset, helm assumes v1.20.
 tool_ldflags() {
-  local name=$1 version=$2 minor pkg flags=""
+  local name=$1 version=$2 minor pkg flags="" gomod
   if [[ $name == kubernetes ]]; then
     minor=${version#v1.}
     minor=${minor%%.*}
     for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
       flags+=" -X $pkg.gitVersion=$version -X $pkg.gitMajor=1 -X $pkg.gitMinor=$minor -X $pkg.gitTreeState=clean"
+    done
+  elif [[ $name == helm ]]; then
+    gomod=$(go_json_field "helm.sh/helm/v3@$version" GoMod) || return 1
+    minor=$("$GO" mod edit -json "$gomod" | "$PY" -c 'import json, sys
+m = json.load(sys.stdin)
+v = [r["Version"] for r in m.get("Require") or [] if r["Path"] == "k8s.io/client-go"]
+if not v: sys.exit("helm requires no k8s.io/client-go")
+print(v[0].split(".")[1])') || return 1
+    flags="-X helm.sh/helm/v3/internal/version.version=$version -X helm.sh/helm/v3/internal/version.gitTreeState=clean"
+    for pkg in helm.sh/helm/v3/pkg/lint/rules helm.sh/helm/v3/pkg/chartutil; do
+      flags+=" -X $pkg.k8sVersionMajor=1 -X $pkg.k8sVersionMinor=$minor"
     done
   fi
   echo "${flags# }"
@@ -146,7 +163,7 @@ for arg in "$@"; do
     *) GROUPS_WANTED+=("$arg") ;;
   esac
 done
-((${#GROUPS_WANTED[@]})) || GROUPS_WANTED=(sanity sidecars kubernetes etcd cosi)
+((${#GROUPS_WANTED[@]})) || GROUPS_WANTED=(sanity sidecars kubernetes etcd cosi helm)
 
 case $MODE in
   print-bin) echo "$BIN" && exit 0 ;;
@@ -256,7 +273,7 @@ build_tool() {
   local name=$1 module=$2 version=$3 companion=$4
   shift 4
   local ldflags local_replaces local_hash
-  ldflags=$(tool_ldflags "$name" "$version")
+  ldflags=$(tool_ldflags "$name" "$version") || die "cannot work out the -ldflags of $name $version"
   local_replaces=$(tool_local_replaces "$name")
   local_hash=$(tool_local_hash "$name")
   local dir="$TOOLS/$name@$version" recipe="$module@$version companion=$companion $*"

@@ -136,10 +136,12 @@ k8s_launch_apiserver() {
   [[ -z ${K8S_AUDIT_LOG:-} ]] ||
     audit=(--audit-policy-file "$K8S_DIR/audit-policy.yaml" --audit-log-path "$K8S_AUDIT_LOG" --audit-log-mode blocking)
   # --endpoint-reconciler-type none: the API server refuses a loopback address as the
-  # endpoint of the in-cluster "kubernetes" Service, and no Pod here would use it
+  # endpoint of the in-cluster "kubernetes" Service, and no Pod here would use it.
+  # --allow-privileged: as kubeadm and every distribution set it; a CSI node plugin (the
+  # chart's DaemonSet) is privileged to mount
   "$VK_K8S_TOOLS_BIN/kube-apiserver" --etcd-servers "$K8S_ETCD_URL" \
     --bind-address 127.0.0.1 --advertise-address 127.0.0.1 --secure-port "${K8S_SERVER##*:}" \
-    --endpoint-reconciler-type none \
+    --endpoint-reconciler-type none --allow-privileged=true \
     --tls-cert-file "$K8S_DIR/pki/apiserver.crt" --tls-private-key-file "$K8S_DIR/pki/apiserver.key" \
     --client-ca-file "$K8S_DIR/pki/ca.crt" --token-auth-file "$K8S_DIR/pki/tokens.csv" \
     --authorization-mode Node,RBAC \
