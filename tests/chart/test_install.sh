@@ -260,9 +260,4 @@ kept=0
 for crd in "${CRDS[@]}"; do k get crd "$crd" >/dev/null 2>&1 && kept=$((kept + 1)); done
 expect_eq "the CRDs (and so every Tenant and snapshot) are kept" "${#CRDS[@]}" "$kept"
 
-k8s_stop
-stop_plugin
-expect_eq "vast-csi exits 0 on SIGTERM" 0 "$STOP_STATUS"
-sim_launch_stop TERM
-expect_eq "vms-sim exits 0 on SIGTERM" 0 "$VMS_SIM_STATUS"
-finish
+k8s_test_end
