@@ -41,7 +41,11 @@ PY
 expect_contains "the chart's operator elects a leader" " ${args[*]} " " --leader-elect=true "
 t0=$(now_ms)
 KUBECONFIG=$WORK/operator.kubeconfig op_start chart "${args[@]}"
-poll "the operator holds its Lease" 30 test "$(kc -n "$RELEASE_NS" get lease vast-operator -o jsonpath='{.spec.holderIdentity}' 2>/dev/null)" = vast-k8s-operator-test ||
+# evaluated on each poll: the Lease is written a moment after the process starts
+operator_leads() {
+  test "$(kc -n "$RELEASE_NS" get lease vast-operator -o jsonpath='{.spec.holderIdentity}' 2>/dev/null)" = vast-k8s-operator-test
+}
+poll "the operator holds its Lease" 30 operator_leads ||
   give_up "the operator, with the chart's account, does not lead: $(tail -n 5 "$WORK/op-chart.log")"
 pass "the operator leads through its Lease in $RELEASE_NS"
 
