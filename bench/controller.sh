@@ -9,9 +9,12 @@
 #     CreateSnapshots of them, 20 DeleteSnapshots and 20 DeleteVolumes, with the
 #     simulator's counters reset before each batch: VMS requests per operation, and which.
 # (b) Throughput. With 20 ms added to every simulator request, 200 CreateVolumes at
-#     concurrency 10 and 200 at concurrency 50 (then deleted, also timed). A controller
-#     whose only cost is VMS latency reaches concurrency / (round trips x 20 ms) creates/s;
-#     the report gives measured / ideal.
+#     concurrency 10, 50 and 100 (then deleted, also timed). CreateVolume sends its
+#     requests together, so a controller whose only cost is VMS latency reaches
+#     concurrency / 20 ms creates/s; the report gives measured / ideal, and the wall-time
+#     round trips of a create and a delete (p50 / 20 ms).
+# (c) Memory: vast-csi's RSS idle after start, its peak (VmHWM) over the run, and the
+#     peak's excess over idle per call in flight at the highest concurrency.
 #
 # It prints a readable report and the JSON lines of each run. It measures, never judges:
 # it fails only when a call or a process fails. Every process it starts is stopped by PID.
@@ -26,7 +29,7 @@ require_tools "$SIM" "$CSI" "$CSICTL" "$LOAD"
 SEQUENTIAL=${SEQUENTIAL:-20}
 VOLUMES=${VOLUMES:-200}
 LATENCY_MS=${LATENCY_MS:-20}
-WORKERS=${WORKERS:-64}
+WORKERS=${WORKERS:-128}
 PARAMS="root_export=/k8s,view_policy=vast-k8s-nfs,vip_pool_name=vast-k8s-pool"
 SIZE=1073741824
 
@@ -42,6 +45,9 @@ start_sim
 SIM_URL="http://127.0.0.1:$SIM_HTTP_PORT"
 write_sim_secret
 start_csi --mode controller --vms-secret-dir "$WORK/secret" --workers "$WORKERS" --log-level warn
+rss_kb() { awk -v k="$1:" '$1 == k { print $2 }' "/proc/$CSI_PID/status"; } # rss_kb VmRSS|VmHWM
+sleep 1
+IDLE_RSS_KB=$(rss_kb VmRSS)
 
 # ---------- helpers ----------
 
@@ -83,7 +89,7 @@ snapshot_all "$WORK/warm.ids" warm-snap "$WORK/warm.snaps"
 delete_snapshots "$WORK/warm.snaps"
 load --delete-from "$WORK/warm.ids" >/dev/null || die "warm-up delete failed"
 
-echo "(a) VMS round trips per operation ($SEQUENTIAL sequential calls each, caches warm):"
+echo "(a) VMS requests per operation ($SEQUENTIAL sequential calls each, caches warm):"
 reset_stats
 line=$(load --volumes "$SEQUENTIAL" --concurrency 1 --prefix rt --params "$PARAMS" --size "$SIZE" \
   --ids-out "$WORK/rt.ids") || die "sequential creates failed"
@@ -113,36 +119,43 @@ echo
 echo "(b) $VOLUMES CreateVolumes with ${LATENCY_MS} ms added to every VMS request (then deleted):"
 sim_admin POST /_sim/faults "{\"rules\": [{\"latency_ms\": $LATENCY_MS}]}" >/dev/null
 SUMMARY=()
-for c in 10 50; do
+MAX_C=100
+for c in 10 50 $MAX_C; do
   line=$(load --volumes "$VOLUMES" --concurrency "$c" --prefix "lat$c" --params "$PARAMS" --size "$SIZE" --delete) ||
     die "concurrency $c: calls failed: $line"
   JSON_LINES+=("$line")
-  report=$(/usr/bin/python3 - "$line" "$c" "$RT_CREATE" "$RT_DELETE" "$LATENCY_MS" <<'PY'
+  report=$(/usr/bin/python3 - "$line" "$c" "$LATENCY_MS" <<'PY'
 import json, sys
-r, c, rt_c, rt_d, lat = json.loads(sys.argv[1]), int(sys.argv[2]), float(sys.argv[3]), float(sys.argv[4]), float(sys.argv[5])
-ideal_c = c / (rt_c * lat / 1000)
-ideal_d = c / (rt_d * lat / 1000)
-print("  concurrency %2d: %6.1f creates/s (ideal %6.1f, ratio %.2f), p50 %6.1f ms, p99 %6.1f ms;"
-      " %6.1f deletes/s (ideal %6.1f, ratio %.2f), p50 %6.1f ms"
-      % (c, r["creates_per_s"], ideal_c, r["creates_per_s"] / ideal_c, r["p50_ms"], r["p99_ms"],
-         r["deletes_per_s"], ideal_d, r["deletes_per_s"] / ideal_d, r["delete_p50_ms"]))
-print(json.dumps({"concurrency": c, "creates_per_s": r["creates_per_s"], "ideal_creates_per_s": round(ideal_c, 1),
-                  "create_ratio": round(r["creates_per_s"] / ideal_c, 3), "deletes_per_s": r["deletes_per_s"],
-                  "ideal_deletes_per_s": round(ideal_d, 1), "delete_ratio": round(r["deletes_per_s"] / ideal_d, 3)}))
+r, c, lat = json.loads(sys.argv[1]), int(sys.argv[2]), float(sys.argv[3])
+ideal = c / (lat / 1000)  # one round trip of wall time per call
+wall_c, wall_d = r["p50_ms"] / lat, r["delete_p50_ms"] / lat
+print("  concurrency %3d: %7.1f creates/s (ideal %7.1f, ratio %.2f), p50 %6.1f ms = %.2f round trips, p99 %6.1f ms;"
+      " %7.1f deletes/s, p50 %6.1f ms = %.2f round trips"
+      % (c, r["creates_per_s"], ideal, r["creates_per_s"] / ideal, r["p50_ms"], wall_c, r["p99_ms"],
+         r["deletes_per_s"], r["delete_p50_ms"], wall_d))
+print(json.dumps({"concurrency": c, "creates_per_s": r["creates_per_s"], "ideal_creates_per_s": round(ideal, 1),
+                  "create_ratio": round(r["creates_per_s"] / ideal, 3), "create_p50_ms": r["p50_ms"],
+                  "create_p99_ms": r["p99_ms"], "create_wall_round_trips": round(wall_c, 2),
+                  "deletes_per_s": r["deletes_per_s"], "delete_p50_ms": r["delete_p50_ms"],
+                  "delete_wall_round_trips": round(wall_d, 2)}))
 PY
 )
   echo "${report%%$'\n'*}"
-  echo "                  VMS connections open afterwards: $(vms_connections)"
+  echo "                   VMS connections open afterwards: $(vms_connections)"
   SUMMARY+=("${report#*$'\n'}")
 done
+PEAK_RSS_KB=$(rss_kb VmHWM)
 sim_admin DELETE /_sim/faults >/dev/null
-echo "  ideal = concurrency / (round trips per call x ${LATENCY_MS} ms): what VMS latency alone allows"
+echo "  ideal = concurrency / ${LATENCY_MS} ms: one round trip of wall time per create, what VMS latency alone allows"
+echo
+echo "(c) vast-csi memory: idle $((IDLE_RSS_KB / 1024)) MB after start, peak $((PEAK_RSS_KB / 1024)) MB;" \
+  "$(((PEAK_RSS_KB - IDLE_RSS_KB) / MAX_C)) KB per call in flight at concurrency $MAX_C"
 
 echo
 echo "JSON:"
 printf '%s\n' "${JSON_LINES[@]}"
-printf '{"bench": "controller", "round_trips": {"create_volume": %s, "delete_volume": %s, "create_snapshot": %s, "delete_snapshot": %s}, "latency_ms": %s, "runs": [%s]}\n' \
-  "$RT_CREATE" "$RT_DELETE" "$RT_SNAP" "$RT_SNAP_DELETE" "$LATENCY_MS" "$(IFS=,; echo "${SUMMARY[*]}")"
+printf '{"bench": "controller", "requests": {"create_volume": %s, "delete_volume": %s, "create_snapshot": %s, "delete_snapshot": %s}, "latency_ms": %s, "idle_rss_kb": %s, "peak_rss_kb": %s, "runs": [%s]}\n' \
+  "$RT_CREATE" "$RT_DELETE" "$RT_SNAP" "$RT_SNAP_DELETE" "$LATENCY_MS" "$IDLE_RSS_KB" "$PEAK_RSS_KB" "$(IFS=,; echo "${SUMMARY[*]}")"
 
 # ---------- stop ----------
 

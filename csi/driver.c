@@ -13,7 +13,8 @@ void csi_driver_open(csi_driver *driver) {
         .api_version = o->vms_api_version,
         .request_timeout_ms = o->vms_timeout_ms,
         .cache_ttl_ms = o->cache_ttl_ms,
-        .max_connections = o->workers,
+        /* a create sends three requests at once (docs/controller.md) */
+        .max_connections = 3 * o->workers,
     };
     driver->vast.clusters = vms_clusters_new(&co);
     driver->vast.locks = vk_keylock_new();

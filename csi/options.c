@@ -38,7 +38,7 @@ static const setting settings[OPT_COUNT] = {
                          "BucketClasses name (default " COSI_DEFAULT_DRIVER_NAME ")"},
     [OPT_LOG_LEVEL] = {"log-level", "X_CSI_LOG_LEVEL", "debug | info | warn | error (default info)"},
     [OPT_LOG_FORMAT] = {"log-format", "X_CSI_LOG_FORMAT", "logfmt | json (default logfmt)"},
-    [OPT_WORKERS] = {"workers", "X_CSI_WORKER_THREADS", "threads serving Controller and Node calls (default 16, 1-1024)"},
+    [OPT_WORKERS] = {"workers", "X_CSI_WORKER_THREADS", "most threads serving Controller and Node calls at once: started as calls arrive, retired after 30 s idle (default 128, 1-1024)"},
     [OPT_SHUTDOWN_GRACE] = {"shutdown-grace", "X_CSI_SHUTDOWN_GRACE_MS",
                             "ms that in-flight calls may run after SIGTERM (default 10000)"},
     [OPT_MAX_QUEUE_WAIT] = {"max-queue-wait", "X_CSI_MAX_QUEUE_WAIT_MS",
@@ -382,7 +382,7 @@ static void set_defaults(csi_options *o) {
     snprintf(o->driver_name, sizeof o->driver_name, "%s", CSI_DEFAULT_DRIVER_NAME);
     o->log_level = VK_LOG_INFO;
     o->log_format = VK_LOG_FORMAT_LOGFMT;
-    o->workers = 16;
+    o->workers = 128;
     o->shutdown_grace_ms = 10000;
     o->max_queue_wait_ms = 10000;
     snprintf(o->vms_api_version, sizeof o->vms_api_version, "v1");

@@ -139,6 +139,11 @@ typedef struct {
  * the target whatever the answer. */
 vk_code vast_volume_target_open(vast_ctx *ctx, const char *id, vk_strmap secrets,
                                         int64_t deadline, vast_volume_target *out, vk_status *st);
+/* As vast_volume_target_open, but for an ordinary volume path (not a vendor id, not a
+ * read-only restore) nothing is read: OK with the client, path and tenant, and the
+ * caller proves ownership itself (DeleteVolume reads the quota together with the rest). */
+vk_code vast_volume_target_locate(vast_ctx *ctx, const char *id, vk_strmap secrets, int64_t deadline,
+                                  vast_volume_target *out, vk_status *st);
 void vast_volume_target_close(vast_volume_target *t);
 
 /* A snapshot of this driver on VAST, resolved from its id. */

@@ -38,6 +38,7 @@
 
 typedef enum {
     VAST_OWNED_VOLUME = 'v',   /* a quota: the object a volume is found by */
+    VAST_OWNED_VIEW = 'w',     /* a volume's view, named csi-view-<mark> */
     VAST_OWNED_SNAPSHOT = 's', /* a VAST snapshot of a volume */
     VAST_OWNED_BUCKET = 'b',   /* a bucket's quota (COSI) */
     VAST_OWNED_BUCKET_OWNER = 'o', /* the user a bucket view names as bucket_owner */

@@ -133,4 +133,28 @@ static inline bool vms_delete(vms_client *c, const char *path, json_t *body, uns
     return vms_request(c, "DELETE", path, body, flags, deadline, out, err);
 }
 
+/* ---- Several requests at once ----------------------------------------------------
+ * Requests that do not depend on each other (a volume's quota and view) go out
+ * together, each on its own pooled connection, and vms_request_all returns when every
+ * one has ended: the wall time of one round trip instead of one per request. Each call
+ * is retried, refreshed and bounded as vms_request would do it alone; none waits for
+ * another's answer, so a caller sends together only what is safe to have happened in
+ * any combination (docs/controller.md says why each batch is).
+ *
+ *   vms_call calls[2] = {{.method = "POST", .path = "quotas/", .body = q},
+ *                        {.method = "POST", .path = "views/", .body = v}};
+ *   vms_request_all(c, calls, 2, deadline);
+ *   ...calls[i].ok, calls[i].answer (owned: json_decref it), calls[i].err...
+ */
+typedef struct {
+    const char *method, *path; /* in, borrowed; path as for vms_request */
+    json_t *body;              /* in, borrowed, may be NULL */
+    unsigned flags;            /* in: VMS_IDEMPOTENT */
+    bool ok;                   /* out: answered 2xx and parsed */
+    json_t *answer;            /* out: the parsed answer (NULL when empty), owned */
+    vms_error err;             /* out: why not, when !ok */
+} vms_call;
+
+void vms_request_all(vms_client *c, vms_call *calls, size_t n, int64_t deadline);
+
 #endif

@@ -41,4 +41,15 @@ bool vms_list_each(vms_client *c, const char *collection, const char *const *fil
 bool vms_list(vms_client *c, const char *collection, const char *const *filters, int64_t deadline, json_t **out,
               vms_error *err);
 
+/* A listing whose first page goes out with other requests (vms_request_all):
+ *   char *path = vms_list_first_page_path(c, "quotas/", filters);
+ *   vms_call calls[] = {{.method = "GET", .path = path}, ...};
+ *   vms_request_all(c, calls, n, deadline);
+ *   vms_list_each_from(c, "quotas/", &calls[0], fn, ctx, deadline, &err);
+ * vms_list_each_from streams that first answer (taking it from the call) and fetches
+ * any further pages itself; a failed first call is the listing's failure (err). */
+char *vms_list_first_page_path(vms_client *c, const char *collection, const char *const *filters);
+bool vms_list_each_from(vms_client *c, const char *collection, vms_call *first, vms_list_fn fn, void *ctx,
+                        int64_t deadline, vms_error *err);
+
 #endif

@@ -198,6 +198,28 @@ bool vms_user_list(vms_client *c, const char *const *filters, vms_user **items, 
                    vms_error *err);
 bool vms_s3policy_list(vms_client *c, const char *const *filters, vms_s3policy **items, size_t *n,
                        int64_t deadline, vms_error *err);
+/* The same, from a first page sent with other requests (vk/vms_list.h: its call is
+ * consumed; further pages are fetched here). */
+bool vms_tenant_list_from(vms_client *c, vms_call *first, vms_tenant **items, size_t *n, int64_t deadline,
+    vms_error *err);
+bool vms_viewpolicy_list_from(vms_client *c, vms_call *first, vms_viewpolicy **items, size_t *n, int64_t deadline,
+    vms_error *err);
+bool vms_qospolicy_list_from(vms_client *c, vms_call *first, vms_qospolicy **items, size_t *n, int64_t deadline,
+    vms_error *err);
+bool vms_vippool_list_from(vms_client *c, vms_call *first, vms_vippool **items, size_t *n, int64_t deadline,
+    vms_error *err);
+bool vms_view_list_from(vms_client *c, vms_call *first, vms_view **items, size_t *n, int64_t deadline,
+    vms_error *err);
+bool vms_quota_list_from(vms_client *c, vms_call *first, vms_quota **items, size_t *n, int64_t deadline,
+    vms_error *err);
+bool vms_snapshot_list_from(vms_client *c, vms_call *first, vms_snapshot **items, size_t *n, int64_t deadline,
+    vms_error *err);
+bool vms_snapstream_list_from(vms_client *c, vms_call *first, vms_snapstream **items, size_t *n, int64_t deadline,
+    vms_error *err);
+bool vms_user_list_from(vms_client *c, vms_call *first, vms_user **items, size_t *n, int64_t deadline,
+    vms_error *err);
+bool vms_s3policy_list_from(vms_client *c, vms_call *first, vms_s3policy **items, size_t *n, int64_t deadline,
+    vms_error *err);
 void vms_tenant_list_free(vms_tenant *items, size_t n);
 void vms_viewpolicy_list_free(vms_viewpolicy *items, size_t n);
 void vms_qospolicy_list_free(vms_qospolicy *items, size_t n);
@@ -252,6 +274,7 @@ vms_lookup vms_quota_find_by_path(vms_client *c, const char *path, int64_t tenan
  * `extra` (borrowed, may be NULL) adds any other VMS field (e.g. BucketClass keys). */
 typedef struct {
     const char *path;
+    const char *name; /* NULL: VMS names it view-<id> */
     int64_t policy_id;
     const char *const *protocols; /* NULL-terminated; NULL means {"NFS"} */
     bool create_dir;
@@ -289,6 +312,18 @@ typedef struct {
     bool allow_delete_bucket;
     json_t *extra;
 } vms_user_spec;
+
+/* The POST bodies of the creates below (new references), for a create sent with other
+ * requests (vms_request_all); vms_created reads its answer. */
+json_t *vms_view_create_body(const vms_view_spec *spec);
+json_t *vms_quota_create_body(const vms_quota_spec *spec);
+/* The object a create call made (decoded into out, which may be NULL), or false with
+ * err naming the object (label, e.g. "quota path=/k8s/pvc-1") and what VMS said. */
+bool vms_view_created(vms_client *c, const vms_call *k, const char *label, vms_view *out, vms_error *err);
+bool vms_quota_created(vms_client *c, const vms_call *k, const char *label, vms_quota *out, vms_error *err);
+/* A DELETE call's outcome as the typed deletes give it: FOUND (done; an async task it
+ * started is awaited), MISSING (already gone), FAILED with err. */
+vms_lookup vms_deleted(vms_client *c, const vms_call *k, const char *label, int64_t deadline, vms_error *err);
 
 bool vms_view_create(vms_client *c, const vms_view_spec *spec, vms_view *out, int64_t deadline, vms_error *err);
 bool vms_quota_create(vms_client *c, const vms_quota_spec *spec, vms_quota *out, int64_t deadline, vms_error *err);
@@ -374,6 +409,10 @@ bool vms_user_has_s3_policy(const vms_user *user, int64_t policy_id);
 
 /* ---- Directories (the trash API, VAST >= 4.7) ---- */
 /* Deletes the tree at path. VMS_MISSING when there was no such directory. */
+/* vms_folder_delete as a call to send with others: body (a new reference) for
+ * DELETE folders/delete_folder/, and its outcome (MISSING: no such directory). */
+json_t *vms_folder_delete_body(const char *path, int64_t tenant_id);
+vms_lookup vms_folder_deleted(vms_client *c, const vms_call *k, const char *path, int64_t deadline, vms_error *err);
 vms_lookup vms_folder_delete(vms_client *c, const char *path, int64_t tenant_id, int64_t deadline, vms_error *err);
 
 /* ---- Cluster facts ---- */

@@ -48,15 +48,30 @@ typedef struct {
     vk_rpc_call *head, *tail;
     int length;
     bool closed;
+    int idle; /* workers waiting for a call */
+    int live; /* workers started and not retired */
 } call_queue;
+
+/* A worker thread's slot: a retired worker's thread is joined when its slot is
+ * reused, or at shutdown. */
+typedef enum { SLOT_FREE, SLOT_RUNNING, SLOT_RETIRED } slot_state;
 
 typedef struct {
     grpc_completion_queue *cq;
-    pthread_t *threads;
+    pthread_t *threads;      /* [0]: the completion-queue thread; [1..]: worker slots */
+    slot_state *slots;
     int n_threads;
-    int started_threads;
+    int started_threads;     /* thread 0 started: 1 */
     call_queue queue; /* worker lane only */
 } lane;
+
+/* The worker lane follows its callers: a worker starts when a call is queued and no
+ * waiting worker is left for it, up to --workers, and one idle this long retires
+ * (MIN_WORKERS stay). A call is synchronous code on its own thread - the crash-safety
+ * reasoning of each operation stays a straight line - and an idle plugin keeps no
+ * thread it does not use (docs/architecture.md weighs this against an event loop). */
+#define WORKER_IDLE_MS 30000
+#define MIN_WORKERS 2
 
 struct vk_rpc_server {
     vk_rpc_server_config config;
@@ -379,7 +394,39 @@ static bool refuse_stale(vk_rpc_call *c) {
     return false;
 }
 
-static void queue_push(call_queue *q, vk_rpc_call *c) {
+typedef struct {
+    vk_rpc_server *server;
+    int slot;
+} worker_arg;
+
+static void *worker_main(void *arg);
+
+/* Starts a worker in a free slot (joining a retired one's thread first); under the
+ * queue lock. False when every slot is busy or the thread cannot start. */
+static bool spawn_worker(vk_rpc_server *s) {
+    lane *l = &s->lanes[VK_RPC_LANE_WORKERS];
+    for (int i = 1; i < l->n_threads; i++) {
+        if (l->slots[i] == SLOT_RUNNING) continue;
+        if (l->slots[i] == SLOT_RETIRED) pthread_join(l->threads[i], NULL); /* it has unlocked and is returning */
+        l->slots[i] = SLOT_FREE;
+        worker_arg *a = malloc(sizeof *a);
+        if (!a) return false;
+        *a = (worker_arg){s, i};
+        int rc = pthread_create(&l->threads[i], NULL, worker_main, a);
+        if (rc != 0) {
+            free(a);
+            VK_LOG(VK_LOG_WARN, "cannot start an RPC worker", "error", strerror(rc));
+            return false;
+        }
+        l->slots[i] = SLOT_RUNNING;
+        l->queue.live++;
+        return true;
+    }
+    return false;
+}
+
+static void queue_push(vk_rpc_server *s, vk_rpc_call *c) {
+    call_queue *q = &s->lanes[VK_RPC_LANE_WORKERS].queue;
     pthread_mutex_lock(&q->lock);
     c->next_queued = NULL;
     if (q->tail) {
@@ -389,27 +436,45 @@ static void queue_push(call_queue *q, vk_rpc_call *c) {
     }
     q->tail = c;
     q->length++;
+    /* more queued calls than waiting workers: one more worker, while slots remain */
+    if (q->length > q->idle) spawn_worker(s);
     pthread_cond_signal(&q->ready);
     pthread_mutex_unlock(&q->lock);
 }
 
-/* The oldest queued call; NULL once the queue is closed and empty. */
-static vk_rpc_call *queue_pop(call_queue *q) {
+/* The oldest queued call; NULL when this worker is to end: the queue closed and empty,
+ * or it waited WORKER_IDLE_MS for nothing while more than MIN_WORKERS live. */
+static vk_rpc_call *queue_pop(lane *l, int slot) {
+    call_queue *q = &l->queue;
     pthread_mutex_lock(&q->lock);
-    while (!q->head && !q->closed) pthread_cond_wait(&q->ready, &q->lock);
+    while (!q->head && !q->closed) {
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_sec += WORKER_IDLE_MS / 1000;
+        q->idle++;
+        int rc = pthread_cond_timedwait(&q->ready, &q->lock, &until);
+        q->idle--;
+        if (rc == ETIMEDOUT && !q->head && q->live > MIN_WORKERS) break;
+    }
     vk_rpc_call *c = q->head;
     if (c) {
         q->head = c->next_queued;
         if (!q->head) q->tail = NULL;
         q->length--;
+    } else {
+        q->live--;
+        l->slots[slot] = SLOT_RETIRED;
     }
     pthread_mutex_unlock(&q->lock);
     return c;
 }
 
 static void *worker_main(void *arg) {
-    vk_rpc_server *s = arg;
-    for (vk_rpc_call *c; (c = queue_pop(&s->lanes[VK_RPC_LANE_WORKERS].queue)) != NULL;) {
+    worker_arg a = *(worker_arg *)arg;
+    free(arg);
+    vk_rpc_server *s = a.server;
+    lane *l = &s->lanes[VK_RPC_LANE_WORKERS];
+    for (vk_rpc_call *c; (c = queue_pop(l, a.slot)) != NULL;) {
         rpc_metrics_dequeued(elapsed_ms(&c->started) / 1e3);
         if (refuse_stale(c)) {
             send_reply(c);
@@ -448,7 +513,7 @@ static void *lane_main(void *arg) {
             if (ev.success) {
                 accept_call(c);
                 if (a.lane == VK_RPC_LANE_WORKERS) {
-                    queue_push(&s->lanes[VK_RPC_LANE_WORKERS].queue, c);
+                    queue_push(s, c);
                 } else {
                     dispatch(c); /* fast lane: handlers never block */
                 }
@@ -462,37 +527,36 @@ static void *lane_main(void *arg) {
     return NULL;
 }
 
-/* Thread 0 of a lane polls its completion queue; on the worker lane, threads 1..n
- * are the workers that run queued calls. */
+/* Thread 0 of a lane polls its completion queue; on the worker lane, slots 1..n are
+ * for the workers that run queued calls (MIN_WORKERS start now, the rest on demand). */
 static bool start_lane(vk_rpc_server *s, vk_rpc_lane id, int n_workers, vk_status *st) {
     lane *l = &s->lanes[id];
     int n_threads = 1 + n_workers;
     l->threads = calloc((size_t)n_threads, sizeof(pthread_t));
-    if (!l->threads) {
+    l->slots = calloc((size_t)n_threads, sizeof(slot_state));
+    if (!l->threads || !l->slots) {
         vk_status_set(st, VK_RESOURCE_EXHAUSTED, "out of memory");
         return false;
     }
     l->n_threads = n_threads;
-    for (int i = 0; i < n_threads; i++) {
-        int rc;
-        if (i > 0) {
-            rc = pthread_create(&l->threads[i], NULL, worker_main, s);
-        } else {
-            lane_arg *a = malloc(sizeof *a);
-            rc = a ? 0 : ENOMEM;
-            if (a) {
-                *a = (lane_arg){s, id};
-                rc = pthread_create(&l->threads[i], NULL, lane_main, a);
-                if (rc != 0) free(a);
-            }
-        }
-        if (rc != 0) {
-            vk_status_set(st, VK_RESOURCE_EXHAUSTED, "cannot start RPC thread: %s", strerror(rc));
-            return false;
-        }
-        l->started_threads++;
+    lane_arg *a = malloc(sizeof *a);
+    int rc = a ? 0 : ENOMEM;
+    if (a) {
+        *a = (lane_arg){s, id};
+        rc = pthread_create(&l->threads[0], NULL, lane_main, a);
+        if (rc != 0) free(a);
     }
-    return true;
+    if (rc != 0) {
+        vk_status_set(st, VK_RESOURCE_EXHAUSTED, "cannot start RPC thread: %s", strerror(rc));
+        return false;
+    }
+    l->started_threads = 1;
+    bool ok = true;
+    pthread_mutex_lock(&l->queue.lock);
+    for (int i = 0; i < n_workers && i < MIN_WORKERS && ok; i++) ok = spawn_worker(s);
+    pthread_mutex_unlock(&l->queue.lock);
+    if (!ok) vk_status_set(st, VK_RESOURCE_EXHAUSTED, "cannot start the RPC workers");
+    return ok;
 }
 
 static void stop_lanes(vk_rpc_server *s) {
@@ -513,11 +577,16 @@ static void stop_lanes(vk_rpc_server *s) {
         l->queue.closed = true;
         pthread_cond_broadcast(&l->queue.ready);
         pthread_mutex_unlock(&l->queue.lock);
-        for (int t = 1; t < l->started_threads; t++) pthread_join(l->threads[t], NULL);
+        for (int t = 1; t < l->n_threads && l->slots; t++) {
+            if (l->slots[t] != SLOT_FREE) pthread_join(l->threads[t], NULL);
+            l->slots[t] = SLOT_FREE;
+        }
         grpc_completion_queue_destroy(l->cq);
         l->cq = NULL;
         free(l->threads);
         l->threads = NULL;
+        free(l->slots);
+        l->slots = NULL;
         l->started_threads = 0;
     }
 }
@@ -642,7 +711,9 @@ bool vk_rpc_server_start(vk_rpc_server *s, vk_status *st) {
     bool ok = true;
     for (size_t i = 0; i < s->n_methods && ok; i++) {
         method_entry *m = &s->methods[i];
-        int slots = m->lane == VK_RPC_LANE_FAST ? FAST_LANE_SLOTS : s->config.workers;
+        /* requests re-arm as each call is taken, so a few per method keep up with any
+         * number of calls in flight */
+        int slots = m->lane == VK_RPC_LANE_FAST ? FAST_LANE_SLOTS : (s->config.workers < 16 ? s->config.workers : 16);
         for (int k = 0; k < slots && ok; k++) ok = post_request(s, m, m->lane);
     }
     for (int k = 0; k < GENERIC_SLOTS && ok; k++) ok = post_request(s, NULL, VK_RPC_LANE_FAST);

@@ -9,6 +9,7 @@
 
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* Makes the quota, or finds the one an earlier attempt made (same mark, same size). A
@@ -17,10 +18,23 @@
  * this call made, else 0. */
 bool vast_ensure_quota(vms_client *c, const vms_quota_spec *spec, const char *what, int64_t deadline,
                          int64_t *created_id, vk_status *st) {
+    json_t *body = vms_quota_create_body(spec);
+    vms_call post = {.method = "POST", .path = "quotas/", .body = body};
+    vms_request_all(c, &post, 1, deadline);
+    bool ok = vast_settle_quota(c, spec, &post, what, deadline, created_id, st);
+    json_decref(post.answer);
+    json_decref(body);
+    return ok;
+}
+
+bool vast_settle_quota(vms_client *c, const vms_quota_spec *spec, const vms_call *post, const char *what,
+                       int64_t deadline, int64_t *created_id, vk_status *st) {
     vms_error err;
     vms_quota made = {0};
     *created_id = 0;
-    if (vms_quota_create(c, spec, &made, deadline, &err)) {
+    char label[VAST_PATH_MAX + 8];
+    snprintf(label, sizeof label, "path=%s", spec->path);
+    if (vms_quota_created(c, post, label, &made, &err)) {
         *created_id = made.obj.id;
         vms_object_free(&made.obj);
         return true;
@@ -60,8 +74,28 @@ bool vast_ensure_quota(vms_client *c, const vms_quota_spec *spec, const char *wh
 /* Makes the view, or accepts the one an earlier attempt made. */
 bool vast_ensure_view(vms_client *c, const vms_view_spec *spec, const char *what, int64_t deadline,
                         vk_status *st) {
+    json_t *body = vms_view_create_body(spec);
+    vms_call post = {.method = "POST", .path = "views/", .body = body};
+    vms_request_all(c, &post, 1, deadline);
+    int64_t made;
+    bool ok = vast_settle_view(c, spec, &post, what, deadline, &made, st);
+    json_decref(post.answer);
+    json_decref(body);
+    return ok;
+}
+
+bool vast_settle_view(vms_client *c, const vms_view_spec *spec, const vms_call *post, const char *what,
+                      int64_t deadline, int64_t *created_id, vk_status *st) {
     vms_error err;
-    if (vms_view_create(c, spec, NULL, deadline, &err)) return true;
+    vms_view made = {0};
+    *created_id = 0;
+    char label[VAST_PATH_MAX + 8];
+    snprintf(label, sizeof label, "path=%s", spec->path);
+    if (vms_view_created(c, post, label, &made, &err)) {
+        *created_id = made.obj.id;
+        vms_object_free(&made.obj);
+        return true;
+    }
     if (!vms_error_is_unique_violation(&err)) {
         vms_fail(st, &err, "creating the view of %s", what);
         return false;
@@ -88,10 +122,25 @@ bool vast_ensure_view(vms_client *c, const vms_view_spec *spec, const char *what
  * earlier call made: that may be a live volume another owner has since nested into). */
 bool vast_refuse_foreign_contents(vms_client *c, const char *path, const char *what, const char *own_name,
                                     int64_t created_quota, int64_t deadline, vk_status *st) {
+    char *page = vast_contents_page_path(c, path);
+    vms_call list = {.method = "GET", .path = page};
+    vms_request_all(c, &list, 1, deadline);
+    bool clean = vast_settle_contents(c, path, &list, what, own_name, created_quota, deadline, st);
+    json_decref(list.answer);
+    free(page);
+    return clean;
+}
+
+char *vast_contents_page_path(vms_client *c, const char *path) {
+    return vms_list_first_page_path(c, "quotas/", VMS_FILTERS("path__startswith", path));
+}
+
+bool vast_settle_contents(vms_client *c, const char *path, vms_call *list, const char *what, const char *own_name,
+                          int64_t created_quota, int64_t deadline, vk_status *st) {
     vms_quota *quotas = NULL;
     size_t n = 0;
     vms_error err;
-    if (!vms_quota_list(c, VMS_FILTERS("path__startswith", path), &quotas, &n, deadline, &err)) {
+    if (!vms_quota_list_from(c, list, &quotas, &n, deadline, &err)) {
         vms_fail(st, &err, "checking that %s holds no one else's data", path);
         vms_quota_list_free(quotas, n);
         return false;

@@ -24,6 +24,19 @@ bool vast_ensure_view(vms_client *c, const vms_view_spec *spec, const char *what
 bool vast_refuse_foreign_contents(vms_client *c, const char *path, const char *what, const char *own_name,
                                   int64_t created_quota, int64_t deadline, vk_status *st);
 
+/* The same three steps from the answer of their first request, sent already with
+ * others (vms_request_all): the POST of vms_quota_create_body / vms_view_create_body,
+ * and the GET of vast_contents_page_path (its answer is consumed). A unique-violation
+ * answer is resolved here as above, with a look-up of its own. *created_id: what this
+ * call's POST made, else 0. */
+bool vast_settle_quota(vms_client *c, const vms_quota_spec *spec, const vms_call *post, const char *what,
+                       int64_t deadline, int64_t *created_id, vk_status *st);
+bool vast_settle_view(vms_client *c, const vms_view_spec *spec, const vms_call *post, const char *what,
+                      int64_t deadline, int64_t *created_id, vk_status *st);
+char *vast_contents_page_path(vms_client *c, const char *path);
+bool vast_settle_contents(vms_client *c, const char *path, vms_call *list, const char *what, const char *own_name,
+                          int64_t created_quota, int64_t deadline, vk_status *st);
+
 /* vast_volume_delete_locked for an object of any marked kind (a volume, a bucket):
  * nothing is deleted unless the quota at path carries kind's mark; then the view, the
  * data and last the quota. The caller holds the path's lock. */

@@ -131,8 +131,12 @@ static vk_code open_snapshot_view(vast_ctx *ctx, const char *id, int64_t deadlin
     return VK_OK;
 }
 
-vk_code vast_volume_target_open(vast_ctx *ctx, const char *id, vk_strmap secrets,
-                                        int64_t deadline, vast_volume_target *t, vk_status *st) {
+static vk_code prove_volume(const char *id, int64_t deadline, vast_volume_target *t, vk_status *st);
+
+/* Parses id, opens its cluster; then (unless locate_only, for an ordinary volume path)
+ * proves the volume is the driver's. */
+static vk_code open_target(vast_ctx *ctx, const char *id, vk_strmap secrets, int64_t deadline, bool locate_only,
+                           vast_volume_target *t, vk_status *st) {
     memset(t, 0, sizeof *t);
     if (!vast_volume_id_parse(id, &t->ref)) {
         t->absent = true;
@@ -154,8 +158,23 @@ vk_code vast_volume_target_open(vast_ctx *ctx, const char *id, vk_strmap secrets
     if (t->ref.legacy) return open_vendor_volume(ctx, id, deadline, t, st);
     t->tenant_id = t->ref.tenant_id;
     t->path = t->ref.path;
-    vms_error err;
     if (t->kind == VAST_PATH_SNAPSHOT_VIEW) return open_snapshot_view(ctx, id, deadline, t, st);
+    return locate_only ? VK_OK : prove_volume(id, deadline, t, st);
+}
+
+vk_code vast_volume_target_open(vast_ctx *ctx, const char *id, vk_strmap secrets, int64_t deadline,
+                                vast_volume_target *t, vk_status *st) {
+    return open_target(ctx, id, secrets, deadline, false, t, st);
+}
+
+vk_code vast_volume_target_locate(vast_ctx *ctx, const char *id, vk_strmap secrets, int64_t deadline,
+                                  vast_volume_target *t, vk_status *st) {
+    return open_target(ctx, id, secrets, deadline, true, t, st);
+}
+
+/* The quota at the volume's path, with the driver's mark: what makes it ours. */
+static vk_code prove_volume(const char *id, int64_t deadline, vast_volume_target *t, vk_status *st) {
+    vms_error err;
     vms_lookup found = vms_quota_find_by_path(t->client, t->path, t->tenant_id, &t->quota, deadline, &err);
     if (found == VMS_FAILED) return vms_fail(st, &err, "reading the quota of %s", t->path);
     if (found == VMS_MISSING) {

@@ -11,6 +11,7 @@
 
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 const char *vast_nfs_protocol(const char *mount_options) {
@@ -40,6 +41,55 @@ bool vast_volume_path(const char *root_export, const char *name, char *out, size
     if (!vast_path_normalize(root_export, root, sizeof root)) snprintf(root, sizeof root, "%.*s", (int)sizeof root - 1, root_export);
     int n = snprintf(out, size, "%s/%s", strcmp(root, "/") == 0 ? "" : root, dir);
     return n >= 0 && (size_t)n < size;
+}
+
+/* Takes back the view this call made when its volume cannot be completed: nothing
+ * else would find it (volumes are found by their quota). Best effort: DeleteVolume
+ * also removes a marked view without a quota. */
+static void take_back_view(vms_client *c, int64_t view_id, const char *path, int64_t deadline) {
+    vms_error err;
+    if (view_id && vms_view_delete(c, view_id, deadline, &err) == VMS_FAILED) {
+        VK_LOG(VK_LOG_WARN, "cannot take back the view of an unfinished volume", "path", path, "error", err.message);
+    }
+}
+
+/* The quota, the view and (for an empty volume) the check that the directory held no
+ * one else's data go out at once: one round trip of wall time. Any subset of them may
+ * have happened when this call dies, and each is safe alone (docs/controller.md): the
+ * answer is OK only when the quota and the view both exist, so no pod ever mounts a
+ * volume without its quota, and a retry settles each request's "must be unique"
+ * answer by looking the object up, as the one-at-a-time steps do. */
+static vk_code make_quota_and_view(vms_client *c, const vms_quota_spec *quota, const vms_view_spec *view,
+                                   bool check_contents, const char *what, int64_t deadline, vk_status *st) {
+    json_t *quota_body = vms_quota_create_body(quota), *view_body = vms_view_create_body(view);
+    char *contents = check_contents ? vast_contents_page_path(c, quota->path) : NULL;
+    vms_call calls[3] = {
+        {.method = "POST", .path = "quotas/", .body = quota_body},
+        {.method = "POST", .path = "views/", .body = view_body},
+        {.method = "GET", .path = contents},
+    };
+    int64_t made_quota = 0, made_view = 0;
+    bool ok = !vk_fault_point("controller.create.before_requests", st);
+    if (ok) {
+        vms_request_all(c, calls, check_contents ? 3 : 2, deadline);
+        ok = !vk_fault_point("controller.create.after_requests", st);
+    }
+    /* each answer is read even when an earlier one failed: made_view must be known to
+     * take the view back */
+    bool view_ok = ok && vast_settle_view(c, view, &calls[1], what, deadline, &made_view, st);
+    vk_status view_st = *st;
+    ok = ok && vast_settle_quota(c, quota, &calls[0], what, deadline, &made_quota, st) &&
+         (!check_contents ||
+          vast_settle_contents(c, quota->path, &calls[2], what, quota->name, made_quota, deadline, st));
+    if (ok && !view_ok) *st = view_st;
+    ok = ok && view_ok;
+    if (!ok && made_view) take_back_view(c, made_view, view->path, deadline);
+    if (ok) ok = !vk_fault_point("controller.create.after_view", st);
+    for (size_t i = 0; i < 3; i++) json_decref(calls[i].answer);
+    json_decref(quota_body);
+    json_decref(view_body);
+    free(contents);
+    return ok ? VK_OK : st->code;
 }
 
 vk_code vast_volume_create_locked(vast_ctx *ctx, vms_client *c, const vast_volume_spec *spec,
@@ -108,19 +158,14 @@ vk_code vast_volume_create_locked(vast_ctx *ctx, vms_client *c, const vast_volum
     vast_owner_name(VAST_OWNED_VOLUME, out->tenant_id, out->path, base_name, quota_name, sizeof quota_name);
     vms_quota_spec quota = {.name = quota_name, .path = out->path, .tenant_id = out->tenant_id,
                             .hard_limit = spec->size, .create_dir = source == NULL};
-    int64_t created_quota;
-    if (!vast_ensure_quota(c, &quota, what, deadline, &created_quota, st) ||
-        (!source && !vast_refuse_foreign_contents(c, out->path, what, quota_name, created_quota, deadline, st)) ||
-        vk_fault_point("controller.create.after_quota", st)) {
-        return st->code;
-    }
+    /* the view's own mark lets DeleteVolume remove a view whose quota never came (a
+     * crash between their concurrent requests, and no retry) */
+    char view_name[VAST_NAME_MAX + 1];
+    vast_owner_identity_name(VAST_OWNED_VIEW, out->tenant_id, out->path, "csi-view", view_name, sizeof view_name);
     const char *protocols[] = {vast_nfs_protocol(p->mount_options), NULL};
-    vms_view_spec view = {.path = out->path, .policy_id = policy.id, .protocols = protocols,
-                          .tenant_id = out->tenant_id, .qos_policy_id = qos_id};
-    if (!vast_ensure_view(c, &view, what, deadline, st) || vk_fault_point("controller.create.after_view", st)) {
-        return st->code;
-    }
-    return VK_OK;
+    vms_view_spec view = {.path = out->path, .name = view_name, .policy_id = policy.id, .protocols = protocols,
+                          .tenant_id = out->tenant_id, .qos_policy_id = qos_id, .create_dir = source == NULL};
+    return make_quota_and_view(c, &quota, &view, source == NULL, what, deadline, st);
 }
 
 vk_code vast_volume_create(vast_ctx *ctx, const vast_volume_spec *spec, int64_t deadline, vast_volume_result *out,

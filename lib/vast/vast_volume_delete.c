@@ -11,22 +11,29 @@
 
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* Removes the clone stream that filled (or is still filling) this volume. An unfinished
  * one (the PVC was deleted mid-restore) is stopped and removed with the partial copy it
  * wrote, and the temporary snapshot a volume-to-volume clone copied from goes too. */
-static bool remove_clone_stream(vms_client *c, const char *path, int64_t deadline, vk_status *st) {
+/* Removes the clone stream that filled (or is still filling) this volume, found by the
+ * listing `streams` (sent with the other look-ups). An unfinished one (the PVC was
+ * deleted mid-restore) is stopped and removed with the partial copy it wrote, and the
+ * temporary snapshot a volume-to-volume clone copied from goes too. */
+static bool remove_clone_stream(vms_client *c, const char *path, vms_call *streams, int64_t deadline,
+                                vk_status *st) {
     char name[64];
     vk_clone_stream_name(path, name, sizeof name);
-    vms_snapstream stream = {0};
+    vms_snapstream *found = NULL;
+    size_t n = 0;
     vms_error err;
-    vms_lookup found = vms_snapstream_find(c, VMS_FILTERS("name", name), &stream, deadline, &err);
-    bool ok = found != VMS_FAILED;
-    if (found == VMS_FOUND) {
-        bool unfinished = strcmp(stream.state, "FINISHED") != 0;
-        if (unfinished && strcmp(stream.state, "STOPPED") != 0) ok = vms_snapstream_stop(c, stream.obj.id, deadline, &err);
-        ok = ok && vms_snapstream_delete(c, stream.obj.id, unfinished, deadline, &err) != VMS_FAILED;
+    bool ok = vms_snapstream_list_from(c, streams, &found, &n, deadline, &err);
+    for (size_t i = 0; ok && i < n; i++) {
+        const vms_snapstream *stream = &found[i];
+        bool unfinished = strcmp(stream->state, "FINISHED") != 0;
+        if (unfinished && strcmp(stream->state, "STOPPED") != 0) ok = vms_snapstream_stop(c, stream->obj.id, deadline, &err);
+        ok = ok && vms_snapstream_delete(c, stream->obj.id, unfinished, deadline, &err) != VMS_FAILED;
         char temp[64];
         vk_clone_snapshot_name(path, temp, sizeof temp);
         vms_snapshot snap = {0};
@@ -36,7 +43,7 @@ static bool remove_clone_stream(vms_client *c, const char *path, int64_t deadlin
         vms_object_free(&snap.obj);
     }
     if (!ok) vms_fail(st, &err, "removing clone stream %s", name);
-    vms_object_free(&stream.obj);
+    vms_snapstream_list_free(found, n);
     return ok;
 }
 
@@ -52,15 +59,12 @@ static void snapshot_names(const vms_snapshot *snaps, size_t n, char *names, siz
 
 /* VAST's trash API refuses a directory with snapshots, and deleting them with the
  * volume would destroy VolumeSnapshots the user still has: refuse, naming them. */
-static bool refuse_if_snapshots(vms_client *c, const char *path, int64_t tenant_id, int64_t deadline,
+static bool refuse_if_snapshots(vms_client *c, const char *path, vms_call *listing, int64_t deadline,
                                 vk_status *st) {
-    char snap_path[VAST_PATH_MAX + 2], tenant[24];
-    snprintf(snap_path, sizeof snap_path, "%s/", path);
-    snprintf(tenant, sizeof tenant, "%" PRId64, tenant_id);
     vms_snapshot *snaps = NULL;
     size_t n = 0;
     vms_error err;
-    bool ok = vms_snapshot_list(c, VMS_FILTERS("path", snap_path, "tenant_id", tenant), &snaps, &n, deadline, &err);
+    bool ok = vms_snapshot_list_from(c, listing, &snaps, &n, deadline, &err);
     if (!ok) {
         vms_fail(st, &err, "listing the snapshots of %s", path);
     } else if (n > 0) {
@@ -74,18 +78,28 @@ static bool refuse_if_snapshots(vms_client *c, const char *path, int64_t tenant_
     return ok && n == 0;
 }
 
-static bool delete_view(vms_client *c, const char *path, int64_t tenant_id, int64_t deadline, vk_status *st) {
-    vms_view view = {0};
+/* The view at the path, from its listing: *view_id (0 when there is none) and its name
+ * (into name). */
+static bool find_view(vms_client *c, const char *path, vms_call *listing, int64_t deadline, int64_t *view_id,
+                      char *name, size_t name_size, vk_status *st) {
+    vms_view *views = NULL;
+    size_t n = 0;
     vms_error err;
-    vms_lookup found = vms_view_find_by_path(c, path, tenant_id, &view, deadline, &err);
-    if (found == VMS_FOUND) found = vms_view_delete(c, view.obj.id, deadline, &err);
-    vms_object_free(&view.obj);
-    if (found == VMS_FAILED) vms_fail(st, &err, "deleting the view of %s", path);
-    return found != VMS_FAILED;
+    bool ok = vms_view_list_from(c, listing, &views, &n, deadline, &err);
+    *view_id = 0;
+    name[0] = '\0';
+    for (size_t i = 0; ok && i < n; i++) {
+        if (strcmp(views[i].path, path) != 0) continue;
+        *view_id = views[i].obj.id;
+        snprintf(name, name_size, "%s", views[i].obj.name ? views[i].obj.name : "");
+    }
+    if (!ok) vms_fail(st, &err, "reading the view of %s", path);
+    vms_view_list_free(views, n);
+    return ok;
 }
 
-static bool delete_data(vast_ctx *ctx, vms_client *c, const char *path, int64_t tenant_id, int64_t deadline,
-                        vk_status *st) {
+/* The trash API (folders/delete_folder/) came with VAST 4.7. */
+static bool can_delete_data(vast_ctx *ctx, vms_client *c, const char *path, int64_t deadline, vk_status *st) {
     vms_version version;
     if (!vms_clusters_version(ctx->clusters, c, deadline, &version, st)) return false;
     if (!vms_version_at_least(&version, 4, 7, 0)) {
@@ -95,12 +109,38 @@ static bool delete_data(vast_ctx *ctx, vms_client *c, const char *path, int64_t 
                       version.sys_version, path);
         return false;
     }
-    vms_error err;
-    if (vms_folder_delete(c, path, tenant_id, deadline, &err) == VMS_FAILED) {
-        vms_fail(st, &err, "deleting the data of %s", path);
-        return false;
-    }
     return true;
+}
+
+/* The view (when there is one) and the data go together: the CO deletes a volume only
+ * once no node publishes it, so nothing reads through the view while its data goes, and
+ * each of the two is safe alone (the quota, which finds the volume, stays until both are
+ * gone). */
+static bool delete_view_and_data(vms_client *c, const char *path, int64_t tenant_id, int64_t view_id,
+                                 int64_t deadline, vk_status *st) {
+    char view_path[48];
+    snprintf(view_path, sizeof view_path, "views/%" PRId64 "/", view_id);
+    json_t *folder = vms_folder_delete_body(path, tenant_id);
+    vms_call calls[2] = {
+        {.method = "DELETE", .path = "folders/delete_folder/", .body = folder, .flags = VMS_IDEMPOTENT},
+        {.method = "DELETE", .path = view_path, .flags = VMS_IDEMPOTENT},
+    };
+    vms_request_all(c, calls, view_id ? 2 : 1, deadline);
+    vms_error err;
+    char label[64];
+    snprintf(label, sizeof label, "view %" PRId64, view_id);
+    bool ok = true;
+    if (view_id && vms_deleted(c, &calls[1], label, deadline, &err) == VMS_FAILED) {
+        ok = false;
+        vms_fail(st, &err, "deleting the view of %s", path);
+    }
+    if (ok && vms_folder_deleted(c, &calls[0], path, deadline, &err) == VMS_FAILED) {
+        ok = false;
+        vms_fail(st, &err, "deleting the data of %s", path);
+    }
+    for (size_t i = 0; i < 2; i++) json_decref(calls[i].answer);
+    json_decref(folder);
+    return ok;
 }
 
 /* Of the quotas at and under path: the one at path (a new reference into quota) and
@@ -125,15 +165,13 @@ static vms_lookup own_and_nested(const vms_quota *quotas, size_t n, const char *
 
 /* The volume's quota, and whether other volumes' quotas live beneath its path: one
  * listing by path prefix answers both. */
-static vms_lookup find_own_quota(vms_client *c, const char *path, int64_t tenant_id, int64_t deadline,
+static vms_lookup find_own_quota(vms_client *c, const char *path, vms_call *listing, int64_t deadline,
                                  vms_quota *quota, char *nested, size_t nested_size, vk_status *st) {
-    char tenant[24];
-    snprintf(tenant, sizeof tenant, "%" PRId64, tenant_id);
     vms_quota *quotas = NULL;
     size_t n = 0;
     vms_error err;
     vms_lookup found = VMS_FAILED;
-    if (vms_quota_list(c, VMS_FILTERS("path__startswith", path, "tenant_id", tenant), &quotas, &n, deadline, &err)) {
+    if (vms_quota_list_from(c, listing, &quotas, &n, deadline, &err)) {
         found = own_and_nested(quotas, n, path, quota, nested, nested_size);
     } else {
         vms_fail(st, &err, "listing the quotas under %s", path);
@@ -158,53 +196,104 @@ vk_code vast_volume_delete_locked(vast_ctx *ctx, vms_client *c, const char *path
     return vast_marked_path_delete_locked(ctx, c, path, tenant_id, VAST_OWNED_VOLUME, deadline, st);
 }
 
+/* Every look-up a deletion needs, sent at once (they read, so any order is safe). */
+typedef struct {
+    char *paths[4];
+    vms_call calls[4]; /* quotas at and under the path, snapshots, views, clone streams */
+    size_t n;
+} lookups;
+
+static void lookups_send(vms_client *c, const char *path, int64_t tenant_id, vast_owned_kind kind,
+                         int64_t deadline, lookups *l) {
+    char tenant[24], snap_path[VAST_PATH_MAX + 2], stream[64];
+    snprintf(tenant, sizeof tenant, "%" PRId64, tenant_id);
+    snprintf(snap_path, sizeof snap_path, "%s/", path);
+    vk_clone_stream_name(path, stream, sizeof stream);
+    memset(l, 0, sizeof *l);
+    l->paths[0] = vms_list_first_page_path(c, "quotas/", VMS_FILTERS("path__startswith", path, "tenant_id", tenant));
+    l->paths[1] = vms_list_first_page_path(c, "snapshots/", VMS_FILTERS("path", snap_path, "tenant_id", tenant));
+    l->paths[2] = vms_list_first_page_path(c, "views/", VMS_FILTERS("path", path, "tenant_id", tenant));
+    /* only volumes are ever cloned into */
+    l->paths[3] = kind == VAST_OWNED_VOLUME ? vms_list_first_page_path(c, "globalsnapstreams/", VMS_FILTERS("name", stream)) : NULL;
+    l->n = l->paths[3] ? 4 : 3;
+    for (size_t i = 0; i < l->n; i++) l->calls[i] = (vms_call){.method = "GET", .path = l->paths[i]};
+    vms_request_all(c, l->calls, l->n, deadline);
+}
+
+static void lookups_free(lookups *l) {
+    for (size_t i = 0; i < l->n; i++) {
+        json_decref(l->calls[i].answer);
+        free(l->paths[i]);
+    }
+}
+
+/* No quota at the path: a restore still copying has no quota yet (its stream and
+ * partial copy go), and a view made with a quota that never came (a create that died
+ * between its concurrent requests) goes when it carries the driver's view mark. The
+ * directory stays: without its quota nothing proves the data is the driver's. */
+static bool remove_unfinished(vms_client *c, const char *path, int64_t tenant_id, lookups *l, int64_t deadline,
+                              vk_status *st) {
+    if (l->n > 3 && !remove_clone_stream(c, path, &l->calls[3], deadline, st)) return false;
+    int64_t view_id;
+    char name[VAST_NAME_MAX + 1];
+    if (!find_view(c, path, &l->calls[2], deadline, &view_id, name, sizeof name, st)) return false;
+    if (!view_id || !vast_owner_identity_is_ours(VAST_OWNED_VIEW, tenant_id, path, name)) return true;
+    vms_error err;
+    if (vms_view_delete(c, view_id, deadline, &err) == VMS_FAILED) {
+        vms_fail(st, &err, "deleting the view of unfinished volume %s", path);
+        return false;
+    }
+    VK_LOG(VK_LOG_INFO, "removed the view of a volume whose quota was never made", "path", path);
+    return true;
+}
+
 vk_code vast_marked_path_delete_locked(vast_ctx *ctx, vms_client *c, const char *path, int64_t tenant_id,
                                        vast_owned_kind kind, int64_t deadline, vk_status *st) {
     /* The driver's quota is what makes a path a volume of this driver. Without one
      * nothing is deleted: an id naming another directory (an administrator's, a parent
      * of volumes, a path outside the root exports) never takes data with it. The quota
-     * also goes last, so its absence after a crash means the deletion had finished. */
+     * also goes last, so its absence after a crash means the deletion had finished.
+     * Three round trips of wall time: the look-ups, then the view with the data, then
+     * the quota (docs/controller.md). */
     if (vast_path_classify(ctx->roots, path) != VAST_PATH_VOLUME) {
         VK_LOG(VK_LOG_WARN, "not a volume path of this driver: nothing deleted", "path", path);
         return VK_OK;
     }
+    lookups l;
+    lookups_send(c, path, tenant_id, kind, deadline, &l);
     vms_quota quota = {0};
     char nested[VAST_PATH_MAX];
-    vms_lookup found = find_own_quota(c, path, tenant_id, deadline, &quota, nested, sizeof nested, st);
-    if (found == VMS_FAILED) return st->code;
-    if (found == VMS_FOUND && !quota_is_ours(ctx, &quota, tenant_id, kind)) {
+    vk_code code = VK_OK;
+    int64_t view_id = 0;
+    char view_name[VAST_NAME_MAX + 1];
+    vms_lookup found = find_own_quota(c, path, &l.calls[0], deadline, &quota, nested, sizeof nested, st);
+    if (found == VMS_FAILED) {
+        code = st->code;
+    } else if (found == VMS_FOUND && !quota_is_ours(ctx, &quota, tenant_id, kind)) {
         VK_LOG(VK_LOG_WARN, "the quota at the path is not this driver's: nothing deleted", "path", path, "quota",
                quota.obj.name);
-        vms_object_free(&quota.obj);
-        return VK_OK;
-    }
-    /* a restore still copying has no quota yet: its stream (named from the path, made
-     * only by this driver) and partial copy go first; only volumes are ever cloned into */
-    if (kind == VAST_OWNED_VOLUME && !remove_clone_stream(c, path, deadline, st)) {
-        vms_object_free(&quota.obj);
-        return st->code;
-    }
-    if (found == VMS_MISSING) {
-        VK_LOG(VK_LOG_INFO, "no quota at the volume's path: nothing to delete", "path", path);
-        return VK_OK;
-    }
-    int64_t quota_id = quota.obj.id;
-    vms_object_free(&quota.obj);
-    if (nested[0]) {
-        return vk_status_set(st, VK_FAILED_PRECONDITION,
+    } else if (found == VMS_MISSING) {
+        if (!remove_unfinished(c, path, tenant_id, &l, deadline, st)) code = st->code;
+        else VK_LOG(VK_LOG_INFO, "no quota at the volume's path: nothing to delete", "path", path);
+    } else if (l.n > 3 && !remove_clone_stream(c, path, &l.calls[3], deadline, st)) {
+        code = st->code;
+    } else if (nested[0]) {
+        code = vk_status_set(st, VK_FAILED_PRECONDITION,
                              "%s holds another quota (at %s); refusing to delete its data", path, nested);
+    } else if (!refuse_if_snapshots(c, path, &l.calls[1], deadline, st) ||
+               !find_view(c, path, &l.calls[2], deadline, &view_id, view_name, sizeof view_name, st) ||
+               vk_fault_point("controller.delete.after_lookups", st) || !can_delete_data(ctx, c, path, deadline, st) ||
+               !delete_view_and_data(c, path, tenant_id, view_id, deadline, st) ||
+               vk_fault_point("controller.delete.after_data", st)) {
+        code = st->code;
+    } else {
+        vms_error err;
+        if (vms_quota_delete(c, quota.obj.id, deadline, &err) == VMS_FAILED)
+            code = vms_fail(st, &err, "deleting the quota of %s", path);
     }
-    /* Then: refuse while snapshots exist; the view (stop serving), the data, and last the
-     * quota. A crash between steps leaves a state the same sequence finishes. */
-    vms_error err;
-    bool ok = refuse_if_snapshots(c, path, tenant_id, deadline, st) &&
-              delete_view(c, path, tenant_id, deadline, st) && !vk_fault_point("controller.delete.after_view", st) &&
-              delete_data(ctx, c, path, tenant_id, deadline, st) && !vk_fault_point("controller.delete.after_data", st);
-    if (ok && vms_quota_delete(c, quota_id, deadline, &err) == VMS_FAILED) {
-        vms_fail(st, &err, "deleting the quota of %s", path);
-        ok = false;
-    }
-    return ok ? VK_OK : st->code;
+    vms_object_free(&quota.obj);
+    lookups_free(&l);
+    return code;
 }
 
 vk_code vast_volume_delete(vast_ctx *ctx, const char *id, vk_strmap secrets, int64_t deadline, vk_status *st) {
@@ -220,7 +309,8 @@ vk_code vast_volume_delete(vast_ctx *ctx, const char *id, vk_strmap secrets, int
         return vk_status_set(st, VK_ABORTED, "another operation on it is in progress");
     }
     vast_volume_target t;
-    vk_code code = vast_volume_target_open(ctx, id, secrets, deadline, &t, st);
+    /* the deletion reads the quota with its other look-ups: the open reads nothing more */
+    vk_code code = vast_volume_target_locate(ctx, id, secrets, deadline, &t, st);
     if (code == VK_NOT_FOUND && t.unreachable) {
         /* the id's cluster is not in the secret: whether the volume is gone cannot be told */
         code = st->code = VK_FAILED_PRECONDITION;

@@ -129,21 +129,13 @@ bool vms_user_has_s3_policy(const vms_user *user, int64_t policy_id) {
 /* ---- Trash API ---- */
 
 vms_lookup vms_folder_delete(vms_client *c, const char *path, int64_t tenant_id, int64_t deadline, vms_error *err) {
-    json_t *body = json_pack("{s:s}", "path", path);
-    if (tenant_id > 0) json_object_set_new(body, "tenant_id", json_integer(tenant_id));
-    json_t *answer = NULL;
-    bool ok = vms_delete(c, "folders/delete_folder/", body, VMS_IDEMPOTENT, deadline, &answer, err) &&
-              vms_task_wait_response(c, answer, deadline, err);
+    json_t *body = vms_folder_delete_body(path, tenant_id);
+    vms_call k = {.method = "DELETE", .path = "folders/delete_folder/", .body = body, .flags = VMS_IDEMPOTENT};
+    vms_request_all(c, &k, 1, deadline);
+    vms_lookup done = vms_folder_deleted(c, &k, path, deadline, err);
+    json_decref(k.answer);
     json_decref(body);
-    json_decref(answer);
-    if (ok) return VMS_FOUND;
-    vms_error_set_object(err, "directory %s", path);
-    /* vast-csi treats "no such directory" as done; so do we (a retried delete lands here). */
-    if (err->kind == VMS_ERR_HTTP && err->http_status == 400 && strcasestr(err->message, "no such directory")) {
-        vms_error_clear(err);
-        return VMS_MISSING;
-    }
-    return VMS_FAILED;
+    return done;
 }
 
 /* ---- Cluster facts ---- */

@@ -88,6 +88,12 @@ bool vms_object_update(vms_client *c, const vms_kind *k, int64_t id, json_t *cha
 vms_lookup vms_object_delete(vms_client *c, const vms_kind *k, int64_t id, const char *query, json_t *body,
                              int64_t deadline, vms_error *err);
 /* Appends every object of k matching filters to (*items, *n), decoded. */
+/* Decodes an answer that must be an object of kind k (out NULL: nothing to decode). */
+bool vms_object_decode_answer(vms_client *c, const vms_kind *k, json_t *answer, vms_object *out, const char *method,
+                              const char *path, vms_error *err);
+/* vms_object_list from a first page already fetched with other requests (vms_list.h). */
+bool vms_object_list_from(vms_client *c, const vms_kind *k, vms_call *first, void **items, size_t *n,
+                          int64_t deadline, vms_error *err);
 bool vms_object_list(vms_client *c, const vms_kind *k, const char *const *filters, void **items, size_t *n,
                      int64_t deadline, vms_error *err);
 /* vms_object_free on each of n objects of k->size bytes, then free(items). */

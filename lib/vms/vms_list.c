@@ -128,20 +128,35 @@ static bool deliver(json_t *item, id_set *seen, vms_list_fn fn, void *ctx) {
     return fn(item, ctx);
 }
 
-bool vms_list_each(vms_client *c, const char *collection, const char *const *filters, vms_list_fn fn, void *ctx,
-                   int64_t deadline, vms_error *err) {
+char *vms_list_first_page_path(vms_client *c, const char *collection, const char *const *filters) {
     char page_size[16];
     snprintf(page_size, sizeof page_size, "%d", c->s.list_page_size);
     char *filtered = vms_path_with_query(collection, filters);
     char *path = vms_path_with_query(filtered, VMS_FILTERS("page_size", page_size));
     free(filtered);
+    return path;
+}
 
+/* Streams the pages from path (owned) on; the first page's answer may have been
+ * fetched already (first: its call, sent with others). */
+static bool walk_pages(vms_client *c, const char *collection, char *path, vms_call *first, vms_list_fn fn,
+                       void *ctx, int64_t deadline, vms_error *err) {
     id_set seen = {0};
     bool ok = true, more = true;
     while (ok && more && path) {
         json_t *page = NULL, *items = NULL;
         const char *next = NULL;
-        if (!vms_get(c, path, deadline, &page, err)) {
+        bool fetched;
+        if (first) {
+            fetched = first->ok;
+            page = first->answer;
+            first->answer = NULL; /* the walk owns it now */
+            if (!fetched) *err = first->err;
+            first = NULL;
+        } else {
+            fetched = vms_get(c, path, deadline, &page, err);
+        }
+        if (!fetched) {
             ok = false;
         } else if (!read_page(page, &items, &next)) {
             vms_error_set(err, VMS_ERR_RESPONSE, "the list answer is neither an array nor a page of results");
@@ -171,6 +186,19 @@ bool vms_list_each(vms_client *c, const char *collection, const char *const *fil
     free(seen.slots);
     if (!ok && !err->object[0]) vms_error_set_object(err, "list of %s", collection);
     return ok;
+}
+
+bool vms_list_each(vms_client *c, const char *collection, const char *const *filters, vms_list_fn fn, void *ctx,
+                   int64_t deadline, vms_error *err) {
+    return walk_pages(c, collection, vms_list_first_page_path(c, collection, filters), NULL, fn, ctx, deadline, err);
+}
+
+bool vms_list_each_from(vms_client *c, const char *collection, vms_call *first, vms_list_fn fn, void *ctx,
+                        int64_t deadline, vms_error *err) {
+    vms_error_clear(err);
+    char *path = strdup(first->path);
+    if (!path) abort();
+    return walk_pages(c, collection, path, first, fn, ctx, deadline, err);
 }
 
 static bool append_item(json_t *item, void *ctx) {

@@ -100,19 +100,31 @@ static bool collect_item(json_t *item, void *ctx) {
     return true;
 }
 
-bool vms_object_list(vms_client *c, const vms_kind *k, const char *const *filters, void **items, size_t *n,
-                     int64_t deadline, vms_error *err) {
+/* Both listings: from the first page's answer at hand (first) or from the start. */
+static bool list_objects(vms_client *c, const vms_kind *k, const char *const *filters, vms_call *first, void **items,
+                         size_t *n, int64_t deadline, vms_error *err) {
     /* the capacity is not kept between calls: start from exactly what is there */
     collected list = {k, *items, *n, *n};
-    bool ok = vms_list_each(c, k->collection, filters, collect_item, &list, deadline, err);
+    bool ok = first ? vms_list_each_from(c, k->collection, first, collect_item, &list, deadline, err)
+                    : vms_list_each(c, k->collection, filters, collect_item, &list, deadline, err);
     *items = list.items;
     *n = list.n;
     if (!ok) {
         char what[400];
         describe_filters(filters, what, sizeof what);
-        vms_error_set_object(err, "%ss %s", k->noun, what);
+        vms_error_set_object(err, "%ss %s", k->noun, first ? first->path : what);
     }
     return ok;
+}
+
+bool vms_object_list(vms_client *c, const vms_kind *k, const char *const *filters, void **items, size_t *n,
+                     int64_t deadline, vms_error *err) {
+    return list_objects(c, k, filters, NULL, items, n, deadline, err);
+}
+
+bool vms_object_list_from(vms_client *c, const vms_kind *k, vms_call *first, void **items, size_t *n,
+                          int64_t deadline, vms_error *err) {
+    return list_objects(c, k, VMS_NO_FILTERS, first, items, n, deadline, err);
 }
 
 void vms_object_list_free(const vms_kind *k, void *items, size_t n) {
@@ -122,7 +134,7 @@ void vms_object_list_free(const vms_kind *k, void *items, size_t n) {
 
 /* Decodes an answer that must be an object of kind k (or leaves out alone when the
  * caller did not ask for it). */
-static bool decode_answer(vms_client *c, const vms_kind *k, json_t *answer, vms_object *out, const char *method,
+bool vms_object_decode_answer(vms_client *c, const vms_kind *k, json_t *answer, vms_object *out, const char *method,
                           const char *path, vms_error *err) {
     if (!out) return true;
     if (!json_is_object(answer) || !json_is_integer(json_object_get(answer, "id"))) {
@@ -141,7 +153,7 @@ bool vms_object_create(vms_client *c, const vms_kind *k, const char *path, json_
     /* Not idempotent: a resend after a lost answer could create a twin. Callers look
      * the object up by natural key after an ALREADY_EXISTS instead. */
     bool ok = vms_post(c, path, body, 0, deadline, &answer, err) &&
-              decode_answer(c, k, answer, out, "POST", path, err);
+              vms_object_decode_answer(c, k, answer, out, "POST", path, err);
     json_decref(answer);
     if (!ok) vms_error_set_object(err, "%s %s", k->noun, label);
     return ok;
@@ -157,7 +169,7 @@ bool vms_object_update(vms_client *c, const vms_kind *k, int64_t id, json_t *cha
     if (ok && out) {
         /* VIP pools answer 204 and async updates a task: read the object back. */
         bool is_object = json_is_object(answer) && json_object_get(answer, "id");
-        ok = is_object ? decode_answer(c, k, answer, out, "PATCH", path, err)
+        ok = is_object ? vms_object_decode_answer(c, k, answer, out, "PATCH", path, err)
                        : vms_object_get(c, k, id, out, deadline, err) == VMS_FOUND;
         if (!ok && err->kind == VMS_ERR_NONE) { /* MISSING: deleted by someone else meanwhile */
             vms_error_set(err, VMS_ERR_HTTP, "it disappeared right after the update");
@@ -200,6 +212,13 @@ vms_lookup vms_object_delete(vms_client *c, const vms_kind *k, int64_t id, const
                            int64_t deadline, vms_error *err) {                                                    \
         void *all = *items;                                                                                       \
         bool ok = vms_object_list(c, &vms_kind_##type, filters, &all, n, deadline, err);                          \
+        *items = all;                                                                                             \
+        return ok;                                                                                                \
+    }                                                                                                             \
+    bool vms_##type##_list_from(vms_client *c, vms_call *first, vms_##type **items, size_t *n, int64_t deadline,     \
+                                vms_error *err) {                                                                 \
+        void *all = *items;                                                                                       \
+        bool ok = vms_object_list_from(c, &vms_kind_##type, first, &all, n, deadline, err);                       \
         *items = all;                                                                                             \
         return ok;                                                                                                \
     }                                                                                                             \

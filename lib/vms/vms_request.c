@@ -3,6 +3,7 @@
  * failure read into a vms_error redacted with the client's secrets, one token refresh
  * when VMS says the token expired, and the request log. Which failures are retried,
  * the backoff and the deadlines are the http layer's (vk_http_send). */
+#include "vk/http_multi.h"
 #include "vk/log.h"
 #include "vms_internal.h"
 #include "vms_metrics.h"
@@ -137,29 +138,64 @@ static char *request_path(const char *path) {
     return url;
 }
 
+/* One request's part of a batch: what send_all prepares for it and wipes after it. */
+typedef struct {
+    call k;
+    vk_http_hooks hooks;
+    char *url, *text;
+} pending;
+
+/* Sends every call at once (vk_http_send_all), each with its own hooks; *calls[i].out
+ * and calls[i].err receive its answer. */
+static void send_all(vms_client *c, vms_call *calls, size_t n, bool authenticate, int64_t deadline) {
+    pending *p = calloc(n, sizeof *p);
+    vk_http_job *jobs = calloc(n, sizeof *jobs);
+    if (!p || !jobs) abort();
+    for (size_t i = 0; i < n; i++) {
+        vms_call *q = &calls[i];
+        q->answer = NULL;
+        q->ok = false;
+        vms_error_clear(&q->err);
+        p[i].url = request_path(q->path);
+        p[i].text = q->body ? json_dumps(q->body, JSON_COMPACT) : NULL;
+        if (q->body && !p[i].text) abort();
+        p[i].k = (call){.c = c, .method = q->method, .path = q->path, .authenticate = authenticate,
+                        .out = &q->answer, .err = &q->err};
+        if (c->s.tenant) snprintf(p[i].k.tenant, sizeof p[i].k.tenant, "X-Tenant-Name: %s", c->s.tenant);
+        p[i].hooks = (vk_http_hooks){.prepare = prepare, .judge = judge, .on_retry = on_retry, .ctx = &p[i].k};
+        jobs[i] = (vk_http_job){
+            .request = {.method = q->method, .url = p[i].url, .body = p[i].text,
+                        .body_len = p[i].text ? strlen(p[i].text) : 0,
+                        .idempotent = (q->flags & VMS_IDEMPOTENT) != 0, .deadline = deadline},
+            .hooks = &p[i].hooks};
+    }
+    vk_http_send_all(c->http, jobs, n);
+    for (size_t i = 0; i < n; i++) {
+        vk_http_result_free(&jobs[i].result);
+        wipe_auth(&p[i].k);
+        if (p[i].text) {
+            explicit_bzero(p[i].text, strlen(p[i].text)); /* may hold a password or a secret key */
+            free(p[i].text);
+        }
+        free(p[i].url);
+        calls[i].ok = p[i].k.ok;
+        if (calls[i].ok) vms_error_clear(&calls[i].err);
+    }
+    free(jobs);
+    free(p);
+}
+
 static bool send_request(vms_client *c, const char *method, const char *path, json_t *body, unsigned flags,
                          bool authenticate, int64_t deadline, json_t **out, vms_error *err) {
-    *out = NULL;
-    vms_error_clear(err);
-    char *url = request_path(path);
-    char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
-    if (body && !text) abort();
-    call k = {.c = c, .method = method, .path = path, .authenticate = authenticate, .out = out, .err = err};
-    if (c->s.tenant) snprintf(k.tenant, sizeof k.tenant, "X-Tenant-Name: %s", c->s.tenant);
-    vk_http_hooks hooks = {.prepare = prepare, .judge = judge, .on_retry = on_retry, .ctx = &k};
-    vk_http_request rq = {.method = method, .url = url, .body = text, .body_len = text ? strlen(text) : 0,
-                          .idempotent = (flags & VMS_IDEMPOTENT) != 0, .deadline = deadline};
-    vk_http_result res;
-    vk_http_send(c->http, &rq, &hooks, &res);
-    vk_http_result_free(&res);
-    wipe_auth(&k);
-    if (text) {
-        explicit_bzero(text, strlen(text)); /* may hold a password or a secret key */
-        free(text);
-    }
-    free(url);
-    if (k.ok) vms_error_clear(err);
-    return k.ok;
+    vms_call one = {.method = method, .path = path, .body = body, .flags = flags};
+    send_all(c, &one, 1, authenticate, deadline);
+    *out = one.answer;
+    *err = one.err;
+    return one.ok;
+}
+
+void vms_request_all(vms_client *c, vms_call *calls, size_t n, int64_t deadline) {
+    if (n > 0) send_all(c, calls, n, true, deadline);
 }
 
 bool vms_request(vms_client *c, const char *method, const char *path, json_t *body, unsigned flags, int64_t deadline,

@@ -22,7 +22,8 @@ typedef struct {
 #define END {NULL, 0, PUT_TEXT}
 
 static const put_field view_spec_fields[] = {
-    PUT(vms_view_spec, path, TEXT),          PUT(vms_view_spec, policy_id, NUMBER),
+    PUT(vms_view_spec, path, TEXT),          PUT(vms_view_spec, name, TEXT),
+    PUT(vms_view_spec, policy_id, NUMBER),
     PUT(vms_view_spec, create_dir, TRUE),    PUT(vms_view_spec, tenant_id, NUMBER),
     PUT(vms_view_spec, qos_policy_id, NUMBER), PUT(vms_view_spec, alias, TEXT),
     PUT(vms_view_spec, bucket, TEXT),        PUT(vms_view_spec, bucket_owner, TEXT),
@@ -77,7 +78,7 @@ static bool create_from_body(vms_client *c, const vms_kind *k, json_t *body, con
     return ok;
 }
 
-bool vms_view_create(vms_client *c, const vms_view_spec *spec, vms_view *out, int64_t deadline, vms_error *err) {
+json_t *vms_view_create_body(const vms_view_spec *spec) {
     json_t *body = spec_body(view_spec_fields, spec, spec->extra);
     json_t *protocols = json_array();
     if (spec->protocols) {
@@ -86,16 +87,23 @@ bool vms_view_create(vms_client *c, const vms_view_spec *spec, vms_view *out, in
         json_array_append_new(protocols, json_string("NFS"));
     }
     json_object_set_new(body, "protocols", protocols);
+    return body;
+}
+
+json_t *vms_quota_create_body(const vms_quota_spec *spec) { return spec_body(quota_spec_fields, spec, spec->extra); }
+
+bool vms_view_create(vms_client *c, const vms_view_spec *spec, vms_view *out, int64_t deadline, vms_error *err) {
     char label[300];
     snprintf(label, sizeof label, "path=%s", spec->path ? spec->path : "");
-    return create_from_body(c, &vms_kind_view, body, label, out ? &out->obj : NULL, deadline, err);
+    return create_from_body(c, &vms_kind_view, vms_view_create_body(spec), label, out ? &out->obj : NULL, deadline,
+                            err);
 }
 
 bool vms_quota_create(vms_client *c, const vms_quota_spec *spec, vms_quota *out, int64_t deadline, vms_error *err) {
     char label[300];
     snprintf(label, sizeof label, "path=%s", spec->path ? spec->path : "");
-    return create_from_body(c, &vms_kind_quota, spec_body(quota_spec_fields, spec, spec->extra), label,
-                            out ? &out->obj : NULL, deadline, err);
+    return create_from_body(c, &vms_kind_quota, vms_quota_create_body(spec), label, out ? &out->obj : NULL,
+                            deadline, err);
 }
 
 bool vms_snapshot_create(vms_client *c, const vms_snapshot_spec *spec, vms_snapshot *out, int64_t deadline,

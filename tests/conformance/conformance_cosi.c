@@ -114,7 +114,7 @@ static const char *unique(const char *prefix) { return fmt("%s-%s-%u", prefix, r
 
 /* ---- the test's own VMS calls ---- */
 
-static json_t *vms_call(const char *method, const char *path, json_t *body) {
+static json_t *sim_vms(const char *method, const char *path, json_t *body) {
     json_t *out = NULL;
     vms_error err;
     bool ok = vms_request(run.vms, method, path, body, 0, vk_deadline_in(20000), &out, &err);
@@ -124,7 +124,7 @@ static json_t *vms_call(const char *method, const char *path, json_t *body) {
 }
 
 static int64_t id_of_named(const char *collection, const char *name) {
-    json_t *list = vms_call("GET", fmt("%s/?name=%s", collection, name), NULL);
+    json_t *list = sim_vms("GET", fmt("%s/?name=%s", collection, name), NULL);
     int64_t id = json_array_size(list) == 1 ? json_integer_value(json_object_get(json_array_get(list, 0), "id")) : 0;
     json_decref(list);
     return id;
@@ -132,7 +132,7 @@ static int64_t id_of_named(const char *collection, const char *name) {
 
 /* An object made as an administrator would, removed in the spec's teardown. */
 static json_t *admin_create(const char *collection, json_t *body) {
-    json_t *made = vms_call("POST", fmt("%s/", collection), body);
+    json_t *made = sim_vms("POST", fmt("%s/", collection), body);
     GROW(run.admin, run.n_admin, run.cap_admin);
     char *path = NULL;
     if (asprintf(&path, "%s/%" PRId64 "/", collection, (int64_t)json_integer_value(json_object_get(made, "id"))) < 0) {
@@ -437,7 +437,7 @@ static void create_refuses_bad_parameters(void **state) {
     CONF_EXPECT_CODE(create(name, no_root, NULL, &st), VK_INVALID_ARGUMENT, &st, "without root_export");
     const char *const bad_quota[] = {"quota", "lots", NULL};
     CONF_EXPECT_CODE(create(name, bucket_params(bad_quota), NULL, &st), VK_INVALID_ARGUMENT, &st, "quota=lots");
-    json_t *views = vms_call("GET", fmt("views/?bucket=%s", name), NULL);
+    json_t *views = sim_vms("GET", fmt("views/?bucket=%s", name), NULL);
     size_t n = json_array_size(views);
     json_decref(views);
     if (n) CONF_FAIL("a refused create left %zu view(s) for %s", n, name);
@@ -459,7 +459,7 @@ static void create_replay_same_bucket(void **state) {
             CONF_FAIL("replay %d answered bucket_id %s, the first call %s", i + 1, again->bucket_id, first->bucket_id);
         }
     }
-    json_t *views = vms_call("GET", fmt("views/?bucket=%s", name), NULL);
+    json_t *views = sim_vms("GET", fmt("views/?bucket=%s", name), NULL);
     size_t n = json_array_size(views);
     json_decref(views);
     if (n != 1) CONF_FAIL("%zu views for bucket %s after %d replays, want 1", n, name, REPLAYS);
@@ -510,11 +510,11 @@ static void delete_twice_ok(void **state) {
     vk_status st;
     CONF_EXPECT_OK(delete_bucket(made->bucket_id, &st), &st, "DriverDeleteBucket");
     CONF_EXPECT_OK(delete_bucket(made->bucket_id, &st), &st, "DriverDeleteBucket again");
-    json_t *views = vms_call("GET", fmt("views/?bucket=%s", name), NULL);
+    json_t *views = sim_vms("GET", fmt("views/?bucket=%s", name), NULL);
     size_t n = json_array_size(views);
     json_decref(views);
     if (n) CONF_FAIL("bucket %s still has %zu view(s) after DriverDeleteBucket", name, n);
-    json_t *quotas = vms_call("GET", fmt("quotas/?path=/k8s/%s", name), NULL);
+    json_t *quotas = sim_vms("GET", fmt("quotas/?path=/k8s/%s", name), NULL);
     n = json_array_size(quotas);
     json_decref(quotas);
     if (n) CONF_FAIL("bucket %s still has its quota after DriverDeleteBucket", name);
@@ -592,7 +592,7 @@ static void grant_replay_one_key(void **state) {
     }
     int64_t user = id_of_named("users", account);
     if (!user) CONF_FAIL("no VMS user named %s after the grant", account);
-    json_t *keys = vms_call("GET", fmt("locals3keys/?user_id=%" PRId64, user), NULL);
+    json_t *keys = sim_vms("GET", fmt("locals3keys/?user_id=%" PRId64, user), NULL);
     size_t n = json_array_size(keys);
     const char *key = json_string_value(json_object_get(json_array_get(keys, 0), "access_key"));
     bool latest = key && strcmp(key, secret_of(s3_credentials(last), "accessKeyID")) == 0;
@@ -681,7 +681,7 @@ static void grant_failure_leaves_nothing(void **state) {
     CONF_EXPECT_CODE(create(unique("bucket"), missing, NULL, &st), VK_INVALID_ARGUMENT, &st,
                      "create with a VIP pool that does not exist");
     const char *pool = unique("pool");
-    json_t *made_pool = vms_call("POST", "vippools/",
+    json_t *made_pool = sim_vms("POST", "vippools/",
                                  json_pack("{s:s, s:I, s:s, s:[[s,s]], s:i}", "name", pool, "tenant_id",
                                            (json_int_t)run.tenant_id, "role", "PROTOCOLS", "ip_ranges", "127.0.0.20",
                                            "127.0.0.20", "subnet_cidr", 8));
@@ -689,7 +689,7 @@ static void grant_failure_leaves_nothing(void **state) {
     json_decref(made_pool);
     const char *const kv[] = {"root_export", "/k8s", "vip_pool_name", pool, "scheme", "https", NULL};
     Cosi__V1alpha1__DriverCreateBucketResponse *made = must_create(unique("bucket"), kv);
-    json_decref(vms_call("DELETE", fmt("vippools/%" PRId64 "/", pool_id), NULL));
+    json_decref(sim_vms("DELETE", fmt("vippools/%" PRId64 "/", pool_id), NULL));
     static const char *const access_collections[] = {"users", "s3policies", "locals3keys", NULL};
     json_t *before = state_of(access_collections);
     /* the pool is cached for --cache-ttl: the conformance plugin runs with a short one */
@@ -801,11 +801,11 @@ static void create_concurrent_duplicates(void **state) {
         /* every one lost the race: a retry, as the sidecar makes, must succeed */
         must_create(name, params);
     }
-    json_t *views = vms_call("GET", fmt("views/?bucket=%s", name), NULL);
+    json_t *views = sim_vms("GET", fmt("views/?bucket=%s", name), NULL);
     size_t n = json_array_size(views);
     json_decref(views);
     if (n != 1) CONF_FAIL("%zu views for bucket %s after %d concurrent creates, want exactly 1", n, name, RACERS);
-    json_t *quotas = vms_call("GET", fmt("quotas/?path=/k8s/%s", name), NULL);
+    json_t *quotas = sim_vms("GET", fmt("quotas/?path=/k8s/%s", name), NULL);
     n = json_array_size(quotas);
     json_decref(quotas);
     if (n != 1) CONF_FAIL("%zu quotas for bucket %s after %d concurrent creates, want exactly 1", n, name, RACERS);

@@ -96,7 +96,7 @@ done
 
 # ---------- DriverDeleteBucket: killed after each step ----------
 n=0
-for point in controller.delete.after_view controller.delete.after_data cosi.delete.after_quota; do
+for point in controller.delete.after_lookups controller.delete.after_data cosi.delete.after_quota; do
   n=$((n + 1))
   create_bucket "bucket-crash-$n"
   crash_at "$point" run_ctl D DriverDeleteBucket "bucket_id=$BUCKET_ID"

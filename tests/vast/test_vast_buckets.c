@@ -262,7 +262,7 @@ static void test_create_converges_after_each_fault_point(void **state) {
 
 static void test_delete_converges_after_each_fault_point(void **state) {
     (void)state;
-    static const char *const points[] = {"controller.delete.after_view", "controller.delete.after_data",
+    static const char *const points[] = {"controller.delete.after_lookups", "controller.delete.after_data",
                                          "cosi.delete.after_quota"};
     for (size_t i = 0; i < sizeof points / sizeof points[0]; i++) {
         char name[32], spec[96], path[128], owner[VAST_NAME_MAX + 1];

@@ -37,8 +37,9 @@ static void test_create_twice_is_one_volume(void **state) {
 /* A failure at each fault point of a create, then the retry: one quota, one view. */
 static void test_create_converges_after_each_fault_point(void **state) {
     (void)state;
-    static const char *const points[] = {"controller.create.after_quota", "controller.create.after_view"};
-    for (size_t i = 0; i < 2; i++) {
+    static const char *const points[] = {"controller.create.before_requests", "controller.create.after_requests",
+                                         "controller.create.after_view"};
+    for (size_t i = 0; i < 3; i++) {
         char name[32], spec[96];
         snprintf(name, sizeof name, "pvc-crash-%zu", i);
         snprintf(spec, sizeof spec, "%s=error:UNAVAILABLE@1", points[i]);
@@ -57,12 +58,13 @@ static void test_create_converges_after_each_fault_point(void **state) {
     }
 }
 
-/* A failure after the view went, then the retry: nothing left; a third delete is OK. */
+/* A failure after the view and the data went, then the retry: nothing left; a third
+ * delete is OK. */
 static void test_delete_converges(void **state) {
     (void)state;
     vast_volume_result v;
     fx_create_ok("pvc-delete", GIB, &v);
-    fx_faults("controller.delete.after_view=error:UNAVAILABLE@1");
+    fx_faults("controller.delete.after_data=error:UNAVAILABLE@1");
     vk_status st;
     assert_int_equal(fx_delete_volume(v.volume_id, &st), VK_UNAVAILABLE);
     assert_int_equal(fx_count_at(VMS_VIEWS, v.path), 0);
