@@ -32,7 +32,7 @@ static void test_defaults(void **state) {
     assert_string_equal(o.driver_name, CSI_DEFAULT_DRIVER_NAME);
     assert_string_equal(o.endpoint.path, "/csi/csi.sock");
     assert_int_equal(o.mode, CSI_MODE_ALL);
-    assert_int_equal(o.workers, 16);
+    assert_int_equal(o.workers, 128);
     assert_true(o.node_id[0] != '\0');
     assert_false(o.show_help);
 }
