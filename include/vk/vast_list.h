@@ -16,8 +16,14 @@
 
 typedef struct {
     int64_t after;      /* the last id a previous page returned; 0 = from the start */
-    size_t max_entries; /* 0 = no limit */
+    size_t max_entries; /* 0 = the driver's page (ListVolumes: VAST_LIST_PAGE_MAX) */
 } vast_page;
+
+/* The most volumes one ListVolumes answer holds, whatever max_entries asks (0 or more):
+ * CSI leaves the count to the plugin when max_entries is 0, and a bound keeps both the
+ * driver's memory and the answer (gRPC clients refuse messages over 4 MiB by default)
+ * flat at 100k volumes; the caller follows next_token. */
+#define VAST_LIST_PAGE_MAX 1000
 
 /* A starting token: NULL or "" is the start (after 0); else the positive decimal id
  * a page handed out. False for anything else: the driver did not issue it. */
@@ -43,7 +49,8 @@ typedef struct {
 
 /* One page of the volumes on the default cluster (ListVolumes carries no secrets):
  * the quotas this driver or the vendor driver made directly under a root export,
- * whether each has its view. Two VMS lists per root export. */
+ * whether each has its view. Streams the quotas by id (vast_walk_under_roots), one
+ * chunk per root and round trip, then looks up the page's views together. */
 vk_code vast_list_volumes(vast_ctx *ctx, const vast_page *page, int64_t deadline, vast_volume_list *out,
                           vk_status *st);
 void vast_volume_list_free(vast_volume_list *list);

@@ -52,4 +52,12 @@ char *vms_list_first_page_path(vms_client *c, const char *collection, const char
 bool vms_list_each_from(vms_client *c, const char *collection, vms_call *first, vms_list_fn fn, void *ctx,
                         int64_t deadline, vms_error *err);
 
+/* One page of a listing walked by id, for lists too large to hold (ListVolumes at
+ * 100k volumes): the first page_size matches of filters in ascending id order (the
+ * path asks VMS for ordering=id; filters carry the walk's id__gt), `next` not
+ * followed. vms_list_page_items reads such a call's answer: *items is the page's
+ * array (owned, never NULL on success) and *more whether VMS holds further matches. */
+char *vms_list_page_path(const char *collection, const char *const *filters, size_t page_size);
+bool vms_list_page_items(vms_client *c, vms_call *call, json_t **items, bool *more, vms_error *err);
+
 #endif

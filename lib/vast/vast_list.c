@@ -19,17 +19,44 @@ const char *vast_volume_condition(const vms_quota *quota, bool has_view, bool *a
     return "healthy";
 }
 
+/* The page being filled: its quotas in id order, then whether each has its view. */
+typedef struct {
+    const vast_ctx *ctx;
+    vast_pager pager;
+    vms_quota *quotas;
+    char (*ids)[VAST_ID_MAX + 1];
+    size_t n, cap;
+} volume_page;
+
+static bool take_quota(json_t *item, void *acc) {
+    volume_page *p = acc;
+    vms_quota q;
+    vms_quota_from_json(item, &q);
+    char volume_id[VAST_ID_MAX + 1];
+    bool keep = vast_quota_volume_id(p->ctx->roots, &q, volume_id, sizeof volume_id);
+    vast_page_step step = keep ? vast_pager_step(&p->pager, q.obj.id) : VAST_PAGE_BEFORE;
+    if (step != VAST_PAGE_TAKE) {
+        vms_object_free(&q.obj);
+        return step != VAST_PAGE_FULL;
+    }
+    if (p->n == p->cap) {
+        p->cap = p->cap ? 2 * p->cap : 64;
+        p->quotas = realloc(p->quotas, p->cap * sizeof *p->quotas);
+        p->ids = realloc(p->ids, p->cap * sizeof *p->ids);
+        if (!p->quotas || !p->ids) abort();
+    }
+    p->quotas[p->n] = q;
+    memcpy(p->ids[p->n++], volume_id, sizeof volume_id);
+    return true;
+}
+
+/* The views at the page's paths, sorted by (path, tenant) so each volume finds its
+ * own in log time. */
 typedef struct {
     vms_view *items;
     size_t n;
 } views;
 
-static bool append_views(vms_client *c, const char *const *filters, void *acc, int64_t deadline, vms_error *err) {
-    views *v = acc;
-    return vms_view_list(c, filters, &v->items, &v->n, deadline, err);
-}
-
-/* Views by (path, tenant), so each volume finds its own in log time. */
 static int by_path_and_tenant(const void *a, const void *b) {
     const vms_view *x = a, *y = b;
     int c = strcmp(x->path, y->path);
@@ -42,6 +69,25 @@ static bool has_view(const views *v, const char *path, int64_t tenant_id) {
     return v->n && bsearch(&key, v->items, v->n, sizeof *v->items, by_path_and_tenant);
 }
 
+/* The views at the page's paths, in one round trip however many volumes it holds. */
+static bool views_of_page(vms_client *c, const volume_page *p, int64_t deadline, views *out, vk_status *st) {
+    const char **paths = calloc(p->n ? p->n : 1, sizeof *paths);
+    if (!paths) abort();
+    for (size_t i = 0; i < p->n; i++) paths[i] = p->quotas[i].path;
+    json_t *found = NULL;
+    bool ok = vast_list_at_paths(c, VMS_VIEWS, paths, p->n, &found, deadline, st);
+    free(paths);
+    if (!ok) return false;
+    out->items = calloc(json_array_size(found) ? json_array_size(found) : 1, sizeof *out->items);
+    if (!out->items) abort();
+    size_t i;
+    json_t *item;
+    json_array_foreach(found, i, item) vms_view_from_json(item, &out->items[out->n++]);
+    json_decref(found);
+    if (out->n) qsort(out->items, out->n, sizeof *out->items, by_path_and_tenant);
+    return true;
+}
+
 static void fill_entry(const vms_quota *q, const char *volume_id, const views *v, vast_volume_entry *e) {
     memset(e, 0, sizeof *e);
     snprintf(e->volume_id, sizeof e->volume_id, "%s", volume_id);
@@ -52,37 +98,28 @@ static void fill_entry(const vms_quota *q, const char *volume_id, const views *v
     e->condition = vast_volume_condition(q, e->has_view, &e->abnormal);
 }
 
-static void page_of_volumes(const vast_ctx *ctx, const vast_page *page, const vast_quotas *quotas,
-                            const views *v, vast_volume_list *out) {
-    out->entries = calloc(quotas->n ? quotas->n : 1, sizeof *out->entries);
-    if (!out->entries) abort();
-    vast_pager pager = {.page = page};
-    for (size_t i = 0; i < quotas->n; i++) {
-        const vms_quota *q = &quotas->items[i];
-        char volume_id[VAST_ID_MAX + 1];
-        if (!vast_quota_volume_id(ctx->roots, q, volume_id, sizeof volume_id)) continue;
-        vast_page_step step = vast_pager_step(&pager, q->obj.id);
-        if (step == VAST_PAGE_FULL) break;
-        if (step == VAST_PAGE_TAKE) fill_entry(q, volume_id, v, &out->entries[out->n++]);
-    }
-    vast_pager_token(&pager, out->next_token, sizeof out->next_token);
-}
-
 vk_code vast_list_volumes(vast_ctx *ctx, const vast_page *page, int64_t deadline, vast_volume_list *out,
                           vk_status *st) {
     memset(out, 0, sizeof *out);
+    vast_page bounded = *page;
+    if (!bounded.max_entries || bounded.max_entries > VAST_LIST_PAGE_MAX) bounded.max_entries = VAST_LIST_PAGE_MAX;
     vk_strmap none = {0};
     vms_client *c = NULL;
-    vast_quotas quotas = {0};
+    volume_page p = {.ctx = ctx, .pager = {.page = &bounded}};
     views v = {0};
+    /* one more than the page: the first one past it says there is a next page */
+    size_t chunk = bounded.max_entries + 1;
     bool ok = vms_clusters_client(ctx->clusters, none, NULL, &c, st) &&
-              vast_quotas_under_roots(ctx, c, deadline, &quotas, st) &&
-              vast_list_under_roots(ctx, c, VMS_VIEWS, append_views, &v, deadline, st);
+              vast_walk_under_roots(ctx, c, VMS_QUOTAS, page->after, chunk, take_quota, &p, deadline, st) &&
+              (p.n == 0 || views_of_page(c, &p, deadline, &v, st));
     if (ok) {
-        if (v.n) qsort(v.items, v.n, sizeof *v.items, by_path_and_tenant);
-        page_of_volumes(ctx, page, &quotas, &v, out);
+        out->entries = calloc(p.n ? p.n : 1, sizeof *out->entries);
+        if (!out->entries) abort();
+        for (size_t i = 0; i < p.n; i++) fill_entry(&p.quotas[i], p.ids[i], &v, &out->entries[out->n++]);
+        vast_pager_token(&p.pager, out->next_token, sizeof out->next_token);
     }
-    vms_quota_list_free(quotas.items, quotas.n);
+    vms_quota_list_free(p.quotas, p.n);
+    free(p.ids);
     vms_view_list_free(v.items, v.n);
     if (c) vms_client_free(c);
     return ok ? VK_OK : st->code;

@@ -25,19 +25,19 @@ void vast_pager_token(const vast_pager *p, char *token, size_t size);
 /* qsort comparator for an array of any typed VMS object (its vms_object first). */
 int vast_by_object_id(const void *a, const void *b);
 
-/* Lists under every root export: fn appends the matches of filters to acc. */
-typedef bool (*vast_root_list_fn)(vms_client *c, const char *const *filters, void *acc, int64_t deadline,
-                                  vms_error *err);
-bool vast_list_under_roots(const vast_ctx *ctx, vms_client *c, const char *collection, vast_root_list_fn fn,
-                           void *acc, int64_t deadline, vk_status *st);
+/* Walks the objects of collection under every root export in ascending id order,
+ * from after on, fetching `chunk` per root at a time (the roots' requests together):
+ * memory holds one chunk, not the collection, so 100k volumes list in bounded memory.
+ * fn gets each object (borrowed) and returns false to stop the walk early. */
+typedef bool (*vast_walk_fn)(json_t *item, void *acc);
+bool vast_walk_under_roots(const vast_ctx *ctx, vms_client *c, const char *collection, int64_t after, size_t chunk,
+                           vast_walk_fn fn, void *acc, int64_t deadline, vk_status *st);
 
-/* Every quota under the roots, sorted by id: the caller frees them with vms_quota_list_free. */
-typedef struct {
-    vms_quota *items;
-    size_t n;
-} vast_quotas;
-bool vast_quotas_under_roots(const vast_ctx *ctx, vms_client *c, int64_t deadline, vast_quotas *out,
-                             vk_status *st);
+/* The objects of collection at exactly any of paths, as a new JSON array in *out: the
+ * paths grouped into path__in look-ups sent together (vms_request_all), so a page of
+ * 1,000 volumes costs one round trip of wall time, not 1,000. */
+bool vast_list_at_paths(vms_client *c, const char *collection, const char *const *paths, size_t n, json_t **out,
+                        int64_t deadline, vk_status *st);
 
 /* The volume id of a quota this driver made (vk1, on the default cluster) or the
  * vendor driver made (its directory's name); false for any other quota. */

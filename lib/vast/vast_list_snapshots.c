@@ -57,49 +57,6 @@ typedef struct {
     size_t n;
 } snapshots;
 
-/* "<path>/" of the vendor driver's volumes, sorted: a vendor snapshot found by
- * listing (not by an id or a volume already proven) is listed only when it was taken
- * of one of them. */
-typedef struct {
-    char **dirs;
-    size_t n;
-} vendor_dirs;
-
-static int by_text(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
-
-static void vendor_dirs_free(vendor_dirs *v) {
-    for (size_t i = 0; i < v->n; i++) free(v->dirs[i]);
-    free(v->dirs);
-}
-
-static bool vendor_volume_dirs(const vast_ctx *ctx, vms_client *c, int64_t deadline, vendor_dirs *out,
-                               vk_status *st) {
-    vast_quotas quotas;
-    if (!vast_quotas_under_roots(ctx, c, deadline, &quotas, st)) return false;
-    out->dirs = calloc(quotas.n ? quotas.n : 1, sizeof *out->dirs);
-    if (!out->dirs) abort();
-    for (size_t i = 0; i < quotas.n; i++) {
-        const vms_quota *q = &quotas.items[i];
-        char id[VAST_ID_MAX + 1];
-        if (!vast_quota_volume_id(ctx->roots, q, id, sizeof id) ||
-            vast_owner_name_is_ours(VAST_OWNED_VOLUME, q->obj.tenant_id, q->path, q->obj.name)) {
-            continue;
-        }
-        if (asprintf(&out->dirs[out->n++], "%s/", q->path) < 0) abort();
-    }
-    vms_quota_list_free(quotas.items, quotas.n);
-    if (out->n) qsort(out->dirs, out->n, sizeof *out->dirs, by_text);
-    return true;
-}
-
-/* vendor NULL: every snapshot that is ours (found by id or by a proven volume). */
-static bool listed(const vast_ctx *ctx, const vendor_dirs *vendor, const vms_snapshot *snap) {
-    if (!snapshot_is_ours(ctx, snap)) return false;
-    if (!vendor || marked(snap)) return true;
-    const char *key = snap->path;
-    return vendor->n && bsearch(&key, vendor->dirs, vendor->n, sizeof *vendor->dirs, by_text);
-}
-
 static vk_code by_snapshot_id(vast_ctx *ctx, const vast_snapshot_query *q, int64_t deadline, snapshots *out,
                               vk_status *st) {
     vast_snapshot_target one;
@@ -132,37 +89,118 @@ static vk_code by_source_volume(vast_ctx *ctx, vms_client *c, const vast_snapsho
     return code == VK_NOT_FOUND ? VK_OK : code;
 }
 
-static bool append_snapshots(vms_client *c, const char *const *filters, void *acc, int64_t deadline,
-                             vms_error *err) {
-    snapshots *s = acc;
-    return vms_snapshot_list(c, filters, &s->items, &s->n, deadline, err);
+/* One round of the walk over every snapshot under the roots: up to `want` of the
+ * driver's (or the vendor driver's, still to be proven) in id order. */
+typedef struct {
+    const vast_ctx *ctx;
+    size_t want;
+    snapshots found;
+    int64_t last_seen; /* the last snapshot the walk handed over and this round took in */
+    bool stopped;      /* the round filled up: the walk holds more after last_seen */
+} snapshot_round;
+
+static bool gather_snapshot(json_t *item, void *acc) {
+    snapshot_round *r = acc;
+    if (r->found.n == r->want) {
+        r->stopped = true;
+        return false;
+    }
+    vms_snapshot snap;
+    vms_snapshot_from_json(item, &snap);
+    r->last_seen = snap.obj.id;
+    if (!snapshot_is_ours(r->ctx, &snap)) {
+        vms_object_free(&snap.obj);
+        return true;
+    }
+    r->found.items = realloc(r->found.items, (r->found.n + 1) * sizeof *r->found.items);
+    if (!r->found.items) abort();
+    r->found.items[r->found.n++] = snap;
+    return true;
 }
 
-/* Every snapshot under the roots; *vendor is filled (and *filter set) only when one
- * of ours lacks our mark: the vendor driver's, which takes its volumes' quotas. */
-static vk_code every_snapshot(vast_ctx *ctx, vms_client *c, int64_t deadline, snapshots *out, vendor_dirs *vendor,
-                              bool *filter, vk_status *st) {
-    if (!vast_list_under_roots(ctx, c, VMS_SNAPSHOTS, append_snapshots, out, deadline, st)) return st->code;
-    for (size_t i = 0; i < out->n; i++) {
-        if (!snapshot_is_ours(ctx, &out->items[i]) || marked(&out->items[i])) continue;
-        *filter = true;
-        return vendor_volume_dirs(ctx, c, deadline, vendor, st) ? VK_OK : st->code;
+/* A snapshot without our mark is listed only when it was taken of one of the vendor
+ * driver's volumes: the quota at its directory proves that. The round's unmarked ones
+ * are checked together; *keep[i] says which of found stay. */
+static bool prove_vendor_snapshots(const vast_ctx *ctx, vms_client *c, const snapshots *found, bool *keep,
+                                   int64_t deadline, vk_status *st) {
+    char **dirs = calloc(found->n ? found->n : 1, sizeof *dirs);
+    if (!dirs) abort();
+    size_t n_dirs = 0;
+    for (size_t i = 0; i < found->n; i++) {
+        keep[i] = marked(&found->items[i]);
+        if (keep[i]) continue;
+        const char *path = found->items[i].path; /* "<volume>/", snapshot_is_ours made sure */
+        if (asprintf(&dirs[n_dirs++], "%.*s", (int)(strlen(path) - 1), path) < 0) abort();
     }
+    json_t *quotas = NULL;
+    bool ok = n_dirs == 0 || vast_list_at_paths(c, VMS_QUOTAS, (const char *const *)dirs, n_dirs, &quotas, deadline, st);
+    for (size_t i = 0; ok && i < found->n; i++) {
+        if (keep[i]) continue;
+        const char *path = found->items[i].path;
+        size_t k;
+        json_t *item;
+        json_array_foreach(quotas, k, item) {
+            vms_quota q;
+            vms_quota_from_json(item, &q);
+            bool same = strlen(q.path) + 1 == strlen(path) && strncmp(q.path, path, strlen(q.path)) == 0;
+            if (same && vast_vendor_volume_is_ours(ctx->roots, strrchr(q.path, '/') + 1, q.path, q.obj.name))
+                keep[i] = true;
+            vms_object_free(&q.obj);
+        }
+    }
+    json_decref(quotas);
+    for (size_t i = 0; i < n_dirs; i++) free(dirs[i]);
+    free(dirs);
+    return ok;
+}
+
+/* A page of every snapshot under the roots, streamed by id: rounds of the walk until
+ * the page is full or the walk ends, each round's vendor snapshots proven at once. */
+static vk_code every_snapshot(vast_ctx *ctx, vms_client *c, const char *cluster, const vast_page *page,
+                              vast_snapshot_list *out, int64_t deadline, vk_status *st) {
+    vast_page bounded = *page;
+    if (!bounded.max_entries || bounded.max_entries > VAST_LIST_PAGE_MAX) bounded.max_entries = VAST_LIST_PAGE_MAX;
+    out->entries = calloc(bounded.max_entries, sizeof *out->entries);
+    if (!out->entries) abort();
+    vast_pager pager = {.page = &bounded};
+    int64_t after = page->after;
+    bool ok = true, full = false;
+    while (ok && !full) {
+        /* one more than the page still holds: the first past it says there is a next */
+        snapshot_round r = {.ctx = ctx, .want = bounded.max_entries - pager.taken + 1, .last_seen = after};
+        ok = vast_walk_under_roots(ctx, c, VMS_SNAPSHOTS, after, r.want, gather_snapshot, &r, deadline, st);
+        bool *keep = calloc(r.found.n ? r.found.n : 1, sizeof *keep);
+        if (!keep) abort();
+        ok = ok && prove_vendor_snapshots(ctx, c, &r.found, keep, deadline, st);
+        for (size_t i = 0; ok && !full && i < r.found.n; i++) {
+            if (!keep[i]) continue;
+            vast_page_step step = vast_pager_step(&pager, r.found.items[i].obj.id);
+            full = step == VAST_PAGE_FULL;
+            if (step == VAST_PAGE_TAKE) vast_snapshot_entry_of(cluster, &r.found.items[i], 0, &out->entries[out->n++]);
+        }
+        free(keep);
+        vms_snapshot_list_free(r.found.items, r.found.n);
+        if (!r.stopped) break;
+        after = r.last_seen;
+    }
+    if (!ok) return st->code;
+    vast_pager_token(&pager, out->next_token, sizeof out->next_token);
     return VK_OK;
 }
 
+/* The snapshots of one id or one volume (a handful), paged: only the driver's, not an
+ * administrator's or the temporary ones clones make. */
 static void page_of_snapshots(const vast_ctx *ctx, const char *cluster, const vast_page *page, snapshots *snaps,
-                              const vendor_dirs *vendor, vast_snapshot_list *out) {
+                              vast_snapshot_list *out) {
     if (snaps->n) qsort(snaps->items, snaps->n, sizeof *snaps->items, vast_by_object_id);
     out->entries = calloc(snaps->n ? snaps->n : 1, sizeof *out->entries);
     if (!out->entries) abort();
     vast_pager pager = {.page = page};
     for (size_t i = 0; i < snaps->n; i++) {
-        const vms_snapshot *snap = &snaps->items[i];
-        if (!listed(ctx, vendor, snap)) continue;
-        vast_page_step step = vast_pager_step(&pager, snap->obj.id);
+        if (!snapshot_is_ours(ctx, &snaps->items[i])) continue;
+        vast_page_step step = vast_pager_step(&pager, snaps->items[i].obj.id);
         if (step == VAST_PAGE_FULL) break;
-        if (step == VAST_PAGE_TAKE) vast_snapshot_entry_of(cluster, snap, 0, &out->entries[out->n++]);
+        if (step == VAST_PAGE_TAKE) vast_snapshot_entry_of(cluster, &snaps->items[i], 0, &out->entries[out->n++]);
     }
     vast_pager_token(&pager, out->next_token, sizeof out->next_token);
 }
@@ -182,14 +220,16 @@ vk_code vast_list_snapshots(vast_ctx *ctx, const vast_snapshot_query *query, int
     vms_client *c = NULL;
     if (!vms_clusters_client(ctx->clusters, q.secrets, *cluster ? cluster : NULL, &c, st)) return st->code;
     snapshots snaps = {0};
-    vendor_dirs vendor = {0};
-    bool filter = false;
-    vk_code code = *q.snapshot_id        ? by_snapshot_id(ctx, &q, deadline, &snaps, st)
-                   : *q.source_volume_id ? by_source_volume(ctx, c, &q, deadline, &snaps, st)
-                                         : every_snapshot(ctx, c, deadline, &snaps, &vendor, &filter, st);
-    if (code == VK_OK) page_of_snapshots(ctx, cluster, &q.page, &snaps, filter ? &vendor : NULL, out);
+    vk_code code;
+    if (*q.snapshot_id || *q.source_volume_id) {
+        code = *q.snapshot_id ? by_snapshot_id(ctx, &q, deadline, &snaps, st)
+                              : by_source_volume(ctx, c, &q, deadline, &snaps, st);
+        if (code == VK_OK) page_of_snapshots(ctx, cluster, &q.page, &snaps, out);
+    } else {
+        code = every_snapshot(ctx, c, cluster, &q.page, out, deadline, st);
+    }
+    if (code != VK_OK) vast_snapshot_list_free(out);
     vms_snapshot_list_free(snaps.items, snaps.n);
-    vendor_dirs_free(&vendor);
     vms_client_free(c);
     return code;
 }

@@ -59,39 +59,174 @@ static bool listed_by_another(const vast_roots *roots, size_t self, const char *
     return false;
 }
 
-bool vast_list_under_roots(const vast_ctx *ctx, vms_client *c, const char *collection, vast_root_list_fn fn,
-                           void *acc, int64_t deadline, vk_status *st) {
-    for (size_t r = 0; r < ctx->roots->n; r++) {
-        /* a wildcard lists under its parent; vast_path_classify keeps what sits exactly
-         * at <parent>/<root>/<volume>, so the tenant roots' own quotas and anything
-         * deeper than a volume are left out */
-        char prefix[VAST_PATH_MAX + 2];
-        vast_root_list_prefix(ctx->roots->paths[r], prefix, sizeof prefix);
-        if (listed_by_another(ctx->roots, r, prefix)) continue;
+typedef struct {
+    json_t *item; /* borrowed from the chunk's merged array */
+    int64_t id;
+} walk_item;
+
+static int by_walk_id(const void *a, const void *b) {
+    int64_t x = ((const walk_item *)a)->id, y = ((const walk_item *)b)->id;
+    return (x > y) - (x < y);
+}
+
+static int64_t item_id(json_t *item) { return json_integer_value(json_object_get(item, "id")); }
+
+/* The root export prefixes a walk lists under: one per root not covered by another. */
+static size_t walk_prefixes(const vast_roots *roots, char (*out)[VAST_PATH_MAX + 2]) {
+    size_t n = 0;
+    for (size_t r = 0; r < roots->n; r++) {
+        vast_root_list_prefix(roots->paths[r], out[n], sizeof out[n]);
+        if (!listed_by_another(roots, r, out[n])) n++;
+    }
+    return n;
+}
+
+/* One chunk: each prefix's next matches after cursor, fetched together, merged into
+ * *merged. *bound is the highest id below which every root's matches are all here:
+ * the smallest last id of a root that has more (INT64_MAX when none has). */
+static bool fetch_chunk(vms_client *c, const char *collection, char (*prefixes)[VAST_PATH_MAX + 2], size_t n,
+                        int64_t cursor, size_t chunk, json_t *merged, int64_t *bound, int64_t deadline,
+                        vk_status *st) {
+    char after[24];
+    snprintf(after, sizeof after, "%" PRId64, cursor);
+    vms_call *calls = calloc(n, sizeof *calls);
+    if (!calls) abort();
+    for (size_t i = 0; i < n; i++) {
+        calls[i].method = "GET";
+        calls[i].path = vms_list_page_path(collection, VMS_FILTERS("path__startswith", prefixes[i], "id__gt", after),
+                                           chunk);
+    }
+    vms_request_all(c, calls, n, deadline);
+    *bound = INT64_MAX;
+    bool ok = true;
+    for (size_t i = 0; i < n; i++) {
+        json_t *items = NULL;
+        bool more = false;
         vms_error err;
-        if (!fn(c, VMS_FILTERS("path__startswith", prefix), acc, deadline, &err)) {
-            vms_fail(st, &err, "listing %s under %s", collection, prefix);
-            return false;
+        if (ok && !vms_list_page_items(c, &calls[i], &items, &more, &err)) {
+            vms_fail(st, &err, "listing %s under %s", collection, prefixes[i]);
+            ok = false;
         }
+        int64_t last = cursor;
+        size_t k;
+        json_t *item;
+        json_array_foreach(items, k, item) {
+            if (item_id(item) > last) last = item_id(item);
+        }
+        if (ok && more && last <= cursor) {
+            /* VMS says there is more yet gave nothing after the cursor: the walk would spin */
+            vk_status_set(st, VK_UNAVAILABLE, "VMS listed no %s after id %" PRId64 " under %s yet said there are more",
+                          collection, cursor, prefixes[i]);
+            ok = false;
+        }
+        if (ok && more && last < *bound) *bound = last;
+        if (ok) json_array_extend(merged, items);
+        json_decref(items);
+        json_decref(calls[i].answer);
+        free((char *)calls[i].path);
     }
+    free(calls);
+    return ok;
+}
+
+bool vast_walk_under_roots(const vast_ctx *ctx, vms_client *c, const char *collection, int64_t after, size_t chunk,
+                           vast_walk_fn fn, void *acc, int64_t deadline, vk_status *st) {
+    size_t cap = ctx->roots->n ? ctx->roots->n : 1;
+    char (*prefixes)[VAST_PATH_MAX + 2] = calloc(cap, sizeof *prefixes);
+    if (!prefixes) abort();
+    size_t n = walk_prefixes(ctx->roots, prefixes);
+    bool ok = true, done = n == 0;
+    int64_t cursor = after;
+    while (ok && !done) {
+        json_t *merged = json_array();
+        int64_t bound;
+        ok = fetch_chunk(c, collection, prefixes, n, cursor, chunk, merged, &bound, deadline, st);
+        size_t count = json_array_size(merged);
+        walk_item *items = calloc(count ? count : 1, sizeof *items);
+        if (!items) abort();
+        for (size_t i = 0; i < count; i++) {
+            items[i].item = json_array_get(merged, i);
+            items[i].id = item_id(items[i].item);
+        }
+        if (count) qsort(items, count, sizeof *items, by_walk_id);
+        int64_t last = cursor;
+        for (size_t i = 0; ok && !done && i < count; i++) {
+            /* past the bound another root may still hold smaller ids: the next chunk */
+            if (items[i].id <= last || items[i].id > bound) continue;
+            last = items[i].id;
+            done = !fn(items[i].item, acc);
+        }
+        free(items);
+        json_decref(merged);
+        if (bound == INT64_MAX) done = true;
+        cursor = bound;
+    }
+    free(prefixes);
+    return ok;
+}
+
+/* A request line stays well inside the 8 KiB that proxies in front of VMS accept. */
+#define PATHS_PER_QUERY_BYTES 3000
+
+/* The next group of paths from *i on, as one look-up's value: consecutive paths joined
+ * for path__in up to the byte budget, or a path holding a comma (which __in would
+ * split) alone, for path=. Returns the malloc'd value; *key is its filter. */
+static char *next_path_group(const char *const *paths, size_t n, size_t *i, const char **key) {
+    if (strchr(paths[*i], ',')) {
+        *key = "path";
+        char *one = strdup(paths[(*i)++]);
+        if (!one) abort();
+        return one;
+    }
+    *key = "path__in";
+    char *list = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&list, &len);
+    if (!f) abort();
+    for (size_t taken = 0; *i < n && !strchr(paths[*i], ','); (*i)++, taken++) {
+        if (taken && len + strlen(paths[*i]) > PATHS_PER_QUERY_BYTES) break;
+        fprintf(f, "%s%s", taken ? "," : "", paths[*i]);
+        fflush(f);
+    }
+    if (fclose(f) != 0) abort();
+    return list;
+}
+
+static bool append_json(json_t *item, void *acc) {
+    json_array_append(acc, item);
     return true;
 }
 
-static bool append_quotas(vms_client *c, const char *const *filters, void *acc, int64_t deadline, vms_error *err) {
-    vast_quotas *q = acc;
-    return vms_quota_list(c, filters, &q->items, &q->n, deadline, err);
-}
-
-bool vast_quotas_under_roots(const vast_ctx *ctx, vms_client *c, int64_t deadline, vast_quotas *out,
-                             vk_status *st) {
-    *out = (vast_quotas){0};
-    if (!vast_list_under_roots(ctx, c, VMS_QUOTAS, append_quotas, out, deadline, st)) {
-        vms_quota_list_free(out->items, out->n);
-        *out = (vast_quotas){0};
-        return false;
+bool vast_list_at_paths(vms_client *c, const char *collection, const char *const *paths, size_t n, json_t **out,
+                        int64_t deadline, vk_status *st) {
+    *out = json_array();
+    vms_call *calls = calloc(n ? n : 1, sizeof *calls);
+    if (!calls) abort();
+    size_t n_calls = 0;
+    for (size_t i = 0; i < n;) {
+        const char *key;
+        char *value = next_path_group(paths, n, &i, &key);
+        calls[n_calls].method = "GET";
+        calls[n_calls++].path = vms_list_first_page_path(c, collection, VMS_FILTERS(key, value));
+        free(value);
     }
-    if (out->n) qsort(out->items, out->n, sizeof *out->items, vast_by_object_id);
-    return true;
+    vms_request_all(c, calls, n_calls, deadline);
+    bool ok = true;
+    for (size_t i = 0; i < n_calls; i++) {
+        vms_error err;
+        if (ok && !vms_list_each_from(c, collection, &calls[i], append_json, *out, deadline, &err)) {
+            vms_fail(st, &err, "looking up %s at %zu paths", collection, n);
+            ok = false;
+        }
+        json_decref(calls[i].answer);
+        free((char *)calls[i].path);
+    }
+    free(calls);
+    if (!ok) {
+        json_decref(*out);
+        *out = NULL;
+    }
+    return ok;
 }
 
 bool vast_quota_volume_id(const vast_roots *roots, const vms_quota *quota, char *id, size_t size) {

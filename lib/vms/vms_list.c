@@ -201,6 +201,36 @@ bool vms_list_each_from(vms_client *c, const char *collection, vms_call *first, 
     return walk_pages(c, collection, path, first, fn, ctx, deadline, err);
 }
 
+char *vms_list_page_path(const char *collection, const char *const *filters, size_t page_size) {
+    char size[24];
+    snprintf(size, sizeof size, "%zu", page_size);
+    char *filtered = vms_path_with_query(collection, filters);
+    char *path = vms_path_with_query(filtered, VMS_FILTERS("ordering", "id", "page_size", size));
+    free(filtered);
+    return path;
+}
+
+bool vms_list_page_items(vms_client *c, vms_call *call, json_t **items, bool *more, vms_error *err) {
+    *items = NULL;
+    *more = false;
+    if (!call->ok) {
+        *err = call->err;
+        return false;
+    }
+    json_t *page = call->answer, *results = NULL;
+    const char *next = NULL;
+    if (!read_page(page, &results, &next) || !results) {
+        /* a single object where a page of results was asked for: nothing to walk */
+        vms_error_clear(err);
+        vms_error_set(err, VMS_ERR_RESPONSE, "the list answer is not a page of results");
+        vms_error_set_request(err, c, "GET", call->path);
+        return false;
+    }
+    *items = json_incref(results);
+    *more = next != NULL;
+    return true;
+}
+
 static bool append_item(json_t *item, void *ctx) {
     json_array_append(ctx, item);
     return true;

@@ -132,6 +132,92 @@ static void test_volumes_in_pages_of_two(void **state) {
     vast_volume_list_free(&none);
 }
 
+/* ListVolumes streams by id, one chunk (max_entries + 1) per root at a time: volumes
+ * spread across two root exports, with foreign quotas between them, list each once in
+ * id order at every page size. The layout makes a chunk of one root end before the
+ * other root's next volume: a walk that took ids past that bound would skip it. */
+/* Two root exports, "/k8s" (a) and "/k8s-b" (b), and what a layout puts under them. */
+typedef struct {
+    vast_roots roots;
+    const vast_roots *saved;
+    vast_volume_result made[16];
+    int64_t foreign[16];
+    char foreign_paths[16][64];
+    size_t n_made, n_foreign;
+} walk_layout;
+
+static walk_layout walk; /* large: off the stack */
+
+/* In creation (id) order: a/b a volume under /k8s or /k8s-b, A/B a foreign quota. */
+static void walk_layout_make(const char *layout) {
+    char err_text[256];
+    memset(&walk, 0, sizeof walk);
+    assert_true(vast_roots_parse("/k8s,/k8s-b", &walk.roots, err_text, sizeof err_text));
+    walk.saved = fx.ctx.roots;
+    fx.ctx.roots = &walk.roots;
+    int64_t tenant = seeded_tenant();
+    vms_error err;
+    for (size_t i = 0; layout[i]; i++) {
+        char name[32];
+        const char *root = layout[i] == 'a' || layout[i] == 'A' ? "/k8s" : "/k8s-b";
+        if (layout[i] == 'a' || layout[i] == 'b') {
+            snprintf(name, sizeof name, "pvc-walk-%zu", i);
+            fx_volume_request r;
+            fx_volume_request_init(&r, name, root, GIB);
+            vk_status st;
+            if (fx_create(&r, &walk.made[walk.n_made++], &st) != VK_OK) fail_msg("create %s: %s", name, st.message);
+            continue;
+        }
+        char *path = walk.foreign_paths[walk.n_foreign];
+        snprintf(name, sizeof name, "admin-%zu", i);
+        snprintf(path, sizeof walk.foreign_paths[0], "%s/%s", root, name);
+        vms_quota q;
+        vms_quota_spec spec = {.name = name, .path = path, .tenant_id = tenant, .hard_limit = GIB, .create_dir = true};
+        require(vms_quota_create(fx.inspector, &spec, &q, soon(), &err), &err);
+        walk.foreign[walk.n_foreign++] = q.obj.id;
+        vms_object_free(&q.obj);
+    }
+}
+
+static void walk_layout_remove(void) {
+    vk_status st;
+    vms_error err;
+    for (size_t i = 0; i < walk.n_made; i++) assert_int_equal(fx_delete_volume(walk.made[i].volume_id, &st), VK_OK);
+    for (size_t i = 0; i < walk.n_foreign; i++)
+        assert_int_equal(vms_quota_delete(fx.inspector, walk.foreign[i], soon(), &err), VMS_FOUND);
+    fx.ctx.roots = walk.saved;
+}
+
+/* The layout makes a chunk of one root end before the other root's next volume: a walk
+ * that took ids past that bound would skip it. */
+#define WALK_LAYOUT "aBBBbaAbabBa"
+
+/* ListVolumes streams by id, one chunk (max_entries + 1) per root at a time: volumes
+ * spread across two root exports, with foreign quotas between them, list each once in
+ * id order at every page size. */
+static void test_walk_across_roots(void **state) {
+    (void)state;
+    walk_layout_make(WALK_LAYOUT);
+    for (size_t max = 0; max <= walk.n_made + 1; max++) {
+        int64_t after = 0;
+        size_t seen = 0, pages = 0;
+        do {
+            vast_volume_list page = list_volumes(after, max);
+            if (max) assert_true(page.n <= max);
+            for (size_t i = 0; i < page.n; i++, seen++) {
+                assert_true(seen < walk.n_made);
+                assert_string_equal(page.entries[i].volume_id, walk.made[seen].volume_id);
+                assert_true(page.entries[i].has_view);
+            }
+            after = *page.next_token ? token_id(page.next_token) : 0;
+            vast_volume_list_free(&page);
+            assert_true(++pages <= walk.n_made + 1);
+        } while (after);
+        assert_int_equal(seen, walk.n_made);
+    }
+    walk_layout_remove();
+}
+
 /* ---- what is listed ---- */
 
 static int64_t inspector_quota(const char *name, const char *path, int64_t tenant) {
@@ -217,6 +303,51 @@ static vast_snapshot_list list_snapshots(const char *snapshot_id, const char *so
     vk_status st;
     if (vast_list_snapshots(&fx.ctx, &q, soon(), &list, &st) != VK_OK) fail_msg("list snapshots: %s", st.message);
     return list;
+}
+
+/* ListSnapshots streams the same way: the driver's snapshots of volumes under two
+ * roots, with an administrator's snapshots between them, each listed once in id order
+ * at every page size. */
+static void test_snapshot_walk_across_roots(void **state) {
+    (void)state;
+    walk_layout_make(WALK_LAYOUT);
+    vast_snapshot_entry ours[16];
+    int64_t theirs[16];
+    vms_error err;
+    for (size_t i = 0; i < walk.n_made; i++) {
+        char name[32], path[80];
+        snprintf(name, sizeof name, "snap-walk-%zu", i);
+        snapshot_ok(name, &walk.made[i], &ours[i]);
+        snprintf(name, sizeof name, "admin-snap-%zu", i);
+        snprintf(path, sizeof path, "%s/", walk.foreign_paths[i % walk.n_foreign]);
+        vms_snapshot_spec spec = {.name = name, .path = path, .tenant_id = walk.made[i].tenant_id};
+        vms_snapshot snap;
+        require(vms_snapshot_create(fx.inspector, &spec, &snap, soon(), &err), &err);
+        theirs[i] = snap.obj.id;
+        vms_object_free(&snap.obj);
+    }
+    for (size_t max = 0; max <= walk.n_made + 1; max++) {
+        int64_t after = 0;
+        size_t seen = 0, pages = 0;
+        do {
+            vast_snapshot_list page = list_snapshots(NULL, NULL, after, max);
+            if (max) assert_true(page.n <= max);
+            for (size_t i = 0; i < page.n; i++, seen++) {
+                assert_true(seen < walk.n_made);
+                assert_string_equal(page.entries[i].snapshot_id, ours[seen].snapshot_id);
+            }
+            after = *page.next_token ? token_id(page.next_token) : 0;
+            vast_snapshot_list_free(&page);
+            assert_true(++pages <= walk.n_made + 1);
+        } while (after);
+        assert_int_equal(seen, walk.n_made);
+    }
+    for (size_t i = 0; i < walk.n_made; i++) {
+        vk_status st;
+        assert_int_equal(vast_snapshot_delete(&fx.ctx, ours[i].snapshot_id, fx.secrets, soon(), &st), VK_OK);
+        assert_int_equal(vms_snapshot_delete(fx.inspector, theirs[i], soon(), &err), VMS_FOUND);
+    }
+    walk_layout_remove();
 }
 
 /* The ids of a listing, one a line. */
@@ -398,8 +529,10 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_page_tokens),
         cmocka_unit_test(test_volumes_in_pages_of_two),
+        cmocka_unit_test(test_walk_across_roots),
         cmocka_unit_test(test_foreign_quotas_not_listed),
         cmocka_unit_test(test_full_volume_is_abnormal),
+        cmocka_unit_test(test_snapshot_walk_across_roots),
         cmocka_unit_test(test_snapshot_filters),
         cmocka_unit_test(test_vendor_snapshots),
         cmocka_unit_test(test_capacity_against_tenant_limit),
