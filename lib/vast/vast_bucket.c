@@ -273,17 +273,23 @@ vk_code vast_bucket_delete(vast_ctx *ctx, const char *bucket_id, vk_strmap secre
             code = st->code == VK_NOT_FOUND ? VK_OK : st->code;
         }
     } else if (code == VK_OK) {
+        vast_delete_outcome outcome;
         code = vast_marked_path_delete_locked(ctx, t.client, t.ref.path, t.ref.tenant_id, VAST_OWNED_BUCKET, deadline,
-                                              st);
+                                              &outcome, st);
         int64_t provider;
         char owner[VAST_NAME_MAX + 1];
         owner_name(&t.ref, owner, sizeof owner);
-        if (code == VK_OK && (vk_fault_point("cosi.delete.after_quota", st) ||
+        /* a quota that is not ours keeps everything, the owner it might name included;
+         * with no quota the owner is what a crash after the quota's deletion left */
+        if (code == VK_OK && outcome == VAST_DELETE_FOREIGN) {
+            VK_LOG(VK_LOG_WARN, "bucket not deleted: the quota at its path is not this driver's", "bucket",
+                   t.ref.bucket);
+        } else if (code == VK_OK && (vk_fault_point("cosi.delete.after_quota", st) ||
                               !vast_tenant_provider(ctx, t.client, t.ref.tenant_id, deadline, &provider, st) ||
                               !vast_user_remove(t.client, owner, provider, deadline, st))) {
             code = st->code;
         }
-        if (code == VK_OK) {
+        if (code == VK_OK && outcome != VAST_DELETE_FOREIGN) {
             VK_LOG(VK_LOG_INFO, "bucket deleted", "bucket", t.ref.bucket, "cluster", vms_client_endpoint(t.client));
         }
     }

@@ -37,10 +37,19 @@ char *vast_contents_page_path(vms_client *c, const char *path);
 bool vast_settle_contents(vms_client *c, const char *path, vms_call *list, const char *what, const char *own_name,
                           int64_t created_quota, int64_t deadline, vk_status *st);
 
+/* What a deletion found at the path: the driver's quota, now gone with its view and
+ * data; no quota (nothing there, or a deletion that had finished); or a quota that is
+ * not the driver's, left alone with everything under it. */
+typedef enum { VAST_DELETED, VAST_DELETE_ABSENT, VAST_DELETE_FOREIGN } vast_delete_outcome;
+
 /* vast_volume_delete_locked for an object of any marked kind (a volume, a bucket):
  * nothing is deleted unless the quota at path carries kind's mark; then the view, the
- * data and last the quota. The caller holds the path's lock. */
+ * data and last the quota. *outcome (may be NULL) says which case it was, so a caller
+ * reports a deletion only when one happened and removes what hangs off the object (a
+ * bucket's owner) only when the quota was not someone else's. The caller holds the
+ * path's lock. */
 vk_code vast_marked_path_delete_locked(vast_ctx *ctx, vms_client *c, const char *path, int64_t tenant_id,
-                                       vast_owned_kind kind, int64_t deadline, vk_status *st);
+                                       vast_owned_kind kind, int64_t deadline, vast_delete_outcome *outcome,
+                                       vk_status *st);
 
 #endif

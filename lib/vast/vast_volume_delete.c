@@ -193,7 +193,7 @@ static bool quota_is_ours(const vast_ctx *ctx, const vms_quota *quota, int64_t t
 
 vk_code vast_volume_delete_locked(vast_ctx *ctx, vms_client *c, const char *path, int64_t tenant_id,
                                         int64_t deadline, vk_status *st) {
-    return vast_marked_path_delete_locked(ctx, c, path, tenant_id, VAST_OWNED_VOLUME, deadline, st);
+    return vast_marked_path_delete_locked(ctx, c, path, tenant_id, VAST_OWNED_VOLUME, deadline, NULL, st);
 }
 
 /* Every look-up a deletion needs, sent at once (they read, so any order is safe). */
@@ -248,7 +248,11 @@ static bool remove_unfinished(vms_client *c, const char *path, int64_t tenant_id
 }
 
 vk_code vast_marked_path_delete_locked(vast_ctx *ctx, vms_client *c, const char *path, int64_t tenant_id,
-                                       vast_owned_kind kind, int64_t deadline, vk_status *st) {
+                                       vast_owned_kind kind, int64_t deadline, vast_delete_outcome *outcome,
+                                       vk_status *st) {
+    vast_delete_outcome unused;
+    if (!outcome) outcome = &unused;
+    *outcome = VAST_DELETE_FOREIGN;
     /* The driver's quota is what makes a path a volume of this driver. Without one
      * nothing is deleted: an id naming another directory (an administrator's, a parent
      * of volumes, a path outside the root exports) never takes data with it. The quota
@@ -273,6 +277,7 @@ vk_code vast_marked_path_delete_locked(vast_ctx *ctx, vms_client *c, const char 
         VK_LOG(VK_LOG_WARN, "the quota at the path is not this driver's: nothing deleted", "path", path, "quota",
                quota.obj.name);
     } else if (found == VMS_MISSING) {
+        *outcome = VAST_DELETE_ABSENT;
         if (!remove_unfinished(c, path, tenant_id, &l, deadline, st)) code = st->code;
         else VK_LOG(VK_LOG_INFO, "no quota at the volume's path: nothing to delete", "path", path);
     } else if (l.n > 3 && !remove_clone_stream(c, path, &l.calls[3], deadline, st)) {
@@ -290,6 +295,7 @@ vk_code vast_marked_path_delete_locked(vast_ctx *ctx, vms_client *c, const char 
         vms_error err;
         if (vms_quota_delete(c, quota.obj.id, deadline, &err) == VMS_FAILED)
             code = vms_fail(st, &err, "deleting the quota of %s", path);
+        else *outcome = VAST_DELETED;
     }
     vms_object_free(&quota.obj);
     lookups_free(&l);
@@ -321,8 +327,10 @@ vk_code vast_volume_delete(vast_ctx *ctx, const char *id, vk_strmap secrets, int
                                                                               deadline, st)
                                                      : VK_OK;
     } else if (code == VK_OK) {
-        code = vast_volume_delete_locked(ctx, t.client, t.path, t.tenant_id, deadline, st);
-        if (code == VK_OK) {
+        vast_delete_outcome outcome;
+        code = vast_marked_path_delete_locked(ctx, t.client, t.path, t.tenant_id, VAST_OWNED_VOLUME, deadline,
+                                              &outcome, st);
+        if (code == VK_OK && outcome == VAST_DELETED) {
             VK_LOG(VK_LOG_INFO, "volume deleted", "volume", id, "cluster", vms_client_endpoint(t.client));
         }
     }

@@ -105,6 +105,21 @@ void safety_expect_clean_log(void) {
     free(text);
 }
 
+void safety_expect_log_lacks(const char *msg, const char *subject) {
+    const char *log = run.plugin.log;
+    char *text = sim_read_file(log);
+    if (!text) {
+        safety_failf("cannot read %s", log);
+        return;
+    }
+    const char *quoted = safety_fmt("msg=\"%s\"", msg);
+    char *save = NULL;
+    for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+        if (strstr(line, quoted) && strstr(line, subject)) safety_failf("%s says what did not happen: %s", log, line);
+    }
+    free(text);
+}
+
 void safety_end_case(void) {
     int n = safety_failures;
     safety_failures = 0;

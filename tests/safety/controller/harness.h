@@ -114,6 +114,10 @@ bool safety_expect(const char *what, vk_code got, const vk_status *st, vk_code w
 /* Records a failure when the driver's log holds the VMS password or a sanitizer's
  * report (the group teardown checks again after the driver exits, for leaks). */
 void safety_expect_clean_log(void);
+/* Records a failure when a line of the driver's log holds both msg (a log message,
+ * e.g. "volume deleted") and subject (the id it would be about): the driver reported
+ * something that did not happen. */
+void safety_expect_log_lacks(const char *msg, const char *subject);
 /* Records a failure (printf-style). */
 void safety_failf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Ends a test: fails it (cmocka) when any expectation failed. */

@@ -69,10 +69,15 @@ void test_expand_forged(void **state) {
 }
 
 /* Class: deletion of a forged id (R6: OK, the id names nothing of ours, and nothing is
- * deleted; R3: a cluster the secret does not hold is FAILED_PRECONDITION naming it). */
+ * deleted - nor logged as deleted; R3: a cluster the secret does not hold is
+ * FAILED_PRECONDITION naming it). */
 void test_delete_volume_forged(void **state) {
     (void)state;
     each_forged_id("DeleteVolume", delete_request, true);
+    size_t n;
+    const hostile_id *ids = hostile_volume_ids(&n);
+    for (size_t i = 0; i < n; i++) safety_expect_log_lacks("volume deleted", safety_fmt("volume=%s ", ids[i].id));
+    safety_end_case();
 }
 
 /* Class: a multi-cluster secret (key `clusters`) and ids of clusters it does not hold
