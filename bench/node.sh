@@ -7,15 +7,20 @@
 #
 #   bench/node.sh [BUILD_DIR]      (default: build; run as root: it mounts)
 #
-# One CreateVolume, then bench/node_publish: one NodeStageVolume, N (default 1000)
-# NodePublishVolume calls to distinct targets, N NodeUnpublishVolume calls, one
-# NodeUnstageVolume; p50/p90/p99 of publish and of unpublish, and the mounts of the export
-# after each phase (1 + N while published, 0 after). Environment: PUBLISHES=N,
+# One CreateVolume, then bench/node_publish: one NodeStageVolume, then a round per level of
+# existing mounts (EXISTING, default "10,1000"): the bench grows its own extra bind mounts
+# under $WORK/existing to that many, so they sit in the node's mount table while the
+# round's calls run, then makes N (PUBLISHES, default 200) NodePublishVolume calls, each
+# followed by the NodeUnpublishVolume of its target (so the table keeps the level's size);
+# then one NodeUnstageVolume. It reports p50/p90/p99 of publish and of unpublish per level,
+# the ratios last level / first level (1000/10) of p50 and p99, and the mounts of the export
+# after each phase (1 while staged, 0 after). Environment: EXISTING, PUBLISHES=N,
 # CONCURRENCY=C (default 1: latency, not throughput), WORKERS (vast-csi --workers).
 #
-# It prints a readable report and the JSON line. It measures, never judges: it fails only
-# when a call or a process fails. Every process it starts is stopped by PID, and every
-# mount it leaves (after a failure) is detached.
+# It prints a readable report (with the load average, which moves such figures) and the
+# JSON line. It measures, never judges: it fails only when a call or a process fails.
+# Every process it starts is stopped by PID, and every mount it leaves (the extra mounts,
+# after a failure the volume's) is detached.
 set -euo pipefail
 
 BUILD=${1:-build}
@@ -25,7 +30,8 @@ BENCH="$BUILD/bench/node_publish"
 require_tools "$SIM" "$CSI" "$CSICTL" "$BENCH"
 [[ $(id -u) == 0 ]] || { echo "node.sh: run as root (the node mounts)" >&2; exit 2; }
 
-PUBLISHES=${PUBLISHES:-1000}
+PUBLISHES=${PUBLISHES:-200}
+EXISTING=${EXISTING:-10,1000}
 CONCURRENCY=${CONCURRENCY:-1}
 WORKERS=${WORKERS:-16}
 
@@ -61,13 +67,16 @@ EXPORT=$(/usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["volum
 mapfile -t CONTEXT < <(/usr/bin/python3 -c 'import json,sys
 for k, v in json.load(sys.stdin)["volume"]["volume_context"].items(): print("--context=%s=%s" % (k, v))' <<<"$out")
 
-echo "vast-csi node benchmark: bind mode, vms-sim on HTTPS, --workers $WORKERS, $(nproc) CPUs"
+echo "vast-csi node benchmark: bind mode, vms-sim on HTTPS, --workers $WORKERS, $(nproc) CPUs, $(uname -r)"
+echo "load before: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo
 status=0
 "$BENCH" --endpoint "$ENDPOINT" --volume-id "$VOLUME_ID" "${CONTEXT[@]}" --staging "$WORK/staging/pvc-bench" \
   --targets-dir "$WORK/pods" --export "$EXPORT" --bind-root "$WORK/sim/fs" --publishes "$PUBLISHES" \
-  --concurrency "$CONCURRENCY" >"$WORK/bench.out" || status=$?
+  --concurrency "$CONCURRENCY" --existing "$EXISTING" --existing-dir "$WORK/existing" >"$WORK/bench.out" ||
+  status=$?
 cat "$WORK/bench.out"
+echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"
 [[ $status == 0 ]] || die "node_publish reported failed calls (exit $status)"
 
 "$CSICTL" -e "$ENDPOINT" -q DeleteVolume "volume_id=$VOLUME_ID" || die "DeleteVolume failed"

@@ -1,24 +1,35 @@
 /* node_publish: NodePublishVolume and NodeUnpublishVolume latency for an already staged
- * volume against a running vast-csi (node service), and what the calls leave in the
- * mount table. Prints a readable report, then one JSON line.
+ * volume against a running vast-csi (node service), at each of several sizes of the
+ * node's mount table, and what the calls leave in it. Prints a readable report, then one
+ * JSON line.
  *
  *   node_publish --endpoint unix:///tmp/csi.sock --volume-id vk1::2:/k8s/pvc-1 \
  *                --context export_path=/k8s/pvc-1 [--context K=V]... \
- *                --staging DIR --targets-dir DIR [--publishes 1000] [--concurrency 1] \
- *                --export /k8s/pvc-1 [--bind-root DIR] [--mode MULTI_NODE_MULTI_WRITER] [--timeout MS]
+ *                --staging DIR --targets-dir DIR [--publishes 200] [--concurrency 1] \
+ *                --export /k8s/pvc-1 [--bind-root DIR] [--mode MULTI_NODE_MULTI_WRITER] [--timeout MS] \
+ *                [--existing 10,1000 --existing-dir DIR]
  *
- * One NodeStageVolume of the volume at --staging (timed, once), then N NodePublishVolume
- * calls, each to its own target DIR/pod-<i>/mount (the bench makes DIR/pod-<i>, as kubelet
- * makes a pod's directory; the driver makes the target), then the N NodeUnpublishVolume
- * calls, then NodeUnstageVolume. C threads (one gRPC client each) take the next call until
- * all N are done. Mounts of the export are counted from /proc/self/mountinfo after the
- * publishes (1 staging + N targets expected), after the unpublishes (1) and after the
- * unstage (0): with --bind-root, bind mounts of DIR<export> (the driver's bind mode);
- * without, NFS mounts whose source ends in ":<export>".
+ * One NodeStageVolume of the volume at --staging (timed, once), then one round per
+ * --existing level: the bench first grows its own extra bind mounts (DIR/src bound onto
+ * DIR/m-<i>, local directories: nothing can hang) to that many, so they are in the node's
+ * mount table while the round's calls run, then N times a NodePublishVolume to target
+ * TARGETS/pod-<i>/mount (the bench makes TARGETS/pod-<i>, as kubelet makes a pod's
+ * directory; the driver makes the target) followed by the NodeUnpublishVolume of that
+ * target, each call timed on its own. Publishing and unpublishing in pairs keeps the mount
+ * table at the level's size (plus the node's own mounts, the staging mount and the
+ * targets in flight) through the whole round, instead of growing it by N. C threads (one
+ * gRPC client each) take the next pair until all N are done. Then NodeUnstageVolume, and
+ * the bench detaches every extra mount it made. Without --existing, one round with no
+ * extra mounts.
+ *
+ * Mounts of the export are counted from /proc/self/mountinfo after staging (1), after each
+ * round (1: the staging mount) and after the unstage (0): with --bind-root, bind mounts of
+ * DIR<export> (the driver's bind mode); without, NFS mounts whose source ends in
+ * ":<export>". The ratios compare the last level's p50 and p99 with the first's.
  *
  * Percentiles are nearest-rank over successful calls; errors are counted, the first one
- * printed on stderr. Exits 1 when any call failed, 64 on a usage error. A benchmark: it
- * never judges the figures. */
+ * printed on stderr. Exits 1 when any call (or an extra mount) failed, 64 on a usage
+ * error. A benchmark: it never judges the figures. */
 #include "bench_calls.h"
 #include "vk/endpoint.h"
 #include "vk/rpc_client.h"
@@ -26,33 +37,32 @@
 
 #include "csi.pb-c.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <grpc/grpc.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include <unistd.h>
 
-enum { EXIT_USAGE = 64, MAX_PAIRS = 64 };
+enum { EXIT_USAGE = 64, MAX_PAIRS = 64, MAX_LEVELS = 8 };
 
 typedef struct {
     vk_endpoint endpoint;
-    const char *volume_id, *staging, *targets_dir, *export_path, *bind_root;
+    const char *volume_id, *staging, *targets_dir, *export_path, *bind_root, *existing_dir;
     int mode;
     long publishes, concurrency, timeout_ms;
+    long levels[MAX_LEVELS]; /* extra mounts present during each round */
+    size_t n_levels;
     Csi__V1__NodePublishVolumeRequest__VolumeContextEntry publish_ctx[MAX_PAIRS];
     Csi__V1__NodeStageVolumeRequest__VolumeContextEntry stage_ctx[MAX_PAIRS];
     size_t n_ctx;
 } options;
-
-typedef enum { OP_PUBLISH, OP_UNPUBLISH } op_kind;
-
-typedef struct {
-    const options *o;
-    op_kind op;
-} phase;
 
 static void target_of(const options *o, long i, char *out, size_t size) {
     snprintf(out, size, "%s/pod-%ld/mount", o->targets_dir, i);
@@ -174,52 +184,119 @@ static long count_export_mounts(const options *o) {
     return n;
 }
 
-/* ---------- phases ---------- */
+/* Entries in the node's mount table (this process shares the plugin's namespace). */
+static long count_table_entries(void) {
+    FILE *f = fopen("/proc/self/mountinfo", "r");
+    if (!f) return -1;
+    long n = 0;
+    for (int c; (c = fgetc(f)) != EOF;) n += c == '\n';
+    fclose(f);
+    return n;
+}
 
-static vk_code call_one(vk_rpc_client *client, void *ctx, long i, vk_status *st) {
-    phase *p = ctx;
-    vk_code code = p->op == OP_PUBLISH ? publish_one(client, p->o, i, st) : unpublish_one(client, p->o, i, st);
-    if (code != VK_OK) {
-        char inner[VK_STATUS_MESSAGE_MAX];
-        snprintf(inner, sizeof inner, "%s", st->message);
-        vk_status_set(st, code, "%s of target %ld: %s",
-                      p->op == OP_PUBLISH ? "NodePublishVolume" : "NodeUnpublishVolume", i, inner);
+/* ---------- extra mounts ---------- */
+
+/* The bench's own bind mounts, which stand for other pods' volumes on a busy node. */
+typedef struct {
+    const char *dir;
+    long made;
+} extra_mounts;
+
+static void extra_point(const extra_mounts *x, long i, char *out, size_t size) {
+    snprintf(out, size, "%s/m-%ld", x->dir, i);
+}
+
+/* Grows the extra mounts to want; false (saying why) when a mount fails. */
+static bool extra_grow(extra_mounts *x, long want) {
+    char src[4200], point[4200];
+    snprintf(src, sizeof src, "%s/src", x->dir);
+    mkdir_p(src);
+    for (; x->made < want; x->made++) {
+        extra_point(x, x->made, point, sizeof point);
+        mkdir_p(point);
+        if (mount(src, point, NULL, MS_BIND, NULL) != 0) {
+            fprintf(stderr, "node_publish: bind mount of %s on %s: %s\n", src, point, strerror(errno));
+            return false;
+        }
     }
-    return code;
+    return true;
+}
+
+/* Detaches every extra mount, newest first (each is a plain bind of a local directory). */
+static void extra_detach(extra_mounts *x) {
+    char point[4200];
+    for (; x->made > 0; x->made--) {
+        extra_point(x, x->made - 1, point, sizeof point);
+        if (umount2(point, MNT_DETACH) != 0) fprintf(stderr, "node_publish: umount %s: %s\n", point, strerror(errno));
+    }
+}
+
+/* ---------- rounds ---------- */
+
+/* One round: pair i publishes target i, then unpublishes it; each call timed alone. */
+typedef struct {
+    const options *o;
+    uint64_t *publish_ns, *unpublish_ns; /* by pair; UINT64_MAX for a failed call */
+    atomic_long publish_errors, unpublish_errors;
+} round_state;
+
+static void note_failure(vk_status *st, vk_code code, const char *what, long i) {
+    char inner[VK_STATUS_MESSAGE_MAX];
+    snprintf(inner, sizeof inner, "%s", st->message);
+    vk_status_set(st, code, "%s of target %ld: %s", what, i, inner);
+}
+
+static vk_code call_pair(vk_rpc_client *client, void *ctx, long i, vk_status *st) {
+    round_state *r = ctx;
+    uint64_t began = bench_monotonic_ns();
+    vk_code published = publish_one(client, r->o, i, st);
+    uint64_t middle = bench_monotonic_ns();
+    r->publish_ns[i] = published == VK_OK ? middle - began : UINT64_MAX;
+    if (published != VK_OK) {
+        atomic_fetch_add(&r->publish_errors, 1);
+        note_failure(st, published, "NodePublishVolume", i);
+    }
+    /* unpublished even after a failed publish: a half-made target goes too */
+    vk_status unpublish_st = {0};
+    vk_code unpublished = unpublish_one(client, r->o, i, &unpublish_st);
+    r->unpublish_ns[i] = unpublished == VK_OK ? bench_monotonic_ns() - middle : UINT64_MAX;
+    if (unpublished != VK_OK) {
+        atomic_fetch_add(&r->unpublish_errors, 1);
+        if (published == VK_OK) {
+            *st = unpublish_st;
+            note_failure(st, unpublished, "NodeUnpublishVolume", i);
+        }
+    }
+    return published != VK_OK ? published : unpublished;
 }
 
 typedef struct {
-    bench_figures all;
-    double first_tenth_p50_ms, last_tenth_p50_ms; /* p50 of the first and last tenth, in call order */
-} figures;
+    long existing;        /* the bench's extra mounts during the round */
+    long table_entries;   /* the whole mount table just before the round */
+    bench_figures publish, unpublish;
+    long export_mounts;   /* after the round: the staging mount only, expected 1 */
+} round_figures;
 
-/* p50 of calls [from, to) in call order (how latency moves as the mount table grows) */
-static double slice_p50_ms(const uint64_t *latency, long from, long to) {
-    long n = to - from, ok = 0;
-    if (n <= 0) return 0;
-    uint64_t *copy = malloc((size_t)n * sizeof *copy);
-    if (!copy) return 0;
-    for (long i = from; i < to; i++) {
-        if (latency[i] != UINT64_MAX) copy[ok++] = latency[i];
-    }
-    qsort(copy, (size_t)ok, sizeof *copy, bench_compare_u64);
-    double p = bench_percentile(copy, ok, 50, 1e6);
-    free(copy);
-    return p;
-}
-
-static figures run_phase(const options *o, op_kind op) {
+static round_figures run_round(const options *o, long existing) {
     long n = o->publishes;
-    phase p = {.o = o, .op = op};
+    round_state r = {.o = o, .publish_ns = calloc((size_t)n, sizeof(uint64_t)),
+                     .unpublish_ns = calloc((size_t)n, sizeof(uint64_t))};
+    if (!r.publish_ns || !r.unpublish_ns) {
+        fprintf(stderr, "node_publish: out of memory\n");
+        exit(1);
+    }
+    atomic_init(&r.publish_errors, 0);
+    atomic_init(&r.unpublish_errors, 0);
+    round_figures f = {.existing = existing, .table_entries = count_table_entries()};
     bench_calls calls = {.tool = "node_publish", .endpoint = &o->endpoint, .n = n, .concurrency = o->concurrency,
-                         .call = call_one, .ctx = &p};
-    uint64_t *latency_ns = NULL;
-    figures f;
-    f.all = bench_calls_run(&calls, &latency_ns);
-    long tenth = n / 10 ? n / 10 : 1;
-    f.first_tenth_p50_ms = slice_p50_ms(latency_ns, 0, tenth); /* in call order */
-    f.last_tenth_p50_ms = slice_p50_ms(latency_ns, n - tenth, n);
-    free(latency_ns);
+                         .call = call_pair, .ctx = &r};
+    bench_figures pairs = bench_calls_run(&calls, NULL);
+    /* each kind's rate over the round's wall time, which both share */
+    f.publish = bench_figures_of(r.publish_ns, n, atomic_load(&r.publish_errors), pairs.seconds);
+    f.unpublish = bench_figures_of(r.unpublish_ns, n, atomic_load(&r.unpublish_errors), pairs.seconds);
+    f.export_mounts = count_export_mounts(o);
+    free(r.publish_ns);
+    free(r.unpublish_ns);
     return f;
 }
 
@@ -229,12 +306,14 @@ static void usage(FILE *out) {
     fprintf(out,
             "usage: node_publish --endpoint ADDR --volume-id ID --staging DIR --targets-dir DIR --export PATH\n"
             "                    [--context K=V]... [--bind-root DIR] [--publishes N] [--concurrency C]\n"
-            "                    [--mode ACCESS_MODE] [--timeout MS]\n\n"
-            "Stages the volume once at DIR, then N NodePublishVolume calls (default 1000) to\n"
-            "DIR/pod-<i>/mount with C threads (default 1), N NodeUnpublishVolume calls and one\n"
-            "NodeUnstageVolume; prints p50/p90/p99 of publish and unpublish, and the mounts of\n"
-            "the export after each phase, as text and as one JSON line. The access mode is a\n"
-            "CSI name (default MULTI_NODE_MULTI_WRITER); each call's deadline MS (default 60000).\n"
+            "                    [--mode ACCESS_MODE] [--timeout MS] [--existing N,N... --existing-dir DIR]\n\n"
+            "Stages the volume once at DIR, then for each --existing level grows its own extra bind\n"
+            "mounts under --existing-dir to that many and runs N pairs (default 200) of\n"
+            "NodePublishVolume to DIR/pod-<i>/mount and NodeUnpublishVolume of it, with C threads\n"
+            "(default 1); then NodeUnstageVolume, and detaches its extra mounts. Prints p50/p90/p99\n"
+            "of publish and unpublish per level, the ratios last level / first level, and the\n"
+            "mounts of the export, as text and as one JSON line. The access mode is a CSI name\n"
+            "(default MULTI_NODE_MULTI_WRITER); each call's deadline MS (default 60000).\n"
             "Exits 1 if any call failed.\n");
 }
 
@@ -254,8 +333,23 @@ static bool add_context(options *o, const char *text) {
     return true;
 }
 
+/* "10,1000": ascending counts of extra mounts, at most MAX_LEVELS. */
+static bool parse_levels(const char *text, options *o) {
+    char copy[256];
+    if (snprintf(copy, sizeof copy, "%s", text) >= (int)sizeof copy) return false;
+    o->n_levels = 0;
+    char *save = NULL;
+    for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+        long v;
+        if (o->n_levels == MAX_LEVELS || !bench_parse_long(t, 0, &v)) return false;
+        if (o->n_levels > 0 && v < o->levels[o->n_levels - 1]) return false; /* mounts are only added */
+        o->levels[o->n_levels++] = v;
+    }
+    return o->n_levels > 0;
+}
+
 static int parse_options(int argc, char **argv, options *o) {
-    *o = (options){.publishes = 1000, .concurrency = 1, .timeout_ms = 60000,
+    *o = (options){.publishes = 200, .concurrency = 1, .timeout_ms = 60000, .n_levels = 1,
                    .mode = CSI__V1__VOLUME_CAPABILITY__ACCESS_MODE__MODE__MULTI_NODE_MULTI_WRITER};
     const char *endpoint = NULL;
     static const struct option longopts[] = {
@@ -264,10 +358,11 @@ static int parse_options(int argc, char **argv, options *o) {
         {"targets-dir", required_argument, NULL, 'd'}, {"export", required_argument, NULL, 'p'},
         {"bind-root", required_argument, NULL, 'b'},   {"publishes", required_argument, NULL, 'n'},
         {"concurrency", required_argument, NULL, 'c'}, {"mode", required_argument, NULL, 'm'},
-        {"timeout", required_argument, NULL, 'T'},     {"help", no_argument, NULL, 'h'},
+        {"timeout", required_argument, NULL, 'T'},     {"existing", required_argument, NULL, 'X'},
+        {"existing-dir", required_argument, NULL, 'D'}, {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    for (int c; (c = getopt_long(argc, argv, "e:v:x:s:d:p:b:n:c:m:T:h", longopts, NULL)) != -1;) {
+    for (int c; (c = getopt_long(argc, argv, "e:v:x:s:d:p:b:n:c:m:T:X:D:h", longopts, NULL)) != -1;) {
         bool ok = true;
         switch (c) {
         case 'e': endpoint = optarg; break;
@@ -287,6 +382,8 @@ static int parse_options(int argc, char **argv, options *o) {
             break;
         }
         case 'T': ok = bench_parse_long(optarg, 1, &o->timeout_ms); break;
+        case 'X': ok = parse_levels(optarg, o); break;
+        case 'D': o->existing_dir = optarg; break;
         case 'h': usage(stdout); exit(0);
         default: usage(stderr); return EXIT_USAGE;
         }
@@ -295,7 +392,9 @@ static int parse_options(int argc, char **argv, options *o) {
             return EXIT_USAGE;
         }
     }
-    if (!endpoint || !o->volume_id || !o->staging || !o->targets_dir || !o->export_path || optind < argc) {
+    bool extra = o->n_levels > 1 || o->levels[0] > 0;
+    if (!endpoint || !o->volume_id || !o->staging || !o->targets_dir || !o->export_path || optind < argc ||
+        (extra && !o->existing_dir)) {
         usage(stderr);
         return EXIT_USAGE;
     }
@@ -307,22 +406,81 @@ static int parse_options(int argc, char **argv, options *o) {
     return 0;
 }
 
-static void print_text(const char *what, const figures *f) {
-    const bench_figures *a = &f->all;
-    printf("  %-19s %5ld calls in %6.2f s (%6.1f/s): p50 %6.2f ms, p90 %6.2f ms, p99 %6.2f ms, max %7.2f ms; "
-           "p50 of the first tenth %.2f ms, of the last tenth %.2f ms; errors %ld\n",
-           what, a->calls, a->seconds, a->per_s, a->ms.p50, a->ms.p90, a->ms.p99, a->ms.max, f->first_tenth_p50_ms,
-           f->last_tenth_p50_ms, a->errors);
+/* ---------- report ---------- */
+
+static void print_text(const char *what, const bench_figures *a) {
+    printf("    %-19s %5ld calls: p50 %6.2f ms, p90 %6.2f ms, p99 %6.2f ms, mean %6.2f ms, max %7.2f ms; errors %ld\n",
+           what, a->calls, a->ms.p50, a->ms.p90, a->ms.p99, a->ms.mean, a->ms.max, a->errors);
 }
 
-static void print_json(const char *prefix, const figures *f) {
-    const bench_figures *a = &f->all;
-    printf("\"%s_errors\": %ld, \"%s_seconds\": %.3f, \"%s_per_s\": %.1f, \"%s_p50_ms\": %.2f, \"%s_p90_ms\": %.2f, "
-           "\"%s_p99_ms\": %.2f, \"%s_mean_ms\": %.2f, \"%s_max_ms\": %.2f, \"%s_first_tenth_p50_ms\": %.2f, "
-           "\"%s_last_tenth_p50_ms\": %.2f",
-           prefix, a->errors, prefix, a->seconds, prefix, a->per_s, prefix, a->ms.p50, prefix, a->ms.p90, prefix,
-           a->ms.p99, prefix, a->ms.mean, prefix, a->ms.max, prefix, f->first_tenth_p50_ms, prefix,
-           f->last_tenth_p50_ms);
+static void print_json(const char *prefix, const bench_figures *a) {
+    printf("\"%s_errors\": %ld, \"%s_p50_ms\": %.2f, \"%s_p90_ms\": %.2f, \"%s_p99_ms\": %.2f, "
+           "\"%s_mean_ms\": %.2f, \"%s_max_ms\": %.2f",
+           prefix, a->errors, prefix, a->ms.p50, prefix, a->ms.p90, prefix, a->ms.p99, prefix, a->ms.mean, prefix,
+           a->ms.max);
+}
+
+/* The load average when the figures were taken: other work on the machine moves them. */
+static void load_average(char *out, size_t size) {
+    snprintf(out, size, "unknown");
+    FILE *f = fopen("/proc/loadavg", "r");
+    if (!f) return;
+    double a, b, c;
+    if (fscanf(f, "%lf %lf %lf", &a, &b, &c) == 3) snprintf(out, size, "%.2f %.2f %.2f", a, b, c);
+    fclose(f);
+}
+
+static double ratio(double last, double first) { return first > 0 ? last / first : 0; }
+
+typedef struct {
+    double publish_p50, publish_p99, unpublish_p50, unpublish_p99;
+} ratios;
+
+static ratios ratios_of(const round_figures *first, const round_figures *last) {
+    return (ratios){ratio(last->publish.ms.p50, first->publish.ms.p50), ratio(last->publish.ms.p99, first->publish.ms.p99),
+                    ratio(last->unpublish.ms.p50, first->unpublish.ms.p50),
+                    ratio(last->unpublish.ms.p99, first->unpublish.ms.p99)};
+}
+
+static void report(const options *o, const round_figures *rounds, size_t n_rounds, double stage_ms, double unstage_ms,
+                   long mounts_before, long mounts_staged, long mounts_after) {
+    printf("node_publish: volume %s, %ld publish/unpublish pairs per round, concurrency %ld\n", o->volume_id,
+           o->publishes, o->concurrency);
+    char load[64];
+    load_average(load, sizeof load);
+    printf("  NodeStageVolume     %.2f ms; NodeUnstageVolume %.2f ms; load average %s\n", stage_ms, unstage_ms, load);
+    for (size_t k = 0; k < n_rounds; k++) {
+        const round_figures *r = &rounds[k];
+        printf("  with %ld extra mounts (mount table: %ld entries before the round)\n", r->existing, r->table_entries);
+        print_text("NodePublishVolume", &r->publish);
+        print_text("NodeUnpublishVolume", &r->unpublish);
+    }
+    ratios q = ratios_of(&rounds[0], &rounds[n_rounds - 1]);
+    if (n_rounds > 1) {
+        printf("  %ld/%ld extra mounts: NodePublishVolume p50 x%.2f, p99 x%.2f; NodeUnpublishVolume p50 x%.2f, p99 x%.2f\n",
+               rounds[n_rounds - 1].existing, rounds[0].existing, q.publish_p50, q.publish_p99, q.unpublish_p50,
+               q.unpublish_p99);
+    }
+    printf("  mounts of the export: before %ld, staged %ld (expected 1), after each round", mounts_before, mounts_staged);
+    for (size_t k = 0; k < n_rounds; k++) printf(" %ld", rounds[k].export_mounts);
+    printf(" (expected 1), after unstage %ld (expected 0)\n", mounts_after);
+
+    printf("{\"bench\": \"node_publish\", \"pairs_per_round\": %ld, \"concurrency\": %ld, \"stage_ms\": %.2f, "
+           "\"unstage_ms\": %.2f, \"rounds\": [",
+           o->publishes, o->concurrency, stage_ms, unstage_ms);
+    for (size_t k = 0; k < n_rounds; k++) {
+        const round_figures *r = &rounds[k];
+        printf("%s{\"existing_mounts\": %ld, \"table_entries\": %ld, ", k ? ", " : "", r->existing, r->table_entries);
+        print_json("publish", &r->publish);
+        printf(", ");
+        print_json("unpublish", &r->unpublish);
+        printf(", \"export_mounts_after\": %ld}", r->export_mounts);
+    }
+    printf("], \"ratio_of\": \"%ld/%ld\", \"publish_p50_ratio\": %.2f, \"publish_p99_ratio\": %.2f, "
+           "\"unpublish_p50_ratio\": %.2f, \"unpublish_p99_ratio\": %.2f, \"mounts_before\": %ld, "
+           "\"mounts_staged\": %ld, \"mounts_after\": %ld, \"loadavg\": \"%s\"}\n",
+           rounds[n_rounds - 1].existing, rounds[0].existing, q.publish_p50, q.publish_p99, q.unpublish_p50,
+           q.unpublish_p99, mounts_before, mounts_staged, mounts_after, load);
 }
 
 int main(int argc, char **argv) {
@@ -352,10 +510,18 @@ int main(int argc, char **argv) {
     }
     long mounts_staged = count_export_mounts(&o);
 
-    figures pub = run_phase(&o, OP_PUBLISH);
-    long mounts_published = count_export_mounts(&o);
-    figures unpub = run_phase(&o, OP_UNPUBLISH);
-    long mounts_unpublished = count_export_mounts(&o);
+    extra_mounts extra = {.dir = o.existing_dir};
+    round_figures rounds[MAX_LEVELS];
+    size_t n_rounds = 0;
+    for (size_t k = 0; k < o.n_levels; k++) {
+        if (!extra_grow(&extra, o.levels[k])) {
+            errors++;
+            break;
+        }
+        rounds[n_rounds] = run_round(&o, o.levels[k]);
+        errors += rounds[n_rounds].publish.errors + rounds[n_rounds].unpublish.errors;
+        n_rounds++;
+    }
 
     began = bench_monotonic_ns();
     code = unstage(client, &o, &st);
@@ -365,24 +531,9 @@ int main(int argc, char **argv) {
         errors++;
     }
     long mounts_after = count_export_mounts(&o);
-    errors += pub.all.errors + unpub.all.errors;
+    extra_detach(&extra);
 
-    printf("node_publish: volume %s, %ld targets, concurrency %ld\n", o.volume_id, o.publishes, o.concurrency);
-    printf("  NodeStageVolume     %.2f ms; NodeUnstageVolume %.2f ms\n", stage_ms, unstage_ms);
-    print_text("NodePublishVolume", &pub);
-    print_text("NodeUnpublishVolume", &unpub);
-    printf("  mounts of the export: before %ld, staged %ld, published %ld (expected %ld), unpublished %ld "
-           "(expected 1), after unstage %ld (expected 0)\n",
-           mounts_before, mounts_staged, mounts_published, o.publishes + 1, mounts_unpublished, mounts_after);
-    printf("{\"bench\": \"node_publish\", \"targets\": %ld, \"concurrency\": %ld, \"stage_ms\": %.2f, "
-           "\"unstage_ms\": %.2f, ",
-           o.publishes, o.concurrency, stage_ms, unstage_ms);
-    print_json("publish", &pub);
-    printf(", ");
-    print_json("unpublish", &unpub);
-    printf(", \"mounts_before\": %ld, \"mounts_staged\": %ld, \"mounts_published\": %ld, \"mounts_unpublished\": %ld, "
-           "\"mounts_after\": %ld}\n",
-           mounts_before, mounts_staged, mounts_published, mounts_unpublished, mounts_after);
+    if (n_rounds > 0) report(&o, rounds, n_rounds, stage_ms, unstage_ms, mounts_before, mounts_staged, mounts_after);
 
     vk_rpc_client_free(client);
     grpc_shutdown_blocking();

@@ -10,7 +10,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
-#include <libmount.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -228,16 +227,14 @@ bool csi_mount(const csi_mount_limits *limits, const char *fstype, const char *s
     return true;
 }
 
-/* True while a mount with that id is in the table. */
-static bool mount_id_present(uint64_t id);
-
 static bool unmount_escalating(const csi_mount_limits *limits, int parent_fd, const char *name, const char *path,
-                               uint64_t mnt_id, vk_status *st) {
+                               const csi_mount_info *mount, vk_status *st) {
     static const char *const modes[] = {"normal", "force", "lazy"};
     char out[OUTPUT_MAX] = "", id[24];
-    snprintf(id, sizeof id, "%" PRIu64, mnt_id);
+    /* the helper checks the id statx shows at the path: the mountinfo one */
+    snprintf(id, sizeof id, "%" PRIu64, mount->id);
     for (size_t i = 0; i < 3; i++) {
-        if (!mount_id_present(mnt_id)) return true;
+        if (!csi_mount_present(mount)) return true;
         const char *args[] = {"umount", name, modes[i], id, NULL};
         int status = 0;
         run_result r = run_helper(args, &parent_fd, 1, limits->unmount_timeout_ms, out, sizeof out, &status);
@@ -257,16 +254,16 @@ static bool unmount_escalating(const csi_mount_limits *limits, int parent_fd, co
         VK_LOG(VK_LOG_WARN, "unmount attempt failed", "target", path, "mode", modes[i], "error",
                r == RUN_TIMED_OUT ? "timed out" : out);
     }
-    if (!mount_id_present(mnt_id)) return true;
+    if (!csi_mount_present(mount)) return true;
     vk_status_set(st, VK_INTERNAL, "cannot unmount %s (normal, forced and lazy unmount failed): %s", path,
                   out[0] ? out : "no reason given");
     return false;
 }
 
-bool csi_unmount_id(const csi_mount_limits *limits, int parent_fd, const char *name, const char *path, uint64_t mnt_id,
-                    vk_status *st) {
+bool csi_unmount_id(const csi_mount_limits *limits, int parent_fd, const char *name, const char *path,
+                    const csi_mount_info *mount, vk_status *st) {
     int64_t started = vk_now_ms();
-    bool ok = unmount_escalating(limits, parent_fd, name, path, mnt_id, st);
+    bool ok = unmount_escalating(limits, parent_fd, name, path, mount, st);
     csi_node_metrics_operation(CSI_NODE_OP_UNMOUNT, started);
     return ok;
 }
@@ -312,84 +309,7 @@ csi_probe_result csi_probe_usage(const csi_mount_limits *limits, const char *pat
     return CSI_PROBE_OK;
 }
 
-/* ---------- the mount table ---------- */
-
-/* Calls fn for every mount, newest last; stops when fn returns false. Exact string
- * comparisons only: libmount is given no cache, so it never canonicalizes a path
- * (a realpath on a dead NFS mount would hang). */
-static void each_mount(bool (*fn)(struct libmnt_fs *fs, void *ctx), void *ctx) {
-    struct libmnt_table *table = mnt_new_table_from_file("/proc/self/mountinfo");
-    if (!table) return;
-    struct libmnt_iter *it = mnt_new_iter(MNT_ITER_FORWARD);
-    struct libmnt_fs *fs;
-    while (it && mnt_table_next_fs(table, it, &fs) == 0) {
-        if (!fn(fs, ctx)) break;
-    }
-    mnt_free_iter(it);
-    mnt_unref_table(table);
-}
-
-static void copy_str(char *dst, size_t size, const char *src) { snprintf(dst, size, "%s", src ? src : ""); }
-
-static void fill_info(struct libmnt_fs *fs, csi_mount_info *o) {
-    o->mounted = true;
-    o->id = (uint64_t)mnt_fs_get_id(fs);
-    copy_str(o->target, sizeof o->target, mnt_fs_get_target(fs));
-    copy_str(o->source, sizeof o->source, mnt_fs_get_source(fs));
-    copy_str(o->root, sizeof o->root, mnt_fs_get_root(fs));
-    copy_str(o->fstype, sizeof o->fstype, mnt_fs_get_fstype(fs));
-    const char *opts = mnt_fs_get_vfs_options(fs);
-    o->read_only = opts && (strncmp(opts, "ro", 2) == 0 && (opts[2] == '\0' || opts[2] == ','));
-}
-
-typedef struct {
-    const char *target; /* by mount point, or */
-    uint64_t id;        /* by id (target NULL) */
-    csi_mount_info *out;
-} lookup_ctx;
-
-static bool lookup_one(struct libmnt_fs *fs, void *p) {
-    lookup_ctx *ctx = p;
-    if (!ctx->target) {
-        if ((uint64_t)mnt_fs_get_id(fs) != ctx->id) return true;
-        fill_info(fs, ctx->out);
-        return false;
-    }
-    const char *target = mnt_fs_get_target(fs);
-    if (target && strcmp(target, ctx->target) == 0) fill_info(fs, ctx->out); /* the last one is on top */
-    return true;
-}
-
-bool csi_mount_lookup(const char *target, csi_mount_info *out) {
-    memset(out, 0, sizeof *out);
-    lookup_ctx ctx = {target, 0, out};
-    each_mount(lookup_one, &ctx);
-    return true;
-}
-
-static bool mount_id_present(uint64_t id) {
-    csi_mount_info *info = calloc(1, sizeof *info);
-    if (!info) abort();
-    lookup_ctx ctx = {NULL, id, info};
-    each_mount(lookup_one, &ctx);
-    bool present = info->mounted;
-    free(info);
-    return present;
-}
-
-bool csi_mount_at(int fd, csi_mount_info *out) {
-    memset(out, 0, sizeof *out);
-    csi_path_stat s;
-    if (fd < 0 || !csi_path_statx(fd, &s) || !s.mount_root) return true;
-    lookup_ctx ctx = {NULL, s.mnt_id, out};
-    each_mount(lookup_one, &ctx);
-    if (out->mounted) {
-        out->have_inode = true;
-        out->dev = s.dev;
-        out->ino = s.ino;
-    }
-    return true;
-}
+/* ---------- which mounts are the volume's ---------- */
 
 static bool ends_with(const char *s, const char *suffix) {
     size_t n = strlen(s), m = strlen(suffix);
@@ -437,17 +357,14 @@ typedef struct {
     char (*targets)[PATH_MAX];
     uint64_t *ids;
     size_t max, n;
-    csi_mount_info *scratch;
 } serves_ctx;
 
-static bool collect_serving(struct libmnt_fs *fs, void *p) {
+static bool collect_serving(const csi_mount_info *info, void *p) {
     serves_ctx *ctx = p;
-    memset(ctx->scratch, 0, sizeof *ctx->scratch);
-    fill_info(fs, ctx->scratch);
-    if (csi_mount_serves(ctx->scratch, ctx->volume_path)) {
+    if (csi_mount_serves(info, ctx->volume_path)) {
         if (ctx->n < ctx->max) {
-            copy_str(ctx->targets[ctx->n], sizeof ctx->targets[0], ctx->scratch->target);
-            ctx->ids[ctx->n] = ctx->scratch->id;
+            snprintf(ctx->targets[ctx->n], sizeof ctx->targets[0], "%s", info->target);
+            ctx->ids[ctx->n] = info->id;
         }
         ctx->n++;
     }
@@ -455,34 +372,7 @@ static bool collect_serving(struct libmnt_fs *fs, void *p) {
 }
 
 size_t csi_mounts_of(const char *volume_path, char (*targets)[PATH_MAX], uint64_t *ids, size_t max) {
-    serves_ctx ctx = {volume_path, targets, ids, max, 0, calloc(1, sizeof(csi_mount_info))};
-    if (!ctx.scratch) abort();
-    each_mount(collect_serving, &ctx);
-    free(ctx.scratch);
+    serves_ctx ctx = {volume_path, targets, ids, max, 0};
+    csi_mount_table_each(collect_serving, &ctx);
     return ctx.n;
-}
-
-typedef struct {
-    const char *const *addresses;
-    size_t n;
-    int *count;
-} count_ctx;
-
-static bool count_server(struct libmnt_fs *fs, void *p) {
-    count_ctx *ctx = p;
-    const char *type = mnt_fs_get_fstype(fs), *source = mnt_fs_get_source(fs);
-    if (!type || strncmp(type, "nfs", 3) != 0 || !source) return true;
-    const char *colon = strrchr(source, ':');
-    if (!colon) return true;
-    size_t len = (size_t)(colon - source);
-    for (size_t i = 0; i < ctx->n; i++) {
-        if (strlen(ctx->addresses[i]) == len && strncmp(ctx->addresses[i], source, len) == 0) ctx->count[i]++;
-    }
-    return true;
-}
-
-void csi_mount_count_servers(const char *const *addresses, size_t n, int *count) {
-    memset(count, 0, n * sizeof *count);
-    count_ctx ctx = {addresses, n, count};
-    each_mount(count_server, &ctx);
 }

@@ -9,11 +9,12 @@
  * --mount-helper, started with posix_spawn; the plugin waits at most the operation's
  * bound. A helper stuck in the kernel past its bound is killed and left
  * behind (reaped later), never waited on, so a kubelet call always gets an answer.
- * Which paths are mounted, and from where, is read from the kernel's mount table with
- * libmount (never from memory), so a restarted plugin knows its mounts. */
+ * Which paths are mounted, and from where, is read from the kernel's mount table
+ * (csi/mount_table.h), never from memory, so a restarted plugin knows its mounts. */
 #ifndef VK_CSI_MOUNTER_H
 #define VK_CSI_MOUNTER_H
 
+#include "mount_table.h"
 #include "vk/status.h"
 
 #include <limits.h>
@@ -36,35 +37,14 @@ typedef struct {
 bool csi_mount(const csi_mount_limits *limits, const char *fstype, const char *source, int source_fd,
                const char *target, int target_fd, const char *options, bool read_only, vk_status *st);
 
-/* Unmounts the mount whose id is mnt_id from the path name inside the directory
- * parent_fd (path names it in messages): a normal unmount within the bound, then a
- * forced one, then a lazy detach, so even a mount of a dead server goes away. The
+/* Unmounts mount (as csi_mount_at found it at the path) from the path name inside the
+ * directory parent_fd (path names it in messages): a normal unmount within the bound,
+ * then a forced one, then a lazy detach, so even a mount of a dead server goes away. The
  * helper checks before each attempt that the mount on top of that path is still
- * mnt_id and touches nothing else. OK once mnt_id is no longer in the mount table. */
-bool csi_unmount_id(const csi_mount_limits *limits, int parent_fd, const char *name, const char *path, uint64_t mnt_id,
-                    vk_status *st);
-
-/* What the mount table says about a path. */
-typedef struct {
-    bool mounted;
-    uint64_t id;          /* the kernel's mount id */
-    char target[PATH_MAX];
-    char source[PATH_MAX + 256]; /* "server:/export", or the device for a bind mount */
-    char root[PATH_MAX];  /* the mounted directory within its file system ("/" for NFS) */
-    char fstype[32];
-    bool read_only;
-    bool have_inode;      /* dev and ino of the mount's root are known */
-    uint64_t dev, ino;
-} csi_mount_info;
-
-/* Reads the kernel's mount table; never touches the mounted file system. The last
- * entry whose mount point is exactly target. */
-bool csi_mount_lookup(const char *target, csi_mount_info *out);
-
-/* What is mounted at the path fd (an O_PATH fd, csi/node_path.h) names: mounted when fd
- * is the root of a mount (statx), and then that mount's entry, found by its id: no
- * string comparison a longer path or a suffix could fool. */
-bool csi_mount_at(int fd, csi_mount_info *out);
+ * mount->id and touches nothing else. OK once the mount is no longer in the mount table
+ * (csi_mount_present). */
+bool csi_unmount_id(const csi_mount_limits *limits, int parent_fd, const char *name, const char *path,
+                    const csi_mount_info *mount, vk_status *st);
 
 /* True when the mount at info shows the volume at volume_path: the NFS export
  * (exactly "<server>:<volume_path>"), or in bind mode the very directory
@@ -75,11 +55,9 @@ bool csi_mount_serves(const csi_mount_info *info, const char *volume_path);
 void csi_mount_set_bind_root(const char *root);
 
 /* Every mount point whose mount serves volume_path, into targets and their mount ids
- * into ids (up to max); returns how many there are. */
+ * into ids (up to max); returns how many there are. One parse of the whole table: the
+ * question is about all mounts. */
 size_t csi_mounts_of(const char *volume_path, char (*targets)[PATH_MAX], uint64_t *ids, size_t max);
-
-/* Counts NFS mounts per server address on this node: count[i] for addresses[i]. */
-void csi_mount_count_servers(const char *const *addresses, size_t n, int *count);
 
 /* Usage of a mounted path, probed within the bound. */
 typedef struct {

@@ -99,7 +99,7 @@ static bool read_only_mode(const Csi__V1__VolumeCapability *cap) {
 /* Mounts the volume at the resolved path p unless it is already there and healthy; a
  * stale or dead mount of it is replaced, another volume's mount is refused. known: what
  * is mounted at p, when the caller has just read it. */
-static bool ensure_staged(csi_driver *d, const char *volume_id, csi_path *p, const csi_node_source *src,
+static bool ensure_staged(csi_driver *d, const char *volume_id, csi_path *p, csi_node_source *src,
                           const csi_mount_info *known, vk_status *st) {
     csi_mount_limits limits = limits_of(d);
     csi_mount_info *info = malloc(sizeof *info);
@@ -137,6 +137,7 @@ static bool ensure_staged(csi_driver *d, const char *volume_id, csi_path *p, con
     }
     int source_fd;
     if (!csi_node_open_source(d, src, &source_fd, st)) return false;
+    csi_node_source_choose_server(src); /* a publish left the VIP open: only now is it needed */
     VK_LOG(VK_LOG_INFO, "mounting", "volume", volume_id, "source", src->source, "target", p->path, "server",
            src->server[0] ? src->server : NULL, "chosen_by", src->server_choice, "options",
            src->options[0] ? src->options : NULL);
@@ -171,16 +172,19 @@ static bool static_pv_ranges(csi_driver *d, vk_strmap context, vk_strmap secrets
     return ok;
 }
 
+/* defer_vip: leave a VIP of the pool unchosen until a mount is made (NodePublishVolume
+ * binds from the staging mount and mounts from the server only to replace a dead one;
+ * choosing counts every NFS mount on the node). */
 static bool resolve_source(csi_driver *d, vk_rpc_call *call, const char *volume_id, vk_strmap context,
-                           vk_strmap secrets, const Csi__V1__VolumeCapability__MountVolume *mount,
+                           vk_strmap secrets, const Csi__V1__VolumeCapability__MountVolume *mount, bool defer_vip,
                            csi_node_source *src, vk_status *st) {
     char ranges[1024];
     bool looked_up;
     if (!static_pv_ranges(d, context, secrets, csi_call_deadline(d, call), ranges, sizeof ranges, &looked_up, st)) {
         return false;
     }
-    return csi_node_source_resolve(&d->options, volume_id, context, mount->mount_flags, mount->n_mount_flags,
-                                   looked_up ? ranges : NULL, src, st);
+    return (defer_vip ? csi_node_source_resolve_deferred : csi_node_source_resolve)(
+        &d->options, volume_id, context, mount->mount_flags, mount->n_mount_flags, looked_up ? ranges : NULL, src, st);
 }
 
 /* ---------- stage / unstage ---------- */
@@ -199,7 +203,7 @@ static vk_code stage(vk_rpc_call *call, const ProtobufCMessage *request, Protobu
     }
     csi_node_source src;
     if (!resolve_source(d, call, req->volume_id, CSI_MAP(req, volume_context), CSI_MAP(req, secrets),
-                        req->volume_capability->mount, &src, &st)) {
+                        req->volume_capability->mount, false, &src, &st)) {
         return vk_rpc_fail(call, st.code, "NodeStageVolume %s: %s", req->volume_id, st.message);
     }
     char key[PATH_MAX + 8];
@@ -277,7 +281,7 @@ static bool single_writer_free(const char *volume_path, uint64_t staged_id, vk_s
 }
 
 static vk_code publish_locked(csi_driver *d, const Csi__V1__NodePublishVolumeRequest *req,
-                                       const csi_node_source *src, csi_path *target, vk_status *st) {
+                                       csi_node_source *src, csi_path *target, vk_status *st) {
     csi_mount_limits limits = limits_of(d);
     const Csi__V1__VolumeCapability *cap = req->volume_capability;
     bool read_only = req->readonly || read_only_mode(cap);
@@ -358,7 +362,7 @@ static vk_code publish(vk_rpc_call *call, const ProtobufCMessage *request, Proto
                                st.message);
         }
     } else if (!resolve_source(d, call, req->volume_id, CSI_MAP(req, volume_context), CSI_MAP(req, secrets),
-                               req->volume_capability->mount, &src, &st)) {
+                               req->volume_capability->mount, true, &src, &st)) {
         return vk_rpc_fail(call, st.code, "NodePublishVolume %s: %s", req->volume_id, st.message);
     }
     char key[PATH_MAX + 8];

@@ -54,7 +54,7 @@ bool csi_node_unmount_own(const csi_driver *d, csi_path *p, const char *volume_i
         /* the descriptor itself keeps the mount busy: let go of it first */
         close(p->fd);
         p->fd = -1;
-        if (!csi_unmount_id(&limits, p->parent, p->name, p->path, info->id, st) || !csi_path_reopen(p, st)) break;
+        if (!csi_unmount_id(&limits, p->parent, p->name, p->path, info, st) || !csi_path_reopen(p, st)) break;
         (*count)++;
     }
     if (!ok && *count == MAX_STACKED) {

@@ -46,15 +46,23 @@ bool csi_path_check(const char *what, const char *path, vk_status *st) {
     return true;
 }
 
-bool csi_path_statx(int fd, csi_path_stat *out) {
+#ifndef STATX_MNT_ID_UNIQUE
+#define STATX_MNT_ID_UNIQUE 0x00004000U /* Linux 6.8; older headers lack it */
+#endif
+
+/* One statx for both entry points: which mount id is asked for is the only difference. */
+static bool path_statx(int fd, unsigned int mount_id_kind, csi_path_stat *out) {
     memset(out, 0, sizeof *out);
     struct statx sx;
     /* DONT_SYNC: the attributes the kernel has, never a round trip to an NFS server */
     if (statx(fd, "", AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW | AT_STATX_DONT_SYNC,
-              STATX_TYPE | STATX_INO | STATX_MNT_ID, &sx) != 0) {
+              STATX_TYPE | STATX_INO | mount_id_kind, &sx) != 0) {
         return false;
     }
+    /* a kernel that does not know STATX_MNT_ID_UNIQUE answers with the reused id (and
+     * says so in stx_mask), so the two kinds are never confused */
     out->mnt_id = sx.stx_mnt_id;
+    out->mnt_id_unique = (sx.stx_mask & STATX_MNT_ID_UNIQUE) != 0;
     out->mount_root = (sx.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT) && (sx.stx_attributes & STATX_ATTR_MOUNT_ROOT);
     out->is_dir = S_ISDIR(sx.stx_mode);
     out->is_link = S_ISLNK(sx.stx_mode);
@@ -63,6 +71,10 @@ bool csi_path_statx(int fd, csi_path_stat *out) {
     out->ino = sx.stx_ino;
     return true;
 }
+
+bool csi_path_statx(int fd, csi_path_stat *out) { return path_statx(fd, STATX_MNT_ID, out); }
+
+bool csi_path_statx_unique(int fd, csi_path_stat *out) { return path_statx(fd, STATX_MNT_ID_UNIQUE, out); }
 
 /* One component under dir, never following it. A link is ELOOP; with must_be_dir, a
  * non-directory is ENOTDIR. */

@@ -56,13 +56,20 @@ int csi_path_open_beneath(const char *dir, const char *rel, vk_status *st);
 
 /* What statx says of an O_PATH fd without asking a remote server (AT_STATX_DONT_SYNC). */
 typedef struct {
-    uint64_t mnt_id;   /* the mount the fd is on */
-    bool mount_root;   /* the fd is that mount's root: something is mounted at the path */
+    uint64_t mnt_id;     /* the mount the fd is on */
+    bool mnt_id_unique;  /* mnt_id is the 64-bit id the kernel never reuses (Linux 6.8+), not
+                          * the reusable one /proc/self/mountinfo shows */
+    bool mount_root;     /* the fd is that mount's root: something is mounted at the path */
     bool is_dir, is_link, is_reg;
     uint64_t dev, ino;
 } csi_path_stat;
 
+/* mnt_id is the id /proc/self/mountinfo and the helper's check (csi/mount_helper.h) use. */
 bool csi_path_statx(int fd, csi_path_stat *out);
+
+/* The same, with the never-reused id where the kernel has one (what statmount(2) takes,
+ * csi/mount_statmount.h); else the mountinfo id and mnt_id_unique false. */
+bool csi_path_statx_unique(int fd, csi_path_stat *out);
 
 /* Tests: use the component walk even where openat2 exists. */
 void csi_path_force_walk(bool on);

@@ -98,9 +98,15 @@ static bool wants_nfs4(const char *options) {
     return strstr(options, "vers=4") != NULL; /* vers=4.x and nfsvers=4.x alike */
 }
 
-bool csi_node_source_resolve(const csi_options *o, const char *volume_id, vk_strmap context,
-                             char *const *mount_flags, size_t n_mount_flags, const char *vip_ranges,
-                             csi_node_source *out, vk_status *st) {
+/* True when ranges hold at least one address: what csi_pick_vip needs to choose one. */
+static bool ranges_have_address(const char *ranges) {
+    char one[1][INET_ADDRSTRLEN];
+    return expand_ranges(ranges, one, 1) == 1;
+}
+
+static bool resolve(const csi_options *o, const char *volume_id, vk_strmap context, char *const *mount_flags,
+                    size_t n_mount_flags, const char *vip_ranges, bool defer_vip, csi_node_source *out,
+                    vk_status *st) {
     memset(out, 0, sizeof *out);
     const char *export_path = vk_strmap_get(context, "export_path");
     if (export_path && *export_path) {
@@ -148,6 +154,14 @@ bool csi_node_source_resolve(const csi_options *o, const char *volume_id, vk_str
             snprintf(out->server, sizeof out->server, "%s", fqdn);
         }
         out->server_choice = "pool DNS name";
+    } else if (ranges && *ranges && defer_vip && strlen(ranges) < sizeof out->pending_ranges &&
+               strlen(volume_id) < sizeof out->pending_for && ranges_have_address(ranges)) {
+        /* chosen by csi_node_source_choose_server, if a mount is made at all (what does
+         * not fit is chosen now, so the choice is always the one an eager resolve makes) */
+        snprintf(out->pending_ranges, sizeof out->pending_ranges, "%s", ranges);
+        snprintf(out->pending_for, sizeof out->pending_for, "%s", volume_id);
+        out->server_choice = "least-used VIP of the pool";
+        return true;
     } else if (ranges && *ranges && csi_pick_vip(ranges, volume_id, out->server, sizeof out->server)) {
         out->server_choice = "least-used VIP of the pool";
     } else {
@@ -159,4 +173,25 @@ bool csi_node_source_resolve(const csi_options *o, const char *volume_id, vk_str
     }
     snprintf(out->source, sizeof out->source, "%s:%s", out->server, out->export_path);
     return true;
+}
+
+bool csi_node_source_resolve(const csi_options *o, const char *volume_id, vk_strmap context,
+                             char *const *mount_flags, size_t n_mount_flags, const char *vip_ranges,
+                             csi_node_source *out, vk_status *st) {
+    return resolve(o, volume_id, context, mount_flags, n_mount_flags, vip_ranges, false, out, st);
+}
+
+bool csi_node_source_resolve_deferred(const csi_options *o, const char *volume_id, vk_strmap context,
+                                      char *const *mount_flags, size_t n_mount_flags, const char *vip_ranges,
+                                      csi_node_source *out, vk_status *st) {
+    return resolve(o, volume_id, context, mount_flags, n_mount_flags, vip_ranges, true, out, st);
+}
+
+void csi_node_source_choose_server(csi_node_source *src) {
+    if (!src->pending_ranges[0]) return;
+    /* checked at resolve: the ranges hold an address, so a choice is always made */
+    if (csi_pick_vip(src->pending_ranges, src->pending_for, src->server, sizeof src->server)) {
+        snprintf(src->source, sizeof src->source, "%s:%s", src->server, src->export_path);
+    }
+    src->pending_ranges[0] = '\0';
 }

@@ -22,6 +22,10 @@ typedef struct {
     char source[2400];    /* what to mount: "server:/export", or the local directory */
     char options[1024];   /* mount options (NFS only) */
     const char *server_choice; /* why this server: "local", "fqdn", "least-used VIP" */
+    /* a deferred resolve (csi_node_source_resolve_deferred): the pool ranges and the volume
+     * id the VIP is still to be chosen from and for; "" once server and source are set */
+    char pending_ranges[1024];
+    char pending_for[1280];
 } csi_node_source;
 
 /* mount_flags are the capability's flags (the StorageClass's mountOptions). vip_ranges,
@@ -30,6 +34,19 @@ typedef struct {
 bool csi_node_source_resolve(const csi_options *o, const char *volume_id, vk_strmap context,
                              char *const *mount_flags, size_t n_mount_flags, const char *vip_ranges,
                              csi_node_source *out, vk_status *st);
+
+/* As csi_node_source_resolve, but a VIP of the pool's ranges is not chosen yet (server
+ * and source stay "" and pending_ranges holds the ranges): choosing counts this node's
+ * NFS mounts per address, a parse of the whole mount table, which only a call that
+ * mounts needs, and NodePublishVolume binds from the staging mount. The ranges are
+ * checked now, so the answers are those of csi_node_source_resolve. */
+bool csi_node_source_resolve_deferred(const csi_options *o, const char *volume_id, vk_strmap context,
+                                      char *const *mount_flags, size_t n_mount_flags, const char *vip_ranges,
+                                      csi_node_source *out, vk_status *st);
+
+/* Chooses the VIP a deferred resolve left open and fills server and source (nothing to
+ * do otherwise): call it right before mounting src. */
+void csi_node_source_choose_server(csi_node_source *src);
 
 /* The volume's path on VAST from its id: ours, or a static PV's absolute handle. */
 bool csi_node_volume_path(const char *volume_id, char *path, size_t size);

@@ -152,6 +152,54 @@ static void test_refusals(void **state) {
     assert_false(csi_pick_vip("nonsense", "v", out, sizeof out));
 }
 
+/* NodePublishVolume's resolve leaves the VIP unchosen (choosing parses the mount table)
+ * and chooses it only before a mount: then the same VIP an eager resolve picks. Its
+ * answers are the eager one's: bad ranges are refused at once, with the same code. */
+static void test_deferred_vip_choice(void **state) {
+    (void)state;
+    csi_options o = nfs_options();
+    context c;
+    vk_status st;
+    const char *kv[] = {"export_path", "/k8s/pvc-1", "vip_pool_ranges", "10.0.0.1-10.0.0.4", NULL};
+    csi_node_source eager, deferred;
+    resolve(&o, "vk1::2:/k8s/pvc-1", kv, NULL, 0, &eager);
+    assert_string_equal(eager.pending_ranges, "");
+    assert_true(csi_node_source_resolve_deferred(&o, "vk1::2:/k8s/pvc-1", make_context(&c, kv), NULL, 0, NULL,
+                                                 &deferred, &st));
+    assert_string_equal(deferred.server, "");
+    assert_string_equal(deferred.source, "");
+    assert_string_equal(deferred.pending_ranges, "10.0.0.1-10.0.0.4");
+    assert_string_equal(deferred.export_path, "/k8s/pvc-1");
+    assert_string_equal(deferred.server_choice, eager.server_choice);
+    csi_node_source_choose_server(&deferred);
+    assert_string_equal(deferred.server, eager.server);
+    assert_string_equal(deferred.source, eager.source);
+    assert_string_equal(deferred.pending_ranges, "");
+    /* once chosen, or never deferred: nothing changes */
+    csi_node_source_choose_server(&deferred);
+    assert_string_equal(deferred.source, eager.source);
+    csi_node_source_choose_server(&eager);
+    assert_string_equal(eager.source, deferred.source);
+
+    /* ranges without an address: refused now, as the eager resolve refuses them */
+    const char *bad[] = {"export_path", "/k8s/v", "vip_pool_ranges", "nonsense", NULL};
+    vk_status eager_st;
+    assert_false(csi_node_source_resolve(&o, "vk1::2:/k8s/v", make_context(&c, bad), NULL, 0, NULL, &eager, &eager_st));
+    assert_false(csi_node_source_resolve_deferred(&o, "vk1::2:/k8s/v", make_context(&c, bad), NULL, 0, NULL, &deferred,
+                                                  &st));
+    assert_int_equal(st.code, VK_INVALID_ARGUMENT);
+    assert_int_equal(st.code, eager_st.code);
+    assert_string_equal(st.message, eager_st.message);
+
+    /* a server that needs no counting is set at once */
+    const char *fixed[] = {"export_path", "/k8s/v", "vip_pool_fqdn", "pool.vast.example",
+                           "vip_pool_fqdn_random_prefix", "false", NULL};
+    assert_true(csi_node_source_resolve_deferred(&o, "vk1::2:/k8s/v", make_context(&c, fixed), NULL, 0, NULL,
+                                                 &deferred, &st));
+    assert_string_equal(deferred.source, "pool.vast.example:/k8s/v");
+    assert_string_equal(deferred.pending_ranges, "");
+}
+
 /* What is mounted at a path is the volume's only when its NFS source names exactly the
  * volume's export: no prefix, suffix or longer name, whatever the server's spelling. */
 static void test_nfs_mount_serves_only_its_export(void **state) {
@@ -197,6 +245,7 @@ int main(void) {
         cmocka_unit_test(test_local_address_wins),
         cmocka_unit_test(test_bind_mode_and_static_pv),
         cmocka_unit_test(test_refusals),
+        cmocka_unit_test(test_deferred_vip_choice),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
