@@ -30,20 +30,13 @@ SEQUENTIAL=${SEQUENTIAL:-20}
 VOLUMES=${VOLUMES:-500}
 LATENCY_MS=${LATENCY_MS:-20}
 WORKERS=${WORKERS:-128}
-PARAMS="root_export=/k8s,view_policy=vast-k8s-nfs,vip_pool_name=vast-k8s-pool"
-SIZE=1073741824
-
-# The simulator fsyncs its whole state on every change: on a disk that, not the driver,
-# would set the pace. A memory file system keeps the benchmark about the driver.
-scratch=${TMPDIR:-/tmp}
-[[ -d /dev/shm && -w /dev/shm ]] && scratch=/dev/shm
-make_work vk-controller-bench "$scratch"
+PARAMS=$VOLUME_PARAMS
+SIZE=$VOLUME_SIZE
+make_memory_work vk-controller-bench
 
 # ---------- processes ----------
 
-start_sim
-SIM_URL="http://127.0.0.1:$SIM_HTTP_PORT"
-write_sim_secret
+start_sim_cluster
 start_csi --mode controller --vms-secret-dir "$WORK/secret" --workers "$WORKERS" --log-level warn
 rss_kb() { awk -v k="$1:" '$1 == k { print $2 }' "/proc/$CSI_PID/status"; } # rss_kb VmRSS|VmHWM
 sleep 1

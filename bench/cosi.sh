@@ -30,14 +30,10 @@ CALLERS=${CALLERS:-10}
 LATENCY_MS=${LATENCY_MS:-20}
 PARAMS="root_export=/k8s,vip_pool_name=vast-k8s-pool,scheme=http,s3_port=9000"
 
-scratch=${TMPDIR:-/tmp}
-[[ -d /dev/shm && -w /dev/shm ]] && scratch=/dev/shm
-make_work vk-cosi-bench "$scratch"
+make_memory_work vk-cosi-bench
 ENDPOINT="unix://$WORK/cosi.sock"
 
-start_sim
-SIM_URL="http://127.0.0.1:$SIM_HTTP_PORT"
-write_sim_secret
+start_sim_cluster
 CSI_READY_CALL=DriverGetInfo start_csi --mode cosi --vms-secret-dir "$WORK/secret" --log-level warn
 
 load() { "$LOAD" --endpoint "$ENDPOINT" "$@"; }

@@ -42,6 +42,14 @@ kill_started() {
   done
 }
 
+# make_memory_work PREFIX: make_work on a memory file system when there is one: on a
+# slow disk the simulator's writes, not the driver, would set the benchmark's pace.
+make_memory_work() {
+  local dir=${TMPDIR:-/tmp}
+  [[ -d /dev/shm && -w /dev/shm ]] && dir=/dev/shm
+  make_work "$1" "$dir"
+}
+
 bench_cleanup() {
   kill_started
   rm -rf "$WORK"
@@ -66,6 +74,18 @@ start_sim() {
   SIM_HTTPS_PORT=$VMS_SIM_HTTPS_PORT
   SIM_HTTP_PORT=$VMS_SIM_HTTP_PORT
 }
+
+# start_sim_cluster [vms-sim flags...]: start_sim, with SIM_URL (its plain-HTTP address,
+# for sim_admin) and the secret files vast-csi's --vms-secret-dir reads.
+start_sim_cluster() {
+  start_sim "$@"
+  SIM_URL="http://127.0.0.1:$SIM_HTTP_PORT"
+  write_sim_secret
+}
+
+# The StorageClass parameters and size of the volumes the load generators make.
+VOLUME_PARAMS="root_export=/k8s,view_policy=vast-k8s-nfs,vip_pool_name=vast-k8s-pool"
+VOLUME_SIZE=1073741824
 
 # stop_sim: SIGTERM through the launcher; dies unless vms-sim exited 0.
 stop_sim() {

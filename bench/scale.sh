@@ -31,17 +31,11 @@ LATENCY_MS=${LATENCY_MS:-20}
 PAGE=${PAGE:-1000}
 SEED_CONCURRENCY=${SEED_CONCURRENCY:-64}
 WORKERS=${WORKERS:-128}
-PARAMS="root_export=/k8s,view_policy=vast-k8s-nfs,vip_pool_name=vast-k8s-pool"
-SIZE=1073741824
+PARAMS=$VOLUME_PARAMS
+SIZE=$VOLUME_SIZE
+make_memory_work vk-scale-bench
 
-# The simulator's disk writes, not the driver, would set the pace on a slow disk.
-scratch=${TMPDIR:-/tmp}
-[[ -d /dev/shm && -w /dev/shm ]] && scratch=/dev/shm
-make_work vk-scale-bench "$scratch"
-
-start_sim
-SIM_URL="http://127.0.0.1:$SIM_HTTP_PORT"
-write_sim_secret
+start_sim_cluster
 csi_up() {
   start_csi --mode controller --vms-secret-dir "$WORK/secret" --workers "$WORKERS" --log-level warn
 }
