@@ -76,9 +76,10 @@ static bool paths_meet(const char *a, const char *b) {
     return shorter == 1 || longer[shorter] == '/'; /* "/" holds everything */
 }
 
+static const char *const tree_fields[] = {"path", "loanee_root_path", NULL};
+
 /* Whether a field of obj that names a directory tree meets path. */
 static bool reaches(json_t *obj, const char *path) {
-    static const char *const tree_fields[] = {"path", "loanee_root_path", NULL};
     for (size_t f = 0; tree_fields[f]; f++) {
         const char *theirs = json_string_value(json_object_get(obj, tree_fields[f]));
         if (theirs && paths_meet(path, theirs)) return true;
@@ -86,15 +87,61 @@ static bool reaches(json_t *obj, const char *path) {
     return false;
 }
 
+/* The ids of objects whose field may meet path, from the field's path index: the trees
+ * above path (each ancestor, with and without its trailing '/') and those beneath it (the
+ * keys that start with "path/"). reaches() decides; this only has to miss none. false
+ * when there is no index, or path is "/", which meets everything anyway. */
+static bool tree_candidates(sim_store *store, const char *collection, const char *field, const char *path,
+                            sim_ids *out) {
+    size_t n = trimmed_length(path);
+    if (n <= 1 || n >= 4096) return false;
+    char buf[4098];
+    memcpy(buf, path, n);
+    buf[n] = '/';
+    buf[n + 1] = '\0';
+    if (!store_find(store, collection, field, STORE_PREFIX, buf, false, out)) return false;
+    for (size_t end = 1; end <= n; end++) {
+        if (end > 1 && end < n && buf[end] != '/') continue;
+        char saved = buf[end], after = buf[end + 1];
+        buf[end] = '\0'; /* the ancestor buf[0, end), "/" for end = 1 */
+        store_find(store, collection, field, STORE_EQUAL, end == 1 ? "/" : buf, false, out);
+        buf[end] = '/';
+        buf[end + 1] = '\0';
+        if (end > 1) store_find(store, collection, field, STORE_EQUAL, buf, false, out);
+        buf[end] = saved;
+        buf[end + 1] = after;
+    }
+    ids_sort_unique(out);
+    return true;
+}
+
+static bool foreign(const sim_request *req, json_t *obj) {
+    return json_integer_value(json_object_get(obj, "tenant_id")) != req->confined_tenant;
+}
+
 int access_check_tree(const sim_request *req, const char *path, sim_response *resp) {
     if (!req->confined_tenant) return 0;
+    sim_store *store = req->ctx->store;
     for (size_t c = 0; sim_collections[c]; c++) {
+        const char *name = sim_collections[c]->name;
         if (!sim_collections[c]->tenant_owned) continue;
-        size_t i;
-        json_t *obj;
-        json_array_foreach(store_list(req->ctx->store, sim_collections[c]->name), i, obj) {
-            if (json_integer_value(json_object_get(obj, "tenant_id")) != req->confined_tenant && reaches(obj, path))
-                return sim_reply_permission_denied(resp);
+        for (size_t f = 0; tree_fields[f]; f++) {
+            sim_ids ids = {0};
+            bool indexed = tree_candidates(store, name, tree_fields[f], path, &ids);
+            bool denied = false;
+            for (size_t i = 0; i < ids.n && !denied; i++) {
+                json_t *obj = store_get(store, name, ids.v[i]);
+                denied = obj && foreign(req, obj) && reaches(obj, path);
+            }
+            ids_free(&ids);
+            if (denied) return sim_reply_permission_denied(resp);
+            if (indexed) continue;
+            size_t i;
+            json_t *obj;
+            json_array_foreach(store_list(store, name), i, obj) {
+                if (foreign(req, obj) && reaches(obj, path)) return sim_reply_permission_denied(resp);
+            }
+            break; /* the scan looked at both fields */
         }
     }
     return 0;

@@ -76,9 +76,14 @@ static void serve_locked(sim_ctx *ctx, const char *method, const char *path, con
     } else {
         sim_reply_not_found(resp);
     }
-    if (store_commit(ctx->store) != 0) sim_reply_detail(resp, 500, "The simulator could not save its state.");
+    uint64_t ticket;
+    if (store_commit(ctx->store, &ticket) != 0) sim_reply_detail(resp, 500, "The simulator could not save its state.");
     sim_response_finish(resp);
     store_unlock(ctx->store);
+    if (store_sync(ctx->store, ticket) != 0) {
+        sim_reply_detail(resp, 500, "The simulator could not save its state.");
+        sim_response_finish(resp);
+    }
 }
 
 void admin_serve(sim_ctx *ctx, const char *method, const char *path, const char *body, size_t body_len,

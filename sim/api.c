@@ -170,10 +170,17 @@ void api_serve(sim_request *req, sim_response *resp) {
     snapshots_expire(ctx);
     if (routable) route(req, resp);
     else sim_reply_not_found(resp);
-    if (store_commit(ctx->store) != 0) sim_reply_detail(resp, 500, "The simulator could not save its state.");
+    uint64_t ticket;
+    if (store_commit(ctx->store, &ticket) != 0) sim_reply_detail(resp, 500, "The simulator could not save its state.");
     if (routable && is_write(req, resp)) stats_count_write(ctx->stats, req->segments[0]);
     sim_response_finish(resp);
     store_unlock(ctx->store);
+    /* The answer waits for its journal line to be on disk, not holding the lock: requests
+     * that wait at the same time share one fdatasync. */
+    if (store_sync(ctx->store, ticket) != 0) {
+        sim_reply_detail(resp, 500, "The simulator could not save its state.");
+        sim_response_finish(resp);
+    }
     json_decref(req->body);
     req->body = NULL;
     free(copy);

@@ -68,22 +68,25 @@ static json_t *sessions(sim_ctx *ctx, const char *kind) {
 }
 
 /* Forgets expired tokens, so the state does not grow with every login. */
-static void prune(json_t *table, int64_t now) {
+static void prune(sim_ctx *ctx, const char *kind, json_t *table, int64_t now) {
     const char *token;
     json_t *entry;
     void *tmp;
     json_object_foreach_safe(table, tmp, token, entry) {
-        if (json_integer_value(json_object_get(entry, "exp")) <= now) json_object_del(table, token);
+        if (json_integer_value(json_object_get(entry, "exp")) > now) continue;
+        store_section_changed(ctx->store, "sessions", kind, token); /* before token's storage goes */
+        json_object_del(table, token);
     }
 }
 
 static void issue(sim_ctx *ctx, const char *kind, const char *user, int64_t lifetime_s, char out[65]) {
     int64_t now = sim_now_ms();
     json_t *table = sessions(ctx, kind);
-    prune(table, now);
+    prune(ctx, kind, table, now);
     sim_random_hex(out, 32);
     json_object_set_new(table, out, json_pack("{s:s, s:I}", "user", user, "exp", (json_int_t)(now + lifetime_s * 1000)));
-    store_touch(ctx->store);
+    /* one session in the journal, not the table: a login costs the same however many live */
+    store_section_changed(ctx->store, "sessions", kind, out);
 }
 
 /* The user of a live token of the given kind, or NULL. */
@@ -132,18 +135,22 @@ static const char *api_token_user(sim_ctx *ctx, const char *token) {
     for (size_t i = 0; i < ctx->cfg.n_api_tokens; i++) {
         if (strcmp(ctx->cfg.api_tokens[i], token) == 0) return "api-token";
     }
-    size_t i;
-    json_t *obj;
-    json_array_foreach(store_list(ctx->store, "apitokens"), i, obj) {
+    sim_ids ids = {0};
+    store_find(ctx->store, "apitokens", "_token", STORE_EQUAL, token, false, &ids);
+    const char *user = NULL;
+    for (size_t i = 0; i < ids.n; i++) {
+        json_t *obj = store_get(ctx->store, "apitokens", ids.v[i]);
         const char *have = json_string_value(json_object_get(obj, "_token"));
         if (!have || strcmp(have, token) != 0 || json_is_true(json_object_get(obj, "revoked"))) continue;
         int64_t expiry;
-        if (sim_parse_iso8601(json_string_value(json_object_get(obj, "expiry_date")), &expiry) && expiry <= sim_now_ms())
-            return NULL;
-        const char *owner = json_string_value(json_object_get(obj, "owner"));
-        return owner && *owner ? owner : "api-token";
+        if (!sim_parse_iso8601(json_string_value(json_object_get(obj, "expiry_date")), &expiry) || expiry > sim_now_ms()) {
+            const char *owner = json_string_value(json_object_get(obj, "owner"));
+            user = owner && *owner ? owner : "api-token";
+        }
+        break; /* the first live match decides, expired or not */
     }
-    return NULL;
+    ids_free(&ids);
+    return user;
 }
 
 static bool has_scheme(const char *header, const char *scheme, const char **rest) {
@@ -191,5 +198,5 @@ void auth_expire_access_tokens(sim_ctx *ctx) {
     json_object_foreach(sessions(ctx, "access"), token, entry) {
         json_object_set_new(entry, "exp", json_integer(0));
     }
-    store_touch(ctx->store);
+    store_section_changed(ctx->store, "sessions", "access", NULL);
 }

@@ -74,16 +74,17 @@ static bool should_stop(clone_job *job) {
  * store lock, so a cancelled stream's status is never overwritten). */
 static void report(clone_job *job, const char *state, json_int_t progress, bool persist) {
     sim_store *store = job->ctx->store;
+    uint64_t ticket = 0;
     store_lock(store);
     json_t *stream = store_get(store, "globalsnapstreams", job->stream_id);
     if (stream && !atomic_load(&job->cancelled)) {
         json_object_set_new(stream, "status", json_pack("{s:s, s:I}", "state", state, "progress", progress));
-        if (persist) {
-            store_touch(store);
-            store_commit(store);
-        }
+        store_changed(store, "globalsnapstreams", stream);
+        /* progress in between is kept in memory only; the end is persisted at once */
+        if (persist && store_commit(store, &ticket) != 0) ticket = 0;
     }
     store_unlock(store);
+    if (ticket) store_sync(store, ticket);
 }
 
 static bool begin_step(void *arg) {
@@ -164,7 +165,7 @@ void clones_start(sim_ctx *ctx, json_t *stream) {
         VK_LOG(VK_LOG_ERROR, "cannot start a clone copy", "destination",
                json_string_value(json_object_get(stream, "loanee_root_path")), "error", strerror(err));
         json_object_set_new(stream, "status", json_pack("{s:s, s:i}", "state", "STOPPED", "progress", 0));
-        store_touch(ctx->store);
+        store_changed(ctx->store, "globalsnapstreams", stream);
         return;
     }
     clone_job *job = calloc(1, sizeof *job);

@@ -16,13 +16,7 @@
 static const char *const user_types[] = {MANAGER_SUPER_ADMIN, MANAGER_TENANT_ADMIN, NULL};
 
 json_t *managers_find(sim_ctx *ctx, const char *username) {
-    size_t i;
-    json_t *manager;
-    json_array_foreach(store_list(ctx->store, "managers"), i, manager) {
-        const char *have = json_string_value(json_object_get(manager, "username"));
-        if (have && username && strcmp(have, username) == 0) return manager;
-    }
-    return NULL;
+    return store_find_first(ctx->store, "managers", "username", username);
 }
 
 bool managers_check_password(json_t *manager, const char *password) {
@@ -142,6 +136,7 @@ static void manager_removed(sim_ctx *ctx, json_t *manager) {
 
 static const char *const manager_required[] = {"username", "password", NULL};
 static const char *const manager_unique[] = {"username", NULL};
+static const char *const manager_rendered[] = {"tenant_name", NULL};
 
 const sim_collection coll_managers = {
     .name = "managers",
@@ -152,5 +147,6 @@ const sim_collection coll_managers = {
     .patch_status = 200,
     .validate = manager_validate,
     .render = manager_render,
+    .rendered = manager_rendered,
     .removed = manager_removed,
 };

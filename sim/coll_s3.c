@@ -115,11 +115,15 @@ static void s3policy_removed(sim_ctx *ctx, json_t *policy) {
     json_t *user;
     json_array_foreach(store_list(ctx->store, "users"), i, user) {
         json_t *ids = json_object_get(user, "s3_policies_ids");
+        bool changed = false;
         for (size_t k = json_array_size(ids); k-- > 0;) {
-            if (json_equal(json_array_get(ids, k), id)) json_array_remove(ids, k);
+            if (json_equal(json_array_get(ids, k), id)) {
+                json_array_remove(ids, k);
+                changed = true;
+            }
         }
+        if (changed) store_changed(ctx->store, "users", user);
     }
-    store_touch(ctx->store);
 }
 
 static const char *const s3policy_required[] = {"name", "policy", NULL};

@@ -142,6 +142,7 @@ static const char *const view_unique[] = {"bucket", NULL};
 static const char *const by_path[] = {"path", NULL};
 static const char *const view_immutable[] = {"path", "tenant_id", "create_dir", NULL};
 static const char *const view_derived[] = {"policy", NULL};
+static const char *const view_rendered[] = {"qos_policy", "qos_policy_id", NULL};
 static const char *const view_expensive[] = {"logical_capacity", "physical_capacity", NULL};
 
 const sim_collection coll_views = {
@@ -155,6 +156,7 @@ const sim_collection coll_views = {
     .immutable = view_immutable,
     .derived = view_derived,
     .expensive = view_expensive,
+    .rendered = view_rendered,
     .patch_status = 200,
     .validate = view_validate,
     .prepare_create = coll_prepare_directory,

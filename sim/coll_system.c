@@ -28,7 +28,7 @@ void clusters_ensure_identity(sim_ctx *ctx) {
     char guid[37];
     sim_uuid4(guid);
     json_object_set_new(cluster, "guid", json_string(guid));
-    store_touch(ctx->store);
+    store_section_changed(ctx->store, "cluster", "guid", NULL);
 }
 
 /* Capacity is the configured size; space in use is every byte under DIR/fs, snapshots

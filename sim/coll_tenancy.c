@@ -68,11 +68,19 @@ static void remove_tenant_objects(sim_ctx *ctx, json_int_t tenant) {
     for (size_t c = 0; sim_collections[c]; c++) {
         const sim_collection *coll = sim_collections[c];
         if (!coll->tenant_owned) continue;
-        json_t *items = store_list(ctx->store, coll->name);
-        for (size_t i = json_array_size(items); i-- > 0;) {
-            json_t *obj = json_array_get(items, i);
-            if (json_integer_value(json_object_get(obj, "tenant_id")) == tenant) objects_destroy(ctx, coll, obj);
+        char key[32];
+        snprintf(key, sizeof key, "%" JSON_INTEGER_FORMAT, tenant);
+        sim_ids ids = {0};
+        if (!store_find(ctx->store, coll->name, "tenant_id", STORE_EQUAL, key, true, &ids)) {
+            json_t *items = store_list(ctx->store, coll->name);
+            for (size_t i = 0; i < json_array_size(items); i++)
+                ids_push(&ids, json_integer_value(json_object_get(json_array_get(items, i), "id")));
         }
+        for (size_t i = ids.n; i-- > 0;) { /* newest first, as before */
+            json_t *obj = store_get(ctx->store, coll->name, ids.v[i]);
+            if (obj && json_integer_value(json_object_get(obj, "tenant_id")) == tenant) objects_destroy(ctx, coll, obj);
+        }
+        ids_free(&ids);
     }
 }
 

@@ -73,15 +73,18 @@ static void user_removed(sim_ctx *ctx, json_t *user) {
 }
 
 json_t *users_find(sim_ctx *ctx, json_int_t provider, const char *name) {
-    size_t i;
-    json_t *user;
-    json_array_foreach(store_list(ctx->store, "users"), i, user) {
+    sim_ids ids = {0};
+    json_t *found = NULL;
+    if (!store_find(ctx->store, "users", "name", STORE_EQUAL, name, false, &ids)) return NULL;
+    for (size_t i = 0; i < ids.n && !found; i++) {
+        json_t *user = store_get(ctx->store, "users", ids.v[i]);
         json_t *have_provider = json_object_get(user, "local_provider_id");
         json_int_t p = have_provider ? json_integer_value(have_provider) : SIM_DEFAULT_PROVIDER_ID;
         const char *have = json_string_value(json_object_get(user, "name"));
-        if (p == provider && have && strcmp(have, name) == 0) return user;
+        if (p == provider && have && strcmp(have, name) == 0) found = user;
     }
-    return NULL;
+    ids_free(&ids);
+    return found;
 }
 
 static const char *const name_only[] = {"name", NULL};
@@ -134,7 +137,7 @@ static void revoke(sim_ctx *ctx, json_t *token) {
     sim_iso8601(now, sim_now_ms());
     json_object_set_new(token, "revoked", json_true());
     json_object_set_new(token, "revocation_time", json_string(now));
-    store_touch(ctx->store);
+    store_changed(ctx->store, "apitokens", token);
 }
 
 int apitokens_revoke(sim_request *req, json_t *token, sim_response *resp) {
@@ -143,13 +146,14 @@ int apitokens_revoke(sim_request *req, json_t *token, sim_response *resp) {
 }
 
 void apitokens_revoke_owner(sim_ctx *ctx, const char *owner) {
-    size_t i;
-    json_t *token;
-    json_array_foreach(store_list(ctx->store, "apitokens"), i, token) {
+    sim_ids ids = {0};
+    if (!owner || !store_find(ctx->store, "apitokens", "owner", STORE_EQUAL, owner, false, &ids)) return;
+    for (size_t i = 0; i < ids.n; i++) {
+        json_t *token = store_get(ctx->store, "apitokens", ids.v[i]);
         const char *have = json_string_value(json_object_get(token, "owner"));
-        if (have && owner && strcmp(have, owner) == 0 && !json_is_true(json_object_get(token, "revoked")))
-            revoke(ctx, token);
+        if (have && strcmp(have, owner) == 0 && !json_is_true(json_object_get(token, "revoked"))) revoke(ctx, token);
     }
+    ids_free(&ids);
 }
 
 static const char *const apitoken_immutable[] = {"owner", "revoked", "revocation_time", "last_used", NULL};

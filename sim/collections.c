@@ -9,6 +9,8 @@
 
 #include "access.h"
 #include "safepath.h"
+#include "snapshots.h"
+#include "tasks.h"
 #include "store.h"
 #include "support.h"
 
@@ -68,13 +70,7 @@ const char *coll_name_of(sim_ctx *ctx, const char *collection, json_int_t id) {
 }
 
 json_t *coll_find_by_name(sim_ctx *ctx, const char *collection, const char *name) {
-    size_t i;
-    json_t *obj;
-    json_array_foreach(store_list(ctx->store, collection), i, obj) {
-        const char *have = json_string_value(json_object_get(obj, "name"));
-        if (have && strcmp(have, name) == 0) return obj;
-    }
-    return NULL;
+    return store_find_first(ctx->store, collection, "name", name);
 }
 
 void coll_default(json_t *obj, const char *key, json_t *value) {
@@ -82,13 +78,23 @@ void coll_default(json_t *obj, const char *key, json_t *value) {
     else json_object_set_new(obj, key, value);
 }
 
+static bool refers(json_t *obj, const char *field, json_int_t id) {
+    json_t *v = json_object_get(obj, field);
+    return json_is_integer(v) && json_integer_value(v) == id;
+}
+
 size_t coll_count_refs(sim_ctx *ctx, const char *collection, const char *field, json_int_t id) {
     size_t count = 0, i;
-    json_t *obj;
-    json_array_foreach(store_list(ctx->store, collection), i, obj) {
-        json_t *v = json_object_get(obj, field);
-        if (json_is_integer(v) && json_integer_value(v) == id) count++;
+    char key[32];
+    snprintf(key, sizeof key, "%" JSON_INTEGER_FORMAT, id);
+    sim_ids ids = {0};
+    if (store_find(ctx->store, collection, field, STORE_EQUAL, key, false, &ids)) {
+        for (i = 0; i < ids.n; i++) count += refers(store_get(ctx->store, collection, ids.v[i]), field, id);
+        ids_free(&ids);
+        return count;
     }
+    json_t *obj;
+    json_array_foreach(store_list(ctx->store, collection), i, obj) count += refers(obj, field, id);
     return count;
 }
 
@@ -135,6 +141,39 @@ int coll_prepare_directory(sim_request *req, json_t *obj, sim_response *resp) {
     }
     return err == 0 ? 0
                     : coll_fs_error(resp, "path", path, err, create ? "Cannot create the directory" : "Directory does not exist");
+}
+
+/* Fields worth an index wherever a collection has them: what filters (the CSI driver's
+ * path= and name= look-ups), references (count_views, a tenant's objects), logins and
+ * the access checks look objects up by. */
+static const char *const indexed_fields[] = {"path", "name", "bucket", "tenant_id", "loanee_root_path",
+                                             "policy_id", "qos_policy_id", "local_provider_id", "access_key",
+                                             "user_id", "_token", "owner", "username", NULL};
+
+static bool in_names(const char *const *names, size_t n, const char *name) {
+    for (size_t i = 0; i < n; i++) {
+        if (strcmp(names[i], name) == 0) return true;
+    }
+    return false;
+}
+
+void collections_register_indexes(struct sim_store *store) {
+    for (size_t c = 0; sim_collections[c]; c++) {
+        const sim_collection *coll = sim_collections[c];
+        if (coll->virtual_list) continue;
+        const char *const *lists[] = {indexed_fields, coll->unique, coll->unique_in_tenant, coll->unique_together};
+        const char *done[64];
+        size_t n_done = 0;
+        for (size_t l = 0; l < sizeof lists / sizeof lists[0]; l++) {
+            for (size_t f = 0; lists[l] && lists[l][f]; f++) {
+                if (in_names(done, n_done, lists[l][f]) || n_done == sizeof done / sizeof done[0]) continue;
+                done[n_done++] = lists[l][f];
+                store_add_index(store, coll->name, lists[l][f], index_field_key, lists[l][f]);
+            }
+        }
+    }
+    store_add_index(store, "snapshots", SNAPSHOTS_EXPIRY_INDEX, snapshots_expiry_key, NULL);
+    store_add_index(store, "vtasks", TASKS_DUE_INDEX, tasks_due_key, NULL);
 }
 
 void collections_ensure_builtin(sim_ctx *ctx) {

@@ -31,6 +31,11 @@ struct sim_collection {
     const char *const *immutable;        /* silently ignored by PATCH (read-only in VMS) */
     const char *const *derived;          /* computed on output, ignored on input */
     const char *const *expensive;        /* derived too, and they walk the file system */
+    /* Other fields render sets or overrides (an input alias such as views' qos_policy):
+     * with url, tenant_name, derived and expensive ones, a filter on them is matched on
+     * the rendered object; any other filter on the stored one, which is what lets a list
+     * render only its page (objects.c). A field render sets must be named somewhere. */
+    const char *const *rendered;
     int patch_status;                    /* 200 (with the object) or 204 (no body) */
 
     /* obj is the object as it would be stored; old is NULL on create. */
@@ -95,6 +100,12 @@ int coll_prepare_directory(sim_request *req, json_t *obj, sim_response *resp);
  * otherwise message says why the task failed. */
 bool tenants_finish_delete(sim_ctx *ctx, json_t *action, char *message, size_t size);
 bool vippools_finish_delete(sim_ctx *ctx, json_t *action, char *message, size_t size);
+
+/* Sets up the store's indexes: every stored collection's unique fields and the fields
+ * look-ups and filters use (path, name, references...), snapshots' expiry and tasks' due
+ * time. Call once, right after store_open. */
+struct sim_store;
+void collections_register_indexes(struct sim_store *store);
 
 /* Ensures what always exists: tenant "default" (id 1) and the cluster's identity.
  * Call under the store lock (start-up, reset). */

@@ -34,7 +34,7 @@ typedef struct {
 /* --reset: the state file and what DIR/fs holds go; DIR/tls stays so clients keep
  * trusting it. */
 static int wipe_state(const sim_ctx *ctx) {
-    if (unlink(ctx->state_path) != 0 && errno != ENOENT) return -1;
+    if (store_remove_files(ctx->state_path) != 0) return -1;
     int rc = safepath_empty_root(ctx->fs_fd);
     if (rc != 0) errno = rc;
     return rc == 0 ? 0 : -1;
@@ -50,6 +50,7 @@ static int open_state(sim_ctx *ctx, char *err, size_t errlen) {
     }
     ctx->store = store_open(ctx->state_path, err, errlen);
     if (!ctx->store) return -1;
+    collections_register_indexes(ctx->store);
     if (ctx->cfg.faults_json) {
         json_error_t jerr;
         json_t *doc = json_loads(ctx->cfg.faults_json, 0, &jerr);
@@ -69,7 +70,7 @@ static int open_state(sim_ctx *ctx, char *err, size_t errlen) {
         json_decref(ids);
     }
     clones_resume(ctx);
-    if (rc == 0) rc = store_commit(ctx->store);
+    if (rc == 0) rc = store_commit_sync_locked(ctx->store);
     store_unlock(ctx->store);
     if (rc != 0) snprintf(err, errlen, "cannot initialise the state in %s", ctx->cfg.data_dir);
     return rc;
@@ -188,8 +189,9 @@ int main(int argc, char **argv) {
     stop_listeners(&ls);
     clones_shutdown(&ctx);
     if (ctx.store) {
+        /* a whole state.json and an empty journal after a clean stop */
         store_lock(ctx.store);
-        store_commit(ctx.store);
+        if (store_compact(ctx.store) != 0) status = 1;
         store_unlock(ctx.store);
     }
     store_close(ctx.store);

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "access.h"
+#include "list_plan.h"
 #include "query.h"
 #include "store.h"
 #include "support.h"
@@ -52,28 +53,19 @@ json_t *objects_render(sim_request *req, const sim_collection *coll, json_t *obj
     return out;
 }
 
-/* Objects of the collection: stored ones, or made on the fly for computed collections. */
-static json_t *source_items(sim_request *req, const sim_collection *coll) {
-    if (coll->virtual_list) return coll->virtual_list(req);
-    return json_incref(store_list(req->ctx->store, coll->name));
-}
-
-int objects_list(sim_request *req, const sim_collection *coll, sim_response *resp) {
-    json_t *items = source_items(req, coll);
-    /* File-system walks only where a filter or the output needs them. */
-    bool filter_expensive = query_filters_mention(req, coll->expensive);
-    bool output_expensive = query_output_wants(req, coll->expensive);
+/* A computed collection (versions, clusters): made on the fly, a handful of objects. */
+static int list_virtual(sim_request *req, const sim_collection *coll, sim_response *resp) {
+    json_t *items = coll->virtual_list(req);
     json_t *matched = json_array();
     size_t i;
     json_t *obj;
     json_array_foreach(items, i, obj) {
         if (!access_visible(req, coll, obj)) continue;
-        json_t *rendered = objects_render(req, coll, obj, filter_expensive);
+        json_t *rendered = objects_render(req, coll, obj, false);
         if (query_matches(req, rendered)) json_array_append(matched, rendered);
         json_decref(rendered);
     }
     json_decref(items);
-
     size_t count = json_array_size(matched);
     query_window win;
     if (query_window_for(req, count, req->ctx->cfg.unpaged_limit, &win, resp) != 0) {
@@ -83,11 +75,101 @@ int objects_list(sim_request *req, const sim_collection *coll, sim_response *res
     json_t *results = json_array();
     for (size_t k = win.start; k < win.end; k++) {
         json_t *out = json_array_get(matched, k);
-        if (output_expensive && !filter_expensive && coll->render_expensive) coll->render_expensive(req, out);
         query_project(req, out);
         json_array_append(results, out);
     }
     json_decref(matched);
+    return sim_ok(resp, 200, win.paged ? query_paged_body(req, &win, count, results) : results);
+}
+
+/* A match: the stored object, and its rendering when matching needed one (owned). */
+typedef struct {
+    json_t *stored, *rendered;
+} list_item;
+
+typedef struct {
+    list_item *v;
+    size_t n, cap;
+} list_items;
+
+static void items_push(list_items *items, json_t *stored, json_t *rendered) {
+    if (items->n == items->cap) {
+        items->cap = items->cap ? items->cap * 2 : 64;
+        items->v = realloc(items->v, items->cap * sizeof *items->v);
+        if (!items->v) abort();
+    }
+    items->v[items->n++] = (list_item){stored, rendered};
+}
+
+static void items_free(list_items *items) {
+    for (size_t i = 0; i < items->n; i++) json_decref(items->v[i].rendered);
+    free(items->v);
+}
+
+/* Filters on fields that rendering leaves alone are matched on the stored object, so a
+ * page renders only its own objects however many match (count needs every match, not
+ * every rendering). A filter on a rendered field renders each candidate first, as the
+ * response would show it. */
+static void match_one(sim_request *req, const sim_collection *coll, json_t *obj, bool on_stored,
+                      bool filter_expensive, list_items *items) {
+    if (!obj || !access_visible(req, coll, obj)) return;
+    if (on_stored) {
+        if (query_matches(req, obj)) items_push(items, obj, NULL);
+        return;
+    }
+    json_t *rendered = objects_render(req, coll, obj, filter_expensive);
+    if (query_matches(req, rendered)) items_push(items, obj, rendered);
+    else json_decref(rendered);
+}
+
+/* ordering=id (the default) and ordering=-id; other orderings are ignored, as before. */
+static bool descending(const sim_request *req) {
+    const char *ordering = sim_param_get(req, "ordering");
+    return ordering && strcmp(ordering, "-id") == 0;
+}
+
+int objects_list(sim_request *req, const sim_collection *coll, sim_response *resp) {
+    if (coll->virtual_list) return list_virtual(req, coll, resp);
+    /* File-system walks only where a filter or the output needs them. */
+    bool filter_expensive = query_filters_mention(req, coll->expensive);
+    bool output_expensive = query_output_wants(req, coll->expensive);
+    bool on_stored = !filter_expensive && query_filters_avoid(req, list_field_rendered, coll);
+    sim_store *store = req->ctx->store;
+    list_source src;
+    list_plan(req, coll, &src);
+    list_items items = {0};
+    json_t *all = store_list(store, coll->name);
+    /* No filter and nothing hidden: the page is a slice of the collection (a walk of
+     * every page is then O(objects), not O(objects x pages)). */
+    bool direct = !src.from_ids && !query_has_filters(req) && !req->scope_tenant && !req->confined_tenant;
+    if (src.from_ids) {
+        for (size_t i = 0; i < src.ids.n; i++)
+            match_one(req, coll, store_get(store, coll->name, src.ids.v[i]), on_stored, filter_expensive, &items);
+    } else if (!direct) {
+        for (size_t i = src.start; i < json_array_size(all); i++)
+            match_one(req, coll, json_array_get(all, i), on_stored, filter_expensive, &items);
+    }
+    list_source_free(&src);
+
+    size_t count = direct ? json_array_size(all) - src.start : items.n;
+    query_window win;
+    if (query_window_for(req, count, req->ctx->cfg.unpaged_limit, &win, resp) != 0) {
+        items_free(&items);
+        return -1;
+    }
+    bool reverse = descending(req);
+    json_t *results = json_array();
+    for (size_t k = win.start; k < win.end; k++) {
+        size_t at = reverse ? count - 1 - k : k;
+        list_item item = direct ? (list_item){json_array_get(all, src.start + at), NULL} : items.v[at];
+        json_t *out = item.rendered ? json_incref(item.rendered)
+                                    : objects_render(req, coll, item.stored, output_expensive);
+        if (item.rendered && output_expensive && !filter_expensive && coll->render_expensive)
+            coll->render_expensive(req, out);
+        query_project(req, out);
+        json_array_append_new(results, out);
+    }
+    items_free(&items);
     return sim_ok(resp, 200, win.paged ? query_paged_body(req, &win, count, results) : results);
 }
 
@@ -119,55 +201,6 @@ static int require_object_body(sim_request *req, sim_response *resp) {
     }
     return sim_reply(resp, 400, json_pack("{s:[s]}", "non_field_errors",
                                           "Invalid data. Expected a dictionary, but got a different type."));
-}
-
-/* DRF's unique-together body: "The fields a, b must make a unique set." */
-static int unique_set_error(sim_response *resp, const char *const *fields) {
-    char text[256] = "The fields ";
-    for (size_t f = 0; fields[f]; f++) {
-        size_t n = strlen(text);
-        snprintf(text + n, sizeof text - n, "%s%s", f ? ", " : "", fields[f]);
-    }
-    size_t n = strlen(text);
-    snprintf(text + n, sizeof text - n, " must make a unique set.");
-    return sim_reply(resp, 400, json_pack("{s:[s]}", "non_field_errors", text));
-}
-
-/* Whether obj and other agree on every field of the set (an absent field is null). */
-static bool same_set(json_t *obj, json_t *other, const char *const *fields) {
-    for (size_t f = 0; fields[f]; f++) {
-        json_t *mine = json_object_get(obj, fields[f]), *theirs = json_object_get(other, fields[f]);
-        if (!json_equal(mine ? mine : json_null(), theirs ? theirs : json_null())) return false;
-    }
-    return true;
-}
-
-int objects_check_unique(sim_request *req, const sim_collection *coll, json_t *obj, json_int_t exclude_id,
-                         sim_response *resp) {
-    json_t *items = store_list(req->ctx->store, coll->name);
-    json_int_t tenant = json_integer_value(json_object_get(obj, "tenant_id"));
-    size_t i;
-    json_t *other;
-    json_array_foreach(items, i, other) {
-        if (json_integer_value(json_object_get(other, "id")) == exclude_id) continue;
-        for (size_t f = 0; coll->unique && coll->unique[f]; f++) {
-            json_t *mine = json_object_get(obj, coll->unique[f]);
-            if (mine && !json_is_null(mine) && json_equal(mine, json_object_get(other, coll->unique[f])))
-                return sim_reply_field_error(resp, coll->unique[f], "This field must be unique.");
-        }
-        if (coll->unique_together && same_set(obj, other, coll->unique_together))
-            return unique_set_error(resp, coll->unique_together);
-        if (json_integer_value(json_object_get(other, "tenant_id")) != tenant) continue;
-        for (size_t f = 0; coll->unique_in_tenant && coll->unique_in_tenant[f]; f++) {
-            const char *field = coll->unique_in_tenant[f];
-            json_t *mine = json_object_get(obj, field);
-            if (mine && json_equal(mine, json_object_get(other, field))) {
-                return sim_reply(resp, 400, json_pack("{s:[s++]}", "non_field_errors", "The fields ", field,
-                                                      ", tenant_id must make a unique set."));
-            }
-        }
-    }
-    return 0;
 }
 
 /* Resolves and checks tenant_id: the request's tenant scope, else the default tenant. */
@@ -213,7 +246,10 @@ int objects_create(sim_request *req, const sim_collection *coll, sim_response *r
         return -1;
     }
     store_add(req->ctx->store, coll->name, obj);
-    if (coll->created) coll->created(req, obj);
+    if (coll->created) {
+        coll->created(req, obj);
+        store_changed(req->ctx->store, coll->name, obj); /* e.g. views' default name */
+    }
     if (coll->create_response) return sim_ok(resp, 201, coll->create_response(req, obj));
     return sim_ok(resp, 201, objects_render(req, coll, obj, true));
 }
@@ -237,7 +273,7 @@ int objects_patch(sim_request *req, const sim_collection *coll, json_int_t id, s
     if (rc == 0) rc = objects_check_unique(req, coll, obj, id, resp);
     if (rc == 0) {
         json_object_update(old, obj);
-        store_touch(req->ctx->store);
+        store_changed(req->ctx->store, coll->name, old); /* a new path or name is filed anew */
     }
     json_decref(obj);
     if (rc != 0) return -1;

@@ -201,6 +201,47 @@ static bool match_param(json_t *obj, const char *key, const char *want) {
     return value && match_value(value, op, want);
 }
 
+bool query_filters_avoid(const sim_request *req, bool (*touched)(const char *name, const void *arg), const void *arg) {
+    for (size_t i = 0; i < req->n_params; i++) {
+        if (is_reserved(req->params[i].key)) continue;
+        char buf[256], joined[256];
+        char *segs[MAX_SEGMENTS];
+        size_t n = split_key(req->params[i].key, buf, sizeof buf, segs);
+        if (n == 0) continue; /* matches nothing, rendered or not */
+        if (touched(segs[0], arg)) return false;
+        if (n >= 2 && (!join_name(joined, sizeof joined, segs[0], segs[1]) || touched(joined, arg))) return false;
+        for (size_t k = 0; k < n; k++) {
+            if (!join_name(joined, sizeof joined, segs[k], "id") || touched(joined, arg)) return false;
+        }
+    }
+    return true;
+}
+
+bool query_simple_filter(const char *key, char *field, size_t size, const char **op) {
+    static const char *const ops[] = {"exact", "in", "startswith", "gt", "gte", NULL};
+    const char *sep = strstr(key, "__");
+    size_t len = sep ? (size_t)(sep - key) : strlen(key);
+    if (len == 0 || len >= size) return false;
+    *op = "exact";
+    if (sep) {
+        const char *rest = sep + 2;
+        size_t k = 0;
+        while (ops[k] && strcmp(ops[k], rest) != 0) k++;
+        if (!ops[k]) return false;
+        *op = ops[k];
+    }
+    memcpy(field, key, len);
+    field[len] = '\0';
+    return true;
+}
+
+bool query_has_filters(const sim_request *req) {
+    for (size_t i = 0; i < req->n_params; i++) {
+        if (!is_reserved(req->params[i].key)) return true;
+    }
+    return false;
+}
+
 bool query_matches(const sim_request *req, json_t *obj) {
     for (size_t i = 0; i < req->n_params; i++) {
         if (is_reserved(req->params[i].key)) continue;

@@ -12,8 +12,17 @@
 
 #define QUERY_MAX_PAGE_SIZE 1000
 
+/* True when the request has a filter parameter (one that is not page, fields, ...). */
+bool query_has_filters(const sim_request *req);
 /* True when obj passes every filter parameter of the request. */
 bool query_matches(const sim_request *req, json_t *obj);
+/* True when no filter parameter can read a top-level attribute for which touched(name,
+ * arg) holds: its first segment S, S_<second>, and <any segment>_id (what the nested
+ * look-ups of a filter read, see resolve in query.c). */
+bool query_filters_avoid(const sim_request *req, bool (*touched)(const char *name, const void *arg), const void *arg);
+/* The field and lookup of a filter key that names one attribute directly: "f" (exact),
+ * "f__exact", "f__in", "f__startswith", "f__gt", "f__gte". false for anything else. */
+bool query_simple_filter(const char *key, char *field, size_t size, const char **op);
 /* True when a filter parameter names one of fields (its first "__" segment). */
 bool query_filters_mention(const sim_request *req, const char *const *fields);
 /* True when `fields=` is absent or names one of these fields. */

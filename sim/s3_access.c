@@ -22,12 +22,15 @@ static bool is_bucket_view(json_t *view) {
 }
 
 static json_t *find_bucket(sim_ctx *ctx, const char *name) {
-    size_t i;
-    json_t *view;
-    json_array_foreach(store_list(ctx->store, "views"), i, view) {
-        if (is_bucket_view(view) && strcmp(json_string_value(json_object_get(view, "bucket")), name) == 0) return view;
+    sim_ids ids = {0};
+    json_t *found = NULL;
+    store_find(ctx->store, "views", "bucket", STORE_EQUAL, name, false, &ids);
+    for (size_t i = 0; i < ids.n && !found; i++) {
+        json_t *view = store_get(ctx->store, "views", ids.v[i]);
+        if (is_bucket_view(view) && strcmp(json_string_value(json_object_get(view, "bucket")), name) == 0) found = view;
     }
-    return NULL;
+    ids_free(&ids);
+    return found;
 }
 
 /* The parsed documents of the user's enabled policies of one tenant (new array). */
@@ -123,18 +126,23 @@ static bool usable(sim_ctx *ctx, json_t *user, json_t *view, json_t *docs) {
 
 s3_bucket *s3_access_buckets(s3_request *req, size_t *n) {
     *n = 0;
-    json_t *views = store_list(req->ctx->store, "views");
-    s3_bucket *out = calloc(json_array_size(views) + 1, sizeof *out);
+    /* the views with a bucket name: every key of the bucket index */
+    sim_ids ids = {0};
+    store_find(req->ctx->store, "views", "bucket", STORE_PREFIX, "", false, &ids);
+    s3_bucket *out = calloc(ids.n + 1, sizeof *out);
     json_t *user = store_get(req->ctx->store, "users", req->user_id);
     if (!out) abort();
-    if (!user) return out;
+    if (!user) {
+        ids_free(&ids);
+        return out;
+    }
     json_t *docs = policies_in(req->ctx, user, req->tenant_id);
-    size_t i;
-    json_t *view;
-    json_array_foreach(views, i, view) {
+    for (size_t i = 0; i < ids.n; i++) {
+        json_t *view = store_get(req->ctx->store, "views", ids.v[i]);
         if (!is_bucket_view(view) || json_integer_value(json_object_get(view, "tenant_id")) != req->tenant_id) continue;
         if (usable(req->ctx, user, view, docs)) fill(&out[(*n)++], view);
     }
+    ids_free(&ids);
     json_decref(docs);
     return out;
 }

@@ -14,38 +14,40 @@
 #define KEY_MAX 128
 
 json_t *s3keys_find(sim_ctx *ctx, const char *access_key) {
-    size_t i;
-    json_t *key;
-    json_array_foreach(store_list(ctx->store, "locals3keys"), i, key) {
-        const char *have = json_string_value(json_object_get(key, "access_key"));
-        if (have && strcmp(have, access_key) == 0) return key;
-    }
-    return NULL;
+    return store_find_first(ctx->store, "locals3keys", "access_key", access_key);
 }
 
 const char *s3keys_secret(json_t *key) { return json_string_value(json_object_get(key, SECRET_FIELD)); }
 
 json_t *s3keys_of_user(sim_ctx *ctx, json_int_t user_id) {
     json_t *out = json_array();
-    size_t i;
-    json_t *key;
-    json_array_foreach(store_list(ctx->store, "locals3keys"), i, key) {
+    char id_text[32];
+    snprintf(id_text, sizeof id_text, "%" JSON_INTEGER_FORMAT, user_id);
+    sim_ids ids = {0};
+    store_find(ctx->store, "locals3keys", "user_id", STORE_EQUAL, id_text, true, &ids);
+    for (size_t i = 0; i < ids.n; i++) {
+        json_t *key = store_get(ctx->store, "locals3keys", ids.v[i]);
         if (json_integer_value(json_object_get(key, "user_id")) != user_id) continue;
         json_array_append_new(out, json_pack("{s:O, s:O, s:O, s:O}", "access_key", json_object_get(key, "access_key"),
                                              "enabled", json_object_get(key, "enabled"), "creation_time",
                                              json_object_get(key, "creation_time"), "tenant_id",
                                              json_object_get(key, "tenant_id")));
     }
+    ids_free(&ids);
     return out;
 }
 
 void s3keys_remove_user(sim_ctx *ctx, json_int_t user_id) {
-    json_t *keys = store_list(ctx->store, "locals3keys");
-    for (size_t i = json_array_size(keys); i-- > 0;) {
-        json_t *key = json_array_get(keys, i);
-        if (json_integer_value(json_object_get(key, "user_id")) == user_id)
-            store_remove(ctx->store, "locals3keys", json_integer_value(json_object_get(key, "id")));
+    char id_text[32];
+    snprintf(id_text, sizeof id_text, "%" JSON_INTEGER_FORMAT, user_id);
+    sim_ids ids = {0};
+    store_find(ctx->store, "locals3keys", "user_id", STORE_EQUAL, id_text, true, &ids);
+    for (size_t i = ids.n; i-- > 0;) {
+        json_t *key = store_get(ctx->store, "locals3keys", ids.v[i]);
+        if (key && json_integer_value(json_object_get(key, "user_id")) == user_id)
+            store_remove(ctx->store, "locals3keys", ids.v[i]);
     }
+    ids_free(&ids);
 }
 
 /* {id, name} of the object id in collection, or null when it is gone. */
@@ -59,9 +61,12 @@ static void key_render(sim_request *req, json_t *out) {
     json_object_set_new(out, "user", ref_of(req->ctx, "users", json_object_get(out, "user_id")));
 }
 
+static const char *const key_rendered[] = {"tenant", "user", NULL};
+
 const sim_collection coll_locals3keys = {
     .name = "locals3keys",
     .tenant_owned = true,
+    .rendered = key_rendered,
     .render = key_render,
 };
 
@@ -147,7 +152,7 @@ int users_update_access_key(sim_request *req, json_t *user, sim_response *resp) 
     json_t *key = body_key(req, user, resp);
     if (!key) return -1;
     json_object_set(key, "enabled", enabled);
-    store_touch(req->ctx->store);
+    store_changed(req->ctx->store, "locals3keys", key);
     return sim_ok(resp, 204, NULL);
 }
 

@@ -37,7 +37,6 @@ json_t *seed_apply(sim_ctx *ctx) {
                             json_pack("{s:s, s:I, s:s, s:s, s:{s:i, s:i}}", "name", "vast-k8s-qos", "tenant_id",
                                       tenant, "policy_type", "VIEW", "mode", "STATIC", "static_limits",
                                       "max_reads_bw_mbps", 1000, "max_writes_bw_mbps", 1000));
-    store_touch(ctx->store);
     return json_pack("{s:I, s:I, s:I, s:I, s:I, s:s}", "tenant", tenant, "view_policy", nfs_policy, "s3_policy",
                      s3_policy, "vippool", pool, "qos_policy", qos, "root_path", SEED_ROOT);
 }

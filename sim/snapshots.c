@@ -115,16 +115,32 @@ static void snapshot_removed(sim_ctx *ctx, json_t *obj) {
     free(copy);
 }
 
+index_class snapshots_expiry_key(json_t *snapshot, const char *arg, char **key) {
+    (void)arg;
+    int64_t expires;
+    if (!sim_parse_iso8601(json_string_value(json_object_get(snapshot, "expiration_time")), &expires))
+        return INDEX_NONE;
+    char text[24];
+    index_ms_key(expires, text);
+    *key = sim_strdup(text);
+    return INDEX_KEY;
+}
+
 void snapshots_expire(sim_ctx *ctx) {
     int64_t now = sim_now_ms();
-    json_t *items = store_list(ctx->store, "snapshots");
-    for (size_t i = json_array_size(items); i-- > 0;) {
-        json_t *snapshot = json_array_get(items, i);
+    char now_key[24];
+    index_ms_key(now, now_key);
+    sim_ids due = {0};
+    store_find(ctx->store, "snapshots", SNAPSHOTS_EXPIRY_INDEX, STORE_UPTO, now_key, false, &due);
+    for (size_t i = due.n; i-- > 0;) { /* newest first, as the scan this replaces went */
+        json_t *snapshot = store_get(ctx->store, "snapshots", due.v[i]);
         int64_t expires;
-        if (!sim_parse_iso8601(json_string_value(json_object_get(snapshot, "expiration_time")), &expires)) continue;
+        if (!snapshot || !sim_parse_iso8601(json_string_value(json_object_get(snapshot, "expiration_time")), &expires))
+            continue;
         if (expires <= now && !snapshot_in_use(ctx, json_integer_value(json_object_get(snapshot, "id"))))
             objects_destroy(ctx, &coll_snapshots, snapshot);
     }
+    ids_free(&due);
 }
 
 static const char *const snapshot_required[] = {"name", "path", NULL};
@@ -215,7 +231,7 @@ int streams_stop(sim_request *req, json_t *stream, sim_response *resp) {
         clones_cancel(req->ctx, json_integer_value(json_object_get(stream, "id")));
         json_t *progress = json_object_get(json_object_get(stream, "status"), "progress");
         set_status(stream, "STOPPED", json_integer_value(progress));
-        store_touch(req->ctx->store);
+        store_changed(req->ctx->store, "globalsnapstreams", stream);
     }
     json_t *task = tasks_start(req, "StopGlobalSnapshotStream", json_pack("{s:s}", "type", "none"));
     return tasks_reply(resp, task);

@@ -1,58 +1,15 @@
-/* Objects in memory, persisted as one JSON document; see store.h.
+/* Objects and indexes in memory; see store.h. Persistence is store_persist.c.
  *
- * state.json:
- *   {"format": 1, "next_ids": {"views": 8, ...}, "collections": {"views": [...], ...},
- *    "sections": {"sessions": {...}}}
- *
- * Collections are arrays sorted by id (ids only grow, so appending keeps the order) and
- * looked up by binary search. The whole document is rewritten on every change: a few
- * milliseconds for thousands of objects, and it keeps kill -9 safety trivial. */
-#include "store.h"
+ * Collections are jansson arrays sorted by id (ids only grow, so appending keeps the
+ * order) and looked up by binary search. Every add, remove and store_changed files the
+ * object again in its collection's indexes and notes it for the next commit. */
+#include "store_impl.h"
 
-#include <errno.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "support.h"
-#include "vk/log.h"
-
-#define STATE_FORMAT 1
-
-struct sim_store {
-    pthread_mutex_t lock;
-    char *path;
-    json_t *collections; /* name -> array */
-    json_t *next_ids;    /* name -> integer */
-    json_t *sections;    /* name -> object */
-    bool dirty;
-};
-
-static bool load_document(sim_store *store, json_t *doc, char *err, size_t errlen) {
-    json_t *format = json_object_get(doc, "format");
-    json_t *collections = json_object_get(doc, "collections");
-    json_t *next_ids = json_object_get(doc, "next_ids");
-    json_t *sections = json_object_get(doc, "sections");
-    if (json_integer_value(format) != STATE_FORMAT || !json_is_object(collections) ||
-        !json_is_object(next_ids) || (sections && !json_is_object(sections))) {
-        snprintf(err, errlen, "%s: not a vms-sim state file (format %d)", store->path, STATE_FORMAT);
-        return false;
-    }
-    const char *name;
-    json_t *items;
-    json_object_foreach(collections, name, items) {
-        if (!json_is_array(items)) {
-            snprintf(err, errlen, "%s: collection %s is not an array", store->path, name);
-            return false;
-        }
-    }
-    json_object_update(store->collections, collections);
-    json_object_update(store->next_ids, next_ids);
-    if (sections) json_object_update(store->sections, sections);
-    return true;
-}
 
 sim_store *store_open(const char *path, char *err, size_t errlen) {
     sim_store *store = calloc(1, sizeof *store);
@@ -62,24 +19,9 @@ sim_store *store_open(const char *path, char *err, size_t errlen) {
     store->collections = json_object();
     store->next_ids = json_object();
     store->sections = json_object();
-
-    struct stat st;
-    if (stat(path, &st) != 0) {
-        if (errno == ENOENT) return store;
-        snprintf(err, errlen, "%s: %s", path, strerror(errno));
-        store_close(store);
-        return NULL;
-    }
-    json_error_t jerr;
-    json_t *doc = json_load_file(path, 0, &jerr);
-    if (!doc) {
-        snprintf(err, errlen, "%s: line %d: %s", path, jerr.line, jerr.text);
-        store_close(store);
-        return NULL;
-    }
-    bool ok = load_document(store, doc, err, errlen);
-    json_decref(doc);
-    if (!ok) {
+    store->pending_objects = json_object();
+    store->pending_sections = json_object();
+    if (store_load(store, err, errlen) != 0) {
         store_close(store);
         return NULL;
     }
@@ -88,9 +30,19 @@ sim_store *store_open(const char *path, char *err, size_t errlen) {
 
 void store_close(sim_store *store) {
     if (!store) return;
+    for (size_t i = 0; i < store->n_indexes; i++) {
+        index_free(store->indexes[i].idx);
+        free(store->indexes[i].collection);
+        free(store->indexes[i].name);
+        free(store->indexes[i].arg);
+    }
+    free(store->indexes);
+    journal_close(store->journal);
     json_decref(store->collections);
     json_decref(store->next_ids);
     json_decref(store->sections);
+    json_decref(store->pending_objects);
+    json_decref(store->pending_sections);
     pthread_mutex_destroy(&store->lock);
     free(store->path);
     free(store);
@@ -135,10 +87,144 @@ json_t *store_get(sim_store *store, const char *collection, json_int_t id) {
     return found ? json_array_get(items, i) : NULL;
 }
 
+size_t store_first_after(sim_store *store, const char *collection, double bound, bool inclusive) {
+    json_t *items = store_list(store, collection);
+    size_t lo = 0, hi = json_array_size(items);
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        double id = (double)object_id(json_array_get(items, mid));
+        if (inclusive ? id >= bound : id > bound) hi = mid;
+        else lo = mid + 1;
+    }
+    return lo;
+}
+
+/* ---- indexes ---- */
+
+static void index_object(sim_store *store, const char *collection, json_t *obj) {
+    json_int_t id = object_id(obj);
+    for (size_t i = 0; i < store->n_indexes; i++) {
+        store_index *ix = &store->indexes[i];
+        if (strcmp(ix->collection, collection) != 0) continue;
+        char *key = NULL;
+        index_class cls = ix->key(obj, ix->arg, &key);
+        if (cls == INDEX_NONE) index_drop(ix->idx, id);
+        else index_put(ix->idx, id, cls == INDEX_KEY ? key : NULL);
+    }
+}
+
+static void unindex_object(sim_store *store, const char *collection, json_int_t id) {
+    for (size_t i = 0; i < store->n_indexes; i++) {
+        if (strcmp(store->indexes[i].collection, collection) == 0) index_drop(store->indexes[i].idx, id);
+    }
+}
+
+void store_add_index(sim_store *store, const char *collection, const char *name, index_key_fn key, const char *arg) {
+    store->indexes = realloc(store->indexes, (store->n_indexes + 1) * sizeof *store->indexes);
+    if (!store->indexes) abort();
+    store_index *ix = &store->indexes[store->n_indexes++];
+    *ix = (store_index){.collection = sim_strdup(collection), .name = sim_strdup(name),
+                        .arg = arg ? sim_strdup(arg) : NULL, .key = key, .idx = index_create()};
+    size_t i;
+    json_t *obj;
+    json_array_foreach(store_list(store, collection), i, obj) {
+        char *k = NULL;
+        index_class cls = key(obj, ix->arg, &k);
+        if (cls != INDEX_NONE) index_put(ix->idx, object_id(obj), cls == INDEX_KEY ? k : NULL);
+    }
+}
+
+static const store_index *find_named_index(const sim_store *store, const char *collection, const char *name) {
+    for (size_t i = 0; i < store->n_indexes; i++) {
+        if (strcmp(store->indexes[i].collection, collection) == 0 && strcmp(store->indexes[i].name, name) == 0)
+            return &store->indexes[i];
+    }
+    return NULL;
+}
+
+bool store_find(sim_store *store, const char *collection, const char *name, store_match match, const char *key,
+                bool with_other, sim_ids *out) {
+    const store_index *ix = find_named_index(store, collection, name);
+    if (!ix) return false;
+    switch (match) {
+    case STORE_EQUAL: index_equal(ix->idx, key, with_other, out); break;
+    case STORE_PREFIX: index_prefix(ix->idx, key, with_other, out); break;
+    case STORE_UPTO: index_upto(ix->idx, key, out); break;
+    }
+    ids_sort_unique(out);
+    return true;
+}
+
+static bool has_text(json_t *obj, const char *field, const char *value) {
+    const char *have = json_string_value(json_object_get(obj, field));
+    return have && strcmp(have, value) == 0;
+}
+
+json_t *store_find_first(sim_store *store, const char *collection, const char *field, const char *value) {
+    if (!value) return NULL;
+    sim_ids ids = {0};
+    json_t *found = NULL;
+    if (store_find(store, collection, field, STORE_EQUAL, value, false, &ids)) {
+        for (size_t i = 0; i < ids.n && !found; i++) {
+            json_t *obj = store_get(store, collection, ids.v[i]);
+            if (has_text(obj, field, value)) found = obj;
+        }
+    } else {
+        size_t i;
+        json_t *obj;
+        json_array_foreach(store_list(store, collection), i, obj) {
+            if (has_text(obj, field, value)) {
+                found = obj;
+                break;
+            }
+        }
+    }
+    ids_free(&ids);
+    return found;
+}
+
+/* ---- changes ---- */
+
+static void note_object(sim_store *store, const char *collection, json_int_t id) {
+    json_t *set = json_object_get(store->pending_objects, collection);
+    if (!set) {
+        set = json_object();
+        json_object_set_new(store->pending_objects, collection, set);
+    }
+    char key[32];
+    snprintf(key, sizeof key, "%" JSON_INTEGER_FORMAT, id);
+    json_object_set_new(set, key, json_true());
+}
+
+void store_forget_pending(sim_store *store) {
+    json_object_clear(store->pending_objects);
+    json_object_clear(store->pending_sections);
+    store->pending_ids = false;
+}
+
+void store_put_object(sim_store *store, const char *collection, json_t *obj) {
+    json_t *items = store_list(store, collection);
+    bool found;
+    size_t i = find_index(items, object_id(obj), &found);
+    if (found) json_array_set_new(items, i, obj);
+    else json_array_insert_new(items, i, obj);
+    index_object(store, collection, obj);
+}
+
+void store_drop_object(sim_store *store, const char *collection, json_int_t id) {
+    json_t *items = json_object_get(store->collections, collection);
+    bool found;
+    size_t i = items ? find_index(items, id, &found) : 0;
+    if (!items || !found) return;
+    unindex_object(store, collection, id);
+    json_array_remove(items, i);
+}
+
 json_t *store_add(sim_store *store, const char *collection, json_t *obj) {
     json_int_t id = json_integer_value(json_object_get(store->next_ids, collection));
     if (id < 1) id = 1;
     json_object_set_new(store->next_ids, collection, json_integer(id + 1));
+    store->pending_ids = true;
     char guid[37], created[SIM_ISO_MAX];
     sim_uuid4(guid);
     sim_iso8601(created, sim_now_ms());
@@ -146,19 +232,21 @@ json_t *store_add(sim_store *store, const char *collection, json_t *obj) {
     json_object_set_new(obj, "guid", json_string(guid));
     json_object_set_new(obj, "created", json_string(created));
     json_array_append_new(store_list(store, collection), obj);
-    store->dirty = true;
+    index_object(store, collection, obj);
+    note_object(store, collection, id);
     return obj;
 }
 
 bool store_remove(sim_store *store, const char *collection, json_int_t id) {
-    json_t *items = json_object_get(store->collections, collection);
-    if (!items) return false;
-    bool found;
-    size_t i = find_index(items, id, &found);
-    if (!found) return false;
-    json_array_remove(items, i);
-    store->dirty = true;
+    if (!store_get(store, collection, id)) return false;
+    store_drop_object(store, collection, id);
+    note_object(store, collection, id);
     return true;
+}
+
+void store_changed(sim_store *store, const char *collection, json_t *obj) {
+    index_object(store, collection, obj);
+    note_object(store, collection, object_id(obj));
 }
 
 json_t *store_section(sim_store *store, const char *name) {
@@ -168,6 +256,28 @@ json_t *store_section(sim_store *store, const char *name) {
         json_object_set_new(store->sections, name, section);
     }
     return section;
+}
+
+void store_section_changed(sim_store *store, const char *section, const char *key, const char *subkey) {
+    json_t *spec = json_object_get(store->pending_sections, section);
+    if (!key || json_is_true(spec)) {
+        json_object_set_new(store->pending_sections, section, json_true());
+        return;
+    }
+    if (!spec) {
+        spec = json_object();
+        json_object_set_new(store->pending_sections, section, spec);
+    }
+    json_t *keys = json_object_get(spec, key);
+    if (!subkey || json_is_true(keys)) {
+        json_object_set_new(spec, key, json_true());
+        return;
+    }
+    if (!keys) {
+        keys = json_object();
+        json_object_set_new(spec, key, keys);
+    }
+    json_object_set_new(keys, subkey, json_true());
 }
 
 void store_clear(sim_store *store, const char *const *keep_sections) {
@@ -180,22 +290,9 @@ void store_clear(sim_store *store, const char *const *keep_sections) {
     }
     json_decref(store->sections);
     store->sections = kept;
-    store->dirty = true;
-}
-
-void store_touch(sim_store *store) { store->dirty = true; }
-
-int store_commit(sim_store *store) {
-    if (!store->dirty) return 0;
-    json_t *doc = json_pack("{s:i, s:O, s:O, s:O}", "format", STATE_FORMAT, "next_ids", store->next_ids,
-                            "collections", store->collections, "sections", store->sections);
-    char *text = json_dumps(doc, JSON_COMPACT);
-    json_decref(doc);
-    if (!text) return -1;
-    int rc = sim_write_file_atomic(store->path, text, strlen(text), 0600);
-    free(text);
-    if (rc == 0) store->dirty = false;
-    return rc;
+    for (size_t i = 0; i < store->n_indexes; i++) index_clear(store->indexes[i].idx);
+    /* one rewrite says it all, where a journal line would name every object gone */
+    store->rewrite = true;
 }
 
 json_t *store_collections(sim_store *store) { return store->collections; }

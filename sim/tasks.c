@@ -55,19 +55,35 @@ static void finish(sim_ctx *ctx, json_t *task) {
     json_object_set_new(task, "state", json_string(ok ? "COMPLETED" : "FAILED"));
     json_object_set_new(task, "end_time", json_string(now));
     json_array_append_new(json_object_get(task, "messages"), json_string(ok ? "Task completed" : message));
-    store_touch(ctx->store);
+    store_changed(ctx->store, "vtasks", task);
+}
+
+static bool is_running(json_t *task) {
+    const char *state = json_string_value(json_object_get(task, "state"));
+    return state && strcmp(state, "RUNNING") == 0;
+}
+
+index_class tasks_due_key(json_t *task, const char *arg, char **key) {
+    (void)arg;
+    if (!is_running(task)) return INDEX_NONE;
+    char text[24];
+    index_ms_key(json_integer_value(json_object_get(task, "_due_ms")), text);
+    *key = sim_strdup(text);
+    return INDEX_KEY;
 }
 
 void tasks_advance(sim_ctx *ctx) {
     int64_t now_ms = sim_now_ms();
-    size_t i;
-    json_t *task;
-    json_array_foreach(store_list(ctx->store, "vtasks"), i, task) {
-        const char *state = json_string_value(json_object_get(task, "state"));
-        if (state && strcmp(state, "RUNNING") == 0 &&
-            json_integer_value(json_object_get(task, "_due_ms")) <= now_ms)
+    char now[24];
+    index_ms_key(now_ms, now);
+    sim_ids due = {0};
+    store_find(ctx->store, "vtasks", TASKS_DUE_INDEX, STORE_UPTO, now, false, &due);
+    for (size_t i = 0; i < due.n; i++) {
+        json_t *task = store_get(ctx->store, "vtasks", due.v[i]);
+        if (task && is_running(task) && json_integer_value(json_object_get(task, "_due_ms")) <= now_ms)
             finish(ctx, task);
     }
+    ids_free(&due);
 }
 
 const sim_collection coll_vtasks = {

@@ -7,6 +7,7 @@
 
 #include <jansson.h>
 
+#include "index.h"
 #include "sim.h"
 
 /* Creates a RUNNING task that will run action ({"type": ..., ...}, stolen) when due,
@@ -17,5 +18,10 @@ json_t *tasks_start(sim_request *req, const char *name, json_t *action);
 int tasks_reply(sim_response *resp, json_t *task);
 /* Completes the tasks that are due. Call under the store lock. */
 void tasks_advance(sim_ctx *ctx);
+
+/* The store index of RUNNING tasks by due time, which lets tasks_advance look at the due
+ * ones only. */
+#define TASKS_DUE_INDEX "_due"
+index_class tasks_due_key(json_t *task, const char *arg, char **key);
 
 #endif
