@@ -9,8 +9,9 @@
 # added to every simulator request:
 #   - CREATES (500) CreateVolumes at concurrency 10, then deleted: creates/s, p50, p99;
 #   - a full ListVolumes walk, PAGE (1000) entries a call, following next_token: calls,
-#     entries, seconds, and vast-csi's peak RSS over the walk (a fresh vast-csi, so its
-#     VmHWM is the walk's) against its RSS idle before it;
+#     entries, seconds, the CPU time vast-csi and vms-sim spent on it, and vast-csi's peak
+#     RSS over the walk (a fresh vast-csi, so its VmHWM is the walk's) against its RSS
+#     idle before it;
 #   - the simulator's RSS, and its state file and journal sizes on disk.
 # Then the ratios of the largest size to the smallest: create p50 and p99, list seconds
 # per volume, and the walk's RSS growth.
@@ -41,6 +42,7 @@ csi_up() {
 }
 csi_up
 rss_kb() { awk -v k="$2:" '$1 == k { print $2 }' "/proc/$1/status"; } # rss_kb PID VmRSS|VmHWM
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; } # user + system, in clock ticks
 file_kb() { local f; f=$(du -k "$1" 2>/dev/null) && echo "${f%%[[:space:]]*}" || echo 0; }
 state_files() { # the simulator's persistent files, with their sizes in KB
   local f out=""
@@ -94,8 +96,11 @@ for n in $SIZES; do
   csi_up
   "$CSICTL" -e "$ENDPOINT" -q ListVolumes max_entries=1 >/dev/null || die "ListVolumes failed" # the session
   idle=$(rss_kb "$CSI_PID" VmRSS)
+  csi0=$(cpu_ticks "$CSI_PID") sim0=$(cpu_ticks "$SIM_PID")
   read -r calls entries secs < <(list_walk) || die "the ListVolumes walk failed"
   peak=$(rss_kb "$CSI_PID" VmHWM)
+  hz=$(getconf CLK_TCK)
+  list_cpu="vast-csi $(((($(cpu_ticks "$CSI_PID") - csi0) * 1000) / hz)) ms, vms-sim $(((($(cpu_ticks "$SIM_PID") - sim0) * 1000) / hz)) ms"
   no_latency
   sim_rss=$(rss_kb "$SIM_PID" VmRSS)
   line=$(/usr/bin/python3 - "$create" "$n" "$calls" "$entries" "$secs" "$idle" "$peak" "$sim_rss" <<'PY'
@@ -118,6 +123,7 @@ print("  ListVolumes walk: %d entries in %d calls, %.2f s; vast-csi RSS %d MB id
       % (r["list_entries"], r["list_calls"], r["list_s"], r["list_idle_rss_kb"] // 1024, r["list_peak_rss_kb"] // 1024))
 print("  vms-sim RSS %d MB" % (r["sim_rss_kb"] // 1024))
 PY
+  echo "  CPU over the walk: $list_cpu"
   echo "  vms-sim files: $(state_files)"
 done
 

@@ -75,7 +75,8 @@ static bool views_of_page(vms_client *c, const volume_page *p, int64_t deadline,
     if (!paths) abort();
     for (size_t i = 0; i < p->n; i++) paths[i] = p->quotas[i].path;
     json_t *found = NULL;
-    bool ok = vast_list_at_paths(c, VMS_VIEWS, paths, p->n, &found, deadline, st);
+    /* whether a volume has its view is all a page needs of it */
+    bool ok = vast_list_at_paths(c, VMS_VIEWS, paths, p->n, "id,path,tenant_id", &found, deadline, st);
     free(paths);
     if (!ok) return false;
     out->items = calloc(json_array_size(found) ? json_array_size(found) : 1, sizeof *out->items);

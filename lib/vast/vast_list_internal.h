@@ -35,9 +35,11 @@ bool vast_walk_under_roots(const vast_ctx *ctx, vms_client *c, const char *colle
 
 /* The objects of collection at exactly any of paths, as a new JSON array in *out: the
  * paths grouped into path__in look-ups sent together (vms_request_all), so a page of
- * 1,000 volumes costs one round trip of wall time, not 1,000. */
-bool vast_list_at_paths(vms_client *c, const char *collection, const char *const *paths, size_t n, json_t **out,
-                        int64_t deadline, vk_status *st);
+ * 1,000 volumes costs one round trip of wall time, not 1,000. fields (NULL: all) is the
+ * `fields=` projection: VMS then leaves out what it would measure per object (a view's
+ * capacity, a quota's usage), which a page of 1,000 would otherwise pay 1,000 times. */
+bool vast_list_at_paths(vms_client *c, const char *collection, const char *const *paths, size_t n,
+                        const char *fields, json_t **out, int64_t deadline, vk_status *st);
 
 /* The volume id of a quota this driver made (vk1, on the default cluster) or the
  * vendor driver made (its directory's name); false for any other quota. */

@@ -133,7 +133,8 @@ static bool prove_vendor_snapshots(const vast_ctx *ctx, vms_client *c, const sna
         if (asprintf(&dirs[n_dirs++], "%.*s", (int)(strlen(path) - 1), path) < 0) abort();
     }
     json_t *quotas = NULL;
-    bool ok = n_dirs == 0 || vast_list_at_paths(c, VMS_QUOTAS, (const char *const *)dirs, n_dirs, &quotas, deadline, st);
+    bool ok = n_dirs == 0 || vast_list_at_paths(c, VMS_QUOTAS, (const char *const *)dirs, n_dirs,
+                                                "id,name,path,tenant_id", &quotas, deadline, st);
     for (size_t i = 0; ok && i < found->n; i++) {
         if (keep[i]) continue;
         const char *path = found->items[i].path;

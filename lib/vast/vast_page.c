@@ -197,8 +197,8 @@ static bool append_json(json_t *item, void *acc) {
     return true;
 }
 
-bool vast_list_at_paths(vms_client *c, const char *collection, const char *const *paths, size_t n, json_t **out,
-                        int64_t deadline, vk_status *st) {
+bool vast_list_at_paths(vms_client *c, const char *collection, const char *const *paths, size_t n,
+                        const char *fields, json_t **out, int64_t deadline, vk_status *st) {
     *out = json_array();
     vms_call *calls = calloc(n ? n : 1, sizeof *calls);
     if (!calls) abort();
@@ -207,7 +207,8 @@ bool vast_list_at_paths(vms_client *c, const char *collection, const char *const
         const char *key;
         char *value = next_path_group(paths, n, &i, &key);
         calls[n_calls].method = "GET";
-        calls[n_calls++].path = vms_list_first_page_path(c, collection, VMS_FILTERS(key, value));
+        calls[n_calls++].path = fields ? vms_list_first_page_path(c, collection, VMS_FILTERS(key, value, "fields", fields))
+                                       : vms_list_first_page_path(c, collection, VMS_FILTERS(key, value));
         free(value);
     }
     vms_request_all(c, calls, n_calls, deadline);
