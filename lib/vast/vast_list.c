@@ -102,8 +102,7 @@ static void fill_entry(const vms_quota *q, const char *volume_id, const views *v
 vk_code vast_list_volumes(vast_ctx *ctx, const vast_page *page, int64_t deadline, vast_volume_list *out,
                           vk_status *st) {
     memset(out, 0, sizeof *out);
-    vast_page bounded = *page;
-    if (!bounded.max_entries || bounded.max_entries > VAST_LIST_PAGE_MAX) bounded.max_entries = VAST_LIST_PAGE_MAX;
+    vast_page bounded = vast_page_bounded(page);
     vk_strmap none = {0};
     vms_client *c = NULL;
     volume_page p = {.ctx = ctx, .pager = {.page = &bounded}};

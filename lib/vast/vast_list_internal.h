@@ -19,6 +19,8 @@ typedef struct {
 } vast_pager;
 
 vast_page_step vast_pager_step(vast_pager *p, int64_t id);
+/* page with max_entries bounded to VAST_LIST_PAGE_MAX (0 asks for the driver's page). */
+vast_page vast_page_bounded(const vast_page *page);
 /* The next page's token: the last id taken when there is more, else "". */
 void vast_pager_token(const vast_pager *p, char *token, size_t size);
 

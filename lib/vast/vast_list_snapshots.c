@@ -118,9 +118,12 @@ static bool gather_snapshot(json_t *item, void *acc) {
     return true;
 }
 
+static int by_text(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+
 /* A snapshot without our mark is listed only when it was taken of one of the vendor
  * driver's volumes: the quota at its directory proves that. The round's unmarked ones
- * are checked together; *keep[i] says which of found stay. */
+ * are checked with one look-up of their directories' quotas, each decoded once into the
+ * sorted "<path>/" of the vendor volumes; keep[i] says which of found stay. */
 static bool prove_vendor_snapshots(const vast_ctx *ctx, vms_client *c, const snapshots *found, bool *keep,
                                    int64_t deadline, vk_status *st) {
     char **dirs = calloc(found->n ? found->n : 1, sizeof *dirs);
@@ -135,20 +138,28 @@ static bool prove_vendor_snapshots(const vast_ctx *ctx, vms_client *c, const sna
     json_t *quotas = NULL;
     bool ok = n_dirs == 0 || vast_list_at_paths(c, VMS_QUOTAS, (const char *const *)dirs, n_dirs,
                                                 "id,name,path,tenant_id", &quotas, deadline, st);
-    for (size_t i = 0; ok && i < found->n; i++) {
-        if (keep[i]) continue;
-        const char *path = found->items[i].path;
-        size_t k;
-        json_t *item;
-        json_array_foreach(quotas, k, item) {
-            vms_quota q;
-            vms_quota_from_json(item, &q);
-            bool same = strlen(q.path) + 1 == strlen(path) && strncmp(q.path, path, strlen(q.path)) == 0;
-            if (same && vast_vendor_volume_is_ours(ctx->roots, strrchr(q.path, '/') + 1, q.path, q.obj.name))
-                keep[i] = true;
-            vms_object_free(&q.obj);
+    size_t n_vendor = 0;
+    char **vendor = calloc(json_array_size(quotas) ? json_array_size(quotas) : 1, sizeof *vendor);
+    if (!vendor) abort();
+    size_t k;
+    json_t *item;
+    json_array_foreach(quotas, k, item) {
+        vms_quota q;
+        vms_quota_from_json(item, &q);
+        const char *dir = strrchr(q.path, '/');
+        if (dir && vast_vendor_volume_is_ours(ctx->roots, dir + 1, q.path, q.obj.name) &&
+            asprintf(&vendor[n_vendor++], "%s/", q.path) < 0) {
+            abort();
         }
+        vms_object_free(&q.obj);
     }
+    if (n_vendor) qsort(vendor, n_vendor, sizeof *vendor, by_text);
+    for (size_t i = 0; ok && n_vendor && i < found->n; i++) {
+        const char *key = found->items[i].path;
+        if (!keep[i]) keep[i] = bsearch(&key, vendor, n_vendor, sizeof *vendor, by_text) != NULL;
+    }
+    for (size_t i = 0; i < n_vendor; i++) free(vendor[i]);
+    free(vendor);
     json_decref(quotas);
     for (size_t i = 0; i < n_dirs; i++) free(dirs[i]);
     free(dirs);
@@ -159,8 +170,7 @@ static bool prove_vendor_snapshots(const vast_ctx *ctx, vms_client *c, const sna
  * the page is full or the walk ends, each round's vendor snapshots proven at once. */
 static vk_code every_snapshot(vast_ctx *ctx, vms_client *c, const char *cluster, const vast_page *page,
                               vast_snapshot_list *out, int64_t deadline, vk_status *st) {
-    vast_page bounded = *page;
-    if (!bounded.max_entries || bounded.max_entries > VAST_LIST_PAGE_MAX) bounded.max_entries = VAST_LIST_PAGE_MAX;
+    vast_page bounded = vast_page_bounded(page);
     out->entries = calloc(bounded.max_entries, sizeof *out->entries);
     if (!out->entries) abort();
     vast_pager pager = {.page = &bounded};

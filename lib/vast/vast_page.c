@@ -22,6 +22,12 @@ bool vast_page_token_parse(const char *token, int64_t *after) {
     return true;
 }
 
+vast_page vast_page_bounded(const vast_page *page) {
+    vast_page bounded = *page;
+    if (!bounded.max_entries || bounded.max_entries > VAST_LIST_PAGE_MAX) bounded.max_entries = VAST_LIST_PAGE_MAX;
+    return bounded;
+}
+
 vast_page_step vast_pager_step(vast_pager *p, int64_t id) {
     if (id <= p->page->after || (p->taken && id <= p->last)) return VAST_PAGE_BEFORE;
     if (p->page->max_entries && p->taken == p->page->max_entries) {
