@@ -118,6 +118,8 @@ mapfile -t args < <(chart_args snapshot-controller snapshot-controller)
 KUBECONFIG=$SNAP_KC sidecar_start snapshot-controller "${args[@]}"
 expect_contains "csi-provisioner runs with the chart's flags" "$(tr '\n' ' ' < <(chart_args controller csi-provisioner))" \
   "--extra-create-metadata --leader-election --leader-election-namespace=$RELEASE_NS"
+expect_contains "csi-provisioner runs at the chart's API rate" "$(tr '\n' ' ' < <(chart_args controller csi-provisioner))" \
+  "--worker-threads=100 --kube-api-qps=50 --kube-api-burst=100"
 
 # the cluster's Secret where the operator would write it, and vendor-style classes naming it
 k create secret generic vast-sim -n "$RELEASE_NS" --from-literal "endpoint=$SIM_ENDPOINT" \

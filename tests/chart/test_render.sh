@@ -114,4 +114,7 @@ refused "a bad sidecar timeout" "/controller/timeout" "60" -- --set-string contr
 refused "a scrape interval that is no duration" "/metrics/podMonitor/interval" "30 seconds" -- \
   --set "metrics.podMonitor.interval=30 seconds"
 refused "operator workers above 256" "/operator/workers" "256" -- --set operator.workers=1000
+refused "a sidecar API rate of 0" "/controller/kubeApiQps" "exclusiveMinimum" -- --set controller.kubeApiQps=0
+refused "an operator API burst of 0" "/operator/kubeBurst" "minimum" -- --set operator.kubeBurst=0
+refused "provisioner workers above 1000" "/controller/provisionerWorkers" "want 1,000" -- --set controller.provisionerWorkers=5000
 finish

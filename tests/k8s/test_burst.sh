@@ -7,7 +7,9 @@
 # it saw it Bound) and the burst's total time; the figures are printed, not asserted.
 # Environment: VK_K8S_TOOLS_BIN, VAST_CSI, CSICTL, VMS_SIM (tests/k8s/CMakeLists.txt);
 # optional VK_BURST_PVCS (how many, default 200) and VK_BURST_LATENCY_MS (latency the
-# simulator adds to every VMS request, default 0; bench/k8s_burst.sh sets it).
+# simulator adds to every VMS request, default 0) and VK_BURST_PROVISIONER_FLAGS (more
+# csi-provisioner flags, space-separated: bench/k8s_burst.sh passes the chart's rate
+# limits and workers).
 set -euo pipefail
 K8S_TEST_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=sidecars.sh
@@ -22,8 +24,12 @@ k8s_test_start csi-provisioner
 if ((LATENCY_MS > 0)); then
   sim_admin POST /_sim/faults "{\"rules\": [{\"latency_ms\": $LATENCY_MS}]}" >/dev/null
 fi
-# the provisioner as deployed by default: no --worker-threads, --timeout, --kube-api-qps
-sidecar_start csi-provisioner --csi-address "$SOCK" --leader-election=false --extra-create-metadata --v 2
+# the provisioner as deployed by default: no --worker-threads, --timeout, --kube-api-qps,
+# unless the caller names some
+read -r -a extra_flags <<<"${VK_BURST_PROVISIONER_FLAGS:-}"
+sidecar_start csi-provisioner --csi-address "$SOCK" --leader-election=false --extra-create-metadata --v 2 \
+  "${extra_flags[@]}"
+
 vast_storageclass vast Delete
 names=()
 for ((i = 0; i < N; i++)); do printf -v name burst-%03d "$i" && names+=("$name"); done
