@@ -120,8 +120,10 @@ bool op_controller_init(op_ctx *ctx, vk_status *st) {
         .resync_ms = o->resync_ms,
         .handlers = {.on_add = cluster_added, .on_update = cluster_updated, .on_delete = cluster_deleted, .ctx = ctx},
     };
-    /* volumes are only counted (status, deletion), never reconciled */
-    vk_kube_informer_options pvs = {.ref = {.version = "v1", .resource = "persistentvolumes"}};
+    /* volumes are only counted (status, deletion), never reconciled; by class, so a
+     * Tenant's pass reads its own classes' volumes, not every PersistentVolume */
+    vk_kube_informer_options pvs = {.ref = {.version = "v1", .resource = "persistentvolumes"},
+                                    .index_field = "spec.storageClassName"};
     ctx->informers[OP_INF_TENANTS] = vk_kube_informer_new(ctx->kube, &tenants, st);
     if (!ctx->informers[OP_INF_TENANTS]) return false;
     ctx->informers[OP_INF_CLUSTERS] = vk_kube_informer_new(ctx->kube, &clusters, st);

@@ -50,24 +50,20 @@ size_t op_tenant_volumes(op_ctx *ctx, const op_tenant *t, char *names, size_t si
     char classes[OP_CHILDREN_MAX][256];
     size_t n_classes;
     op_storage_class_names(t, classes, OP_CHILDREN_MAX, &n_classes);
-    json_t *pvs = vk_kube_informer_list(ctx->informers[OP_INF_PVS]);
     size_t count = 0, used = 0;
     if (names && size) names[0] = '\0';
-    size_t i;
-    json_t *pv;
-    json_array_foreach(pvs, i, pv) {
-        const char *sc = json_string_value(json_object_get(json_object_get(pv, "spec"), "storageClassName"));
-        if (!sc) continue;
-        for (size_t k = 0; k < n_classes; k++) {
-            if (strcmp(sc, classes[k]) != 0) continue;
+    for (size_t k = 0; k < n_classes; k++) {
+        json_t *pvs = vk_kube_informer_by_index(ctx->informers[OP_INF_PVS], classes[k]);
+        size_t i;
+        json_t *pv;
+        json_array_foreach(pvs, i, pv) {
             const char *name = json_string_value(json_object_get(json_object_get(pv, "metadata"), "name"));
             if (names && count < 5 && used < size)
                 used += (size_t)snprintf(names + used, size - used, "%s%s", count ? ", " : "", name ? name : "?");
             count++;
-            break;
         }
+        json_decref(pvs);
     }
-    json_decref(pvs);
     return count;
 }
 

@@ -66,7 +66,8 @@ typedef struct {
     vk_kube_ref ref; /* the collection: namespace_ NULL for all namespaces; name ignored */
     const char *label_selector;
     const char *field_selector;
-    const char *index_label; /* index objects by this label's value (vk_kube_informer_by_index) */
+    const char *index_label; /* index objects by this label's value (vk_kube_informer_by_index), or */
+    const char *index_field; /* by the string at this dotted path, e.g. "spec.storageClassName" */
     int64_t resync_ms;       /* 0: no resync */
     int64_t page_limit;      /* list page size: 0, vk_kube_list's 500 */
     int64_t watch_timeout_s; /* 0: random 5..10 min (vk_kube_watch) */
@@ -96,7 +97,7 @@ bool vk_kube_informer_wait_synced(vk_kube_informer *inf, int64_t deadline);
 /* Thread-safe reads of the cache; new references, never to be modified. */
 json_t *vk_kube_informer_get(vk_kube_informer *inf, const char *namespace_, const char *name); /* or NULL */
 json_t *vk_kube_informer_list(vk_kube_informer *inf);                   /* an array of every object */
-json_t *vk_kube_informer_by_index(vk_kube_informer *inf, const char *value); /* index_label == value */
+json_t *vk_kube_informer_by_index(vk_kube_informer *inf, const char *value); /* the indexed value == value */
 size_t vk_kube_informer_size(vk_kube_informer *inf);
 /* The last resourceVersion the informer has (from a list, an event or a bookmark);
  * malloc'd, NULL before the first list. */

@@ -1,5 +1,6 @@
 /* kube_cache: an informer's objects (kube_informer_internal.h) - a chained hash table
- * keyed "namespace/name", an optional index of one label's values (each value a list of
+ * keyed "namespace/name", an optional index of one label's or one string field's values
+ * (each value a list of
  * its entries, so adding, moving and removing an object are O(1)), and the marks a
  * relist sweeps by. */
 #include "kube_informer_internal.h"
@@ -21,12 +22,16 @@ static void *xcalloc(size_t n, size_t size) {
 
 static uint64_t hash_of(const char *s) { return vk_fnv1a64(VK_FNV1A64_INIT, s, strlen(s)); }
 
-void kube_cache_init(kube_cache *c, const char *index_label) {
+void kube_cache_init(kube_cache *c, const char *index_label, const char *index_field) {
     memset(c, 0, sizeof *c);
     c->nslots = MIN_SLOTS;
     c->slots = xcalloc(c->nslots, sizeof *c->slots);
     if (index_label && *index_label) {
         if (!(c->index_label = strdup(index_label))) abort();
+    } else if (index_field && *index_field) {
+        if (!(c->index_field = strdup(index_field))) abort();
+    }
+    if (c->index_label || c->index_field) {
         c->nislots = MIN_SLOTS;
         c->islots = xcalloc(c->nislots, sizeof *c->islots);
     }
@@ -47,6 +52,7 @@ void kube_cache_free(kube_cache *c) {
     free(c->slots);
     free(c->islots);
     free(c->index_label);
+    free(c->index_field);
     memset(c, 0, sizeof *c);
 }
 
@@ -89,9 +95,21 @@ static void grow(kube_cache *c) {
     c->nslots = n;
 }
 
-/* ---- the label index ---- */
+/* ---- the index ---- */
 
-static const char *label_value(const kube_cache *c, const json_t *obj) {
+/* The member at a dotted path ("spec.storageClassName"); NULL when a step is missing. */
+static const json_t *member_at(const json_t *obj, const char *path) {
+    for (const char *step = path; obj && *step;) {
+        const char *dot = strchr(step, '.');
+        size_t len = dot ? (size_t)(dot - step) : strlen(step);
+        obj = json_object_getn(obj, step, len);
+        step += len + (dot ? 1 : 0);
+    }
+    return obj;
+}
+
+static const char *index_value(const kube_cache *c, const json_t *obj) {
+    if (c->index_field) return json_string_value(member_at(obj, c->index_field));
     if (!c->index_label) return NULL;
     return json_string_value(json_object_get(json_object_get(json_object_get(obj, "metadata"), "labels"), c->index_label));
 }
@@ -132,7 +150,7 @@ static void unindex(kube_cache *c, kube_cache_entry *e) {
 }
 
 static void index_entry(kube_cache *c, kube_cache_entry *e) {
-    const char *value = label_value(c, e->obj);
+    const char *value = index_value(c, e->obj);
     if (!value) return;
     uint64_t hash = hash_of(value);
     kube_index_value **p = find_value(c, value, hash);
@@ -228,7 +246,7 @@ json_t *kube_cache_all(const kube_cache *c) {
 json_t *kube_cache_by_index(const kube_cache *c, const char *value) {
     json_t *found = json_array();
     if (!found) abort();
-    if (!c->index_label || !value) return found;
+    if (!c->islots || !value) return found;
     const kube_index_value *v = *find_value(c, value, hash_of(value));
     for (const kube_cache_entry *e = v ? v->head : NULL; e; e = e->inext) json_array_append(found, e->obj);
     return found;

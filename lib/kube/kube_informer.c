@@ -317,6 +317,8 @@ static void *run(void *arg) {
 vk_kube_informer *vk_kube_informer_new(vk_kube_client *c, const vk_kube_informer_options *o, vk_status *st) {
     if (!o->ref.version || !*o->ref.version || !o->ref.resource || !*o->ref.resource)
         return vk_status_set(st, VK_INVALID_ARGUMENT, "informer: the collection needs a version and a resource"), NULL;
+    if (o->index_label && *o->index_label && o->index_field && *o->index_field)
+        return vk_status_set(st, VK_INVALID_ARGUMENT, "informer: index by a label or by a field, not both"), NULL;
     vk_kube_informer *inf = calloc(1, sizeof *inf);
     if (!inf) abort();
     inf->client = c;
@@ -336,7 +338,7 @@ vk_kube_informer *vk_kube_informer_new(vk_kube_client *c, const vk_kube_informer
     snprintf(inf->what, sizeof inf->what, "%s%s%s in %s", inf->group && *inf->group ? inf->group : "",
              inf->group && *inf->group ? "/" : "", inf->resource, inf->namespace_ ? inf->namespace_ : "all namespaces");
     pthread_rwlock_init(&inf->cache_lock, NULL);
-    kube_cache_init(&inf->cache, o->index_label);
+    kube_cache_init(&inf->cache, o->index_label, o->index_field);
     pthread_mutex_init(&inf->mu, NULL);
     vk_cond_init_monotonic(&inf->cv);
     vk_status_ok(st);

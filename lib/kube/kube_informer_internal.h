@@ -37,13 +37,15 @@ struct kube_index_value {
 typedef struct {
     kube_cache_entry **slots;
     size_t nslots, count;
-    char *index_label; /* NULL: no index */
+    char *index_label; /* a label's name, or */
+    char *index_field; /* a dotted member path ("spec.storageClassName"); both NULL: no index */
     kube_index_value **islots;
     size_t nislots, ivalues;
     unsigned generation; /* of the list being applied */
 } kube_cache;
 
-void kube_cache_init(kube_cache *c, const char *index_label);
+/* At most one of index_label and index_field (NULL or "" for none). */
+void kube_cache_init(kube_cache *c, const char *index_label, const char *index_field);
 void kube_cache_free(kube_cache *c);
 
 /* obj's key into buf ("ns/name", "name"); false when it has no metadata.name or does

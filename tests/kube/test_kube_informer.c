@@ -232,7 +232,7 @@ static void many_objects(void **state) {
     (void)state;
     /* Past several doublings of the table and the index, then half deleted by a relist. */
     kube_cache c;
-    kube_cache_init(&c, "app");
+    kube_cache_init(&c, "app", NULL);
     enum { N = 5000 };
     char name[32], app[16];
     for (int i = 0; i < N; i++) {
@@ -269,6 +269,58 @@ static void many_objects(void **state) {
     kube_cache_free(&c);
 }
 
+static json_t *pv(const char *name, const char *rv, const char *storage_class) {
+    json_t *o = json_pack("{s:s, s:{s:s, s:s}, s:{}}", "kind", "PersistentVolume", "metadata", "name", name,
+                          "resourceVersion", rv, "spec");
+    assert_non_null(o);
+    if (storage_class)
+        json_object_set_new(json_object_get(o, "spec"), "storageClassName", json_string(storage_class));
+    return o;
+}
+
+static size_t count_of(kube_cache *c, const char *value) {
+    json_t *found = kube_cache_by_index(c, value);
+    size_t n = json_array_size(found);
+    json_decref(found);
+    return n;
+}
+
+static void field_index(void **state) {
+    (void)state;
+    /* The operator counts a Tenant's volumes by spec.storageClassName: an object moves
+     * with its field, one without it (or with a non-string there) is in no list. */
+    kube_cache c;
+    kube_cache_init(&c, NULL, "spec.storageClassName");
+    json_t *old, *o;
+    const char *classes[] = {"gold", "gold", "silver", NULL};
+    for (int i = 0; i < 4; i++) {
+        char name[16];
+        snprintf(name, sizeof name, "pv-%d", i);
+        o = pv(name, "1", classes[i]);
+        assert_true(kube_cache_put(&c, o, &old));
+        json_decref(o);
+    }
+    o = json_pack("{s:{s:s, s:s}, s:{s:i}}", "metadata", "name", "odd", "resourceVersion", "1", "spec",
+                  "storageClassName", 7);
+    assert_true(kube_cache_put(&c, o, &old));
+    json_decref(o);
+    assert_int_equal(count_of(&c, "gold"), 2);
+    assert_int_equal(count_of(&c, "silver"), 1);
+    assert_int_equal(count_of(&c, "bronze"), 0);
+    o = pv("pv-0", "2", "silver"); /* its class changed */
+    assert_true(kube_cache_put(&c, o, &old));
+    json_decref(old);
+    json_decref(o);
+    assert_int_equal(count_of(&c, "gold"), 1);
+    assert_int_equal(count_of(&c, "silver"), 2);
+    json_t *gone = kube_cache_remove(&c, "pv-1");
+    assert_non_null(gone);
+    json_decref(gone);
+    assert_int_equal(count_of(&c, "gold"), 0);
+    assert_int_equal(c.ivalues, 1);
+    kube_cache_free(&c);
+}
+
 static void keys(void **state) {
     (void)state;
     char buf[16];
@@ -284,6 +336,12 @@ static void refused_options(void **state) {
     vk_status st;
     assert_null(vk_kube_informer_new(f->kc, &(vk_kube_informer_options){.ref = {.resource = "configmaps"}}, &st));
     assert_int_equal(st.code, VK_INVALID_ARGUMENT);
+    assert_null(vk_kube_informer_new(f->kc,
+                                     &(vk_kube_informer_options){.ref = {.version = "v1", .resource = "configmaps"},
+                                                                 .index_label = "app",
+                                                                 .index_field = "spec.x"},
+                                     &st));
+    assert_int_equal(st.code, VK_INVALID_ARGUMENT);
 }
 
 int main(void) {
@@ -295,6 +353,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(resync_tells_every_object, setup, teardown),
         cmocka_unit_test_setup_teardown(reads_are_new_references, setup, teardown),
         cmocka_unit_test(many_objects),
+        cmocka_unit_test(field_index),
         cmocka_unit_test(keys),
         cmocka_unit_test_setup_teardown(refused_options, setup, teardown),
     };
