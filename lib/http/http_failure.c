@@ -27,6 +27,26 @@ static bool says_plain_http(const char *what) {
     return false;
 }
 
+/* curl's words carry the attempt's duration ("Failed to connect to h port 443 after 3 ms:
+ * ...", "Operation timed out after 30001 milliseconds ..."). The duration is in
+ * elapsed_ms; taken out of the words, one cause reads the same on every attempt, so a
+ * status condition quoting it (the operator's Degraded) is not rewritten, nor an Event
+ * counted as a new one, because a connect took a millisecond longer. */
+static void drop_elapsed(char *msg) {
+    static const char *const units[] = {" ms", " milliseconds"};
+    for (char *at = strstr(msg, " after "); at; at = strstr(at + 1, " after ")) {
+        char *digits = at + strlen(" after "), *end = digits;
+        while (*end >= '0' && *end <= '9') end++;
+        if (end == digits) continue;
+        for (size_t u = 0; u < sizeof units / sizeof units[0]; u++) {
+            size_t n = strlen(units[u]);
+            if (strncmp(end, units[u], n) != 0 || (end[n] && end[n] != ' ' && end[n] != ':' && end[n] != ',')) continue;
+            memmove(at, end + n, strlen(end + n) + 1);
+            break;
+        }
+    }
+}
+
 static void timed_out(vk_http_result *res) {
     /* curl's connect timeout covers the TLS handshake as well as TCP. */
     bool connect_phase = res->https ? !res->handshaken : !res->connected;
@@ -88,6 +108,7 @@ void http_failure_classify(vk_http_result *res) {
         return;
     }
     if (!res->message[0]) snprintf(res->message, sizeof res->message, "%s", curl_easy_strerror(code));
+    drop_elapsed(res->message);
     /* These happen before a byte of the request left: any method may be sent again. */
     res->undelivered = code == CURLE_COULDNT_CONNECT || code == CURLE_COULDNT_RESOLVE_HOST;
     if (res->os_errno == ECONNRESET || res->os_errno == EPIPE) {
