@@ -431,8 +431,8 @@ r1=$(reconciles acme)
 # loop against a refused connection makes hundreds
 if ((r1 - r0 <= 16)); then echo "ok: 6: $((r1 - r0)) passes over acme in 20 s with VMS down (no hot loop)"
 else echo "FAIL: 6: $((r1 - r0)) passes over acme in 20 s with VMS down (a hot loop)"; fail=1; fi
-# a figure, not asserted: the Degraded message quotes curl's "after N ms", so a failing
-# pass whose connect took another millisecond writes the status again
+# a figure, not asserted: curl's timing is out of the Degraded message now, but one
+# status write in the window was still seen (cause not pinned down: docs/operator.md)
 read -r outage_writes outage_kinds < <(operator_writes "$a0")
 echo "     the operator's Kubernetes writes in those 20 s: $outage_writes $outage_kinds"
 FIG_OUTAGE="passes_in_20s=$((r1 - r0)) kube_writes_in_20s=$outage_writes"
