@@ -1,8 +1,8 @@
 /* kube_cache: an informer's objects (kube_informer_internal.h) - a chained hash table
  * keyed "namespace/name", an optional index of one label's or one string field's values
- * (each value a list of
- * its entries, so adding, moving and removing an object are O(1)), and the marks a
- * relist sweeps by. */
+ * (each value a list of its entries, so adding, moving and removing an object are
+ * O(1)), and the marks a relist sweeps by. A label is not a dotted field path: label
+ * names hold dots ("app.kubernetes.io/name"), hence the two kinds. */
 #include "kube_informer_internal.h"
 
 #include "vk/hash.h"
