@@ -17,7 +17,7 @@
 #   bash bench/operator.sh [--quick] [BUILD_DIR]   # default build; --quick: 50 Tenants
 # Environment: VK_OPBENCH_TENANTS (default 1000), VK_OPBENCH_LATENCIES (default "0 20", ms),
 # VK_OPBENCH_WORKERS, VK_OPBENCH_KUBE_QPS, VK_OPBENCH_KUBE_BURST (the operator's flags;
-# default 16, 200, 400), VK_OPBENCH_RESYNC_MS (default 60000; 20000 with --quick),
+# default 8, 100, 200: the chart's values), VK_OPBENCH_RESYNC_MS (default 60000; 20000 with --quick),
 # VK_OPBENCH_TIMEOUT_S (give up on a cold start after this; default 1800), VK_OPBENCH_KEEP_LOG
 # (a file to copy the last run's operator log to, debug level).
 set -euo pipefail
@@ -30,9 +30,9 @@ fi
 BUILD=$(cd "${1:-$ROOT/build}" && pwd)
 TENANTS=${VK_OPBENCH_TENANTS:-$((QUICK ? 50 : 1000))}
 LATENCIES=${VK_OPBENCH_LATENCIES:-0 20}
-WORKERS=${VK_OPBENCH_WORKERS:-16}
-KUBE_QPS=${VK_OPBENCH_KUBE_QPS:-200}
-KUBE_BURST=${VK_OPBENCH_KUBE_BURST:-400}
+WORKERS=${VK_OPBENCH_WORKERS:-8}
+KUBE_QPS=${VK_OPBENCH_KUBE_QPS:-100}
+KUBE_BURST=${VK_OPBENCH_KUBE_BURST:-200}
 RESYNC_MS=${VK_OPBENCH_RESYNC_MS:-$((QUICK ? 20000 : 60000))}
 TIMEOUT_S=${VK_OPBENCH_TIMEOUT_S:-1800}
 OPERATOR="$BUILD/operator/vast-operator"
