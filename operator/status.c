@@ -1,5 +1,7 @@
 #include "status.h"
 
+#include "vk/log.h"
+
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -41,11 +43,54 @@ json_t *op_conditions_build(json_t *old_conditions, const op_condition *conds, s
     return out;
 }
 
+/* "conditions(Ready,Degraded),clusters": what a write changes, for the debug log, so that
+ * a status write nobody expected can be traced to the field that moved. */
+static void append(char *out, size_t size, size_t *used, const char *a, const char *b) {
+    if (*used >= size) return;
+    int n = snprintf(out + *used, size - *used, "%s%s", a, b);
+    *used = n < 0 ? size : *used + (size_t)n;
+}
+
+static void changed_fields(json_t *old_status, json_t *status, char *out, size_t size) {
+    size_t used = 0;
+    out[0] = '\0';
+    const char *key;
+    json_t *value;
+    json_object_foreach(status, key, value) {
+        json_t *before = json_object_get(old_status, key);
+        if (before && json_equal(before, value)) continue;
+        append(out, size, &used, used ? "," : "", key);
+        if (strcmp(key, "conditions") != 0 || !before) continue;
+        const char *sep = "(";
+        size_t i;
+        json_t *c;
+        json_array_foreach(value, i, c) {
+            json_t *wrapper = json_pack("{s:O}", "conditions", before);
+            json_t *was = op_condition_find(wrapper, json_string_value(json_object_get(c, "type")));
+            if (!was || !json_equal(was, c)) {
+                append(out, size, &used, sep, json_string_value(json_object_get(c, "type")));
+                sep = ",";
+            }
+            json_decref(wrapper);
+        }
+        if (sep[0] == ',') append(out, size, &used, ")", "");
+    }
+    json_object_foreach(old_status, key, value) {
+        if (!json_object_get(status, key))
+            append(out, size, &used, used ? ",-" : "-", key);
+    }
+}
+
 bool op_status_write(vk_kube_client *kc, const vk_kube_ref *ref, json_t *read, json_t *status, int64_t deadline,
                      bool *written, vk_status *st) {
     *written = false;
     json_t *old_status = json_object_get(read, "status");
     if (old_status && json_equal(old_status, status)) return true;
+    if (vk_log_enabled(VK_LOG_DEBUG)) {
+        char changed[512];
+        changed_fields(old_status, status, changed, sizeof changed);
+        VK_LOG(VK_LOG_DEBUG, "writing status", "resource", ref->resource, "name", ref->name, "changed", changed);
+    }
     vk_kube_ref sub = *ref;
     sub.subresource = "status";
     json_t *patch = json_pack("{s:O}", "status", status);
