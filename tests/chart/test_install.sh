@@ -5,7 +5,9 @@
 # controller's sidecars and the snapshot controller run as processes, with the flags the
 # chart gives them and the tokens of the chart's own ServiceAccounts (TokenRequest), against
 # vast-csi (controller mode, as the chart runs it: no default cluster) on a seeded vms-sim:
-# a PVC is provisioned, snapshotted and resized, so the chart's RBAC is enough. kubectl auth
+# a PVC is provisioned, snapshotted and resized; the objectstorage sidecar, with the cosi
+# account's token, runs a bucket and an access through vast-csi --mode cosi and deletes
+# them, so the chart's RBAC is enough. kubectl auth
 # can-i with each account's token proves it is no more than that: the node's account reads
 # no Secret, the controller's only in the release's namespace, the operator's writes no
 # workload and no PersistentVolume. helm uninstall leaves the CRDs and nothing else.
@@ -15,12 +17,14 @@ CHART_TEST_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 K8S_TEST_DIR="$CHART_TEST_DIR/../k8s"
 # shellcheck source=../k8s/sidecars.sh
 source "$K8S_TEST_DIR/sidecars.sh" # lib.sh, tests/integration/lib.sh, sidecar_start, give_up
+# shellcheck source=../k8s/cosi.sh
+source "$K8S_TEST_DIR/cosi.sh" # the COSI CRDs, controller, driver and classes; K8S_SIM_FLAGS
 # shellcheck source=chart.sh
 source "$CHART_TEST_DIR/chart.sh"
 
 k8s_need_tools etcd kube-apiserver kube-controller-manager kubectl helm \
-  csi-provisioner csi-snapshotter csi-resizer snapshot-controller
-start_sim
+  csi-provisioner csi-snapshotter csi-resizer snapshot-controller cosi-controller objectstorage-sidecar
+start_sim "${K8S_SIM_FLAGS[@]}" # with its S3 data plane, for the COSI provisioner
 # as the chart's controller runs it: every call carries its StorageClass's Secret
 start_plugin --mode controller
 DRIVER=$(json_field "$("$CSICTL" -e "$ENDPOINT" GetPluginInfo)" name)
@@ -93,17 +97,17 @@ sa_kubeconfig() {
   echo "$WORK/$1.kubeconfig"
 }
 # chart_args DEPLOYMENT CONTAINER: that container's args in the installed manifest, one a
-# line, its socket replaced by this test's.
+# line, its socket (the CSI one or the COSI one) replaced by this test's.
 chart_args() {
-  "$PY" - "$WORK/manifest.yaml" "$RELEASE-$1" "$2" "$SOCK" <<'PY'
+  "$PY" - "$WORK/manifest.yaml" "$RELEASE-$1" "$2" "$SOCK" "$COSI_SOCK" <<'PY'
 import sys, yaml
-path, deploy, name, sock = sys.argv[1:5]
+path, deploy, name, sock, cosi_sock = sys.argv[1:6]
 for d in yaml.safe_load_all(open(path)):
     if d and d["kind"] == "Deployment" and d["metadata"]["name"] == deploy:
         for c in d["spec"]["template"]["spec"]["containers"]:
             if c["name"] == name:
                 for a in c.get("args", []):
-                    print(a.replace("/csi/csi.sock", sock))
+                    print(a.replace("/var/lib/cosi/cosi.sock", cosi_sock).replace("/csi/csi.sock", sock))
                 sys.exit(0)
 sys.exit("no container %s in Deployment %s" % (name, deploy))
 PY
@@ -194,8 +198,61 @@ for s in csi-provisioner csi-snapshotter csi-resizer snapshot-controller; do
   grep -i -m 3 forbidden "$WORK/$s.log" | cut -c1-400 || true
 done
 
+# ---- the COSI provisioner: the objectstorage sidecar with the chart's cosi account ----
+# The COSI controller is not the chart's (the cluster's, like the snapshot CRDs): it runs
+# with the admin's kubeconfig. The sidecar runs with the chart's args and account token,
+# in the release's namespace (POD_NAMESPACE, as the Pod's downward API gives it).
+COSI_KC=$(sa_kubeconfig cosi) || give_up "kubectl create token for the COSI provisioner's ServiceAccount"
+S3_PORT=$(cosi_s3_port) || give_up "vms-sim has an S3 listener"
+cosi_pool || give_up "the VIP pool $COSI_POOL on vms-sim"
+cosi_install_crds || give_up "the COSI CRDs are Established"
+cosi_start_controller
+cosi_start_driver || give_up "vast-csi --mode cosi came up"
+mapfile -t args < <(chart_args cosi objectstorage-sidecar)
+expect_contains "the chart's objectstorage sidecar talks to the driver's socket" "${args[*]}" "--driver-addr=unix://$COSI_SOCK"
+POD_NAMESPACE=$RELEASE_NS "$VK_K8S_TOOLS_BIN/objectstorage-sidecar" --kubeconfig "$COSI_KC" "${args[@]}" \
+  >>"$WORK/objectstorage-sidecar.log" 2>&1 &
+COSI_SIDECAR_PID=$!
+SIDECARS+=(objectstorage-sidecar)
+secret_gone() { [[ -z $(k get secret "$2" -n "$1" --ignore-not-found -o name 2>/dev/null) ]]; }
+cosi_bucketclass chart-bucket Delete
+cosi_accessclass chart-key
+t0=$(now_ms)
+cosi_claim data-lake chart-bucket
+if cosi_wait_claim data-lake 120; then
+  pass "a BucketClaim is bucketReady through the objectstorage sidecar with the cosi account's token in $(($(now_ms) - t0)) ms"
+else
+  give_up "BucketClaim data-lake bucketReady within 120 s (objectstorage sidecar as the chart's cosi account)"
+fi
+BUCKET=$(cosi_bucket_of data-lake)
+expect_eq "one S3 view on vms-sim for Bucket $BUCKET" 1 "$(cosi_views_of "$BUCKET")"
+cosi_access data-lake-rw data-lake chart-key data-lake-creds
+if cosi_wait_access data-lake-rw 120; then
+  pass "a BucketAccess is granted with the cosi account's token"
+else
+  fail "BucketAccess data-lake-rw granted within 120 s"
+fi
+expect_eq "the sidecar wrote the access's Secret in the claim's namespace" 1 \
+  "$(k get secret data-lake-creds -n default --no-headers --ignore-not-found 2>/dev/null | wc -l)"
+if k delete bucketaccess data-lake-rw -n default --wait=true --timeout=120s >/dev/null 2>&1 &&
+  k8s_wait "Secret data-lake-creds deleted" 60 secret_gone default data-lake-creds; then
+  pass "deleting the BucketAccess removes its Secret (the cosi account's delete)"
+else
+  fail "BucketAccess data-lake-rw and its Secret gone within 180 s"
+fi
+if k delete bucketclaim data-lake -n default --wait=true --timeout=120s >/dev/null 2>&1 &&
+  k wait --for=delete "bucket/$BUCKET" --timeout=120s >/dev/null 2>&1; then
+  pass "deleting the BucketClaim removes its Bucket (the cosi account's Bucket updates)"
+else
+  fail "BucketClaim data-lake and Bucket $BUCKET gone within 240 s"
+fi
+expect_eq "Delete class: no S3 view left on vms-sim for $BUCKET" 0 "$(cosi_views_of "$BUCKET")"
+expect_eq "objectstorage-sidecar logged no Forbidden answer" 0 "$(grep -ci forbidden "$WORK/objectstorage-sidecar.log" || true)"
+grep -i -m 3 forbidden "$WORK/objectstorage-sidecar.log" | cut -c1-400 || true
+cosi_stop
+
 # ---- least privilege: what each account may not do, asked with its own token ----
-for sa in node operator cosi; do
+for sa in node operator; do
   sa_kubeconfig "$sa" >/dev/null || give_up "kubectl create token for the $sa ServiceAccount"
 done
 # can ACCOUNT VERB RESOURCE [NAMESPACE]: kubectl auth can-i with that account's token
