@@ -185,6 +185,14 @@ bool op_clusters_get(op_clusters *cl, const char *name, int64_t deadline, vms_cl
     return ok;
 }
 
+void op_clusters_refused(op_clusters *cl, const char *name, vk_code code) {
+    if (code != VK_UNAUTHENTICATED && code != VK_PERMISSION_DENIED) return;
+    pthread_mutex_lock(&cl->lock);
+    cached_client *slot = slot_for(cl, name);
+    if (slot && strcmp(slot->name, name) == 0) slot->checked_ms = 0;
+    pthread_mutex_unlock(&cl->lock);
+}
+
 /* ---- the VastCluster's own status ---- */
 
 static bool read_cluster(vms_client *c, int64_t deadline, json_t **record, vk_status *st) {
@@ -211,6 +219,7 @@ bool op_cluster_reconcile(op_ctx *ctx, const char *name, int64_t deadline, vk_st
     json_t *record = NULL;
     bool got = op_clusters_get(ctx->clusters, name, deadline, &client, &info, st);
     bool connected = got && read_cluster(client, deadline, &record, st);
+    if (got && !connected) op_clusters_refused(ctx->clusters, name, st->code);
     json_t *status = json_object();
     json_object_set_new(status, "observedGeneration", json_integer(generation));
     if (connected) {

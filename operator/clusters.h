@@ -3,8 +3,10 @@
  *
  * The cluster-admin credentials are read from the Secret the VastCluster names, kept in
  * the client only (never logged, never in an error), and read again when the
- * VastCluster's spec changes or after OP_CLUSTER_RECHECK_MS (a rotated password is
- * picked up without a restart). */
+ * VastCluster's spec changes, after OP_CLUSTER_RECHECK_MS (a rotated password is
+ * picked up without a restart), and on the first use after VMS refused them (a corrected
+ * password is picked up on the next pass). The operator may not list or watch Secrets
+ * (least privilege: a watch would show it every Secret of the namespace), so it polls. */
 #ifndef VK_OPERATOR_CLUSTERS_H
 #define VK_OPERATOR_CLUSTERS_H
 
@@ -33,6 +35,12 @@ void op_clusters_free(op_clusters *cl);
 bool op_clusters_get(op_clusters *cl, const char *name, int64_t deadline, vms_client **client, op_cluster_info *info,
                      vk_status *st);
 void op_cluster_info_free(op_cluster_info *info);
+
+/* VMS refused the credentials of cluster name's client (UNAUTHENTICATED or
+ * PERMISSION_DENIED in code; other codes are ignored): the next op_clusters_get reads
+ * its Secret again, rather than after OP_CLUSTER_RECHECK_MS, and keeps the client if the
+ * Secret is unchanged. So a failing pass costs one Secret GET, at the pace of its backoff. */
+void op_clusters_refused(op_clusters *cl, const char *name, vk_code code);
 
 /* Reconciles one VastCluster's status. False with st when VMS could not be reached (the
  * status says so too). */

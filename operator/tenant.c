@@ -220,6 +220,7 @@ static void apply_vast(pass *p) {
         p->vms_writes += s->result.writes;
         if (!s->applied) {
             snprintf(s->error, sizeof s->error, "%s", st.message);
+            op_clusters_refused(p->ctx->clusters, p->t.clusters[i].name, st.code);
             degrade(p, reason_of(st.code), "VastCluster %s: %s", p->t.clusters[i].name, st.message);
             VK_LOG(VK_LOG_WARN, "tenant on VAST failed", "tenant", p->t.name, "vastcluster", p->t.clusters[i].name,
                    "code", vk_status_name(st.code), "error", st.message);

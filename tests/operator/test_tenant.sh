@@ -17,7 +17,7 @@
 #     simulator Ready throughout, Ready again after a restart; VMS slow and answering
 #     503: no hot loop either; a VastCluster whose Secret holds a wrong password:
 #     CredentialsRefused, its Tenant Degraded naming it, and the corrected Secret read
-#     without a restart
+#     without a restart, within 30 s (the next pass, not the 60 s recheck)
 #   7 a Tenant on two clusters: objects on both, per-cluster StorageClasses with each
 #     zone, a Secret with two entries
 #   5 deletion blocked by a PersistentVolume, then completed (Delete: VAST emptied),
@@ -489,10 +489,15 @@ poll "6: Tenant bad Degraded with the credentials' reason" 60 "True VastCredenti
   bash -c "$(declare -f cond kc k); KUBECONFIG='$KUBECONFIG' VK_K8S_TOOLS_BIN='$VK_K8S_TOOLS_BIN'; echo \$(cond bad Degraded status) \$(cond bad Degraded reason)"
 expect_has "6: its message names the VastCluster" "vast-bad" "$(cond bad Degraded message)"
 echo "     Degraded: $(cond bad Degraded message)"
-# the platform engineer corrects the Secret: picked up without a restart (the operator
-# reads a VastCluster's Secret again every 60 s); looked at after case 7, to overlap
+# the platform engineer corrects the Secret: picked up without a restart, on the next
+# pass (the operator reads a VastCluster's Secret again once VMS refused it, not only
+# every 60 s): the bound is half that minute
 kc -n vast-system patch secret vast-bad-admin --type merge -p "{\"stringData\":{\"password\":\"$ADMIN_PASSWORD\"}}" >/dev/null
 fixed_at=$SECONDS
+poll "6: the corrected Secret picked up: vast-bad Connected, Tenant bad Ready" 30 "True True" \
+  bash -c "$(declare -f cond ready kc k); KUBECONFIG='$KUBECONFIG' VK_K8S_TOOLS_BIN='$VK_K8S_TOOLS_BIN'
+  echo \$(kc get vastcluster vast-bad -o jsonpath='{.status.conditions[?(@.type==\"Connected\")].status}') \$(ready bad)"
+FIG_ROTATED_S=$((SECONDS - fixed_at))
 
 # ---- 7. a Tenant on two clusters ----
 kc apply -f - >/dev/null <<'Y'
@@ -531,12 +536,6 @@ expect "7: the Secret has an entry per cluster, each the tenant admin of vk-mult
 expect "7: kubectl get tenants: CLUSTERS 2, LIMIT over both" "multi True 2 4Ti" \
   "$(kc get tenants --no-headers | awk '$1 == "multi" {print $1, $2, $3, $5}')"
 
-left=$((90 - (SECONDS - fixed_at)))
-((left >= 10)) || left=10
-poll "6: the corrected Secret picked up: vast-bad Connected, Tenant bad Ready" $left "True True" \
-  bash -c "$(declare -f cond ready kc k); KUBECONFIG='$KUBECONFIG' VK_K8S_TOOLS_BIN='$VK_K8S_TOOLS_BIN'
-  echo \$(kc get vastcluster vast-bad -o jsonpath='{.status.conditions[?(@.type==\"Connected\")].status}') \$(ready bad)"
-FIG_ROTATED_S=$((SECONDS - fixed_at))
 expect "6: Tenant bad made on vast-b once the credentials work" vk-bad "$(vq b 'one("tenants", "vk-bad")["name"]')"
 k delete tenant bad --timeout=$((60 * SLOW))s >/dev/null || { echo "FAIL: 6: Tenant bad deleted"; fail=1; }
 
