@@ -43,14 +43,14 @@ json_t *op_conditions_build(json_t *old_conditions, const op_condition *conds, s
     return out;
 }
 
-/* "conditions(Ready,Degraded),clusters": what a write changes, for the debug log, so that
- * a status write nobody expected can be traced to the field that moved. */
 static void append(char *out, size_t size, size_t *used, const char *a, const char *b) {
     if (*used >= size) return;
     int n = snprintf(out + *used, size - *used, "%s%s", a, b);
     *used = n < 0 ? size : *used + (size_t)n;
 }
 
+/* "conditions(Ready,Degraded),clusters": what a write changes, for the debug log, so that
+ * a status write nobody expected can be traced to the field that moved. */
 static void changed_fields(json_t *old_status, json_t *status, char *out, size_t size) {
     size_t used = 0;
     out[0] = '\0';
@@ -65,13 +65,12 @@ static void changed_fields(json_t *old_status, json_t *status, char *out, size_t
         size_t i;
         json_t *c;
         json_array_foreach(value, i, c) {
-            json_t *wrapper = json_pack("{s:O}", "conditions", before);
-            json_t *was = op_condition_find(wrapper, json_string_value(json_object_get(c, "type")));
+            const char *type = json_string_value(json_object_get(c, "type"));
+            json_t *was = op_condition_find(old_status, type);
             if (!was || !json_equal(was, c)) {
-                append(out, size, &used, sep, json_string_value(json_object_get(c, "type")));
+                append(out, size, &used, sep, type);
                 sep = ",";
             }
-            json_decref(wrapper);
         }
         if (sep[0] == ',') append(out, size, &used, ")", "");
     }

@@ -210,10 +210,7 @@ cosi_start_controller
 cosi_start_driver || give_up "vast-csi --mode cosi came up"
 mapfile -t args < <(chart_args cosi objectstorage-sidecar)
 expect_contains "the chart's objectstorage sidecar talks to the driver's socket" "${args[*]}" "--driver-addr=unix://$COSI_SOCK"
-POD_NAMESPACE=$RELEASE_NS "$VK_K8S_TOOLS_BIN/objectstorage-sidecar" --kubeconfig "$COSI_KC" "${args[@]}" \
-  >>"$WORK/objectstorage-sidecar.log" 2>&1 &
-COSI_SIDECAR_PID=$!
-SIDECARS+=(objectstorage-sidecar)
+POD_NAMESPACE=$RELEASE_NS KUBECONFIG=$COSI_KC cosi_start_sidecar "${args[@]}"
 secret_gone() { [[ -z $(k get secret "$2" -n "$1" --ignore-not-found -o name 2>/dev/null) ]]; }
 cosi_bucketclass chart-bucket Delete
 cosi_accessclass chart-key

@@ -101,10 +101,12 @@ cosi_kill_driver() {
   COSI_PID=""
 }
 
-# cosi_start_sidecar: the objectstorage sidecar against the driver's socket, log appended
-# to $WORK/objectstorage-sidecar.log (a restart keeps the earlier lines).
+# cosi_start_sidecar [ARGS...]: the objectstorage sidecar with $KUBECONFIG and ARGS
+# (default: the driver's socket, --v 3), log appended to $WORK/objectstorage-sidecar.log
+# (a restart keeps the earlier lines).
 cosi_start_sidecar() {
-  "$VK_K8S_TOOLS_BIN/objectstorage-sidecar" --kubeconfig "$KUBECONFIG" --driver-addr "$COSI_ENDPOINT" --v 3 \
+  (($#)) || set -- --driver-addr "$COSI_ENDPOINT" --v 3
+  "$VK_K8S_TOOLS_BIN/objectstorage-sidecar" --kubeconfig "$KUBECONFIG" "$@" \
     >>"$WORK/objectstorage-sidecar.log" 2>&1 &
   COSI_SIDECAR_PID=$!
   [[ " ${SIDECARS[*]} " == *" objectstorage-sidecar "* ]] || SIDECARS+=(objectstorage-sidecar)
